@@ -1,0 +1,226 @@
+//! Recording: what a run keeps in memory, bounded by what was asked for.
+//!
+//! | monitor | memory |
+//! |---|---|
+//! | activity (E and I active counts per step) | 8 bytes per step |
+//! | spikes, all | 12 bytes per spike |
+//! | spikes, last K steps | 12 bytes per spike in the window |
+//! | connection fraction every k | 16 bytes per sample |
+//! | thresholds every k | 8·N_E bytes per sample |
+//! | weights every k | 16 bytes per synapse (E→E and I→E) per sample |
+//!
+//! [`RecordSpec::estimate_bytes`] computes this before a run starts.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+use crate::sorn::Sorn;
+
+/// Which spikes to keep.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SpikeWindow {
+    /// None.
+    #[default]
+    None,
+    /// Every spike of the run.
+    All,
+    /// Spikes of the last `K` steps only (a sliding window).
+    LastSteps(u64),
+}
+
+/// What to record. `every` intervals are in steps; a sample is taken when `t % every == 0`,
+/// including t = 0.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RecordSpec {
+    /// Per-step number of active E and I units.
+    pub activity: bool,
+    /// Spike events.
+    pub spikes: SpikeWindow,
+    /// E→E connection fraction every k steps.
+    pub connection_fraction_every: Option<u64>,
+    /// T_E snapshot every k steps.
+    pub thresholds_every: Option<u64>,
+    /// E→E and I→E weight snapshot every k steps.
+    pub weights_every: Option<u64>,
+}
+
+impl RecordSpec {
+    /// Upper estimate of the bytes recordings will hold after `steps` more steps of a network
+    /// with `ne`/`ni` units, `nnz` plastic synapses and mean activity fraction `rate`.
+    pub fn estimate_bytes(&self, steps: u64, ne: usize, ni: usize, nnz: usize, rate: f64) -> u64 {
+        let samples = |every: Option<u64>| every.map_or(0, |k| steps / k + 1);
+        let spikes_per_step = rate * (ne + ni) as f64;
+        let spike_steps = match self.spikes {
+            SpikeWindow::None => 0,
+            SpikeWindow::All => steps,
+            SpikeWindow::LastSteps(k) => k.min(steps),
+        };
+        let mut b = 0u64;
+        if self.activity {
+            b += 8 * steps;
+        }
+        b += (12.0 * spikes_per_step * spike_steps as f64) as u64;
+        b += 16 * samples(self.connection_fraction_every);
+        b += (8 * ne as u64 + 8) * samples(self.thresholds_every);
+        b += (16 * nnz as u64 + 8) * samples(self.weights_every);
+        b
+    }
+}
+
+/// Spike events as parallel arrays (step, neuron id).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SpikeEvents {
+    /// Step of each spike (the step after which the unit was active).
+    pub steps: VecDeque<u64>,
+    /// Neuron id of each spike.
+    pub ids: VecDeque<u32>,
+}
+
+impl SpikeEvents {
+    fn push_active(&mut self, t: u64, state: &[f64]) {
+        for (i, _) in state.iter().enumerate().filter(|(_, &v)| v != 0.0) {
+            self.steps.push_back(t);
+            self.ids.push_back(i as u32);
+        }
+    }
+
+    fn drop_before(&mut self, first_kept: u64) {
+        while self.steps.front().is_some_and(|&s| s < first_kept) {
+            self.steps.pop_front();
+            self.ids.pop_front();
+        }
+    }
+
+    /// Number of spikes held.
+    pub fn len(&self) -> usize {
+        self.steps.len()
+    }
+
+    /// Whether no spike is held.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+}
+
+/// A sparse weight matrix at one step, as (post, pre, weight) arrays.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SparseSnapshot {
+    /// Postsynaptic index of each synapse.
+    pub post: Vec<u32>,
+    /// Presynaptic index of each synapse.
+    pub pre: Vec<u32>,
+    /// Weight of each synapse.
+    pub w: Vec<f64>,
+}
+
+impl SparseSnapshot {
+    fn of(m: &crate::sparse::SparseRows) -> Self {
+        let mut s = SparseSnapshot::default();
+        for (i, j, w) in m.triplets() {
+            s.post.push(i);
+            s.pre.push(j);
+            s.w.push(w);
+        }
+        s
+    }
+}
+
+/// Weight snapshot of one step.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WeightSnapshot {
+    /// Step of the snapshot.
+    pub step: u64,
+    /// E→E weights.
+    pub w_ee: SparseSnapshot,
+    /// I→E weights.
+    pub w_ei: SparseSnapshot,
+}
+
+/// Everything recorded so far.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Recorder {
+    /// What is recorded.
+    pub spec: RecordSpec,
+    /// Step of `activity_e[0]`.
+    pub activity_first_step: u64,
+    /// Active E units after each step.
+    pub activity_e: Vec<u32>,
+    /// Active I units after each step.
+    pub activity_i: Vec<u32>,
+    /// E spikes.
+    pub spikes_e: SpikeEvents,
+    /// I spikes.
+    pub spikes_i: SpikeEvents,
+    /// Steps of the connection-fraction samples.
+    pub connection_steps: Vec<u64>,
+    /// E→E connection fraction samples.
+    pub connection_fraction: Vec<f64>,
+    /// Steps of the threshold snapshots.
+    pub threshold_steps: Vec<u64>,
+    /// T_E snapshots, N_E values each, concatenated.
+    pub thresholds: Vec<f64>,
+    /// Weight snapshots.
+    pub weights: Vec<WeightSnapshot>,
+}
+
+impl Recorder {
+    /// A recorder for `spec`, taking the t = 0 samples of the periodic monitors from `sorn`.
+    pub fn new(spec: RecordSpec, sorn: &Sorn) -> Self {
+        let mut r = Recorder {
+            activity_first_step: sorn.t() + 1,
+            spec,
+            ..Default::default()
+        };
+        r.sample_periodic(sorn);
+        r
+    }
+
+    /// Record the state after a step.
+    pub fn record(&mut self, sorn: &Sorn) {
+        let t = sorn.t();
+        if self.spec.activity {
+            self.activity_e.push(count(sorn.x()));
+            self.activity_i.push(count(sorn.y()));
+        }
+        match self.spec.spikes {
+            SpikeWindow::None => {}
+            SpikeWindow::All => {
+                self.spikes_e.push_active(t, sorn.x());
+                self.spikes_i.push_active(t, sorn.y());
+            }
+            SpikeWindow::LastSteps(k) => {
+                let first = (t + 1).saturating_sub(k);
+                self.spikes_e.drop_before(first);
+                self.spikes_i.drop_before(first);
+                self.spikes_e.push_active(t, sorn.x());
+                self.spikes_i.push_active(t, sorn.y());
+            }
+        }
+        self.sample_periodic(sorn);
+    }
+
+    fn sample_periodic(&mut self, sorn: &Sorn) {
+        let t = sorn.t();
+        let due = |every: Option<u64>| every.is_some_and(|k| t % k == 0);
+        if due(self.spec.connection_fraction_every) {
+            self.connection_steps.push(t);
+            self.connection_fraction.push(sorn.connection_fraction());
+        }
+        if due(self.spec.thresholds_every) {
+            self.threshold_steps.push(t);
+            self.thresholds.extend_from_slice(sorn.te());
+        }
+        if due(self.spec.weights_every) {
+            self.weights.push(WeightSnapshot {
+                step: t,
+                w_ee: SparseSnapshot::of(sorn.w_ee()),
+                w_ei: SparseSnapshot::of(sorn.w_ei()),
+            });
+        }
+    }
+}
+
+fn count(state: &[f64]) -> u32 {
+    state.iter().filter(|&&v| v != 0.0).count() as u32
+}
