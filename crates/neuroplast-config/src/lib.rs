@@ -1,1 +1,398 @@
-//! stub
+//! # neuroplast-config
+//!
+//! The TOML experiment schema shared by the command line and Python: parse a file, apply
+//! `--set key.path=value` overrides, resolve the SORN preset, validate every value, and build
+//! a ready-to-run [`neuroplast_core::simulation::Simulation`].
+//!
+//! Every problem becomes a [`ConfigError`] naming the file, the key path, the bad value and
+//! what is allowed, before anything runs.
+//!
+//! ```
+//! use neuroplast_config::Experiment;
+//! let toml = r#"
+//!     [simulation]
+//!     steps = 100
+//!     [sorn]
+//!     preset = "delpapa2017"
+//!     ne = 50
+//! "#;
+//! let exp = Experiment::from_str(toml, "inline.toml", ".".as_ref(), &[]).unwrap();
+//! assert_eq!(exp.params.ni, 10);
+//! let mut sim = exp.build().unwrap();
+//! sim.run(exp.steps(), 100, |_| true);
+//! assert_eq!(sim.sorn.t(), 100);
+//!
+//! let bad = toml.replace("ne = 50", "ne = 50\nnoise_sigma = -1.0");
+//! let err = Experiment::from_str(&bad, "inline.toml", ".".as_ref(), &[]).unwrap_err();
+//! assert_eq!(err.path, "sorn.noise_sigma");
+//! ```
+
+mod error;
+pub mod overrides;
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+
+use neuroplast_core::monitor::{RecordSpec, SpikeWindow};
+use neuroplast_core::simulation::{RuleEvent, Simulation};
+use neuroplast_core::sorn::input::{Input, SymbolSpec};
+use neuroplast_core::sorn::{Preset, Rule, Sorn, SornParams};
+
+pub use error::{ConfigError, Result};
+use schema::{ExperimentFile, InputSection, Meta};
+
+/// A parsed, resolved and validated experiment.
+#[derive(Clone, Debug)]
+pub struct Experiment {
+    /// The file's content with `[sorn]` fully resolved (every parameter explicit).
+    pub file: ExperimentFile,
+    /// The SORN parameters (preset + overrides).
+    pub params: SornParams,
+    /// The preset the parameters started from.
+    pub preset: Preset,
+    /// Directory against which relative paths (input files) are resolved.
+    pub base_dir: PathBuf,
+    /// Name used in error messages.
+    pub name: String,
+}
+
+impl Experiment {
+    /// Read and resolve an experiment file, applying `overrides` (`key.path=value`).
+    pub fn load(path: &Path, overrides: &[String]) -> Result<Experiment> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::new(&name, "", format!("cannot read file: {e}")))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Experiment::from_str(&text, &name, base, overrides)
+    }
+
+    /// Resolve an experiment from TOML text. `name` is used in errors, `base_dir` resolves
+    /// relative input paths.
+    pub fn from_str(text: &str, name: &str, base_dir: &Path, overrides: &[String]) -> Result<Self> {
+        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            ConfigError::new(
+                name,
+                "",
+                format!("TOML syntax error: {}", e.to_string().trim()),
+            )
+        })?;
+        for o in overrides {
+            overrides::apply(&mut table, o)?;
+        }
+        Experiment::from_table(table, name, base_dir)
+    }
+
+    /// Resolve an experiment from a parsed TOML table.
+    pub fn from_table(table: toml::Table, name: &str, base_dir: &Path) -> Result<Self> {
+        let mut file: ExperimentFile = serde_path_to_error::deserialize(toml::Value::Table(table))
+            .map_err(|e| ConfigError::from_serde(name, "", e))?;
+        let (preset, params, resolved) = resolve_sorn(&file.sorn, name)?;
+        params
+            .validate()
+            .map_err(|e| ConfigError::from_core(name, e))?;
+        file.sorn = resolved;
+        let exp = Experiment {
+            file,
+            params,
+            preset,
+            base_dir: base_dir.to_path_buf(),
+            name: name.to_string(),
+        };
+        exp.validate_rest()?;
+        Ok(exp)
+    }
+
+    fn err(&self, path: impl Into<String>, msg: impl Into<String>) -> ConfigError {
+        ConfigError::new(&self.name, path, msg)
+    }
+
+    fn validate_rest(&self) -> Result<()> {
+        let f = &self.file;
+        if f.simulation.steps == 0 {
+            return Err(self.err("simulation.steps", "must be ≥ 1, got 0"));
+        }
+        let r = &f.record;
+        if let Some(s) = &r.spikes {
+            match (s.all, s.last_steps) {
+                (true, None) => {}
+                (false, Some(k)) if k >= 1 => {}
+                (false, Some(k)) => {
+                    return Err(
+                        self.err("record.spikes.last_steps", format!("must be ≥ 1, got {k}"))
+                    )
+                }
+                _ => {
+                    return Err(self.err(
+                        "record.spikes",
+                        "give exactly one of `all = true` or `last_steps = K`",
+                    ))
+                }
+            }
+        }
+        for (name, every) in [
+            ("connection_fraction", &r.connection_fraction),
+            ("thresholds", &r.thresholds),
+            ("weights", &r.weights),
+        ] {
+            if every.as_ref().is_some_and(|e| e.every == 0) {
+                return Err(self.err(format!("record.{name}.every"), "must be ≥ 1 step, got 0"));
+            }
+        }
+        if let Some(m) = r.max_memory_mb {
+            if !(m > 0.0 && m.is_finite()) {
+                return Err(self.err("record.max_memory_mb", format!("must be > 0, got {m}")));
+            }
+            let est = self.recording_bytes(self.steps()) as f64 / (1024.0 * 1024.0);
+            if est > m {
+                return Err(self.err(
+                    "record.max_memory_mb",
+                    format!("recordings need about {est:.1} MiB for {} steps, over the limit of {m} MiB; record less (spikes.last_steps, larger `every`) or raise the limit", self.steps()),
+                ));
+            }
+        }
+        self.events()?;
+        if f.output.raster_steps == 0 {
+            return Err(self.err("output.raster_steps", "must be ≥ 1, got 0"));
+        }
+        match &f.input {
+            InputSection::Matrix {
+                units, first_units, ..
+            }
+            | InputSection::Uniform {
+                units, first_units, ..
+            } => {
+                self.input_units(units, first_units)?;
+            }
+            InputSection::None | InputSection::Symbols { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// Steps to run.
+    pub fn steps(&self) -> u64 {
+        self.file.simulation.steps
+    }
+
+    /// Master seed.
+    pub fn seed(&self) -> u64 {
+        self.file.simulation.seed
+    }
+
+    /// What to record, as the core understands it.
+    pub fn record_spec(&self) -> RecordSpec {
+        let r = &self.file.record;
+        RecordSpec {
+            activity: r.activity,
+            spikes: match &r.spikes {
+                None => SpikeWindow::None,
+                Some(s) if s.all => SpikeWindow::All,
+                Some(s) => SpikeWindow::LastSteps(s.last_steps.unwrap_or(1)),
+            },
+            connection_fraction_every: r.connection_fraction.as_ref().map(|e| e.every),
+            thresholds_every: r.thresholds.as_ref().map(|e| e.every),
+            weights_every: r.weights.as_ref().map(|e| e.every),
+        }
+    }
+
+    /// Estimated bytes of recordings for `steps` steps.
+    pub fn recording_bytes(&self, steps: u64) -> u64 {
+        let p = &self.params;
+        let nnz_guess = (p.ne * p.ne / 10).max(p.ne * 20) + p.ne * p.ni / 5;
+        self.record_spec()
+            .estimate_bytes(steps, p.ne, p.ni, nnz_guess, p.h_ip)
+    }
+
+    /// The freeze/unfreeze events, with rule names checked.
+    pub fn events(&self) -> Result<Vec<RuleEvent>> {
+        let parse = |names: &[String], path: String| -> Result<Vec<Rule>> {
+            names
+                .iter()
+                .enumerate()
+                .map(|(k, n)| {
+                    Rule::parse(n, &format!("{path}[{k}]"))
+                        .map_err(|e| ConfigError::from_core(&self.name, e))
+                })
+                .collect()
+        };
+        self.file
+            .schedule
+            .iter()
+            .enumerate()
+            .map(|(k, e)| {
+                Ok(RuleEvent {
+                    step: e.step,
+                    freeze: parse(&e.freeze, format!("schedule[{k}].freeze"))?,
+                    unfreeze: parse(&e.unfreeze, format!("schedule[{k}].unfreeze"))?,
+                })
+            })
+            .collect()
+    }
+
+    fn input_units(&self, units: &Option<Vec<u32>>, first: &Option<usize>) -> Result<Vec<u32>> {
+        match (units, first) {
+            (Some(u), None) => Ok(u.clone()),
+            (None, Some(n)) => {
+                if *n == 0 || *n > self.params.ne {
+                    return Err(self.err(
+                        "input.first_units",
+                        format!("must be in [1, ne = {}], got {n}", self.params.ne),
+                    ));
+                }
+                Ok((0..*n as u32).collect())
+            }
+            _ => Err(self.err(
+                "input",
+                "give exactly one of `units = [..]` or `first_units = n`",
+            )),
+        }
+    }
+
+    /// Build the network, its input and its recorder. Reads input files; checks that the
+    /// input lasts for `simulation.steps`.
+    pub fn build(&self) -> Result<Simulation> {
+        let core = |e| ConfigError::from_core(&self.name, e);
+        let seed = self.seed();
+        let ne = self.params.ne;
+        let input = match &self.file.input {
+            InputSection::None => Input::None,
+            InputSection::Symbols {
+                units_per_symbol,
+                gain,
+                overlap,
+                sequence,
+            } => {
+                let spec = SymbolSpec {
+                    units_per_symbol: *units_per_symbol,
+                    gain: *gain,
+                    overlap: *overlap,
+                    sequence: sequence.clone(),
+                };
+                Input::symbols(&spec, ne, seed).map_err(core)?
+            }
+            InputSection::Matrix {
+                file,
+                units,
+                first_units,
+                repeat,
+            } => {
+                let units = self.input_units(units, first_units)?;
+                let path = self.input_path(file);
+                let arr: ndarray::Array2<f64> = ndarray_npy::read_npy(&path).map_err(|e| {
+                    self.err(
+                        "input.file",
+                        format!(
+                            "cannot read {} as a 2-D float64 .npy array: {e}",
+                            path.display()
+                        ),
+                    )
+                })?;
+                let shape = [arr.nrows(), arr.ncols()];
+                let data = arr.as_standard_layout().iter().copied().collect();
+                Input::matrix(units, data, shape, *repeat, ne, "input.file").map_err(core)?
+            }
+            InputSection::Uniform {
+                units,
+                first_units,
+                low,
+                high,
+            } => {
+                let units = self.input_units(units, first_units)?;
+                Input::uniform(units, *low, *high, ne, seed).map_err(core)?
+            }
+        };
+        let sorn = Sorn::new(self.params.clone(), seed).map_err(core)?;
+        let sim = Simulation::new(sorn, input, self.record_spec(), self.events()?).map_err(core)?;
+        sim.check_steps(self.steps()).map_err(core)?;
+        Ok(sim)
+    }
+
+    fn input_path(&self, file: &Path) -> PathBuf {
+        if file.is_absolute() {
+            file.to_path_buf()
+        } else {
+            self.base_dir.join(file)
+        }
+    }
+
+    /// The fully resolved configuration as TOML: every SORN parameter explicit, the seed,
+    /// absolute input paths and the neuroplast version. Loading it gives the same run.
+    pub fn resolved_toml(&self) -> String {
+        let mut f = self.file.clone();
+        f.meta = Some(Meta {
+            neuroplast_version: neuroplast_core::checkpoint::NEUROPLAST_VERSION.to_string(),
+        });
+        if let InputSection::Matrix { file, .. } = &mut f.input {
+            let p = self.input_path(file);
+            *file = std::fs::canonicalize(&p).unwrap_or(p);
+        }
+        let body = toml::to_string(&f).expect("experiment serialises to TOML");
+        format!(
+            "# Fully resolved by neuroplast {} from {}.\n# Every SORN parameter is explicit; \
+             `neuroplast run` on this file repeats the run.\n\n{body}",
+            neuroplast_core::checkpoint::NEUROPLAST_VERSION,
+            self.name
+        )
+    }
+}
+
+/// Apply the `[sorn]` table over its preset: `preset` picks the defaults (computed for the
+/// given `ne`), every other key replaces the preset's value whole.
+fn resolve_sorn(user: &toml::Table, file: &str) -> Result<(Preset, SornParams, toml::Table)> {
+    let names = Preset::ALL.map(|p| p.name()).join(", ");
+    let preset = match user.get("preset") {
+        None => {
+            return Err(ConfigError::new(
+                file,
+                "sorn.preset",
+                format!("missing; choose one of: {names}"),
+            ))
+        }
+        Some(toml::Value::String(s)) => Preset::from_name(s).ok_or_else(|| {
+            ConfigError::new(
+                file,
+                "sorn.preset",
+                format!("unknown preset {s:?}; choose one of: {names}"),
+            )
+        })?,
+        Some(v) => {
+            return Err(ConfigError::new(
+                file,
+                "sorn.preset",
+                format!("must be a string (one of: {names}), got {v}"),
+            ))
+        }
+    };
+    let ne = match user.get("ne") {
+        None => 200,
+        Some(toml::Value::Integer(n)) if *n >= 1 => *n as usize,
+        Some(v) => {
+            return Err(ConfigError::new(
+                file,
+                "sorn.ne",
+                format!("must be an integer ≥ 1, got {v}"),
+            ))
+        }
+    };
+    let base = preset.params(ne);
+    let mut merged = toml::Table::try_from(&base).expect("parameters serialise to TOML");
+    let allowed: Vec<String> = merged.keys().cloned().collect();
+    for (k, v) in user {
+        if k == "preset" {
+            continue;
+        }
+        if !merged.contains_key(k) {
+            return Err(ConfigError::new(
+                file,
+                format!("sorn.{k}"),
+                format!("unknown key; allowed: preset, {}", allowed.join(", ")),
+            ));
+        }
+        merged.insert(k.clone(), v.clone());
+    }
+    let params: SornParams = serde_path_to_error::deserialize(toml::Value::Table(merged.clone()))
+        .map_err(|e| ConfigError::from_serde(file, "sorn", e))?;
+    let mut resolved = toml::Table::new();
+    resolved.insert("preset".into(), toml::Value::String(preset.name().into()));
+    resolved.extend(merged);
+    Ok((preset, params, resolved))
+}

@@ -34,7 +34,12 @@ pub struct Simulation {
 impl Simulation {
     /// Assemble a run. Events are sorted by step; events before the network's current step
     /// are an error.
-    pub fn new(sorn: Sorn, input: Input, record: RecordSpec, mut events: Vec<RuleEvent>) -> Result<Self> {
+    pub fn new(
+        sorn: Sorn,
+        input: Input,
+        record: RecordSpec,
+        mut events: Vec<RuleEvent>,
+    ) -> Result<Self> {
         events.sort_by_key(|e| e.step);
         for (k, e) in events.iter().enumerate() {
             ensure!(
@@ -47,7 +52,11 @@ impl Simulation {
             if let Some(r) = e.freeze.iter().find(|r| e.unfreeze.contains(r)) {
                 return Err(Error::config(
                     format!("schedule[{k}]"),
-                    format!("rule {:?} is both frozen and unfrozen at step {}", r.name(), e.step),
+                    format!(
+                        "rule {:?} is both frozen and unfrozen at step {}",
+                        r.name(),
+                        e.step
+                    ),
                 ));
             }
         }

@@ -179,9 +179,12 @@ impl Input {
         let order = match &spec.sequence {
             SequenceSpec::Random { .. } => Order::Random,
             SequenceSpec::Cycle { text } => Order::Cycle(text.chars().map(code).collect()),
-            SequenceSpec::Words { words } => {
-                Order::Words(words.iter().map(|w| w.chars().map(code).collect()).collect())
-            }
+            SequenceSpec::Words { words } => Order::Words(
+                words
+                    .iter()
+                    .map(|w| w.chars().map(code).collect())
+                    .collect(),
+            ),
         };
         Ok(Input::Symbols {
             alphabet: alphabet.clone(),
@@ -344,11 +347,7 @@ fn check_units(units: &[u32], ne: usize, path: &str) -> Result<()> {
     let mut s = units.to_vec();
     s.sort_unstable();
     s.dedup();
-    ensure!(
-        s.len() == units.len(),
-        path,
-        "input units must be distinct"
-    );
+    ensure!(s.len() == units.len(), path, "input units must be distinct");
     ensure!(
         (*s.last().unwrap() as usize) < ne,
         path,

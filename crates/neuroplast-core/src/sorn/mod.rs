@@ -149,10 +149,7 @@ impl Sorn {
         // Phase 3: inhibitory update from x(t+1) (fast_inhibit) or x(t).
         let xs = if p.fast_inhibit { &self.x_new } else { &self.x };
         for (k, yn) in self.y_new.iter_mut().enumerate() {
-            *yn = fire(
-                self.w_ie.row_dot(k, xs) - self.ti[k] + self.noise_i[k],
-                ge,
-            );
+            *yn = fire(self.w_ie.row_dot(k, xs) - self.ti[k] + self.noise_i[k], ge);
         }
         // Phase 4: plasticity, IP → STDP → SP → iSTDP → SN.
         let on = self.active;
@@ -366,9 +363,9 @@ fn build_matrix(
         Connectivity::Bernoulli { p } => (0..n_post)
             .map(|i| bernoulli_row(n_pre, p, skip(i), rng))
             .collect(),
-        Connectivity::FixedInDegree { k } => {
-            (0..n_post).map(|i| choose(n_pre, k, skip(i), rng)).collect()
-        }
+        Connectivity::FixedInDegree { k } => (0..n_post)
+            .map(|i| choose(n_pre, k, skip(i), rng))
+            .collect(),
         Connectivity::NormalInDegree { mean, sd } => (0..n_post)
             .map(|i| {
                 let k = truncated_normal_count(mean, sd, avail, rng);

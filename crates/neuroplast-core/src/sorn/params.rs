@@ -109,6 +109,7 @@ pub enum Rule {
     /// Intrinsic plasticity of excitatory thresholds (Lazar 2009).
     Ip,
     /// Synaptic normalisation of incoming E→E and I→E weights (Lazar 2009, Zheng 2013).
+    #[serde(alias = "ss")]
     Sn,
     /// Inhibitory STDP of I→E weights (Zheng 2013).
     Istdp,
@@ -401,11 +402,7 @@ fn check_conn(c: &Connectivity, path: &str, n_pre: usize, no_self: bool) -> Resu
             k <= available && k < n_pre,
             format!("{path}.k"),
             "in-degree must be smaller than the presynaptic population ({n_pre} units{}), got {k}",
-            if no_self {
-                ", no self-connections"
-            } else {
-                ""
-            }
+            if no_self { ", no self-connections" } else { "" }
         ),
         Connectivity::NormalInDegree { mean, sd } | Connectivity::NormalOutDegree { mean, sd } => {
             ensure!(

@@ -25,14 +25,7 @@ pub fn ip(te: &mut [f64], x_new: &[f64], h_ip: &[f64], eta: f64, clamp: [f64; 2]
 /// changed weight that is ≤ 0 or below `prune_below` is removed.
 ///
 /// Only rows of units active at t or t+1 can change, so only those are visited.
-pub fn stdp(
-    w: &mut SparseRows,
-    x: &[f64],
-    x_new: &[f64],
-    eta: f64,
-    w_max: f64,
-    prune_below: f64,
-) {
+pub fn stdp(w: &mut SparseRows, x: &[f64], x_new: &[f64], eta: f64, w_max: f64, prune_below: f64) {
     for i in 0..w.n_rows() {
         let (post_new, post_old) = (x_new[i], x[i]);
         if post_new == 0.0 && post_old == 0.0 {
@@ -171,7 +164,13 @@ mod tests {
     #[test]
     fn ip_by_hand() {
         let mut te = vec![0.5, 0.5, 0.02];
-        ip(&mut te, &[1.0, 0.0, 0.0], &[0.1; 3], 0.01, [f64::NEG_INFINITY, f64::INFINITY]);
+        ip(
+            &mut te,
+            &[1.0, 0.0, 0.0],
+            &[0.1; 3],
+            0.01,
+            [f64::NEG_INFINITY, f64::INFINITY],
+        );
         assert!((te[0] - 0.509).abs() < 1e-15);
         assert!((te[1] - 0.499).abs() < 1e-15);
         assert!((te[2] - 0.019).abs() < 1e-15);
@@ -181,14 +180,23 @@ mod tests {
         assert_eq!(te, vec![0.0, 1.0]);
         // Clamp off: the same values leave [0, 1].
         let mut te = vec![0.0005, 0.9995];
-        ip(&mut te, &[0.0, 1.0], &[0.1; 2], 0.01, [f64::NEG_INFINITY, f64::INFINITY]);
+        ip(
+            &mut te,
+            &[0.0, 1.0],
+            &[0.1; 2],
+            0.01,
+            [f64::NEG_INFINITY, f64::INFINITY],
+        );
         assert!(te[0] < 0.0 && te[1] > 1.0);
     }
 
     #[test]
     fn stdp_by_hand_three_units() {
         // Row i = post. 0←1, 0←2, 1←0, 2←0.
-        let mut w = m(vec![vec![(1, 0.5), (2, 0.5)], vec![(0, 0.3)], vec![(0, 0.2)]], 3);
+        let mut w = m(
+            vec![vec![(1, 0.5), (2, 0.5)], vec![(0, 0.3)], vec![(0, 0.2)]],
+            3,
+        );
         // x(t) = [0, 1, 0], x(t+1) = [1, 0, 1]:
         //  W01: post 0 new & pre 1 old → +η; W02: x0(t)=0 → 0;
         //  W10: x1(t)=1, x0(t+1)=1 → −η;  W20: x2(t+1)=1, x0(t)=0 and x2(t)=0 → 0.
@@ -230,7 +238,14 @@ mod tests {
         // Post 0 silent: Δ = −η = −0.001 on the synapse from active I0 → 0.0005 − 0.001 < 0.
         // Post 1 active: Δ = −η(1 − 11) = +0.01 → 1.0095 → clipped to 1.
         let mut w = m(rows(), 2);
-        istdp(&mut w, &y, &x_new, 0.001, 0.1, &IstdpFloor::Keep { weight: 0.001 });
+        istdp(
+            &mut w,
+            &y,
+            &x_new,
+            0.001,
+            0.1,
+            &IstdpFloor::Keep { weight: 0.001 },
+        );
         assert_eq!(w.get(0, 0), Some(0.001));
         assert_eq!(w.get(0, 1), Some(0.5));
         assert_eq!(w.get(1, 0), Some(1.0));

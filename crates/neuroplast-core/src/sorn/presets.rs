@@ -114,8 +114,14 @@ impl Preset {
                 ..zheng
             },
             Preset::SornPackage => SornParams {
-                w_ee: Connectivity::NormalInDegree { mean: 20.0, sd: 1.0 },
-                w_ei: Connectivity::NormalOutDegree { mean: 40.0, sd: 1.0 },
+                w_ee: Connectivity::NormalInDegree {
+                    mean: 20.0,
+                    sd: 1.0,
+                },
+                w_ei: Connectivity::NormalOutDegree {
+                    mean: 40.0,
+                    sd: 1.0,
+                },
                 initial_activity: InitialActivity::Zeros,
                 threshold_test: ThresholdTest::Gt,
                 noise_sigma: 0.04,

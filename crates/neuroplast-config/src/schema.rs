@@ -1,0 +1,216 @@
+//! The experiment file schema. Every table rejects unknown keys; enums are tagged by `kind`.
+//! The `[sorn]` table is kept as raw TOML here and resolved against its preset in
+//! [`crate::Experiment`].
+
+use std::path::PathBuf;
+
+use neuroplast_core::sorn::input::SequenceSpec;
+use serde::{Deserialize, Serialize};
+
+/// A whole experiment file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentFile {
+    /// Written by neuroplast into resolved configurations; ignored on input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Meta>,
+    /// Length and seed.
+    pub simulation: SimulationSection,
+    /// `preset = "…"` plus any field of the SORN parameters.
+    pub sorn: toml::Table,
+    /// External input.
+    #[serde(default)]
+    pub input: InputSection,
+    /// What to record.
+    #[serde(default)]
+    pub record: RecordSection,
+    /// Freeze/unfreeze events.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedule: Vec<ScheduleEntry>,
+    /// What to write.
+    #[serde(default)]
+    pub output: OutputSection,
+}
+
+/// Provenance written into resolved configurations.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Meta {
+    /// neuroplast version that resolved the file.
+    pub neuroplast_version: String,
+}
+
+/// `[simulation]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulationSection {
+    /// Number of steps to run (≥ 1).
+    pub steps: u64,
+    /// Master seed of every random stream.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+/// `[input]`, tagged by `kind`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum InputSection {
+    /// No input (spontaneous activity).
+    #[default]
+    None,
+    /// Symbol pools: every symbol drives `units_per_symbol` random E units with weight `gain`.
+    Symbols {
+        /// N_U.
+        units_per_symbol: usize,
+        /// Input weight (lab code `input_gain`).
+        #[serde(default = "one")]
+        gain: f64,
+        /// Allow pools to share units.
+        #[serde(default)]
+        overlap: bool,
+        /// Symbol order: `{ kind = "random", alphabet = "ABCD" }`, `{ kind = "cycle",
+        /// text = "ABCD" }` or `{ kind = "words", words = ["ABBC", "DEEF"] }`.
+        sequence: SequenceSpec,
+    },
+    /// Real values from a `.npy` file of shape (units, T), added to the chosen units.
+    Matrix {
+        /// Path, relative to the experiment file.
+        file: PathBuf,
+        /// Receiving E units (or use `first_units`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        units: Option<Vec<u32>>,
+        /// Receive on E units 0 … n−1 (the `sorn` package's way).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        first_units: Option<usize>,
+        /// Start over after the last column instead of refusing to run longer.
+        #[serde(default)]
+        repeat: bool,
+    },
+    /// Fresh U(low, high) values each step on the chosen units.
+    Uniform {
+        /// Receiving E units (or use `first_units`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        units: Option<Vec<u32>>,
+        /// Receive on E units 0 … n−1.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        first_units: Option<usize>,
+        /// Lower bound.
+        #[serde(default)]
+        low: f64,
+        /// Upper bound.
+        #[serde(default = "one")]
+        high: f64,
+    },
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// `[record]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordSection {
+    /// Active E and I counts per step (8 bytes per step).
+    #[serde(default = "yes")]
+    pub activity: bool,
+    /// Spikes: `{ last_steps = 10_000 }` or `{ all = true }`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spikes: Option<SpikesSpec>,
+    /// `{ every = k }`: E→E connection fraction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_fraction: Option<Every>,
+    /// `{ every = k }`: T_E snapshots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<Every>,
+    /// `{ every = k }`: E→E and I→E weight snapshots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights: Option<Every>,
+    /// Refuse to start if recordings would exceed this many MiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_memory_mb: Option<f64>,
+}
+
+impl Default for RecordSection {
+    fn default() -> Self {
+        RecordSection {
+            activity: true,
+            spikes: None,
+            connection_fraction: None,
+            thresholds: None,
+            weights: None,
+            max_memory_mb: None,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Which spikes to record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpikesSpec {
+    /// Every spike of the run.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub all: bool,
+    /// Only the last K steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_steps: Option<u64>,
+}
+
+/// A sampling interval in steps.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Every {
+    /// Sample when t % every == 0 (≥ 1).
+    pub every: u64,
+}
+
+/// One `[[schedule]]` entry.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleEntry {
+    /// Applies once this many steps have run.
+    pub step: u64,
+    /// Rules to stop: any of stdp, ip, sn, istdp, sp.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub freeze: Vec<String>,
+    /// Rules to restart.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unfreeze: Vec<String>,
+}
+
+/// `[output]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSection {
+    /// Draw PNG plots.
+    #[serde(default = "yes")]
+    pub plots: bool,
+    /// Steps shown in the raster plot (the last ones recorded).
+    #[serde(default = "raster_steps")]
+    pub raster_steps: u64,
+    /// Write `checkpoint.bin` so that `neuroplast resume` can continue the run.
+    #[serde(default = "yes")]
+    pub checkpoint: bool,
+}
+
+impl Default for OutputSection {
+    fn default() -> Self {
+        OutputSection {
+            plots: true,
+            raster_steps: raster_steps(),
+            checkpoint: true,
+        }
+    }
+}
+
+fn raster_steps() -> u64 {
+    1_000
+}

@@ -1,0 +1,85 @@
+//! Determinism: one seed, one run; checkpoint + resume equals an uninterrupted run.
+
+use neuroplast_core::checkpoint;
+use neuroplast_core::monitor::{RecordSpec, SpikeWindow};
+use neuroplast_core::simulation::Simulation;
+use neuroplast_core::sorn::input::{Input, SequenceSpec, SymbolSpec};
+use neuroplast_core::sorn::{Preset, Sorn};
+use neuroplast_core::Error;
+
+use crate::{delpapa, sim};
+
+#[test]
+fn same_seed_same_hash_other_seed_other_hash() {
+    let run = |seed| {
+        let mut s = sim(delpapa(200), seed);
+        s.run(2_000, 500, |_| true);
+        s.sorn.spike_hash()
+    };
+    assert_eq!(run(1), run(1));
+    assert_ne!(run(1), run(2));
+}
+
+fn symbol_sim(seed: u64) -> Simulation {
+    let p = Preset::Lazar2009.params(100);
+    let spec = SymbolSpec {
+        units_per_symbol: 5,
+        gain: 1.0,
+        overlap: false,
+        sequence: SequenceSpec::Words {
+            words: vec!["ABBBC".into(), "DEEEF".into()],
+        },
+    };
+    let input = Input::symbols(&spec, 100, seed).unwrap();
+    let record = RecordSpec {
+        activity: true,
+        spikes: SpikeWindow::All,
+        connection_fraction_every: Some(50),
+        thresholds_every: Some(100),
+        weights_every: Some(200),
+    };
+    Simulation::new(Sorn::new(p, seed).unwrap(), input, record, vec![]).unwrap()
+}
+
+/// k steps + checkpoint + resume k steps = 2k uninterrupted steps, for the whole state
+/// (network, RNG streams, input position and recordings), with every rule and noise on.
+#[test]
+fn checkpoint_resume_is_bit_exact() {
+    for mk in [
+        (|| sim(delpapa(120), 9)) as fn() -> Simulation,
+        || symbol_sim(4),
+        || sim(Preset::SornPackage.params(80), 3),
+    ] {
+        let mut straight = mk();
+        straight.run(2_000, 2_000, |_| true);
+
+        let mut first = mk();
+        first.run(1_000, 1_000, |_| true);
+        let bytes = checkpoint::to_bytes(&first);
+        drop(first);
+        let mut resumed = checkpoint::from_bytes(&bytes).unwrap();
+        resumed.run(1_000, 1_000, |_| true);
+
+        assert_eq!(resumed.sorn.spike_hash(), straight.sorn.spike_hash());
+        assert_eq!(resumed, straight, "every field of the state is identical");
+    }
+}
+
+#[test]
+fn incompatible_checkpoints_are_refused_clearly() {
+    let s = sim(delpapa(20), 1);
+    let mut bytes = checkpoint::to_bytes(&s);
+    bytes[8] = 99; // format version 99
+    let e = checkpoint::from_bytes(&bytes).unwrap_err();
+    let msg = e.to_string();
+    assert!(matches!(e, Error::Checkpoint(_)));
+    assert!(
+        msg.contains("format version 99") && msg.contains("0.1.0"),
+        "{msg}"
+    );
+    let e = checkpoint::from_bytes(b"hello world, not a checkpoint").unwrap_err();
+    assert!(e.to_string().contains("not a neuroplast checkpoint"));
+    let good = checkpoint::to_bytes(&s);
+    let e = checkpoint::from_bytes(&good[..good.len() / 2]).unwrap_err();
+    assert!(e.to_string().contains("truncated"), "{e}");
+}
