@@ -1,1 +1,72 @@
-fn main() {}
+//! `neuroplast`: run, validate, resume, plot and benchmark experiments described in TOML.
+//!
+//! Exit status: 0 on success, 2 when the experiment file or arguments are invalid (nothing
+//! was run or written), 1 for any other failure.
+
+mod bench;
+mod figures;
+mod output;
+mod plots;
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Simulator for self-organizing recurrent networks and plastic spiking networks.
+#[derive(Parser)]
+#[command(name = "neuroplast", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run an experiment file and write a results directory.
+    Run(run::RunArgs),
+    /// Check an experiment file (and build its network) without running it.
+    Validate {
+        /// Experiment file.
+        exp: PathBuf,
+        /// Override a value, e.g. `--set sorn.ne=400` (repeatable).
+        #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+        set: Vec<String>,
+    },
+    /// Continue a run from its results directory (bit-exact with an uninterrupted run).
+    Resume(run::ResumeArgs),
+    /// Redraw the figures of a results directory from its data files.
+    Plot {
+        /// Results directory written by `neuroplast run`.
+        dir: PathBuf,
+    },
+    /// Measure speed and memory.
+    Bench {
+        #[command(subcommand)]
+        what: bench::BenchCmd,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.cmd {
+        Cmd::Run(a) => run::run(a),
+        Cmd::Validate { exp, set } => run::validate(&exp, &set),
+        Cmd::Resume(a) => run::resume(a),
+        Cmd::Plot { dir } => run::plot(&dir),
+        Cmd::Bench { what } => bench::bench(what),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if let Some(c) = e.downcast_ref::<neuroplast_config::ConfigError>() {
+                eprintln!("error: {c}");
+                ExitCode::from(2)
+            } else {
+                eprintln!("error: {e:#}");
+                ExitCode::from(1)
+            }
+        }
+    }
+}

@@ -23,15 +23,22 @@ pub const FORMAT_VERSION: u32 = 1;
 /// The version of this crate, written into checkpoints.
 pub const NEUROPLAST_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Encode a simulation.
+/// Encode a simulation into `w` (streamed: no second copy of the state in memory).
+pub fn write(sim: &Simulation, mut w: impl std::io::Write) -> std::io::Result<()> {
+    w.write_all(MAGIC)?;
+    w.write_all(&FORMAT_VERSION.to_le_bytes())?;
+    w.write_all(&(NEUROPLAST_VERSION.len() as u16).to_le_bytes())?;
+    w.write_all(NEUROPLAST_VERSION.as_bytes())?;
+    ciborium::into_writer(sim, &mut w).map_err(|e| match e {
+        ciborium::ser::Error::Io(io) => io,
+        other => std::io::Error::other(other.to_string()),
+    })
+}
+
+/// Encode a simulation into bytes.
 pub fn to_bytes(sim: &Simulation) -> Vec<u8> {
     let mut out = Vec::new();
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    out.extend_from_slice(&(NEUROPLAST_VERSION.len() as u16).to_le_bytes());
-    out.extend_from_slice(NEUROPLAST_VERSION.as_bytes());
-    // Writing plain structs into a Vec cannot fail.
-    ciborium::into_writer(sim, &mut out).expect("CBOR encoding of Simulation");
+    write(sim, &mut out).expect("writing into a Vec cannot fail");
     out
 }
 

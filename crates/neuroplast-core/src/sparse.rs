@@ -28,6 +28,9 @@ pub struct SparseRows {
     nnz: usize,
     /// Pool entries in abandoned slots (rows that moved).
     garbage: usize,
+    /// Incremented by every structural change (a position of some synapse moved or
+    /// vanished); a [`ColumnIndex`] built at another generation is stale.
+    generation: u64,
 }
 
 /// Extra capacity given to each row at build time, so that a few insertions never move it.
@@ -57,6 +60,7 @@ impl SparseRows {
             w: Vec::with_capacity(total + total / 2),
             nnz: 0,
             garbage: 0,
+            generation: 0,
         };
         for mut row in rows {
             row.sort_unstable_by_key(|&(c, _)| c);
@@ -162,6 +166,9 @@ impl SparseRows {
         let removed = s + n - k;
         self.len[i] = (k - s) as u32;
         self.nnz -= removed;
+        if removed > 0 {
+            self.generation += 1;
+        }
     }
 
     /// Insert synapse `j → i` with weight `w`. Returns false (and changes nothing) if it
@@ -183,6 +190,7 @@ impl SparseRows {
         self.w[s + pos] = w;
         self.len[i] += 1;
         self.nnz += 1;
+        self.generation += 1;
         true
     }
 
@@ -218,6 +226,24 @@ impl SparseRows {
         self.col = col;
         self.w = w;
         self.garbage = 0;
+        self.generation += 1;
+    }
+
+    /// The structural generation (see [`ColumnIndex`]).
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Weight at pool position `pos` (from a [`ColumnIndex`]).
+    #[inline]
+    pub fn weight_at(&self, pos: u32) -> f64 {
+        self.w[pos as usize]
+    }
+
+    /// Mutable weight at pool position `pos` (from a current [`ColumnIndex`]).
+    #[inline]
+    pub fn weight_at_mut(&mut self, pos: u32) -> &mut f64 {
+        &mut self.w[pos as usize]
     }
 
     /// Sum of the weights of row `i`.
@@ -274,6 +300,88 @@ impl SparseRows {
             return Err(format!("nnz {} != counted {nnz}", self.nnz));
         }
         Ok(())
+    }
+}
+
+/// The synapses of a [`SparseRows`] by column (presynaptic unit): for column j, the rows
+/// (ascending) and pool positions of its synapses. It indexes weights in place (no copies), so
+/// push-style delivery and pre-triggered plasticity visit only the synapses of active
+/// presynaptic units. Valid while the matrix's structure is unchanged
+/// ([`ColumnIndex::is_current`]); values may change freely.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ColumnIndex {
+    start: Vec<usize>,
+    row: Vec<u32>,
+    pos: Vec<u32>,
+    /// Generation of the matrix this index was built from; `None` = never built.
+    generation: Option<u64>,
+}
+
+impl ColumnIndex {
+    /// Whether the index matches `m`'s current structure.
+    #[inline]
+    pub fn is_current(&self, m: &SparseRows) -> bool {
+        self.generation == Some(m.generation) && self.start.len() == m.n_cols + 1
+    }
+
+    /// Rebuild for `m`, reusing this index's buffers.
+    pub fn rebuild(&mut self, m: &SparseRows) {
+        assert!(
+            m.col.len() <= u32::MAX as usize,
+            "pool exceeds u32 positions"
+        );
+        self.start.clear();
+        self.start.resize(m.n_cols + 1, 0);
+        for i in 0..m.n_rows {
+            for &j in m.row(i).0 {
+                self.start[j as usize + 1] += 1;
+            }
+        }
+        for j in 0..m.n_cols {
+            self.start[j + 1] += self.start[j];
+        }
+        self.row.clear();
+        self.row.resize(m.nnz, 0);
+        self.pos.clear();
+        self.pos.resize(m.nnz, 0);
+        let mut fill = self.start[..m.n_cols].to_vec();
+        for i in 0..m.n_rows {
+            let s = m.start[i];
+            for (k, &j) in m.row(i).0.iter().enumerate() {
+                let f = &mut fill[j as usize];
+                self.row[*f] = i as u32;
+                self.pos[*f] = (s + k) as u32;
+                *f += 1;
+            }
+        }
+        self.generation = Some(m.generation);
+    }
+
+    /// Rebuild if stale.
+    #[inline]
+    pub fn refresh(&mut self, m: &SparseRows) {
+        if !self.is_current(m) {
+            self.rebuild(m);
+        }
+    }
+
+    /// Rows (ascending) and pool positions of column `j`'s synapses.
+    #[inline]
+    pub fn column(&self, j: usize) -> (&[u32], &[u32]) {
+        let (s, e) = (self.start[j], self.start[j + 1]);
+        (&self.row[s..e], &self.pos[s..e])
+    }
+
+    /// `out[i] += Σ_{j ∈ active} W_ij` (push delivery from active columns, in ascending j
+    /// per row: the same additions, in the same order, as a pull over the row).
+    pub fn push_active(&self, m: &SparseRows, active: &[u32], out: &mut [f64]) {
+        debug_assert!(self.is_current(m));
+        for &j in active {
+            let (rows, pos) = self.column(j as usize);
+            for (&i, &p) in rows.iter().zip(pos) {
+                out[i as usize] += m.weight_at(p);
+            }
+        }
     }
 }
 
@@ -346,6 +454,22 @@ mod tests {
                 prop_assert!((a - b).abs() < 1e-12, "{a} vs {b}");
             }
             prop_assert_eq!(m.to_dense(), dense);
+            // Push from the active (x = 1) columns equals the pull, bit for bit.
+            let mut idx = ColumnIndex::default();
+            idx.refresh(&m);
+            let binary: Vec<f64> = x.iter().map(|&v| if v == 1.0 { 1.0 } else { 0.0 }).collect();
+            let active: Vec<u32> = (0..n_cols as u32).filter(|&j| binary[j as usize] == 1.0).collect();
+            let mut pushed = vec![0.0; n_rows];
+            idx.push_active(&m, &active, &mut pushed);
+            m.matvec(&binary, &mut out);
+            for (a, b) in pushed.iter().zip(&out) {
+                prop_assert!(a == b, "push {a} vs pull {b}");
+            }
+            // Any structural edit makes the index stale.
+            let g = m.generation();
+            m.insert(0, (n_cols - 1) as u32, 0.5);
+            m.retain_row(0, |c, _| c as usize != n_cols - 1);
+            prop_assert!(m.generation() > g && !idx.is_current(&m));
         }
     }
 }

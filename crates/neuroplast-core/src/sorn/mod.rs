@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::hash::Fnv1a;
 use crate::rng::{self, Rng, Stream};
-use crate::sparse::SparseRows;
+use crate::sparse::{ColumnIndex, SparseRows};
 use crate::Result;
 use input::Input;
 pub use params::*;
@@ -46,13 +46,22 @@ pub struct Sorn {
     w_ee: SparseRows,
     w_ei: SparseRows,
     w_ie: SparseRows,
+    /// Column (presynaptic) views of W_IE and W_EI for push delivery and iSTDP; rebuilt
+    /// only when a matrix's structure changes.
+    cols_ie: ColumnIndex,
+    cols_ei: ColumnIndex,
     active: RuleSet,
     rng_noise: Rng,
     rng_sp: Rng,
-    /// Scratch: excitatory drive, then noise buffers (kept to avoid per-step allocation).
+    /// Scratch buffers, sized at build time so that steps do not allocate: E drive,
+    /// inhibitory input to E, I drive, noise, and the indices of active units.
     drive: Vec<f64>,
+    inh: Vec<f64>,
+    drive_i: Vec<f64>,
     noise_e: Vec<f64>,
     noise_i: Vec<f64>,
+    active_x: Vec<u32>,
+    active_y: Vec<u32>,
     sp_rate: f64,
     hash: Fnv1a,
 }
@@ -90,16 +99,14 @@ impl Sorn {
         } else {
             vec![params.h_ip; ne]
         };
-        let mut activity = |n: usize| -> Vec<f64> {
-            match params.initial_activity {
-                InitialActivity::Zeros => vec![0.0; n],
-                InitialActivity::Bernoulli { p } => (0..n)
-                    .map(|_| f64::from(u8::from(rng.random::<f64>() < p)))
-                    .collect(),
-            }
+        // x(0) as configured; y(0) = 0 in every source (lab code and `sorn`).
+        let x = match params.initial_activity {
+            InitialActivity::Zeros => vec![0.0; ne],
+            InitialActivity::Bernoulli { p } => (0..ne)
+                .map(|_| f64::from(u8::from(rng.random::<f64>() < p)))
+                .collect(),
         };
-        let x = activity(ne);
-        let y = activity(ni);
+        let y = vec![0.0; ni];
         Ok(Sorn {
             t: 0,
             x_new: vec![0.0; ne],
@@ -112,12 +119,18 @@ impl Sorn {
             w_ee,
             w_ei,
             w_ie,
+            cols_ie: ColumnIndex::default(),
+            cols_ei: ColumnIndex::default(),
             active: params.active_rules(),
             rng_noise: rng::stream(seed, Stream::Noise),
             rng_sp: rng::stream(seed, Stream::Structural),
             drive: vec![0.0; ne],
+            inh: vec![0.0; ne],
+            drive_i: vec![0.0; ni],
             noise_e: vec![0.0; ne],
             noise_i: vec![0.0; ni],
+            active_x: Vec::with_capacity(ne),
+            active_y: Vec::with_capacity(ni),
             sp_rate: params.sp_rate(),
             hash: Fnv1a::default(),
             params,
@@ -136,20 +149,31 @@ impl Sorn {
                 *v = sigma * z;
             }
         }
-        // Phase 2: excitatory drive and update.
+        // Phase 2: excitatory drive and update. Inhibition is pushed from the active I units
+        // (the same sums, in the same order, as pulling over each row).
+        self.cols_ei.refresh(&self.w_ei);
+        active_indices(&self.y, &mut self.active_y);
+        self.inh.fill(0.0);
+        self.cols_ei
+            .push_active(&self.w_ei, &self.active_y, &mut self.inh);
         for (i, d) in self.drive.iter_mut().enumerate() {
-            *d = self.w_ee.row_dot(i, &self.x) - self.w_ei.row_dot(i, &self.y) - self.te[i]
-                + self.noise_e[i];
+            *d = self.w_ee.row_dot(i, &self.x) - self.inh[i] - self.te[i] + self.noise_e[i];
         }
         input.apply(&mut self.drive);
         let ge = p.threshold_test == ThresholdTest::Ge;
         for (xn, &d) in self.x_new.iter_mut().zip(&self.drive) {
             *xn = fire(d, ge);
         }
-        // Phase 3: inhibitory update from x(t+1) (fast_inhibit) or x(t).
+        // Phase 3: inhibitory update from x(t+1) (fast_inhibit) or x(t), pushed from the
+        // active E units through the static W_IE.
         let xs = if p.fast_inhibit { &self.x_new } else { &self.x };
+        active_indices(xs, &mut self.active_x);
+        self.cols_ie.refresh(&self.w_ie);
+        self.drive_i.fill(0.0);
+        self.cols_ie
+            .push_active(&self.w_ie, &self.active_x, &mut self.drive_i);
         for (k, yn) in self.y_new.iter_mut().enumerate() {
-            *yn = fire(self.w_ie.row_dot(k, xs) - self.ti[k] + self.noise_i[k], ge);
+            *yn = fire(self.drive_i[k] - self.ti[k] + self.noise_i[k], ge);
         }
         // Phase 4: plasticity, IP → STDP → SP → iSTDP → SN.
         let on = self.active;
@@ -172,7 +196,8 @@ impl Sorn {
         if on.contains(Rule::Istdp) {
             plasticity::istdp(
                 &mut self.w_ei,
-                &self.y,
+                &self.cols_ei,
+                &self.active_y,
                 &self.x_new,
                 p.eta_istdp,
                 p.mu_ip,
@@ -280,6 +305,9 @@ impl Sorn {
     /// Mutable access to weights and thresholds, for tests and tools that set up a network
     /// by hand. Invariants (sorted rows, weights in range) are the caller's responsibility.
     pub fn state_mut(&mut self) -> StateMut<'_> {
+        // The matrices may be replaced wholesale: drop the column views.
+        self.cols_ie = ColumnIndex::default();
+        self.cols_ei = ColumnIndex::default();
         StateMut {
             x: &mut self.x,
             y: &mut self.y,
@@ -308,6 +336,19 @@ pub struct StateMut<'a> {
     pub w_ei: &'a mut SparseRows,
     /// W_IE.
     pub w_ie: &'a mut SparseRows,
+}
+
+/// Indices of the non-zero entries of a 0/1 state vector, ascending.
+#[inline]
+fn active_indices(state: &[f64], out: &mut Vec<u32>) {
+    out.clear();
+    out.extend(
+        state
+            .iter()
+            .enumerate()
+            .filter(|(_, &v)| v != 0.0)
+            .map(|(i, _)| i as u32),
+    );
 }
 
 #[inline]

@@ -64,7 +64,8 @@ pub enum ThresholdInit {
     },
 }
 
-/// Initial activity x(0), y(0).
+/// Initial excitatory activity x(0). Inhibitory units start silent, y(0) = 0, as in every
+/// source.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum InitialActivity {
@@ -221,7 +222,7 @@ pub struct SornParams {
     pub thresholds_e: ThresholdInit,
     /// Inhibitory thresholds T_I (never adapted).
     pub thresholds_i: ThresholdInit,
-    /// Activity x(0) and y(0).
+    /// Excitatory activity x(0) (y(0) = 0).
     pub initial_activity: InitialActivity,
     /// `ge` (lab code) or `gt` (`sorn`).
     pub threshold_test: ThresholdTest,

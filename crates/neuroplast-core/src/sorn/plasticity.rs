@@ -11,7 +11,7 @@ use rand::Rng as _;
 
 use super::params::IstdpFloor;
 use crate::rng::Rng;
-use crate::sparse::SparseRows;
+use crate::sparse::{ColumnIndex, SparseRows};
 
 /// Intrinsic plasticity (Lazar 2009): `T_i ← clamp(T_i + η_IP (x_i(t+1) − H_i))`.
 pub fn ip(te: &mut [f64], x_new: &[f64], h_ip: &[f64], eta: f64, clamp: [f64; 2]) {
@@ -109,33 +109,44 @@ fn nth_absent(w: &SparseRows, mut r: usize) -> (usize, u32) {
 /// Inhibitory STDP (Zheng 2013):
 /// `ΔW^EI_ik = −η_inh · y_k(t) · [1 − x_i(t+1)(1 + 1/μ_IP)]`; weights > 1 become 1, weights
 /// ≤ 0 follow `floor`.
+///
+/// Only synapses of active inhibitory units change, so they are reached through the column
+/// index `cols` (which must be current) from the list `active_y` of units with y_k(t) = 1.
 pub fn istdp(
     w_ei: &mut SparseRows,
-    y: &[f64],
+    cols: &ColumnIndex,
+    active_y: &[u32],
     x_new: &[f64],
     eta: f64,
     mu_ip: f64,
     floor: &IstdpFloor,
 ) {
+    debug_assert!(cols.is_current(w_ei));
     let balance = 1.0 + 1.0 / mu_ip;
-    for (i, &xi) in x_new.iter().enumerate().take(w_ei.n_rows()) {
-        let d = -eta * (1.0 - xi * balance);
-        w_ei.retain_row(i, |k, w| {
-            if y[k as usize] == 0.0 {
-                return true;
-            }
-            *w += d;
+    let mut removed = false;
+    for &k in active_y {
+        let (rows, pos) = cols.column(k as usize);
+        for (&i, &p) in rows.iter().zip(pos) {
+            let w = w_ei.weight_at_mut(p);
+            *w += -eta * (1.0 - x_new[i as usize] * balance);
             if *w <= 0.0 {
                 match *floor {
                     IstdpFloor::Keep { weight } => *w = weight,
-                    IstdpFloor::Remove => return false,
+                    IstdpFloor::Remove => {
+                        *w = 0.0;
+                        removed = true;
+                    }
                 }
             }
             if *w > 1.0 {
                 *w = 1.0;
             }
-            true
-        });
+        }
+    }
+    if removed {
+        for i in 0..w_ei.n_rows() {
+            w_ei.retain_row(i, |_, w| *w > 0.0);
+        }
     }
 }
 
@@ -233,26 +244,27 @@ mod tests {
     fn istdp_by_hand_with_both_floors() {
         // Two E posts, two I pres. μ = 0.1 → balance 11.
         let rows = || vec![vec![(0, 0.0005), (1, 0.5)], vec![(0, 0.9995), (1, 0.5)]];
-        let y = [1.0, 0.0];
         let x_new = [0.0, 1.0];
         // Post 0 silent: Δ = −η = −0.001 on the synapse from active I0 → 0.0005 − 0.001 < 0.
         // Post 1 active: Δ = −η(1 − 11) = +0.01 → 1.0095 → clipped to 1.
-        let mut w = m(rows(), 2);
-        istdp(
-            &mut w,
-            &y,
-            &x_new,
-            0.001,
-            0.1,
-            &IstdpFloor::Keep { weight: 0.001 },
-        );
+        let active_y: Vec<u32> = vec![0]; // y = [1, 0]
+        let run = |floor: IstdpFloor| {
+            let mut w = m(rows(), 2);
+            let mut cols = ColumnIndex::default();
+            cols.refresh(&w);
+            istdp(&mut w, &cols, &active_y, &x_new, 0.001, 0.1, &floor);
+            w
+        };
+        let w = run(IstdpFloor::Keep { weight: 0.001 });
         assert_eq!(w.get(0, 0), Some(0.001));
         assert_eq!(w.get(0, 1), Some(0.5));
         assert_eq!(w.get(1, 0), Some(1.0));
-        let mut w = m(rows(), 2);
-        istdp(&mut w, &y, &x_new, 0.001, 0.1, &IstdpFloor::Remove);
+        assert_eq!(w.get(1, 1), Some(0.5), "silent I unit: no change");
+        let w = run(IstdpFloor::Remove);
         assert_eq!(w.get(0, 0), None);
+        assert_eq!(w.get(1, 0), Some(1.0));
         assert_eq!(w.nnz(), 3);
+        w.check_invariants().unwrap();
     }
 
     #[test]

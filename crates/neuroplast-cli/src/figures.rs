@@ -1,0 +1,141 @@
+//! Draw the standard figures of a results directory from the files in it, so that
+//! `neuroplast run` and `neuroplast plot DIR` share one code path.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use ndarray::Array1;
+use ndarray_npy::{NpzReader, ReadableElement};
+
+use crate::plots::{self, RasterLayer};
+
+fn read<T: ReadableElement + Clone>(npz: &mut NpzReader<File>, name: &str) -> Result<Vec<T>> {
+    let a: Array1<T> = npz
+        .by_name(name)
+        .with_context(|| format!("array {name:?} missing or of the wrong type"))?;
+    Ok(a.to_vec())
+}
+
+fn open(path: &Path) -> Result<Option<NpzReader<File>>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let f = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    Ok(Some(NpzReader::new(f).with_context(|| {
+        format!("{} is not an .npz file", path.display())
+    })?))
+}
+
+/// Draw every figure whose data exists in `dir` into `dir/plots`. Returns the files written.
+pub fn plot_dir(dir: &Path, ne: usize, ni: usize, raster_steps: u64) -> Result<Vec<PathBuf>> {
+    let out = dir.join("plots");
+    std::fs::create_dir_all(&out)?;
+    let mut written = Vec::new();
+
+    if let (Some(mut e), Some(mut i)) = (
+        open(&dir.join("spikes/e.npz"))?,
+        open(&dir.join("spikes/i.npz"))?,
+    ) {
+        let (es, ei): (Vec<u64>, Vec<u32>) = (read(&mut e, "step")?, read(&mut e, "neuron")?);
+        let (is, ii): (Vec<u64>, Vec<u32>) = (read(&mut i, "step")?, read(&mut i, "neuron")?);
+        let t1 = es.iter().chain(&is).max().map_or(1, |&t| t + 1);
+        let t0 = t1.saturating_sub(raster_steps);
+        let window = |s: &[u64], n: &[u32]| -> (Vec<u64>, Vec<u32>) {
+            s.iter()
+                .zip(n)
+                .filter(|(&t, _)| t >= t0)
+                .map(|(&t, &k)| (t, k))
+                .unzip()
+        };
+        let (es, ei) = window(&es, &ei);
+        let (is, ii) = window(&is, &ii);
+        let p = out.join("raster.png");
+        plots::raster(
+            &p,
+            &format!("Raster, steps {}–{}", t0.max(1), t1 - 1),
+            &[
+                RasterLayer {
+                    name: "E",
+                    steps: &es,
+                    ids: &ei,
+                    n: ne,
+                },
+                RasterLayer {
+                    name: "I",
+                    steps: &is,
+                    ids: &ii,
+                    n: ni,
+                },
+            ],
+            t0,
+            t1,
+        )?;
+        written.push(p);
+    }
+
+    if let Some(mut a) = open(&dir.join("activity.npz"))? {
+        let first: Vec<u64> = read(&mut a, "first_step")?;
+        let first = first.first().copied().unwrap_or(1);
+        let e: Vec<u32> = read(&mut a, "e")?;
+        let i: Vec<u32> = read(&mut a, "i")?;
+        // Mean per bin: a min/max envelope of 10⁶ noisy steps would hide the trend.
+        let bin = e.len().div_ceil(2_000).max(1);
+        let x: Vec<f64> = (0..e.len())
+            .step_by(bin)
+            .map(|k| (first + k as u64) as f64)
+            .collect();
+        let frac = |v: &[u32], n: usize| -> Vec<f64> {
+            v.chunks(bin)
+                .map(|c| c.iter().map(|&a| a as f64).sum::<f64>() / (c.len() * n) as f64)
+                .collect()
+        };
+        let (fe, fi) = (frac(&e, ne), frac(&i, ni));
+        let p = out.join("activity.png");
+        let title = if bin > 1 {
+            format!("Population activity (mean over bins of {bin} steps)")
+        } else {
+            "Population activity".to_string()
+        };
+        plots::lines(
+            &p,
+            &title,
+            "step",
+            "fraction of units active",
+            &x,
+            &[("E", &fe), ("I", &fi)],
+        )?;
+        written.push(p);
+    }
+
+    if let Some(mut c) = open(&dir.join("connection_fraction.npz"))? {
+        let steps: Vec<u64> = read(&mut c, "step")?;
+        let f: Vec<f64> = read(&mut c, "fraction")?;
+        let x: Vec<f64> = steps.iter().map(|&s| s as f64).collect();
+        let p = out.join("connection_fraction.png");
+        plots::lines(
+            &p,
+            "E→E connection fraction",
+            "step",
+            "existing / possible synapses",
+            &x,
+            &[("E→E", &f)],
+        )?;
+        written.push(p);
+    }
+
+    if let Some(mut w) = open(&dir.join("weights/final.npz"))? {
+        let ee: Vec<f64> = read(&mut w, "ee_w")?;
+        let p = out.join("weights_histogram.png");
+        plots::histogram(
+            &p,
+            &format!("Final E→E weights ({} synapses)", ee.len()),
+            "weight (log scale)",
+            &ee,
+            50,
+            true,
+        )?;
+        written.push(p);
+    }
+    Ok(written)
+}

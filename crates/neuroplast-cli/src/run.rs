@@ -1,0 +1,291 @@
+//! `run`, `resume`, `validate` and `plot`.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use neuroplast_config::Experiment;
+use neuroplast_core::checkpoint;
+use neuroplast_core::simulation::Simulation;
+use serde_json::json;
+
+use crate::output::{self, StagedDir};
+
+/// Arguments of `neuroplast run`.
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// Experiment file (TOML).
+    exp: PathBuf,
+    /// Results directory (default: `results/<experiment name>`).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Master seed (overrides simulation.seed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Steps to run (overrides simulation.steps).
+    #[arg(long)]
+    steps: Option<u64>,
+    /// Override a value, e.g. `--set sorn.noise_sigma=0.1` (repeatable).
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+    set: Vec<String>,
+    /// Replace the results directory if it exists.
+    #[arg(long)]
+    force: bool,
+    /// No progress bar or messages on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Arguments of `neuroplast resume`.
+#[derive(clap::Args)]
+pub struct ResumeArgs {
+    /// Results directory with config.toml and checkpoint.bin.
+    dir: PathBuf,
+    /// Further steps to run.
+    #[arg(long)]
+    steps: u64,
+    /// Write the continued results here instead of replacing DIR.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// No progress bar or messages on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn load(exp: &Path, set: &[String]) -> Result<Experiment> {
+    Ok(Experiment::load(exp, set)?)
+}
+
+/// `neuroplast run`.
+pub fn run(a: RunArgs) -> Result<()> {
+    let mut set = a.set.clone();
+    if let Some(s) = a.seed {
+        set.push(format!("simulation.seed={s}"));
+    }
+    if let Some(s) = a.steps {
+        set.push(format!("simulation.steps={s}"));
+    }
+    let exp = load(&a.exp, &set)?;
+    let out = a.out.clone().unwrap_or_else(|| {
+        let stem = a.exp.file_stem().unwrap_or_default().to_string_lossy();
+        PathBuf::from("results").join(stem.as_ref())
+    });
+    if out.exists() && !a.force {
+        bail!(
+            "{} exists; pass --force to replace it or --out to choose another directory",
+            out.display()
+        );
+    }
+    let sim = exp.build()?;
+    if !a.quiet {
+        eprintln!(
+            "neuroplast {} · {} · N_E = {}, N_I = {} · {} steps · seed {} · recordings ≈ {:.1} MiB",
+            checkpoint::NEUROPLAST_VERSION,
+            exp.preset.name(),
+            exp.params.ne,
+            exp.params.ni,
+            exp.steps(),
+            exp.seed(),
+            exp.recording_bytes(exp.steps()) as f64 / 1048576.0
+        );
+    }
+    execute(sim, &exp, exp.steps(), &out, a.quiet)
+}
+
+/// `neuroplast resume`.
+pub fn resume(a: ResumeArgs) -> Result<()> {
+    let cfg = a.dir.join("config.toml");
+    let exp = load(&cfg, &[])?;
+    let ck = a.dir.join("checkpoint.bin");
+    let bytes = std::fs::read(&ck).with_context(|| {
+        format!(
+            "cannot read {} (was the run written with output.checkpoint = false?)",
+            ck.display()
+        )
+    })?;
+    let sim = checkpoint::from_bytes(&bytes).with_context(|| format!("{}", ck.display()))?;
+    if sim.sorn.params() != &exp.params {
+        bail!(
+            "{} and {} disagree on the SORN parameters; config.toml must not be edited before resuming",
+            cfg.display(),
+            ck.display()
+        );
+    }
+    if a.steps == 0 {
+        bail!("--steps must be ≥ 1");
+    }
+    sim.check_steps(a.steps)
+        .map_err(|e| neuroplast_config::ConfigError::from_core(&cfg.display().to_string(), e))?;
+    let out = a.out.clone().unwrap_or_else(|| a.dir.clone());
+    if !a.quiet {
+        eprintln!(
+            "resuming {} at step {} for {} more steps",
+            a.dir.display(),
+            sim.sorn.t(),
+            a.steps
+        );
+    }
+    execute(sim, &exp, a.steps, &out, a.quiet)
+}
+
+/// Run `steps` steps with a progress bar (stderr, only on a terminal), then write the
+/// results directory atomically. Ctrl-C stops at the next chunk and still writes results.
+fn execute(
+    mut sim: Simulation,
+    exp: &Experiment,
+    steps: u64,
+    out: &Path,
+    quiet: bool,
+) -> Result<()> {
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        // Only one handler per process; a second call fails harmlessly.
+        ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst)).ok();
+    }
+    let pb = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr())
+    };
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{bar:40} {human_pos}/{human_len} steps · {per_sec} · ETA {eta}",
+        )
+        .expect("valid template"),
+    );
+    let start_t = sim.sorn.t();
+    let chunk = (steps / 500).clamp(1, 20_000);
+    let t0 = Instant::now();
+    let done = sim.run(steps, chunk, |d| {
+        pb.set_position(d);
+        !stop.load(Ordering::SeqCst)
+    });
+    let wall = t0.elapsed().as_secs_f64();
+    pb.finish_and_clear();
+    let interrupted = done < steps;
+    if interrupted && !quiet {
+        eprintln!("interrupted after {done} of {steps} steps; writing results and checkpoint");
+    }
+
+    let staged = StagedDir::new(out)?;
+    let dir = staged.path();
+    let mut resolved = exp.clone();
+    resolved.file.simulation.steps = sim.sorn.t();
+    std::fs::write(dir.join("config.toml"), resolved.resolved_toml())?;
+    output::write_recordings(dir, &sim.recorder, &sim.sorn)?;
+    if exp.file.output.checkpoint || interrupted {
+        let f = std::fs::File::create(dir.join("checkpoint.bin"))?;
+        let mut w = std::io::BufWriter::new(f);
+        checkpoint::write(&sim, &mut w).context("cannot write checkpoint.bin")?;
+        std::io::Write::flush(&mut w)?;
+    }
+    let summary = summary(&sim, exp, done, start_t, wall, interrupted);
+    std::fs::write(
+        dir.join("summary.json"),
+        serde_json::to_string_pretty(&summary)? + "\n",
+    )?;
+    if exp.file.output.plots {
+        crate::figures::plot_dir(
+            dir,
+            exp.params.ne,
+            exp.params.ni,
+            exp.file.output.raster_steps,
+        )?;
+    }
+    let path = staged.commit()?;
+    println!(
+        "wrote {} ({} steps in {:.2} s, {:.2} µs/step, spike hash {:016x})",
+        path.display(),
+        done,
+        wall,
+        1e6 * wall / done.max(1) as f64,
+        sim.sorn.spike_hash()
+    );
+    Ok(())
+}
+
+fn summary(
+    sim: &Simulation,
+    exp: &Experiment,
+    done: u64,
+    start_t: u64,
+    wall: f64,
+    interrupted: bool,
+) -> serde_json::Value {
+    let net = &sim.sorn;
+    let rec = &sim.recorder;
+    let mean = |v: &[u32], n: usize| -> Option<f64> {
+        (!v.is_empty())
+            .then(|| v.iter().map(|&a| a as f64).sum::<f64>() / v.len() as f64 / n as f64)
+    };
+    let p = net.params();
+    json!({
+        "neuroplast_version": checkpoint::NEUROPLAST_VERSION,
+        "preset": exp.preset.name(),
+        "ne": p.ne,
+        "ni": p.ni,
+        "seed": exp.seed(),
+        "steps": net.t(),
+        "steps_this_run": done,
+        "first_step_this_run": start_t + 1,
+        "interrupted": interrupted,
+        "wall_seconds": wall,
+        "us_per_step": 1e6 * wall / done.max(1) as f64,
+        "steps_per_second": done as f64 / wall.max(1e-12),
+        "spike_hash": format!("{:016x}", net.spike_hash()),
+        "mean_rate_e": mean(&rec.activity_e, p.ne),
+        "mean_rate_i": mean(&rec.activity_i, p.ni),
+        "connection_fraction_ee": net.connection_fraction(),
+        "synapses": { "ee": net.w_ee().nnz(), "ei": net.w_ei().nnz(), "ie": net.w_ie().nnz() },
+        "mean_threshold_e": net.te().iter().sum::<f64>() / p.ne as f64,
+        "active_rules": net.active_rules().iter().map(|r| r.name()).collect::<Vec<_>>(),
+        "peak_rss_mb": output::peak_rss_mb(),
+    })
+}
+
+/// `neuroplast validate`.
+pub fn validate(exp_path: &Path, set: &[String]) -> Result<()> {
+    let exp = load(exp_path, set)?;
+    let sim = exp.build()?;
+    let net = &sim.sorn;
+    println!(
+        "{}: ok\n  preset {} · N_E = {} · N_I = {} · seed {} · {} steps\n  synapses: E→E {}, I→E {}, E→I {} · network memory {:.1} MiB · recordings ≈ {:.1} MiB\n  rules at start: {}\n  schedule events: {}\n\nstep schedule:\n{}",
+        exp_path.display(),
+        exp.preset.name(),
+        exp.params.ne,
+        exp.params.ni,
+        exp.seed(),
+        exp.steps(),
+        net.w_ee().nnz(),
+        net.w_ei().nnz(),
+        net.w_ie().nnz(),
+        net.heap_bytes() as f64 / 1048576.0,
+        exp.recording_bytes(exp.steps()) as f64 / 1048576.0,
+        net.active_rules().iter().map(|r| r.name()).collect::<Vec<_>>().join(", "),
+        sim.events().len(),
+        neuroplast_core::schedule::sorn_schedule_summary()
+    );
+    Ok(())
+}
+
+/// `neuroplast plot`.
+pub fn plot(dir: &Path) -> Result<()> {
+    let exp = load(&dir.join("config.toml"), &[])?;
+    let files = crate::figures::plot_dir(
+        dir,
+        exp.params.ne,
+        exp.params.ni,
+        exp.file.output.raster_steps,
+    )?;
+    for f in &files {
+        println!("{}", f.display());
+    }
+    if files.is_empty() {
+        println!("nothing to plot in {}", dir.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,269 @@
+//! End-to-end tests of the `neuroplast` binary: bad input is refused with the key path and
+//! leaves nothing behind; run + resume equals an uninterrupted run; results are complete.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn neuroplast(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_neuroplast"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("binary runs")
+}
+
+const BASE: &str = r#"
+[simulation]
+steps = 300
+seed = 3
+
+[sorn]
+preset = "delpapa2017"
+ne = 40
+
+[record]
+activity = true
+spikes = { all = true }
+connection_fraction = { every = 50 }
+"#;
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Every class of bad input: refused before running, exit status 2, the message names the
+/// key path (and the value), and no results directory (nor temporary one) is left behind.
+#[test]
+fn bad_input_is_refused_with_the_key_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // A (3 × 10) matrix for input.file tests: wrong shape for first_units = 4.
+    let arr = ndarray::Array2::<f64>::zeros((3, 10));
+    ndarray_npy::write_npy(d.join("in.npy"), &arr).unwrap();
+    let cases: &[(&str, &str, &str, &str)] = &[
+        // (case, edit, key path expected in the message, value expected in the message)
+        ("unknown top-level key", "BASE\n[analysis]\nx = 1\n", "analysis", "unknown field"),
+        ("unknown sorn key", "BASE_SORN nosie_sigma = 0.1\n", "sorn.nosie_sigma", "unknown key"),
+        ("unknown record key", "BASE\n", "record.spikez", "unknown field"),
+        ("wrong type", "BASE_SORN noise_sigma = \"loud\"\n", "sorn.noise_sigma", "loud"),
+        ("negative sigma", "BASE_SORN noise_sigma = -0.5\n", "sorn.noise_sigma", "-0.5"),
+        ("rate above 1", "BASE_SORN h_ip = 1.5\n", "sorn.h_ip", "1.5"),
+        ("rate 0", "BASE_SORN h_ip = 0.0\n", "sorn.h_ip", "(0, 1)"),
+        ("probability above 1", "BASE_SORN w_ee = { kind = \"bernoulli\", p = 1.2 }\n", "sorn.w_ee.p", "1.2"),
+        ("in-degree ≥ population", "BASE_SORN w_ee = { kind = \"fixed_in_degree\", k = 40 }\n", "sorn.w_ee.k", "40"),
+        ("N = 0", "BASE_NE ne = 0\n", "sorn.ne", "0"),
+        ("N_I = 0", "BASE_SORN ni = 0\n", "sorn.ni", "0"),
+        ("negative steps", "BASE_STEPS steps = -10\n", "simulation.steps", "-10"),
+        ("zero steps", "BASE_STEPS steps = 0\n", "simulation.steps", "0"),
+        ("freeze name not a rule", "BASE\n[[schedule]]\nstep = 10\nfreeze = [\"stdp\", \"hebb\"]\n", "schedule[0].freeze[1]", "hebb"),
+        ("rule list typo", "BASE_SORN plasticity = [\"stdp\", \"ipp\"]\n", "sorn.plasticity[1]", "ipp"),
+        ("unknown preset", "BASE_PRESET preset = \"lazar2010\"\n", "sorn.preset", "lazar2010"),
+        ("input matrix wrong shape", "BASE\n[input]\nkind = \"matrix\"\nfile = \"in.npy\"\nfirst_units = 4\n", "input.file", "(3, 10)"),
+        ("input matrix too short", "BASE\n[input]\nkind = \"matrix\"\nfile = \"in.npy\"\nfirst_units = 3\n", "input.file", "10 columns"),
+        ("input matrix missing", "BASE\n[input]\nkind = \"matrix\"\nfile = \"nope.npy\"\nfirst_units = 3\n", "input.file", "nope.npy"),
+        ("input unit out of range", "BASE\n[input]\nkind = \"uniform\"\nunits = [0, 99]\n", "input.units", "99"),
+        ("pools larger than network", "BASE\n[input]\nkind = \"symbols\"\nunits_per_symbol = 30\nsequence = { kind = \"cycle\", text = \"AB\" }\n", "input.units_per_symbol", "30"),
+        ("every = 0", "BASE\n", "record.connection_fraction.every", "0"),
+        ("syntax error", "BASE\n[sorn\n", "line", "TOML syntax"),
+    ];
+    for (case, edit, key, value) in cases {
+        let text = match *edit {
+            e if e.starts_with("BASE_SORN ") => {
+                BASE.replace("ne = 40", &format!("ne = 40\n{}", &e[10..]))
+            }
+            e if e.starts_with("BASE_NE ") => BASE.replace("ne = 40", &e[8..]),
+            e if e.starts_with("BASE_STEPS ") => BASE.replace("steps = 300", &e[11..]),
+            e if e.starts_with("BASE_PRESET ") => {
+                BASE.replace("preset = \"delpapa2017\"", &e[12..])
+            }
+            e => e.replace("BASE", BASE),
+        };
+        let text = match *case {
+            "unknown record key" => text.replace("activity = true", "spikez = 1"),
+            "every = 0" => text.replace("every = 50", "every = 0"),
+            _ => text,
+        };
+        let exp = write(d, "bad.toml", &text);
+        for cmd in ["validate", "run"] {
+            let args: Vec<&str> = if cmd == "run" {
+                vec!["run", exp.to_str().unwrap(), "--out", "out", "--quiet"]
+            } else {
+                vec!["validate", exp.to_str().unwrap()]
+            };
+            let o = neuroplast(&args, d);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(
+                o.status.code(),
+                Some(2),
+                "{case} ({cmd}): exit status; stderr: {err}"
+            );
+            assert!(
+                err.contains(key),
+                "{case} ({cmd}): message lacks key {key:?}: {err}"
+            );
+            assert!(
+                err.contains(value),
+                "{case} ({cmd}): message lacks {value:?}: {err}"
+            );
+            assert!(!err.contains("panicked"), "{case}: panic");
+        }
+        let left: Vec<_> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains("out"))
+            .collect();
+        assert!(left.is_empty(), "{case}: left behind {left:?}");
+    }
+    // `--set` goes through the same validation.
+    let exp = write(d, "good.toml", BASE);
+    let o = neuroplast(
+        &["validate", exp.to_str().unwrap(), "--set", "sorn.eta_ip=-1"],
+        d,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("sorn.eta_ip"));
+}
+
+fn summary(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
+}
+
+/// run 2k steps = run k + resume k (hash of the whole spike train, and the recordings);
+/// another seed gives another hash; the directory has every promised file.
+#[test]
+fn run_resume_equals_uninterrupted_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let exp = write(d, "e.toml", BASE);
+    let e = exp.to_str().unwrap();
+    assert!(
+        neuroplast(&["run", e, "--out", "full", "--steps", "600", "-q"], d)
+            .status
+            .success()
+    );
+    assert!(
+        neuroplast(&["run", e, "--out", "half", "--steps", "300", "-q"], d)
+            .status
+            .success()
+    );
+    let o = neuroplast(&["resume", "half", "--steps", "300", "-q"], d);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (full, half) = (summary(&d.join("full")), summary(&d.join("half")));
+    assert_eq!(half["steps"], 600);
+    assert_eq!(full["spike_hash"], half["spike_hash"]);
+    for f in [
+        "activity.npz",
+        "spikes/e.npz",
+        "spikes/i.npz",
+        "connection_fraction.npz",
+        "weights/final.npz",
+    ] {
+        let a = std::fs::read(d.join("full").join(f)).unwrap();
+        let b = std::fs::read(d.join("half").join(f)).unwrap();
+        assert!(
+            a == b,
+            "{f} differs between the straight and the resumed run"
+        );
+    }
+    assert!(neuroplast(
+        &["run", e, "--out", "other", "--steps", "600", "--seed", "4", "-q"],
+        d
+    )
+    .status
+    .success());
+    assert_ne!(full["spike_hash"], summary(&d.join("other"))["spike_hash"]);
+    for f in [
+        "config.toml",
+        "summary.json",
+        "checkpoint.bin",
+        "plots/raster.png",
+        "plots/activity.png",
+        "plots/weights_histogram.png",
+        "plots/connection_fraction.png",
+    ] {
+        assert!(d.join("full").join(f).is_file(), "missing {f}");
+    }
+    // The resolved config repeats the run.
+    let o = neuroplast(&["run", "full/config.toml", "--out", "again", "-q"], d);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(full["spike_hash"], summary(&d.join("again"))["spike_hash"]);
+    // An existing directory is not overwritten without --force.
+    let o = neuroplast(&["run", e, "--out", "full", "-q"], d);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--force"));
+    // plot redraws from the files.
+    let o = neuroplast(&["plot", "full"], d);
+    assert!(o.status.success());
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 4);
+}
+
+#[test]
+fn bench_json_has_the_promised_fields() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = neuroplast(
+        &[
+            "bench",
+            "sorn",
+            "--ne",
+            "50",
+            "--steps",
+            "200",
+            "--repeats",
+            "3",
+            "--json",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for k in ["us_per_step", "steps", "ne", "peak_rss_mb"] {
+        assert!(!v[k].is_null(), "missing {k}: {v}");
+    }
+    assert_eq!(v["ne"], 50);
+    assert!(v["us_per_step"].as_f64().unwrap() > 0.0);
+}
+
+/// Every example validates and runs (shortened to 500 steps) with all its outputs.
+#[test]
+fn every_example_runs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut n = 0;
+    for entry in std::fs::read_dir(&root).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        n += 1;
+        let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+        let o = neuroplast(&["validate", p.to_str().unwrap()], tmp.path());
+        assert!(
+            o.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let o = neuroplast(
+            &[
+                "run",
+                p.to_str().unwrap(),
+                "--steps",
+                "500",
+                "--out",
+                &name,
+                "-q",
+            ],
+            tmp.path(),
+        );
+        assert!(
+            o.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let s = summary(&tmp.path().join(&name));
+        assert_eq!(s["steps"], 500, "{name}");
+        assert!(tmp.path().join(&name).join("plots/activity.png").is_file());
+    }
+    assert!(n >= 4, "one example per preset");
+}
