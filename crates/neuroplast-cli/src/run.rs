@@ -188,6 +188,10 @@ fn execute(
         dir.join("summary.json"),
         serde_json::to_string_pretty(&summary)? + "\n",
     )?;
+    let hash = sim.sorn.spike_hash();
+    // The figures are drawn from the files just written; free the recordings first so that
+    // the two never sit in memory together.
+    drop(sim);
     if exp.file.output.plots {
         crate::figures::plot_dir(
             dir,
@@ -203,7 +207,7 @@ fn execute(
         done,
         wall,
         1e6 * wall / done.max(1) as f64,
-        sim.sorn.spike_hash()
+        hash
     );
     Ok(())
 }

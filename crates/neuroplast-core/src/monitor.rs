@@ -176,6 +176,16 @@ impl Recorder {
         r
     }
 
+    /// Reserve room for `steps` more steps of per-step recordings, so that a long run holds
+    /// exactly what it records (growth by doubling would overshoot by up to 2×, and copy).
+    pub fn reserve(&mut self, steps: u64) {
+        if self.spec.activity {
+            let n = usize::try_from(steps).unwrap_or(usize::MAX);
+            self.activity_e.reserve_exact(n);
+            self.activity_i.reserve_exact(n);
+        }
+    }
+
     /// Record the state after a step.
     pub fn record(&mut self, sorn: &Sorn) {
         let t = sorn.t();

@@ -101,10 +101,11 @@ impl Simulation {
         self.recorder.record(&self.sorn);
     }
 
-    /// Run `steps` steps in chunks of `chunk`, calling `on_chunk(steps_done_so_far)` after
+    /// Run `steps` steps in chunks of `chunk` (recordings reserved for all of them first), calling `on_chunk(steps_done_so_far)` after
     /// each chunk; stop early when it returns false. Returns the steps done.
     pub fn run(&mut self, steps: u64, chunk: u64, mut on_chunk: impl FnMut(u64) -> bool) -> u64 {
         let chunk = chunk.max(1);
+        self.recorder.reserve(steps);
         let mut done = 0;
         while done < steps {
             let n = chunk.min(steps - done);

@@ -2,6 +2,7 @@
 //! One binary (`tests/it/main.rs`) so the crate links once.
 
 mod determinism;
+mod golden;
 mod invariants;
 
 use neuroplast_core::monitor::RecordSpec;
