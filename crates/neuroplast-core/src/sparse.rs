@@ -33,7 +33,8 @@ pub struct SparseRows {
     generation: u64,
 }
 
-/// Extra capacity given to each row at build time, so that a few insertions never move it.
+/// Extra capacity given to each row at build time when insertions are expected, so that a few
+/// insertions never move it.
 fn initial_slack(len: usize) -> usize {
     (len / 4).max(2)
 }
@@ -44,11 +45,22 @@ impl SparseRows {
         Self::from_rows(n_cols, vec![Vec::new(); n_rows])
     }
 
-    /// Build from per-row lists of `(column, weight)`. Columns are sorted here; duplicates
-    /// are a caller bug (checked in debug builds).
+    /// Build from per-row lists of `(column, weight)`, with slack for insertions. Columns
+    /// are sorted here; duplicates are a caller bug (checked in debug builds).
     pub fn from_rows(n_cols: usize, rows: Vec<Vec<(u32, f64)>>) -> Self {
+        Self::build(n_cols, rows, true)
+    }
+
+    /// Like [`SparseRows::from_rows`] but packed tight, for matrices that rarely or never
+    /// gain synapses: less memory traffic per pass. Insertions still work (rows move).
+    pub fn from_rows_packed(n_cols: usize, rows: Vec<Vec<(u32, f64)>>) -> Self {
+        Self::build(n_cols, rows, false)
+    }
+
+    fn build(n_cols: usize, rows: Vec<Vec<(u32, f64)>>, slack: bool) -> Self {
         let n_rows = rows.len();
-        let total: usize = rows.iter().map(|r| r.len() + initial_slack(r.len())).sum();
+        let extra = |len: usize| if slack { initial_slack(len) } else { 0 };
+        let total: usize = rows.iter().map(|r| r.len() + extra(r.len())).sum();
         let mut m = SparseRows {
             n_rows,
             n_cols,
@@ -66,7 +78,7 @@ impl SparseRows {
             row.sort_unstable_by_key(|&(c, _)| c);
             debug_assert!(row.windows(2).all(|p| p[0].0 < p[1].0), "duplicate column");
             debug_assert!(row.iter().all(|&(c, _)| (c as usize) < n_cols));
-            let cap = row.len() + initial_slack(row.len());
+            let cap = row.len() + extra(row.len());
             m.start.push(m.col.len());
             m.len.push(row.len() as u32);
             m.cap.push(cap as u32);

@@ -46,22 +46,23 @@ pub struct Sorn {
     w_ee: SparseRows,
     w_ei: SparseRows,
     w_ie: SparseRows,
-    /// Column (presynaptic) views of W_IE and W_EI for push delivery and iSTDP; rebuilt
-    /// only when a matrix's structure changes.
+    /// Column (presynaptic) view of the static W_IE for push delivery from active E units.
     cols_ie: ColumnIndex,
-    cols_ei: ColumnIndex,
+    /// W_EE x(t) and W_EI y(t), valid when `recurrent_ready`: synaptic normalisation
+    /// computes them for the next step while each row is in cache.
+    ee_in: Vec<f64>,
+    ei_in: Vec<f64>,
+    recurrent_ready: bool,
     active: RuleSet,
     rng_noise: Rng,
     rng_sp: Rng,
-    /// Scratch buffers, sized at build time so that steps do not allocate: E drive,
-    /// inhibitory input to E, I drive, noise, and the indices of active units.
+    /// Scratch buffers, sized at build time so that steps do not allocate: E drive, I drive,
+    /// noise, and the indices of the active E units.
     drive: Vec<f64>,
-    inh: Vec<f64>,
     drive_i: Vec<f64>,
     noise_e: Vec<f64>,
     noise_i: Vec<f64>,
     active_x: Vec<u32>,
-    active_y: Vec<u32>,
     sp_rate: f64,
     hash: Fnv1a,
 }
@@ -83,6 +84,7 @@ impl Sorn {
         let (ne, ni) = (params.ne, params.ni);
         let mut rng = rng::stream(seed, Stream::Init);
         let [wlo, whi] = params.initial_weight_range;
+        // Only E→E gains synapses (SP): only it gets slack in its rows.
         let mut w_ee = build_matrix(&params.w_ee, ne, ne, true, wlo, whi, &mut rng);
         let mut w_ei = build_matrix(&params.w_ei, ne, ni, false, wlo, whi, &mut rng);
         let mut w_ie = build_matrix(&params.w_ie, ni, ne, false, wlo, whi, &mut rng);
@@ -120,17 +122,17 @@ impl Sorn {
             w_ei,
             w_ie,
             cols_ie: ColumnIndex::default(),
-            cols_ei: ColumnIndex::default(),
+            ee_in: vec![0.0; ne],
+            ei_in: vec![0.0; ne],
+            recurrent_ready: false,
             active: params.active_rules(),
             rng_noise: rng::stream(seed, Stream::Noise),
             rng_sp: rng::stream(seed, Stream::Structural),
             drive: vec![0.0; ne],
-            inh: vec![0.0; ne],
             drive_i: vec![0.0; ni],
             noise_e: vec![0.0; ne],
             noise_i: vec![0.0; ni],
             active_x: Vec::with_capacity(ne),
-            active_y: Vec::with_capacity(ni),
             sp_rate: params.sp_rate(),
             hash: Fnv1a::default(),
             params,
@@ -149,15 +151,14 @@ impl Sorn {
                 *v = sigma * z;
             }
         }
-        // Phase 2: excitatory drive and update. Inhibition is pushed from the active I units
-        // (the same sums, in the same order, as pulling over each row).
-        self.cols_ei.refresh(&self.w_ei);
-        active_indices(&self.y, &mut self.active_y);
-        self.inh.fill(0.0);
-        self.cols_ei
-            .push_active(&self.w_ei, &self.active_y, &mut self.inh);
+        // Phase 2: excitatory drive and update. W_EE x(t) and W_EI y(t) were computed by the
+        // previous step's normalisation unless it was frozen (or the state was edited).
+        if !self.recurrent_ready {
+            self.w_ee.matvec(&self.x, &mut self.ee_in);
+            self.w_ei.matvec(&self.y, &mut self.ei_in);
+        }
         for (i, d) in self.drive.iter_mut().enumerate() {
-            *d = self.w_ee.row_dot(i, &self.x) - self.inh[i] - self.te[i] + self.noise_e[i];
+            *d = self.ee_in[i] - self.ei_in[i] - self.te[i] + self.noise_e[i];
         }
         input.apply(&mut self.drive);
         let ge = p.threshold_test == ThresholdTest::Ge;
@@ -193,20 +194,32 @@ impl Sorn {
         if on.contains(Rule::Sp) {
             plasticity::sp(&mut self.w_ee, self.sp_rate, p.sp_weight, &mut self.rng_sp);
         }
-        if on.contains(Rule::Istdp) {
-            plasticity::istdp(
+        // iSTDP and SN; SN also yields the next step's W_EE x(t+1) and W_EI y(t+1). The I→E
+        // rows get iSTDP, normalisation and the dot product in one visit (same values as
+        // three passes, a third of the memory traffic).
+        let istdp = plasticity::Istdp {
+            eta: p.eta_istdp,
+            mu_ip: p.mu_ip,
+            floor: p.istdp_floor.clone(),
+        };
+        self.recurrent_ready = on.contains(Rule::Sn);
+        match (on.contains(Rule::Istdp), self.recurrent_ready) {
+            (true, true) => plasticity::istdp_normalise_and_dot(
                 &mut self.w_ei,
-                &self.cols_ei,
-                &self.active_y,
+                &istdp,
+                &self.y,
                 &self.x_new,
-                p.eta_istdp,
-                p.mu_ip,
-                &p.istdp_floor,
-            );
+                &self.y_new,
+                &mut self.ei_in,
+            ),
+            (true, false) => plasticity::istdp(&mut self.w_ei, &self.y, &self.x_new, &istdp),
+            (false, true) => {
+                plasticity::normalise_and_dot(&mut self.w_ei, &self.y_new, &mut self.ei_in)
+            }
+            (false, false) => {}
         }
-        if on.contains(Rule::Sn) {
-            plasticity::normalise(&mut self.w_ee);
-            plasticity::normalise(&mut self.w_ei);
+        if self.recurrent_ready {
+            plasticity::normalise_and_dot(&mut self.w_ee, &self.x_new, &mut self.ee_in);
         }
         // Phase 5: x(t) ← x(t+1), y(t) ← y(t+1), t ← t + 1, fingerprint.
         std::mem::swap(&mut self.x, &mut self.x_new);
@@ -305,9 +318,9 @@ impl Sorn {
     /// Mutable access to weights and thresholds, for tests and tools that set up a network
     /// by hand. Invariants (sorted rows, weights in range) are the caller's responsibility.
     pub fn state_mut(&mut self) -> StateMut<'_> {
-        // The matrices may be replaced wholesale: drop the column views.
+        // Weights and state may be replaced wholesale: drop everything derived from them.
         self.cols_ie = ColumnIndex::default();
-        self.cols_ei = ColumnIndex::default();
+        self.recurrent_ready = false;
         StateMut {
             x: &mut self.x,
             y: &mut self.y,
@@ -381,7 +394,8 @@ fn choose(n_pre: usize, k: usize, skip: Option<usize>, rng: &mut Rng) -> Vec<u32
     v
 }
 
-/// Draw a projection's structure, then U(wlo, whi) weights in row-major order.
+/// Draw a projection's structure, then U(wlo, whi) weights in row-major order. The E→E
+/// matrix (`no_self`) gets slack for structural plasticity; the others are packed.
 fn build_matrix(
     conn: &Connectivity,
     n_post: usize,
@@ -433,7 +447,11 @@ fn build_matrix(
                 .collect()
         })
         .collect();
-    SparseRows::from_rows(n_pre, rows)
+    if no_self {
+        SparseRows::from_rows(n_pre, rows)
+    } else {
+        SparseRows::from_rows_packed(n_pre, rows)
+    }
 }
 
 /// Bernoulli(p) row by geometric skipping: O(expected synapses), not O(n_pre).

@@ -11,7 +11,7 @@ use rand::Rng as _;
 
 use super::params::IstdpFloor;
 use crate::rng::Rng;
-use crate::sparse::{ColumnIndex, SparseRows};
+use crate::sparse::SparseRows;
 
 /// Intrinsic plasticity (Lazar 2009): `T_i ← clamp(T_i + η_IP (x_i(t+1) − H_i))`.
 pub fn ip(te: &mut [f64], x_new: &[f64], h_ip: &[f64], eta: f64, clamp: [f64; 2]) {
@@ -109,44 +109,68 @@ fn nth_absent(w: &SparseRows, mut r: usize) -> (usize, u32) {
 /// Inhibitory STDP (Zheng 2013):
 /// `ΔW^EI_ik = −η_inh · y_k(t) · [1 − x_i(t+1)(1 + 1/μ_IP)]`; weights > 1 become 1, weights
 /// ≤ 0 follow `floor`.
-///
-/// Only synapses of active inhibitory units change, so they are reached through the column
-/// index `cols` (which must be current) from the list `active_y` of units with y_k(t) = 1.
-pub fn istdp(
-    w_ei: &mut SparseRows,
-    cols: &ColumnIndex,
-    active_y: &[u32],
-    x_new: &[f64],
-    eta: f64,
-    mu_ip: f64,
-    floor: &IstdpFloor,
-) {
-    debug_assert!(cols.is_current(w_ei));
-    let balance = 1.0 + 1.0 / mu_ip;
-    let mut removed = false;
-    for &k in active_y {
-        let (rows, pos) = cols.column(k as usize);
-        for (&i, &p) in rows.iter().zip(pos) {
-            let w = w_ei.weight_at_mut(p);
-            *w += -eta * (1.0 - x_new[i as usize] * balance);
-            if *w <= 0.0 {
-                match *floor {
-                    IstdpFloor::Keep { weight } => *w = weight,
-                    IstdpFloor::Remove => {
-                        *w = 0.0;
-                        removed = true;
+pub fn istdp(w_ei: &mut SparseRows, y: &[f64], x_new: &[f64], rule: &Istdp) {
+    for i in 0..w_ei.n_rows() {
+        rule.row(w_ei, i, y, x_new[i]);
+    }
+}
+
+/// The parameters of [`istdp`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Istdp {
+    /// η_inh.
+    pub eta: f64,
+    /// μ_IP: the balance point is 1 + 1/μ_IP.
+    pub mu_ip: f64,
+    /// What happens to weights that reach ≤ 0.
+    pub floor: IstdpFloor,
+}
+
+impl Istdp {
+    /// Update row `i` (post unit with x_i(t+1) = `xi`). With y ∈ {0, 1}, `w + Δ·y_k` leaves
+    /// the weights from silent units exactly unchanged, so no branch on y is needed.
+    #[inline]
+    fn row(&self, w_ei: &mut SparseRows, i: usize, y: &[f64], xi: f64) {
+        let d = -self.eta * (1.0 - xi * (1.0 + 1.0 / self.mu_ip));
+        match self.floor {
+            IstdpFloor::Keep { weight } => {
+                let (cols, ws) = w_ei.row_mut(i);
+                for (&k, w) in cols.iter().zip(ws) {
+                    *w += d * y[k as usize];
+                    if *w <= 0.0 {
+                        *w = weight;
+                    }
+                    if *w > 1.0 {
+                        *w = 1.0;
                     }
                 }
             }
-            if *w > 1.0 {
-                *w = 1.0;
-            }
+            IstdpFloor::Remove => w_ei.retain_row(i, |k, w| {
+                *w += d * y[k as usize];
+                if *w > 1.0 {
+                    *w = 1.0;
+                }
+                *w > 0.0
+            }),
         }
     }
-    if removed {
-        for i in 0..w_ei.n_rows() {
-            w_ei.retain_row(i, |_, w| *w > 0.0);
-        }
+}
+
+/// iSTDP and then normalisation of every I→E row, and the next step's inhibitory input
+/// `out[i] = Σ_k W_ik y_k(t+1)`, in one visit per row (the row stays in cache): the same
+/// values as [`istdp`] followed by [`normalise_and_dot`].
+pub fn istdp_normalise_and_dot(
+    w_ei: &mut SparseRows,
+    rule: &Istdp,
+    y: &[f64],
+    x_new: &[f64],
+    y_new: &[f64],
+    out: &mut [f64],
+) {
+    for (i, o) in out.iter_mut().enumerate() {
+        rule.row(w_ei, i, y, x_new[i]);
+        normalise_row(w_ei, i);
+        *o = w_ei.row_dot(i, y_new);
     }
 }
 
@@ -154,12 +178,26 @@ pub fn istdp(
 /// weights sum to 1. Empty rows stay empty (no NaN; the `sorn` package divides by zero here).
 pub fn normalise(w: &mut SparseRows) {
     for i in 0..w.n_rows() {
-        let s = w.row_sum(i);
-        if s > 0.0 {
-            for v in w.row_mut(i).1 {
-                *v /= s;
-            }
+        normalise_row(w, i);
+    }
+}
+
+#[inline]
+fn normalise_row(w: &mut SparseRows, i: usize) {
+    let s = w.row_sum(i);
+    if s > 0.0 {
+        for v in w.row_mut(i).1 {
+            *v /= s;
         }
+    }
+}
+
+/// [`normalise`], and while each row is in cache, `out[i] = Σ_j W_ij · state_j`: the
+/// recurrent input of the next step, computed exactly as a separate pass would compute it.
+pub fn normalise_and_dot(w: &mut SparseRows, state: &[f64], out: &mut [f64]) {
+    for (i, o) in out.iter_mut().enumerate() {
+        normalise_row(w, i);
+        *o = w.row_dot(i, state);
     }
 }
 
@@ -247,12 +285,24 @@ mod tests {
         let x_new = [0.0, 1.0];
         // Post 0 silent: Δ = −η = −0.001 on the synapse from active I0 → 0.0005 − 0.001 < 0.
         // Post 1 active: Δ = −η(1 − 11) = +0.01 → 1.0095 → clipped to 1.
-        let active_y: Vec<u32> = vec![0]; // y = [1, 0]
+        let y = [1.0, 0.0];
         let run = |floor: IstdpFloor| {
+            let rule = Istdp {
+                eta: 0.001,
+                mu_ip: 0.1,
+                floor,
+            };
             let mut w = m(rows(), 2);
-            let mut cols = ColumnIndex::default();
-            cols.refresh(&w);
-            istdp(&mut w, &cols, &active_y, &x_new, 0.001, 0.1, &floor);
+            istdp(&mut w, &y, &x_new, &rule);
+            // The fused pass gives the same weights, normalised, and the next input.
+            let mut fused = m(rows(), 2);
+            let mut out = vec![0.0; 2];
+            istdp_normalise_and_dot(&mut fused, &rule, &y, &x_new, &[0.0, 1.0], &mut out);
+            let mut expect = w.clone();
+            let mut dots = vec![0.0; 2];
+            normalise_and_dot(&mut expect, &[0.0, 1.0], &mut dots);
+            assert_eq!(fused, expect);
+            assert_eq!(out, dots);
             w
         };
         let w = run(IstdpFloor::Keep { weight: 0.001 });
@@ -270,10 +320,12 @@ mod tests {
     #[test]
     fn normalise_rows_and_empty_row() {
         let mut w = m(vec![vec![(1, 1.0), (2, 3.0)], vec![], vec![(0, 0.2)]], 3);
-        normalise(&mut w);
+        let mut out = vec![f64::NAN; 3];
+        normalise_and_dot(&mut w, &[0.0, 1.0, 1.0], &mut out);
         assert_eq!(w.row(0).1, &[0.25, 0.75]);
         assert_eq!(w.row(1).1.len(), 0);
         assert_eq!(w.row(2).1, &[1.0]);
+        assert_eq!(out, vec![1.0, 0.0, 0.0]);
     }
 
     #[test]
