@@ -110,8 +110,8 @@ fn nth_absent(w: &SparseRows, mut r: usize) -> (usize, u32) {
 /// `ΔW^EI_ik = −η_inh · y_k(t) · [1 − x_i(t+1)(1 + 1/μ_IP)]`; weights > 1 become 1, weights
 /// ≤ 0 follow `floor`.
 pub fn istdp(w_ei: &mut SparseRows, y: &[f64], x_new: &[f64], rule: &Istdp) {
-    for i in 0..w_ei.n_rows() {
-        rule.row(w_ei, i, y, x_new[i]);
+    for (i, &xi) in x_new.iter().enumerate().take(w_ei.n_rows()) {
+        rule.row(w_ei, i, y, xi);
     }
 }
 
