@@ -17,6 +17,15 @@ fn read<T: ReadableElement + Clone>(npz: &mut NpzReader<File>, name: &str) -> Re
     Ok(a.to_vec())
 }
 
+fn npy<T: ReadableElement + Clone>(path: &Path) -> Result<Option<Vec<T>>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let a: Array1<T> = ndarray_npy::read_npy(path)
+        .with_context(|| format!("cannot read {} as a 1-D array", path.display()))?;
+    Ok(Some(a.to_vec()))
+}
+
 fn open(path: &Path) -> Result<Option<NpzReader<File>>> {
     if !path.exists() {
         return Ok(None);
@@ -27,8 +36,15 @@ fn open(path: &Path) -> Result<Option<NpzReader<File>>> {
     })?))
 }
 
-/// Draw every figure whose data exists in `dir` into `dir/plots`. Returns the files written.
-pub fn plot_dir(dir: &Path, ne: usize, ni: usize, raster_steps: u64) -> Result<Vec<PathBuf>> {
+/// Draw every figure whose data exists in `dir` into `dir/plots`. `first_step` is the step of
+/// the first activity sample. Returns the files written.
+pub fn plot_dir(
+    dir: &Path,
+    ne: usize,
+    ni: usize,
+    raster_steps: u64,
+    first_step: u64,
+) -> Result<Vec<PathBuf>> {
     let out = dir.join("plots");
     std::fs::create_dir_all(&out)?;
     let mut written = Vec::new();
@@ -74,16 +90,15 @@ pub fn plot_dir(dir: &Path, ne: usize, ni: usize, raster_steps: u64) -> Result<V
         written.push(p);
     }
 
-    if let Some(mut a) = open(&dir.join("activity.npz"))? {
-        let first: Vec<u64> = read(&mut a, "first_step")?;
-        let first = first.first().copied().unwrap_or(1);
-        let e: Vec<u32> = read(&mut a, "e")?;
-        let i: Vec<u32> = read(&mut a, "i")?;
+    if let (Some(e), Some(i)) = (
+        npy::<u32>(&dir.join("activity_e.npy"))?,
+        npy::<u32>(&dir.join("activity_i.npy"))?,
+    ) {
         // Mean per bin: a min/max envelope of 10⁶ noisy steps would hide the trend.
         let bin = e.len().div_ceil(2_000).max(1);
         let x: Vec<f64> = (0..e.len())
             .step_by(bin)
-            .map(|k| (first + k as u64) as f64)
+            .map(|k| (first_step + k as u64) as f64)
             .collect();
         let frac = |v: &[u32], n: usize| -> Vec<f64> {
             v.chunks(bin)
@@ -108,9 +123,10 @@ pub fn plot_dir(dir: &Path, ne: usize, ni: usize, raster_steps: u64) -> Result<V
         written.push(p);
     }
 
-    if let Some(mut c) = open(&dir.join("connection_fraction.npz"))? {
-        let steps: Vec<u64> = read(&mut c, "step")?;
-        let f: Vec<f64> = read(&mut c, "fraction")?;
+    if let (Some(f), Some(steps)) = (
+        npy::<f64>(&dir.join("connection_fraction.npy"))?,
+        npy::<u64>(&dir.join("connection_fraction_steps.npy"))?,
+    ) {
         let x: Vec<f64> = steps.iter().map(|&s| s as f64).collect();
         let p = out.join("connection_fraction.png");
         plots::lines(

@@ -4,10 +4,11 @@
 //! DIR/config.toml            fully resolved configuration (seed, version, every parameter)
 //! DIR/summary.json           what happened: steps, timing, rates, hash, connectivity
 //! DIR/checkpoint.bin         complete state for `neuroplast resume` (if output.checkpoint)
-//! DIR/activity.npz           first_step (u64, 1 value), e (u32), i (u32): active units per step
+//! DIR/activity_e.npy, activity_i.npy   active units per step (u32); element k belongs to
+//!                            step `activity_first_step` + k (in summary.json; 1 for a fresh run)
 //! DIR/spikes/e.npz, i.npz    step (u64), neuron (u32): one entry per spike
-//! DIR/connection_fraction.npz  step (u64), fraction (f64)
-//! DIR/thresholds.npz         step (u64), te (f64, samples × N_E)
+//! DIR/connection_fraction.npy, connection_fraction_steps.npy   samples (f64) and their steps (u64)
+//! DIR/thresholds.npy, thresholds_steps.npy                     T_E snapshots (samples × N_E) and steps
 //! DIR/weights/final.npz      ee_post, ee_pre, ee_w, ei_post, ei_pre, ei_w, ie_post, ie_pre, ie_w, te, ti
 //! DIR/weights/step_<t>.npz   ee_* and ei_* snapshots
 //! DIR/plots/*.png            raster, activity, weight histogram, connection fraction
@@ -22,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use ndarray::{ArrayView1, ArrayView2};
-use ndarray_npy::{NpzWriter, WritableElement};
+use ndarray_npy::{write_npy, NpzWriter, WritableElement};
 use neuroplast_core::monitor::{Recorder, SparseSnapshot};
 use neuroplast_core::sorn::Sorn;
 use neuroplast_core::sparse::SparseRows;
@@ -99,6 +100,11 @@ impl Drop for StagedDir {
     }
 }
 
+fn npy<T: WritableElement>(path: &Path, v: &[T]) -> Result<()> {
+    write_npy(path, &ArrayView1::from(v))
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
 fn npz(path: &Path) -> Result<NpzWriter<BufWriter<File>>> {
     if let Some(p) = path.parent() {
         fs::create_dir_all(p)?;
@@ -131,12 +137,9 @@ fn snapshot(m: &SparseRows) -> SparseSnapshot {
 /// Write every recording and the final weights into `dir`.
 pub fn write_recordings(dir: &Path, rec: &Recorder, sorn: &Sorn) -> Result<()> {
     if rec.spec.activity {
-        let mut w = npz(&dir.join("activity.npz"))?;
-        // e[k] and i[k] belong to step first_step + k (no step array: 8 bytes/step saved).
-        add(&mut w, "first_step", &[rec.activity_first_step])?;
-        add(&mut w, "e", &rec.activity_e)?;
-        add(&mut w, "i", &rec.activity_i)?;
-        w.finish()?;
+        // Element k belongs to step activity_first_step + k (no step array: 8 bytes/step).
+        npy(&dir.join("activity_e.npy"), &rec.activity_e)?;
+        npy(&dir.join("activity_i.npy"), &rec.activity_i)?;
     }
     if rec.spec.spikes != neuroplast_core::monitor::SpikeWindow::None {
         for (name, ev) in [("e", &rec.spikes_e), ("i", &rec.spikes_i)] {
@@ -149,18 +152,20 @@ pub fn write_recordings(dir: &Path, rec: &Recorder, sorn: &Sorn) -> Result<()> {
         }
     }
     if rec.spec.connection_fraction_every.is_some() {
-        let mut w = npz(&dir.join("connection_fraction.npz"))?;
-        add(&mut w, "step", &rec.connection_steps)?;
-        add(&mut w, "fraction", &rec.connection_fraction)?;
-        w.finish()?;
+        npy(
+            &dir.join("connection_fraction.npy"),
+            &rec.connection_fraction,
+        )?;
+        npy(
+            &dir.join("connection_fraction_steps.npy"),
+            &rec.connection_steps,
+        )?;
     }
     if rec.spec.thresholds_every.is_some() {
-        let mut w = npz(&dir.join("thresholds.npz"))?;
-        add(&mut w, "step", &rec.threshold_steps)?;
         let ne = sorn.params().ne;
         let te = ArrayView2::from_shape((rec.threshold_steps.len(), ne), &rec.thresholds)?;
-        w.add_array("te", &te)?;
-        w.finish()?;
+        write_npy(dir.join("thresholds.npy"), &te).context("cannot write thresholds.npy")?;
+        npy(&dir.join("thresholds_steps.npy"), &rec.threshold_steps)?;
     }
     for snap in &rec.weights {
         let mut w = npz(&dir.join("weights").join(format!("step_{}.npz", snap.step)))?;

@@ -189,15 +189,18 @@ fn execute(
         serde_json::to_string_pretty(&summary)? + "\n",
     )?;
     let hash = sim.sorn.spike_hash();
+    let first_step = sim.recorder.activity_first_step;
     // The figures are drawn from the files just written; free the recordings first so that
     // the two never sit in memory together.
     drop(sim);
     if exp.file.output.plots {
+        let o = &exp.file.output;
         crate::figures::plot_dir(
             dir,
             exp.params.ne,
             exp.params.ni,
-            exp.file.output.raster_steps,
+            o.raster_steps,
+            first_step,
         )?;
     }
     let path = staged.commit()?;
@@ -236,6 +239,7 @@ fn summary(
         "steps": net.t(),
         "steps_this_run": done,
         "first_step_this_run": start_t + 1,
+        "activity_first_step": rec.activity_first_step,
         "interrupted": interrupted,
         "wall_seconds": wall,
         "us_per_step": 1e6 * wall / done.max(1) as f64,
@@ -279,11 +283,19 @@ pub fn validate(exp_path: &Path, set: &[String]) -> Result<()> {
 /// `neuroplast plot`.
 pub fn plot(dir: &Path) -> Result<()> {
     let exp = load(&dir.join("config.toml"), &[])?;
+    // The step of the first activity sample is in summary.json (1 for a fresh run).
+    let first_step = std::fs::read_to_string(dir.join("summary.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v["activity_first_step"].as_u64())
+        .unwrap_or(1);
+    let o = &exp.file.output;
     let files = crate::figures::plot_dir(
         dir,
         exp.params.ne,
         exp.params.ni,
-        exp.file.output.raster_steps,
+        o.raster_steps,
+        first_step,
     )?;
     for f in &files {
         println!("{}", f.display());

@@ -154,10 +154,12 @@ fn run_resume_equals_uninterrupted_run() {
     assert_eq!(half["steps"], 600);
     assert_eq!(full["spike_hash"], half["spike_hash"]);
     for f in [
-        "activity.npz",
+        "activity_e.npy",
+        "activity_i.npy",
         "spikes/e.npz",
         "spikes/i.npz",
-        "connection_fraction.npz",
+        "connection_fraction.npy",
+        "connection_fraction_steps.npy",
         "weights/final.npz",
     ] {
         let a = std::fs::read(d.join("full").join(f)).unwrap();
