@@ -1,6 +1,5 @@
 //! The one written-down order of phases within a SORN step. [`crate::sorn::Sorn::step`]
-//! follows it line by line; `neuroplast run` prints it with `--verbose` and into
-//! `config.toml`'s header.
+//! follows it line by line; `neuroplast validate` prints it.
 
 /// The phases of one SORN step, in order.
 pub const SORN_PHASES: [&str; 8] = [
