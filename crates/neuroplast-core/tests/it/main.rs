@@ -4,6 +4,7 @@
 mod determinism;
 mod golden;
 mod invariants;
+mod reference;
 
 use neuroplast_core::monitor::RecordSpec;
 use neuroplast_core::simulation::Simulation;
