@@ -8,6 +8,8 @@ use anyhow::{Context, Result};
 use ndarray::Array1;
 use ndarray_npy::{NpzReader, ReadableElement};
 
+use neuroplast_config::Experiment;
+
 use crate::plots::{self, RasterLayer};
 
 fn read<T: ReadableElement + Clone>(npz: &mut NpzReader<File>, name: &str) -> Result<Vec<T>> {
@@ -36,15 +38,11 @@ fn open(path: &Path) -> Result<Option<NpzReader<File>>> {
     })?))
 }
 
-/// Draw every figure whose data exists in `dir` into `dir/plots`. `first_step` is the step of
-/// the first activity sample. Returns the files written.
-pub fn plot_dir(
-    dir: &Path,
-    ne: usize,
-    ni: usize,
-    raster_steps: u64,
-    first_step: u64,
-) -> Result<Vec<PathBuf>> {
+/// Draw every figure of experiment `exp` whose data exists in `dir` into `dir/plots`.
+/// `first_step` is the step of the first activity sample. Returns the files written.
+pub fn plot_dir(dir: &Path, exp: &Experiment, first_step: u64) -> Result<Vec<PathBuf>> {
+    let (ne, ni) = (exp.params.ne, exp.params.ni);
+    let raster_steps = exp.file.output.raster_steps;
     let out = dir.join("plots");
     std::fs::create_dir_all(&out)?;
     let mut written = Vec::new();

@@ -194,14 +194,7 @@ fn execute(
     // the two never sit in memory together.
     drop(sim);
     if exp.file.output.plots {
-        let o = &exp.file.output;
-        crate::figures::plot_dir(
-            dir,
-            exp.params.ne,
-            exp.params.ni,
-            o.raster_steps,
-            first_step,
-        )?;
+        crate::figures::plot_dir(dir, exp, first_step)?;
     }
     let path = staged.commit()?;
     println!(
@@ -289,14 +282,7 @@ pub fn plot(dir: &Path) -> Result<()> {
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .and_then(|v| v["activity_first_step"].as_u64())
         .unwrap_or(1);
-    let o = &exp.file.output;
-    let files = crate::figures::plot_dir(
-        dir,
-        exp.params.ne,
-        exp.params.ni,
-        o.raster_steps,
-        first_step,
-    )?;
+    let files = crate::figures::plot_dir(dir, &exp, first_step)?;
     for f in &files {
         println!("{}", f.display());
     }

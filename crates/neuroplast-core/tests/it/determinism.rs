@@ -3,7 +3,7 @@
 use neuroplast_core::checkpoint;
 use neuroplast_core::monitor::{RecordSpec, SpikeWindow};
 use neuroplast_core::simulation::Simulation;
-use neuroplast_core::sorn::input::{Input, SequenceSpec, SymbolSpec};
+
 use neuroplast_core::sorn::{Preset, Sorn};
 use neuroplast_core::Error;
 
@@ -22,15 +22,7 @@ fn same_seed_same_hash_other_seed_other_hash() {
 
 fn symbol_sim(seed: u64) -> Simulation {
     let p = Preset::Lazar2009.params(100);
-    let spec = SymbolSpec {
-        units_per_symbol: 5,
-        gain: 1.0,
-        overlap: false,
-        sequence: SequenceSpec::Words {
-            words: vec!["ABBBC".into(), "DEEEF".into()],
-        },
-    };
-    let input = Input::symbols(&spec, 100, seed).unwrap();
+    let input = crate::words_input(100, seed);
     let record = RecordSpec {
         activity: true,
         spikes: SpikeWindow::All,

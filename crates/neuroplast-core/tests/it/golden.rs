@@ -9,21 +9,13 @@
 
 use neuroplast_core::monitor::RecordSpec;
 use neuroplast_core::simulation::Simulation;
-use neuroplast_core::sorn::input::{Input, SequenceSpec, SymbolSpec};
+use neuroplast_core::sorn::input::Input;
 use neuroplast_core::sorn::{Preset, Sorn};
 
 fn hash(preset: Preset, ne: usize, steps: u64, with_input: bool) -> u64 {
     let p = preset.params(ne);
     let input = if with_input {
-        let spec = SymbolSpec {
-            units_per_symbol: 5,
-            gain: 1.0,
-            overlap: false,
-            sequence: SequenceSpec::Words {
-                words: vec!["ABBBC".into(), "DEEEF".into()],
-            },
-        };
-        Input::symbols(&spec, ne, 42).unwrap()
+        crate::words_input(ne, 42)
     } else {
         Input::None
     };

@@ -8,7 +8,8 @@ mod reference;
 
 use neuroplast_core::monitor::RecordSpec;
 use neuroplast_core::simulation::Simulation;
-use neuroplast_core::sorn::{input::Input, Preset, Sorn, SornParams};
+use neuroplast_core::sorn::input::{Input, SequenceSpec, SymbolSpec};
+use neuroplast_core::sorn::{Preset, Sorn, SornParams};
 
 /// A simulation without input recording per-step activity.
 pub fn sim(params: SornParams, seed: u64) -> Simulation {
@@ -28,4 +29,17 @@ pub fn sim(params: SornParams, seed: u64) -> Simulation {
 /// `delpapa2017` at `ne` units.
 pub fn delpapa(ne: usize) -> SornParams {
     Preset::Delpapa2017.params(ne)
+}
+
+/// Counting-task style input: words ABBBC / DEEEF, 5 units per symbol.
+pub fn words_input(ne: usize, seed: u64) -> Input {
+    let spec = SymbolSpec {
+        units_per_symbol: 5,
+        gain: 1.0,
+        overlap: false,
+        sequence: SequenceSpec::Words {
+            words: vec!["ABBBC".into(), "DEEEF".into()],
+        },
+    };
+    Input::symbols(&spec, ne, seed).unwrap()
 }

@@ -39,6 +39,8 @@ impl Dense {
     }
 
     /// One step with real-valued input `u` added to E units 0 … u.len() − 1.
+    // Index loops on purpose: the reference mirrors the equations' W_ij notation.
+    #[allow(clippy::needless_range_loop)]
     fn step(&mut self, u: &[f64]) {
         let p = &self.p;
         let fire = |r: f64| match p.threshold_test {
