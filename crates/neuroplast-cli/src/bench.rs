@@ -28,6 +28,9 @@ pub enum BenchCmd {
         /// Untimed steps before timing (lets the network leave its initial transient).
         #[arg(long)]
         warmup: Option<u64>,
+        /// Threads for the row-parallel passes.
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
         /// Override a SORN value, e.g. `--set sorn.w_ee='{kind="fixed_in_degree",k=20}'`.
         #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
         set: Vec<String>,
@@ -45,6 +48,7 @@ pub fn bench(cmd: BenchCmd) -> Result<()> {
         steps,
         repeats,
         warmup,
+        threads,
         set,
         json: as_json,
     } = cmd;
@@ -56,6 +60,7 @@ pub fn bench(cmd: BenchCmd) -> Result<()> {
     let exp = Experiment::from_str(&toml, "bench", ".".as_ref(), &set)?;
     let t0 = Instant::now();
     let mut net = Sorn::new(exp.params.clone(), exp.seed())?;
+    net.set_threads(threads)?;
     let init_s = t0.elapsed().as_secs_f64();
     let mut input = Input::None;
     for _ in 0..warmup {
@@ -89,17 +94,18 @@ pub fn bench(cmd: BenchCmd) -> Result<()> {
         "init_s": init_s,
         "peak_rss_mb": rss,
         "synapses": { "ee": net.w_ee().nnz(), "ei": net.w_ei().nnz(), "ie": net.w_ie().nnz() },
-        "threads": 1,
+        "threads": net.threads(),
         "neuroplast_version": NEUROPLAST_VERSION,
     });
     if as_json {
         println!("{result}");
     } else {
         println!(
-            "sorn {} · N_E = {} · N_I = {}: {:.2} µs/step (median of {}, {} steps each after {} warm-up) · {:.0} steps/s · init {:.2} s · peak RSS {}",
+            "sorn {} · N_E = {} · N_I = {} · {} thread(s): {:.2} µs/step (median of {}, {} steps each after {} warm-up) · {:.0} steps/s · init {:.2} s · peak RSS {}",
             exp.preset.name(),
             p.ne,
             p.ni,
+            net.threads(),
             median,
             runs.len(),
             steps,

@@ -28,6 +28,9 @@ pub struct RunArgs {
     /// Steps to run (overrides simulation.steps).
     #[arg(long)]
     steps: Option<u64>,
+    /// Threads (overrides simulation.threads; results are identical for any value).
+    #[arg(long)]
+    threads: Option<usize>,
     /// Override a value, e.g. `--set sorn.noise_sigma=0.1` (repeatable).
     #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
     set: Vec<String>,
@@ -50,6 +53,9 @@ pub struct ResumeArgs {
     /// Write the continued results here instead of replacing DIR.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Threads (default: simulation.threads of the run; results are identical for any value).
+    #[arg(long)]
+    threads: Option<usize>,
     /// No progress bar or messages on stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -68,6 +74,9 @@ pub fn run(a: RunArgs) -> Result<()> {
     if let Some(s) = a.steps {
         set.push(format!("simulation.steps={s}"));
     }
+    if let Some(t) = a.threads {
+        set.push(format!("simulation.threads={t}"));
+    }
     let exp = load(&a.exp, &set)?;
     let out = a.out.clone().unwrap_or_else(|| {
         let stem = a.exp.file_stem().unwrap_or_default().to_string_lossy();
@@ -82,13 +91,14 @@ pub fn run(a: RunArgs) -> Result<()> {
     let sim = exp.build()?;
     if !a.quiet {
         eprintln!(
-            "neuroplast {} · {} · N_E = {}, N_I = {} · {} steps · seed {} · recordings ≈ {:.1} MiB",
+            "neuroplast {} · {} · N_E = {}, N_I = {} · {} steps · seed {} · {} thread(s) · recordings ≈ {:.1} MiB",
             checkpoint::NEUROPLAST_VERSION,
             exp.preset.name(),
             exp.params.ne,
             exp.params.ni,
             exp.steps(),
             exp.seed(),
+            sim.sorn.threads(),
             exp.recording_bytes(exp.steps()) as f64 / 1048576.0
         );
     }
@@ -106,7 +116,11 @@ pub fn resume(a: ResumeArgs) -> Result<()> {
             ck.display()
         )
     })?;
-    let sim = checkpoint::from_bytes(&bytes).with_context(|| format!("{}", ck.display()))?;
+    let mut sim = checkpoint::from_bytes(&bytes).with_context(|| format!("{}", ck.display()))?;
+    let threads = a.threads.unwrap_or(exp.file.simulation.threads);
+    sim.sorn
+        .set_threads(threads)
+        .map_err(|e| neuroplast_config::ConfigError::from_core("--threads", e))?;
     if sim.sorn.params() != &exp.params {
         bail!(
             "{} and {} disagree on the SORN parameters; config.toml must not be edited before resuming",
@@ -229,6 +243,7 @@ fn summary(
         "ne": p.ne,
         "ni": p.ni,
         "seed": exp.seed(),
+        "threads": net.threads(),
         "steps": net.t(),
         "steps_this_run": done,
         "first_step_this_run": start_t + 1,

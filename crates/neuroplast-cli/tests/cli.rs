@@ -187,6 +187,25 @@ fn run_resume_equals_uninterrupted_run() {
     ] {
         assert!(d.join("full").join(f).is_file(), "missing {f}");
     }
+    // Threads are an execution setting: same run, same hash.
+    let o = neuroplast(
+        &[
+            "run",
+            e,
+            "--out",
+            "threads",
+            "--steps",
+            "600",
+            "--threads",
+            "2",
+            "-q",
+        ],
+        d,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let t = summary(&d.join("threads"));
+    assert_eq!(t["threads"], 2);
+    assert_eq!(full["spike_hash"], t["spike_hash"]);
     // The resolved config repeats the run.
     let o = neuroplast(&["run", "full/config.toml", "--out", "again", "-q"], d);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

@@ -300,7 +300,9 @@ impl Experiment {
                 Input::uniform(units, *low, *high, ne, seed).map_err(core)?
             }
         };
-        let sorn = Sorn::new(self.params.clone(), seed).map_err(core)?;
+        let mut sorn = Sorn::new(self.params.clone(), seed).map_err(core)?;
+        sorn.set_threads(self.file.simulation.threads)
+            .map_err(core)?;
         let sim = Simulation::new(sorn, input, self.record_spec(), self.events()?).map_err(core)?;
         sim.check_steps(self.steps()).map_err(core)?;
         Ok(sim)

@@ -49,6 +49,13 @@ pub struct SimulationSection {
     /// Master seed of every random stream.
     #[serde(default = "default_seed")]
     pub seed: u64,
+    /// Threads for the row-parallel plasticity passes (results are identical for any value).
+    #[serde(default = "default_threads")]
+    pub threads: usize,
+}
+
+fn default_threads() -> usize {
+    1
 }
 
 fn default_seed() -> u64 {

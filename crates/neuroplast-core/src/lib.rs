@@ -13,6 +13,7 @@
 //! | [`checkpoint`] | the versioned binary checkpoint format |
 //! | [`schedule`] | the written-down phase order of a step |
 //! | [`rng`] | per-component random streams derived from one seed |
+//! | [`exec`] | threads for row-parallel passes (never change results) |
 //!
 //! ```
 //! use neuroplast_core::monitor::RecordSpec;
@@ -34,6 +35,7 @@
 
 pub mod checkpoint;
 mod error;
+pub mod exec;
 pub mod hash;
 pub mod monitor;
 pub mod rng;

@@ -31,6 +31,9 @@ pub struct SparseRows {
     /// Incremented by every structural change (a position of some synapse moved or
     /// vanished); a [`ColumnIndex`] built at another generation is stale.
     generation: u64,
+    /// Rows lie in the pool in index order, slot after slot (false after a row moved to the
+    /// end). Row-parallel passes need this; [`SparseRows::compact`] restores it.
+    ordered: bool,
 }
 
 /// Extra capacity given to each row at build time when insertions are expected, so that a few
@@ -73,6 +76,7 @@ impl SparseRows {
             nnz: 0,
             garbage: 0,
             generation: 0,
+            ordered: true,
         };
         for mut row in rows {
             row.sort_unstable_by_key(|&(c, _)| c);
@@ -222,6 +226,7 @@ impl SparseRows {
         self.garbage += self.cap[i] as usize;
         self.start[i] = new_start;
         self.cap[i] = new_cap as u32;
+        self.ordered = false;
     }
 
     /// Rewrite the pool without abandoned slots (row order restored, slack kept).
@@ -239,6 +244,37 @@ impl SparseRows {
         self.w = w;
         self.garbage = 0;
         self.generation += 1;
+        self.ordered = true;
+    }
+
+    /// Apply `f(row index, row, out slot)` to every row. `out` has one slot per row, or is
+    /// empty (then `f` gets `None`). With `parallel`, rows are split recursively across the
+    /// current rayon pool in leaves of at least `leaf` rows; rows are independent, so the
+    /// result is identical for any split and thread count. `f` may change weights and remove
+    /// synapses, not insert them.
+    pub fn update_rows<F>(&mut self, out: &mut [f64], parallel: bool, leaf: usize, f: F)
+    where
+        F: Fn(usize, &mut RowMut<'_>, Option<&mut f64>) + Sync,
+    {
+        debug_assert!(out.is_empty() || out.len() == self.n_rows);
+        if !self.ordered {
+            self.compact();
+        }
+        let rows = RowsMut {
+            first: 0,
+            base: 0,
+            start: &self.start,
+            cap: &self.cap,
+            len: &mut self.len,
+            col: &mut self.col,
+            w: &mut self.w,
+        };
+        let leaf = if parallel { leaf.max(1) } else { usize::MAX };
+        let removed = rows.run(out, leaf, &f);
+        if removed > 0 {
+            self.nnz -= removed;
+            self.generation += 1;
+        }
     }
 
     /// The structural generation (see [`ColumnIndex`]).
@@ -312,6 +348,139 @@ impl SparseRows {
             return Err(format!("nnz {} != counted {nnz}", self.nnz));
         }
         Ok(())
+    }
+}
+
+/// A contiguous range of rows of an ordered [`SparseRows`], split across threads.
+struct RowsMut<'a> {
+    /// Index of the first row.
+    first: usize,
+    /// Pool offset of `col[0]` / `w[0]`.
+    base: usize,
+    start: &'a [usize],
+    cap: &'a [u32],
+    len: &'a mut [u32],
+    col: &'a mut [u32],
+    w: &'a mut [f64],
+}
+
+impl<'a> RowsMut<'a> {
+    fn split_at(self, k: usize) -> (RowsMut<'a>, RowsMut<'a>) {
+        let cut = self.start[k] - self.base;
+        let (s1, s2) = self.start.split_at(k);
+        let (c1, c2) = self.cap.split_at(k);
+        let (l1, l2) = self.len.split_at_mut(k);
+        let (col1, col2) = self.col.split_at_mut(cut);
+        let (w1, w2) = self.w.split_at_mut(cut);
+        (
+            RowsMut {
+                first: self.first,
+                base: self.base,
+                start: s1,
+                cap: c1,
+                len: l1,
+                col: col1,
+                w: w1,
+            },
+            RowsMut {
+                first: self.first + k,
+                base: self.base + cut,
+                start: s2,
+                cap: c2,
+                len: l2,
+                col: col2,
+                w: w2,
+            },
+        )
+    }
+
+    /// Run `f` on every row; returns the number of synapses removed.
+    fn run<F>(self, out: &mut [f64], leaf: usize, f: &F) -> usize
+    where
+        F: Fn(usize, &mut RowMut<'_>, Option<&mut f64>) + Sync,
+    {
+        let n = self.len.len();
+        if n <= leaf || n < 2 {
+            let mut removed = 0;
+            let RowsMut {
+                first,
+                base,
+                start,
+                cap,
+                len,
+                col,
+                w,
+            } = self;
+            let mut out = out.iter_mut();
+            for (k, l) in len.iter_mut().enumerate() {
+                let s = start[k] - base;
+                let e = s + cap[k] as usize;
+                let before = *l;
+                let mut row = RowMut {
+                    col: &mut col[s..e],
+                    w: &mut w[s..e],
+                    len: l,
+                };
+                f(first + k, &mut row, out.next());
+                removed += (before - *row.len) as usize;
+            }
+            return removed;
+        }
+        let mid = n / 2;
+        let (a, b) = self.split_at(mid);
+        let (oa, ob) = out.split_at_mut(mid.min(out.len()));
+        let (ra, rb) = rayon::join(|| a.run(oa, leaf, f), || b.run(ob, leaf, f));
+        ra + rb
+    }
+}
+
+/// One row of a [`SparseRows`] inside [`SparseRows::update_rows`].
+pub struct RowMut<'a> {
+    col: &'a mut [u32],
+    w: &'a mut [f64],
+    len: &'a mut u32,
+}
+
+impl RowMut<'_> {
+    /// Columns and mutable weights.
+    #[inline]
+    pub fn weights_mut(&mut self) -> (&[u32], &mut [f64]) {
+        let n = *self.len as usize;
+        (&self.col[..n], &mut self.w[..n])
+    }
+
+    /// Sum of the weights (same order as [`SparseRows::row_sum`]).
+    #[inline]
+    pub fn sum(&self) -> f64 {
+        self.w[..*self.len as usize].iter().sum()
+    }
+
+    /// `Σ_j W_ij · x_j` (same order as [`SparseRows::row_dot`]).
+    #[inline]
+    pub fn dot(&self, x: &[f64]) -> f64 {
+        let n = *self.len as usize;
+        self.col[..n]
+            .iter()
+            .zip(&self.w[..n])
+            .map(|(&j, &w)| w * x[j as usize])
+            .sum()
+    }
+
+    /// Keep the entries for which `keep(col, &mut weight)` is true, in order.
+    #[inline]
+    pub fn retain(&mut self, mut keep: impl FnMut(u32, &mut f64) -> bool) {
+        let n = *self.len as usize;
+        let mut k = 0;
+        for r in 0..n {
+            let c = self.col[r];
+            let mut w = self.w[r];
+            if keep(c, &mut w) {
+                self.col[k] = c;
+                self.w[k] = w;
+                k += 1;
+            }
+        }
+        *self.len = k as u32;
     }
 }
 

@@ -21,6 +21,7 @@ use rand::Rng as _;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
+use crate::exec::Exec;
 use crate::hash::Fnv1a;
 use crate::rng::{self, Rng, Stream};
 use crate::sparse::{ColumnIndex, SparseRows};
@@ -65,6 +66,9 @@ pub struct Sorn {
     active_x: Vec<u32>,
     sp_rate: f64,
     hash: Fnv1a,
+    /// Threads for the row passes (not state: identical results at any count).
+    #[serde(skip)]
+    exec: Exec,
 }
 
 impl Sorn {
@@ -135,6 +139,7 @@ impl Sorn {
             active_x: Vec::with_capacity(ne),
             sp_rate: params.sp_rate(),
             hash: Fnv1a::default(),
+            exec: Exec::default(),
             params,
         })
     }
@@ -176,7 +181,26 @@ impl Sorn {
         for (k, yn) in self.y_new.iter_mut().enumerate() {
             *yn = fire(self.drive_i[k] - self.ti[k] + self.noise_i[k], ge);
         }
-        // Phase 4: plasticity, IP → STDP → SP → iSTDP → SN.
+        // Phase 4: plasticity, IP → STDP → SP → iSTDP → SN (row passes on the pool).
+        let exec = self.exec.clone();
+        exec.install(|| self.plasticity(&exec));
+        // Phase 5: x(t) ← x(t+1), y(t) ← y(t+1), t ← t + 1, fingerprint.
+        std::mem::swap(&mut self.x, &mut self.x_new);
+        std::mem::swap(&mut self.y, &mut self.y_new);
+        self.t += 1;
+        self.hash.write_u64(self.t);
+        for (i, _) in self.x.iter().enumerate().filter(|(_, &v)| v != 0.0) {
+            self.hash.write_u64(i as u64);
+        }
+        self.hash.write_u64(u64::MAX);
+        for (k, _) in self.y.iter().enumerate().filter(|(_, &v)| v != 0.0) {
+            self.hash.write_u64(k as u64);
+        }
+    }
+
+    /// Phase 4 of the step: the active plasticity rules, in order.
+    fn plasticity(&mut self, exec: &Exec) {
+        let p = &self.params;
         let on = self.active;
         if on.contains(Rule::Ip) {
             plasticity::ip(&mut self.te, &self.x_new, &self.h_ip, p.eta_ip, p.ip_clamp);
@@ -189,6 +213,7 @@ impl Sorn {
                 p.eta_stdp,
                 p.w_ee_max,
                 p.prune_below,
+                exec.par(p.ne),
             );
         }
         if on.contains(Rule::Sp) {
@@ -211,28 +236,39 @@ impl Sorn {
                 &self.x_new,
                 &self.y_new,
                 &mut self.ei_in,
+                exec.par(p.ne),
             ),
-            (true, false) => plasticity::istdp(&mut self.w_ei, &self.y, &self.x_new, &istdp),
-            (false, true) => {
-                plasticity::normalise_and_dot(&mut self.w_ei, &self.y_new, &mut self.ei_in)
+            (true, false) => {
+                plasticity::istdp(&mut self.w_ei, &self.y, &self.x_new, &istdp, exec.par(p.ne))
             }
+            (false, true) => plasticity::normalise_and_dot(
+                &mut self.w_ei,
+                &self.y_new,
+                &mut self.ei_in,
+                exec.par(p.ne),
+            ),
             (false, false) => {}
         }
         if self.recurrent_ready {
-            plasticity::normalise_and_dot(&mut self.w_ee, &self.x_new, &mut self.ee_in);
+            plasticity::normalise_and_dot(
+                &mut self.w_ee,
+                &self.x_new,
+                &mut self.ee_in,
+                exec.par(p.ne),
+            );
         }
-        // Phase 5: x(t) ← x(t+1), y(t) ← y(t+1), t ← t + 1, fingerprint.
-        std::mem::swap(&mut self.x, &mut self.x_new);
-        std::mem::swap(&mut self.y, &mut self.y_new);
-        self.t += 1;
-        self.hash.write_u64(self.t);
-        for (i, _) in self.x.iter().enumerate().filter(|(_, &v)| v != 0.0) {
-            self.hash.write_u64(i as u64);
-        }
-        self.hash.write_u64(u64::MAX);
-        for (k, _) in self.y.iter().enumerate().filter(|(_, &v)| v != 0.0) {
-            self.hash.write_u64(k as u64);
-        }
+    }
+
+    /// Use `threads` threads for the row passes from now on (1 = serial). Results do not
+    /// depend on it.
+    pub fn set_threads(&mut self, threads: usize) -> Result<()> {
+        self.exec = Exec::new(threads)?;
+        Ok(())
+    }
+
+    /// Threads used by the row passes.
+    pub fn threads(&self) -> usize {
+        self.exec.threads()
     }
 
     /// Freeze (stop) a rule from the next step on.

@@ -11,7 +11,25 @@ use rand::Rng as _;
 
 use super::params::IstdpFloor;
 use crate::rng::Rng;
-use crate::sparse::SparseRows;
+use crate::sparse::{RowMut, SparseRows};
+
+/// How a row pass runs: serially, or split across the current rayon pool in leaves of at
+/// least `leaf` rows. Rows are independent, so results are identical either way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Par {
+    /// Split across threads.
+    pub parallel: bool,
+    /// Minimum rows per task.
+    pub leaf: usize,
+}
+
+impl Par {
+    /// One thread.
+    pub const SERIAL: Par = Par {
+        parallel: false,
+        leaf: usize::MAX,
+    };
+}
 
 /// Intrinsic plasticity (Lazar 2009): `T_i ← clamp(T_i + η_IP (x_i(t+1) − H_i))`.
 pub fn ip(te: &mut [f64], x_new: &[f64], h_ip: &[f64], eta: f64, clamp: [f64; 2]) {
@@ -24,14 +42,23 @@ pub fn ip(te: &mut [f64], x_new: &[f64], h_ip: &[f64], eta: f64, clamp: [f64; 2]
 /// `ΔW_ij = η [x_i(t+1) x_j(t) − x_i(t) x_j(t+1)]`, then `W_ij ← min(W_ij, w_max)`, and a
 /// changed weight that is ≤ 0 or below `prune_below` is removed.
 ///
-/// Only rows of units active at t or t+1 can change, so only those are visited.
-pub fn stdp(w: &mut SparseRows, x: &[f64], x_new: &[f64], eta: f64, w_max: f64, prune_below: f64) {
-    for i in 0..w.n_rows() {
+/// Only rows of units active at t or t+1 can change; the others are skipped at once.
+#[allow(clippy::too_many_arguments)] // the rule's own parameters, each named in its formula
+pub fn stdp(
+    w: &mut SparseRows,
+    x: &[f64],
+    x_new: &[f64],
+    eta: f64,
+    w_max: f64,
+    prune_below: f64,
+    par: Par,
+) {
+    w.update_rows(&mut [], par.parallel, par.leaf, |i, row, _| {
         let (post_new, post_old) = (x_new[i], x[i]);
         if post_new == 0.0 && post_old == 0.0 {
-            continue;
+            return;
         }
-        w.retain_row(i, |j, wij| {
+        row.retain(|j, wij| {
             let j = j as usize;
             let d = eta * (post_new * x[j] - post_old * x_new[j]);
             if d == 0.0 {
@@ -40,7 +67,7 @@ pub fn stdp(w: &mut SparseRows, x: &[f64], x_new: &[f64], eta: f64, w_max: f64, 
             *wij = (*wij + d).min(w_max);
             *wij > 0.0 && *wij >= prune_below
         });
-    }
+    });
 }
 
 /// Structural plasticity (Zheng 2013): create `⌊rate⌋` new E→E synapses, plus one more with
@@ -109,10 +136,10 @@ fn nth_absent(w: &SparseRows, mut r: usize) -> (usize, u32) {
 /// Inhibitory STDP (Zheng 2013):
 /// `ΔW^EI_ik = −η_inh · y_k(t) · [1 − x_i(t+1)(1 + 1/μ_IP)]`; weights > 1 become 1, weights
 /// ≤ 0 follow `floor`.
-pub fn istdp(w_ei: &mut SparseRows, y: &[f64], x_new: &[f64], rule: &Istdp) {
-    for (i, &xi) in x_new.iter().enumerate().take(w_ei.n_rows()) {
-        rule.row(w_ei, i, y, xi);
-    }
+pub fn istdp(w_ei: &mut SparseRows, y: &[f64], x_new: &[f64], rule: &Istdp, par: Par) {
+    w_ei.update_rows(&mut [], par.parallel, par.leaf, |i, row, _| {
+        rule.row(row, y, x_new[i]);
+    });
 }
 
 /// The parameters of [`istdp`].
@@ -127,14 +154,14 @@ pub struct Istdp {
 }
 
 impl Istdp {
-    /// Update row `i` (post unit with x_i(t+1) = `xi`). With y ∈ {0, 1}, `w + Δ·y_k` leaves
+    /// Update one row (post unit with x_i(t+1) = `xi`). With y ∈ {0, 1}, `w + Δ·y_k` leaves
     /// the weights from silent units exactly unchanged, so no branch on y is needed.
     #[inline]
-    fn row(&self, w_ei: &mut SparseRows, i: usize, y: &[f64], xi: f64) {
+    fn row(&self, row: &mut RowMut<'_>, y: &[f64], xi: f64) {
         let d = -self.eta * (1.0 - xi * (1.0 + 1.0 / self.mu_ip));
         match self.floor {
             IstdpFloor::Keep { weight } => {
-                let (cols, ws) = w_ei.row_mut(i);
+                let (cols, ws) = row.weights_mut();
                 for (&k, w) in cols.iter().zip(ws) {
                     *w += d * y[k as usize];
                     if *w <= 0.0 {
@@ -145,7 +172,7 @@ impl Istdp {
                     }
                 }
             }
-            IstdpFloor::Remove => w_ei.retain_row(i, |k, w| {
+            IstdpFloor::Remove => row.retain(|k, w| {
                 *w += d * y[k as usize];
                 if *w > 1.0 {
                     *w = 1.0;
@@ -166,27 +193,28 @@ pub fn istdp_normalise_and_dot(
     x_new: &[f64],
     y_new: &[f64],
     out: &mut [f64],
+    par: Par,
 ) {
-    for (i, o) in out.iter_mut().enumerate() {
-        rule.row(w_ei, i, y, x_new[i]);
-        normalise_row(w_ei, i);
-        *o = w_ei.row_dot(i, y_new);
-    }
+    w_ei.update_rows(out, par.parallel, par.leaf, |i, row, o| {
+        rule.row(row, y, x_new[i]);
+        normalise_row(row);
+        if let Some(o) = o {
+            *o = row.dot(y_new);
+        }
+    });
 }
 
 /// Synaptic normalisation: every row with positive sum is divided by its sum, so incoming
 /// weights sum to 1. Empty rows stay empty (no NaN; the `sorn` package divides by zero here).
 pub fn normalise(w: &mut SparseRows) {
-    for i in 0..w.n_rows() {
-        normalise_row(w, i);
-    }
+    w.update_rows(&mut [], false, usize::MAX, |_, row, _| normalise_row(row));
 }
 
 #[inline]
-fn normalise_row(w: &mut SparseRows, i: usize) {
-    let s = w.row_sum(i);
+fn normalise_row(row: &mut RowMut<'_>) {
+    let s = row.sum();
     if s > 0.0 {
-        for v in w.row_mut(i).1 {
+        for v in row.weights_mut().1 {
             *v /= s;
         }
     }
@@ -194,11 +222,13 @@ fn normalise_row(w: &mut SparseRows, i: usize) {
 
 /// [`normalise`], and while each row is in cache, `out[i] = Σ_j W_ij · state_j`: the
 /// recurrent input of the next step, computed exactly as a separate pass would compute it.
-pub fn normalise_and_dot(w: &mut SparseRows, state: &[f64], out: &mut [f64]) {
-    for (i, o) in out.iter_mut().enumerate() {
-        normalise_row(w, i);
-        *o = w.row_dot(i, state);
-    }
+pub fn normalise_and_dot(w: &mut SparseRows, state: &[f64], out: &mut [f64], par: Par) {
+    w.update_rows(out, par.parallel, par.leaf, |_, row, o| {
+        normalise_row(row);
+        if let Some(o) = o {
+            *o = row.dot(state);
+        }
+    });
 }
 
 #[cfg(test)]
@@ -249,7 +279,15 @@ mod tests {
         // x(t) = [0, 1, 0], x(t+1) = [1, 0, 1]:
         //  W01: post 0 new & pre 1 old → +η; W02: x0(t)=0 → 0;
         //  W10: x1(t)=1, x0(t+1)=1 → −η;  W20: x2(t+1)=1, x0(t)=0 and x2(t)=0 → 0.
-        stdp(&mut w, &[0.0, 1.0, 0.0], &[1.0, 0.0, 1.0], 0.1, 1.0, 1e-10);
+        stdp(
+            &mut w,
+            &[0.0, 1.0, 0.0],
+            &[1.0, 0.0, 1.0],
+            0.1,
+            1.0,
+            1e-10,
+            Par::SERIAL,
+        );
         assert!((w.get(0, 1).unwrap() - 0.6).abs() < 1e-15);
         assert_eq!(w.get(0, 2), Some(0.5));
         assert!((w.get(1, 0).unwrap() - 0.2).abs() < 1e-15);
@@ -263,7 +301,15 @@ mod tests {
         // W01 (post 0, pre 1): η(1·0 − 1·1) = −0.1 → −0.05 → pruned.
         // W02: η(1·1 − 1·0) = +0.1 → 1.08 → clipped to 1.
         // W10 (post 1, pre 0): η(1·1 − 0·1) = +0.1 → 0.6.
-        stdp(&mut w, &[1.0, 0.0, 1.0], &[1.0, 1.0, 0.0], 0.1, 1.0, 1e-10);
+        stdp(
+            &mut w,
+            &[1.0, 0.0, 1.0],
+            &[1.0, 1.0, 0.0],
+            0.1,
+            1.0,
+            1e-10,
+            Par::SERIAL,
+        );
         assert_eq!(w.row(0).0, &[2]);
         assert_eq!(w.get(0, 2), Some(1.0));
         assert!((w.get(1, 0).unwrap() - 0.6).abs() < 1e-15);
@@ -271,9 +317,25 @@ mod tests {
         // Lab threshold: a weight left at 5e-11 is pruned; with the `sorn` rule (≤ 0) it stays.
         for (prune, kept) in [(1e-10, 0), (0.0, 1)] {
             let mut w = m(vec![vec![(1, 0.1 + 5e-11)], vec![]], 2);
-            stdp(&mut w, &[0.0, 0.0], &[0.0, 1.0], 0.0, 1.0, prune);
+            stdp(
+                &mut w,
+                &[0.0, 0.0],
+                &[0.0, 1.0],
+                0.0,
+                1.0,
+                prune,
+                Par::SERIAL,
+            );
             assert_eq!(w.nnz(), 1, "η = 0 changes nothing");
-            stdp(&mut w, &[1.0, 0.0], &[0.0, 1.0], 0.1, 1.0, prune);
+            stdp(
+                &mut w,
+                &[1.0, 0.0],
+                &[0.0, 1.0],
+                0.1,
+                1.0,
+                prune,
+                Par::SERIAL,
+            );
             assert_eq!(w.nnz(), kept, "prune_below = {prune}");
         }
     }
@@ -293,14 +355,22 @@ mod tests {
                 floor,
             };
             let mut w = m(rows(), 2);
-            istdp(&mut w, &y, &x_new, &rule);
+            istdp(&mut w, &y, &x_new, &rule, Par::SERIAL);
             // The fused pass gives the same weights, normalised, and the next input.
             let mut fused = m(rows(), 2);
             let mut out = vec![0.0; 2];
-            istdp_normalise_and_dot(&mut fused, &rule, &y, &x_new, &[0.0, 1.0], &mut out);
+            istdp_normalise_and_dot(
+                &mut fused,
+                &rule,
+                &y,
+                &x_new,
+                &[0.0, 1.0],
+                &mut out,
+                Par::SERIAL,
+            );
             let mut expect = w.clone();
             let mut dots = vec![0.0; 2];
-            normalise_and_dot(&mut expect, &[0.0, 1.0], &mut dots);
+            normalise_and_dot(&mut expect, &[0.0, 1.0], &mut dots, Par::SERIAL);
             assert_eq!(fused, expect);
             assert_eq!(out, dots);
             w
@@ -321,7 +391,7 @@ mod tests {
     fn normalise_rows_and_empty_row() {
         let mut w = m(vec![vec![(1, 1.0), (2, 3.0)], vec![], vec![(0, 0.2)]], 3);
         let mut out = vec![f64::NAN; 3];
-        normalise_and_dot(&mut w, &[0.0, 1.0, 1.0], &mut out);
+        normalise_and_dot(&mut w, &[0.0, 1.0, 1.0], &mut out, Par::SERIAL);
         assert_eq!(w.row(0).1, &[0.25, 0.75]);
         assert_eq!(w.row(1).1.len(), 0);
         assert_eq!(w.row(2).1, &[1.0]);
