@@ -1,7 +1,8 @@
 //! `neuroplast`: run, validate, resume, plot and benchmark experiments described in TOML.
 //!
 //! Exit status: 0 on success, 2 when the experiment file or arguments are invalid (nothing
-//! was run or written), 1 for any other failure.
+//! was run or written), 130 when Ctrl-C stopped a run (its results and checkpoint were
+//! written), 1 for any other failure.
 
 mod bench;
 mod figures;
@@ -50,15 +51,17 @@ enum Cmd {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let finished = |r: anyhow::Result<()>| r.map(|()| run::Outcome::Finished);
     let result = match cli.cmd {
         Cmd::Run(a) => run::run(a),
-        Cmd::Validate { exp, set } => run::validate(&exp, &set),
+        Cmd::Validate { exp, set } => finished(run::validate(&exp, &set)),
         Cmd::Resume(a) => run::resume(a),
-        Cmd::Plot { dir } => run::plot(&dir),
-        Cmd::Bench { what } => bench::bench(what),
+        Cmd::Plot { dir } => finished(run::plot(&dir)),
+        Cmd::Bench { what } => finished(bench::bench(what)),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(run::Outcome::Finished) => ExitCode::SUCCESS,
+        Ok(run::Outcome::Interrupted) => ExitCode::from(130),
         Err(e) => {
             if let Some(c) = e.downcast_ref::<neuroplast_config::ConfigError>() {
                 eprintln!("error: {c}");

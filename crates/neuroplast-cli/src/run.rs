@@ -65,8 +65,16 @@ fn load(exp: &Path, set: &[String]) -> Result<Experiment> {
     Ok(Experiment::load(exp, set)?)
 }
 
+/// What a run command ended with.
+pub enum Outcome {
+    /// All steps ran.
+    Finished,
+    /// Ctrl-C stopped it early; results and a checkpoint were written.
+    Interrupted,
+}
+
 /// `neuroplast run`.
-pub fn run(a: RunArgs) -> Result<()> {
+pub fn run(a: RunArgs) -> Result<Outcome> {
     let mut set = a.set.clone();
     if let Some(s) = a.seed {
         set.push(format!("simulation.seed={s}"));
@@ -106,7 +114,7 @@ pub fn run(a: RunArgs) -> Result<()> {
 }
 
 /// `neuroplast resume`.
-pub fn resume(a: ResumeArgs) -> Result<()> {
+pub fn resume(a: ResumeArgs) -> Result<Outcome> {
     let cfg = a.dir.join("config.toml");
     let exp = load(&cfg, &[])?;
     let ck = a.dir.join("checkpoint.bin");
@@ -153,7 +161,7 @@ fn execute(
     steps: u64,
     out: &Path,
     quiet: bool,
-) -> Result<()> {
+) -> Result<Outcome> {
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
@@ -219,7 +227,15 @@ fn execute(
         1e6 * wall / done.max(1) as f64,
         hash
     );
-    Ok(())
+    if interrupted {
+        eprintln!(
+            "continue with: neuroplast resume {} --steps {}",
+            path.display(),
+            steps - done
+        );
+        return Ok(Outcome::Interrupted);
+    }
+    Ok(Outcome::Finished)
 }
 
 fn summary(

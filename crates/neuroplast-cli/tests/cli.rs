@@ -288,3 +288,47 @@ fn every_example_runs() {
     }
     assert!(n >= 4, "one example per preset");
 }
+
+/// Ctrl-C stops a run at the next chunk: exit status 130, complete results with
+/// `interrupted: true` and a checkpoint, and `resume` continues from there.
+#[test]
+fn ctrl_c_writes_resumable_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let long = BASE.replace("steps = 300", "steps = 50_000_000");
+    let exp = write(d, "long.toml", &long);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_neuroplast"))
+        .args(["run", exp.to_str().unwrap(), "--out", "r"])
+        .current_dir(d)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The header line comes just before the run (and its Ctrl-C handler) starts.
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut header = String::new();
+    std::io::BufRead::read_line(&mut err, &mut header).unwrap();
+    assert!(header.starts_with("neuroplast"), "{header}");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{rest}");
+    assert!(rest.contains("neuroplast resume"), "{rest}");
+    let s = summary(&d.join("r"));
+    assert_eq!(s["interrupted"], true);
+    let steps = s["steps"].as_u64().unwrap();
+    assert!(steps > 0 && steps < 50_000_000, "{steps}");
+    assert!(d.join("r/checkpoint.bin").is_file());
+    let o = neuroplast(&["resume", "r", "--steps", "100", "-q"], d);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        summary(&d.join("r"))["steps"].as_u64().unwrap(),
+        steps + 100
+    );
+}
