@@ -332,3 +332,38 @@ fn ctrl_c_writes_resumable_results() {
         steps + 100
     );
 }
+
+/// A real-valued input matrix from a .npy file drives the chosen units; running past its last
+/// column is refused unless `repeat = true`.
+#[test]
+fn input_matrix_from_npy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let arr = ndarray::Array2::<f64>::from_shape_fn((5, 400), |(k, t)| ((k + t) % 3) as f64);
+    ndarray_npy::write_npy(d.join("u.npy"), &arr).unwrap();
+    let text =
+        format!("{BASE}\n[input]\nkind = \"matrix\"\nfile = \"u.npy\"\nunits = [3, 1, 4, 0, 2]\n");
+    let exp = write(d, "m.toml", &text);
+    let e = exp.to_str().unwrap();
+    let o = neuroplast(&["run", e, "--out", "ok", "--steps", "400", "-q"], d);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = neuroplast(&["run", e, "--out", "long", "--steps", "401", "-q"], d);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("400 columns"));
+    assert!(!d.join("long").exists());
+    let o = neuroplast(
+        &[
+            "run",
+            e,
+            "--out",
+            "rep",
+            "--steps",
+            "1000",
+            "--set",
+            "input.repeat=true",
+            "-q",
+        ],
+        d,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}

@@ -567,6 +567,25 @@ mod tests {
     }
 
     #[test]
+    fn dense_and_fixed_in_degree_initialisation() {
+        let mut p = Preset::Delpapa2017.params(30);
+        p.w_ee = Connectivity::Dense;
+        p.w_ei = Connectivity::FixedInDegree { k: 4 };
+        p.w_ie = Connectivity::NormalOutDegree { mean: 5.0, sd: 0.0 };
+        let net = Sorn::new(p, 1).unwrap();
+        assert_eq!(
+            net.w_ee().nnz(),
+            30 * 29,
+            "dense E→E without self-connections"
+        );
+        assert!((0..30).all(|i| !net.w_ee().contains(i, i as u32)));
+        assert!((0..30).all(|i| net.w_ei().row_len(i) == 4));
+        // Every E unit projects to exactly 5 I units: 30 · 5 synapses in W_IE.
+        assert_eq!(net.w_ie().nnz(), 150);
+        assert!((net.connection_fraction() - 1.0).abs() < 1e-15);
+    }
+
+    #[test]
     fn ordered_thresholds_are_evenly_spaced() {
         let mut rng = rng::stream(1, Stream::Init);
         let mut v = thresholds(
