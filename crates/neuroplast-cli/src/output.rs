@@ -26,7 +26,6 @@ use ndarray::{ArrayView1, ArrayView2};
 use ndarray_npy::{write_npy, NpzWriter, WritableElement};
 use neuroplast_core::monitor::{Recorder, SparseSnapshot};
 use neuroplast_core::sorn::Sorn;
-use neuroplast_core::sparse::SparseRows;
 
 /// A temporary directory that becomes `target` on [`StagedDir::commit`] and is removed if
 /// dropped without committing.
@@ -124,16 +123,6 @@ fn add_sparse(w: &mut NpzWriter<BufWriter<File>>, prefix: &str, s: &SparseSnapsh
     add(w, &format!("{prefix}_w"), &s.w)
 }
 
-fn snapshot(m: &SparseRows) -> SparseSnapshot {
-    let mut s = SparseSnapshot::default();
-    for (i, j, w) in m.triplets() {
-        s.post.push(i);
-        s.pre.push(j);
-        s.w.push(w);
-    }
-    s
-}
-
 /// Write every recording and the final weights into `dir`.
 pub fn write_recordings(dir: &Path, rec: &Recorder, sorn: &Sorn) -> Result<()> {
     if rec.spec.activity {
@@ -174,9 +163,9 @@ pub fn write_recordings(dir: &Path, rec: &Recorder, sorn: &Sorn) -> Result<()> {
         w.finish()?;
     }
     let mut w = npz(&dir.join("weights").join("final.npz"))?;
-    add_sparse(&mut w, "ee", &snapshot(sorn.w_ee()))?;
-    add_sparse(&mut w, "ei", &snapshot(sorn.w_ei()))?;
-    add_sparse(&mut w, "ie", &snapshot(sorn.w_ie()))?;
+    add_sparse(&mut w, "ee", &SparseSnapshot::of(sorn.w_ee()))?;
+    add_sparse(&mut w, "ei", &SparseSnapshot::of(sorn.w_ei()))?;
+    add_sparse(&mut w, "ie", &SparseSnapshot::of(sorn.w_ie()))?;
     add(&mut w, "te", sorn.te())?;
     add(&mut w, "ti", sorn.ti())?;
     w.finish()?;

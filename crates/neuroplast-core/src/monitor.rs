@@ -115,7 +115,8 @@ pub struct SparseSnapshot {
 }
 
 impl SparseSnapshot {
-    fn of(m: &crate::sparse::SparseRows) -> Self {
+    /// All synapses of `m`, row-major.
+    pub fn of(m: &crate::sparse::SparseRows) -> Self {
         let mut s = SparseSnapshot::default();
         for (i, j, w) in m.triplets() {
             s.post.push(i);
