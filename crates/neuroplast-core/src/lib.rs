@@ -14,6 +14,7 @@
 //! | [`schedule`] | the written-down phase order of a step |
 //! | [`rng`] | per-component random streams derived from one seed |
 //! | [`exec`] | threads for row-parallel passes (never change results) |
+//! | [`analysis`] | avalanches, power-law fits, spike statistics, weight distributions (pure functions) |
 //!
 //! ```
 //! use neuroplast_core::monitor::RecordSpec;
@@ -33,6 +34,7 @@
 //! assert_eq!(sim.sorn.spike_hash(), copy.sorn.spike_hash());
 //! ```
 
+pub mod analysis;
 pub mod checkpoint;
 mod error;
 pub mod exec;
