@@ -4,6 +4,7 @@
 //! was run or written), 130 when Ctrl-C stopped a run (its results and checkpoint were
 //! written), 1 for any other failure.
 
+mod analysis;
 mod bench;
 mod figures;
 mod output;

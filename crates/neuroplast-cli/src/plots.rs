@@ -498,10 +498,10 @@ fn decimate(x: &[f64], y: &[f64], max_points: usize) -> Vec<(f64, f64)> {
             if !valid(k) {
                 continue;
             }
-            if lo.map_or(true, |j| y[k] < y[j]) {
+            if lo.is_none_or(|j| y[k] < y[j]) {
                 lo = Some(k);
             }
-            if hi.map_or(true, |j| y[k] > y[j]) {
+            if hi.is_none_or(|j| y[k] > y[j]) {
                 hi = Some(k);
             }
         }

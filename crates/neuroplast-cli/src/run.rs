@@ -205,7 +205,11 @@ fn execute(
         checkpoint::write(&sim, &mut w).context("cannot write checkpoint.bin")?;
         std::io::Write::flush(&mut w)?;
     }
-    let summary = summary(&sim, exp, done, start_t, wall, interrupted);
+    let mut summary = summary(&sim, exp, done, start_t, wall, interrupted);
+    let analysis = crate::analysis::analyse(&sim, exp, dir)?;
+    if analysis.as_object().is_some_and(|o| !o.is_empty()) {
+        summary["analysis"] = analysis;
+    }
     std::fs::write(
         dir.join("summary.json"),
         serde_json::to_string_pretty(&summary)? + "\n",

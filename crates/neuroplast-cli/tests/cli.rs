@@ -67,6 +67,9 @@ fn bad_input_is_refused_with_the_key_path() {
         ("pools larger than network", "BASE\n[input]\nkind = \"symbols\"\nunits_per_symbol = 30\nsequence = { kind = \"cycle\", text = \"AB\" }\n", "input.units_per_symbol", "30"),
         ("every = 0", "BASE\n", "record.connection_fraction.every", "0"),
         ("syntax error", "BASE\n[sorn\n", "line", "TOML syntax"),
+        ("avalanches without a window default", "BASE\n[analysis]\navalanches = {}\n", "analysis.avalanches.duration_window", "ne = 40"),
+        ("avalanches without activity", "BASE\n[analysis]\navalanches = { duration_window = [2, 9], size_window = [2, 30] }\n", "analysis.avalanches", "record.activity"),
+        ("bad avalanche window", "BASE\n[analysis]\navalanches = { duration_window = [9, 2], size_window = [2, 30] }\n", "analysis.avalanches.duration_window", "[9, 2]"),
     ];
     for (case, edit, key, value) in cases {
         let text = match *edit {
@@ -82,6 +85,7 @@ fn bad_input_is_refused_with_the_key_path() {
         };
         let text = match *case {
             "unknown record key" => text.replace("activity = true", "spikez = 1"),
+            "avalanches without activity" => text.replace("activity = true", "activity = false"),
             "every = 0" => text.replace("every = 50", "every = 0"),
             _ => text,
         };
@@ -366,4 +370,37 @@ fn input_matrix_from_npy() {
         d,
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// `[analysis]`: avalanches and weight fits land in summary.json and analysis/avalanches.npz;
+/// a discard longer than the run is reported, not an error.
+#[test]
+fn analysis_section_writes_its_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let text = format!(
+        "{BASE}\n[analysis]\navalanches = {{ discard_steps = 100, duration_window = [1, 20], size_window = [1, 200] }}\nweights = true\n"
+    );
+    let exp = write(d, "a.toml", &text);
+    let e = exp.to_str().unwrap();
+    let o = neuroplast(&["run", e, "--out", "a", "--steps", "3000", "-q"], d);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s = summary(&d.join("a"));
+    let av = &s["analysis"]["avalanches"];
+    assert_eq!(av["steps_analysed"], 2900);
+    assert!(av["count"].as_u64().unwrap() > 0, "{av}");
+    assert_eq!(av["duration"]["window"], serde_json::json!([1, 20]));
+    assert!(av["duration"]["exponent"].as_f64().is_some(), "{av}");
+    assert!(d.join("a/analysis/avalanches.npz").is_file());
+    let w = &s["analysis"]["weights_ee"];
+    assert!(
+        ["lognormal", "normal", "exponential"].contains(&w["best"].as_str().unwrap()),
+        "{w}"
+    );
+    // The resolved config states the windows.
+    let cfg = std::fs::read_to_string(d.join("a/config.toml")).unwrap();
+    assert!(cfg.contains("duration_window = [1, 20]"), "{cfg}");
+    let o = neuroplast(&["run", e, "--out", "b", "--steps", "50", "-q"], d);
+    assert!(o.status.success());
+    assert!(summary(&d.join("b"))["analysis"]["avalanches"]["skipped"].is_string());
 }

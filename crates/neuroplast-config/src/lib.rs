@@ -91,7 +91,7 @@ impl Experiment {
             .validate()
             .map_err(|e| ConfigError::from_core(name, e))?;
         file.sorn = resolved;
-        let exp = Experiment {
+        let mut exp = Experiment {
             file,
             params,
             preset,
@@ -99,7 +99,58 @@ impl Experiment {
             name: name.to_string(),
         };
         exp.validate_rest()?;
+        exp.resolve_analysis()?;
         Ok(exp)
+    }
+
+    /// Check `[analysis]` and fill in the default avalanche windows, so that the resolved
+    /// configuration states them.
+    fn resolve_analysis(&mut self) -> Result<()> {
+        let ne = self.params.ne;
+        let activity = self.file.record.activity;
+        let name = self.name.clone();
+        let Some(a) = self.file.analysis.avalanches.as_mut() else {
+            return Ok(());
+        };
+        let err = |path: &str, msg: String| ConfigError::new(&name, path, msg);
+        if !activity {
+            return Err(err(
+                "analysis.avalanches",
+                "needs the activity series: set record.activity = true".into(),
+            ));
+        }
+        let defaults = neuroplast_core::analysis::report::del_papa_windows(ne);
+        for (key, slot, default) in [
+            (
+                "duration_window",
+                &mut a.duration_window,
+                defaults.map(|d| d.0),
+            ),
+            ("size_window", &mut a.size_window, defaults.map(|d| d.1)),
+        ] {
+            let path = format!("analysis.avalanches.{key}");
+            let w = match (*slot, default) {
+                (Some(w), _) => w,
+                (None, Some(d)) => d,
+                (None, None) => {
+                    return Err(err(
+                        &path,
+                        format!("no default window for ne = {ne} (Del Papa 2017 gives them for 50, 100, 200, 400, 800); give [x_min, x_max]"),
+                    ))
+                }
+            };
+            if !(1 <= w[0] && w[0] < w[1]) {
+                return Err(err(
+                    &path,
+                    format!(
+                        "must be [x_min, x_max] with 1 ≤ x_min < x_max, got [{}, {}]",
+                        w[0], w[1]
+                    ),
+                ));
+            }
+            *slot = Some(w);
+        }
+        Ok(())
     }
 
     fn err(&self, path: impl Into<String>, msg: impl Into<String>) -> ConfigError {

@@ -30,6 +30,39 @@ pub struct ExperimentFile {
     /// What to write.
     #[serde(default)]
     pub output: OutputSection,
+    /// Analyses run after the simulation (results in summary.json and `analysis/`).
+    #[serde(default)]
+    pub analysis: AnalysisSection,
+}
+
+/// `[analysis]`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnalysisSection {
+    /// Neuronal avalanches of the E activity with power-law fits (Del Papa 2017).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avalanches: Option<AvalancheSpec>,
+    /// Lognormal / normal / exponential fits of the final E→E weights.
+    #[serde(default)]
+    pub weights: bool,
+}
+
+/// `[analysis] avalanches = { … }`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AvalancheSpec {
+    /// Steps at the start of the run left out (the transient; Del Papa: 2·10⁶).
+    #[serde(default)]
+    pub discard_steps: u64,
+    /// Fixed threshold θ in active units (default ⌊⟨a⟩/2⌋).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<u32>,
+    /// Duration fit window [T_min, T_max] (default: Del Papa's for N_E = 50…800).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_window: Option<[u64; 2]>,
+    /// Size fit window [S_min, S_max] (default: Del Papa's for N_E = 50…800).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_window: Option<[u64; 2]>,
 }
 
 /// Provenance written into resolved configurations.

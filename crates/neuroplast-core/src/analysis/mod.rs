@@ -3,6 +3,7 @@
 //! | module | what |
 //! |---|---|
 //! | [`avalanches`] | neuronal avalanches (durations, sizes) from a per-step activity series, as in Del Papa 2017 |
+//! | [`report`] | the avalanche analysis of a run as Del Papa 2017 report it (fits per window, LLR, cut-off) |
 //! | [`powerlaw`] | discrete power law, exponential and truncated power law: maximum-likelihood fits, the log-likelihood ratio test, samplers |
 //! | [`stats`] | a binary [`stats::Raster`] and the `sorn` package's spike statistics, with its bugs fixed |
 //! | [`weights`] | lognormal / normal / exponential fits of synaptic weights |
@@ -23,5 +24,6 @@
 
 pub mod avalanches;
 pub mod powerlaw;
+pub mod report;
 pub mod stats;
 pub mod weights;
