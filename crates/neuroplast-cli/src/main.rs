@@ -10,6 +10,7 @@ mod figures;
 mod output;
 mod plots;
 mod run;
+mod sweep;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,6 +39,9 @@ enum Cmd {
     },
     /// Continue a run from its results directory (bit-exact with an uninterrupted run).
     Resume(run::ResumeArgs),
+    /// Run a grid of parameter values × seeds in parallel jobs (one results directory per
+    /// point, plus sweep.csv and a summary plot).
+    Sweep(sweep::SweepArgs),
     /// Redraw the figures of a results directory from its data files.
     Plot {
         /// Results directory written by `neuroplast run`.
@@ -57,6 +61,7 @@ fn main() -> ExitCode {
         Cmd::Run(a) => run::run(a),
         Cmd::Validate { exp, set } => finished(run::validate(&exp, &set)),
         Cmd::Resume(a) => run::resume(a),
+        Cmd::Sweep(a) => sweep::sweep(a),
         Cmd::Plot { dir } => finished(run::plot(&dir)),
         Cmd::Bench { what } => finished(bench::bench(what)),
     };

@@ -2,7 +2,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
@@ -153,45 +152,52 @@ pub fn resume(a: ResumeArgs) -> Result<Outcome> {
     execute(sim, &exp, a.steps, &out, a.quiet)
 }
 
-/// Run `steps` steps with a progress bar (stderr, only on a terminal), then write the
-/// results directory atomically. Ctrl-C stops at the next chunk and still writes results.
-fn execute(
+/// Set by Ctrl-C: every run in this process stops at its next chunk and writes its results.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Whether Ctrl-C was pressed; installs the handler on first use.
+pub fn stop_requested() -> bool {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        // If another handler exists already, Ctrl-C keeps its default action.
+        ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst)).ok();
+    });
+    STOP.load(Ordering::SeqCst)
+}
+
+/// What a finished (or interrupted) run wrote.
+pub struct Written {
+    /// The results directory.
+    pub path: PathBuf,
+    /// Steps run by this call.
+    pub done: u64,
+    /// Steps asked for.
+    pub steps: u64,
+    /// Wall time of the steps, seconds.
+    pub wall: f64,
+    /// The run's summary.json content.
+    pub summary: serde_json::Value,
+}
+
+/// Run `steps` steps (reporting to `pb`), then write the results directory atomically.
+/// Ctrl-C stops at the next chunk and still writes results and a checkpoint.
+pub fn simulate_and_write(
     mut sim: Simulation,
     exp: &Experiment,
     steps: u64,
     out: &Path,
-    quiet: bool,
-) -> Result<Outcome> {
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = stop.clone();
-        // Only one handler per process; a second call fails harmlessly.
-        ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst)).ok();
-    }
-    let pb = if quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr())
-    };
-    pb.set_style(
-        ProgressStyle::with_template(
-            "{bar:40} {human_pos}/{human_len} steps · {per_sec} · ETA {eta}",
-        )
-        .expect("valid template"),
-    );
+    pb: &ProgressBar,
+) -> Result<Written> {
+    stop_requested();
     let start_t = sim.sorn.t();
     let chunk = (steps / 500).clamp(1, 20_000);
     let t0 = Instant::now();
     let done = sim.run(steps, chunk, |d| {
         pb.set_position(d);
-        !stop.load(Ordering::SeqCst)
+        !stop_requested()
     });
     let wall = t0.elapsed().as_secs_f64();
-    pb.finish_and_clear();
     let interrupted = done < steps;
-    if interrupted && !quiet {
-        eprintln!("interrupted after {done} of {steps} steps; writing results and checkpoint");
-    }
 
     let staged = StagedDir::new(out)?;
     let dir = staged.path();
@@ -214,7 +220,6 @@ fn execute(
         dir.join("summary.json"),
         serde_json::to_string_pretty(&summary)? + "\n",
     )?;
-    let hash = sim.sorn.spike_hash();
     let first_step = sim.recorder.activity_first_step;
     // The figures are drawn from the files just written; free the recordings first so that
     // the two never sit in memory together.
@@ -223,19 +228,53 @@ fn execute(
         crate::figures::plot_dir(dir, exp, first_step)?;
     }
     let path = staged.commit()?;
-    println!(
-        "wrote {} ({} steps in {:.2} s, {:.2} µs/step, spike hash {:016x})",
-        path.display(),
+    Ok(Written {
+        path,
         done,
+        steps,
         wall,
-        1e6 * wall / done.max(1) as f64,
-        hash
+        summary,
+    })
+}
+
+/// [`simulate_and_write`] with a progress bar on a terminal and the messages of `run`.
+fn execute(
+    sim: Simulation,
+    exp: &Experiment,
+    steps: u64,
+    out: &Path,
+    quiet: bool,
+) -> Result<Outcome> {
+    let pb = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr())
+    };
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{bar:40} {human_pos}/{human_len} steps · {per_sec} · ETA {eta}",
+        )
+        .expect("valid template"),
     );
-    if interrupted {
+    let w = simulate_and_write(sim, exp, steps, out, &pb)?;
+    pb.finish_and_clear();
+    println!(
+        "wrote {} ({} steps in {:.2} s, {:.2} µs/step, spike hash {})",
+        w.path.display(),
+        w.done,
+        w.wall,
+        1e6 * w.wall / w.done.max(1) as f64,
+        w.summary["spike_hash"].as_str().unwrap_or("?")
+    );
+    if w.done < w.steps {
+        eprintln!(
+            "interrupted after {} of {} steps; results and checkpoint written",
+            w.done, w.steps
+        );
         eprintln!(
             "continue with: neuroplast resume {} --steps {}",
-            path.display(),
-            steps - done
+            w.path.display(),
+            w.steps - w.done
         );
         return Ok(Outcome::Interrupted);
     }

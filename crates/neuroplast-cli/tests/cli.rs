@@ -404,3 +404,83 @@ fn analysis_section_writes_its_results() {
     assert!(o.status.success());
     assert!(summary(&d.join("b"))["analysis"]["avalanches"]["skipped"].is_string());
 }
+
+/// A sweep runs every point (in parallel jobs), each identical to a plain run with the same
+/// values, and writes sweep.csv in grid order plus a summary plot; bad sweep input is refused
+/// before anything runs.
+#[test]
+fn sweep_runs_the_grid() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let exp = write(d, "s.toml", BASE);
+    let e = exp.to_str().unwrap();
+    let o = neuroplast(
+        &[
+            "sweep",
+            e,
+            "--param",
+            "sorn.noise_sigma=0.1,0.3",
+            "--seeds",
+            "1..2",
+            "--jobs",
+            "2",
+            "--out",
+            "sw",
+            "-q",
+        ],
+        d,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(d.join("sw/sweep.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 5, "{csv}");
+    assert!(
+        rows[1].starts_with("noise_sigma=0.1__seed1,1,0.1,"),
+        "{csv}"
+    );
+    assert!(
+        rows[4].starts_with("noise_sigma=0.3__seed2,2,0.3,"),
+        "{csv}"
+    );
+    assert!(d.join("sw/plots/sweep.png").is_file());
+    let point = summary(&d.join("sw/noise_sigma=0.3__seed2"));
+    let o = neuroplast(
+        &[
+            "run",
+            e,
+            "--out",
+            "plain",
+            "--seed",
+            "2",
+            "--set",
+            "sorn.noise_sigma=0.3",
+            "-q",
+        ],
+        d,
+    );
+    assert!(o.status.success());
+    assert_eq!(point["spike_hash"], summary(&d.join("plain"))["spike_hash"]);
+    for (args, key) in [
+        (
+            vec!["--param", "sorn.noise_sigma=0.1,-1"],
+            "sorn.noise_sigma",
+        ),
+        (vec!["--param", "sorn.nosie=1"], "sorn.nosie"),
+        (
+            vec!["--param", "sorn.noise_sigma=0.1", "--seeds", "5..1"],
+            "--seeds",
+        ),
+    ] {
+        let mut full = vec!["sweep", e, "--out", "bad", "-q"];
+        full.extend(args);
+        let o = neuroplast(&full, d);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{:?}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(String::from_utf8_lossy(&o.stderr).contains(key));
+        assert!(!d.join("bad").exists());
+    }
+}

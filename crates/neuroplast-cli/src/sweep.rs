@@ -1,0 +1,399 @@
+//! `neuroplast sweep`: a grid of parameter values × seeds, run in parallel jobs, one complete
+//! results directory per point, plus `sweep.csv` and `plots/sweep.png`.
+//!
+//! Every point is validated before the first one runs. Each point directory is written
+//! atomically, so an interrupted sweep leaves only complete points (and a `sweep.csv` of
+//! them); running the same sweep again with `--force` redoes it.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use neuroplast_config::{ConfigError, Experiment};
+use serde_json::Value;
+
+use crate::run::{simulate_and_write, stop_requested, Outcome};
+
+/// Arguments of `neuroplast sweep`.
+#[derive(clap::Args)]
+pub struct SweepArgs {
+    /// Experiment file (TOML).
+    exp: PathBuf,
+    /// A swept value list, `key.path=v1,v2,...` (use `;` between values that contain commas,
+    /// e.g. `sorn.ip_clamp=[0,1];[-inf,inf]`). Repeat for a grid (product of all lists).
+    #[arg(long = "param", value_name = "KEY.PATH=V1,V2,...", required = true)]
+    params: Vec<String>,
+    /// Seeds: a list `1,2,5` or an inclusive range `1..5`.
+    #[arg(long, default_value = "1")]
+    seeds: String,
+    /// Points run at the same time (each is a single-threaded run unless simulation.threads
+    /// says otherwise).
+    #[arg(long, default_value_t = 1)]
+    jobs: usize,
+    /// Sweep directory (default: `results/<experiment name>-sweep`).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Steps per point (overrides simulation.steps).
+    #[arg(long)]
+    steps: Option<u64>,
+    /// Fixed overrides for every point, e.g. `--set sorn.ne=400` (repeatable).
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+    set: Vec<String>,
+    /// summary.json value plotted against the first swept parameter (a dotted path).
+    #[arg(long, default_value = "connection_fraction_ee")]
+    metric: String,
+    /// Replace the sweep directory if it exists.
+    #[arg(long)]
+    force: bool,
+    /// No progress bar or messages on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// One swept key and its values (TOML text).
+struct Axis {
+    key: String,
+    values: Vec<String>,
+}
+
+fn parse_axis(p: &str) -> Result<Axis, ConfigError> {
+    let (key, list) = p.split_once('=').ok_or_else(|| {
+        ConfigError::new(
+            "--param",
+            "",
+            format!("expected key.path=v1,v2,..., got {p:?}"),
+        )
+    })?;
+    let sep = if list.contains(';') { ';' } else { ',' };
+    let values: Vec<String> = list.split(sep).map(|v| v.trim().to_string()).collect();
+    if key.trim().is_empty() || values.iter().any(|v| v.is_empty()) {
+        return Err(ConfigError::new(
+            "--param",
+            key.trim(),
+            format!("empty key or value in {p:?}"),
+        ));
+    }
+    Ok(Axis {
+        key: key.trim().to_string(),
+        values,
+    })
+}
+
+fn parse_seeds(s: &str) -> Result<Vec<u64>, ConfigError> {
+    let bad = || {
+        ConfigError::new(
+            "--seeds",
+            "",
+            format!("expected a list like 1,2,5 or a range like 1..5, got {s:?}"),
+        )
+    };
+    let seeds: Vec<u64> = if let Some((a, b)) = s.split_once("..") {
+        let (a, b): (u64, u64) = (
+            a.trim().parse().map_err(|_| bad())?,
+            b.trim().parse().map_err(|_| bad())?,
+        );
+        if a > b {
+            return Err(bad());
+        }
+        (a..=b).collect()
+    } else {
+        s.split(',')
+            .map(|v| v.trim().parse().map_err(|_| bad()))
+            .collect::<Result<_, _>>()?
+    };
+    if seeds.is_empty() {
+        return Err(bad());
+    }
+    Ok(seeds)
+}
+
+/// A directory-name-safe rendering of a value.
+fn slug(v: &str) -> String {
+    v.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// One grid point.
+struct Point {
+    name: String,
+    seed: u64,
+    values: Vec<String>,
+    exp: Experiment,
+}
+
+/// Look up a dotted path in a JSON value.
+fn lookup<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(v, |v, k| v.get(k))
+}
+
+fn csv_field(v: &str) -> String {
+    if v.contains([',', '"', '\n']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v.to_string()
+    }
+}
+
+fn json_field(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// `neuroplast sweep`.
+pub fn sweep(a: SweepArgs) -> Result<Outcome> {
+    let axes: Vec<Axis> = a
+        .params
+        .iter()
+        .map(|p| parse_axis(p))
+        .collect::<Result<_, _>>()?;
+    let seeds = parse_seeds(&a.seeds)?;
+    if a.jobs == 0 {
+        bail!("--jobs must be ≥ 1");
+    }
+    // The grid: every combination of values, then every seed; validated before anything runs.
+    let mut combos: Vec<Vec<String>> = vec![vec![]];
+    for axis in &axes {
+        combos = combos
+            .into_iter()
+            .flat_map(|c| {
+                axis.values
+                    .iter()
+                    .map(move |v| [c.clone(), vec![v.clone()]].concat())
+            })
+            .collect();
+    }
+    let text = std::fs::read_to_string(&a.exp).map_err(|e| {
+        ConfigError::new(
+            a.exp.display().to_string(),
+            "",
+            format!("cannot read file: {e}"),
+        )
+    })?;
+    let base = a.exp.parent().unwrap_or(Path::new("."));
+    let mut points = Vec::new();
+    for values in &combos {
+        for &seed in &seeds {
+            let mut set = a.set.clone();
+            set.extend(
+                axes.iter()
+                    .zip(values)
+                    .map(|(x, v)| format!("{}={v}", x.key)),
+            );
+            set.push(format!("simulation.seed={seed}"));
+            if let Some(s) = a.steps {
+                set.push(format!("simulation.steps={s}"));
+            }
+            let label: Vec<String> = axes
+                .iter()
+                .zip(values)
+                .map(|(x, v)| format!("{}={}", x.key.rsplit('.').next().unwrap_or(&x.key), slug(v)))
+                .collect();
+            let name = format!("{}__seed{seed}", label.join("__"));
+            let exp =
+                Experiment::from_str(&text, &format!("{} [{name}]", a.exp.display()), base, &set)?;
+            points.push(Point {
+                name,
+                seed,
+                values: values.clone(),
+                exp,
+            });
+        }
+    }
+    let out = a.out.clone().unwrap_or_else(|| {
+        let stem = a.exp.file_stem().unwrap_or_default().to_string_lossy();
+        PathBuf::from("results").join(format!("{stem}-sweep"))
+    });
+    if out.exists() {
+        if !a.force {
+            bail!(
+                "{} exists; pass --force to replace it or --out to choose another directory",
+                out.display()
+            );
+        }
+        std::fs::remove_dir_all(&out)
+            .with_context(|| format!("cannot remove {}", out.display()))?;
+    }
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    if !a.quiet {
+        eprintln!(
+            "sweep: {} points ({} value combinations × {} seeds) with {} job(s) → {}",
+            points.len(),
+            combos.len(),
+            seeds.len(),
+            a.jobs,
+            out.display()
+        );
+    }
+    let pb = if a.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::with_draw_target(Some(points.len() as u64), ProgressDrawTarget::stderr())
+    };
+    pb.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} points · ETA {eta}")
+            .expect("valid template"),
+    );
+
+    // Workers take the next point; results are stored by index, so the CSV order is the grid's.
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<Value, String>>>> =
+        Mutex::new((0..points.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..a.jobs.min(points.len()) {
+            scope.spawn(|| loop {
+                let k = next.fetch_add(1, Ordering::SeqCst);
+                if k >= points.len() || stop_requested() {
+                    break;
+                }
+                let p = &points[k];
+                let r = p
+                    .exp
+                    .build()
+                    .map_err(anyhow::Error::from)
+                    .and_then(|sim| {
+                        simulate_and_write(
+                            sim,
+                            &p.exp,
+                            p.exp.steps(),
+                            &out.join(&p.name),
+                            &ProgressBar::hidden(),
+                        )
+                    })
+                    .map(|w| w.summary)
+                    .map_err(|e| format!("{e:#}"));
+                results.lock().expect("no worker panics")[k] = Some(r);
+                pb.inc(1);
+            });
+        }
+    });
+    pb.finish_and_clear();
+    let results = results.into_inner().expect("no worker panics");
+
+    // sweep.csv
+    let mut cols = vec!["point".to_string(), "seed".to_string()];
+    cols.extend(axes.iter().map(|x| x.key.clone()));
+    let fields = [
+        "steps",
+        "interrupted",
+        "wall_seconds",
+        "mean_rate_e",
+        "mean_rate_i",
+        "connection_fraction_ee",
+        "spike_hash",
+        "analysis.avalanches.count",
+        "analysis.avalanches.duration.exponent",
+        "analysis.avalanches.duration.llr_normalized",
+        "analysis.avalanches.size.exponent",
+        "analysis.avalanches.size.llr_normalized",
+        "analysis.weights_ee.best",
+        "analysis.weights_ee.lognormal.sigma",
+    ];
+    let mut extra: Vec<&str> = fields.to_vec();
+    if !extra.contains(&a.metric.as_str()) {
+        extra.push(&a.metric);
+    }
+    cols.extend(extra.iter().map(|s| s.to_string()));
+    cols.push("error".into());
+    let mut csv = cols
+        .iter()
+        .map(|c| csv_field(c))
+        .collect::<Vec<_>>()
+        .join(",")
+        + "\n";
+    let (mut failed, mut missing) = (0, 0);
+    for (p, r) in points.iter().zip(&results) {
+        let mut row = vec![p.name.clone(), p.seed.to_string()];
+        row.extend(p.values.iter().cloned());
+        match r {
+            Some(Ok(s)) => {
+                row.extend(extra.iter().map(|f| json_field(lookup(s, f))));
+                row.push(String::new());
+            }
+            Some(Err(e)) => {
+                failed += 1;
+                row.extend(extra.iter().map(|_| String::new()));
+                row.push(e.clone());
+            }
+            None => {
+                missing += 1;
+                continue;
+            }
+        }
+        csv += &(row
+            .iter()
+            .map(|c| csv_field(c))
+            .collect::<Vec<_>>()
+            .join(",")
+            + "\n");
+    }
+    let tmp = out.join(".sweep.csv.tmp");
+    std::fs::write(&tmp, csv)?;
+    std::fs::rename(&tmp, out.join("sweep.csv"))?;
+
+    // The metric against the first swept parameter, one line per seed (numeric values only).
+    let xs: Option<Vec<f64>> = axes[0].values.iter().map(|v| v.parse().ok()).collect();
+    if let (Some(xs), 1) = (xs, axes.len()) {
+        let mut lines: Vec<(String, Vec<f64>)> = Vec::new();
+        for &seed in &seeds {
+            let ys = axes[0]
+                .values
+                .iter()
+                .map(|v| {
+                    points
+                        .iter()
+                        .zip(&results)
+                        .find(|(p, _)| p.seed == seed && &p.values[0] == v)
+                        .and_then(|(_, r)| r.as_ref()?.as_ref().ok())
+                        .and_then(|s| lookup(s, &a.metric)?.as_f64())
+                        .unwrap_or(f64::NAN)
+                })
+                .collect();
+            lines.push((format!("seed {seed}"), ys));
+        }
+        let series: Vec<(&str, &[f64])> = lines
+            .iter()
+            .map(|(n, y)| (n.as_str(), y.as_slice()))
+            .collect();
+        crate::plots::lines(
+            &out.join("plots/sweep.png"),
+            &format!("{} vs {}", a.metric, axes[0].key),
+            &axes[0].key,
+            &a.metric,
+            &xs,
+            &series,
+        )?;
+    }
+    println!(
+        "wrote {} ({} points, {} failed{})",
+        out.join("sweep.csv").display(),
+        points.len() - missing,
+        failed,
+        if missing > 0 {
+            format!(", {missing} not run (interrupted)")
+        } else {
+            String::new()
+        }
+    );
+    if missing > 0 {
+        return Ok(Outcome::Interrupted);
+    }
+    if failed > 0 {
+        bail!(
+            "{failed} of {} points failed; see the error column of sweep.csv",
+            points.len()
+        );
+    }
+    Ok(Outcome::Finished)
+}
