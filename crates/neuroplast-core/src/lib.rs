@@ -47,3 +47,8 @@ pub mod sorn;
 pub mod sparse;
 
 pub use error::{Error, Result};
+
+/// The README's Rust examples, compiled and run by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
