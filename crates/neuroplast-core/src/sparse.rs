@@ -166,21 +166,15 @@ impl SparseRows {
     /// Keep the entries of row `i` for which `keep(col, &mut weight)` returns true; the
     /// closure may change the weight. Order is preserved.
     #[inline]
-    pub fn retain_row(&mut self, i: usize, mut keep: impl FnMut(u32, &mut f64) -> bool) {
-        let s = self.start[i];
-        let n = self.len[i] as usize;
-        let mut k = s;
-        for r in s..s + n {
-            let c = self.col[r];
-            let mut w = self.w[r];
-            if keep(c, &mut w) {
-                self.col[k] = c;
-                self.w[k] = w;
-                k += 1;
-            }
-        }
-        let removed = s + n - k;
-        self.len[i] = (k - s) as u32;
+    pub fn retain_row(&mut self, i: usize, keep: impl FnMut(u32, &mut f64) -> bool) {
+        let (s, cap, before) = (self.start[i], self.cap[i] as usize, self.len[i]);
+        let mut row = RowMut {
+            col: &mut self.col[s..s + cap],
+            w: &mut self.w[s..s + cap],
+            len: &mut self.len[i],
+        };
+        row.retain(keep);
+        let removed = (before - self.len[i]) as usize;
         self.nnz -= removed;
         if removed > 0 {
             self.generation += 1;
