@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
 
 use anyhow::{anyhow, bail, ensure, Context, Result};
-use plotters::coord::ranged1d::ValueFormatter;
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -287,6 +287,56 @@ fn draw_message(root: &Root<'_>, title: &str, message: &str) -> Result<()> {
 
 /// Formats an axis tick value compactly: at most 4 significant digits,
 /// scientific notation for very large or small magnitudes.
+/// The chart [`value_chart`] returns.
+type ValueChart<'a, DB, X, Y> = ChartContext<
+    'a,
+    DB,
+    Cartesian2d<<X as AsRangedCoord>::CoordDescType, <Y as AsRangedCoord>::CoordDescType>,
+>;
+
+/// A chart in the house layout (caption, margins, label areas) over f64 axes, with the light
+/// grid and tick formatting shared by the line and histogram plots, mesh already drawn.
+fn value_chart<'a, DB, X, Y>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    x: X,
+    y: Y,
+    x_label: &str,
+    y_label: &str,
+) -> Result<ValueChart<'a, DB, X, Y>>
+where
+    DB: DrawingBackend,
+    X: AsRangedCoord<Value = f64>,
+    Y: AsRangedCoord<Value = f64>,
+    X::CoordDescType: ValueFormatter<f64>,
+    Y::CoordDescType: ValueFormatter<f64>,
+{
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, font(TITLE_SIZE))
+        .margin(15)
+        .margin_right(30)
+        .x_label_area_size(55)
+        .y_label_area_size(85)
+        .build_cartesian_2d(x, y)
+        .map_err(plot_err)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .axis_desc_style(font(AXIS_DESC_SIZE))
+        .label_style(font(LABEL_SIZE))
+        .x_label_formatter(&fmt_tick)
+        .y_label_formatter(&fmt_tick)
+        .x_labels(8)
+        .y_labels(8)
+        .max_light_lines(1)
+        .light_line_style(RGBColor(240, 240, 240))
+        .bold_line_style(RGBColor(215, 215, 215))
+        .draw()
+        .map_err(plot_err)?;
+    Ok(chart)
+}
+
 fn fmt_tick(v: &f64) -> String {
     let v = *v;
     if !v.is_finite() {
@@ -541,29 +591,7 @@ fn lines_impl(
     let x_range = padded(x_lo, x_hi, 0.0);
     let y_range = padded(y_lo, y_hi, 0.05);
 
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, font(TITLE_SIZE))
-        .margin(15)
-        .margin_right(30)
-        .x_label_area_size(55)
-        .y_label_area_size(85)
-        .build_cartesian_2d(x_range, y_range)
-        .map_err(plot_err)?;
-    chart
-        .configure_mesh()
-        .x_desc(x_label)
-        .y_desc(y_label)
-        .axis_desc_style(font(AXIS_DESC_SIZE))
-        .label_style(font(LABEL_SIZE))
-        .x_label_formatter(&fmt_tick)
-        .y_label_formatter(&fmt_tick)
-        .x_labels(8)
-        .y_labels(8)
-        .max_light_lines(1)
-        .light_line_style(RGBColor(240, 240, 240))
-        .bold_line_style(RGBColor(215, 215, 215))
-        .draw()
-        .map_err(plot_err)?;
+    let mut chart = value_chart(root, title, x_range, y_range, x_label, y_label)?;
 
     let mut labelled = false;
     for (i, (name, pts)) in decimated.into_iter().enumerate() {
@@ -723,29 +751,7 @@ where
     X: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
     let max_count = bars.iter().map(|b| b.2).fold(0.0, f64::max).max(1.0);
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, font(TITLE_SIZE))
-        .margin(15)
-        .margin_right(30)
-        .x_label_area_size(55)
-        .y_label_area_size(85)
-        .build_cartesian_2d(x_axis, 0.0..max_count * 1.05)
-        .map_err(plot_err)?;
-    chart
-        .configure_mesh()
-        .x_desc(x_label)
-        .y_desc("count")
-        .axis_desc_style(font(AXIS_DESC_SIZE))
-        .label_style(font(LABEL_SIZE))
-        .x_label_formatter(&fmt_tick)
-        .y_label_formatter(&fmt_tick)
-        .x_labels(8)
-        .y_labels(8)
-        .max_light_lines(1)
-        .light_line_style(RGBColor(240, 240, 240))
-        .bold_line_style(RGBColor(215, 215, 215))
-        .draw()
-        .map_err(plot_err)?;
+    let mut chart = value_chart(root, title, x_axis, 0.0..max_count * 1.05, x_label, "count")?;
     let fill = PALETTE[0];
     chart
         .draw_series(
