@@ -73,3 +73,25 @@ pub fn analyse(sim: &Simulation, exp: &Experiment, dir: &Path) -> Result<Value> 
     }
     Ok(Value::Object(out))
 }
+
+/// Train and test the `[readout]` on the recorded states; `None` without a readout section.
+pub fn readout(sim: &Simulation, exp: &Experiment) -> Option<Value> {
+    let spec = exp.readout_spec()?;
+    let trace = &sim.recorder.readout;
+    let t0 = std::time::Instant::now();
+    let value = match neuroplast_core::readout::evaluate(trace, sim.input.alphabet(), &spec) {
+        Ok(report) => {
+            let mut v = serde_json::to_value(&report).unwrap_or(Value::Null);
+            v["per_symbol"] = report
+                .per_symbol
+                .iter()
+                .map(|s| (s.symbol.to_string(), json!(s.accuracy)))
+                .collect::<serde_json::Map<_, _>>()
+                .into();
+            v["fit_seconds"] = json!(t0.elapsed().as_secs_f64());
+            v
+        }
+        Err(e) => json!({ "error": e.to_string() }),
+    };
+    Some(value)
+}

@@ -216,6 +216,9 @@ pub fn simulate_and_write(
     if analysis.as_object().is_some_and(|o| !o.is_empty()) {
         summary["analysis"] = analysis;
     }
+    if let Some(r) = crate::analysis::readout(&sim, exp) {
+        summary["readout"] = r;
+    }
     std::fs::write(
         dir.join("summary.json"),
         serde_json::to_string_pretty(&summary)? + "\n",
@@ -266,6 +269,17 @@ fn execute(
         1e6 * w.wall / w.done.max(1) as f64,
         w.summary["spike_hash"].as_str().unwrap_or("?")
     );
+    if let Some(acc) = w.summary["readout"]["accuracy"].as_f64() {
+        println!(
+            "readout: test accuracy {acc:.4} on {} samples (training {:.4})",
+            w.summary["readout"]["scored_samples"],
+            w.summary["readout"]["train_accuracy"]
+                .as_f64()
+                .unwrap_or(f64::NAN)
+        );
+    } else if let Some(e) = w.summary["readout"]["error"].as_str() {
+        eprintln!("readout: {e}");
+    }
     if w.done < w.steps {
         eprintln!(
             "interrupted after {} of {} steps; results and checkpoint written",

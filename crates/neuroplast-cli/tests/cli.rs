@@ -69,6 +69,14 @@ fn bad_input_is_refused_with_the_key_path() {
         ("syntax error", "BASE\n[sorn\n", "line", "TOML syntax"),
         ("avalanches without a window default", "BASE\n[analysis]\navalanches = {}\n", "analysis.avalanches.duration_window", "ne = 40"),
         ("avalanches without activity", "BASE\n[analysis]\navalanches = { duration_window = [2, 9], size_window = [2, 30] }\n", "analysis.avalanches", "record.activity"),
+        ("readout without symbol input", "BASE\n[readout]\ntrain_steps = 100\ntest_steps = 100\n", "readout", "symbols"),
+        ("readout longer than the run", "BASE\n[input]\nkind = \"symbols\"\nunits_per_symbol = 2\nsequence = { kind = \"counting\", n = 3 }\n[readout]\ntrain_steps = 200\ntest_steps = 200\n", "readout", "simulation.steps = 300"),
+        ("readout phase too short", "BASE\n[input]\nkind = \"symbols\"\nunits_per_symbol = 2\nsequence = { kind = \"counting\", n = 3 }\n[readout]\ntrain_steps = 1\ntest_steps = 100\n", "readout.train_steps", "got 1"),
+        ("ridge option for logistic", "BASE\n[input]\nkind = \"symbols\"\nunits_per_symbol = 2\nsequence = { kind = \"counting\", n = 3 }\n[readout]\ntrain_steps = 100\ntest_steps = 100\nlambda = 0.1\n", "readout.lambda", "logistic"),
+        ("negative ridge lambda", "BASE\n[input]\nkind = \"symbols\"\nunits_per_symbol = 2\nsequence = { kind = \"counting\", n = 3 }\n[readout]\ntrain_steps = 100\ntest_steps = 100\nmethod = \"ridge\"\nlambda = -1.0\n", "readout.lambda", "-1"),
+        ("unknown readout method", "BASE\n[input]\nkind = \"symbols\"\nunits_per_symbol = 2\nsequence = { kind = \"counting\", n = 3 }\n[readout]\ntrain_steps = 100\ntest_steps = 100\nmethod = \"svm\"\n", "readout.method", "svm"),
+        ("excluded symbol not a letter", "BASE\n[input]\nkind = \"symbols\"\nunits_per_symbol = 2\nsequence = { kind = \"counting\", n = 3 }\n[readout]\ntrain_steps = 100\ntest_steps = 100\nexclude = [\"AB\"]\n", "readout.exclude[0]", "AB"),
+        ("counting n = 0", "BASE\n[input]\nkind = \"symbols\"\nunits_per_symbol = 2\nsequence = { kind = \"counting\", n = 0 }\n", "input.sequence.n", "got 0"),
         ("bad avalanche window", "BASE\n[analysis]\navalanches = { duration_window = [9, 2], size_window = [2, 30] }\n", "analysis.avalanches.duration_window", "[9, 2]"),
     ];
     for (case, edit, key, value) in cases {
@@ -269,18 +277,26 @@ fn every_example_runs() {
             "{name}: {}",
             String::from_utf8_lossy(&o.stderr)
         );
-        let o = neuroplast(
-            &[
-                "run",
-                p.to_str().unwrap(),
-                "--steps",
-                "500",
-                "--out",
-                &name,
-                "-q",
-            ],
-            tmp.path(),
-        );
+        let mut args = vec![
+            "run",
+            p.to_str().unwrap(),
+            "--steps",
+            "500",
+            "--out",
+            &name,
+            "-q",
+        ];
+        // A readout needs its train + test steps inside the shortened run.
+        let has_readout = std::fs::read_to_string(&p).unwrap().contains("[readout]");
+        if has_readout {
+            args.extend([
+                "--set",
+                "readout.train_steps=200",
+                "--set",
+                "readout.test_steps=200",
+            ]);
+        }
+        let o = neuroplast(&args, tmp.path());
         assert!(
             o.status.success(),
             "{name}: {}",
@@ -288,6 +304,10 @@ fn every_example_runs() {
         );
         let s = summary(&tmp.path().join(&name));
         assert_eq!(s["steps"], 500, "{name}");
+        if has_readout {
+            let acc = s["readout"]["accuracy"].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&acc), "{name}: {}", s["readout"]);
+        }
         assert!(tmp.path().join(&name).join("plots/activity.png").is_file());
     }
     assert!(n >= 4, "one example per preset");

@@ -33,13 +33,14 @@ pub mod schema;
 
 use std::path::{Path, PathBuf};
 
-use neuroplast_core::monitor::{RecordSpec, SpikeWindow};
+use neuroplast_core::monitor::{ReadoutRecord, RecordSpec, SpikeWindow};
+use neuroplast_core::readout::{LogisticOptions, Method, ReadoutSpec};
 use neuroplast_core::simulation::{RuleEvent, Simulation};
 use neuroplast_core::sorn::input::{Input, SymbolSpec};
 use neuroplast_core::sorn::{Preset, Rule, Sorn, SornParams};
 
 pub use error::{ConfigError, Result};
-use schema::{ExperimentFile, InputSection, Meta};
+use schema::{ExperimentFile, InputSection, Meta, ReadoutMethod};
 
 /// A parsed, resolved and validated experiment.
 #[derive(Clone, Debug)]
@@ -202,6 +203,7 @@ impl Experiment {
             }
         }
         self.events()?;
+        self.validate_readout()?;
         if f.output.raster_steps == 0 {
             return Err(self.err("output.raster_steps", "must be ≥ 1, got 0"));
         }
@@ -242,7 +244,123 @@ impl Experiment {
             connection_fraction_every: r.connection_fraction.as_ref().map(|e| e.every),
             thresholds_every: r.thresholds.as_ref().map(|e| e.every),
             weights_every: r.weights.as_ref().map(|e| e.every),
+            readout: self.file.readout.as_ref().map(|ro| ReadoutRecord {
+                after_step: self.steps().saturating_sub(ro.train_steps + ro.test_steps),
+                features: ro.features,
+            }),
         }
+    }
+
+    /// The `[readout]` section as the core's [`ReadoutSpec`] (`None` without one).
+    pub fn readout_spec(&self) -> Option<ReadoutSpec> {
+        let ro = self.file.readout.as_ref()?;
+        let method = match ro.method {
+            ReadoutMethod::Logistic => {
+                let d = LogisticOptions::default();
+                Method::Logistic(LogisticOptions {
+                    c: ro.c.unwrap_or(d.c),
+                    intercept: ro.intercept,
+                    max_iter: ro.max_iter.unwrap_or(d.max_iter),
+                    tol: ro.tol.unwrap_or(d.tol),
+                })
+            }
+            ReadoutMethod::Ridge => Method::Ridge {
+                lambda: ro.lambda.unwrap_or(0.0),
+                intercept: ro.intercept,
+            },
+        };
+        Some(ReadoutSpec {
+            train_steps: ro.train_steps,
+            test_steps: ro.test_steps,
+            features: ro.features,
+            target: ro.target,
+            predict_ahead: ro.predict_ahead,
+            exclude: ro.exclude.iter().filter_map(|s| s.chars().next()).collect(),
+            method,
+        })
+    }
+
+    fn validate_readout(&self) -> Result<()> {
+        let Some(ro) = &self.file.readout else {
+            return Ok(());
+        };
+        if !matches!(self.file.input, InputSection::Symbols { .. }) {
+            return Err(self.err(
+                "readout",
+                "needs symbol input (input.kind = \"symbols\"): its labels are the presented symbols",
+            ));
+        }
+        let k = ro.predict_ahead;
+        for (key, v) in [
+            ("train_steps", ro.train_steps),
+            ("test_steps", ro.test_steps),
+        ] {
+            if v <= k {
+                return Err(self.err(
+                    format!("readout.{key}"),
+                    format!("must be larger than readout.predict_ahead = {k}, got {v}"),
+                ));
+            }
+        }
+        let need = ro.train_steps + ro.test_steps;
+        if need > self.steps() {
+            return Err(self.err(
+                "readout",
+                format!(
+                    "train_steps + test_steps = {need} is more than simulation.steps = {}",
+                    self.steps()
+                ),
+            ));
+        }
+        if let Some((i, s)) = ro
+            .exclude
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.chars().count() != 1)
+        {
+            return Err(self.err(
+                format!("readout.exclude[{i}]"),
+                format!("must be a single symbol, got {s:?}"),
+            ));
+        }
+        let (wrong, method): (&[(&str, bool)], &str) = match ro.method {
+            ReadoutMethod::Logistic => (&[("lambda", ro.lambda.is_some())], "logistic"),
+            ReadoutMethod::Ridge => (
+                &[
+                    ("c", ro.c.is_some()),
+                    ("max_iter", ro.max_iter.is_some()),
+                    ("tol", ro.tol.is_some()),
+                ],
+                "ridge",
+            ),
+        };
+        if let Some((key, _)) = wrong.iter().find(|(_, given)| *given) {
+            return Err(self.err(
+                format!("readout.{key}"),
+                format!("does not apply to readout.method = \"{method}\""),
+            ));
+        }
+        let positive = |key: &str, v: Option<f64>| match v {
+            Some(v) if !(v.is_finite() && v > 0.0) => Err(self.err(
+                format!("readout.{key}"),
+                format!("must be a finite number > 0, got {v}"),
+            )),
+            _ => Ok(()),
+        };
+        positive("c", ro.c)?;
+        positive("tol", ro.tol)?;
+        if ro.max_iter == Some(0) {
+            return Err(self.err("readout.max_iter", "must be ≥ 1, got 0"));
+        }
+        if let Some(l) = ro.lambda {
+            if !(l.is_finite() && l >= 0.0) {
+                return Err(self.err(
+                    "readout.lambda",
+                    format!("must be a finite number ≥ 0 (0 = pseudo-inverse), got {l}"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Estimated bytes of recordings for `steps` steps.

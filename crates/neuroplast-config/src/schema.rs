@@ -4,6 +4,8 @@
 
 use std::path::PathBuf;
 
+use neuroplast_core::monitor::StateFeatures;
+use neuroplast_core::readout::Target;
 use neuroplast_core::sorn::input::SequenceSpec;
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +35,66 @@ pub struct ExperimentFile {
     /// Analyses run after the simulation (results in summary.json and `analysis/`).
     #[serde(default)]
     pub analysis: AnalysisSection,
+    /// A readout trained and tested on the last `train_steps + test_steps` steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readout: Option<ReadoutSection>,
+}
+
+/// `[readout]`: a linear readout trained on the states of the run's last
+/// `train_steps + test_steps` steps (train first, then test), labelled by the input symbols.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadoutSection {
+    /// Steps whose states train the readout.
+    pub train_steps: u64,
+    /// Steps whose states test it (the run's last steps).
+    pub test_steps: u64,
+    /// `"x"` (state after the step), `"internal"` (thresholded recurrent drive before the
+    /// input) or `"both"`.
+    #[serde(default)]
+    pub features: StateFeatures,
+    /// `"position"` (in the word) or `"symbol"`.
+    #[serde(default)]
+    pub target: Target,
+    /// Steps between a state and its label.
+    #[serde(default = "one_step")]
+    pub predict_ahead: u64,
+    /// Symbols whose test samples are not scored.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+    /// `"logistic"` or `"ridge"`.
+    #[serde(default)]
+    pub method: ReadoutMethod,
+    /// Logistic: inverse regularisation strength (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub c: Option<f64>,
+    /// Logistic: most L-BFGS iterations (default 2000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_iter: Option<u64>,
+    /// Logistic: gradient-norm tolerance (default 1e-4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tol: Option<f64>,
+    /// Ridge: λ ≥ 0 (default 0, the pseudo-inverse).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lambda: Option<f64>,
+    /// Fit an intercept (default true).
+    #[serde(default = "yes")]
+    pub intercept: bool,
+}
+
+/// How a readout is fitted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadoutMethod {
+    /// Multinomial logistic regression (scikit-learn's default classifier).
+    #[default]
+    Logistic,
+    /// Ridge regression onto one-hot labels (λ = 0: pseudo-inverse).
+    Ridge,
+}
+
+fn one_step() -> u64 {
+    1
 }
 
 /// `[analysis]`.

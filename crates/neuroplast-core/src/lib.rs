@@ -14,6 +14,7 @@
 //! | [`schedule`] | the written-down phase order of a step |
 //! | [`rng`] | per-component random streams derived from one seed |
 //! | [`exec`] | threads for row-parallel passes (never change results) |
+//! | [`readout`] | ridge / pseudo-inverse and multinomial logistic readouts |
 //! | [`analysis`] | avalanches, power-law fits, spike statistics, weight distributions (pure functions) |
 //!
 //! ```
@@ -40,6 +41,7 @@ mod error;
 pub mod exec;
 pub mod hash;
 pub mod monitor;
+pub mod readout;
 pub mod rng;
 pub mod schedule;
 pub mod simulation;

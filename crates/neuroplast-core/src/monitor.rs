@@ -8,6 +8,7 @@
 //! | connection fraction every k | 16 bytes per sample |
 //! | thresholds every k | 8·N_E bytes per sample |
 //! | weights every k | 16 bytes per synapse (E→E and I→E) per sample |
+//! | readout states | N_E (or 2·N_E) + 6 bytes per step of the readout phases |
 //!
 //! [`RecordSpec::estimate_bytes`] computes this before a run starts.
 
@@ -15,6 +16,7 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
+use crate::sorn::input::Input;
 use crate::sorn::Sorn;
 
 /// Which spikes to keep.
@@ -43,6 +45,75 @@ pub struct RecordSpec {
     pub thresholds_every: Option<u64>,
     /// E→E and I→E weight snapshot every k steps.
     pub weights_every: Option<u64>,
+    /// Per-step states and input labels for a readout.
+    #[serde(default)]
+    pub readout: Option<ReadoutRecord>,
+}
+
+/// Which E state a readout is trained on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StateFeatures {
+    /// x(t), the E state after the step (input included).
+    #[default]
+    X,
+    /// Θ(W_EE x − W_EI y − T_E + ξ): the state the recurrent drive alone would give
+    /// (Del Papa 2017's readout).
+    Internal,
+    /// Both, concatenated (2·N_E features).
+    Both,
+}
+
+impl StateFeatures {
+    /// Features per step for `ne` E units.
+    pub fn width(self, ne: usize) -> usize {
+        match self {
+            StateFeatures::Both => 2 * ne,
+            _ => ne,
+        }
+    }
+}
+
+/// Record readout features and input labels after every step taken once the network is past
+/// `after_step`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReadoutRecord {
+    /// Recording starts with step `after_step` + 1.
+    pub after_step: u64,
+    /// Which state.
+    pub features: StateFeatures,
+}
+
+/// Recorded readout data: for each step, the binary state and the symbol presented at it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReadoutTrace {
+    /// Step of the first sample.
+    pub first_step: u64,
+    /// Features per sample.
+    pub width: usize,
+    /// States, `width` 0/1 values per step, concatenated.
+    pub states: Vec<u8>,
+    /// Symbol (index into the input's alphabet) presented at each step.
+    pub symbols: Vec<u16>,
+    /// Position of that symbol in its word.
+    pub positions: Vec<u32>,
+}
+
+impl ReadoutTrace {
+    /// Number of steps recorded.
+    pub fn len(&self) -> usize {
+        self.symbols.len()
+    }
+
+    /// Whether nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.symbols.is_empty()
+    }
+
+    /// The state of sample `k`.
+    pub fn state(&self, k: usize) -> &[u8] {
+        &self.states[k * self.width..(k + 1) * self.width]
+    }
 }
 
 impl RecordSpec {
@@ -64,6 +135,9 @@ impl RecordSpec {
         b += 16 * samples(self.connection_fraction_every);
         b += (8 * ne as u64 + 8) * samples(self.thresholds_every);
         b += (16 * nnz as u64 + 8) * samples(self.weights_every);
+        if let Some(r) = &self.readout {
+            b += (r.features.width(ne) as u64 + 6) * steps;
+        }
         b
     }
 }
@@ -163,6 +237,9 @@ pub struct Recorder {
     pub thresholds: Vec<f64>,
     /// Weight snapshots.
     pub weights: Vec<WeightSnapshot>,
+    /// Readout states and labels.
+    #[serde(default)]
+    pub readout: ReadoutTrace,
 }
 
 impl Recorder {
@@ -187,9 +264,28 @@ impl Recorder {
         }
     }
 
-    /// Record the state after a step.
-    pub fn record(&mut self, sorn: &Sorn) {
+    /// Record the state after a step; `input` is the source that drove it.
+    pub fn record(&mut self, sorn: &Sorn, input: &Input) {
         let t = sorn.t();
+        if let Some(r) = &self.spec.readout {
+            if t > r.after_step {
+                let tr = &mut self.readout;
+                if tr.is_empty() {
+                    tr.first_step = t;
+                    tr.width = r.features.width(sorn.x().len());
+                }
+                let bit = |&a: &f64| u8::from(a != 0.0);
+                if r.features != StateFeatures::Internal {
+                    tr.states.extend(sorn.x().iter().map(bit));
+                }
+                if r.features != StateFeatures::X {
+                    tr.states.extend(sorn.x_internal().iter().map(bit));
+                }
+                tr.symbols.push(input.current_code().unwrap_or(0));
+                tr.positions
+                    .push(input.current_position().unwrap_or(0) as u32);
+            }
+        }
         if self.spec.activity {
             self.activity_e.push(count(sorn.x()));
             self.activity_i.push(count(sorn.y()));

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::monitor::{RecordSpec, Recorder};
+use crate::monitor::{RecordSpec, Recorder, StateFeatures};
 use crate::sorn::{input::Input, Rule, Sorn};
 use crate::{ensure, Error, Result};
 
@@ -60,6 +60,18 @@ impl Simulation {
                 ));
             }
         }
+        let mut sorn = sorn;
+        if let Some(r) = &record.readout {
+            ensure!(
+                !input.alphabet().is_empty(),
+                "readout",
+                "a readout needs symbol input (input.kind = \"symbols\"): its labels are the \
+                 presented symbols"
+            );
+            if r.features != StateFeatures::X {
+                sorn.track_internal(true);
+            }
+        }
         let recorder = Recorder::new(record, &sorn);
         Ok(Simulation {
             sorn,
@@ -98,7 +110,7 @@ impl Simulation {
             self.next_event += 1;
         }
         self.sorn.step(&mut self.input);
-        self.recorder.record(&self.sorn);
+        self.recorder.record(&self.sorn, &self.input);
     }
 
     /// Run `steps` steps in chunks of `chunk` (recordings reserved for all of them first), calling `on_chunk(steps_done_so_far)` after

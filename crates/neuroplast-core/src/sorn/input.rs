@@ -36,6 +36,26 @@ pub enum SequenceSpec {
         /// The words.
         words: Vec<String>,
     },
+    /// Lazar 2009's counting task: the words A Bⁿ C and D Eⁿ F, each drawn with p = 0.5
+    /// (the same stream as `words` with those two words).
+    Counting {
+        /// n, the number of repeated middle letters.
+        n: usize,
+    },
+}
+
+impl SequenceSpec {
+    /// The words of a `words` or `counting` sequence (`None` for the others).
+    pub fn words(&self) -> Option<Vec<String>> {
+        match self {
+            SequenceSpec::Words { words } => Some(words.clone()),
+            SequenceSpec::Counting { n } => Some(vec![
+                format!("A{}C", "B".repeat(*n)),
+                format!("D{}F", "E".repeat(*n)),
+            ]),
+            _ => None,
+        }
+    }
 }
 
 /// Symbol-pool input, as configured.
@@ -121,10 +141,19 @@ impl Input {
     /// Symbol-pool input for a network of `ne` E units; pools and the symbol stream are
     /// drawn from the master seed's input stream.
     pub fn symbols(spec: &SymbolSpec, ne: usize, seed: u64) -> Result<Input> {
-        let mut alphabet: Vec<char> = match &spec.sequence {
-            SequenceSpec::Random { alphabet } => alphabet.chars().collect(),
-            SequenceSpec::Cycle { text } => text.chars().collect(),
-            SequenceSpec::Words { words } => words.iter().flat_map(|w| w.chars()).collect(),
+        if let SequenceSpec::Counting { n } = spec.sequence {
+            ensure!(
+                (1..=100_000).contains(&n),
+                "input.sequence.n",
+                "must be in [1, 100000], got {n}"
+            );
+        }
+        let words = spec.sequence.words();
+        let mut alphabet: Vec<char> = match (&spec.sequence, &words) {
+            (SequenceSpec::Random { alphabet }, _) => alphabet.chars().collect(),
+            (SequenceSpec::Cycle { text }, _) => text.chars().collect(),
+            (_, Some(words)) => words.iter().flat_map(|w| w.chars()).collect(),
+            (_, None) => unreachable!("words and counting sequences have words"),
         };
         alphabet.sort_unstable();
         alphabet.dedup();
@@ -176,11 +205,12 @@ impl Input {
             all.chunks(n).map(|c| sorted(c.iter().copied())).collect()
         };
         let code = |c: char| alphabet.binary_search(&c).expect("in alphabet") as u16;
-        let order = match &spec.sequence {
-            SequenceSpec::Random { .. } => Order::Random,
-            SequenceSpec::Cycle { text } => Order::Cycle(text.chars().map(code).collect()),
-            SequenceSpec::Words { words } => Order::Words(
+        let order = match (&spec.sequence, words) {
+            (SequenceSpec::Random { .. }, _) => Order::Random,
+            (SequenceSpec::Cycle { text }, _) => Order::Cycle(text.chars().map(code).collect()),
+            (_, words) => Order::Words(
                 words
+                    .unwrap_or_default()
                     .iter()
                     .map(|w| w.chars().map(code).collect())
                     .collect(),
@@ -268,6 +298,31 @@ impl Input {
         }
     }
 
+    /// The alphabet of a symbol input (symbol k is `alphabet[k]`; empty for other inputs).
+    pub fn alphabet(&self) -> &[char] {
+        match self {
+            Input::Symbols { alphabet, .. } => alphabet,
+            _ => &[],
+        }
+    }
+
+    /// The index (into [`Input::alphabet`]) of the symbol presented at the last step.
+    pub fn current_code(&self) -> Option<u16> {
+        match self {
+            Input::Symbols { order, .. } => order.current,
+            _ => None,
+        }
+    }
+
+    /// Where the symbol presented at the last step stands in its word (`words`, `counting`)
+    /// or in the cycled text (`cycle`), counting from 0; 0 for random symbols.
+    pub fn current_position(&self) -> Option<usize> {
+        match self {
+            Input::Symbols { order, .. } if order.current.is_some() => Some(order.position()),
+            _ => None,
+        }
+    }
+
     /// Advance one step and add u(t) to the E drive.
     pub fn apply(&mut self, drive: &mut [f64]) {
         match self {
@@ -313,6 +368,16 @@ impl Input {
 }
 
 impl OrderState {
+    /// Position of the last presented symbol (`pos` already points at the next one).
+    fn position(&self) -> usize {
+        let len = match &self.order {
+            Order::Random => return 0,
+            Order::Cycle(seq) => seq.len(),
+            Order::Words(words) => words[self.word].len(),
+        };
+        (self.pos + len - 1) % len
+    }
+
     fn next(&mut self, n_symbols: usize) -> u16 {
         let s = match &self.order {
             Order::Random => self.rng.random_range(0..n_symbols) as u16,

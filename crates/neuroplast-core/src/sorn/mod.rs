@@ -64,6 +64,11 @@ pub struct Sorn {
     noise_e: Vec<f64>,
     noise_i: Vec<f64>,
     active_x: Vec<u32>,
+    /// The thresholded internal drive of the E units (recurrent input + noise − threshold,
+    /// before the external input) of the last step; empty unless tracking was switched on
+    /// with [`Sorn::track_internal`].
+    #[serde(default)]
+    x_internal: Vec<f64>,
     sp_rate: f64,
     hash: Fnv1a,
     /// Threads for the row passes (not state: identical results at any count).
@@ -137,6 +142,7 @@ impl Sorn {
             noise_e: vec![0.0; ne],
             noise_i: vec![0.0; ni],
             active_x: Vec::with_capacity(ne),
+            x_internal: Vec::new(),
             sp_rate: params.sp_rate(),
             hash: Fnv1a::default(),
             exec: Exec::default(),
@@ -165,8 +171,13 @@ impl Sorn {
         for (i, d) in self.drive.iter_mut().enumerate() {
             *d = self.ee_in[i] - self.ei_in[i] - self.te[i] + self.noise_e[i];
         }
-        input.apply(&mut self.drive);
         let ge = p.threshold_test == ThresholdTest::Ge;
+        if !self.x_internal.is_empty() {
+            for (xi, &d) in self.x_internal.iter_mut().zip(&self.drive) {
+                *xi = fire(d, ge);
+            }
+        }
+        input.apply(&mut self.drive);
         for (xn, &d) in self.x_new.iter_mut().zip(&self.drive) {
             *xn = fire(d, ge);
         }
@@ -304,6 +315,23 @@ impl Sorn {
     /// Inhibitory state y(t) as 0.0 / 1.0.
     pub fn y(&self) -> &[f64] {
         &self.y
+    }
+
+    /// Keep (or stop keeping) the thresholded internal drive of each step, Θ(W_EE x − W_EI y
+    /// − T_E + ξ), the E state the network would have reached without external input
+    /// (Del Papa's readout features). Off by default; costs one pass over N_E per step.
+    pub fn track_internal(&mut self, on: bool) {
+        self.x_internal = if on {
+            vec![0.0; self.params.ne]
+        } else {
+            Vec::new()
+        };
+    }
+
+    /// The thresholded internal drive of the last step (see [`Sorn::track_internal`]);
+    /// empty when not tracked.
+    pub fn x_internal(&self) -> &[f64] {
+        &self.x_internal
     }
 
     /// Excitatory thresholds T_E.

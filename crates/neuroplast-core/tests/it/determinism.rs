@@ -1,7 +1,7 @@
 //! Determinism: one seed, one run; checkpoint + resume equals an uninterrupted run.
 
 use neuroplast_core::checkpoint;
-use neuroplast_core::monitor::{RecordSpec, SpikeWindow};
+use neuroplast_core::monitor::{ReadoutRecord, RecordSpec, SpikeWindow, StateFeatures};
 use neuroplast_core::simulation::Simulation;
 
 use neuroplast_core::sorn::input::Input;
@@ -30,6 +30,10 @@ fn symbol_sim(seed: u64) -> Simulation {
         connection_fraction_every: Some(50),
         thresholds_every: Some(100),
         weights_every: Some(200),
+        readout: Some(ReadoutRecord {
+            after_step: 30,
+            features: StateFeatures::Both,
+        }),
     };
     Simulation::new(Sorn::new(p, seed).unwrap(), input, record, vec![]).unwrap()
 }

@@ -1,6 +1,7 @@
 //! Integration tests of the SORN engine: the acceptance checks of the foundation issue.
 //! One binary (`tests/it/main.rs`) so the crate links once.
 
+mod counting;
 mod determinism;
 mod golden;
 mod invariants;
