@@ -6,10 +6,13 @@ use std::path::Path;
 use anyhow::Result;
 use ndarray::ArrayView1;
 use ndarray_npy::NpzWriter;
+use neuroplast_config::schema::SpikeStatsSpec;
 use neuroplast_config::Experiment;
 use neuroplast_core::analysis::avalanches::Threshold;
 use neuroplast_core::analysis::report::avalanche_report;
+use neuroplast_core::analysis::stats::{self, Raster};
 use neuroplast_core::analysis::weights::fit_weights;
+use neuroplast_core::monitor::SpikeWindow;
 use neuroplast_core::simulation::Simulation;
 use serde_json::{json, Value};
 
@@ -71,7 +74,85 @@ pub fn analyse(sim: &Simulation, exp: &Experiment, dir: &Path) -> Result<Value> 
         };
         out.insert("weights_ee".into(), value);
     }
+    if let Some(sp) = &spec.spikes {
+        out.insert("spikes".into(), spike_statistics(sim, sp, dir)?);
+    }
     Ok(Value::Object(out))
+}
+
+/// Statistics of the recorded E spikes over the steps the spike monitor covers.
+fn spike_statistics(sim: &Simulation, sp: &SpikeStatsSpec, dir: &Path) -> Result<Value> {
+    let ev = &sim.recorder.spikes_e;
+    let last = sim.sorn.t();
+    let first = match sim.recorder.spec.spikes {
+        SpikeWindow::LastSteps(k) => (last + 1).saturating_sub(k).max(1),
+        _ => sim.recorder.activity_first_step.max(1),
+    };
+    if last < first {
+        return Ok(json!({ "skipped": "no steps recorded" }));
+    }
+    let (steps, ids): (Vec<u64>, Vec<u32>) = (
+        ev.steps.iter().copied().collect(),
+        ev.ids.iter().copied().collect(),
+    );
+    let n_steps = (last - first + 1) as usize;
+    let ne = sim.sorn.params().ne;
+    if n_steps.saturating_mul(ne) > 1 << 31 {
+        return Ok(json!({ "skipped": format!(
+            "a raster of {n_steps} steps × {ne} units would need {} MiB; record a shorter spike window (record.spikes.last_steps)",
+            n_steps.saturating_mul(ne) >> 20
+        ) }));
+    }
+    let r = match Raster::from_events(&steps, &ids, first, n_steps, ne) {
+        Ok(r) => r,
+        Err(e) => return Ok(json!({ "error": e.to_string() })),
+    };
+    let rates = stats::firing_rates(&r);
+    let cv: Vec<f64> = stats::isi_cv(&r)
+        .into_iter()
+        .map(|c| c.unwrap_or(f64::NAN))
+        .collect();
+    let fano: Vec<f64> = (0..r.units())
+        .map(|i| {
+            stats::fano_factor(&r, i, sp.fano_window)
+                .ok()
+                .and_then(|f| f.fano)
+                .unwrap_or(f64::NAN)
+        })
+        .collect();
+    let activity: Vec<f64> = stats::network_activity(&r)
+        .into_iter()
+        .map(f64::from)
+        .collect();
+    let finite_mean = |v: &[f64]| {
+        let f: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+        (!f.is_empty()).then(|| f.iter().sum::<f64>() / f.len() as f64)
+    };
+    std::fs::create_dir_all(dir.join("analysis"))?;
+    let f = std::fs::File::create(dir.join("analysis/spike_statistics.npz"))?;
+    let mut w = NpzWriter::new(std::io::BufWriter::new(f));
+    w.add_array("rate", &ArrayView1::from(&rates))?;
+    w.add_array("isi_cv", &ArrayView1::from(&cv))?;
+    w.add_array("fano_factor", &ArrayView1::from(&fano))?;
+    w.finish()?;
+    Ok(json!({
+        "first_step": first,
+        "steps": n_steps,
+        "units": r.units(),
+        "network_rate": stats::network_firing_rate(&r),
+        "silent_units": rates.iter().filter(|&&x| x == 0.0).count(),
+        "rate_min": rates.iter().copied().fold(f64::INFINITY, f64::min),
+        "rate_max": rates.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        "isi_cv_mean": finite_mean(&cv),
+        "fano_window": sp.fano_window,
+        "fano_factor_mean": finite_mean(&fano),
+        // K(K−1)/2 co-spike counters: limited to 10 000 units (200 MB).
+        "mean_pairwise_correlation": (ne <= 10_000).then(|| stats::mean_pairwise_correlation(&r)).flatten(),
+        "spike_source_entropy": stats::spike_source_entropy(&r),
+        "activity_smoothness": stats::smoothness(&activity),
+        "activity_autocorrelation_lag": sp.autocorrelation_lag,
+        "activity_autocorrelation": stats::autocorrelation(&activity, sp.autocorrelation_lag),
+    }))
 }
 
 /// Train and test the `[readout]` on the recorded states; `None` without a readout section.

@@ -9,6 +9,7 @@ mod bench;
 mod figures;
 mod output;
 mod plots;
+mod pooled;
 mod run;
 mod sweep;
 

@@ -187,6 +187,48 @@ pub fn histogram(
     })
 }
 
+/// One series of a [`loglog`] plot: a legend name, x and y values, and whether it is drawn as
+/// dots (data) or a line (a fit).
+#[derive(Debug, Clone, Copy)]
+pub struct LogSeries<'a> {
+    /// Legend entry (empty: none).
+    pub name: &'a str,
+    /// x values.
+    pub x: &'a [f64],
+    /// y values, parallel to `x`.
+    pub y: &'a [f64],
+    /// Draw as a line instead of dots.
+    pub line: bool,
+}
+
+/// Scatter and line series on log–log axes (distributions and their power-law fits). Points
+/// with a non-positive or non-finite coordinate are skipped; with none left the PNG says
+/// "no data".
+///
+/// # Errors
+/// If a series' `x` and `y` differ in length, if `path` does not end in `.png`, or if the
+/// image cannot be drawn or written.
+pub fn loglog(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[LogSeries<'_>],
+) -> anyhow::Result<()> {
+    for s in series {
+        ensure!(
+            s.x.len() == s.y.len(),
+            "log-log series {:?} has {} x values but {} y values",
+            s.name,
+            s.x.len(),
+            s.y.len()
+        );
+    }
+    with_root(path, |root| {
+        loglog_impl(root, title, x_label, y_label, series)
+    })
+}
+
 // ---------------------------------------------------------------------------
 // Shared plumbing
 // ---------------------------------------------------------------------------
@@ -616,6 +658,86 @@ fn lines_impl(
                     } else {
                         PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3))
                             .into_dyn()
+                    }
+                });
+        }
+    }
+    if labelled {
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(font(LABEL_SIZE))
+            .draw()
+            .map_err(plot_err)?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Log–log plot
+// ---------------------------------------------------------------------------
+
+/// Draws a log–log plot; see [`loglog`].
+fn loglog_impl(
+    root: &Root<'_>,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[LogSeries<'_>],
+) -> Result<()> {
+    let usable = |v: f64| (LOG_RANGE.0..=LOG_RANGE.1).contains(&v);
+    let kept: Vec<Vec<(f64, f64)>> = series
+        .iter()
+        .map(|s| {
+            s.x.iter()
+                .zip(s.y)
+                .filter(|(&x, &y)| usable(x) && usable(y))
+                .map(|(&x, &y)| (x, y))
+                .collect()
+        })
+        .collect();
+    let all = || kept.iter().flatten().copied();
+    let (Some((x_lo, x_hi)), Some((y_lo, y_hi))) = (
+        finite_bounds(all().map(|p| p.0)),
+        finite_bounds(all().map(|p| p.1)),
+    ) else {
+        return draw_message(root, title, "no data");
+    };
+    // Half a decade of room on each side (and a real range for a single point).
+    let (x_lo, x_hi) = (x_lo / 1.5, x_hi * 1.5);
+    let (y_lo, y_hi) = (y_lo / 3.0, y_hi * 3.0);
+    let mut chart = value_chart(
+        root,
+        title,
+        (x_lo..x_hi).log_scale(),
+        (y_lo..y_hi).log_scale(),
+        x_label,
+        y_label,
+    )?;
+    let mut labelled = false;
+    for (i, (s, pts)) in series.iter().zip(kept).enumerate() {
+        let colour = PALETTE[i % PALETTE.len()];
+        let line = s.line;
+        let anno = if line {
+            chart
+                .draw_series(LineSeries::new(pts, colour.stroke_width(2)))
+                .map_err(plot_err)?
+        } else {
+            chart
+                .draw_series(pts.into_iter().map(|p| Circle::new(p, 3, colour.filled())))
+                .map_err(plot_err)?
+        };
+        if !s.name.is_empty() {
+            labelled = true;
+            anno.label(s.name)
+                .legend(move |(x, y)| -> DynElement<'static, _, _> {
+                    if line {
+                        PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3))
+                            .into_dyn()
+                    } else {
+                        Circle::new((x + 10, y), 4, colour.filled()).into_dyn()
                     }
                 });
         }

@@ -135,7 +135,7 @@ fn lookup<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('.').try_fold(v, |v, k| v.get(k))
 }
 
-fn csv_field(v: &str) -> String {
+pub(crate) fn csv_field(v: &str) -> String {
     if v.contains([',', '"', '\n']) {
         format!("\"{}\"", v.replace('"', "\"\""))
     } else {
@@ -342,25 +342,70 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
     std::fs::write(&tmp, csv)?;
     std::fs::rename(&tmp, out.join("sweep.csv"))?;
 
-    // The metric against the first swept parameter, one line per seed (numeric values only).
+    // Per value combination: the metric's mean, min and max over seeds (sweep_mean.csv).
+    let metric_of = |combo: &[String], seed: u64| -> Option<f64> {
+        points
+            .iter()
+            .zip(&results)
+            .find(|(p, _)| p.seed == seed && p.values == combo)
+            .and_then(|(_, r)| r.as_ref()?.as_ref().ok())
+            .and_then(|s| lookup(s, &a.metric)?.as_f64())
+    };
+    let mut mean_csv = axes
+        .iter()
+        .map(|x| csv_field(&x.key))
+        .chain(["metric", "runs", "mean", "min", "max"].map(String::from))
+        .collect::<Vec<_>>()
+        .join(",")
+        + "\n";
+    let mut means = Vec::new();
+    for combo in &combos {
+        let v: Vec<f64> = seeds.iter().filter_map(|&s| metric_of(combo, s)).collect();
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        let (lo, hi) = v
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| {
+                (l.min(x), h.max(x))
+            });
+        means.push(if v.is_empty() { f64::NAN } else { mean });
+        let mut row: Vec<String> = combo.iter().map(|c| csv_field(c)).collect();
+        row.push(csv_field(&a.metric));
+        row.push(v.len().to_string());
+        if v.is_empty() {
+            row.extend(["", "", ""].map(String::from));
+        } else {
+            row.extend([mean, lo, hi].map(|x| x.to_string()));
+        }
+        mean_csv += &(row.join(",") + "\n");
+    }
+    std::fs::write(out.join("sweep_mean.csv"), mean_csv)?;
+
+    // The metric against the first swept parameter (numeric values only): one line per seed
+    // for a single axis, else one line per combination of the other axes (mean over seeds).
     let xs: Option<Vec<f64>> = axes[0].values.iter().map(|v| v.parse().ok()).collect();
-    if let (Some(xs), 1) = (xs, axes.len()) {
+    if let Some(xs) = xs {
         let mut lines: Vec<(String, Vec<f64>)> = Vec::new();
-        for &seed in &seeds {
-            let ys = axes[0]
-                .values
-                .iter()
-                .map(|v| {
-                    points
-                        .iter()
-                        .zip(&results)
-                        .find(|(p, _)| p.seed == seed && &p.values[0] == v)
-                        .and_then(|(_, r)| r.as_ref()?.as_ref().ok())
-                        .and_then(|s| lookup(s, &a.metric)?.as_f64())
-                        .unwrap_or(f64::NAN)
-                })
-                .collect();
-            lines.push((format!("seed {seed}"), ys));
+        if axes.len() == 1 {
+            for &seed in &seeds {
+                let ys = combos
+                    .iter()
+                    .map(|c| metric_of(c, seed).unwrap_or(f64::NAN))
+                    .collect();
+                lines.push((format!("seed {seed}"), ys));
+            }
+        } else {
+            // combos vary the first axis slowest: x index = k / stride.
+            let stride = combos.len() / axes[0].values.len();
+            for j in 0..stride {
+                let label = axes[1..]
+                    .iter()
+                    .zip(&combos[j][1..])
+                    .map(|(x, v)| format!("{}={v}", x.key.rsplit('.').next().unwrap_or(&x.key)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let ys = (0..xs.len()).map(|i| means[i * stride + j]).collect();
+                lines.push((format!("{label} (mean)"), ys));
+            }
         }
         let series: Vec<(&str, &[f64])> = lines
             .iter()
@@ -374,6 +419,25 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
             &xs,
             &series,
         )?;
+    }
+    if let Some(spec) = points
+        .first()
+        .and_then(|p| p.exp.file.analysis.avalanches.clone())
+    {
+        let groups: Vec<(Vec<String>, Vec<PathBuf>)> = combos
+            .iter()
+            .map(|c| {
+                let dirs = points
+                    .iter()
+                    .zip(&results)
+                    .filter(|(p, r)| &p.values == c && matches!(r, Some(Ok(_))))
+                    .map(|(p, _)| out.join(&p.name))
+                    .collect();
+                (c.clone(), dirs)
+            })
+            .collect();
+        let keys: Vec<String> = axes.iter().map(|x| x.key.clone()).collect();
+        crate::pooled::write_pooled(&out, &keys, &groups, &spec)?;
     }
     println!(
         "wrote {} ({} points, {} failed{})",

@@ -69,6 +69,8 @@ fn bad_input_is_refused_with_the_key_path() {
         ("syntax error", "BASE\n[sorn\n", "line", "TOML syntax"),
         ("avalanches without a window default", "BASE\n[analysis]\navalanches = {}\n", "analysis.avalanches.duration_window", "ne = 40"),
         ("avalanches without activity", "BASE\n[analysis]\navalanches = { duration_window = [2, 9], size_window = [2, 30] }\n", "analysis.avalanches", "record.activity"),
+        ("spike statistics without spikes", "BASE\n[analysis]\nspikes = {}\n", "analysis.spikes", "record.spikes"),
+        ("fano window 0", "BASE\n[analysis]\nspikes = { fano_window = 0 }\n", "analysis.spikes.fano_window", "got 0"),
         ("readout without symbol input", "BASE\n[readout]\ntrain_steps = 100\ntest_steps = 100\n", "readout", "symbols"),
         ("readout longer than the run", "BASE\n[input]\nkind = \"symbols\"\nunits_per_symbol = 2\nsequence = { kind = \"counting\", n = 3 }\n[readout]\ntrain_steps = 200\ntest_steps = 200\n", "readout", "simulation.steps = 300"),
         ("readout phase too short", "BASE\n[input]\nkind = \"symbols\"\nunits_per_symbol = 2\nsequence = { kind = \"counting\", n = 3 }\n[readout]\ntrain_steps = 1\ntest_steps = 100\n", "readout.train_steps", "got 1"),
@@ -94,6 +96,7 @@ fn bad_input_is_refused_with_the_key_path() {
         let text = match *case {
             "unknown record key" => text.replace("activity = true", "spikez = 1"),
             "avalanches without activity" => text.replace("activity = true", "activity = false"),
+            "spike statistics without spikes" => text.replace("spikes = { all = true }\n", ""),
             "every = 0" => text.replace("every = 50", "every = 0"),
             _ => text,
         };

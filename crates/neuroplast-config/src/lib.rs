@@ -204,6 +204,23 @@ impl Experiment {
         }
         self.events()?;
         self.validate_readout()?;
+        if let Some(sp) = &f.analysis.spikes {
+            if r.spikes.is_none() {
+                return Err(self.err(
+                    "analysis.spikes",
+                    "needs recorded spikes: set record.spikes = { all = true } or { last_steps = K }",
+                ));
+            }
+            if sp.fano_window == 0 {
+                return Err(self.err("analysis.spikes.fano_window", "must be ≥ 1 step, got 0"));
+            }
+            if sp.autocorrelation_lag == 0 {
+                return Err(self.err(
+                    "analysis.spikes.autocorrelation_lag",
+                    "must be ≥ 1 step, got 0",
+                ));
+            }
+        }
         if f.output.raster_steps == 0 {
             return Err(self.err("output.raster_steps", "must be ≥ 1, got 0"));
         }

@@ -107,6 +107,30 @@ pub struct AnalysisSection {
     /// Lognormal / normal / exponential fits of the final E→E weights.
     #[serde(default)]
     pub weights: bool,
+    /// Spike statistics of the recorded E spikes (the `sorn` package's Statistics, done
+    /// correctly): rates, ISI CV, Fano factor, pairwise correlation, spike-source entropy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spikes: Option<SpikeStatsSpec>,
+}
+
+/// `[analysis] spikes = { ... }`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpikeStatsSpec {
+    /// Fano factor window length in steps.
+    #[serde(default = "fano_window")]
+    pub fano_window: usize,
+    /// Lag (steps) of the autocorrelation of the network activity.
+    #[serde(default = "one_lag")]
+    pub autocorrelation_lag: usize,
+}
+
+fn fano_window() -> usize {
+    100
+}
+
+fn one_lag() -> usize {
+    1
 }
 
 /// `[analysis] avalanches = { … }`.

@@ -223,10 +223,10 @@ mod tests {
     }
 
     #[test]
-    fn avalanches_three_million_steps_fast() {
+    fn avalanches_three_million_steps_invariants() {
         // 3·10⁶ steps of a deterministic pseudo-random series uniform on 0..=41 (mean ≈ 20.5,
-        // θ = 10), the length of Del Papa's analysis window. Checks invariants and that it
-        // runs quickly (the loop is O(n); the bound is loose enough for an unoptimised build).
+        // θ = 10), the length of Del Papa's analysis window. Checks invariants (speed is in
+        // `cargo bench --bench analysis`).
         let n = 3_000_000usize;
         let mut x = 0x2545_F491_4F6C_DD1Du64;
         let a: Vec<u32> = (0..n)
@@ -237,9 +237,7 @@ mod tests {
                 (x % 42) as u32
             })
             .collect();
-        let t0 = std::time::Instant::now();
         let av = avalanches(&a, Threshold::HalfMean).unwrap();
-        let dt = t0.elapsed();
         let sum: u64 = a.iter().map(|&v| u64::from(v)).sum();
         let theta = (sum / (2 * n as u64)) as u32;
         assert_eq!(av.theta, theta);
@@ -256,6 +254,5 @@ mod tests {
         let tail_size = excess(&mut a.iter().rev().take_while(above));
         let total: u64 = av.sizes.iter().sum();
         assert_eq!(total + tail_size, excess(&mut a.iter().filter(above)));
-        assert!(dt.as_secs_f64() < 1.0, "took {dt:?}");
     }
 }
