@@ -11,6 +11,7 @@ use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use neuroplast_config::schema::Seeds;
 use neuroplast_config::{ConfigError, Experiment};
 use serde_json::Value;
 
@@ -23,11 +24,13 @@ pub struct SweepArgs {
     exp: PathBuf,
     /// A swept value list, `key.path=v1,v2,...` (use `;` between values that contain commas,
     /// e.g. `sorn.ip_clamp=[0,1];[-inf,inf]`). Repeat for a grid (product of all lists).
-    #[arg(long = "param", value_name = "KEY.PATH=V1,V2,...", required = true)]
+    /// Replaces the file's `[sweep] params`.
+    #[arg(long = "param", value_name = "KEY.PATH=V1,V2,...")]
     params: Vec<String>,
-    /// Seeds: a list `1,2,5` or an inclusive range `1..5`.
-    #[arg(long, default_value = "1")]
-    seeds: String,
+    /// Seeds: a list `1,2,5` or an inclusive range `1..5` (default: the file's
+    /// `[sweep] seeds`, else 1).
+    #[arg(long)]
+    seeds: Option<String>,
     /// Points run at the same time (each is a single-threaded run unless simulation.threads
     /// says otherwise).
     #[arg(long, default_value_t = 1)]
@@ -41,9 +44,10 @@ pub struct SweepArgs {
     /// Fixed overrides for every point, e.g. `--set sorn.ne=400` (repeatable).
     #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
     set: Vec<String>,
-    /// summary.json value plotted against the first swept parameter (a dotted path).
-    #[arg(long, default_value = "connection_fraction_ee")]
-    metric: String,
+    /// summary.json value plotted against the first swept parameter and averaged per point
+    /// (a dotted path; default: the file's `[sweep] metric`, else connection_fraction_ee).
+    #[arg(long)]
+    metric: Option<String>,
     /// Replace the sweep directory if it exists.
     #[arg(long)]
     force: bool,
@@ -153,12 +157,54 @@ fn json_field(v: Option<&Value>) -> String {
 
 /// `neuroplast sweep`.
 pub fn sweep(a: SweepArgs) -> Result<Outcome> {
-    let axes: Vec<Axis> = a
-        .params
-        .iter()
-        .map(|p| parse_axis(p))
-        .collect::<Result<_, _>>()?;
-    let seeds = parse_seeds(&a.seeds)?;
+    let text = std::fs::read_to_string(&a.exp).map_err(|e| {
+        ConfigError::new(
+            a.exp.display().to_string(),
+            "",
+            format!("cannot read file: {e}"),
+        )
+    })?;
+    let base = a.exp.parent().unwrap_or(Path::new("."));
+    // The file's [sweep] section (validated with the rest of the file) supplies what the
+    // command line leaves out.
+    let file = Experiment::from_str(&text, &a.exp.display().to_string(), base, &a.set)?;
+    let section = file.file.sweep.clone();
+    let axes: Vec<Axis> = if !a.params.is_empty() {
+        a.params
+            .iter()
+            .map(|p| parse_axis(p))
+            .collect::<Result<_, _>>()?
+    } else if let Some(sw) = section
+        .as_ref()
+        .filter(|s| !s.params.is_empty() || s.seeds.is_some())
+    {
+        sw.params
+            .iter()
+            .map(|(k, v)| Axis {
+                key: k.clone(),
+                values: v
+                    .as_array()
+                    .map(|a| a.iter().map(|x| x.to_string()).collect())
+                    .unwrap_or_default(),
+            })
+            .collect()
+    } else {
+        bail!(
+            "nothing to sweep: give --param key.path=v1,v2,... or a [sweep] section (params and/or seeds) in {}",
+            a.exp.display()
+        );
+    };
+    let seeds = match (&a.seeds, section.as_ref().and_then(|s| s.seeds.clone())) {
+        (Some(s), _) => parse_seeds(s)?,
+        (None, Some(Seeds::Range(r))) => parse_seeds(&r)?,
+        (None, Some(Seeds::List(l))) if !l.is_empty() => l,
+        _ => vec![1],
+    };
+    let metric = a
+        .metric
+        .clone()
+        .or_else(|| section.as_ref().and_then(|s| s.metric.clone()))
+        .unwrap_or_else(|| "connection_fraction_ee".into());
     if a.jobs == 0 {
         bail!("--jobs must be ≥ 1");
     }
@@ -174,14 +220,6 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
             })
             .collect();
     }
-    let text = std::fs::read_to_string(&a.exp).map_err(|e| {
-        ConfigError::new(
-            a.exp.display().to_string(),
-            "",
-            format!("cannot read file: {e}"),
-        )
-    })?;
-    let base = a.exp.parent().unwrap_or(Path::new("."));
     let mut points = Vec::new();
     for values in &combos {
         for &seed in &seeds {
@@ -200,7 +238,11 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
                 .zip(values)
                 .map(|(x, v)| format!("{}={}", x.key.rsplit('.').next().unwrap_or(&x.key), slug(v)))
                 .collect();
-            let name = format!("{}__seed{seed}", label.join("__"));
+            let name = if label.is_empty() {
+                format!("seed{seed}")
+            } else {
+                format!("{}__seed{seed}", label.join("__"))
+            };
             let exp =
                 Experiment::from_str(&text, &format!("{} [{name}]", a.exp.display()), base, &set)?;
             points.push(Point {
@@ -301,8 +343,8 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
         "analysis.weights_ee.lognormal.sigma",
     ];
     let mut extra: Vec<&str> = fields.to_vec();
-    if !extra.contains(&a.metric.as_str()) {
-        extra.push(&a.metric);
+    if !extra.contains(&metric.as_str()) {
+        extra.push(&metric);
     }
     cols.extend(extra.iter().map(|s| s.to_string()));
     cols.push("error".into());
@@ -349,7 +391,7 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
             .zip(&results)
             .find(|(p, _)| p.seed == seed && p.values == combo)
             .and_then(|(_, r)| r.as_ref()?.as_ref().ok())
-            .and_then(|s| lookup(s, &a.metric)?.as_f64())
+            .and_then(|s| lookup(s, &metric)?.as_f64())
     };
     let mut mean_csv = axes
         .iter()
@@ -369,7 +411,7 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
             });
         means.push(if v.is_empty() { f64::NAN } else { mean });
         let mut row: Vec<String> = combo.iter().map(|c| csv_field(c)).collect();
-        row.push(csv_field(&a.metric));
+        row.push(csv_field(&metric));
         row.push(v.len().to_string());
         if v.is_empty() {
             row.extend(["", "", ""].map(String::from));
@@ -382,7 +424,10 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
 
     // The metric against the first swept parameter (numeric values only): one line per seed
     // for a single axis, else one line per combination of the other axes (mean over seeds).
-    let xs: Option<Vec<f64>> = axes[0].values.iter().map(|v| v.parse().ok()).collect();
+    // (A seeds-only sweep has no axis to plot against: sweep_mean.csv holds its summary.)
+    let xs: Option<Vec<f64>> = axes
+        .first()
+        .and_then(|x0| x0.values.iter().map(|v| v.parse().ok()).collect());
     if let Some(xs) = xs {
         let mut lines: Vec<(String, Vec<f64>)> = Vec::new();
         if axes.len() == 1 {
@@ -413,9 +458,9 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
             .collect();
         crate::plots::lines(
             &out.join("plots/sweep.png"),
-            &format!("{} vs {}", a.metric, axes[0].key),
+            &format!("{} vs {}", metric, axes[0].key),
             &axes[0].key,
-            &a.metric,
+            &metric,
             &xs,
             &series,
         )?;

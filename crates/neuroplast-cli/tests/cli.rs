@@ -507,3 +507,74 @@ fn sweep_runs_the_grid() {
         assert!(!d.join("bad").exists());
     }
 }
+
+/// A `[sweep]` section makes the grid part of the file; pooled avalanche fits and the
+/// per-point means are written; `--param`/`--seeds` on the command line replace the file's.
+#[test]
+fn sweep_from_the_file_pools_avalanches() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let text = BASE.replace("steps = 300", "steps = 3000")
+        + "[analysis]\navalanches = { discard_steps = 1000, duration_window = [2, 20], size_window = [2, 100] }\n"
+        + "[sweep]\nparams = { \"sorn.noise_sigma\" = [0.1, 0.3] }\nseeds = [4, 5]\nmetric = \"mean_rate_e\"\n";
+    let exp = write(d, "s.toml", &text);
+    let e = exp.to_str().unwrap();
+    let o = neuroplast(&["sweep", e, "--jobs", "2", "--out", "sw", "-q"], d);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(d.join("sw/sweep.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 5, "{csv}");
+    assert!(csv.contains("noise_sigma=0.3__seed5,5,0.3,"), "{csv}");
+    // Means per point over the two seeds, from the points' summaries.
+    let mean = std::fs::read_to_string(d.join("sw/sweep_mean.csv")).unwrap();
+    let rows: Vec<&str> = mean.lines().collect();
+    assert_eq!(rows[0], "sorn.noise_sigma,metric,runs,mean,min,max");
+    let rate = |seed: u64| {
+        summary(&d.join(format!("sw/noise_sigma=0.1__seed{seed}")))["mean_rate_e"]
+            .as_f64()
+            .unwrap()
+    };
+    let fields: Vec<&str> = rows[1].split(',').collect();
+    assert_eq!(&fields[..3], &["0.1", "mean_rate_e", "2"]);
+    let m: f64 = fields[3].parse().unwrap();
+    assert!((m - (rate(4) + rate(5)) / 2.0).abs() < 1e-12);
+    // Pooled: one row per noise level, counting the avalanches of both runs.
+    let pooled = std::fs::read_to_string(d.join("sw/pooled.csv")).unwrap();
+    let prow: Vec<&str> = pooled.lines().nth(1).unwrap().split(',').collect();
+    let count = |seed: u64| {
+        summary(&d.join(format!("sw/noise_sigma=0.1__seed{seed}")))["analysis"]["avalanches"]
+            ["count"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(prow[1], "2");
+    assert_eq!(prow[2].parse::<u64>().unwrap(), count(4) + count(5));
+    assert!(d.join("sw/plots/pooled_1_duration.png").is_file());
+    // The command line replaces the file's grid.
+    let o = neuroplast(
+        &[
+            "sweep",
+            e,
+            "--param",
+            "sorn.noise_sigma=0.2",
+            "--seeds",
+            "1",
+            "--out",
+            "sw2",
+            "-q",
+        ],
+        d,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read_to_string(d.join("sw2/sweep.csv"))
+            .unwrap()
+            .lines()
+            .count(),
+        2
+    );
+    // A [sweep] entry that is not a list is refused with its key path.
+    let bad = write(d, "bad.toml", &text.replace("[0.1, 0.3]", "0.1"));
+    let o = neuroplast(&["sweep", bad.to_str().unwrap(), "--out", "bad", "-q"], d);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("sweep.params.sorn.noise_sigma"));
+}

@@ -204,6 +204,22 @@ impl Experiment {
         }
         self.events()?;
         self.validate_readout()?;
+        if let Some(sw) = &f.sweep {
+            if sw.params.is_empty() && sw.seeds.is_none() {
+                return Err(self.err("sweep", "needs params (key = [values]) and/or seeds"));
+            }
+            for (k, v) in &sw.params {
+                match v {
+                    toml::Value::Array(a) if !a.is_empty() => {}
+                    other => {
+                        return Err(self.err(
+                            format!("sweep.params.{k}"),
+                            format!("must be a non-empty list of values, got {other}"),
+                        ))
+                    }
+                }
+            }
+        }
         if let Some(sp) = &f.analysis.spikes {
             if r.spikes.is_none() {
                 return Err(self.err(

@@ -38,6 +38,36 @@ pub struct ExperimentFile {
     /// A readout trained and tested on the last `train_steps + test_steps` steps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub readout: Option<ReadoutSection>,
+    /// The grid `neuroplast sweep` runs for this file (ignored by `run`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<SweepSection>,
+}
+
+/// `[sweep]`: a parameter grid × seeds, so that a published sweep is one file. Command-line
+/// `--param`, `--seeds` and `--metric` replace the corresponding entries.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepSection {
+    /// Swept key paths and their value lists, e.g. `"sorn.noise_sigma" = [0.07, 0.22]`; the
+    /// grid is the product, the first key varying slowest. Empty: seeds only.
+    #[serde(default)]
+    pub params: toml::Table,
+    /// Seeds: a list `[1, 2, 5]` or an inclusive range `"1..5"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seeds: Option<Seeds>,
+    /// summary.json value plotted and averaged per point (a dotted path).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric: Option<String>,
+}
+
+/// Seeds of a sweep.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Seeds {
+    /// Explicit seeds.
+    List(Vec<u64>),
+    /// A range `"a..b"` (inclusive).
+    Range(String),
 }
 
 /// `[readout]`: a linear readout trained on the states of the run's last
