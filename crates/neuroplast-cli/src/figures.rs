@@ -150,6 +150,50 @@ pub fn plot_dir(dir: &Path, exp: &Experiment, first_step: u64) -> Result<Vec<Pat
             true,
         )?;
         written.push(p);
+        // Density of ln w with the fitted normal density: a lognormal distribution of w is a
+        // straight match here (Zheng 2013, Song et al. 2005).
+        if let Ok(fit) = neuroplast_core::analysis::weights::fit_weights(&ee) {
+            let ln: Vec<f64> = ee.iter().map(|w| w.ln()).collect();
+            let (lo, hi) = ln
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                    (a.min(v), b.max(v))
+                });
+            let bins = 40usize;
+            let width = ((hi - lo) / bins as f64).max(1e-12);
+            let mut counts = vec![0usize; bins];
+            for &v in &ln {
+                counts[(((v - lo) / width) as usize).min(bins - 1)] += 1;
+            }
+            let x: Vec<f64> = (0..bins).map(|b| lo + (b as f64 + 0.5) * width).collect();
+            let density: Vec<f64> = counts
+                .iter()
+                .map(|&c| c as f64 / (ln.len() as f64 * width))
+                .collect();
+            let (mu, sd) = (fit.lognormal_mu, fit.lognormal_sigma);
+            let normal: Vec<f64> = x
+                .iter()
+                .map(|&v| {
+                    (-(v - mu).powi(2) / (2.0 * sd * sd)).exp()
+                        / (sd * (2.0 * std::f64::consts::PI).sqrt())
+                })
+                .collect();
+            let p = out.join("weights_lognormal.png");
+            let fit_label = format!("lognormal fit: μ = {mu:.2}, σ = {sd:.2}");
+            plots::lines(
+                &p,
+                &format!(
+                    "ln of final E→E weights ({} synapses; best fit: {})",
+                    ee.len(),
+                    format!("{:?}", fit.best).to_lowercase()
+                ),
+                "ln w",
+                "density",
+                &x,
+                &[("data", &density), (&fit_label, &normal)],
+            )?;
+            written.push(p);
+        }
     }
     Ok(written)
 }

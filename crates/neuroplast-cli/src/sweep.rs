@@ -465,6 +465,40 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
             &series,
         )?;
     }
+    // Every point's E→E connection fraction over time in one figure (the first 20 points).
+    let curves: Vec<(String, Vec<f64>, Vec<f64>)> = points
+        .iter()
+        .zip(&results)
+        .filter(|(_, r)| matches!(r, Some(Ok(_))))
+        .take(20)
+        .filter_map(|(p, _)| {
+            let dir = out.join(&p.name);
+            let f: ndarray::Array1<f64> =
+                ndarray_npy::read_npy(dir.join("connection_fraction.npy")).ok()?;
+            let s: ndarray::Array1<u64> =
+                ndarray_npy::read_npy(dir.join("connection_fraction_steps.npy")).ok()?;
+            Some((
+                p.name.clone(),
+                s.iter().map(|&v| v as f64).collect(),
+                f.to_vec(),
+            ))
+        })
+        .collect();
+    if let Some((_, x, _)) = curves.first() {
+        let same: Vec<(&str, &[f64])> = curves
+            .iter()
+            .filter(|(_, xs, _)| xs == x)
+            .map(|(n, _, y)| (n.as_str(), y.as_slice()))
+            .collect();
+        crate::plots::lines(
+            &out.join("plots/connection_fraction.png"),
+            "E→E connection fraction",
+            "step",
+            "existing / possible synapses",
+            x,
+            &same,
+        )?;
+    }
     if let Some(spec) = points
         .first()
         .and_then(|p| p.exp.file.analysis.avalanches.clone())

@@ -198,6 +198,7 @@ fn run_resume_equals_uninterrupted_run() {
         "plots/raster.png",
         "plots/activity.png",
         "plots/weights_histogram.png",
+        "plots/weights_lognormal.png",
         "plots/connection_fraction.png",
     ] {
         assert!(d.join("full").join(f).is_file(), "missing {f}");
@@ -232,7 +233,7 @@ fn run_resume_equals_uninterrupted_run() {
     // plot redraws from the files.
     let o = neuroplast(&["plot", "full"], d);
     assert!(o.status.success());
-    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 4);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 5);
 }
 
 #[test]
@@ -577,4 +578,18 @@ fn sweep_from_the_file_pools_avalanches() {
     let o = neuroplast(&["sweep", bad.to_str().unwrap(), "--out", "bad", "-q"], d);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("sweep.params.sorn.noise_sigma"));
+}
+
+/// The experiment file shown in the README is valid as written.
+#[test]
+fn readme_experiment_file_validates() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .unwrap();
+    let start = readme.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let block = &readme[start..start + readme[start..].find("```").unwrap()];
+    let tmp = tempfile::tempdir().unwrap();
+    let exp = write(tmp.path(), "readme.toml", block);
+    let o = neuroplast(&["validate", exp.to_str().unwrap()], tmp.path());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }

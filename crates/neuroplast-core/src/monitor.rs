@@ -136,7 +136,8 @@ impl RecordSpec {
         b += (8 * ne as u64 + 8) * samples(self.thresholds_every);
         b += (16 * nnz as u64 + 8) * samples(self.weights_every);
         if let Some(r) = &self.readout {
-            b += (r.features.width(ne) as u64 + 6) * steps;
+            // Steps counted from 0: the readout keeps those after `after_step`.
+            b += (r.features.width(ne) as u64 + 6) * steps.saturating_sub(r.after_step);
         }
         b
     }
