@@ -154,8 +154,42 @@ pub fn lines(
             x.len()
         );
     }
+    let colours: Vec<usize> = (0..series.len()).collect();
     with_root(path, |root| {
-        lines_impl(root, title, x_label, y_label, x, series)
+        lines_impl(root, title, x_label, y_label, x, series, &colours)
+    })
+}
+
+/// [`lines`] with the colour chosen per series: series with the same `group` share a colour
+/// (e.g. the seeds of one sweep point); give a legend name to one series per group.
+///
+/// # Errors
+/// As [`lines`], and if `groups` and `series` differ in length.
+pub fn lines_grouped(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    x: &[f64],
+    series: &[(&str, &[f64])],
+    groups: &[usize],
+) -> anyhow::Result<()> {
+    ensure!(
+        groups.len() == series.len(),
+        "{} groups for {} series",
+        groups.len(),
+        series.len()
+    );
+    for (name, ys) in series {
+        ensure!(
+            ys.len() == x.len(),
+            "line series {name:?} has {} values but x has {}",
+            ys.len(),
+            x.len()
+        );
+    }
+    with_root(path, |root| {
+        lines_impl(root, title, x_label, y_label, x, series, groups)
     })
 }
 
@@ -618,6 +652,7 @@ fn lines_impl(
     y_label: &str,
     x: &[f64],
     series: &[(&str, &[f64])],
+    colours: &[usize],
 ) -> Result<()> {
     let decimated: Vec<(&str, Vec<(f64, f64)>)> = series
         .iter()
@@ -637,7 +672,7 @@ fn lines_impl(
 
     let mut labelled = false;
     for (i, (name, pts)) in decimated.into_iter().enumerate() {
-        let colour = PALETTE[i % PALETTE.len()];
+        let colour = PALETTE[colours[i] % PALETTE.len()];
         let width = if pts.len() > 1000 { 1 } else { 2 };
         let dot = pts.len() == 1;
         let anno = if dot {

@@ -363,6 +363,9 @@ pub fn validate(exp_path: &Path, set: &[String]) -> Result<()> {
 
 /// `neuroplast plot`.
 pub fn plot(dir: &Path) -> Result<()> {
+    if dir.join("sweep.json").is_file() {
+        return crate::sweep::replot(dir);
+    }
     let exp = load(&dir.join("config.toml"), &[])?;
     // The step of the first activity sample is in summary.json (1 for a fresh run).
     let first_step = std::fs::read_to_string(dir.join("summary.json"))

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use neuroplast_config::schema::Seeds;
+use neuroplast_config::schema::{AvalancheSpec, Seeds};
 use neuroplast_config::{ConfigError, Experiment};
 use serde_json::Value;
 
@@ -323,6 +323,92 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
     pb.finish_and_clear();
     let results = results.into_inner().expect("no worker panics");
 
+    let infos: Vec<PointInfo> = points
+        .iter()
+        .map(|p| PointInfo {
+            name: p.name.clone(),
+            seed: p.seed,
+            values: p.values.clone(),
+        })
+        .collect();
+    let grid = Grid {
+        axes,
+        combos,
+        seeds,
+        metric,
+    };
+    std::fs::write(
+        out.join("sweep.json"),
+        serde_json::to_string_pretty(&grid.to_json(&infos))? + "\n",
+    )?;
+    let avalanches = points
+        .first()
+        .and_then(|p| p.exp.file.analysis.avalanches.clone());
+    let (failed, missing) = write_outputs(&out, &grid, &infos, &results, avalanches.as_ref())?;
+    println!(
+        "wrote {} ({} points, {} failed{})",
+        out.join("sweep.csv").display(),
+        points.len() - missing,
+        failed,
+        if missing > 0 {
+            format!(", {missing} not run (interrupted)")
+        } else {
+            String::new()
+        }
+    );
+    if missing > 0 {
+        return Ok(Outcome::Interrupted);
+    }
+    if failed > 0 {
+        bail!(
+            "{failed} of {} points failed; see the error column of sweep.csv",
+            points.len()
+        );
+    }
+    Ok(Outcome::Finished)
+}
+
+/// A point's identity, as written in sweep.json.
+struct PointInfo {
+    name: String,
+    seed: u64,
+    values: Vec<String>,
+}
+
+/// The grid of a sweep.
+struct Grid {
+    axes: Vec<Axis>,
+    combos: Vec<Vec<String>>,
+    seeds: Vec<u64>,
+    metric: String,
+}
+
+impl Grid {
+    fn to_json(&self, points: &[PointInfo]) -> Value {
+        serde_json::json!({
+            "axes": self.axes.iter().map(|x| serde_json::json!({ "key": x.key, "values": x.values })).collect::<Vec<_>>(),
+            "seeds": self.seeds,
+            "metric": self.metric,
+            "points": points.iter().map(|p| serde_json::json!({ "name": p.name, "seed": p.seed, "values": p.values })).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// sweep.csv, sweep_mean.csv, the sweep figures and the pooled avalanche fits from the
+/// points' summaries (`None`: not run). Returns (failed, not run).
+fn write_outputs(
+    out: &Path,
+    grid: &Grid,
+    points: &[PointInfo],
+    results: &[Option<Result<Value, String>>],
+    avalanches: Option<&AvalancheSpec>,
+) -> Result<(usize, usize)> {
+    let Grid {
+        axes,
+        combos,
+        seeds,
+        metric,
+    } = grid;
     // sweep.csv
     let mut cols = vec!["point".to_string(), "seed".to_string()];
     cols.extend(axes.iter().map(|x| x.key.clone()));
@@ -344,7 +430,7 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
     ];
     let mut extra: Vec<&str> = fields.to_vec();
     if !extra.contains(&metric.as_str()) {
-        extra.push(&metric);
+        extra.push(metric);
     }
     cols.extend(extra.iter().map(|s| s.to_string()));
     cols.push("error".into());
@@ -355,7 +441,7 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
         .join(",")
         + "\n";
     let (mut failed, mut missing) = (0, 0);
-    for (p, r) in points.iter().zip(&results) {
+    for (p, r) in points.iter().zip(results) {
         let mut row = vec![p.name.clone(), p.seed.to_string()];
         row.extend(p.values.iter().cloned());
         match r {
@@ -388,10 +474,10 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
     let metric_of = |combo: &[String], seed: u64| -> Option<f64> {
         points
             .iter()
-            .zip(&results)
+            .zip(results)
             .find(|(p, _)| p.seed == seed && p.values == combo)
             .and_then(|(_, r)| r.as_ref()?.as_ref().ok())
-            .and_then(|s| lookup(s, &metric)?.as_f64())
+            .and_then(|s| lookup(s, metric)?.as_f64())
     };
     let mut mean_csv = axes
         .iter()
@@ -401,7 +487,7 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
         .join(",")
         + "\n";
     let mut means = Vec::new();
-    for combo in &combos {
+    for combo in combos {
         let v: Vec<f64> = seeds.iter().filter_map(|&s| metric_of(combo, s)).collect();
         let mean = v.iter().sum::<f64>() / v.len() as f64;
         let (lo, hi) = v
@@ -411,7 +497,7 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
             });
         means.push(if v.is_empty() { f64::NAN } else { mean });
         let mut row: Vec<String> = combo.iter().map(|c| csv_field(c)).collect();
-        row.push(csv_field(&metric));
+        row.push(csv_field(metric));
         row.push(v.len().to_string());
         if v.is_empty() {
             row.extend(["", "", ""].map(String::from));
@@ -431,7 +517,7 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
     if let Some(xs) = xs {
         let mut lines: Vec<(String, Vec<f64>)> = Vec::new();
         if axes.len() == 1 {
-            for &seed in &seeds {
+            for &seed in seeds {
                 let ys = combos
                     .iter()
                     .map(|c| metric_of(c, seed).unwrap_or(f64::NAN))
@@ -460,55 +546,77 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
             &out.join("plots/sweep.png"),
             &format!("{} vs {}", metric, axes[0].key),
             &axes[0].key,
-            &metric,
+            metric,
             &xs,
             &series,
         )?;
     }
-    // Every point's E→E connection fraction over time in one figure (the first 20 points).
-    let curves: Vec<(String, Vec<f64>, Vec<f64>)> = points
-        .iter()
-        .zip(&results)
-        .filter(|(_, r)| matches!(r, Some(Ok(_))))
-        .take(20)
-        .filter_map(|(p, _)| {
-            let dir = out.join(&p.name);
-            let f: ndarray::Array1<f64> =
-                ndarray_npy::read_npy(dir.join("connection_fraction.npy")).ok()?;
-            let s: ndarray::Array1<u64> =
-                ndarray_npy::read_npy(dir.join("connection_fraction_steps.npy")).ok()?;
-            Some((
-                p.name.clone(),
-                s.iter().map(|&v| v as f64).collect(),
-                f.to_vec(),
-            ))
-        })
-        .collect();
-    if let Some((_, x, _)) = curves.first() {
-        let same: Vec<(&str, &[f64])> = curves
+    // Every run's E→E connection fraction over time in one figure, one colour per value
+    // combination (at most 10 combinations × 10 seeds drawn).
+    let mut curves: Vec<(String, usize, Vec<f64>, Vec<f64>)> = Vec::new();
+    for (c, combo) in combos.iter().enumerate().take(10) {
+        let mut first = true;
+        for (p, _) in points
             .iter()
-            .filter(|(_, xs, _)| xs == x)
-            .map(|(n, _, y)| (n.as_str(), y.as_slice()))
+            .zip(results)
+            .filter(|(p, r)| &p.values == combo && matches!(r, Some(Ok(_))))
+            .take(10)
+        {
+            let dir = out.join(&p.name);
+            let (Ok(f), Ok(s)) = (
+                ndarray_npy::read_npy::<_, ndarray::Array1<f64>>(
+                    dir.join("connection_fraction.npy"),
+                ),
+                ndarray_npy::read_npy::<_, ndarray::Array1<u64>>(
+                    dir.join("connection_fraction_steps.npy"),
+                ),
+            ) else {
+                continue;
+            };
+            let label = if first {
+                let runs = points.iter().filter(|q| &q.values == combo).count();
+                let what = axes
+                    .iter()
+                    .zip(combo)
+                    .map(|(x, v)| format!("{}={v}", x.key.rsplit('.').next().unwrap_or(&x.key)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!(
+                    "{} ({runs} runs)",
+                    if what.is_empty() { "all".into() } else { what }
+                )
+            } else {
+                String::new()
+            };
+            first = false;
+            curves.push((label, c, s.iter().map(|&v| v as f64).collect(), f.to_vec()));
+        }
+    }
+    if let Some((_, _, x, _)) = curves.first() {
+        let same: Vec<&(String, usize, Vec<f64>, Vec<f64>)> =
+            curves.iter().filter(|(_, _, xs, _)| xs == x).collect();
+        let series: Vec<(&str, &[f64])> = same
+            .iter()
+            .map(|(n, _, _, y)| (n.as_str(), y.as_slice()))
             .collect();
-        crate::plots::lines(
+        let groups: Vec<usize> = same.iter().map(|(_, g, _, _)| *g).collect();
+        crate::plots::lines_grouped(
             &out.join("plots/connection_fraction.png"),
             "E→E connection fraction",
             "step",
             "existing / possible synapses",
             x,
-            &same,
+            &series,
+            &groups,
         )?;
     }
-    if let Some(spec) = points
-        .first()
-        .and_then(|p| p.exp.file.analysis.avalanches.clone())
-    {
+    if let Some(spec) = avalanches {
         let groups: Vec<(Vec<String>, Vec<PathBuf>)> = combos
             .iter()
             .map(|c| {
                 let dirs = points
                     .iter()
-                    .zip(&results)
+                    .zip(results)
                     .filter(|(p, r)| &p.values == c && matches!(r, Some(Ok(_))))
                     .map(|(p, _)| out.join(&p.name))
                     .collect();
@@ -516,27 +624,84 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
             })
             .collect();
         let keys: Vec<String> = axes.iter().map(|x| x.key.clone()).collect();
-        crate::pooled::write_pooled(&out, &keys, &groups, &spec)?;
+        crate::pooled::write_pooled(out, &keys, &groups, spec)?;
     }
-    println!(
-        "wrote {} ({} points, {} failed{})",
-        out.join("sweep.csv").display(),
-        points.len() - missing,
-        failed,
-        if missing > 0 {
-            format!(", {missing} not run (interrupted)")
-        } else {
-            String::new()
+    Ok((failed, missing))
+}
+
+/// `neuroplast plot SWEEP_DIR`: redraw a sweep's tables and figures from its sweep.json and
+/// the points' summaries (e.g. after a run was added or a figure changed).
+pub fn replot(dir: &Path) -> Result<()> {
+    let meta: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("sweep.json"))
+            .with_context(|| format!("cannot read {}", dir.join("sweep.json").display()))?,
+    )?;
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let axes: Vec<Axis> = meta["axes"]
+        .as_array()
+        .context("sweep.json: no axes")?
+        .iter()
+        .map(|a| Axis {
+            key: a["key"].as_str().unwrap_or_default().to_string(),
+            values: strings(&a["values"]),
+        })
+        .collect();
+    let points: Vec<PointInfo> = meta["points"]
+        .as_array()
+        .context("sweep.json: no points")?
+        .iter()
+        .map(|p| PointInfo {
+            name: p["name"].as_str().unwrap_or_default().to_string(),
+            seed: p["seed"].as_u64().unwrap_or_default(),
+            values: strings(&p["values"]),
+        })
+        .collect();
+    let mut combos: Vec<Vec<String>> = Vec::new();
+    for p in &points {
+        if !combos.contains(&p.values) {
+            combos.push(p.values.clone());
         }
+    }
+    let grid = Grid {
+        axes,
+        combos,
+        seeds: meta["seeds"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_u64).collect())
+            .unwrap_or_default(),
+        metric: meta["metric"]
+            .as_str()
+            .unwrap_or("connection_fraction_ee")
+            .to_string(),
+    };
+    let results: Vec<Option<Result<Value, String>>> = points
+        .iter()
+        .map(|p| {
+            let t = std::fs::read_to_string(dir.join(&p.name).join("summary.json")).ok()?;
+            Some(serde_json::from_str(&t).map_err(|e| e.to_string()))
+        })
+        .collect();
+    let avalanches = points
+        .iter()
+        .map(|p| dir.join(&p.name).join("config.toml"))
+        .find(|c| c.is_file())
+        .and_then(|c| Experiment::load(&c, &[]).ok())
+        .and_then(|e| e.file.analysis.avalanches);
+    let (failed, missing) = write_outputs(dir, &grid, &points, &results, avalanches.as_ref())?;
+    println!(
+        "redrew {} ({} points with results, {} failed, {} missing)",
+        dir.display(),
+        points.len() - missing - failed,
+        failed,
+        missing
     );
-    if missing > 0 {
-        return Ok(Outcome::Interrupted);
-    }
-    if failed > 0 {
-        bail!(
-            "{failed} of {} points failed; see the error column of sweep.csv",
-            points.len()
-        );
-    }
-    Ok(Outcome::Finished)
+    Ok(())
 }

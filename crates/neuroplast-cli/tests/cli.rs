@@ -550,6 +550,21 @@ fn sweep_from_the_file_pools_avalanches() {
     assert_eq!(prow[1], "2");
     assert_eq!(prow[2].parse::<u64>().unwrap(), count(4) + count(5));
     assert!(d.join("sw/plots/pooled_1_duration.png").is_file());
+    assert!(d.join("sw/plots/connection_fraction.png").is_file());
+    // `plot` on a sweep directory redraws its tables and figures from the points.
+    let before = std::fs::read_to_string(d.join("sw/pooled.csv")).unwrap();
+    std::fs::remove_file(d.join("sw/pooled.csv")).unwrap();
+    std::fs::remove_file(d.join("sw/sweep_mean.csv")).unwrap();
+    let o = neuroplast(&["plot", "sw"], d);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read_to_string(d.join("sw/pooled.csv")).unwrap(),
+        before
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("sw/sweep_mean.csv")).unwrap(),
+        mean
+    );
     // The command line replaces the file's grid.
     let o = neuroplast(
         &[
