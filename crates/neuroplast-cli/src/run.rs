@@ -6,8 +6,11 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use neuroplast_config::schema::Seeds;
 use neuroplast_config::Experiment;
 use neuroplast_core::checkpoint;
+use neuroplast_core::monitor::StateFeatures;
+use neuroplast_core::readout::{Method, Target};
 use neuroplast_core::simulation::Simulation;
 use serde_json::json;
 
@@ -212,9 +215,11 @@ pub fn simulate_and_write(
         std::io::Write::flush(&mut w)?;
     }
     let mut summary = summary(&sim, exp, done, start_t, wall, interrupted);
+    let t_analysis = Instant::now();
     let analysis = crate::analysis::analyse(&sim, exp, dir)?;
     if analysis.as_object().is_some_and(|o| !o.is_empty()) {
         summary["analysis"] = analysis;
+        summary["analysis_seconds"] = json!(t_analysis.elapsed().as_secs_f64());
     }
     if let Some(r) = crate::analysis::readout(&sim, exp) {
         summary["readout"] = r;
@@ -358,6 +363,48 @@ pub fn validate(exp_path: &Path, set: &[String]) -> Result<()> {
         sim.events().len(),
         neuroplast_core::schedule::sorn_schedule_summary()
     );
+    if let Some(ro) = exp.readout_spec() {
+        let first = exp.steps() - ro.train_steps - ro.test_steps;
+        let method = match &ro.method {
+            Method::Logistic(o) => format!("logistic regression (C = {})", o.c),
+            Method::Ridge { lambda, .. } if *lambda == 0.0 => "pseudo-inverse".to_string(),
+            Method::Ridge { lambda, .. } => format!("ridge (λ = {lambda})"),
+        };
+        let features = match ro.features {
+            StateFeatures::X => "x(t)",
+            StateFeatures::Internal => "the drive before input",
+            StateFeatures::Both => "x(t) and the drive before input",
+        };
+        let target = match ro.target {
+            Target::Position => "position in the word",
+            Target::Symbol => "symbol",
+        };
+        println!(
+            "\nreadout: {method} on {features} → {target} at t + {}; trains on steps {}–{}, tests on {}–{}",
+            ro.predict_ahead,
+            first + 1,
+            first + ro.train_steps,
+            first + ro.train_steps + 1,
+            exp.steps()
+        );
+    }
+    if let Some(sw) = &exp.file.sweep {
+        let points: usize = sw
+            .params
+            .values()
+            .map(|v| v.as_array().map_or(1, Vec::len))
+            .product();
+        println!(
+            "sweep: {} value combination(s) of {}{}",
+            points,
+            sw.params.keys().cloned().collect::<Vec<_>>().join(", "),
+            match &sw.seeds {
+                Some(Seeds::Range(r)) => format!(" × seeds {r}"),
+                Some(Seeds::List(l)) => format!(" × seeds {l:?}"),
+                None => String::new(),
+            }
+        );
+    }
     Ok(())
 }
 

@@ -22,16 +22,18 @@ fn xorshift(seed: u64) -> impl FnMut() -> u64 {
 }
 
 fn avalanche_analysis(c: &mut Criterion) {
-    // Activity around 20 of 200 units with slow excursions, so that avalanches of many
-    // durations and sizes fall into Del Papa's N_E = 200 windows.
+    // Activity around 20 of 200 units with correlated excursions of sd ≈ 6 (as a delpapa2017
+    // run's), so that θ = 10 is crossed often: ≈ 10⁵ avalanches of many durations and sizes.
     let mut r = xorshift(0x2545_F491_4F6C_DD1D);
     let mut level = 20.0f64;
     let activity: Vec<u32> = (0..3_000_000)
         .map(|_| {
-            level += ((r() % 1001) as f64 / 1000.0 - 0.5) * 2.0 + (20.0 - level) * 0.05;
-            (level.max(0.0) + (r() % 7) as f64 - 3.0).max(0.0) as u32
+            level += ((r() % 1001) as f64 / 1000.0 - 0.5) * 8.4 + (20.0 - level) * 0.1;
+            (level + (r() % 7) as f64 - 3.0).max(0.0) as u32
         })
         .collect();
+    let (av, _) = avalanche_report(&activity, Threshold::HalfMean, [6, 60], [10, 1500]).unwrap();
+    eprintln!("benchmark series: {} avalanches", av.len());
     c.bench_function("avalanche_report_3e6_steps", |b| {
         b.iter(|| avalanche_report(&activity, Threshold::HalfMean, [6, 60], [10, 1500]).unwrap())
     });
