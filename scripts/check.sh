@@ -24,3 +24,14 @@ done
 
 step "cargo test"
 cargo test --workspace --locked
+
+step "Python package: venv (.venv), maturin build, pytest"
+# Everything Python needs is installed here, into the git-ignored .venv: nothing by hand.
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check \
+    "maturin>=1.7,<2" "numpy>=1.21" "pytest>=7"
+.venv/bin/maturin develop --release --locked --quiet
+# The CLI parity test uses the binary `cargo test` just built.
+NEUROPLAST_BIN="$PWD/target/debug/neuroplast" .venv/bin/python -m pytest python/tests -q

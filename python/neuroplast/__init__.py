@@ -1,0 +1,36 @@
+"""neuroplast: self-organizing recurrent networks (SORN) in Rust, driven from Python.
+
+>>> import neuroplast
+>>> net = neuroplast.sorn.Sorn(preset="delpapa2017", ne=100, seed=1)
+>>> rec = net.run(1000, record=["activity"])
+>>> rec["activity_e"].shape
+(1000,)
+
+Experiment files (the CLI's TOML) run with :func:`load_experiment`; the results equal the
+command line's, spike for spike.
+"""
+
+from . import sorn
+from ._neuroplast import (
+    PRESETS,
+    CheckpointError,
+    ConfigError,
+    NeuroplastError,
+    RuleError,
+    ShapeError,
+    __version__,
+)
+from .experiment import Experiment, load_experiment
+
+__all__ = [
+    "PRESETS",
+    "CheckpointError",
+    "ConfigError",
+    "Experiment",
+    "NeuroplastError",
+    "RuleError",
+    "ShapeError",
+    "__version__",
+    "load_experiment",
+    "sorn",
+]

@@ -1,0 +1,52 @@
+"""Experiment files from Python: the same TOML, the same spikes as ``neuroplast run``."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Iterable
+
+from . import _neuroplast
+from .sorn import Sorn
+
+__all__ = ["Experiment", "load_experiment"]
+
+
+class Experiment:
+    """A validated experiment file (see :func:`load_experiment`)."""
+
+    def __init__(self, path: str | os.PathLike[str], overrides: Iterable[str] = ()) -> None:
+        self.path = os.fspath(path)
+        self._core = _neuroplast.ExperimentCore(self.path, list(overrides))
+
+    @property
+    def steps(self) -> int:
+        """Steps the file asks for."""
+        return self._core.steps
+
+    def resolved_toml(self) -> str:
+        """The fully resolved configuration (the CLI's ``config.toml``)."""
+        return self._core.resolved_toml()
+
+    def build(self) -> Sorn:
+        """The network, input and recorder the CLI would run, as a :class:`Sorn`."""
+        return Sorn._wrap(self._core.build())
+
+    def run(
+        self, steps: int | None = None, progress: Callable[[int], Any] | None = None
+    ) -> dict[str, Any]:
+        """Run as ``neuroplast run`` does and return ``steps``, ``spike_hash`` (equal to the
+        CLI's summary.json for the same file and seed) and the recordings the file asks for
+        (same keys as :meth:`Sorn.run`)."""
+        done, spike_hash, rec = self._core.run(steps, progress)
+        rec["steps"] = done
+        rec["spike_hash"] = spike_hash
+        return rec
+
+    def __repr__(self) -> str:
+        return f"<neuroplast.Experiment {self.path!r}, {self.steps} steps>"
+
+
+def load_experiment(path: str | os.PathLike[str], overrides: Iterable[str] = ()) -> Experiment:
+    """Load and validate an experiment file; ``overrides`` are ``"key.path=value"`` strings
+    as the CLI's ``--set``. Errors are :class:`neuroplast.ConfigError` naming the key path."""
+    return Experiment(path, overrides)

@@ -1,0 +1,244 @@
+"""The SORN from Python: build from a preset, run, record, freeze rules, save and load.
+
+Every parameter of the presets can be given as a keyword (the names of the experiment file's
+``[sorn]`` table, e.g. ``noise_sigma``, ``eta_stdp``, ``h_ip``); an unknown keyword raises
+``TypeError``, a bad value :class:`neuroplast.ConfigError` naming the parameter.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from . import _neuroplast
+from ._neuroplast import ConfigError
+
+__all__ = ["Sorn", "RULES", "RECORDINGS"]
+
+#: Plasticity rule names.
+RULES = ("stdp", "ip", "sn", "istdp", "sp")
+#: What :meth:`Sorn.run` can record (``name`` or ``"name:k"`` for every k steps).
+RECORDINGS = ("activity", "spikes", "connection_fraction", "thresholds", "weights")
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        if f != f:
+            return "nan"
+        if f in (float("inf"), float("-inf")):
+            return "inf" if f > 0 else "-inf"
+        return repr(f)
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, Mapping):
+        return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(f"cannot use a value of type {type(v).__name__} as a parameter: {v!r}")
+
+
+def _record_names(record: Iterable[str] | Mapping[str, Any] | None) -> list[str]:
+    if record is None:
+        return []
+    if isinstance(record, str):
+        record = [record]
+    if isinstance(record, Mapping):
+        out = []
+        for k, v in record.items():
+            if v is True:
+                out.append(k)
+            elif v not in (False, None):
+                out.append(f"{k}:{int(v)}")
+        return out
+    return [str(r) for r in record]
+
+
+def _rule_names(rules: str | Iterable[str] | None) -> list[str]:
+    if rules is None:
+        return []
+    if isinstance(rules, str):
+        return [rules]
+    return [str(r) for r in rules]
+
+
+class Sorn:
+    """A self-organizing recurrent network.
+
+    Parameters
+    ----------
+    preset:
+        ``"lazar2009"``, ``"zheng2013"``, ``"delpapa2017"`` or ``"sorn-package"``.
+    seed:
+        Master seed; the same seed gives the same spikes, bit for bit.
+    ne:
+        Number of excitatory units (N_I = ⌊0.2 N_E⌋ unless ``ni`` is given).
+    threads:
+        Threads for the plasticity passes (results do not depend on it).
+    **params:
+        Any ``[sorn]`` parameter of the experiment files, e.g. ``noise_sigma=0.05``.
+    """
+
+    def __init__(
+        self,
+        preset: str = "delpapa2017",
+        seed: int = 1,
+        ne: int = 200,
+        *,
+        threads: int = 1,
+        **params: Any,
+    ) -> None:
+        lines = [
+            "[simulation]",
+            "steps = 1",
+            f"seed = {_toml_value(seed)}",
+            f"threads = {_toml_value(threads)}",
+            "[sorn]",
+            f"preset = {_toml_value(preset)}",
+            f"ne = {_toml_value(ne)}",
+        ]
+        lines += [f"{k} = {_toml_value(v)}" for k, v in params.items()]
+        try:
+            core = _neuroplast.SornCore.from_toml("\n".join(lines) + "\n", "Sorn()")
+        except ConfigError as e:
+            path = getattr(e, "path", "")
+            key = path.removeprefix("sorn.")
+            if key in params and "unknown" in str(e):
+                raise TypeError(
+                    f"Sorn() got an unexpected keyword argument {key!r} ({e})"
+                ) from None
+            raise
+        self._core = core
+
+    @classmethod
+    def _wrap(cls, core: Any) -> "Sorn":
+        obj = cls.__new__(cls)
+        obj._core = core
+        return obj
+
+    # -- running ---------------------------------------------------------------------------
+
+    def run(
+        self,
+        steps: int,
+        inputs: np.ndarray | None = None,
+        record: Sequence[str] | Mapping[str, Any] | None = ("activity",),
+        freeze: str | Iterable[str] | None = None,
+        progress: bool | Callable[[int], Any] = False,
+    ) -> dict[str, Any]:
+        """Advance ``steps`` steps and return what was recorded during them.
+
+        Parameters
+        ----------
+        inputs:
+            Optional ``(steps, units)`` float64 array added to the drive of E units
+            ``0 … units-1`` at each step.
+        record:
+            Names from :data:`RECORDINGS`, or ``{"thresholds": 100, "spikes": True}``.
+        freeze:
+            Rules to keep frozen during this call only.
+        progress:
+            ``True`` for a tqdm bar (if tqdm is installed), or a callable ``f(steps_done)``.
+
+        Returns
+        -------
+        dict
+            ``first_step`` (int) and, as asked: ``activity_e``/``activity_i`` (uint32,
+            shape ``(steps,)``: active units after each step); ``spikes_e``/``spikes_i``
+            (dicts of ``step`` uint64 and ``neuron`` uint32 arrays);
+            ``connection_fraction`` (float64) with ``connection_fraction_steps`` (uint64);
+            ``thresholds`` (float64, ``(samples, ne)``) with ``thresholds_steps``;
+            ``weights`` (list of dicts of ``ee_post``/``ee_pre``/``ee_w`` and ``ei_*``).
+            The arrays are handed over from Rust without copying.
+        """
+        steps = int(steps)
+        if steps < 0:
+            raise ConfigError(f"steps: must be ≥ 0, got {steps}")
+        arr = None
+        if inputs is not None:
+            arr = np.ascontiguousarray(inputs, dtype=np.float64)
+            if arr.ndim == 1:
+                arr = arr[:, None]
+        callback = None
+        bar = None
+        if progress is True:
+            try:
+                from tqdm.auto import tqdm
+
+                bar = tqdm(total=steps, unit="step")
+                last = [0]
+
+                def callback(done: int) -> None:
+                    bar.update(done - last[0])
+                    last[0] = done
+
+            except ImportError:
+                callback = None
+        elif callable(progress):
+            callback = progress
+        try:
+            return self._core.run(
+                steps, _record_names(record), _rule_names(freeze), arr, callback
+            )
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def freeze(self, *rules: str) -> None:
+        """Stop the given rules (``"stdp"``, ``"ip"``, ``"sn"``, ``"istdp"``, ``"sp"``)."""
+        self._core.freeze(list(rules))
+
+    def unfreeze(self, *rules: str) -> None:
+        """Restart the given rules."""
+        self._core.unfreeze(list(rules))
+
+    @property
+    def active_rules(self) -> list[str]:
+        """Names of the rules that are on."""
+        return self._core.active_rules()
+
+    @property
+    def t(self) -> int:
+        """Steps taken so far."""
+        return self._core.t
+
+    @property
+    def spike_hash(self) -> str:
+        """Fingerprint of every step's active units since step 0 (as in summary.json)."""
+        return self._core.spike_hash
+
+    # -- state -----------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """The state as numpy arrays: ``x``, ``y``, ``te``, ``ti`` (float64), and for each of
+        ``w_ee``, ``w_ei``, ``w_ie``: ``*_post``, ``*_pre`` (uint32), ``*_w`` (float64) and
+        ``*_shape``; plus ``t``, ``active_rules`` and ``spike_hash``. A copy."""
+        return self._core.state_dict()
+
+    def params(self) -> str:
+        """Every parameter, resolved, as TOML text."""
+        return self._core.params_toml()
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the complete state (a checkpoint, as the CLI's ``checkpoint.bin``)."""
+        data = self._core.to_bytes()
+        tmp = os.fspath(path) + ".tmp"
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> "Sorn":
+        """Read a state written by :meth:`save` (or a CLI ``checkpoint.bin``); the loaded
+        network continues exactly as the saved one would have."""
+        with open(path, "rb") as f:
+            return cls._wrap(_neuroplast.SornCore.from_bytes(f.read()))
+
+    def __repr__(self) -> str:
+        return f"<neuroplast.sorn.Sorn t={self.t} rules={self.active_rules}>"
