@@ -10,7 +10,7 @@ Experiment files (the CLI's TOML) run with :func:`load_experiment`; the results 
 command line's, spike for spike.
 """
 
-from . import sorn
+from . import analysis, sorn
 from ._neuroplast import (
     PRESETS,
     CheckpointError,
@@ -24,6 +24,7 @@ from .experiment import Experiment, load_experiment
 
 __all__ = [
     "PRESETS",
+    "analysis",
     "CheckpointError",
     "ConfigError",
     "Experiment",

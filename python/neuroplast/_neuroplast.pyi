@@ -55,3 +55,35 @@ class ExperimentCore:
     def run(
         self, steps: int | None = None, progress: Callable[[int], Any] | None = None
     ) -> tuple[int, str, dict[str, Any]]: ...
+
+def avalanches(
+    activity: npt.NDArray[np.uint32], threshold: int | None = None
+) -> tuple[int, npt.NDArray[np.uint64], npt.NDArray[np.uint64]]: ...
+def avalanche_report_json(
+    activity: npt.NDArray[np.uint32],
+    duration_window: list[int],
+    size_window: list[int],
+    threshold: int | None = None,
+) -> str: ...
+def pooled_report_json(
+    durations: npt.NDArray[np.uint64],
+    sizes: npt.NDArray[np.uint64],
+    runs: int,
+    duration_window: list[int],
+    size_window: list[int],
+) -> str: ...
+def weight_fits(
+    w: npt.NDArray[np.float64],
+) -> tuple[int, str, list[float], list[float], list[float], float]: ...
+def raster_statistics(
+    raster: npt.NDArray[np.uint8],
+) -> tuple[npt.NDArray[np.float64], float, npt.NDArray[np.float64], float | None, float | None]: ...
+def fano_factor(
+    raster: npt.NDArray[np.uint8], unit: int, window: int
+) -> tuple[int, float, float, float | None]: ...
+def hamming_distance(
+    a: npt.NDArray[np.uint8], b: npt.NDArray[np.uint8]
+) -> npt.NDArray[np.uint32]: ...
+def series_statistics(
+    series: npt.NDArray[np.float64], lag: int
+) -> tuple[float | None, float | None]: ...

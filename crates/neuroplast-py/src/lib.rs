@@ -18,6 +18,7 @@ use numpy::PyReadonlyArray2;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
+mod analysis;
 mod conv;
 mod errors;
 
@@ -246,6 +247,7 @@ fn _neuroplast(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<SornCore>()?;
     m.add_class::<ExperimentCore>()?;
     errors::register(m)?;
+    analysis::register(m)?;
     m.add("__version__", checkpoint::NEUROPLAST_VERSION)?;
     m.add("PRESETS", conv::preset_names())?;
     Ok(())

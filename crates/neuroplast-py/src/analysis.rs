@@ -1,0 +1,172 @@
+//! `neuroplast._neuroplast.analysis`: the core's analyses on numpy arrays (the Python facade
+//! is `python/neuroplast/analysis.py`). Reports come back as JSON text that the facade parses,
+//! so their fields are exactly those of summary.json.
+
+use neuroplast_core::analysis::avalanches::{avalanches as find_avalanches, Threshold};
+use neuroplast_core::analysis::report::{avalanche_report, pooled_report};
+use neuroplast_core::analysis::stats::{self, Raster};
+use neuroplast_core::analysis::weights::fit_weights;
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use pyo3::prelude::*;
+
+use crate::errors::core_err;
+
+fn threshold(t: Option<u32>) -> Threshold {
+    t.map_or(Threshold::HalfMean, Threshold::Fixed)
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+fn raster(a: &PyReadonlyArray2<'_, u8>) -> PyResult<Raster> {
+    let shape = a.shape();
+    let data: Vec<u8> = a.as_array().iter().copied().collect();
+    Raster::new(shape[0], shape[1], data).map_err(core_err)
+}
+
+/// θ, durations and sizes of avalanches.
+type AvalancheArrays<'py> = (u32, Bound<'py, PyArray1<u64>>, Bound<'py, PyArray1<u64>>);
+
+/// Avalanches of an activity series: (θ, durations, sizes).
+#[pyfunction]
+#[pyo3(signature = (activity, threshold=None))]
+fn avalanches<'py>(
+    py: Python<'py>,
+    activity: PyReadonlyArray1<'py, u32>,
+    threshold: Option<u32>,
+) -> PyResult<AvalancheArrays<'py>> {
+    let a = activity.as_slice()?;
+    let av = find_avalanches(a, self::threshold(threshold)).map_err(core_err)?;
+    Ok((
+        av.theta,
+        av.durations.into_pyarray(py),
+        av.sizes.into_pyarray(py),
+    ))
+}
+
+/// Del Papa's avalanche analysis of one series, as JSON.
+#[pyfunction]
+#[pyo3(signature = (activity, duration_window, size_window, threshold=None))]
+fn avalanche_report_json(
+    activity: PyReadonlyArray1<'_, u32>,
+    duration_window: [u64; 2],
+    size_window: [u64; 2],
+    threshold: Option<u32>,
+) -> PyResult<String> {
+    let a = activity.as_slice()?;
+    let (_, rep) = avalanche_report(a, self::threshold(threshold), duration_window, size_window)
+        .map_err(core_err)?;
+    Ok(json(&rep))
+}
+
+/// Fits of pooled durations and sizes, as JSON.
+#[pyfunction]
+fn pooled_report_json(
+    durations: PyReadonlyArray1<'_, u64>,
+    sizes: PyReadonlyArray1<'_, u64>,
+    runs: usize,
+    duration_window: [u64; 2],
+    size_window: [u64; 2],
+) -> PyResult<String> {
+    let rep = pooled_report(
+        durations.as_slice()?,
+        sizes.as_slice()?,
+        runs,
+        duration_window,
+        size_window,
+    );
+    Ok(json(&rep))
+}
+
+/// Lognormal / normal / exponential fits of positive weights:
+/// (n, best, lognormal (μ, σ, ℓ), normal (mean, sd, ℓ), exponential (rate, ℓ), skewness of ln w).
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+fn weight_fits(
+    w: PyReadonlyArray1<'_, f64>,
+) -> PyResult<(usize, String, [f64; 3], [f64; 3], [f64; 2], f64)> {
+    let f = fit_weights(w.as_slice()?).map_err(core_err)?;
+    Ok((
+        f.n,
+        format!("{:?}", f.best).to_lowercase(),
+        [f.lognormal_mu, f.lognormal_sigma, f.lognormal_loglik],
+        [f.normal_mean, f.normal_sd, f.normal_loglik],
+        [f.exponential_rate, f.exponential_loglik],
+        f.log_skewness,
+    ))
+}
+
+/// Spike statistics of a (steps × units) 0/1 raster: (rates per unit, network rate, ISI CV
+/// per unit (NaN below 3 spikes), mean pairwise correlation, spike-source entropy).
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+fn raster_statistics<'py>(
+    py: Python<'py>,
+    raster: PyReadonlyArray2<'py, u8>,
+) -> PyResult<(
+    Bound<'py, PyArray1<f64>>,
+    f64,
+    Bound<'py, PyArray1<f64>>,
+    Option<f64>,
+    Option<f64>,
+)> {
+    let r = self::raster(&raster)?;
+    let cv: Vec<f64> = stats::isi_cv(&r)
+        .into_iter()
+        .map(|c| c.unwrap_or(f64::NAN))
+        .collect();
+    Ok((
+        stats::firing_rates(&r).into_pyarray(py),
+        stats::network_firing_rate(&r),
+        cv.into_pyarray(py),
+        stats::mean_pairwise_correlation(&r),
+        stats::spike_source_entropy(&r),
+    ))
+}
+
+/// Fano factor of one unit with windows of `window` steps: (windows, mean, variance, fano).
+#[pyfunction]
+fn fano_factor(
+    raster: PyReadonlyArray2<'_, u8>,
+    unit: usize,
+    window: usize,
+) -> PyResult<(usize, f64, f64, Option<f64>)> {
+    let r = self::raster(&raster)?;
+    let f = stats::fano_factor(&r, unit, window).map_err(core_err)?;
+    Ok((f.windows, f.mean, f.variance, f.fano))
+}
+
+/// Per-step Hamming distance between two rasters of the same shape.
+#[pyfunction]
+fn hamming_distance<'py>(
+    py: Python<'py>,
+    a: PyReadonlyArray2<'py, u8>,
+    b: PyReadonlyArray2<'py, u8>,
+) -> PyResult<Bound<'py, PyArray1<u32>>> {
+    let d = stats::hamming_distance(&raster(&a)?, &raster(&b)?).map_err(core_err)?;
+    Ok(d.into_pyarray(py))
+}
+
+/// Lag-`lag` autocorrelation (Pearson) and smoothness std(diff) of a series.
+#[pyfunction]
+fn series_statistics(
+    series: PyReadonlyArray1<'_, f64>,
+    lag: usize,
+) -> PyResult<(Option<f64>, Option<f64>)> {
+    let s = series.as_slice()?;
+    Ok((stats::autocorrelation(s, lag), stats::smoothness(s)))
+}
+
+/// Add the analysis functions to the module.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(avalanches, m)?)?;
+    m.add_function(wrap_pyfunction!(avalanche_report_json, m)?)?;
+    m.add_function(wrap_pyfunction!(pooled_report_json, m)?)?;
+    m.add_function(wrap_pyfunction!(weight_fits, m)?)?;
+    m.add_function(wrap_pyfunction!(raster_statistics, m)?)?;
+    m.add_function(wrap_pyfunction!(fano_factor, m)?)?;
+    m.add_function(wrap_pyfunction!(hamming_distance, m)?)?;
+    m.add_function(wrap_pyfunction!(series_statistics, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,174 @@
+"""The core's analyses on numpy arrays: neuronal avalanches and power-law fits (Del Papa
+2017), spike statistics (the ``sorn`` package's Statistics, done correctly), weight fits.
+
+The same Rust functions produce the CLI's ``summary.json → analysis``, so results agree with
+it to the last digit. Spike rasters are ``(steps, units)`` arrays of 0/1.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, NamedTuple, Sequence
+
+import numpy as np
+
+from . import _neuroplast as _core
+
+__all__ = [
+    "Avalanches",
+    "FanoFactor",
+    "SpikeStatistics",
+    "WeightFits",
+    "avalanche_report",
+    "avalanches",
+    "del_papa_windows",
+    "fano_factor",
+    "hamming_distance",
+    "pooled_avalanche_report",
+    "series_statistics",
+    "spike_statistics",
+    "weight_fits",
+]
+
+_WINDOWS = {
+    50: ((2, 10), (3, 100)),
+    100: ((4, 30), (4, 200)),
+    200: ((6, 60), (10, 1500)),
+    400: ((8, 100), (30, 3000)),
+    800: ((10, 150), (70, 7000)),
+}
+
+
+def del_papa_windows(ne: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Del Papa 2017's fit windows (durations, sizes) for N_E = 50, 100, 200, 400, 800."""
+    try:
+        return _WINDOWS[int(ne)]
+    except KeyError:
+        raise ValueError(
+            f"no Del Papa window for ne = {ne}; allowed: {sorted(_WINDOWS)} (or give windows)"
+        ) from None
+
+
+class Avalanches(NamedTuple):
+    """Avalanches in the order they end: θ, durations (steps) and sizes Σ(a − θ)."""
+
+    theta: int
+    durations: np.ndarray
+    sizes: np.ndarray
+
+
+def _activity(a: Any) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.uint32)
+
+
+def avalanches(activity: Sequence[int] | np.ndarray, threshold: int | None = None) -> Avalanches:
+    """Maximal runs of steps with ``activity > θ``; θ = ⌊mean/2⌋ unless given. A run still
+    open at the end is dropped."""
+    theta, d, s = _core.avalanches(_activity(activity), threshold)
+    return Avalanches(theta, d, s)
+
+
+def avalanche_report(
+    activity: Sequence[int] | np.ndarray,
+    duration_window: tuple[int, int] | None = None,
+    size_window: tuple[int, int] | None = None,
+    threshold: int | None = None,
+    ne: int = 200,
+) -> dict[str, Any]:
+    """Avalanches and their power-law fits as in summary.json: exponent, its standard error,
+    log-likelihood ratio against an exponential (raw, normalised, p), truncated fit. Windows
+    default to Del Papa's for ``ne``."""
+    dw, sw = del_papa_windows(ne) if duration_window is None or size_window is None else (None, None)
+    return json.loads(
+        _core.avalanche_report_json(
+            _activity(activity),
+            list(duration_window or dw),
+            list(size_window or sw),
+            threshold,
+        )
+    )
+
+
+def pooled_avalanche_report(
+    runs: Sequence[Avalanches],
+    duration_window: tuple[int, int],
+    size_window: tuple[int, int],
+) -> dict[str, Any]:
+    """Fits of the avalanches of several runs pooled (as Del Papa pools 50), with the slope
+    of ⟨S⟩(T) on the duration window."""
+    d = np.concatenate([np.asarray(r.durations, dtype=np.uint64) for r in runs])
+    s = np.concatenate([np.asarray(r.sizes, dtype=np.uint64) for r in runs])
+    return json.loads(
+        _core.pooled_report_json(d, s, len(runs), list(duration_window), list(size_window))
+    )
+
+
+class WeightFits(NamedTuple):
+    """Maximum-likelihood fits of positive weights; ``best`` has the lowest AIC."""
+
+    n: int
+    best: str
+    lognormal_mu: float
+    lognormal_sigma: float
+    lognormal_loglik: float
+    normal_mean: float
+    normal_sd: float
+    normal_loglik: float
+    exponential_rate: float
+    exponential_loglik: float
+    log_skewness: float
+
+
+def weight_fits(w: Sequence[float] | np.ndarray) -> WeightFits:
+    """Lognormal, normal and exponential fits of positive weights (e.g. ``state_dict()["w_ee_w"]``)."""
+    n, best, ln, no, ex, skew = _core.weight_fits(np.ascontiguousarray(w, dtype=np.float64))
+    return WeightFits(n, best, *ln, *no, *ex, skew)
+
+
+class SpikeStatistics(NamedTuple):
+    """Statistics of a raster (rates in spikes per unit per step)."""
+
+    rates: np.ndarray
+    network_rate: float
+    isi_cv: np.ndarray
+    mean_pairwise_correlation: float | None
+    spike_source_entropy: float | None
+
+
+def _raster(r: Any) -> np.ndarray:
+    a = np.ascontiguousarray(r, dtype=np.uint8)
+    if a.ndim != 2:
+        raise ValueError(f"a raster is a (steps, units) array, got shape {a.shape}")
+    return a
+
+
+def spike_statistics(raster: np.ndarray) -> SpikeStatistics:
+    """Rates per unit, the network rate, the ISI CV per unit (NaN below 3 spikes), the mean
+    pairwise correlation over units that are neither silent nor always on (any N), and the
+    normalised spike-source entropy (silent units count 0)."""
+    return SpikeStatistics(*_core.raster_statistics(_raster(raster)))
+
+
+class FanoFactor(NamedTuple):
+    """Spike counts of one unit in consecutive windows: their number, mean, variance, ratio."""
+
+    windows: int
+    mean: float
+    variance: float
+    fano: float | None
+
+
+def fano_factor(raster: np.ndarray, unit: int, window: int) -> FanoFactor:
+    """Fano factor of ``unit`` with windows of ``window`` steps (the length, not the count;
+    only full windows are used)."""
+    return FanoFactor(*_core.fano_factor(_raster(raster), int(unit), int(window)))
+
+
+def hamming_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Number of units whose state differs, per step."""
+    return _core.hamming_distance(_raster(a), _raster(b))
+
+
+def series_statistics(series: Sequence[float] | np.ndarray, lag: int = 1) -> tuple[float | None, float | None]:
+    """(lag-``lag`` Pearson autocorrelation, smoothness = std of first differences)."""
+    return _core.series_statistics(np.ascontiguousarray(series, dtype=np.float64), int(lag))
