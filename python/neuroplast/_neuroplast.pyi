@@ -45,6 +45,16 @@ class SornCore:
     def spike_hash(self) -> str: ...
     def state_dict(self) -> dict[str, Any]: ...
     def params_toml(self) -> str: ...
+    def set_state(
+        self,
+        x: npt.NDArray[np.float64],
+        y: npt.NDArray[np.float64],
+        te: npt.NDArray[np.float64],
+        ti: npt.NDArray[np.float64],
+        w_ee: npt.NDArray[np.float64],
+        w_ei: npt.NDArray[np.float64],
+        w_ie: npt.NDArray[np.float64],
+    ) -> None: ...
 
 class ExperimentCore:
     def __init__(self, path: str | PathLike[str], overrides: list[str] = ...) -> None: ...

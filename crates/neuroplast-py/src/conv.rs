@@ -20,8 +20,9 @@ fn config_err(path: &str, msg: String) -> PyErr {
     err
 }
 
-/// Recording names: `activity`, `spikes`, `connection_fraction[:k]`, `thresholds[:k]`,
-/// `weights[:k]` (`:k` = every k steps, default 1; weights default 1000).
+/// Recording names: `activity`, `spikes[:K]` (all, or the last K steps),
+/// `connection_fraction[:k]`, `thresholds[:k]`, `weights[:k]` (`:k` = every k steps, default
+/// 1; weights default 1000).
 pub fn record_spec(names: &[String]) -> PyResult<RecordSpec> {
     let mut spec = RecordSpec::default();
     for (i, name) in names.iter().enumerate() {
@@ -39,7 +40,9 @@ pub fn record_spec(names: &[String]) -> PyResult<RecordSpec> {
         };
         match what {
             "activity" => spec.activity = true,
-            "spikes" => spec.spikes = SpikeWindow::All,
+            "spikes" => {
+                spec.spikes = every.map_or(SpikeWindow::All, SpikeWindow::LastSteps);
+            }
             "connection_fraction" => spec.connection_fraction_every = Some(every.unwrap_or(1)),
             "thresholds" => spec.thresholds_every = Some(every.unwrap_or(1)),
             "weights" => spec.weights_every = Some(every.unwrap_or(1000)),
@@ -47,7 +50,7 @@ pub fn record_spec(names: &[String]) -> PyResult<RecordSpec> {
                 return Err(config_err(
                     &format!("record[{i}]"),
                     format!(
-                        "unknown recording {other:?}; allowed: activity, spikes, \
+                        "unknown recording {other:?}; allowed: activity, spikes[:K], \
                          connection_fraction[:k], thresholds[:k], weights[:k]"
                     ),
                 ))
@@ -195,4 +198,33 @@ pub fn params_toml(p: &SornParams) -> PyResult<String> {
 /// Every preset's name.
 pub fn preset_names() -> Vec<&'static str> {
     Preset::ALL.iter().map(|p| p.name()).collect()
+}
+
+/// Rows (postsynaptic) of a dense (rows × cols) array as sparse rows of its non-zero entries.
+pub fn dense_rows(a: &PyReadonlyArray2<'_, f64>) -> (usize, Vec<Vec<(u32, f64)>>) {
+    let v = a.as_array();
+    let rows = v
+        .rows()
+        .into_iter()
+        .map(|r| {
+            r.iter()
+                .enumerate()
+                .filter(|(_, &w)| w != 0.0)
+                .map(|(j, &w)| (j as u32, w))
+                .collect()
+        })
+        .collect();
+    (v.ncols(), rows)
+}
+
+/// Check that `a` has `shape`, naming it `what` otherwise.
+pub fn check_shape(what: &str, got: &[usize], want: [usize; 2]) -> PyResult<()> {
+    if got != want {
+        return Err(core_err(neuroplast_core::Error::ShapeMismatch {
+            what: what.into(),
+            expected: format!("({}, {})", want[0], want[1]),
+            got: format!("{got:?}"),
+        }));
+    }
+    Ok(())
 }

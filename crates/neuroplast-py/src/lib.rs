@@ -14,7 +14,8 @@ use neuroplast_core::checkpoint;
 use neuroplast_core::monitor::{RecordSpec, Recorder};
 use neuroplast_core::simulation::Simulation;
 use neuroplast_core::sorn::Rule;
-use numpy::PyReadonlyArray2;
+use neuroplast_core::sparse::SparseRows;
+use numpy::{PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
@@ -177,6 +178,45 @@ impl SornCore {
     /// The state: x, y, thresholds and the three weight matrices as (post, pre, w) arrays.
     fn state_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         conv::state_dict(py, &self.sim.sorn)
+    }
+
+    /// Replace the state: x, y, thresholds and dense weight matrices (rows = postsynaptic:
+    /// W_EE ne × ne, W_EI ne × ni, W_IE ni × ne). Zero entries are absent synapses.
+    #[allow(clippy::too_many_arguments)]
+    fn set_state(
+        &mut self,
+        x: PyReadonlyArray1<'_, f64>,
+        y: PyReadonlyArray1<'_, f64>,
+        te: PyReadonlyArray1<'_, f64>,
+        ti: PyReadonlyArray1<'_, f64>,
+        w_ee: PyReadonlyArray2<'_, f64>,
+        w_ei: PyReadonlyArray2<'_, f64>,
+        w_ie: PyReadonlyArray2<'_, f64>,
+    ) -> PyResult<()> {
+        let (ne, ni) = (self.sim.sorn.params().ne, self.sim.sorn.params().ni);
+        for (what, len, want) in [
+            ("x", x.len(), ne),
+            ("y", y.len(), ni),
+            ("te", te.len(), ne),
+            ("ti", ti.len(), ni),
+        ] {
+            conv::check_shape(what, &[len, 1], [want, 1])?;
+        }
+        conv::check_shape("w_ee", w_ee.shape(), [ne, ne])?;
+        conv::check_shape("w_ei", w_ei.shape(), [ne, ni])?;
+        conv::check_shape("w_ie", w_ie.shape(), [ni, ne])?;
+        let (ee_cols, ee) = conv::dense_rows(&w_ee);
+        let (ei_cols, ei) = conv::dense_rows(&w_ei);
+        let (ie_cols, ie) = conv::dense_rows(&w_ie);
+        let s = self.sim.sorn.state_mut();
+        *s.x = x.as_slice()?.to_vec();
+        *s.y = y.as_slice()?.to_vec();
+        *s.te = te.as_slice()?.to_vec();
+        *s.ti = ti.as_slice()?.to_vec();
+        *s.w_ee = SparseRows::from_rows(ee_cols, ee);
+        *s.w_ei = SparseRows::from_rows_packed(ei_cols, ei);
+        *s.w_ie = SparseRows::from_rows_packed(ie_cols, ie);
+        Ok(())
     }
 
     /// The resolved parameters as TOML text.

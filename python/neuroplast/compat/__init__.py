@@ -1,0 +1,1 @@
+"""Drop-in replacements for other simulators' Python APIs (``neuroplast.compat.sorn``)."""

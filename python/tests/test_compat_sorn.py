@@ -1,0 +1,101 @@
+"""neuroplast.compat.sorn: the `sorn` 0.7.4 README usage with only the import changed, its
+state-dict shapes, freeze and callbacks, and no parameter leaks between calls."""
+
+import numpy as np
+import pytest
+
+from neuroplast.compat.sorn import Simulator, Trainer
+
+SHAPES = {"Wee": (200, 200), "Wei": (40, 200), "Wie": (200, 40), "Te": (200, 1),
+          "Ti": (40, 1), "X": (200, 2), "Y": (40, 2)}
+
+
+def test_readme_usage_runs_unchanged_apart_from_the_import():
+    # The sorn README: plasticity phase with callbacks, then a training phase from the state.
+    num_features = 10
+    time_steps = 200
+    inputs = np.random.rand(num_features, time_steps)
+    state_dict, sim_dict = Simulator.run(
+        inputs=inputs, phase="plasticity", state=None, noise=True, timesteps=time_steps,
+        callbacks=["ExcitatoryActivation", "WEE", "EEConnectionCounts"],
+    )
+    assert {k: v.shape for k, v in state_dict.items()} == SHAPES
+    assert set(sim_dict) == {"ExcitatoryActivation", "WEE", "EEConnectionCounts"}
+    assert all(len(v) == time_steps for v in sim_dict.values())
+    state_dict, sim_dict = Trainer.run(
+        inputs=inputs, phase="training", state=state_dict, noise=True, timesteps=time_steps,
+        callbacks=["InhibitoryActivation", "WEI", "EIConnectionCounts"],
+    )
+    assert {k: v.shape for k, v in state_dict.items()} == SHAPES
+    assert sim_dict["InhibitoryActivation"][0].shape == (40,)
+    assert sim_dict["WEI"][0].shape == (40, 200)
+    # Without callbacks the second value is empty, as in sorn.
+    _, values = Simulator.run(inputs=inputs, state=state_dict, timesteps=10)
+    assert values == {}
+
+
+def test_weights_are_pre_by_post_and_normalised_per_postsynaptic_unit():
+    state, _ = Simulator.run(inputs=np.random.rand(10, 50), timesteps=50)
+    # Columns (postsynaptic units) sum to 1 after synaptic scaling.
+    for key in ("Wee", "Wei", "Wie"):
+        sums = state[key].sum(axis=0)
+        np.testing.assert_allclose(sums[sums > 0], 1.0, atol=1e-9)
+    assert np.all(np.diag(state["Wee"]) == 0)
+
+
+def test_state_and_activation_callbacks_agree():
+    state, obs = Simulator.run(
+        inputs=np.random.rand(10, 30), timesteps=30,
+        callbacks=["ExcitatoryActivation", "InhibitoryActivation", "TE", "TI"],
+    )
+    np.testing.assert_array_equal(state["X"][:, 1], obs["ExcitatoryActivation"][-1])
+    np.testing.assert_array_equal(state["X"][:, 0], obs["ExcitatoryActivation"][-2])
+    np.testing.assert_array_equal(state["Y"][:, 1], obs["InhibitoryActivation"][-1])
+    np.testing.assert_array_equal(state["Te"], obs["TE"][-1])
+    np.testing.assert_array_equal(state["Ti"], obs["TI"][0])
+
+
+def test_freeze_everything_is_a_static_reservoir():
+    state, _ = Simulator.run(inputs=np.random.rand(10, 100), timesteps=100)
+    frozen, obs = Simulator.run(
+        inputs=np.random.rand(10, 100), state=state, timesteps=100,
+        freeze=["stdp", "ip", "sp", "istdp", "ss"], callbacks=["EEConnectionCounts"],
+    )
+    for k in ("Wee", "Wei", "Wie", "Te", "Ti"):
+        np.testing.assert_array_equal(frozen[k], state[k])
+    assert obs["EEConnectionCounts"] == [int((state["Wee"] > 0).sum())] * 100
+    # Freezing only IP keeps the thresholds; the weights still learn.
+    ip, _ = Simulator.run(inputs=np.random.rand(10, 100), state=state, timesteps=100, freeze=["ip"])
+    np.testing.assert_array_equal(ip["Te"], state["Te"])
+    assert not np.array_equal(ip["Wee"], state["Wee"])
+
+
+def test_parameters_do_not_leak_between_calls():
+    small, _ = Simulator.run(inputs=np.random.rand(10, 10), timesteps=10, ne=60)
+    assert small["Wee"].shape == (60, 60) and small["Wei"].shape == (12, 60)
+    default, _ = Simulator.run(inputs=np.random.rand(10, 10), timesteps=10)
+    assert default["Wee"].shape == (200, 200)
+
+
+def test_seeded_numpy_makes_calls_reproducible():
+    def once():
+        np.random.seed(3)
+        return Simulator.run(inputs=np.ones((10, 50)), timesteps=50)[0]
+    a, b = once(), once()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+
+
+def test_bad_arguments_are_errors():
+    with pytest.raises(TypeError, match="lambda_eee"):
+        Simulator.run(timesteps=5, lambda_eee=3)
+    with pytest.raises(TypeError, match="timesteps"):
+        Simulator.run(inputs=np.random.rand(10, 5))
+    with pytest.raises(ValueError, match="freeze"):
+        Simulator.run(timesteps=5, freeze=["hebb"])
+    with pytest.raises(ValueError, match="callback"):
+        Simulator.run(timesteps=5, callbacks=["WIE"])
+    with pytest.raises(ValueError, match="training"):
+        Trainer.run(timesteps=5, phase="training")
+    with pytest.raises(ValueError, match=r"\(10, 5\)"):
+        Simulator.run(inputs=np.random.rand(3, 5), timesteps=5)
