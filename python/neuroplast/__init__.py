@@ -11,6 +11,8 @@ command line's, spike for spike.
 """
 
 from . import analysis, sorn
+
+# neuroplast.plot needs matplotlib, so it is imported on demand: `from neuroplast import plot`.
 from ._neuroplast import (
     PRESETS,
     CheckpointError,

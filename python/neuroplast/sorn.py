@@ -20,7 +20,7 @@ __all__ = ["Sorn", "RULES", "RECORDINGS"]
 #: Plasticity rule names.
 RULES = ("stdp", "ip", "sn", "istdp", "sp")
 #: What :meth:`Sorn.run` can record (``name`` or ``"name:k"`` for every k steps).
-RECORDINGS = ("activity", "spikes", "connection_fraction", "thresholds", "weights")
+RECORDINGS = ("activity", "spikes", "connection_fraction", "thresholds", "weights", "internal")
 
 
 def _toml_value(v: Any) -> str:
@@ -154,7 +154,9 @@ class Sorn:
             (dicts of ``step`` uint64 and ``neuron`` uint32 arrays);
             ``connection_fraction`` (float64) with ``connection_fraction_steps`` (uint64);
             ``thresholds`` (float64, ``(samples, ne)``) with ``thresholds_steps``;
-            ``weights`` (list of dicts of ``ee_post``/``ee_pre``/``ee_w`` and ``ei_*``).
+            ``weights`` (list of dicts of ``ee_post``/``ee_pre``/``ee_w`` and ``ei_*``);
+            ``internal`` (uint8, ``(steps, ne)``: Θ of the drive before the input, with the
+            same noise). ``"spikes:K"`` keeps only the spikes of the last K steps.
             The arrays are handed over from Rust without copying.
         """
         steps = int(steps)

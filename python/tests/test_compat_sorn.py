@@ -55,6 +55,20 @@ def test_state_and_activation_callbacks_agree():
     np.testing.assert_array_equal(state["Ti"], obs["TI"][0])
 
 
+def test_recurrent_activation_is_the_drive_without_input():
+    # Input so strong that units 0…9 always fire; the recurrent activation ignores it.
+    state, obs = Simulator.run(
+        inputs=np.full((10, 40), 100.0), timesteps=40,
+        callbacks=["ExcitatoryActivation", "RecurrentActivation"],
+    )
+    x = np.array(obs["ExcitatoryActivation"])
+    r = np.array(obs["RecurrentActivation"])[:, :, 0]
+    assert r.shape == (40, 200)
+    assert np.all(x[:, :10] == 1)
+    np.testing.assert_array_equal(x[:, 10:], r[:, 10:])  # no input there: the same state
+    assert not np.all(r[:, :10] == 1)
+
+
 def test_freeze_everything_is_a_static_reservoir():
     state, _ = Simulator.run(inputs=np.random.rand(10, 100), timesteps=100)
     frozen, obs = Simulator.run(
@@ -94,7 +108,7 @@ def test_bad_arguments_are_errors():
     with pytest.raises(ValueError, match="freeze"):
         Simulator.run(timesteps=5, freeze=["hebb"])
     with pytest.raises(ValueError, match="callback"):
-        Simulator.run(timesteps=5, callbacks=["WIE"])
+        Simulator.run(timesteps=5, callbacks=["WIE"])  # in sorn's README, not in its code
     with pytest.raises(ValueError, match="training"):
         Trainer.run(timesteps=5, phase="training")
     with pytest.raises(ValueError, match=r"\(10, 5\)"):

@@ -2,7 +2,7 @@
 //! arrays, recordings and state as numpy arrays. Arrays that Rust built are handed to numpy
 //! without copying (`into_pyarray` moves the `Vec`'s buffer).
 
-use neuroplast_core::monitor::{RecordSpec, Recorder, SpikeWindow};
+use neuroplast_core::monitor::{ReadoutRecord, RecordSpec, Recorder, SpikeWindow, StateFeatures};
 use neuroplast_core::sorn::input::Input;
 use neuroplast_core::sorn::{Preset, Rule, Sorn, SornParams};
 use neuroplast_core::sparse::SparseRows;
@@ -22,8 +22,9 @@ fn config_err(path: &str, msg: String) -> PyErr {
 
 /// Recording names: `activity`, `spikes[:K]` (all, or the last K steps),
 /// `connection_fraction[:k]`, `thresholds[:k]`, `weights[:k]` (`:k` = every k steps, default
-/// 1; weights default 1000).
-pub fn record_spec(names: &[String]) -> PyResult<RecordSpec> {
+/// 1; weights default 1000), `internal` (the thresholded drive before input, every step).
+/// `t` is the network's current step.
+pub fn record_spec(names: &[String], t: u64) -> PyResult<RecordSpec> {
     let mut spec = RecordSpec::default();
     for (i, name) in names.iter().enumerate() {
         let (what, every) = match name.split_once(':') {
@@ -46,12 +47,18 @@ pub fn record_spec(names: &[String]) -> PyResult<RecordSpec> {
             "connection_fraction" => spec.connection_fraction_every = Some(every.unwrap_or(1)),
             "thresholds" => spec.thresholds_every = Some(every.unwrap_or(1)),
             "weights" => spec.weights_every = Some(every.unwrap_or(1000)),
+            "internal" => {
+                spec.readout = Some(ReadoutRecord {
+                    after_step: t,
+                    features: StateFeatures::Internal,
+                })
+            }
             other => {
                 return Err(config_err(
                     &format!("record[{i}]"),
                     format!(
                         "unknown recording {other:?}; allowed: activity, spikes[:K], \
-                         connection_fraction[:k], thresholds[:k], weights[:k]"
+                         connection_fraction[:k], thresholds[:k], weights[:k], internal"
                     ),
                 ))
             }
@@ -135,6 +142,12 @@ pub fn recordings<'py>(
         let t = rec.thresholds.into_pyarray(py).reshape([n, ne])?;
         d.set_item("thresholds", t)?;
         d.set_item("thresholds_steps", rec.threshold_steps.into_pyarray(py))?;
+    }
+    if rec.spec.readout.is_some() {
+        let n = rec.readout.len();
+        let width = if n == 0 { ne } else { rec.readout.width };
+        let a = rec.readout.states.into_pyarray(py).reshape([n, width])?;
+        d.set_item("internal", a)?;
     }
     if rec.spec.weights_every.is_some() {
         let list = PyList::empty(py);

@@ -103,7 +103,8 @@ impl SornCore {
         inputs: Option<PyReadonlyArray2<'py, f64>>,
         progress: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let spec = conv::record_spec(&record)?;
+        let spec = conv::record_spec(&record, self.sim.sorn.t())?;
+        let internal = spec.readout.is_some() && self.sim.sorn.x_internal().is_empty();
         let rules = conv::rules(&freeze, "freeze")?;
         let input = match &inputs {
             Some(a) => Some(conv::input_matrix(a, steps, self.sim.sorn.params().ne)?),
@@ -121,6 +122,9 @@ impl SornCore {
         let saved_input = input.map(|i| std::mem::replace(&mut self.sim.input, i));
         self.sim.recorder = Recorder::new(spec, &self.sim.sorn);
         self.sim.recorder.reserve(steps);
+        if internal {
+            self.sim.sorn.track_internal(true);
+        }
         let first_step = self.sim.sorn.t() + 1;
         let outcome = run_detached(py, &mut self.sim, steps, progress.as_ref());
         if let Some(i) = saved_input {
@@ -128,6 +132,9 @@ impl SornCore {
         }
         for &r in &was_active {
             self.sim.sorn.unfreeze(r);
+        }
+        if internal {
+            self.sim.sorn.track_internal(false);
         }
         let recorder = std::mem::replace(
             &mut self.sim.recorder,

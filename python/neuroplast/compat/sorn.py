@@ -17,7 +17,6 @@ Intentional differences from ``sorn`` 0.7.4 (each a bug there):
 * an empty W_EE/W_EI column stays empty instead of becoming NaN;
 * randomness comes from neuroplast's generator, seeded from numpy's global generator, so
   ``np.random.seed(k)`` makes a call reproducible (the spikes differ from ``sorn``'s);
-* the ``RecurrentActivation`` callback is not available yet (``NotImplementedError``).
 """
 
 from __future__ import annotations
@@ -55,6 +54,7 @@ FREEZE = {"stdp": "stdp", "ip": "ip", "sp": "sp", "istdp": "istdp", "ss": "sn"}
 #: Supported callbacks.
 CALLBACKS = (
     "ExcitatoryActivation",
+    "RecurrentActivation",
     "InhibitoryActivation",
     "WEE",
     "WEI",
@@ -112,8 +112,6 @@ class _Runner:
             raise ValueError("phase='training' continues a network: pass the state of a previous run")
         callbacks = list(callbacks or [])
         for c in callbacks:
-            if c == "RecurrentActivation":
-                raise NotImplementedError("the RecurrentActivation callback is not available yet")
             if c not in CALLBACKS:
                 raise ValueError(f"unknown callback {c!r}; allowed: {list(CALLBACKS)}")
         frozen = []
@@ -170,6 +168,8 @@ class _Runner:
             record.append("weights:1")
         if "EEConnectionCounts" in want:
             record.append("connection_fraction:1")
+        if "RecurrentActivation" in want:
+            record.append("internal")
         u = None
         if inputs is not None:
             u = np.asarray(inputs, dtype=float)
@@ -210,6 +210,11 @@ class _Runner:
             values["ExcitatoryActivation"] = list(raster("spikes_e", ne, t0 + 1, timesteps))
         if "InhibitoryActivation" in want:
             values["InhibitoryActivation"] = list(raster("spikes_i", ni, t0 + 1, timesteps))
+        if "RecurrentActivation" in want:
+            # r(t+1) = Θ(W_EE x − W_EI y + ξ − T_E): the same noise, no input.
+            values["RecurrentActivation"] = [
+                row.astype(float).reshape(ne, 1) for row in rec["internal"]
+            ]
         if "TE" in want:
             values["TE"] = [row.reshape(ne, 1) for row in rec["thresholds"][1:]]
         if "TI" in want:

@@ -1,0 +1,124 @@
+"""Matplotlib figures of recordings and analyses (matplotlib is an optional dependency:
+``pip install matplotlib``). Every function draws into ``ax`` (a new figure if omitted) and
+returns the Axes, so figures compose and can be saved with ``ax.figure.savefig(...)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from . import analysis
+
+__all__ = ["raster", "activity", "weight_histogram", "avalanche_distributions"]
+
+
+def _axes(ax: Any) -> Any:
+    if ax is not None:
+        return ax
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ImportError("neuroplast.plot needs matplotlib: pip install matplotlib") from e
+    _, ax = plt.subplots(figsize=(8, 4))
+    return ax
+
+
+def raster(
+    rec: Mapping[str, Any], ax: Any = None, start: int | None = None, stop: int | None = None
+) -> Any:
+    """Spike raster of ``run(..., record=["spikes"])`` output: E units in black, I units
+    (above them) in red, steps ``start … stop``."""
+    ax = _axes(ax)
+    e, i = rec["spikes_e"], rec.get("spikes_i")
+    ne = int(e["neuron"].max()) + 1 if len(e["neuron"]) else 0
+    for s, offset, colour, label in ((e, 0, "k", "E"), (i, ne, "tab:red", "I")):
+        if s is None:
+            continue
+        t = s["step"].astype(np.int64)
+        keep = np.ones(len(t), bool)
+        if start is not None:
+            keep &= t >= start
+        if stop is not None:
+            keep &= t <= stop
+        ax.scatter(t[keep], s["neuron"][keep] + offset, s=1, c=colour, marker="|", label=label)
+    ax.set_xlabel("step")
+    ax.set_ylabel("unit")
+    return ax
+
+
+def activity(rec: Mapping[str, Any], ne: int | None = None, ax: Any = None) -> Any:
+    """Active E (and I) units per step of ``run(..., record=["activity"])``; divided by
+    ``ne`` (and ⌊0.2·ne⌋) when given, to show fractions."""
+    ax = _axes(ax)
+    first = int(rec.get("first_step", 1))
+    for key, label, n in (("activity_e", "E", ne), ("activity_i", "I", None if ne is None else int(0.2 * ne))):
+        if key in rec:
+            a = np.asarray(rec[key], dtype=float)
+            ax.plot(np.arange(first, first + len(a)), a / n if n else a, lw=0.8, label=label)
+    ax.set_xlabel("step")
+    ax.set_ylabel("fraction active" if ne else "active units")
+    ax.legend()
+    return ax
+
+
+def weight_histogram(w: np.ndarray, ax: Any = None, bins: int = 50, lognormal_fit: bool = True) -> Any:
+    """Histogram of positive weights on logarithmic bins, with the fitted lognormal density
+    (per unit of ln w) when ``lognormal_fit``."""
+    ax = _axes(ax)
+    w = np.asarray(w, dtype=float)
+    w = w[w > 0]
+    lw = np.log(w)
+    ax.hist(lw, bins=bins, density=True, color="0.6", label="data")
+    if lognormal_fit and len(w) >= 2:
+        f = analysis.weight_fits(w)
+        x = np.linspace(lw.min(), lw.max(), 200)
+        pdf = np.exp(-((x - f.lognormal_mu) ** 2) / (2 * f.lognormal_sigma**2)) / (
+            f.lognormal_sigma * np.sqrt(2 * np.pi)
+        )
+        ax.plot(x, pdf, "tab:red", label=f"lognormal μ={f.lognormal_mu:.2f}, σ={f.lognormal_sigma:.2f}")
+    ax.set_xlabel("ln w")
+    ax.set_ylabel("density")
+    ax.legend()
+    return ax
+
+
+def avalanche_distributions(
+    av: analysis.Avalanches,
+    report: Mapping[str, Any] | None = None,
+    axes: Any = None,
+    per_decade: int = 10,
+) -> Any:
+    """Log-binned distributions of avalanche durations and sizes (two Axes), with the fitted
+    power laws of ``report`` (from :func:`neuroplast.analysis.avalanche_report`) over their
+    windows."""
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, data, key, label in (
+        (axes[0], av.durations, "duration", "duration T (steps)"),
+        (axes[1], av.sizes, "size", "size S"),
+    ):
+        data = np.asarray(data, dtype=np.int64)
+        data = data[data > 0]
+        if len(data) == 0:
+            continue
+        edges = np.unique(np.ceil(np.logspace(0, np.log10(data.max() + 1), per_decade * 6)).astype(np.int64))
+        counts, _ = np.histogram(data, bins=edges)
+        widths = np.diff(edges)
+        keep = counts > 0
+        x = np.sqrt(edges[:-1] * (edges[1:] - 1).clip(min=1))[keep]
+        ax.loglog(x, (counts / len(data) / widths)[keep], "o", ms=3, label="data")
+        fit = (report or {}).get(key, {})
+        if "exponent" in fit:
+            lo, hi = fit["window"]
+            k = np.arange(lo, hi + 1, dtype=float)
+            frac = fit["n_in_window"] / len(data)
+            ax.loglog(k, frac * k ** -fit["exponent"] / np.sum(k ** -fit["exponent"]), "tab:red",
+                      label=f"power law {fit['exponent']:.2f}")
+        ax.set_xlabel(label)
+        ax.set_ylabel("probability")
+        ax.legend()
+    return axes

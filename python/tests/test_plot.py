@@ -1,0 +1,47 @@
+"""neuroplast.plot draws what it is given (matplotlib, Agg backend)."""
+
+import numpy as np
+import pytest
+
+mpl = pytest.importorskip("matplotlib")
+mpl.use("Agg")
+
+from neuroplast import analysis, plot  # noqa: E402
+from neuroplast.sorn import Sorn  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def rec():
+    net = Sorn(preset="delpapa2017", ne=100, seed=1)
+    r = net.run(20_000, record=["activity", "spikes"])
+    r["w"] = net.state_dict()["w_ee_w"]
+    return r
+
+
+def test_raster_draws_every_spike_in_range(rec):
+    ax = plot.raster(rec, start=19_001)
+    n_e = int((rec["spikes_e"]["step"] >= 19_001).sum())
+    n_i = int((rec["spikes_i"]["step"] >= 19_001).sum())
+    offsets = [c.get_offsets() for c in ax.collections]
+    assert [len(o) for o in offsets] == [n_e, n_i]
+    assert offsets[1][:, 1].min() >= 100  # I units above the E units
+
+
+def test_activity_and_weights(rec):
+    ax = plot.activity(rec, ne=100)
+    y = ax.lines[0].get_ydata()
+    np.testing.assert_allclose(y, rec["activity_e"] / 100)
+    ax = plot.weight_histogram(rec["w"])
+    assert len(ax.patches) == 50 and "lognormal" in ax.lines[0].get_label()
+
+
+def test_avalanche_distributions(rec):
+    a = rec["activity_e"][5_000:]
+    av = analysis.avalanches(a)
+    rep = analysis.avalanche_report(a, duration_window=(2, 30), size_window=(3, 300))
+    axes = plot.avalanche_distributions(av, rep)
+    assert len(axes) == 2
+    for ax in axes:
+        assert len(ax.lines) == 2  # data and the fitted power law
+        x, y = ax.lines[0].get_data()
+        assert np.all(y > 0)
