@@ -6,7 +6,7 @@ import os
 from typing import Any, Callable, Iterable
 
 from . import _neuroplast
-from .sorn import Sorn
+from .sorn import Recording, Sorn
 
 __all__ = ["Experiment", "load_experiment"]
 
@@ -33,13 +33,16 @@ class Experiment:
 
     def run(
         self, steps: int | None = None, progress: Callable[[int], Any] | None = None
-    ) -> dict[str, Any]:
+    ) -> Recording:
         """Run as ``neuroplast run`` does and return ``steps``, ``spike_hash`` (equal to the
         CLI's summary.json for the same file and seed) and the recordings the file asks for
-        (same keys as :meth:`Sorn.run`)."""
+        (same keys as :meth:`Sorn.run`; ``to_neo()`` works on them)."""
         done, spike_hash, rec = self._core.run(steps, progress)
+        rec = Recording(rec)
         rec["steps"] = done
         rec["spike_hash"] = spike_hash
+        rec["last_step"] = done
+        rec["units_e"], rec["units_i"] = self._core.sizes
         return rec
 
     def __repr__(self) -> str:

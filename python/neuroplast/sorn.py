@@ -15,7 +15,7 @@ import numpy as np
 from . import _neuroplast
 from ._neuroplast import ConfigError
 
-__all__ = ["Sorn", "RULES", "RECORDINGS"]
+__all__ = ["Sorn", "Recording", "RULES", "RECORDINGS"]
 
 #: Plasticity rule names.
 RULES = ("stdp", "ip", "sn", "istdp", "sp")
@@ -66,6 +66,41 @@ def _rule_names(rules: str | Iterable[str] | None) -> list[str]:
     if isinstance(rules, str):
         return [rules]
     return [str(r) for r in rules]
+
+
+class Recording(dict):
+    """What :meth:`Sorn.run` recorded: a dict of numpy arrays (keys in :meth:`Sorn.run`),
+    plus :meth:`to_neo`."""
+
+    def to_neo(self, population: str = "e", dt_ms: float = 1.0) -> Any:
+        """The spikes of ``population`` (``"e"`` or ``"i"``) as a ``neo.Segment`` with one
+        ``neo.SpikeTrain`` per unit, one step = ``dt_ms`` milliseconds, so that Elephant's
+        analyses apply. Needs ``neo`` (``pip install neo``) and a ``spikes`` recording."""
+        try:
+            import neo
+            import quantities as pq
+        except ImportError as e:
+            raise ImportError("to_neo() needs neo: pip install neo") from e
+        key = f"spikes_{population}"
+        if key not in self:
+            raise KeyError(f"no {key!r} in this recording: run(..., record=['spikes'])")
+        s = self[key]
+        n = int(self.get("units_" + population, 0)) or (int(s["neuron"].max()) + 1 if len(s["neuron"]) else 0)
+        first = int(self.get("first_step", 1))
+        last = int(self.get("last_step", int(s["step"].max()) if len(s["step"]) else first))
+        t_start = (first - 1) * dt_ms * pq.ms
+        t_stop = last * dt_ms * pq.ms
+        seg = neo.Segment(name=f"neuroplast {population.upper()} spikes")
+        order = np.argsort(s["neuron"], kind="stable")
+        neurons, steps = s["neuron"][order], s["step"][order]
+        bounds = np.searchsorted(neurons, np.arange(n + 1))
+        for u in range(n):
+            times = steps[bounds[u]:bounds[u + 1]].astype(float) * dt_ms
+            seg.spiketrains.append(
+                neo.SpikeTrain(times * pq.ms, t_start=t_start, t_stop=t_stop, name=f"{population}{u}",
+                               annotations={"unit": u, "population": population})
+            )
+        return seg
 
 
 class Sorn:
@@ -121,6 +156,16 @@ class Sorn:
         obj = cls.__new__(cls)
         obj._core = core
         return obj
+
+    @property
+    def ne(self) -> int:
+        """Number of excitatory units."""
+        return self._core.ne
+
+    @property
+    def ni(self) -> int:
+        """Number of inhibitory units."""
+        return self._core.ni
 
     # -- running ---------------------------------------------------------------------------
 
@@ -185,9 +230,13 @@ class Sorn:
         elif callable(progress):
             callback = progress
         try:
-            return self._core.run(
-                steps, _record_names(record), _rule_names(freeze), arr, callback
+            rec = Recording(
+                self._core.run(steps, _record_names(record), _rule_names(freeze), arr, callback)
             )
+            rec["last_step"] = self._core.t
+            rec["units_e"] = self._core.ne
+            rec["units_i"] = self._core.ni
+            return rec
         finally:
             if bar is not None:
                 bar.close()

@@ -134,3 +134,21 @@ def test_progress_callback_sees_every_step():
 def test_presets_listed():
     assert set(neuroplast.PRESETS) == {"lazar2009", "zheng2013", "delpapa2017", "sorn-package"}
     assert "noise_sigma" in Sorn(preset="sorn-package", ne=40).params()
+
+
+def test_to_neo_gives_one_spike_train_per_unit():
+    neo = pytest.importorskip("neo")
+    net = Sorn(ne=50, seed=1)
+    net.run(100, record=())
+    rec = net.run(300, record=["spikes"])
+    seg = rec.to_neo("e", dt_ms=1.0)
+    assert isinstance(seg, neo.Segment) and len(seg.spiketrains) == 50
+    total = sum(len(st) for st in seg.spiketrains)
+    assert total == len(rec["spikes_e"]["step"])
+    st = seg.spiketrains[0]
+    assert float(st.t_start.rescale("ms")) == 100.0 and float(st.t_stop.rescale("ms")) == 400.0
+    own = rec["spikes_e"]["step"][rec["spikes_e"]["neuron"] == 0]
+    np.testing.assert_array_equal(st.magnitude, own.astype(float))
+    assert len(rec.to_neo("i").spiketrains) == 10
+    with pytest.raises(KeyError, match="spikes"):
+        net.run(5, record=["activity"]).to_neo()

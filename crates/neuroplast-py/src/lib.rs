@@ -176,6 +176,18 @@ impl SornCore {
         self.sim.sorn.t()
     }
 
+    /// Number of excitatory units.
+    #[getter]
+    fn ne(&self) -> usize {
+        self.sim.sorn.params().ne
+    }
+
+    /// Number of inhibitory units.
+    #[getter]
+    fn ni(&self) -> usize {
+        self.sim.sorn.params().ni
+    }
+
     /// FNV-1a fingerprint of every step's active units (as in summary.json).
     #[getter]
     fn spike_hash(&self) -> String {
@@ -253,6 +265,12 @@ impl ExperimentCore {
     #[getter]
     fn steps(&self) -> u64 {
         self.exp.steps()
+    }
+
+    /// (N_E, N_I) of the resolved parameters.
+    #[getter]
+    fn sizes(&self) -> (usize, usize) {
+        (self.exp.params.ne, self.exp.params.ni)
     }
 
     /// The fully resolved configuration (what the CLI writes as config.toml).
