@@ -269,8 +269,11 @@ class Sorn:
     def state_dict(self) -> dict[str, Any]:
         """The state as numpy arrays: ``x``, ``y``, ``te``, ``ti`` (float64), and for each of
         ``w_ee``, ``w_ei``, ``w_ie``: ``*_post``, ``*_pre`` (uint32), ``*_w`` (float64) and
-        ``*_shape``; plus ``t``, ``active_rules`` and ``spike_hash``. A copy."""
-        return self._core.state_dict()
+        ``*_shape``; plus ``t``, ``active_rules``, ``spike_hash`` and ``checkpoint`` (bytes:
+        the complete state, random streams included, for :meth:`load`). A copy."""
+        d = self._core.state_dict()
+        d["checkpoint"] = self._core.to_bytes()
+        return d
 
     def params(self) -> str:
         """Every parameter, resolved, as TOML text."""
@@ -285,11 +288,18 @@ class Sorn:
         os.replace(tmp, path)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> "Sorn":
-        """Read a state written by :meth:`save` (or a CLI ``checkpoint.bin``); the loaded
-        network continues exactly as the saved one would have."""
-        with open(path, "rb") as f:
-            return cls._wrap(_neuroplast.SornCore.from_bytes(f.read()))
+    def load(cls, source: str | os.PathLike[str] | bytes | Mapping[str, Any]) -> "Sorn":
+        """Restore a network from a file written by :meth:`save` (or a CLI
+        ``checkpoint.bin``), from a :meth:`state_dict`, or from its ``checkpoint`` bytes. The
+        restored network continues exactly as the original would have."""
+        if isinstance(source, Mapping):
+            data = source["checkpoint"]
+        elif isinstance(source, (bytes, bytearray)):
+            data = bytes(source)
+        else:
+            with open(source, "rb") as f:
+                data = f.read()
+        return cls._wrap(_neuroplast.SornCore.from_bytes(data))
 
     def __repr__(self) -> str:
         return f"<neuroplast.sorn.Sorn t={self.t} rules={self.active_rules}>"

@@ -11,26 +11,55 @@ SHAPES = {"Wee": (200, 200), "Wei": (40, 200), "Wie": (200, 40), "Te": (200, 1),
 
 
 def test_readme_usage_runs_unchanged_apart_from_the_import():
-    # The sorn README: plasticity phase with callbacks, then a training phase from the state.
+    # sorn 0.7.4's README, verbatim except for the import line (`from sorn import Simulator`).
+    from neuroplast.compat.sorn import Simulator
+    import numpy as np
+
+    # Sample input
     num_features = 10
     time_steps = 200
-    inputs = np.random.rand(num_features, time_steps)
-    state_dict, sim_dict = Simulator.run(
-        inputs=inputs, phase="plasticity", state=None, noise=True, timesteps=time_steps,
-        callbacks=["ExcitatoryActivation", "WEE", "EEConnectionCounts"],
-    )
+    inputs = np.random.rand(num_features,time_steps)
+
+    # Simulate the network with default hyperparameters under gaussian white noise
+    state_dict, sim_dict = Simulator.run(inputs=inputs, phase='plasticity',
+                                         state=None, noise=True,
+                                         timesteps=time_steps,
+                                         callbacks=["ExcitatoryActivation",
+                                                    "WEE",
+                                                    "EEConnectionCounts"])
+
     assert {k: v.shape for k, v in state_dict.items()} == SHAPES
     assert set(sim_dict) == {"ExcitatoryActivation", "WEE", "EEConnectionCounts"}
     assert all(len(v) == time_steps for v in sim_dict.values())
-    state_dict, sim_dict = Trainer.run(
-        inputs=inputs, phase="training", state=state_dict, noise=True, timesteps=time_steps,
-        callbacks=["InhibitoryActivation", "WEI", "EIConnectionCounts"],
-    )
+    plastic = state_dict
+
+    from neuroplast.compat.sorn import Trainer
+    # NOTE: During training phase, input to `sorn` should have second (time) dimension set to 1. ie., input shape should be (input_features,1).
+
+    inputs = np.random.rand(num_features,1)
+
+    # SORN network is frozen during training phase
+    # (sorn itself crashes here: ne=100 with a 200-unit state; neuroplast warns and keeps 200)
+    with pytest.warns(UserWarning, match="ne = 100 ignored"):
+        state_dict, sim_dict = Trainer.run(inputs= inputs, phase='training',
+                                           state=state_dict, noise=False,
+                                           timesteps=1,
+                                           ne=100, nu=num_features,
+                                           lambda_ee=10, eta_stdp=0.001,
+                                           callbacks=["InhibitoryActivation",
+                                                      "WEI",
+                                                      "EIConnectionCounts"] )
+
     assert {k: v.shape for k, v in state_dict.items()} == SHAPES
     assert sim_dict["InhibitoryActivation"][0].shape == (40,)
     assert sim_dict["WEI"][0].shape == (40, 200)
+    assert sim_dict["EIConnectionCounts"] == [int((plastic["Wei"] > 0).sum())]
+    # Frozen during training: the weights are those of the plasticity phase; x(t−1) is the
+    # state the call started from.
+    np.testing.assert_array_equal(state_dict["Wee"], plastic["Wee"])
+    np.testing.assert_array_equal(state_dict["X"][:, 0], plastic["X"][:, 1])
     # Without callbacks the second value is empty, as in sorn.
-    _, values = Simulator.run(inputs=inputs, state=state_dict, timesteps=10)
+    _, values = Simulator.run(inputs=np.random.rand(10, 10), state=state_dict, timesteps=10)
     assert values == {}
 
 

@@ -86,6 +86,18 @@ def test_save_load_continues_identically(tmp_path):
         np.testing.assert_array_equal(s1[k], s2[k])
 
 
+def test_state_dict_round_trip_continues_identically():
+    net = Sorn(preset="delpapa2017", ne=60, seed=9)
+    net.run(250, record=())
+    sd = net.state_dict()
+    copy = Sorn.load(sd)
+    assert Sorn.load(sd["checkpoint"]).spike_hash == net.spike_hash
+    a = net.run(300, record=["spikes"])
+    b = copy.run(300, record=["spikes"])
+    np.testing.assert_array_equal(a["spikes_e"]["neuron"], b["spikes_e"]["neuron"])
+    assert net.spike_hash == copy.spike_hash
+
+
 def test_state_dict_shapes():
     s = Sorn(preset="lazar2009", ne=50, seed=1).state_dict()
     assert s["x"].shape == (50,) and s["y"].shape == (10,)

@@ -14,6 +14,8 @@ Intentional differences from ``sorn`` 0.7.4 (each a bug there):
   required with a clear message (``sorn`` crashes);
 * memory does not grow with the number of steps unless a callback asks for per-step data;
 * ``phase`` is checked (``"plasticity"`` or ``"training"``; training needs a ``state``);
+* with a ``state``, the state's size wins over an ``ne`` keyword (with a warning; ``sorn``
+  crashes, e.g. on its own README's ``Trainer`` example);
 * an empty W_EE/W_EI column stays empty instead of becoming NaN;
 * randomness comes from neuroplast's generator, seeded from numpy's global generator, so
   ``np.random.seed(k)`` makes a call reproducible (the spikes differ from ``sorn``'s);
@@ -21,6 +23,7 @@ Intentional differences from ``sorn`` 0.7.4 (each a bug there):
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Iterable
 
 import numpy as np
@@ -125,9 +128,14 @@ class _Runner:
         p = {**DEFAULTS, **kwargs}  # a fresh copy every call: nothing leaks
         ne = int(p["ne"])
         if state is not None:
+            # The state defines the network (sorn's own README passes ne=100 with a 200-unit
+            # state, which crashes sorn): its size wins, with a warning.
             ne_state = np.asarray(state["Wee"]).shape[0]
             if "ne" in kwargs and int(kwargs["ne"]) != ne_state:
-                raise ValueError(f"ne = {kwargs['ne']} but the state has {ne_state} E units")
+                warnings.warn(
+                    f"ne = {kwargs['ne']} ignored: the state has {ne_state} excitatory units",
+                    stacklevel=2,
+                )
             ne = ne_state
         nu = int(p["nu"])
         net = Sorn(
