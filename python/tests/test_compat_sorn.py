@@ -142,3 +142,62 @@ def test_bad_arguments_are_errors():
         Trainer.run(timesteps=5, phase="training")
     with pytest.raises(ValueError, match=r"\(10, 5\)"):
         Simulator.run(inputs=np.random.rand(3, 5), timesteps=5)
+
+
+def test_joss_paper_usage_runs_unchanged_apart_from_the_import():
+    # The sorn JOSS paper's "Sample Simulation/Training methods", verbatim but for the imports.
+    import numpy
+    from neuroplast.compat.sorn import Simulator, Trainer
+
+    np = numpy
+    # Sample input
+    num_features = 10
+    time_steps = 200
+    inputs = numpy.random.rand(num_features,time_steps)
+
+    state_dict,E,I,R,C=Simulator.simulate_sorn(inputs=inputs,phase='plasticity',
+
+                                            matrices=None,noise=True,
+
+                                            time_steps=time_steps,_ne=200,
+
+                                            _nu=num_features)
+    assert len(E) == len(I) == len(R) == len(C) == time_steps
+    assert E[0].shape == (200,) and I[0].shape == (40,) and R[0].shape == (200, 1)
+
+    state_dict,E,I,R,C=Simulator.simulate_sorn(inputs=inputs,phase='plasticity',
+
+                                            matrices=state_dict, noise=True,
+
+                                            time_steps=time_steps,
+
+                                            _ne = 200,_nu=num_features)
+
+    inputs = np.random.rand(num_features,1)
+
+    # Under all plasticity mechanisms
+    state_dict,E,I,R,C=Trainer.train_sorn(inputs=inputs,phase='plasticity',
+
+                                        matrices=state_dict,
+
+                                        _nu=num_features,time_steps=1)
+
+    # Resume the training without any plasticity mechanisms
+    before = state_dict
+    state_dict,E,I,R,C=Trainer.train_sorn(inputs=inputs,phase='training',
+
+                                        matrices=state_dict,
+
+                                        _nu=num_features,time_steps=1)
+    np.testing.assert_array_equal(state_dict["Wee"], before["Wee"])
+
+    state_dict,E,I,R,C=Trainer.train_sorn(inputs=inputs,phase='plasticity',
+
+                                        matrices=None,noise=True,
+
+                                        time_steps=1,_ne=200,
+
+                                        _nu=num_features,freeze=['ip'])
+    assert {k: v.shape for k, v in state_dict.items()} == SHAPES
+    with pytest.raises(TypeError, match="_nee"):
+        Simulator.simulate_sorn(inputs=inputs, time_steps=1, _nee=5)

@@ -7,6 +7,10 @@ Trainer`` to ``from neuroplast.compat.sorn import Simulator, Trainer``.
 package's model, quirks included (strict threshold, inhibition from x(t), σ = 0.04, T_E
 clamped to [te_min, te_max], h_ip = 2·nu/ne, I→E synapses removed at ≤ 0).
 
+The older API of the package's JOSS paper, ``Simulator.simulate_sorn`` and
+``Trainer.train_sorn`` (``matrices``, ``time_steps``, ``_ne``-style keywords, five return
+values), is provided too.
+
 Intentional differences from ``sorn`` 0.7.4 (each a bug there):
 
 * parameters never leak from one call to the next (``sorn`` keeps them as class attributes);
@@ -243,6 +247,51 @@ class _Runner:
     def _progress(self) -> bool:
         return False
 
+    def _legacy(
+        self,
+        inputs: np.ndarray | None = None,
+        phase: str = "plasticity",
+        matrices: dict[str, np.ndarray] | None = None,
+        noise: bool = True,
+        time_steps: int | None = None,
+        freeze: Iterable[str] | None = None,
+        **kwargs: Any,
+    ) -> tuple[dict[str, np.ndarray], list, list, list, list]:
+        """The older API of the ``sorn`` JOSS paper and documentation
+        (``simulate_sorn``/``train_sorn`` with ``matrices``, ``time_steps`` and ``_``-prefixed
+        parameters), returning (state, E, I, R, C): the excitatory, inhibitory and recurrent
+        activity of every step and the E→E connection count of every step."""
+        params = {}
+        for k, v in kwargs.items():
+            if not k.startswith("_") or k[1:] not in DEFAULTS:
+                raise TypeError(
+                    f"unexpected keyword argument {k!r}; allowed: "
+                    f"{sorted('_' + d for d in DEFAULTS)}"
+                )
+            params[k[1:]] = v
+        state, values = self.run(
+            inputs=inputs,
+            phase=phase,
+            state=matrices,
+            timesteps=time_steps,
+            noise=noise,
+            freeze=freeze,
+            callbacks=[
+                "ExcitatoryActivation",
+                "InhibitoryActivation",
+                "RecurrentActivation",
+                "EEConnectionCounts",
+            ],
+            **params,
+        )
+        return (
+            state,
+            values["ExcitatoryActivation"],
+            values["InhibitoryActivation"],
+            values["RecurrentActivation"],
+            values["EEConnectionCounts"],
+        )
+
 
 class _Simulator(_Runner):
     """``sorn.Simulator``: plasticity in every phase unless frozen; a progress bar (tqdm,
@@ -251,11 +300,19 @@ class _Simulator(_Runner):
     def _progress(self) -> bool:
         return True
 
+    def simulate_sorn(self, *args: Any, **kwargs: Any) -> tuple[dict[str, np.ndarray], list, list, list, list]:
+        """The JOSS paper's ``Simulator.simulate_sorn`` (see :meth:`_Runner._legacy`)."""
+        return self._legacy(*args, **kwargs)
+
 
 class _Trainer(_Runner):
     """``sorn.Trainer``: plasticity only in the ``"plasticity"`` phase; no progress bar."""
 
     _trainer = True
+
+    def train_sorn(self, *args: Any, **kwargs: Any) -> tuple[dict[str, np.ndarray], list, list, list, list]:
+        """The JOSS paper's ``Trainer.train_sorn`` (see :meth:`_Runner._legacy`)."""
+        return self._legacy(*args, **kwargs)
 
 
 #: Module-level singletons, as in ``sorn``.
