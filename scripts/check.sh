@@ -31,7 +31,7 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check \
-    "maturin>=1.7,<2" "numpy>=1.21" "pytest>=7" "matplotlib>=3.5" "neo>=0.13"
+    "maturin>=1.7,<2" "numpy>=1.21" "pytest>=7" "matplotlib>=3.5" "neo>=0.13" "tqdm>=4"
 .venv/bin/maturin develop --release --locked --quiet
 # The CLI parity test uses the binary `cargo test` just built.
 NEUROPLAST_BIN="$PWD/target/debug/neuroplast" .venv/bin/python -m pytest python/tests -q

@@ -226,6 +226,9 @@ class Sorn:
                     last[0] = done
 
             except ImportError:
+                import warnings
+
+                warnings.warn("progress=True needs tqdm (pip install tqdm); running without a bar", stacklevel=2)
                 callback = None
         elif callable(progress):
             callback = progress

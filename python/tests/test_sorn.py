@@ -164,3 +164,10 @@ def test_to_neo_gives_one_spike_train_per_unit():
     assert len(rec.to_neo("i").spiketrains) == 10
     with pytest.raises(KeyError, match="spikes"):
         net.run(5, record=["activity"]).to_neo()
+
+
+def test_progress_true_draws_a_tqdm_bar(capsys):
+    pytest.importorskip("tqdm")
+    Sorn(ne=50, seed=1).run(3000, record=(), progress=True)
+    err = capsys.readouterr().err
+    assert "3000/3000" in err
