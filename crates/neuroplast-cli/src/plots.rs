@@ -413,6 +413,23 @@ where
     Ok(chart)
 }
 
+/// The legend box of every plot: upper right, white, framed.
+fn draw_legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>) -> Result<()>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(font(LABEL_SIZE))
+        .draw()
+        .map_err(plot_err)?;
+    Ok(())
+}
+
 fn fmt_tick(v: &f64) -> String {
     let v = *v;
     if !v.is_finite() {
@@ -574,14 +591,7 @@ fn raster_impl(
         }
     }
     if layers.iter().any(|l| !l.name.is_empty()) {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(font(LABEL_SIZE))
-            .draw()
-            .map_err(plot_err)?;
+        draw_legend(&mut chart)?;
     }
     if !any_spike {
         let area = chart.plotting_area().strip_coord_spec();
@@ -698,14 +708,7 @@ fn lines_impl(
         }
     }
     if labelled {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(font(LABEL_SIZE))
-            .draw()
-            .map_err(plot_err)?;
+        draw_legend(&mut chart)?;
     }
     Ok(())
 }
@@ -778,14 +781,7 @@ fn loglog_impl(
         }
     }
     if labelled {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(font(LABEL_SIZE))
-            .draw()
-            .map_err(plot_err)?;
+        draw_legend(&mut chart)?;
     }
     Ok(())
 }
