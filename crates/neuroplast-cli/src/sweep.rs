@@ -13,6 +13,7 @@ use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use neuroplast_config::schema::{AvalancheSpec, Seeds};
 use neuroplast_config::{ConfigError, Experiment};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::run::{simulate_and_write, stop_requested, Outcome};
@@ -57,6 +58,7 @@ pub struct SweepArgs {
 }
 
 /// One swept key and its values (TOML text).
+#[derive(Serialize, Deserialize)]
 struct Axis {
     key: String,
     values: Vec<String>,
@@ -337,9 +339,16 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
         seeds,
         metric,
     };
+    // Same fields as `SweepMeta`, which `replot` reads back.
+    let meta = serde_json::json!({
+        "axes": &grid.axes,
+        "seeds": &grid.seeds,
+        "metric": &grid.metric,
+        "points": &infos,
+    });
     std::fs::write(
         out.join("sweep.json"),
-        serde_json::to_string_pretty(&grid.to_json(&infos))? + "\n",
+        serde_json::to_string_pretty(&meta)? + "\n",
     )?;
     let avalanches = points
         .first()
@@ -369,6 +378,7 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
 }
 
 /// A point's identity, as written in sweep.json.
+#[derive(Serialize, Deserialize)]
 struct PointInfo {
     name: String,
     seed: u64,
@@ -383,15 +393,13 @@ struct Grid {
     metric: String,
 }
 
-impl Grid {
-    fn to_json(&self, points: &[PointInfo]) -> Value {
-        serde_json::json!({
-            "axes": self.axes.iter().map(|x| serde_json::json!({ "key": x.key, "values": x.values })).collect::<Vec<_>>(),
-            "seeds": self.seeds,
-            "metric": self.metric,
-            "points": points.iter().map(|p| serde_json::json!({ "name": p.name, "seed": p.seed, "values": p.values })).collect::<Vec<_>>(),
-        })
-    }
+/// `sweep.json`: what `neuroplast plot SWEEP_DIR` needs to redraw a sweep.
+#[derive(Serialize, Deserialize)]
+struct SweepMeta {
+    axes: Vec<Axis>,
+    seeds: Vec<u64>,
+    metric: String,
+    points: Vec<PointInfo>,
 }
 
 /// sweep.csv, sweep_mean.csv, the sweep figures and the pooled avalanche fits from the
@@ -632,38 +640,12 @@ fn write_outputs(
 /// `neuroplast plot SWEEP_DIR`: redraw a sweep's tables and figures from its sweep.json and
 /// the points' summaries (e.g. after a run was added or a figure changed).
 pub fn replot(dir: &Path) -> Result<()> {
-    let meta: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("sweep.json"))
-            .with_context(|| format!("cannot read {}", dir.join("sweep.json").display()))?,
-    )?;
-    let strings = |v: &Value| -> Vec<String> {
-        v.as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let axes: Vec<Axis> = meta["axes"]
-        .as_array()
-        .context("sweep.json: no axes")?
-        .iter()
-        .map(|a| Axis {
-            key: a["key"].as_str().unwrap_or_default().to_string(),
-            values: strings(&a["values"]),
-        })
-        .collect();
-    let points: Vec<PointInfo> = meta["points"]
-        .as_array()
-        .context("sweep.json: no points")?
-        .iter()
-        .map(|p| PointInfo {
-            name: p["name"].as_str().unwrap_or_default().to_string(),
-            seed: p["seed"].as_u64().unwrap_or_default(),
-            values: strings(&p["values"]),
-        })
-        .collect();
+    let path = dir.join("sweep.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let meta: SweepMeta = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a sweep description", path.display()))?;
+    let points = meta.points;
     let mut combos: Vec<Vec<String>> = Vec::new();
     for p in &points {
         if !combos.contains(&p.values) {
@@ -671,16 +653,10 @@ pub fn replot(dir: &Path) -> Result<()> {
         }
     }
     let grid = Grid {
-        axes,
+        axes: meta.axes,
         combos,
-        seeds: meta["seeds"]
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_u64).collect())
-            .unwrap_or_default(),
-        metric: meta["metric"]
-            .as_str()
-            .unwrap_or("connection_fraction_ee")
-            .to_string(),
+        seeds: meta.seeds,
+        metric: meta.metric,
     };
     let results: Vec<Option<Result<Value, String>>> = points
         .iter()
