@@ -24,29 +24,28 @@ __all__ = [
     "del_papa_windows",
     "fano_factor",
     "hamming_distance",
+    "log_binned_pmf",
     "pooled_avalanche_report",
     "series_statistics",
     "spike_statistics",
     "weight_fits",
 ]
 
-_WINDOWS = {
-    50: ((2, 10), (3, 100)),
-    100: ((4, 30), (4, 200)),
-    200: ((6, 60), (10, 1500)),
-    400: ((8, 100), (30, 3000)),
-    800: ((10, 150), (70, 7000)),
-}
-
-
 def del_papa_windows(ne: int) -> tuple[tuple[int, int], tuple[int, int]]:
     """Del Papa 2017's fit windows (durations, sizes) for N_E = 50, 100, 200, 400, 800."""
-    try:
-        return _WINDOWS[int(ne)]
-    except KeyError:
+    w = _core.del_papa_windows(int(ne))
+    if w is None:
         raise ValueError(
-            f"no Del Papa window for ne = {ne}; allowed: {sorted(_WINDOWS)} (or give windows)"
-        ) from None
+            f"no Del Papa window for ne = {ne}; allowed: 50, 100, 200, 400, 800 (or give windows)"
+        )
+    return tuple(w[0]), tuple(w[1])
+
+
+def log_binned_pmf(data: Sequence[int] | np.ndarray, per_decade: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Distribution of positive integers on logarithmic bins (edges rounded to integers):
+    geometric bin centres and probability per unit x, normalised over all data; empty bins
+    left out. The CLI's pooled-avalanche plots use the same bins."""
+    return _core.log_binned_pmf(np.ascontiguousarray(data, dtype=np.uint64), int(per_decade))
 
 
 class Avalanches(NamedTuple):
@@ -78,13 +77,13 @@ def avalanche_report(
     """Avalanches and their power-law fits as in summary.json: exponent, its standard error,
     log-likelihood ratio against an exponential (raw, normalised, p), truncated fit. Windows
     default to Del Papa's for ``ne``."""
-    dw, sw = del_papa_windows(ne) if duration_window is None or size_window is None else (None, None)
+    if duration_window is None or size_window is None:
+        dw, sw = del_papa_windows(ne)
+        duration_window = duration_window or dw
+        size_window = size_window or sw
     return json.loads(
         _core.avalanche_report_json(
-            _activity(activity),
-            list(duration_window or dw),
-            list(size_window or sw),
-            threshold,
+            _activity(activity), list(duration_window), list(size_window), threshold
         )
     )
 

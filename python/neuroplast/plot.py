@@ -101,16 +101,10 @@ def avalanche_distributions(
         (axes[0], av.durations, "duration", "duration T (steps)"),
         (axes[1], av.sizes, "size", "size S"),
     ):
-        data = np.asarray(data, dtype=np.int64)
-        data = data[data > 0]
         if len(data) == 0:
             continue
-        edges = np.unique(np.ceil(np.logspace(0, np.log10(data.max() + 1), per_decade * 6)).astype(np.int64))
-        counts, _ = np.histogram(data, bins=edges)
-        widths = np.diff(edges)
-        keep = counts > 0
-        x = np.sqrt(edges[:-1] * (edges[1:] - 1).clip(min=1))[keep]
-        ax.loglog(x, (counts / len(data) / widths)[keep], "o", ms=3, label="data")
+        x, p = analysis.log_binned_pmf(data, per_decade)
+        ax.loglog(x, p, "o", ms=3, label="data")
         fit = (report or {}).get(key, {})
         if "exponent" in fit:
             lo, hi = fit["window"]

@@ -103,3 +103,12 @@ avalanches = { discard_steps = 10000 }
     pooled = analysis.pooled_avalanche_report([av, av], *analysis.del_papa_windows(50))
     assert pooled["runs"] == 2 and pooled["count"] == 2 * cli_rep["count"]
     assert pooled["duration"]["exponent"] == pytest.approx(cli_rep["duration"]["exponent"], rel=1e-6)
+
+
+def test_windows_and_log_bins_come_from_the_core():
+    assert analysis.del_papa_windows(200) == ((6, 60), (10, 1500))
+    with pytest.raises(ValueError, match="300"):
+        analysis.del_papa_windows(300)
+    x, p = analysis.log_binned_pmf(np.arange(1, 1000), per_decade=1)
+    np.testing.assert_allclose(p, [1 / 999] * 3)
+    assert x[0] == pytest.approx(3.0)

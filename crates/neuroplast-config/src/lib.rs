@@ -373,25 +373,11 @@ impl Experiment {
                 format!("does not apply to readout.method = \"{method}\""),
             ));
         }
-        let positive = |key: &str, v: Option<f64>| match v {
-            Some(v) if !(v.is_finite() && v > 0.0) => Err(self.err(
-                format!("readout.{key}"),
-                format!("must be a finite number > 0, got {v}"),
-            )),
-            _ => Ok(()),
-        };
-        positive("c", ro.c)?;
-        positive("tol", ro.tol)?;
-        if ro.max_iter == Some(0) {
-            return Err(self.err("readout.max_iter", "must be ≥ 1, got 0"));
-        }
-        if let Some(l) = ro.lambda {
-            if !(l.is_finite() && l >= 0.0) {
-                return Err(self.err(
-                    "readout.lambda",
-                    format!("must be a finite number ≥ 0 (0 = pseudo-inverse), got {l}"),
-                ));
-            }
+        // The numbers themselves are checked by the core, with the same key paths.
+        if let Some(spec) = self.readout_spec() {
+            spec.method
+                .validate()
+                .map_err(|e| ConfigError::from_core(&self.name, e))?;
         }
         Ok(())
     }

@@ -191,11 +191,7 @@ pub fn fit_ridge(
     intercept: bool,
 ) -> Result<LinearReadout> {
     check_labels(x, labels)?;
-    ensure!(
-        lambda.is_finite() && lambda >= 0.0,
-        "readout.lambda",
-        "must be a finite number ≥ 0 (0 = pseudo-inverse), got {lambda}"
-    );
+    check_lambda(lambda)?;
     ensure!(x.samples() > 0, "readout", "no training samples");
     let (classes, col) = classes_of(labels);
     let (n, d, k) = (x.samples(), x.features(), classes.len());
@@ -256,6 +252,35 @@ pub struct LogisticOptions {
     pub max_iter: u64,
     /// Stop when the gradient's L2 norm is below this.
     pub tol: f64,
+}
+
+impl LogisticOptions {
+    /// Check the options (errors name `readout.c`, `readout.tol`, `readout.max_iter`).
+    pub fn validate(&self) -> Result<()> {
+        ensure!(
+            self.c.is_finite() && self.c > 0.0,
+            "readout.c",
+            "must be a finite number > 0, got {}",
+            self.c
+        );
+        ensure!(
+            self.tol.is_finite() && self.tol > 0.0,
+            "readout.tol",
+            "must be a finite number > 0, got {}",
+            self.tol
+        );
+        ensure!(self.max_iter > 0, "readout.max_iter", "must be ≥ 1, got 0");
+        Ok(())
+    }
+}
+
+fn check_lambda(lambda: f64) -> Result<()> {
+    ensure!(
+        lambda.is_finite() && lambda >= 0.0,
+        "readout.lambda",
+        "must be a finite number ≥ 0 (0 = pseudo-inverse), got {lambda}"
+    );
+    Ok(())
 }
 
 impl Default for LogisticOptions {
@@ -370,19 +395,7 @@ impl Gradient for Softmax {
 /// L-BFGS from zero weights.
 pub fn fit_logistic(x: &Design, labels: &[u32], opts: &LogisticOptions) -> Result<LinearReadout> {
     check_labels(x, labels)?;
-    ensure!(
-        opts.c.is_finite() && opts.c > 0.0,
-        "readout.c",
-        "must be a finite number > 0, got {}",
-        opts.c
-    );
-    ensure!(
-        opts.tol.is_finite() && opts.tol > 0.0,
-        "readout.tol",
-        "must be a finite number > 0, got {}",
-        opts.tol
-    );
-    ensure!(opts.max_iter > 0, "readout.max_iter", "must be ≥ 1, got 0");
+    opts.validate()?;
     ensure!(x.samples() > 0, "readout", "no training samples");
     let (classes, col) = classes_of(labels);
     let (d, k) = (x.features(), classes.len());
@@ -468,6 +481,16 @@ pub enum Method {
         /// Append a constant-1 feature.
         intercept: bool,
     },
+}
+
+impl Method {
+    /// Check the fit's options, as [`fit_logistic`] and [`fit_ridge`] would.
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            Method::Logistic(o) => o.validate(),
+            Method::Ridge { lambda, .. } => check_lambda(*lambda),
+        }
+    }
 }
 
 impl Default for Method {

@@ -35,7 +35,7 @@ impl Simulation {
     /// Assemble a run. Events are sorted by step; events before the network's current step
     /// are an error.
     pub fn new(
-        sorn: Sorn,
+        mut sorn: Sorn,
         input: Input,
         record: RecordSpec,
         mut events: Vec<RuleEvent>,
@@ -60,7 +60,6 @@ impl Simulation {
                 ));
             }
         }
-        let mut sorn = sorn;
         if let Some(r) = &record.readout {
             ensure!(
                 !input.alphabet().is_empty(),

@@ -3,7 +3,9 @@
 //! so their fields are exactly those of summary.json.
 
 use neuroplast_core::analysis::avalanches::{avalanches as find_avalanches, Threshold};
-use neuroplast_core::analysis::report::{avalanche_report, pooled_report};
+use neuroplast_core::analysis::report::{
+    avalanche_report, del_papa_windows as windows, log_binned_pmf as binned_pmf, pooled_report,
+};
 use neuroplast_core::analysis::stats::{self, Raster};
 use neuroplast_core::analysis::weights::fit_weights;
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
@@ -158,6 +160,26 @@ fn series_statistics(
     Ok((stats::autocorrelation(s, lag), stats::smoothness(s)))
 }
 
+/// Del Papa 2017's ((duration window), (size window)) for `ne`, or `None`.
+#[pyfunction]
+fn del_papa_windows(ne: usize) -> Option<([u64; 2], [u64; 2])> {
+    windows(ne)
+}
+
+/// Two float64 arrays.
+type ArrayPair<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>);
+
+/// Empirical distribution on logarithmic bins: (bin centres, probability per unit x).
+#[pyfunction]
+fn log_binned_pmf<'py>(
+    py: Python<'py>,
+    data: PyReadonlyArray1<'py, u64>,
+    per_decade: usize,
+) -> PyResult<ArrayPair<'py>> {
+    let (x, p) = binned_pmf(data.as_slice()?, per_decade);
+    Ok((x.into_pyarray(py), p.into_pyarray(py)))
+}
+
 /// Add the analysis functions to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(avalanches, m)?)?;
@@ -168,5 +190,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fano_factor, m)?)?;
     m.add_function(wrap_pyfunction!(hamming_distance, m)?)?;
     m.add_function(wrap_pyfunction!(series_statistics, m)?)?;
+    m.add_function(wrap_pyfunction!(del_papa_windows, m)?)?;
+    m.add_function(wrap_pyfunction!(log_binned_pmf, m)?)?;
     Ok(())
 }
