@@ -47,6 +47,7 @@ pub mod schedule;
 pub mod simulation;
 pub mod sorn;
 pub mod sparse;
+pub mod spiking;
 
 pub use error::{Error, Result};
 

@@ -1,0 +1,88 @@
+//! Neuron models for spiking networks.
+//!
+//! Every model lives in one file and follows the same shape (see `STYLE.md`):
+//!
+//! * `<Model>Params`: serde, `Default` = the published / PyNN default values, `validate()`
+//!   returning [`Error::Config`](crate::Error::Config) with the key path;
+//! * `<Model>`: parameters, precomputed constants and the state as structure of arrays
+//!   (`Vec<f64>` per variable), built by `new(params, n, dt_ms)`;
+//! * an `impl` of [`NeuronModel`]: one `step` for the whole population (or one shard of it).
+//!
+//! Units are PyNN's: ms, mV, nA, nF, µS (so µS × mV = nA and nA / nF = mV/ms). A model that
+//! reproduces another code's numbers (Neurapse, spnet, ANNarchy) says so in its `//!` doc and
+//! names the switch that selects that behaviour.
+//!
+//! ## Inputs of one step
+//!
+//! * `syn`: spike-driven increments delivered this step, interleaved by neuron:
+//!   `syn[i * R + r]` is receptor `r` of neuron `i`, `R = receptors().len()`. What an increment
+//!   means depends on the receptor's [`ReceptorKind`]. The model **reads and zeroes** `syn`.
+//! * `current`: external current in nA for this step (current sources, kernel synapses), one per
+//!   neuron, or an empty slice meaning "no external current".
+//!
+//! The model appends the *local* indices of the neurons that spike in this step to `spikes`,
+//! in increasing order.
+
+pub mod lif;
+
+use serde::{Deserialize, Serialize};
+
+pub use lif::{IfCondExp, IfCondExpParams};
+
+/// How a receptor turns a delivered weight into an effect on the neuron.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceptorKind {
+    /// An exponentially decaying synaptic current; a spike adds `w` nA.
+    Current,
+    /// An exponentially decaying conductance; a spike adds `w` µS.
+    Conductance,
+    /// A current `w` (model units) that acts during the next integration step only
+    /// (Izhikevich 2003/2006: `I += w`, then `I` is cleared).
+    Instant,
+    /// The membrane potential jumps by `w` mV.
+    VoltageJump,
+}
+
+/// One input channel of a neuron model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Receptor {
+    /// Name used in experiment files (`receptor = "excitatory"`).
+    pub name: &'static str,
+    /// What a delivered weight does.
+    pub kind: ReceptorKind,
+    /// Unit of the weight delivered to this receptor.
+    pub weight_unit: &'static str,
+}
+
+/// The interface every neuron model implements. Dispatch happens once per population (or
+/// shard) per step, never per neuron.
+pub trait NeuronModel {
+    /// Number of neurons.
+    fn len(&self) -> usize;
+
+    /// `true` when the population is empty.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The receptors, in the order of the interleaved `syn` buffer.
+    fn receptors(&self) -> &'static [Receptor];
+
+    /// Names of the per-neuron arrays that can be recorded and initialised (`v`, `g_exc`, …).
+    fn state_names(&self) -> &'static [&'static str];
+
+    /// A per-neuron array by name (see [`state_names`](Self::state_names)).
+    fn state(&self, name: &str) -> Option<&[f64]>;
+
+    /// A per-neuron array by name, for initialisation.
+    fn state_mut(&mut self, name: &str) -> Option<&mut [f64]>;
+
+    /// Advance every neuron by one time step; see the module docs for `syn` and `current`.
+    fn step(&mut self, syn: &mut [f64], current: &[f64], spikes: &mut Vec<u32>);
+}
+
+/// Number of time steps in `ms`, rounded to the nearest step (refractory periods).
+pub(crate) fn steps_round(ms: f64, dt_ms: f64) -> u32 {
+    (ms / dt_ms).round().max(0.0) as u32
+}
