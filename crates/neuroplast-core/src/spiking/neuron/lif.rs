@@ -122,7 +122,7 @@ impl IfCondExpParams {
             );
         }
         ensure!(
-            self.v_reset < self.v_thresh,
+            self.v_reset.is_finite() && self.v_reset < self.v_thresh,
             format!("{path}.v_reset"),
             "must be below v_thresh = {} mV, got {} mV",
             self.v_thresh,
