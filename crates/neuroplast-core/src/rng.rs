@@ -23,6 +23,14 @@ pub enum Stream {
     Structural = 3,
     /// Input generators (random symbols, random words, random real input).
     Input = 4,
+    /// Spiking networks: connectivity, weights and delays of one projection.
+    Connect = 5,
+    /// Spiking networks: initial state of one population.
+    StateInit = 6,
+    /// Spiking networks: Poisson sources (one stream per population shard).
+    Poisson = 7,
+    /// Spiking networks: noisy current sources (one stream per source).
+    CurrentNoise = 8,
 }
 
 /// SplitMix64 finaliser: a bijective 64-bit mix (Steele, Lea & Flood 2014).
@@ -36,6 +44,14 @@ fn splitmix64(mut z: u64) -> u64 {
 /// The generator of stream `stream` for master seed `seed`.
 pub fn stream(seed: u64, stream: Stream) -> Rng {
     Rng::seed_from_u64(splitmix64(seed ^ splitmix64(stream as u64)))
+}
+
+/// The generator of component `id` (a projection, a population shard, a source) within
+/// stream `stream`: adding components never changes the numbers of existing ones.
+pub fn component(seed: u64, stream: Stream, id: u64) -> Rng {
+    Rng::seed_from_u64(splitmix64(
+        seed ^ splitmix64(stream as u64) ^ splitmix64(id.wrapping_add(0x5EED)),
+    ))
 }
 
 #[cfg(test)]

@@ -1,0 +1,1129 @@
+//! The spiking network: populations, projections, current sources and monitors, built once
+//! by [`NetworkBuilder`] and advanced by [`Network::run`].
+//!
+//! ## One step (the schedule, see [`SCHEDULE`])
+//!
+//! 1. current sources add their current of step `t` to their target neurons;
+//! 2. for each population, shard by shard (in parallel when threads > 1):
+//!    deliver every incoming projection's spikes that arrive now (emitted at `t − d`),
+//!    add the double-exponential kernel currents, then integrate the neurons, threshold and
+//!    reset (the model's `step`);
+//! 3. the spikes of step `t` go into each population's spike ring, the monitors and the
+//!    spike hash; `t ← t + 1`.
+//!
+//! A spike emitted at step `t` therefore acts at step `t + d`, `d ≥ 1` — Brian2's order
+//! (state update, threshold, `on_pre`) with its one-step effective latency.
+//!
+//! ## Shards and threads
+//!
+//! A population is stored as shards of at most [`SHARD`] neurons, each with its own model
+//! state, input buffers and random stream. Shard boundaries do not depend on the thread count,
+//! and within a shard everything happens in a fixed order, so results are bit-identical for
+//! any number of threads.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::connector::{Connector, Value};
+use super::monitor::{
+    MonitorPlan, MonitorSpec, Monitors, RateChunk, RateMon, Recordings, SpikeChunk, SpikeMon,
+    StateChunk, StateMon,
+};
+use super::neuron::{IfCondExp, IfCondExpParams, NeuronModel, Receptor, ReceptorKind};
+use super::projection::{Delivery, SpikeRing, Synapses};
+use super::source::{
+    CurrentSource, PoissonParams, PoissonSource, SpikeArrayParams, SpikeArraySource, Waveform,
+};
+use crate::exec::Exec;
+use crate::hash::Fnv1a;
+use crate::rng::{component, Stream};
+use crate::{ensure, Error, Result};
+
+/// Largest number of neurons in one shard.
+pub const SHARD: usize = 2048;
+
+/// The phase order of one step, printable (`neuroplast validate` shows it).
+pub const SCHEDULE: &[&str] = &[
+    "1. current sources → external current of step t",
+    "2. per population, per shard: deliver spikes arriving now (emitted at t − delay, delay ≥ 1 step) → kernel currents → integrate, threshold, reset",
+    "3. spikes of step t → spike rings, monitors, spike hash; t ← t + 1",
+];
+
+/// A neuron model with its parameters: what a population is made of.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[allow(non_camel_case_types)] // reason: the variants are PyNN's model names
+pub enum ModelSpec {
+    /// Conductance-based LIF (PyNN `IF_cond_exp`).
+    IF_cond_exp(IfCondExpParams),
+    /// Poisson spike trains (PyNN `SpikeSourcePoisson`).
+    SpikeSourcePoisson(PoissonParams),
+    /// Explicit spike times (PyNN `SpikeSourceArray`).
+    SpikeSourceArray(SpikeArrayParams),
+}
+
+impl ModelSpec {
+    /// The model's name as written in experiment files.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ModelSpec::IF_cond_exp(_) => "IF_cond_exp",
+            ModelSpec::SpikeSourcePoisson(_) => "SpikeSourcePoisson",
+            ModelSpec::SpikeSourceArray(_) => "SpikeSourceArray",
+        }
+    }
+
+    /// Every model name, for error messages.
+    pub const NAMES: &'static [&'static str] =
+        &["IF_cond_exp", "SpikeSourcePoisson", "SpikeSourceArray"];
+
+    /// Check the parameters; `path` is the parameter table's key path.
+    pub fn validate(&self, path: &str) -> Result<()> {
+        match self {
+            ModelSpec::IF_cond_exp(p) => p.validate(path),
+            ModelSpec::SpikeSourcePoisson(p) => p.validate(path),
+            ModelSpec::SpikeSourceArray(_) => Ok(()),
+        }
+    }
+
+    fn build(&self, offset: usize, n: usize, dt: f64, rng: crate::rng::Rng) -> Result<Neurons> {
+        Ok(match self {
+            ModelSpec::IF_cond_exp(p) => Neurons::IfCondExp(IfCondExp::new(p, n, dt)?),
+            ModelSpec::SpikeSourcePoisson(p) => {
+                Neurons::Poisson(PoissonSource::new(p, n, dt, rng)?)
+            }
+            ModelSpec::SpikeSourceArray(p) => {
+                Neurons::SpikeArray(SpikeArraySource::new(p, offset, n, dt)?)
+            }
+        })
+    }
+}
+
+/// The models of one shard; one `match` per shard and step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Neurons {
+    /// `IF_cond_exp`.
+    IfCondExp(IfCondExp),
+    /// `SpikeSourcePoisson`.
+    Poisson(PoissonSource),
+    /// `SpikeSourceArray`.
+    SpikeArray(SpikeArraySource),
+}
+
+macro_rules! dispatch {
+    ($self:expr, $m:ident => $e:expr) => {
+        match $self {
+            Neurons::IfCondExp($m) => $e,
+            Neurons::Poisson($m) => $e,
+            Neurons::SpikeArray($m) => $e,
+        }
+    };
+}
+
+impl NeuronModel for Neurons {
+    fn len(&self) -> usize {
+        dispatch!(self, m => m.len())
+    }
+    fn receptors(&self) -> &'static [Receptor] {
+        dispatch!(self, m => m.receptors())
+    }
+    fn state_names(&self) -> &'static [&'static str] {
+        dispatch!(self, m => m.state_names())
+    }
+    fn state(&self, name: &str) -> Option<&[f64]> {
+        dispatch!(self, m => m.state(name))
+    }
+    fn state_mut(&mut self, name: &str) -> Option<&mut [f64]> {
+        dispatch!(self, m => m.state_mut(name))
+    }
+    fn step(&mut self, syn: &mut [f64], current: &[f64], spikes: &mut Vec<u32>) {
+        dispatch!(self, m => m.step(syn, current, spikes))
+    }
+}
+
+/// How delays given in ms become whole steps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DelayRounding {
+    /// Every delay must be a whole number of steps (default; anything else is an error).
+    #[default]
+    Exact,
+    /// Round to the nearest step (for delays drawn from continuous distributions).
+    Round,
+    /// Python's `int(delay // dt)` with both in seconds, as Neurapse does: `1e-3 // 1e-4`
+    /// is 9, so 1 ms becomes 9 steps of 0.1 ms.
+    Neurapse,
+}
+
+/// Python's float floor division `a // b` (CPython `float_floor_div`), bit for bit.
+fn python_floordiv(a: f64, b: f64) -> f64 {
+    let m = a % b;
+    let mut div = (a - m) / b;
+    if m != 0.0 && ((b < 0.0) != (m < 0.0)) {
+        div -= 1.0;
+    }
+    if div != 0.0 {
+        let mut f = div.floor();
+        if div - f > 0.5 {
+            f += 1.0;
+        }
+        f
+    } else {
+        0.0f64.copysign(a / b)
+    }
+}
+
+impl DelayRounding {
+    fn steps(self, path: &str, ms: f64, dt: f64) -> Result<u32> {
+        ensure!(
+            ms.is_finite() && ms > 0.0,
+            path,
+            "delays must be > 0 ms, got {ms}"
+        );
+        let steps = match self {
+            DelayRounding::Exact => {
+                let s = ms / dt;
+                let r = s.round();
+                ensure!(
+                    (s - r).abs() <= 1e-9 * r.max(1.0),
+                    path,
+                    "delay {ms} ms is not a whole number of steps (dt = {dt} ms); set delay_rounding = \"round\" to round it"
+                );
+                r
+            }
+            DelayRounding::Round => (ms / dt).round(),
+            DelayRounding::Neurapse => python_floordiv(ms / 1000.0, dt / 1000.0),
+        };
+        ensure!(
+            (1.0..=f64::from(u16::MAX)).contains(&steps),
+            path,
+            "delay {ms} ms is {steps} steps; allowed: 1 to {} steps (dt = {dt} ms)",
+            u16::MAX
+        );
+        Ok(steps as u32)
+    }
+}
+
+/// What a projection's spikes do at the postsynaptic side.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SynapseSpec {
+    /// Add the weight to one receptor of the model (or to two, e.g. `["ampa", "nmda"]`).
+    Receptor {
+        /// Receptor names (one or two).
+        names: Vec<String>,
+    },
+    /// Add the weight (mV) to the membrane potential.
+    VoltageJump,
+    /// Neurapse's constant synapse: each spike adds the current
+    /// `w·[exp(−Δ/tau) − exp(−Δ/tau_s)]` (nA), Δ = time since arrival (ms).
+    DoubleExponential {
+        /// Slow time constant, ms.
+        tau: f64,
+        /// Fast time constant, ms.
+        tau_s: f64,
+    },
+}
+
+/// One projection to build.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProjectionSpec {
+    /// Name (used in key paths `projections.<name>`).
+    pub name: String,
+    /// Presynaptic population.
+    pub pre: String,
+    /// Postsynaptic population.
+    pub post: String,
+    /// Which pairs are connected.
+    pub connector: Connector,
+    /// Weight of each synapse (unit: the receptor's).
+    pub weight: Value,
+    /// Delay of each synapse, ms.
+    pub delay: Value,
+    /// How delays become steps.
+    pub delay_rounding: DelayRounding,
+    /// What a spike does.
+    pub synapse: SynapseSpec,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct KernelParams {
+    decay_slow: f64,
+    decay_fast: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Kernel {
+    slow: Vec<f64>,
+    fast: Vec<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Shard {
+    lo: u32,
+    hi: u32,
+    neurons: Neurons,
+    receptors: usize,
+    syn: Vec<f64>,
+    current: Vec<f64>,
+    kernels: Vec<Kernel>,
+    spikes: Vec<u32>,
+}
+
+/// A population of the network.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Population {
+    name: String,
+    n: usize,
+    model: String,
+    shards: Vec<Shard>,
+    kernels: Vec<KernelParams>,
+    spikes: Vec<u32>,
+    spike_count: u64,
+}
+
+impl Population {
+    /// Name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Number of neurons.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+    /// `true` for an empty population.
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+    /// Model name.
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+    /// Spikes of the last step (population-local indices, ascending).
+    pub fn last_spikes(&self) -> &[u32] {
+        &self.spikes
+    }
+    /// Total number of spikes so far.
+    pub fn spike_count(&self) -> u64 {
+        self.spike_count
+    }
+    /// A state variable of every neuron, copied out of the shards.
+    pub fn state(&self, name: &str) -> Option<Vec<f64>> {
+        let mut out = Vec::with_capacity(self.n);
+        for s in &self.shards {
+            out.extend_from_slice(s.neurons.state(name)?);
+        }
+        Some(out)
+    }
+    /// Overwrite a state variable of every neuron (`values.len()` must be the population size).
+    pub fn set_state(&mut self, name: &str, values: &[f64]) -> Result<()> {
+        ensure!(
+            values.len() == self.n,
+            format!("populations.{}.{name}", self.name),
+            "needs {} values, got {}",
+            self.n,
+            values.len()
+        );
+        for s in &mut self.shards {
+            let Some(dst) = s.neurons.state_mut(name) else {
+                return Err(unknown_state(
+                    &self.name,
+                    &self.model,
+                    name,
+                    s.neurons.state_names(),
+                ));
+            };
+            dst.copy_from_slice(&values[s.lo as usize..s.hi as usize]);
+        }
+        Ok(())
+    }
+    /// Names of the state variables.
+    pub fn state_names(&self) -> &'static [&'static str] {
+        self.shards.first().map_or(&[], |s| s.neurons.state_names())
+    }
+}
+
+fn unknown_state(pop: &str, model: &str, name: &str, names: &[&str]) -> Error {
+    Error::config(
+        format!("populations.{pop}.init.{name}"),
+        format!(
+            "{model} has no state variable {name:?}; it has: {}",
+            names.join(", ")
+        ),
+    )
+}
+
+/// One built projection.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Projection {
+    /// Name.
+    pub name: String,
+    /// Presynaptic population index.
+    pub pre: usize,
+    /// Postsynaptic population index.
+    pub post: usize,
+    delivery: Delivery,
+    /// The synapses.
+    pub synapses: Synapses,
+}
+
+/// Builds a [`Network`]: declare populations, projections, sources and monitors, then
+/// [`build`](NetworkBuilder::build) validates everything and draws connectivity.
+///
+/// ```
+/// use neuroplast_core::spiking::connector::{Connector, Value};
+/// use neuroplast_core::spiking::network::{DelayRounding, ModelSpec, NetworkBuilder, ProjectionSpec, SynapseSpec};
+/// use neuroplast_core::spiking::neuron::IfCondExpParams;
+/// use neuroplast_core::spiking::source::PoissonParams;
+///
+/// let mut b = NetworkBuilder::new(0.1, 42);
+/// b.population("input", 100, ModelSpec::SpikeSourcePoisson(PoissonParams { rate: 20.0, ..Default::default() })).unwrap();
+/// b.population("exc", 10, ModelSpec::IF_cond_exp(IfCondExpParams::default())).unwrap();
+/// b.projection(ProjectionSpec {
+///     name: "in".into(), pre: "input".into(), post: "exc".into(),
+///     connector: Connector::AllToAll { allow_self: true },
+///     weight: 0.002.into(), delay: 0.1.into(), delay_rounding: DelayRounding::Exact,
+///     synapse: SynapseSpec::Receptor { names: vec!["excitatory".into()] },
+/// }).unwrap();
+/// let mut net = b.build().unwrap();
+/// net.run(1000); // 100 ms
+/// assert!(net.population("exc").unwrap().spike_count() > 0);
+/// ```
+#[derive(Debug)]
+pub struct NetworkBuilder {
+    dt: f64,
+    seed: u64,
+    pops: Vec<(String, usize, ModelSpec)>,
+    inits: Vec<(usize, String, Value)>,
+    projs: Vec<ProjectionSpec>,
+    sources: Vec<(String, String, Option<Vec<u32>>, Waveform)>,
+    monitors: Vec<MonitorSpec>,
+}
+
+impl NetworkBuilder {
+    /// A network with time step `dt_ms` and master seed `seed`.
+    pub fn new(dt_ms: f64, seed: u64) -> NetworkBuilder {
+        NetworkBuilder {
+            dt: dt_ms,
+            seed,
+            pops: Vec::new(),
+            inits: Vec::new(),
+            projs: Vec::new(),
+            sources: Vec::new(),
+            monitors: Vec::new(),
+        }
+    }
+
+    /// Add a population; returns its index.
+    pub fn population(&mut self, name: &str, n: usize, model: ModelSpec) -> Result<usize> {
+        let path = format!("populations.{name}");
+        ensure!(
+            !self.pops.iter().any(|p| p.0 == name),
+            &path,
+            "a population of this name already exists"
+        );
+        ensure!(
+            n >= 1 && n < u32::MAX as usize,
+            format!("{path}.n"),
+            "must be in [1, 2³² − 1), got {n}"
+        );
+        model.validate(&format!("{path}.params"))?;
+        self.pops.push((name.to_string(), n, model));
+        Ok(self.pops.len() - 1)
+    }
+
+    /// Initialise state variable `var` of population `pop` (applied at build, in call order,
+    /// each from the population's own random stream).
+    pub fn init(&mut self, pop: &str, var: &str, value: Value) -> Result<()> {
+        let idx = self.pop_index(pop, &format!("populations.{pop}"))?;
+        value.validate(&format!("populations.{pop}.init.{var}"), self.pops[idx].1)?;
+        self.inits.push((idx, var.to_string(), value));
+        Ok(())
+    }
+
+    /// Add a projection.
+    pub fn projection(&mut self, spec: ProjectionSpec) -> Result<()> {
+        let path = format!("projections.{}", spec.name);
+        ensure!(
+            !self.projs.iter().any(|p| p.name == spec.name),
+            &path,
+            "a projection of this name already exists"
+        );
+        self.pop_index(&spec.pre, &format!("{path}.pre"))?;
+        self.pop_index(&spec.post, &format!("{path}.post"))?;
+        self.projs.push(spec);
+        Ok(())
+    }
+
+    /// Inject a current `waveform` into `neurons` of `pop` (all neurons when `None`).
+    pub fn current_source(
+        &mut self,
+        name: &str,
+        pop: &str,
+        neurons: Option<Vec<u32>>,
+        waveform: Waveform,
+    ) -> Result<()> {
+        self.pop_index(pop, &format!("sources.{name}.population"))?;
+        self.sources
+            .push((name.to_string(), pop.to_string(), neurons, waveform));
+        Ok(())
+    }
+
+    /// Record something.
+    pub fn monitor(&mut self, spec: MonitorSpec) {
+        self.monitors.push(spec);
+    }
+
+    fn pop_index(&self, name: &str, path: &str) -> Result<usize> {
+        self.pops.iter().position(|p| p.0 == name).ok_or_else(|| {
+            Error::config(
+                path,
+                format!(
+                    "no population named {name:?}; populations: {}",
+                    self.pops
+                        .iter()
+                        .map(|p| p.0.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })
+    }
+
+    /// Validate everything, draw connectivity, weights, delays and initial states.
+    pub fn build(self) -> Result<Network> {
+        let dt = self.dt;
+        ensure!(
+            dt.is_finite() && dt > 0.0,
+            "simulation.dt_ms",
+            "must be > 0 ms, got {dt}"
+        );
+        ensure!(
+            !self.pops.is_empty(),
+            "populations",
+            "a network needs at least one population"
+        );
+        // populations, sharded
+        let mut pops: Vec<Population> = Vec::with_capacity(self.pops.len());
+        for (p, (name, n, model)) in self.pops.iter().enumerate() {
+            let mut shards = Vec::new();
+            let mut lo = 0;
+            while lo < *n {
+                let hi = (lo + SHARD).min(*n);
+                let rng = component(
+                    self.seed,
+                    Stream::Poisson,
+                    ((p as u64) << 32) | (lo / SHARD) as u64,
+                );
+                let neurons = model
+                    .build(lo, hi - lo, dt, rng)
+                    .map_err(|e| prefix(e, &format!("populations.{name}")))?;
+                let receptors = neurons.receptors().len();
+                shards.push(Shard {
+                    lo: lo as u32,
+                    hi: hi as u32,
+                    neurons,
+                    receptors,
+                    syn: vec![0.0; receptors * (hi - lo)],
+                    current: Vec::new(),
+                    kernels: Vec::new(),
+                    spikes: Vec::with_capacity(hi - lo),
+                });
+                lo = hi;
+            }
+            pops.push(Population {
+                name: name.clone(),
+                n: *n,
+                model: model.name().to_string(),
+                shards,
+                kernels: Vec::new(),
+                spikes: Vec::with_capacity(*n),
+                spike_count: 0,
+            });
+        }
+        // initial states
+        for (idx, (p, var, value)) in self.inits.iter().enumerate() {
+            let pop = &mut pops[*p];
+            let mut rng = component(self.seed, Stream::StateInit, idx as u64);
+            let values = value.sample(pop.n, &mut rng);
+            if pop.shards[0].neurons.state(var).is_none() {
+                return Err(unknown_state(&pop.name, &pop.model, var, pop.state_names()));
+            }
+            pop.set_state(var, &values)?;
+        }
+        // projections
+        let mut projs = Vec::with_capacity(self.projs.len());
+        let mut max_delay = vec![1u32; pops.len()];
+        for (k, spec) in self.projs.iter().enumerate() {
+            let path = format!("projections.{}", spec.name);
+            let pre = self.pop_index(&spec.pre, &format!("{path}.pre"))?;
+            let post = self.pop_index(&spec.post, &format!("{path}.post"))?;
+            let (n_pre, n_post) = (pops[pre].n, pops[post].n);
+            let receptors = pops[post].shards[0].neurons.receptors();
+            let delivery = match &spec.synapse {
+                SynapseSpec::Receptor { names } => {
+                    ensure!(
+                        (1..=2).contains(&names.len()),
+                        format!("{path}.receptor"),
+                        "give one receptor name or two (e.g. [\"ampa\", \"nmda\"]), got {}",
+                        names.len()
+                    );
+                    let mut idx = Vec::new();
+                    for name in names {
+                        let r = receptors
+                            .iter()
+                            .position(|r| r.name == name)
+                            .ok_or_else(|| {
+                                Error::config(
+                                    format!("{path}.receptor"),
+                                    format!(
+                                        "{} has no receptor {name:?}; it has: {}",
+                                        pops[post].model,
+                                        if receptors.is_empty() {
+                                            "none (a spike source cannot receive synapses)"
+                                                .to_string()
+                                        } else {
+                                            receptors
+                                                .iter()
+                                                .map(|r| r.name)
+                                                .collect::<Vec<_>>()
+                                                .join(", ")
+                                        }
+                                    ),
+                                )
+                            })?;
+                        if receptors[r].kind == ReceptorKind::Conductance {
+                            let (lo, _) = spec.weight.bounds();
+                            ensure!(
+                                lo >= 0.0,
+                                format!("{path}.weight"),
+                                "conductance weights (µS) must be ≥ 0, got values down to {lo}; the receptor's reversal potential sets the sign"
+                            );
+                        }
+                        idx.push(r as u8);
+                    }
+                    if idx.len() == 1 {
+                        Delivery::Receptor(idx[0])
+                    } else {
+                        Delivery::Receptors2(idx[0], idx[1])
+                    }
+                }
+                SynapseSpec::VoltageJump => {
+                    ensure!(
+                        pops[post].shards[0].neurons.state("v").is_some(),
+                        format!("{path}.synapse"),
+                        "{} has no membrane potential v",
+                        pops[post].model
+                    );
+                    Delivery::VoltageJump
+                }
+                SynapseSpec::DoubleExponential { tau, tau_s } => {
+                    ensure!(
+                        tau.is_finite() && tau_s.is_finite() && *tau > 0.0 && *tau_s > 0.0,
+                        format!("{path}.synapse"),
+                        "tau and tau_s must be > 0 ms, got {tau}, {tau_s}"
+                    );
+                    ensure!(
+                        pops[post].shards[0].neurons.len() > 0 && !receptors.is_empty(),
+                        format!("{path}.post"),
+                        "a spike source cannot receive synapses"
+                    );
+                    let kp = KernelParams {
+                        decay_slow: (-dt / tau).exp(),
+                        decay_fast: (-dt / tau_s).exp(),
+                    };
+                    let pop = &mut pops[post];
+                    let c = match pop.kernels.iter().position(|x| *x == kp) {
+                        Some(c) => c,
+                        None => {
+                            pop.kernels.push(kp);
+                            for s in &mut pop.shards {
+                                let m = (s.hi - s.lo) as usize;
+                                s.kernels.push(Kernel {
+                                    slow: vec![0.0; m],
+                                    fast: vec![0.0; m],
+                                });
+                            }
+                            pop.kernels.len() - 1
+                        }
+                    };
+                    for s in &mut pops[post].shards {
+                        if s.current.is_empty() {
+                            s.current = vec![0.0; (s.hi - s.lo) as usize];
+                        }
+                    }
+                    Delivery::Kernel(c as u16)
+                }
+            };
+            spec.connector
+                .validate(&format!("{path}.connector"), n_pre, n_post, pre == post)?;
+            let mut rng = component(self.seed, Stream::Connect, k as u64);
+            let pairs = spec.connector.pairs(n_pre, n_post, pre == post, &mut rng);
+            let m = pairs.len();
+            spec.weight.validate(&format!("{path}.weight"), m)?;
+            spec.delay.validate(&format!("{path}.delay_ms"), m)?;
+            let weights = spec.weight.sample(m, &mut rng);
+            let delays_ms = spec.delay.sample(m, &mut rng);
+            let mut delays = Vec::with_capacity(m);
+            // constant delays convert once
+            if let Value::Constant { value } = spec.delay {
+                let d = spec
+                    .delay_rounding
+                    .steps(&format!("{path}.delay_ms"), value, dt)?;
+                delays.resize(m, d);
+            } else {
+                for &ms in &delays_ms {
+                    delays.push(
+                        spec.delay_rounding
+                            .steps(&format!("{path}.delay_ms"), ms, dt)?,
+                    );
+                }
+            }
+            let pre_idx: Vec<u32> = pairs.iter().map(|p| p.0).collect();
+            let post_idx: Vec<u32> = pairs.iter().map(|p| p.1).collect();
+            drop(pairs);
+            let synapses = Synapses::new(n_pre, n_post, &pre_idx, &post_idx, &weights, &delays);
+            max_delay[pre] = max_delay[pre].max(synapses.max_delay());
+            projs.push(Projection {
+                name: spec.name.clone(),
+                pre,
+                post,
+                delivery,
+                synapses,
+            });
+        }
+        let mut incoming = vec![Vec::new(); pops.len()];
+        for (k, p) in projs.iter().enumerate() {
+            incoming[p.post].push(k);
+        }
+        // current sources
+        let mut sources = Vec::new();
+        for (k, (name, pop, neurons, waveform)) in self.sources.iter().enumerate() {
+            let path = format!("sources.{name}");
+            let p = self.pop_index(pop, &format!("{path}.population"))?;
+            let n = pops[p].n;
+            ensure!(
+                !pops[p].shards[0].neurons.receptors().is_empty(),
+                format!("{path}.population"),
+                "{} is a spike source and takes no current",
+                pops[p].model
+            );
+            let neurons = neurons.clone().unwrap_or_else(|| (0..n as u32).collect());
+            if let Some(&bad) = neurons.iter().find(|&&j| j as usize >= n) {
+                return Err(Error::config(
+                    format!("{path}.neurons"),
+                    format!("neuron {bad} is outside population {pop} (size {n})"),
+                ));
+            }
+            let rng = component(self.seed, Stream::CurrentNoise, k as u64);
+            sources.push(CurrentSource::new(&path, waveform, p, neurons, dt, rng)?);
+            for s in &mut pops[p].shards {
+                if s.current.is_empty() {
+                    s.current = vec![0.0; (s.hi - s.lo) as usize];
+                }
+            }
+        }
+        // monitors
+        let mut monitors = Monitors::default();
+        for (k, spec) in self.monitors.iter().enumerate() {
+            let path = format!("record[{k}]");
+            match spec {
+                MonitorSpec::Spikes {
+                    population,
+                    neurons,
+                    start_step,
+                    stop_step,
+                } => {
+                    let p = self.pop_index(population, &format!("{path}.population"))?;
+                    let n = pops[p].n;
+                    let mask = match neurons {
+                        Some(list) => {
+                            let mut m = vec![false; n];
+                            for &j in list {
+                                ensure!(
+                                    (j as usize) < n,
+                                    format!("{path}.neurons"),
+                                    "neuron {j} is outside population {population} (size {n})"
+                                );
+                                m[j as usize] = true;
+                            }
+                            Some(m)
+                        }
+                        None => None,
+                    };
+                    let n_rec = mask
+                        .as_ref()
+                        .map_or(n as u64, |m| m.iter().filter(|&&b| b).count() as u64);
+                    monitors.spikes.push(SpikeMon {
+                        pop: p,
+                        mask,
+                        n_rec,
+                        start: *start_step,
+                        stop: stop_step.unwrap_or(u64::MAX),
+                        out: SpikeChunk {
+                            population: population.clone(),
+                            ..Default::default()
+                        },
+                    });
+                }
+                MonitorSpec::State {
+                    population,
+                    variable,
+                    neurons,
+                    every,
+                } => {
+                    let p = self.pop_index(population, &format!("{path}.population"))?;
+                    let pop = &pops[p];
+                    ensure!(*every >= 1, format!("{path}.every"), "must be ≥ 1 step");
+                    if pop.shards[0].neurons.state(variable).is_none() {
+                        return Err(Error::config(
+                            format!("{path}.variable"),
+                            format!(
+                                "{} has no state variable {variable:?}; it has: {}",
+                                pop.model,
+                                pop.state_names().join(", ")
+                            ),
+                        ));
+                    }
+                    let mut at = Vec::with_capacity(neurons.len());
+                    for &j in neurons {
+                        ensure!(
+                            (j as usize) < pop.n,
+                            format!("{path}.neurons"),
+                            "neuron {j} is outside population {population} (size {})",
+                            pop.n
+                        );
+                        at.push(((j as usize / SHARD) as u32, (j as usize % SHARD) as u32));
+                    }
+                    monitors.states.push(StateMon {
+                        pop: p,
+                        at,
+                        every: *every,
+                        out: StateChunk {
+                            population: population.clone(),
+                            variable: variable.clone(),
+                            neurons: neurons.clone(),
+                            ..Default::default()
+                        },
+                    });
+                }
+                MonitorSpec::Rate { population, bin } => {
+                    let p = self.pop_index(population, &format!("{path}.population"))?;
+                    ensure!(*bin >= 1, format!("{path}.bin"), "must be ≥ 1 step");
+                    let n = pops[p].n;
+                    monitors.rates.push(RateMon {
+                        pop: p,
+                        n,
+                        bin: *bin,
+                        count: 0,
+                        bin_start: 0,
+                        hz_per_spike: 1000.0 / (n as f64 * *bin as f64 * dt),
+                        out: RateChunk {
+                            population: population.clone(),
+                            ..Default::default()
+                        },
+                    });
+                }
+            }
+        }
+        let rings = pops
+            .iter()
+            .zip(&max_delay)
+            .map(|(p, &d)| SpikeRing::new(d as usize + 1, p.n.min(4096)))
+            .collect();
+        Ok(Network {
+            dt,
+            seed: self.seed,
+            t: 0,
+            pops,
+            projs,
+            incoming,
+            rings,
+            sources,
+            monitors,
+            hash: Fnv1a::default(),
+            exec: Exec::default(),
+        })
+    }
+}
+
+fn prefix(e: Error, path: &str) -> Error {
+    match e {
+        Error::Config { path: p, msg } => Error::config(format!("{path}.{p}"), msg),
+        other => other,
+    }
+}
+
+/// A built spiking network (see the module docs for the step).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Network {
+    dt: f64,
+    seed: u64,
+    t: u64,
+    pops: Vec<Population>,
+    projs: Vec<Projection>,
+    incoming: Vec<Vec<usize>>,
+    rings: Vec<SpikeRing>,
+    sources: Vec<CurrentSource>,
+    monitors: Monitors,
+    hash: Fnv1a,
+    #[serde(skip)]
+    exec: Exec,
+}
+
+impl Network {
+    /// Time step, ms.
+    pub fn dt_ms(&self) -> f64 {
+        self.dt
+    }
+    /// Master seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+    /// Steps simulated so far.
+    pub fn step_count(&self) -> u64 {
+        self.t
+    }
+    /// Populations, in declaration order.
+    pub fn populations(&self) -> &[Population] {
+        &self.pops
+    }
+    /// A population by name.
+    pub fn population(&self, name: &str) -> Option<&Population> {
+        self.pops.iter().find(|p| p.name == name)
+    }
+    /// A population by name, mutable (state edits, rates of Poisson sources).
+    pub fn population_mut(&mut self, name: &str) -> Option<&mut Population> {
+        self.pops.iter_mut().find(|p| p.name == name)
+    }
+    /// Projections, in declaration order.
+    pub fn projections(&self) -> &[Projection] {
+        &self.projs
+    }
+    /// Total number of synapses.
+    pub fn synapse_count(&self) -> usize {
+        self.projs.iter().map(|p| p.synapses.len()).sum()
+    }
+    /// FNV-1a hash over every spike (step, population, neuron) so far: a run's fingerprint.
+    pub fn spike_hash(&self) -> u64 {
+        self.hash.finish()
+    }
+    /// Use `threads` threads (results do not depend on it).
+    pub fn set_threads(&mut self, threads: usize) -> Result<()> {
+        self.exec = Exec::new(threads)?;
+        Ok(())
+    }
+    /// Threads in use.
+    pub fn threads(&self) -> usize {
+        self.exec.threads()
+    }
+    /// Memory and disk the monitors need for `steps` more steps.
+    pub fn monitor_plan(&self, steps: u64) -> MonitorPlan {
+        self.monitors.plan(self.t, steps)
+    }
+    /// Take what the monitors recorded since the last drain.
+    pub fn drain(&mut self) -> Recordings {
+        self.monitors.drain()
+    }
+    /// Bytes of the network's own state (synapses, rings, buffers), approximately.
+    pub fn state_bytes(&self) -> usize {
+        let syn: usize = self.projs.iter().map(|p| p.synapses.len() * 12).sum();
+        let neurons: usize = self
+            .pops
+            .iter()
+            .map(|p| p.n * 8 * (4 + p.state_names().len()))
+            .sum();
+        let rings: usize = self
+            .rings
+            .iter()
+            .zip(&self.pops)
+            .map(|(r, p)| r.len() * p.n.min(4096) * 4)
+            .sum();
+        syn + neurons + rings
+    }
+
+    /// Advance `steps` steps.
+    pub fn run(&mut self, steps: u64) {
+        let exec = self.exec.clone();
+        let parallel = exec.threads() > 1;
+        exec.install(|| {
+            for _ in 0..steps {
+                self.step_once(parallel);
+            }
+        });
+    }
+
+    fn step_once(&mut self, parallel: bool) {
+        let t = self.t;
+        // 1. current sources
+        for src in &mut self.sources {
+            let pop = &mut self.pops[src.population];
+            src.apply(t, |j, a| {
+                let s = &mut pop.shards[j as usize / SHARD];
+                s.current[j as usize % SHARD] += a;
+            });
+        }
+        // 2. populations, shard by shard
+        for (p, pop) in self.pops.iter_mut().enumerate() {
+            let ctx = Ctx {
+                t,
+                projs: &self.projs,
+                incoming: &self.incoming[p],
+                rings: &self.rings,
+                kernels: &pop.kernels,
+            };
+            if parallel && pop.shards.len() > 1 {
+                pop.shards.par_iter_mut().for_each(|s| s.advance(&ctx));
+            } else {
+                for s in &mut pop.shards {
+                    s.advance(&ctx);
+                }
+            }
+            pop.spikes.clear();
+            for s in &pop.shards {
+                let lo = s.lo;
+                pop.spikes.extend(s.spikes.iter().map(|&i| i + lo));
+            }
+            pop.spike_count += pop.spikes.len() as u64;
+        }
+        // 3. rings, monitors, hash
+        for (p, pop) in self.pops.iter().enumerate() {
+            self.rings[p].store(t, &pop.spikes);
+            for &i in &pop.spikes {
+                self.hash.write_u64(t);
+                self.hash.write_u64(((p as u64) << 32) | u64::from(i));
+            }
+        }
+        if !self.monitors.is_empty() {
+            self.record(t);
+        }
+        self.t += 1;
+    }
+
+    fn record(&mut self, t: u64) {
+        for m in &mut self.monitors.spikes {
+            if t < m.start || t >= m.stop {
+                continue;
+            }
+            for &i in &self.pops[m.pop].spikes {
+                if m.mask.as_ref().is_none_or(|mask| mask[i as usize]) {
+                    m.out.steps.push(t);
+                    m.out.ids.push(i);
+                }
+            }
+        }
+        for m in &mut self.monitors.states {
+            if t % m.every != 0 {
+                continue;
+            }
+            let pop = &self.pops[m.pop];
+            m.out.steps.push(t);
+            for &(s, l) in &m.at {
+                let values = pop.shards[s as usize]
+                    .neurons
+                    .state(&m.out.variable)
+                    .expect("checked at build");
+                m.out.values.push(values[l as usize]);
+            }
+        }
+        for m in &mut self.monitors.rates {
+            m.count += self.pops[m.pop].spikes.len() as u64;
+            if (t + 1 - m.bin_start) == m.bin {
+                m.out.steps.push(m.bin_start);
+                m.out.rates.push(m.count as f64 * m.hz_per_spike);
+                m.count = 0;
+                m.bin_start = t + 1;
+            }
+            let _ = m.n;
+        }
+    }
+}
+
+struct Ctx<'a> {
+    t: u64,
+    projs: &'a [Projection],
+    incoming: &'a [usize],
+    rings: &'a [SpikeRing],
+    kernels: &'a [KernelParams],
+}
+
+impl Shard {
+    fn advance(&mut self, ctx: &Ctx<'_>) {
+        let (lo, hi, r) = (self.lo, self.hi, self.receptors);
+        for &k in ctx.incoming {
+            let proj = &ctx.projs[k];
+            let ring = &ctx.rings[proj.pre];
+            match proj.delivery {
+                Delivery::Receptor(q) => {
+                    let syn = &mut self.syn;
+                    let q = q as usize;
+                    proj.synapses
+                        .deliver(ctx.t, ring, lo, hi, |j, w| syn[j * r + q] += w);
+                }
+                Delivery::Receptors2(a, b) => {
+                    let syn = &mut self.syn;
+                    let (a, b) = (a as usize, b as usize);
+                    proj.synapses.deliver(ctx.t, ring, lo, hi, |j, w| {
+                        syn[j * r + a] += w;
+                        syn[j * r + b] += w;
+                    });
+                }
+                Delivery::Kernel(c) => {
+                    let kern = &mut self.kernels[c as usize];
+                    proj.synapses.deliver(ctx.t, ring, lo, hi, |j, w| {
+                        kern.slow[j] += w;
+                        kern.fast[j] += w;
+                    });
+                }
+                Delivery::VoltageJump => {
+                    let v = self.neurons.state_mut("v").expect("checked at build");
+                    proj.synapses.deliver(ctx.t, ring, lo, hi, |j, w| v[j] += w);
+                }
+            }
+        }
+        for (kern, kp) in self.kernels.iter_mut().zip(ctx.kernels) {
+            for ((c, s), f) in self
+                .current
+                .iter_mut()
+                .zip(&mut kern.slow)
+                .zip(&mut kern.fast)
+            {
+                *c += *s - *f;
+                *s *= kp.decay_slow;
+                *f *= kp.decay_fast;
+            }
+        }
+        self.spikes.clear();
+        self.neurons
+            .step(&mut self.syn, &self.current, &mut self.spikes);
+        if !self.current.is_empty() {
+            self.current.fill(0.0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn neurapse_delay_rounding_is_pythons_floor_division() {
+        assert_eq!(python_floordiv(1e-3, 1e-4), 9.0);
+        assert_eq!(python_floordiv(5e-3, 1e-4), 49.0);
+        assert_eq!(python_floordiv(8e-3, 1e-4), 79.0);
+        assert_eq!(python_floordiv(9e-3, 1e-4), 89.0);
+        assert_eq!(python_floordiv(7.0, 2.0), 3.0);
+        assert_eq!(DelayRounding::Neurapse.steps("d", 1.0, 0.1).unwrap(), 9);
+        assert_eq!(DelayRounding::Exact.steps("d", 1.0, 0.1).unwrap(), 10);
+        let err = DelayRounding::Exact
+            .steps("projections.p.delay_ms", 0.15, 0.1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("projections.p.delay_ms") && err.contains("round"),
+            "{err}"
+        );
+        assert!(
+            DelayRounding::Round.steps("d", 0.04, 0.1).is_err(),
+            "0 steps is not a delay"
+        );
+    }
+}

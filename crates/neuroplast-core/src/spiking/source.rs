@@ -1,0 +1,803 @@
+//! Sources: current generators injected into neurons, and spike sources (Poisson, arrays)
+//! that behave as populations.
+//!
+//! Current generators follow PyNN's (`DCSource`, `StepCurrentSource`, `ACSource`,
+//! `NoisyCurrentSource`) plus a square-pulse train and a ramp. Amplitudes are in nA, times in
+//! ms and converted to steps once: a source is on for steps `start ≤ t < stop`.
+
+use rand::Rng as _;
+use rand_distr::{Distribution, StandardNormal};
+use serde::{Deserialize, Serialize};
+
+use super::neuron::{NeuronModel, Receptor};
+use crate::rng::Rng;
+use crate::{ensure, Result};
+
+/// The waveform of a current generator (nA, ms).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Waveform {
+    /// Constant `amplitude` from `start` to `stop` (a single square pulse).
+    Dc {
+        /// nA.
+        amplitude: f64,
+        /// ms, default 0.
+        #[serde(default)]
+        start: f64,
+        /// ms, default: the end of the run.
+        #[serde(default)]
+        stop: Option<f64>,
+    },
+    /// Piecewise constant: `amplitudes[k]` from `times[k]` until the next time (PyNN
+    /// `StepCurrentSource`).
+    Step {
+        /// ms, strictly increasing.
+        times: Vec<f64>,
+        /// nA, one per time.
+        amplitudes: Vec<f64>,
+    },
+    /// A train of `count` square pulses of `amplitude`, each `width` long, one every
+    /// `period`, the first at `start`.
+    Pulses {
+        /// nA.
+        amplitude: f64,
+        /// ms.
+        start: f64,
+        /// ms.
+        width: f64,
+        /// ms.
+        period: f64,
+        /// Number of pulses.
+        count: u32,
+    },
+    /// Linear from `from` at `start` to `to` at `stop`, zero outside.
+    Ramp {
+        /// nA at `start`.
+        from: f64,
+        /// nA at `stop`.
+        to: f64,
+        /// ms.
+        start: f64,
+        /// ms.
+        stop: f64,
+    },
+    /// `offset + amplitude · sin(2π f t + phase)` (PyNN `ACSource`; phase in degrees).
+    Sine {
+        /// nA.
+        amplitude: f64,
+        /// nA.
+        #[serde(default)]
+        offset: f64,
+        /// Hz.
+        frequency: f64,
+        /// Degrees.
+        #[serde(default)]
+        phase: f64,
+        /// ms.
+        #[serde(default)]
+        start: f64,
+        /// ms.
+        #[serde(default)]
+        stop: Option<f64>,
+    },
+    /// Gaussian white noise `mean + stdev · ξ`, a new draw every `dt` ms (PyNN
+    /// `NoisyCurrentSource`), independent per neuron.
+    Noise {
+        /// nA.
+        mean: f64,
+        /// nA.
+        stdev: f64,
+        /// Resampling interval in ms; default (and minimum) the simulation step.
+        #[serde(default)]
+        dt: Option<f64>,
+        /// ms.
+        #[serde(default)]
+        start: f64,
+        /// ms.
+        #[serde(default)]
+        stop: Option<f64>,
+    },
+}
+
+fn whole_steps(path: &str, ms: f64, dt: f64) -> Result<u64> {
+    ensure!(
+        ms.is_finite() && ms >= 0.0,
+        path,
+        "must be a time ≥ 0 ms, got {ms}"
+    );
+    let steps = ms / dt;
+    let r = steps.round();
+    ensure!(
+        (steps - r).abs() <= 1e-9 * r.max(1.0),
+        path,
+        "{ms} ms is not a whole number of time steps (dt = {dt} ms)"
+    );
+    Ok(r as u64)
+}
+
+/// A current generator compiled to step indices.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CurrentSource {
+    /// Target population index.
+    pub population: usize,
+    /// Target neurons (population-local), ascending.
+    pub neurons: Vec<u32>,
+    kind: Compiled,
+    rng: Option<Rng>,
+    held: Vec<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+enum Compiled {
+    Const {
+        amplitude: f64,
+        start: u64,
+        stop: u64,
+    },
+    Step {
+        at: Vec<u64>,
+        amplitudes: Vec<f64>,
+    },
+    Pulses {
+        amplitude: f64,
+        start: u64,
+        width: u64,
+        period: u64,
+        count: u64,
+    },
+    Ramp {
+        from: f64,
+        to: f64,
+        start: u64,
+        stop: u64,
+    },
+    Sine {
+        amplitude: f64,
+        offset: f64,
+        omega_per_step: f64,
+        phase: f64,
+        start: u64,
+        stop: u64,
+    },
+    Noise {
+        mean: f64,
+        stdev: f64,
+        every: u64,
+        start: u64,
+        stop: u64,
+    },
+}
+
+impl CurrentSource {
+    /// Compile `waveform` for neurons `neurons` of population `population`; `rng` is used by
+    /// the noise waveform only.
+    pub fn new(
+        path: &str,
+        waveform: &Waveform,
+        population: usize,
+        mut neurons: Vec<u32>,
+        dt: f64,
+        rng: Rng,
+    ) -> Result<CurrentSource> {
+        neurons.sort_unstable();
+        neurons.dedup();
+        let stop_of = |stop: &Option<f64>, key: &str| -> Result<u64> {
+            match stop {
+                Some(s) => whole_steps(&format!("{path}.{key}"), *s, dt),
+                None => Ok(u64::MAX),
+            }
+        };
+        let finite = |key: &str, v: f64| -> Result<()> {
+            ensure!(
+                v.is_finite(),
+                format!("{path}.{key}"),
+                "must be finite, got {v}"
+            );
+            Ok(())
+        };
+        let kind = match waveform {
+            Waveform::Dc {
+                amplitude,
+                start,
+                stop,
+            } => {
+                finite("amplitude", *amplitude)?;
+                Compiled::Const {
+                    amplitude: *amplitude,
+                    start: whole_steps(&format!("{path}.start"), *start, dt)?,
+                    stop: stop_of(stop, "stop")?,
+                }
+            }
+            Waveform::Step { times, amplitudes } => {
+                ensure!(
+                    times.len() == amplitudes.len() && !times.is_empty(),
+                    format!("{path}.amplitudes"),
+                    "needs one amplitude per time ({} times, {} amplitudes)",
+                    times.len(),
+                    amplitudes.len()
+                );
+                let at = times
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &t)| whole_steps(&format!("{path}.times[{k}]"), t, dt))
+                    .collect::<Result<Vec<_>>>()?;
+                ensure!(
+                    at.windows(2).all(|w| w[0] < w[1]),
+                    format!("{path}.times"),
+                    "must be strictly increasing"
+                );
+                for (k, a) in amplitudes.iter().enumerate() {
+                    finite(&format!("amplitudes[{k}]"), *a)?;
+                }
+                Compiled::Step {
+                    at,
+                    amplitudes: amplitudes.clone(),
+                }
+            }
+            Waveform::Pulses {
+                amplitude,
+                start,
+                width,
+                period,
+                count,
+            } => {
+                finite("amplitude", *amplitude)?;
+                let width = whole_steps(&format!("{path}.width"), *width, dt)?;
+                let period = whole_steps(&format!("{path}.period"), *period, dt)?;
+                ensure!(
+                    width >= 1 && period >= width,
+                    format!("{path}.period"),
+                    "needs 0 < width ≤ period"
+                );
+                Compiled::Pulses {
+                    amplitude: *amplitude,
+                    start: whole_steps(&format!("{path}.start"), *start, dt)?,
+                    width,
+                    period,
+                    count: u64::from(*count),
+                }
+            }
+            Waveform::Ramp {
+                from,
+                to,
+                start,
+                stop,
+            } => {
+                finite("from", *from)?;
+                finite("to", *to)?;
+                let (start, stop) = (
+                    whole_steps(&format!("{path}.start"), *start, dt)?,
+                    whole_steps(&format!("{path}.stop"), *stop, dt)?,
+                );
+                ensure!(stop > start, format!("{path}.stop"), "must be after start");
+                Compiled::Ramp {
+                    from: *from,
+                    to: *to,
+                    start,
+                    stop,
+                }
+            }
+            Waveform::Sine {
+                amplitude,
+                offset,
+                frequency,
+                phase,
+                start,
+                stop,
+            } => {
+                finite("amplitude", *amplitude)?;
+                finite("offset", *offset)?;
+                finite("frequency", *frequency)?;
+                finite("phase", *phase)?;
+                Compiled::Sine {
+                    amplitude: *amplitude,
+                    offset: *offset,
+                    omega_per_step: 2.0 * std::f64::consts::PI * frequency * dt / 1000.0,
+                    phase: phase.to_radians(),
+                    start: whole_steps(&format!("{path}.start"), *start, dt)?,
+                    stop: stop_of(stop, "stop")?,
+                }
+            }
+            Waveform::Noise {
+                mean,
+                stdev,
+                dt: every,
+                start,
+                stop,
+            } => {
+                finite("mean", *mean)?;
+                ensure!(
+                    stdev.is_finite() && *stdev >= 0.0,
+                    format!("{path}.stdev"),
+                    "must be ≥ 0, got {stdev}"
+                );
+                let every = match every {
+                    Some(e) => whole_steps(&format!("{path}.dt"), *e, dt)?,
+                    None => 1,
+                };
+                ensure!(
+                    every >= 1,
+                    format!("{path}.dt"),
+                    "must be at least one time step"
+                );
+                Compiled::Noise {
+                    mean: *mean,
+                    stdev: *stdev,
+                    every,
+                    start: whole_steps(&format!("{path}.start"), *start, dt)?,
+                    stop: stop_of(stop, "stop")?,
+                }
+            }
+        };
+        let noisy = matches!(kind, Compiled::Noise { .. });
+        let held = if noisy {
+            vec![0.0; neurons.len()]
+        } else {
+            Vec::new()
+        };
+        Ok(CurrentSource {
+            population,
+            neurons,
+            kind,
+            rng: noisy.then_some(rng),
+            held,
+        })
+    }
+
+    /// The amplitude at step `t` (not for noise).
+    fn amplitude(&self, t: u64) -> f64 {
+        match &self.kind {
+            Compiled::Const {
+                amplitude,
+                start,
+                stop,
+            } => {
+                if (*start..*stop).contains(&t) {
+                    *amplitude
+                } else {
+                    0.0
+                }
+            }
+            Compiled::Step { at, amplitudes } => match at.partition_point(|&s| s <= t) {
+                0 => 0.0,
+                k => amplitudes[k - 1],
+            },
+            Compiled::Pulses {
+                amplitude,
+                start,
+                width,
+                period,
+                count,
+            } => {
+                if t < *start {
+                    return 0.0;
+                }
+                let k = (t - start) / period;
+                if k < *count && (t - start) % period < *width {
+                    *amplitude
+                } else {
+                    0.0
+                }
+            }
+            Compiled::Ramp {
+                from,
+                to,
+                start,
+                stop,
+            } => {
+                if (*start..*stop).contains(&t) {
+                    from + (to - from) * (t - start) as f64 / (stop - start) as f64
+                } else {
+                    0.0
+                }
+            }
+            Compiled::Sine {
+                amplitude,
+                offset,
+                omega_per_step,
+                phase,
+                start,
+                stop,
+            } => {
+                if (*start..*stop).contains(&t) {
+                    offset + amplitude * (omega_per_step * (t - start) as f64 + phase).sin()
+                } else {
+                    0.0
+                }
+            }
+            Compiled::Noise { .. } => 0.0,
+        }
+    }
+
+    /// Add this source's current at step `t` to `add(neuron, nA)`.
+    pub fn apply(&mut self, t: u64, mut add: impl FnMut(u32, f64)) {
+        if let Compiled::Noise {
+            mean,
+            stdev,
+            every,
+            start,
+            stop,
+        } = self.kind
+        {
+            if !(start..stop).contains(&t) {
+                return;
+            }
+            if (t - start) % every == 0 {
+                let rng = self.rng.as_mut().expect("noise sources own a stream");
+                for h in self.held.iter_mut() {
+                    let z: f64 = StandardNormal.sample(rng);
+                    *h = mean + stdev * z;
+                }
+            }
+            for (&j, &h) in self.neurons.iter().zip(&self.held) {
+                add(j, h);
+            }
+            return;
+        }
+        let a = self.amplitude(t);
+        if a != 0.0 {
+            for &j in &self.neurons {
+                add(j, a);
+            }
+        }
+    }
+}
+
+/// Parameters of a Poisson spike source (PyNN `SpikeSourcePoisson`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PoissonParams {
+    /// Rate in Hz (every neuron; per-neuron rates via the `rate` state array).
+    pub rate: f64,
+    /// ms.
+    pub start: f64,
+    /// ms; default: forever.
+    pub duration: Option<f64>,
+}
+
+impl Default for PoissonParams {
+    fn default() -> Self {
+        PoissonParams {
+            rate: 1.0,
+            start: 0.0,
+            duration: None,
+        }
+    }
+}
+
+impl PoissonParams {
+    /// Check ranges.
+    pub fn validate(&self, path: &str) -> Result<()> {
+        ensure!(
+            self.rate.is_finite() && self.rate >= 0.0,
+            format!("{path}.rate"),
+            "must be ≥ 0 Hz, got {}",
+            self.rate
+        );
+        ensure!(
+            self.start.is_finite() && self.start >= 0.0,
+            format!("{path}.start"),
+            "must be ≥ 0 ms, got {}",
+            self.start
+        );
+        if let Some(d) = self.duration {
+            ensure!(
+                d.is_finite() && d >= 0.0,
+                format!("{path}.duration"),
+                "must be ≥ 0 ms, got {d}"
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Independent Poisson spike trains; each neuron spikes in a step with probability
+/// `rate · dt` (rates may change at any step through the `rate` array).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PoissonSource {
+    /// Rate of each neuron, Hz.
+    pub rate: Vec<f64>,
+    dt_s: f64,
+    start: u64,
+    stop: u64,
+    t: u64,
+    rng: Rng,
+}
+
+impl PoissonSource {
+    /// `n` sources; `rng` is this shard's own stream.
+    pub fn new(params: &PoissonParams, n: usize, dt_ms: f64, rng: Rng) -> Result<PoissonSource> {
+        params.validate("params")?;
+        let start = (params.start / dt_ms).round() as u64;
+        let stop = params
+            .duration
+            .map_or(u64::MAX, |d| start + (d / dt_ms).round() as u64);
+        Ok(PoissonSource {
+            rate: vec![params.rate; n],
+            dt_s: dt_ms / 1000.0,
+            start,
+            stop,
+            t: 0,
+            rng,
+        })
+    }
+}
+
+impl NeuronModel for PoissonSource {
+    fn len(&self) -> usize {
+        self.rate.len()
+    }
+    fn receptors(&self) -> &'static [Receptor] {
+        &[]
+    }
+    fn state_names(&self) -> &'static [&'static str] {
+        &["rate"]
+    }
+    fn state(&self, name: &str) -> Option<&[f64]> {
+        (name == "rate").then_some(&self.rate[..])
+    }
+    fn state_mut(&mut self, name: &str) -> Option<&mut [f64]> {
+        (name == "rate").then_some(&mut self.rate[..])
+    }
+    fn step(&mut self, _syn: &mut [f64], _current: &[f64], spikes: &mut Vec<u32>) {
+        let t = self.t;
+        self.t += 1;
+        if !(self.start..self.stop).contains(&t) {
+            return;
+        }
+        for (i, &r) in self.rate.iter().enumerate() {
+            let p = r * self.dt_s;
+            if p > 0.0 && self.rng.random::<f64>() < p {
+                spikes.push(i as u32);
+            }
+        }
+    }
+}
+
+/// Parameters of a spike-array source (PyNN `SpikeSourceArray`): explicit spike times.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SpikeArrayParams {
+    /// Spike times in ms, one list per neuron (or one list shared by all neurons when the
+    /// population has more neurons than lists and exactly one list is given).
+    pub spike_times: Vec<Vec<f64>>,
+}
+
+/// Emits the spikes of [`SpikeArrayParams`] at the steps nearest to their times.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SpikeArraySource {
+    /// (step, neuron) sorted by step then neuron.
+    events: Vec<(u64, u32)>,
+    next: usize,
+    n: usize,
+    t: u64,
+}
+
+impl SpikeArraySource {
+    /// Neurons `offset .. offset + n` of the population described by `params`.
+    pub fn new(
+        params: &SpikeArrayParams,
+        offset: usize,
+        n: usize,
+        dt_ms: f64,
+    ) -> Result<SpikeArraySource> {
+        let lists = params.spike_times.len();
+        let mut events = Vec::new();
+        for local in 0..n {
+            let g = offset + local;
+            let list = if lists == 1 {
+                &params.spike_times[0]
+            } else {
+                match params.spike_times.get(g) {
+                    Some(l) => l,
+                    None => continue,
+                }
+            };
+            for (k, &ms) in list.iter().enumerate() {
+                ensure!(
+                    ms.is_finite() && ms >= 0.0,
+                    format!("params.spike_times[{g}][{k}]"),
+                    "must be a time ≥ 0 ms, got {ms}"
+                );
+                events.push(((ms / dt_ms).round() as u64, local as u32));
+            }
+        }
+        events.sort_unstable();
+        events.dedup();
+        Ok(SpikeArraySource {
+            events,
+            next: 0,
+            n,
+            t: 0,
+        })
+    }
+}
+
+impl NeuronModel for SpikeArraySource {
+    fn len(&self) -> usize {
+        self.n
+    }
+    fn receptors(&self) -> &'static [Receptor] {
+        &[]
+    }
+    fn state_names(&self) -> &'static [&'static str] {
+        &[]
+    }
+    fn state(&self, _: &str) -> Option<&[f64]> {
+        None
+    }
+    fn state_mut(&mut self, _: &str) -> Option<&mut [f64]> {
+        None
+    }
+    fn step(&mut self, _syn: &mut [f64], _current: &[f64], spikes: &mut Vec<u32>) {
+        let t = self.t;
+        self.t += 1;
+        while let Some(&(s, i)) = self.events.get(self.next) {
+            if s > t {
+                break;
+            }
+            if s == t {
+                spikes.push(i);
+            }
+            self.next += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{component, Stream};
+
+    fn rng() -> Rng {
+        component(1, Stream::CurrentNoise, 0)
+    }
+
+    fn trace(w: &Waveform, steps: u64) -> Vec<f64> {
+        let mut s = CurrentSource::new("s", w, 0, vec![0], 0.1, rng()).unwrap();
+        (0..steps)
+            .map(|t| {
+                let mut x = 0.0;
+                s.apply(t, |_, a| x += a);
+                x
+            })
+            .collect()
+    }
+
+    #[test]
+    fn waveforms() {
+        let dc = trace(
+            &Waveform::Dc {
+                amplitude: 2.0,
+                start: 0.2,
+                stop: Some(0.5),
+            },
+            8,
+        );
+        assert_eq!(dc, vec![0.0, 0.0, 2.0, 2.0, 2.0, 0.0, 0.0, 0.0]);
+        let st = trace(
+            &Waveform::Step {
+                times: vec![0.1, 0.3],
+                amplitudes: vec![1.0, -1.0],
+            },
+            5,
+        );
+        assert_eq!(st, vec![0.0, 1.0, 1.0, -1.0, -1.0]);
+        let pu = trace(
+            &Waveform::Pulses {
+                amplitude: 5.0,
+                start: 0.1,
+                width: 0.2,
+                period: 0.4,
+                count: 2,
+            },
+            12,
+        );
+        assert_eq!(
+            pu,
+            vec![0.0, 5.0, 5.0, 0.0, 0.0, 5.0, 5.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+        );
+        let ra = trace(
+            &Waveform::Ramp {
+                from: 0.0,
+                to: 1.0,
+                start: 0.0,
+                stop: 0.4,
+            },
+            5,
+        );
+        assert_eq!(ra, vec![0.0, 0.25, 0.5, 0.75, 0.0]);
+        // 1 kHz sine sampled at 0.1 ms: a quarter period after 2.5 steps; phase 90° = cos
+        let si = trace(
+            &Waveform::Sine {
+                amplitude: 1.0,
+                offset: 0.5,
+                frequency: 1000.0,
+                phase: 90.0,
+                start: 0.0,
+                stop: None,
+            },
+            11,
+        );
+        assert!(
+            (si[0] - 1.5).abs() < 1e-12
+                && (si[5] + 0.5).abs() < 1e-12
+                && (si[10] - 1.5).abs() < 1e-12
+        );
+    }
+
+    #[test]
+    fn noise_has_the_requested_moments_and_hold() {
+        let n = trace(
+            &Waveform::Noise {
+                mean: 1.0,
+                stdev: 2.0,
+                dt: Some(0.2),
+                start: 0.0,
+                stop: None,
+            },
+            40_000,
+        );
+        assert!(n.chunks(2).all(|c| c[0] == c[1]), "held for two steps");
+        let mean = n.iter().sum::<f64>() / n.len() as f64;
+        let var = n.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n.len() as f64;
+        assert!(
+            (mean - 1.0).abs() < 0.05 && (var.sqrt() - 2.0).abs() < 0.05,
+            "{mean} {var}"
+        );
+    }
+
+    #[test]
+    fn off_grid_times_are_rejected() {
+        let err = CurrentSource::new(
+            "sources.pulse",
+            &Waveform::Dc {
+                amplitude: 1.0,
+                start: 0.15,
+                stop: None,
+            },
+            0,
+            vec![0],
+            0.1,
+            rng(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("sources.pulse.start") && err.contains("whole number"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn poisson_rate_and_spike_array() {
+        let p = PoissonParams {
+            rate: 50.0,
+            ..Default::default()
+        };
+        let mut src = PoissonSource::new(&p, 100, 0.1, rng()).unwrap();
+        let mut spikes = Vec::new();
+        for _ in 0..10_000 {
+            src.step(&mut [], &[], &mut spikes);
+        }
+        // 100 neurons × 1 s × 50 Hz = 5000 ± 5 sd
+        assert!(
+            (spikes.len() as f64 - 5000.0).abs() < 5.0 * 5000f64.sqrt(),
+            "{}",
+            spikes.len()
+        );
+        let a = SpikeArrayParams {
+            spike_times: vec![vec![0.2, 0.5], vec![0.2]],
+        };
+        let mut src = SpikeArraySource::new(&a, 0, 2, 0.1).unwrap();
+        let mut out = Vec::new();
+        for t in 0..7 {
+            let mut s = Vec::new();
+            src.step(&mut [], &[], &mut s);
+            out.push((t, s));
+        }
+        assert_eq!(out[2].1, vec![0, 1]);
+        assert_eq!(out[5].1, vec![0]);
+        assert!(out[0].1.is_empty() && out[6].1.is_empty());
+    }
+}
