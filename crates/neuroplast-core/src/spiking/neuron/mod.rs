@@ -23,11 +23,15 @@
 //! The model appends the *local* indices of the neurons that spike in this step to `spikes`,
 //! in increasing order.
 
+pub mod adex;
 pub mod lif;
 
 use serde::{Deserialize, Serialize};
 
-pub use lif::{IfCondExp, IfCondExpParams};
+pub use adex::{AdEx, AdExParams, ResetSemantics};
+pub use lif::{
+    IfCondExp, IfCondExpParams, IfCurrExp, IfCurrExpParams, LifNeurapse, LifNeurapseParams,
+};
 
 /// How a receptor turns a delivered weight into an effect on the neuron.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
