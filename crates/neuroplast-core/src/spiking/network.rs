@@ -29,7 +29,10 @@ use super::monitor::{
     MonitorPlan, MonitorSpec, Monitors, RateChunk, RateMon, Recordings, SpikeChunk, SpikeMon,
     StateChunk, StateMon,
 };
-use super::neuron::{IfCondExp, IfCondExpParams, NeuronModel, Receptor, ReceptorKind};
+use super::neuron::{
+    AdEx, AdExParams, IfCondExp, IfCondExpParams, IfCurrExp, IfCurrExpParams, LifNeurapse,
+    LifNeurapseParams, NeuronModel, Receptor, ReceptorKind,
+};
 use super::projection::{Delivery, SpikeRing, Synapses};
 use super::source::{
     CurrentSource, PoissonParams, PoissonSource, SpikeArrayParams, SpikeArraySource, Waveform,
@@ -49,12 +52,20 @@ pub const SCHEDULE: &[&str] = &[
     "3. spikes of step t → spike rings, monitors, spike hash; t ← t + 1",
 ];
 
-/// A neuron model with its parameters: what a population is made of.
+/// A neuron model with its parameters: what a population is made of. In experiment files,
+/// `model = "<name>"` and `params = { … }` (serde: adjacently tagged).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model", content = "params", deny_unknown_fields)]
 #[allow(non_camel_case_types)] // reason: the variants are PyNN's model names
 pub enum ModelSpec {
     /// Conductance-based LIF (PyNN `IF_cond_exp`).
     IF_cond_exp(IfCondExpParams),
+    /// Current-based LIF with exponential synaptic currents (PyNN `IF_curr_exp`).
+    IF_curr_exp(IfCurrExpParams),
+    /// The LIF of the Neurapse course library (Heun update, marker value, refractory reset).
+    LIF_neurapse(LifNeurapseParams),
+    /// Adaptive exponential integrate-and-fire (PyNN `EIF_cond_exp_isfa_ista`).
+    EIF_cond_exp_isfa_ista(AdExParams),
     /// Poisson spike trains (PyNN `SpikeSourcePoisson`).
     SpikeSourcePoisson(PoissonParams),
     /// Explicit spike times (PyNN `SpikeSourceArray`).
@@ -66,6 +77,9 @@ impl ModelSpec {
     pub fn name(&self) -> &'static str {
         match self {
             ModelSpec::IF_cond_exp(_) => "IF_cond_exp",
+            ModelSpec::IF_curr_exp(_) => "IF_curr_exp",
+            ModelSpec::LIF_neurapse(_) => "LIF_neurapse",
+            ModelSpec::EIF_cond_exp_isfa_ista(_) => "EIF_cond_exp_isfa_ista",
             ModelSpec::SpikeSourcePoisson(_) => "SpikeSourcePoisson",
             ModelSpec::SpikeSourceArray(_) => "SpikeSourceArray",
         }
@@ -79,6 +93,9 @@ impl ModelSpec {
     pub fn validate(&self, path: &str) -> Result<()> {
         match self {
             ModelSpec::IF_cond_exp(p) => p.validate(path),
+            ModelSpec::IF_curr_exp(p) => p.validate(path),
+            ModelSpec::LIF_neurapse(p) => p.validate(path),
+            ModelSpec::EIF_cond_exp_isfa_ista(p) => p.validate(path),
             ModelSpec::SpikeSourcePoisson(p) => p.validate(path),
             ModelSpec::SpikeSourceArray(_) => Ok(()),
         }
@@ -87,6 +104,9 @@ impl ModelSpec {
     fn build(&self, offset: usize, n: usize, dt: f64, rng: crate::rng::Rng) -> Result<Neurons> {
         Ok(match self {
             ModelSpec::IF_cond_exp(p) => Neurons::IfCondExp(IfCondExp::new(p, n, dt)?),
+            ModelSpec::IF_curr_exp(p) => Neurons::IfCurrExp(IfCurrExp::new(p, n, dt)?),
+            ModelSpec::LIF_neurapse(p) => Neurons::LifNeurapse(LifNeurapse::new(p, n, dt)?),
+            ModelSpec::EIF_cond_exp_isfa_ista(p) => Neurons::AdEx(AdEx::new(p, n, dt)?),
             ModelSpec::SpikeSourcePoisson(p) => {
                 Neurons::Poisson(PoissonSource::new(p, n, dt, rng)?)
             }
@@ -102,6 +122,12 @@ impl ModelSpec {
 pub enum Neurons {
     /// `IF_cond_exp`.
     IfCondExp(IfCondExp),
+    /// `IF_curr_exp`.
+    IfCurrExp(IfCurrExp),
+    /// `LIF_neurapse`.
+    LifNeurapse(LifNeurapse),
+    /// `EIF_cond_exp_isfa_ista`.
+    AdEx(AdEx),
     /// `SpikeSourcePoisson`.
     Poisson(PoissonSource),
     /// `SpikeSourceArray`.
@@ -112,6 +138,9 @@ macro_rules! dispatch {
     ($self:expr, $m:ident => $e:expr) => {
         match $self {
             Neurons::IfCondExp($m) => $e,
+            Neurons::IfCurrExp($m) => $e,
+            Neurons::LifNeurapse($m) => $e,
+            Neurons::AdEx($m) => $e,
             Neurons::Poisson($m) => $e,
             Neurons::SpikeArray($m) => $e,
         }
