@@ -11,6 +11,7 @@
 //! | [`monitor`] | spikes, state variables, population rates |
 //! | [`network`] | the builder, the network and its step |
 
+pub mod benchmarks;
 pub mod connector;
 pub mod monitor;
 pub mod network;

@@ -858,7 +858,15 @@ impl NetworkBuilder {
             .zip(&max_delay)
             .map(|(p, &d)| SpikeRing::new(d as usize + 1, p.n.min(4096)))
             .collect();
+        let mut out_degree: Vec<Vec<u32>> = pops.iter().map(|p| vec![0; p.n]).collect();
+        for p in &projs {
+            for (d, k) in out_degree[p.pre].iter_mut().zip(p.synapses.out_degrees()) {
+                *d += k;
+            }
+        }
         Ok(Network {
+            out_degree,
+            events: 0,
             dt,
             seed: self.seed,
             t: 0,
@@ -894,11 +902,19 @@ pub struct Network {
     sources: Vec<CurrentSource>,
     monitors: Monitors,
     hash: Fnv1a,
+    /// Per population: Σ over outgoing projections of each neuron's out-degree.
+    out_degree: Vec<Vec<u32>>,
+    events: u64,
     #[serde(skip)]
     exec: Exec,
 }
 
 impl Network {
+    /// Synaptic events so far: Σ over spikes of the spiking neuron's out-degree (the peers'
+    /// definition).
+    pub fn synaptic_events(&self) -> u64 {
+        self.events
+    }
     /// Time step, ms.
     pub fn dt_ms(&self) -> f64 {
         self.dt
@@ -1016,7 +1032,9 @@ impl Network {
         // 3. rings, monitors, hash
         for (p, pop) in self.pops.iter().enumerate() {
             self.rings[p].store(t, &pop.spikes);
+            let deg = &self.out_degree[p];
             for &i in &pop.spikes {
+                self.events += u64::from(deg[i as usize]);
                 self.hash.write_u64(t);
                 self.hash.write_u64(((p as u64) << 32) | u64::from(i));
             }
