@@ -23,11 +23,19 @@
 //! The model appends the *local* indices of the neurons that spike in this step to `spikes`,
 //! in increasing order.
 
+pub mod hh;
+pub mod izhikevich;
 pub mod lif;
+pub mod sorf;
 
 use serde::{Deserialize, Serialize};
 
+pub use hh::{HhCondExp, HhCondExpParams, HhIntegrator, HodgkinHuxley, HodgkinHuxleyParams};
+pub use izhikevich::{
+    Izhikevich, Izhikevich2007, Izhikevich2007Params, IzhikevichIntegrator, IzhikevichParams,
+};
 pub use lif::{IfCondExp, IfCondExpParams};
+pub use sorf::{Sorf, SorfParams};
 
 /// How a receptor turns a delivered weight into an effect on the neuron.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
