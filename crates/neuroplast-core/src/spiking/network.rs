@@ -30,8 +30,10 @@ use super::monitor::{
     StateChunk, StateMon,
 };
 use super::neuron::{
-    AdEx, AdExParams, IfCondExp, IfCondExpParams, IfCurrExp, IfCurrExpParams, LifNeurapse,
-    LifNeurapseParams, NeuronModel, Receptor, ReceptorKind,
+    AdEx, AdExParams, HhCondExp, HhCondExpParams, HodgkinHuxley, HodgkinHuxleyParams, IfCondExp,
+    IfCondExpParams, IfCurrExp, IfCurrExpParams, Izhikevich, Izhikevich2007, Izhikevich2007Params,
+    IzhikevichParams, LifNeurapse, LifNeurapseParams, NeuronModel, Receptor, ReceptorKind, Sorf,
+    SorfParams,
 };
 use super::projection::{Delivery, SpikeRing, Synapses};
 use super::source::{
@@ -66,6 +68,16 @@ pub enum ModelSpec {
     LIF_neurapse(LifNeurapseParams),
     /// Adaptive exponential integrate-and-fire (PyNN `EIF_cond_exp_isfa_ista`).
     EIF_cond_exp_isfa_ista(AdExParams),
+    /// Izhikevich 2003 "simple model" (PyNN `Izhikevich`), per-neuron a, b, c, d.
+    Izhikevich(IzhikevichParams),
+    /// Izhikevich 2007 form (C, k, v_r, v_t, v_peak, a, b, c, d) with Neurapse's semantics.
+    Izhikevich2007(Izhikevich2007Params),
+    /// Classic Hodgkin–Huxley squid axon.
+    HH_squid(HodgkinHuxleyParams),
+    /// Traub-style Hodgkin–Huxley with exponential conductances (PyNN `HH_cond_exp`).
+    HH_cond_exp(HhCondExpParams),
+    /// Carlson et al. 2013 SORF neuron: conductance Izhikevich with AMPA, NMDA, GABA_A, GABA_B.
+    SORF(SorfParams),
     /// Poisson spike trains (PyNN `SpikeSourcePoisson`).
     SpikeSourcePoisson(PoissonParams),
     /// Explicit spike times (PyNN `SpikeSourceArray`).
@@ -80,6 +92,11 @@ impl ModelSpec {
             ModelSpec::IF_curr_exp(_) => "IF_curr_exp",
             ModelSpec::LIF_neurapse(_) => "LIF_neurapse",
             ModelSpec::EIF_cond_exp_isfa_ista(_) => "EIF_cond_exp_isfa_ista",
+            ModelSpec::Izhikevich(_) => "Izhikevich",
+            ModelSpec::Izhikevich2007(_) => "Izhikevich2007",
+            ModelSpec::HH_squid(_) => "HH_squid",
+            ModelSpec::HH_cond_exp(_) => "HH_cond_exp",
+            ModelSpec::SORF(_) => "SORF",
             ModelSpec::SpikeSourcePoisson(_) => "SpikeSourcePoisson",
             ModelSpec::SpikeSourceArray(_) => "SpikeSourceArray",
         }
@@ -96,6 +113,11 @@ impl ModelSpec {
             ModelSpec::IF_curr_exp(p) => p.validate(path),
             ModelSpec::LIF_neurapse(p) => p.validate(path),
             ModelSpec::EIF_cond_exp_isfa_ista(p) => p.validate(path),
+            ModelSpec::Izhikevich(p) => p.validate(path),
+            ModelSpec::Izhikevich2007(p) => p.validate(path),
+            ModelSpec::HH_squid(p) => p.validate(path),
+            ModelSpec::HH_cond_exp(p) => p.validate(path),
+            ModelSpec::SORF(p) => p.validate(path),
             ModelSpec::SpikeSourcePoisson(p) => p.validate(path),
             ModelSpec::SpikeSourceArray(_) => Ok(()),
         }
@@ -107,6 +129,11 @@ impl ModelSpec {
             ModelSpec::IF_curr_exp(p) => Neurons::IfCurrExp(IfCurrExp::new(p, n, dt)?),
             ModelSpec::LIF_neurapse(p) => Neurons::LifNeurapse(LifNeurapse::new(p, n, dt)?),
             ModelSpec::EIF_cond_exp_isfa_ista(p) => Neurons::AdEx(AdEx::new(p, n, dt)?),
+            ModelSpec::Izhikevich(p) => Neurons::Izhikevich(Izhikevich::new(p, n, dt)?),
+            ModelSpec::Izhikevich2007(p) => Neurons::Izhikevich2007(Izhikevich2007::new(p, n, dt)?),
+            ModelSpec::HH_squid(p) => Neurons::HodgkinHuxley(HodgkinHuxley::new(p, n, dt)?),
+            ModelSpec::HH_cond_exp(p) => Neurons::HhCondExp(HhCondExp::new(p, n, dt)?),
+            ModelSpec::SORF(p) => Neurons::Sorf(Sorf::new(p, n, dt)?),
             ModelSpec::SpikeSourcePoisson(p) => {
                 Neurons::Poisson(PoissonSource::new(p, n, dt, rng)?)
             }
@@ -128,6 +155,16 @@ pub enum Neurons {
     LifNeurapse(LifNeurapse),
     /// `EIF_cond_exp_isfa_ista`.
     AdEx(AdEx),
+    /// `Izhikevich`.
+    Izhikevich(Izhikevich),
+    /// `Izhikevich2007`.
+    Izhikevich2007(Izhikevich2007),
+    /// `HH_squid`.
+    HodgkinHuxley(HodgkinHuxley),
+    /// `HH_cond_exp`.
+    HhCondExp(HhCondExp),
+    /// `SORF`.
+    Sorf(Sorf),
     /// `SpikeSourcePoisson`.
     Poisson(PoissonSource),
     /// `SpikeSourceArray`.
@@ -141,6 +178,11 @@ macro_rules! dispatch {
             Neurons::IfCurrExp($m) => $e,
             Neurons::LifNeurapse($m) => $e,
             Neurons::AdEx($m) => $e,
+            Neurons::Izhikevich($m) => $e,
+            Neurons::Izhikevich2007($m) => $e,
+            Neurons::HodgkinHuxley($m) => $e,
+            Neurons::HhCondExp($m) => $e,
+            Neurons::Sorf($m) => $e,
             Neurons::Poisson($m) => $e,
             Neurons::SpikeArray($m) => $e,
         }

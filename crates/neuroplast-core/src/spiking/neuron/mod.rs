@@ -24,14 +24,22 @@
 //! in increasing order.
 
 pub mod adex;
+pub mod hh;
+pub mod izhikevich;
 pub mod lif;
+pub mod sorf;
 
 use serde::{Deserialize, Serialize};
 
 pub use adex::{AdEx, AdExParams, ResetSemantics};
+pub use hh::{HhCondExp, HhCondExpParams, HhIntegrator, HodgkinHuxley, HodgkinHuxleyParams};
+pub use izhikevich::{
+    Izhikevich, Izhikevich2007, Izhikevich2007Params, IzhikevichIntegrator, IzhikevichParams,
+};
 pub use lif::{
     IfCondExp, IfCondExpParams, IfCurrExp, IfCurrExpParams, LifNeurapse, LifNeurapseParams,
 };
+pub use sorf::{Sorf, SorfParams};
 
 /// How a receptor turns a delivered weight into an effect on the neuron.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
