@@ -6,11 +6,43 @@ use anyhow::Result;
 use neuroplast_config::Experiment;
 use neuroplast_core::checkpoint::NEUROPLAST_VERSION;
 use neuroplast_core::sorn::{input::Input, Sorn};
+use neuroplast_core::spiking::benchmarks::Benchmark;
 use serde_json::json;
+
+/// Options shared by the spiking benchmarks.
+#[derive(clap::Args, Clone, Debug)]
+pub struct SpikingBench {
+    /// Neurons [default: 4000 for coba/cuba, 1000 for izh03/izh06].
+    #[arg(long)]
+    n: Option<usize>,
+    /// Biological time to simulate, seconds.
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    /// Threads (results are identical for any number).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Timed repeats (each builds a fresh network); the median is reported.
+    #[arg(long, default_value_t = 3)]
+    repeats: usize,
+    /// Seed (the peers' scripts use 4321).
+    #[arg(long, default_value_t = 4321)]
+    seed: u64,
+    /// Print one JSON line with the peers' fields (`shared/bench/peers/README.md`).
+    #[arg(long)]
+    json: bool,
+}
 
 /// What to benchmark.
 #[derive(clap::Subcommand)]
 pub enum BenchCmd {
+    /// COBA (Vogels & Abbott 2005): conductance LIF, 80 % excitatory, p = 80/N, dt 0.1 ms.
+    Coba(SpikingBench),
+    /// CUBA (Brette et al. 2007 benchmark 2): current LIF, exact integration, dt 0.1 ms.
+    Cuba(SpikingBench),
+    /// Izhikevich 2003: 1000 neurons all-to-all, noisy thalamic input, dt 1 ms.
+    Izh03(SpikingBench),
+    /// Izhikevich 2006 polychronization (spnet) with STDP, dt 1 ms.
+    Izh06(SpikingBench),
     /// The SORN step with every rule of the preset and noise on, no recording.
     Sorn {
         /// Excitatory units.
@@ -42,6 +74,147 @@ pub enum BenchCmd {
 
 /// Run a benchmark.
 pub fn bench(cmd: BenchCmd) -> Result<()> {
+    let (which, opts) = match cmd {
+        BenchCmd::Coba(o) => (Benchmark::Coba, o),
+        BenchCmd::Cuba(o) => (Benchmark::Cuba, o),
+        BenchCmd::Izh03(o) => (Benchmark::Izh03, o),
+        BenchCmd::Izh06(o) => (Benchmark::Izh06, o),
+        sorn => return bench_sorn(sorn),
+    };
+    bench_spiking(which, &opts)
+}
+
+/// CPU time of the calling thread in seconds (Linux `/proc/thread-self/schedstat`, ns
+/// resolution); `None` where unavailable.
+fn thread_cpu_s() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: f64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(ns * 1e-9)
+}
+
+fn loadavg() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+fn bench_spiking(which: Benchmark, o: &SpikingBench) -> Result<()> {
+    let load = loadavg();
+    let n = o.n.unwrap_or(which.default_n());
+    let dt = which.dt_ms();
+    let steps = (o.seconds * 1000.0 / dt).round() as u64;
+    anyhow::ensure!(steps > 0, "--seconds must be > 0");
+    let (mut builds, mut sims, mut walls, mut cpus) = (vec![], vec![], vec![], vec![]);
+    let mut last = None;
+    for _ in 0..o.repeats.max(1) {
+        let t0 = Instant::now();
+        let mut net = which.builder(n, o.seed)?.build()?;
+        net.set_threads(o.threads)?;
+        builds.push(t0.elapsed().as_secs_f64());
+        let (w0, c0) = (Instant::now(), thread_cpu_s());
+        net.run(steps);
+        let wall = w0.elapsed().as_secs_f64();
+        let cpu = match (c0, thread_cpu_s()) {
+            (Some(a), Some(b)) => Some(b - a),
+            _ => None,
+        };
+        // one thread: CPU time of the loop (robust to time slicing), as the peers report it;
+        // more threads: wall time
+        let sim = if o.threads == 1 {
+            cpu.unwrap_or(wall)
+        } else {
+            wall
+        };
+        sims.push(sim);
+        walls.push(wall);
+        if let Some(c) = cpu {
+            cpus.push(c);
+        }
+        last = Some(net);
+    }
+    let net = last.expect("at least one repeat");
+    let sim_s = median(sims.clone());
+    let spikes: u64 = net.populations().iter().map(|p| p.spike_count()).sum();
+    let events = net.synaptic_events() as f64;
+    let rate = spikes as f64 / n as f64 / o.seconds;
+    let mut result = json!({
+        "system": "neuroplast",
+        "version": NEUROPLAST_VERSION,
+        "target": "rust",
+        "model": which.name(),
+        "N": n,
+        "p": if matches!(which, Benchmark::Coba | Benchmark::Cuba) { json!(80.0 / n as f64) } else { json!(null) },
+        "T": o.seconds,
+        "dt_ms": dt,
+        "threads": net.threads(),
+        "loadavg_start": load,
+        "build_s": median(builds.clone()),
+        "prep_s": 0.0,
+        "sim_s": sim_s,
+        "sim_clock": if o.threads == 1 && !cpus.is_empty() { "cpu" } else { "wall" },
+        "sim_wall": median(walls),
+        "sim_cpu": if cpus.is_empty() { json!(null) } else { json!(median(cpus)) },
+        "sim_runs": sims,
+        "build_runs": builds,
+        "spikes": spikes,
+        "synapses": net.synapse_count(),
+        "rate_hz": rate,
+        "syn_events": events,
+        "events_per_s": events / sim_s,
+        "realtime_factor": o.seconds / sim_s,
+        "spike_hash": format!("{:016x}", net.spike_hash()),
+    });
+    for p in net.populations() {
+        result[format!("rate_{}_hz", p.name())] =
+            json!(p.spike_count() as f64 / p.len() as f64 / o.seconds);
+    }
+    if which == Benchmark::Izh06 {
+        let w = net.projections()[0].synapses.weights();
+        result["w_mean"] = json!(w.iter().sum::<f64>() / w.len() as f64);
+        result["frac_w_gt9"] =
+            json!(w.iter().filter(|&&x| x > 9.0).count() as f64 / w.len() as f64);
+    }
+    if o.json {
+        println!("RESULT {result}");
+    } else {
+        let rates: Vec<String> = net
+            .populations()
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} {:.2} Hz",
+                    p.name(),
+                    p.spike_count() as f64 / p.len() as f64 / o.seconds
+                )
+            })
+            .collect();
+        println!(
+            "{} · N = {n} · {} s biological · {} thread(s): {:.3} s simulation ({} time, median of {}) · {:.1}× real time · {:.1} M synaptic events/s · {} · build {:.3} s · {} synapses",
+            which.name(),
+            o.seconds,
+            net.threads(),
+            sim_s,
+            result["sim_clock"].as_str().unwrap_or("wall"),
+            result["sim_runs"].as_array().map_or(0, |a| a.len()),
+            o.seconds / sim_s,
+            events / sim_s / 1e6,
+            rates.join(", "),
+            result["build_s"].as_f64().unwrap_or(0.0),
+            net.synapse_count(),
+        );
+    }
+    Ok(())
+}
+
+fn bench_sorn(cmd: BenchCmd) -> Result<()> {
     let BenchCmd::Sorn {
         ne,
         preset,
@@ -51,7 +224,10 @@ pub fn bench(cmd: BenchCmd) -> Result<()> {
         threads,
         set,
         json: as_json,
-    } = cmd;
+    } = cmd
+    else {
+        unreachable!("spiking benchmarks are dispatched in bench()")
+    };
     let steps = steps.unwrap_or((4_000_000 / ne.max(1) as u64).max(50));
     let warmup = warmup.unwrap_or(steps / 2);
     let toml = format!(

@@ -4,14 +4,26 @@
 //!
 //! * [`coba`]: Vogels & Abbott 2005 / Brette et al. 2007 benchmark 1 (conductance LIF).
 //! * [`cuba`]: Brette et al. 2007 benchmark 2 (current LIF, exact integration).
+//! * [`izh03`]: Izhikevich 2003, 1000 neurons all-to-all with noisy thalamic input.
+//! * [`izh06`]: Izhikevich 2006 polychronization (spnet) with its STDP.
 //!
 //! Every builder records nothing; add monitors to the returned builder if needed.
+
+use rand::seq::index::sample;
+use rand::Rng as _;
 
 use super::connector::{Connector, Value};
 use super::network::{DelayRounding, ModelSpec, NetworkBuilder, ProjectionSpec, SynapseSpec};
 use super::neuron::lif::Integrator;
-use super::neuron::{IfCondExpParams, IfCurrExpParams};
+use super::neuron::{IfCondExpParams, IfCurrExpParams, IzhikevichIntegrator, IzhikevichParams};
+use super::plasticity::{Izhikevich2006Params, PlasticitySpec};
+use super::source::Waveform;
+use crate::rng::{component, Stream};
 use crate::Result;
+
+/// Random-stream id (within [`Stream::StateInit`]) for draws a benchmark builder makes itself
+/// (per-neuron parameters, spnet's target lists); far above any init index.
+const BUILDER_STREAM: u64 = 1 << 40;
 
 /// Which benchmark network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,6 +32,10 @@ pub enum Benchmark {
     Coba,
     /// CUBA (current-based LIF), dt = 0.1 ms.
     Cuba,
+    /// Izhikevich 2003 network, dt = 1 ms.
+    Izh03,
+    /// Izhikevich 2006 polychronization network with STDP, dt = 1 ms.
+    Izh06,
 }
 
 impl Benchmark {
@@ -28,6 +44,8 @@ impl Benchmark {
         match self {
             Benchmark::Coba => "coba",
             Benchmark::Cuba => "cuba",
+            Benchmark::Izh03 => "izh03",
+            Benchmark::Izh06 => "izh06",
         }
     }
 
@@ -35,6 +53,7 @@ impl Benchmark {
     pub fn default_n(self) -> usize {
         match self {
             Benchmark::Coba | Benchmark::Cuba => 4000,
+            Benchmark::Izh03 | Benchmark::Izh06 => 1000,
         }
     }
 
@@ -42,6 +61,7 @@ impl Benchmark {
     pub fn dt_ms(self) -> f64 {
         match self {
             Benchmark::Coba | Benchmark::Cuba => 0.1,
+            Benchmark::Izh03 | Benchmark::Izh06 => 1.0,
         }
     }
 
@@ -50,6 +70,8 @@ impl Benchmark {
         match self {
             Benchmark::Coba => coba(n, seed),
             Benchmark::Cuba => cuba(n, seed),
+            Benchmark::Izh03 => izh03(n, seed),
+            Benchmark::Izh06 => izh06(n, seed),
         }
     }
 }
@@ -74,6 +96,7 @@ fn ei_projections(b: &mut NetworkBuilder, p: f64, w_e: f64, w_i: f64) -> Result<
                 synapse: SynapseSpec::Receptor {
                     names: vec![receptor.into()],
                 },
+                plasticity: None,
             })?;
         }
     }
@@ -169,6 +192,174 @@ pub fn cuba(n: usize, seed: u64) -> Result<NetworkBuilder> {
     Ok(b)
 }
 
+/// Izhikevich 2003: `n` neurons (80 % excitatory) with per-neuron a, b, c, d drawn from
+/// r ~ U(0, 1), all-to-all including self-connections (weights 0.5·U(0, 1) from excitatory,
+/// −U(0, 1) from inhibitory neurons, acting in the next step), thalamic input 5·ξ (exc) or
+/// 2·ξ (inh) each ms, spnet's two half steps for v.
+pub fn izh03(n: usize, seed: u64) -> Result<NetworkBuilder> {
+    let ne = (0.8 * n as f64) as usize;
+    let mut rng = component(seed, Stream::StateInit, BUILDER_STREAM);
+    let r: Vec<f64> = (0..n).map(|_| rng.random::<f64>()).collect();
+    let ex = |i: usize| i < ne;
+    let a: Vec<f64> = (0..n)
+        .map(|i| if ex(i) { 0.02 } else { 0.02 + 0.08 * r[i] })
+        .collect();
+    let bb: Vec<f64> = (0..n)
+        .map(|i| if ex(i) { 0.2 } else { 0.25 - 0.05 * r[i] })
+        .collect();
+    let c: Vec<f64> = (0..n)
+        .map(|i| {
+            if ex(i) {
+                -65.0 + 15.0 * r[i] * r[i]
+            } else {
+                -65.0
+            }
+        })
+        .collect();
+    let d: Vec<f64> = (0..n)
+        .map(|i| if ex(i) { 8.0 - 6.0 * r[i] * r[i] } else { 2.0 })
+        .collect();
+    let u: Vec<f64> = bb.iter().map(|b| b * -65.0).collect();
+    let params = IzhikevichParams {
+        integrator: IzhikevichIntegrator::Spnet,
+        ..IzhikevichParams::default()
+    };
+    let mut b = NetworkBuilder::new(1.0, seed);
+    b.population("neurons", n, ModelSpec::Izhikevich(params))?;
+    for (var, values) in [("a", a), ("b", bb), ("c", c), ("d", d), ("u", u)] {
+        b.init("neurons", var, Value::Array { values })?;
+    }
+    b.init("neurons", "v", (-65.0).into())?;
+    // all-to-all pairs are ordered by pre: rows of excitatory, then inhibitory neurons
+    let weights: Vec<f64> = (0..n)
+        .flat_map(|i| {
+            let scale = if ex(i) { 0.5 } else { -1.0 };
+            let row: Vec<f64> = (0..n).map(|_| scale * rng.random::<f64>()).collect();
+            row
+        })
+        .collect();
+    b.projection(ProjectionSpec {
+        name: "all".into(),
+        pre: "neurons".into(),
+        post: "neurons".into(),
+        connector: Connector::AllToAll { allow_self: true },
+        weight: Value::Array { values: weights },
+        delay: 1.0.into(),
+        delay_rounding: DelayRounding::Exact,
+        synapse: SynapseSpec::Receptor {
+            names: vec!["current".into()],
+        },
+        plasticity: None,
+    })?;
+    for (name, neurons, sd) in [
+        ("thalamic_exc", (0..ne as u32).collect::<Vec<_>>(), 5.0),
+        ("thalamic_inh", (ne as u32..n as u32).collect(), 2.0),
+    ] {
+        b.current_source(
+            name,
+            "neurons",
+            Some(neurons),
+            Waveform::Noise {
+                mean: 0.0,
+                stdev: sd,
+                dt: None,
+                start: 0.0,
+                stop: None,
+            },
+        )?;
+    }
+    Ok(b)
+}
+
+/// Izhikevich 2006 (spnet): 80 % regular-spiking excitatory, 20 % fast-spiking inhibitory
+/// neurons; 100 distinct targets each (never itself; inhibitory → excitatory only);
+/// excitatory delays 1…20 ms, 5 synapses per delay; weights 6 (plastic, [0, 10]) and −5;
+/// random thalamic input 20 with probability 1/n per neuron and ms; the `izhikevich2006` STDP
+/// rule on excitatory synapses.
+pub fn izh06(n: usize, seed: u64) -> Result<NetworkBuilder> {
+    let ne = (0.8 * n as f64) as usize;
+    let (m, d_max) = (100usize.min(ne.saturating_sub(1)), 20usize);
+    let mut rng = component(seed, Stream::StateInit, BUILDER_STREAM);
+    let (mut pre_e, mut post_e, mut delay_e) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut pre_i, mut post_i) = (Vec::new(), Vec::new());
+    for k in 0..n {
+        if k < ne {
+            for (slot, x) in sample(&mut rng, n - 1, m).into_iter().enumerate() {
+                let j = if x >= k { x + 1 } else { x };
+                pre_e.push(k as u32);
+                post_e.push(j as u32);
+                delay_e.push((1 + slot * d_max / m) as f64);
+            }
+        } else {
+            for j in sample(&mut rng, ne, m) {
+                pre_i.push(k as u32);
+                post_i.push(j as u32);
+            }
+        }
+    }
+    let a: Vec<f64> = (0..n).map(|i| if i < ne { 0.02 } else { 0.1 }).collect();
+    let d: Vec<f64> = (0..n).map(|i| if i < ne { 8.0 } else { 2.0 }).collect();
+    let params = IzhikevichParams {
+        a: 0.02,
+        b: 0.2,
+        c: -65.0,
+        d: 8.0,
+        integrator: IzhikevichIntegrator::Spnet,
+        ..IzhikevichParams::default()
+    };
+    let mut b = NetworkBuilder::new(1.0, seed);
+    b.population("neurons", n, ModelSpec::Izhikevich(params))?;
+    b.init("neurons", "a", Value::Array { values: a })?;
+    b.init("neurons", "d", Value::Array { values: d })?;
+    b.init("neurons", "v", (-65.0).into())?;
+    b.init("neurons", "u", (0.2 * -65.0).into())?;
+    let receptor = SynapseSpec::Receptor {
+        names: vec!["current".into()],
+    };
+    b.projection(ProjectionSpec {
+        name: "exc".into(),
+        pre: "neurons".into(),
+        post: "neurons".into(),
+        connector: Connector::FromList {
+            pre: pre_e,
+            post: post_e,
+        },
+        weight: 6.0.into(),
+        delay: Value::Array { values: delay_e },
+        delay_rounding: DelayRounding::Exact,
+        synapse: receptor.clone(),
+        plasticity: Some(PlasticitySpec::Izhikevich2006(
+            Izhikevich2006Params::default(),
+        )),
+    })?;
+    b.projection(ProjectionSpec {
+        name: "inh".into(),
+        pre: "neurons".into(),
+        post: "neurons".into(),
+        connector: Connector::FromList {
+            pre: pre_i,
+            post: post_i,
+        },
+        weight: (-5.0).into(),
+        delay: 1.0.into(),
+        delay_rounding: DelayRounding::Exact,
+        synapse: receptor,
+        plasticity: None,
+    })?;
+    b.current_source(
+        "thalamic",
+        "neurons",
+        None,
+        Waveform::RandomPulses {
+            amplitude: 20.0,
+            probability: 1.0 / n as f64,
+            start: 0.0,
+            stop: None,
+        },
+    )?;
+    Ok(b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +378,30 @@ mod tests {
         par.set_threads(2).unwrap();
         par.run(10_000);
         assert_eq!(net.spike_hash(), par.spike_hash());
+    }
+
+    /// Izhikevich 2003 over 1 s: Brian2 reaches 7.15 Hz over 10 s with the same network.
+    #[test]
+    fn izh03_rate_near_brian2() {
+        let mut net = izh03(1000, 4321).unwrap().build().unwrap();
+        assert_eq!(net.synapse_count(), 1_000_000);
+        net.run(1000);
+        let rate = net.population("neurons").unwrap().spike_count() as f64 / 1000.0;
+        assert!((4.0..=12.0).contains(&rate), "izh03 rate {rate} Hz");
+    }
+
+    /// Izhikevich 2006 over 10 s: Brian2 4.6 Hz, mean excitatory weight 6.29 after 10 s.
+    #[test]
+    fn izh06_rate_and_weights_near_brian2() {
+        let mut net = izh06(1000, 4321).unwrap().build().unwrap();
+        assert_eq!(net.synapse_count(), 100_000);
+        net.run(10_000);
+        let rate = net.population("neurons").unwrap().spike_count() as f64 / 1000.0 / 10.0;
+        let w = net.projections()[0].synapses.weights();
+        let mean = w.iter().sum::<f64>() / w.len() as f64;
+        assert!((2.0..=10.0).contains(&rate), "izh06 rate {rate} Hz");
+        assert!((5.5..=7.5).contains(&mean), "izh06 mean weight {mean}");
+        assert!(w.iter().all(|&x| (0.0..=10.0).contains(&x)));
     }
 
     /// CUBA 4000 over 1 s (peers: Brian2 5.8–6.0 Hz, NEST 5.4–5.9, ANNarchy 4.9–5.0; acceptance

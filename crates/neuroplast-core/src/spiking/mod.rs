@@ -16,5 +16,6 @@ pub mod connector;
 pub mod monitor;
 pub mod network;
 pub mod neuron;
+pub mod plasticity;
 pub mod projection;
 pub mod source;

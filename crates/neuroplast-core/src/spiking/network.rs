@@ -35,6 +35,7 @@ use super::neuron::{
     IzhikevichParams, LifNeurapse, LifNeurapseParams, NeuronModel, Receptor, ReceptorKind, Sorf,
     SorfParams,
 };
+use super::plasticity::{Plasticity, PlasticitySpec};
 use super::projection::{Delivery, SpikeRing, Synapses};
 use super::source::{
     CurrentSource, PoissonParams, PoissonSource, SpikeArrayParams, SpikeArraySource, Waveform,
@@ -50,8 +51,9 @@ pub const SHARD: usize = 2048;
 /// The phase order of one step, printable (`neuroplast validate` shows it).
 pub const SCHEDULE: &[&str] = &[
     "1. current sources → external current of step t",
-    "2. per population, per shard: deliver spikes arriving now (emitted at t − delay, delay ≥ 1 step) → kernel currents → integrate, threshold, reset",
-    "3. spikes of step t → spike rings, monitors, spike hash; t ← t + 1",
+    "2a. plastic projections (serially): deliver spikes arriving now, arrival side of the rule",
+    "2b. per population, per shard: deliver static projections' spikes arriving now (emitted at t − delay, delay ≥ 1 step) → kernel currents → integrate, threshold, reset",
+    "3. spikes of step t → spike rings, spike hash; post-spike side of plasticity (and periodic weight updates); monitors; t ← t + 1",
 ];
 
 /// A neuron model with its parameters: what a population is made of. In experiment files,
@@ -313,6 +315,8 @@ pub struct ProjectionSpec {
     pub delay_rounding: DelayRounding,
     /// What a spike does.
     pub synapse: SynapseSpec,
+    /// Synaptic plasticity (`None`: static synapses).
+    pub plasticity: Option<PlasticitySpec>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -434,6 +438,8 @@ pub struct Projection {
     delivery: Delivery,
     /// The synapses.
     pub synapses: Synapses,
+    /// Plasticity state (`None`: static).
+    pub plasticity: Option<Plasticity>,
 }
 
 /// Builds a [`Network`]: declare populations, projections, sources and monitors, then
@@ -453,6 +459,7 @@ pub struct Projection {
 ///     connector: Connector::AllToAll { allow_self: true },
 ///     weight: 0.002.into(), delay: 0.1.into(), delay_rounding: DelayRounding::Exact,
 ///     synapse: SynapseSpec::Receptor { names: vec!["excitatory".into()] },
+///     plasticity: None,
 /// }).unwrap();
 /// let mut net = b.build().unwrap();
 /// net.run(1000); // 100 ms
@@ -753,17 +760,35 @@ impl NetworkBuilder {
             drop(pairs);
             let synapses = Synapses::new(n_pre, n_post, &pre_idx, &post_idx, &weights, &delays);
             max_delay[pre] = max_delay[pre].max(synapses.max_delay());
+            let plasticity = match &spec.plasticity {
+                Some(rule) => {
+                    rule.validate(&format!("{path}.plasticity"), dt)?;
+                    ensure!(
+                        matches!(delivery, Delivery::Receptor(_) | Delivery::Receptors2(..)),
+                        format!("{path}.plasticity"),
+                        "plastic projections must target receptors (not voltage jumps or kernel synapses)"
+                    );
+                    Some(Plasticity::new(rule, &synapses, dt))
+                }
+                None => None,
+            };
             projs.push(Projection {
                 name: spec.name.clone(),
                 pre,
                 post,
                 delivery,
                 synapses,
+                plasticity,
             });
         }
         let mut incoming = vec![Vec::new(); pops.len()];
+        let mut plastic = Vec::new();
         for (k, p) in projs.iter().enumerate() {
-            incoming[p.post].push(k);
+            if p.plasticity.is_some() {
+                plastic.push(k);
+            } else {
+                incoming[p.post].push(k);
+            }
         }
         // current sources
         let mut sources = Vec::new();
@@ -907,6 +932,7 @@ impl NetworkBuilder {
             }
         }
         Ok(Network {
+            plastic,
             out_degree,
             events: 0,
             dt,
@@ -939,7 +965,10 @@ pub struct Network {
     t: u64,
     pops: Vec<Population>,
     projs: Vec<Projection>,
+    /// Static projections by postsynaptic population (delivered shard by shard).
     incoming: Vec<Vec<usize>>,
+    /// Plastic projections (delivered serially before the populations).
+    plastic: Vec<usize>,
     rings: Vec<SpikeRing>,
     sources: Vec<CurrentSource>,
     monitors: Monitors,
@@ -1048,7 +1077,27 @@ impl Network {
                 s.current[j as usize % SHARD] += a;
             });
         }
-        // 2. populations, shard by shard
+        // 2a. plastic projections, serially
+        for &k in &self.plastic {
+            let proj = &mut self.projs[k];
+            let pop = &mut self.pops[proj.post];
+            let ring = &self.rings[proj.pre];
+            let rule = proj.plasticity.as_mut().expect("plastic projection");
+            let (a, b) = match proj.delivery {
+                Delivery::Receptor(q) => (q as usize, None),
+                Delivery::Receptors2(q, r) => (q as usize, Some(r as usize)),
+                _ => unreachable!("checked at build"),
+            };
+            rule.deliver(&proj.synapses, t, ring, |j, w| {
+                let sh = &mut pop.shards[j as usize / SHARD];
+                let l = j as usize % SHARD;
+                sh.syn[l * sh.receptors + a] += w;
+                if let Some(b) = b {
+                    sh.syn[l * sh.receptors + b] += w;
+                }
+            });
+        }
+        // 2b. populations, shard by shard
         for (p, pop) in self.pops.iter_mut().enumerate() {
             let ctx = Ctx {
                 t,
@@ -1080,6 +1129,11 @@ impl Network {
                 self.hash.write_u64(t);
                 self.hash.write_u64(((p as u64) << 32) | u64::from(i));
             }
+        }
+        for &k in &self.plastic {
+            let proj = &mut self.projs[k];
+            let rule = proj.plasticity.as_mut().expect("plastic projection");
+            rule.after_step(&mut proj.synapses, t, &self.pops[proj.post].spikes);
         }
         if !self.monitors.is_empty() {
             self.record(t);

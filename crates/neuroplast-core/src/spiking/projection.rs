@@ -219,6 +219,30 @@ impl Synapses {
         &mut self.weight
     }
 
+    /// Postsynaptic index of every synapse, in storage order.
+    pub fn posts(&self) -> &[u32] {
+        &self.post
+    }
+
+    /// Every synapse whose presynaptic spike arrives at step `t`: calls `f(synapse, post)`
+    /// with the synapse's storage index (for plastic projections, delivered serially).
+    #[inline]
+    pub fn arrivals(&self, t: u64, ring: &SpikeRing, mut f: impl FnMut(usize, u32)) {
+        let nd = self.delays.len();
+        for (k, &d) in self.delays.iter().enumerate() {
+            let d = u64::from(d);
+            if d > t {
+                break;
+            }
+            for &i in ring.at(t - d) {
+                let g = i as usize * nd + k;
+                for s in self.seg[g] as usize..self.seg[g + 1] as usize {
+                    f(s, self.post[s]);
+                }
+            }
+        }
+    }
+
     /// Deliver the spikes due at step `t` to postsynaptic neurons `lo..hi`: calls
     /// `add(j − lo, w)` for every synapse whose presynaptic spike (read from `ring`) arrives
     /// now, in a fixed order (delay ascending, then spike order, then post ascending).

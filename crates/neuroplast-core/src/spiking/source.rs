@@ -80,6 +80,21 @@ pub enum Waveform {
         #[serde(default)]
         stop: Option<f64>,
     },
+    /// Each step, each target neuron independently receives `amplitude` with probability
+    /// `probability` (Izhikevich's random thalamic input: one random neuron per ms on average
+    /// when `probability = 1/N`).
+    RandomPulses {
+        /// nA (model units for Izhikevich neurons).
+        amplitude: f64,
+        /// Probability per neuron and step, in [0, 1].
+        probability: f64,
+        /// ms.
+        #[serde(default)]
+        start: f64,
+        /// ms.
+        #[serde(default)]
+        stop: Option<f64>,
+    },
     /// Gaussian white noise `mean + stdev · ξ`, a new draw every `dt` ms (PyNN
     /// `NoisyCurrentSource`), independent per neuron.
     Noise {
@@ -163,6 +178,12 @@ enum Compiled {
         mean: f64,
         stdev: f64,
         every: u64,
+        start: u64,
+        stop: u64,
+    },
+    RandomPulses {
+        amplitude: f64,
+        probability: f64,
         start: u64,
         stop: u64,
     },
@@ -298,6 +319,25 @@ impl CurrentSource {
                     stop: stop_of(stop, "stop")?,
                 }
             }
+            Waveform::RandomPulses {
+                amplitude,
+                probability,
+                start,
+                stop,
+            } => {
+                finite("amplitude", *amplitude)?;
+                ensure!(
+                    (0.0..=1.0).contains(probability),
+                    format!("{path}.probability"),
+                    "must be in [0, 1], got {probability}"
+                );
+                Compiled::RandomPulses {
+                    amplitude: *amplitude,
+                    probability: *probability,
+                    start: whole_steps(&format!("{path}.start"), *start, dt)?,
+                    stop: stop_of(stop, "stop")?,
+                }
+            }
             Waveform::Noise {
                 mean,
                 stdev,
@@ -329,7 +369,7 @@ impl CurrentSource {
                 }
             }
         };
-        let noisy = matches!(kind, Compiled::Noise { .. });
+        let noisy = matches!(kind, Compiled::Noise { .. } | Compiled::RandomPulses { .. });
         let held = if noisy {
             vec![0.0; neurons.len()]
         } else {
@@ -405,12 +445,29 @@ impl CurrentSource {
                     0.0
                 }
             }
-            Compiled::Noise { .. } => 0.0,
+            Compiled::Noise { .. } | Compiled::RandomPulses { .. } => 0.0,
         }
     }
 
     /// Add this source's current at step `t` to `add(neuron, nA)`.
     pub fn apply(&mut self, t: u64, mut add: impl FnMut(u32, f64)) {
+        if let Compiled::RandomPulses {
+            amplitude,
+            probability,
+            start,
+            stop,
+        } = self.kind
+        {
+            if (start..stop).contains(&t) {
+                let rng = self.rng.as_mut().expect("random sources own a stream");
+                for &j in &self.neurons {
+                    if rng.random::<f64>() < probability {
+                        add(j, amplitude);
+                    }
+                }
+            }
+            return;
+        }
         if let Compiled::Noise {
             mean,
             stdev,
