@@ -46,7 +46,7 @@ use crate::rng::{component, Stream};
 use crate::{ensure, Error, Result};
 
 /// Largest number of neurons in one shard.
-pub const SHARD: usize = 2048;
+pub const SHARD: usize = 4096;
 
 /// The phase order of one step, printable (`neuroplast validate` shows it).
 pub const SCHEDULE: &[&str] = &[
@@ -209,6 +209,9 @@ impl NeuronModel for Neurons {
     }
     fn step(&mut self, syn: &mut [f64], current: &[f64], spikes: &mut Vec<u32>) {
         dispatch!(self, m => m.step(syn, current, spikes))
+    }
+    fn receptor_state(&mut self, r: usize) -> Option<&mut [f64]> {
+        dispatch!(self, m => m.receptor_state(r))
     }
 }
 
@@ -1091,9 +1094,11 @@ impl Network {
             rule.deliver(&proj.synapses, t, ring, |j, w| {
                 let sh = &mut pop.shards[j as usize / SHARD];
                 let l = j as usize % SHARD;
-                sh.syn[l * sh.receptors + a] += w;
-                if let Some(b) = b {
-                    sh.syn[l * sh.receptors + b] += w;
+                for q in std::iter::once(a).chain(b) {
+                    match sh.neurons.receptor_state(q) {
+                        Some(g) => g[l] += w,
+                        None => sh.syn[l * sh.receptors + q] += w,
+                    }
                 }
             });
         }
@@ -1196,18 +1201,25 @@ impl Shard {
             let ring = &ctx.rings[proj.pre];
             match proj.delivery {
                 Delivery::Receptor(q) => {
-                    let syn = &mut self.syn;
                     let q = q as usize;
-                    proj.synapses
-                        .deliver(ctx.t, ring, lo, hi, |j, w| syn[j * r + q] += w);
+                    if let Some(g) = self.neurons.receptor_state(q) {
+                        proj.synapses.deliver(ctx.t, ring, lo, hi, |j, w| g[j] += w);
+                    } else {
+                        let syn = &mut self.syn;
+                        proj.synapses
+                            .deliver(ctx.t, ring, lo, hi, |j, w| syn[j * r + q] += w);
+                    }
                 }
                 Delivery::Receptors2(a, b) => {
-                    let syn = &mut self.syn;
-                    let (a, b) = (a as usize, b as usize);
-                    proj.synapses.deliver(ctx.t, ring, lo, hi, |j, w| {
-                        syn[j * r + a] += w;
-                        syn[j * r + b] += w;
-                    });
+                    for q in [a as usize, b as usize] {
+                        if let Some(g) = self.neurons.receptor_state(q) {
+                            proj.synapses.deliver(ctx.t, ring, lo, hi, |j, w| g[j] += w);
+                        } else {
+                            let syn = &mut self.syn;
+                            proj.synapses
+                                .deliver(ctx.t, ring, lo, hi, |j, w| syn[j * r + q] += w);
+                        }
+                    }
                 }
                 Delivery::Kernel(c) => {
                     let kern = &mut self.kernels[c as usize];

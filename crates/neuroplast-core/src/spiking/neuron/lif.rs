@@ -21,7 +21,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{steps_round, NeuronModel, Receptor, ReceptorKind};
+use super::{push_fresh, steps_round, NeuronModel, Receptor, ReceptorKind, BLOCK};
 use crate::{ensure, Result};
 
 /// How a model's ODEs are advanced over one step.
@@ -160,9 +160,11 @@ pub struct IfCondExp {
     pub g_exc: Vec<f64>,
     /// Inhibitory conductance, µS.
     pub g_inh: Vec<f64>,
-    /// Remaining refractory steps (whole numbers stored as f64 so the update vectorises).
+    /// Refractory counter: set to `refrac_steps` = round(tau_refrac/dt) + 1 on a spike,
+    /// decremented every step; the neuron integrates when it is ≤ 1. A counter equal to
+    /// `refrac_steps` marks a spike of this step (whole numbers stored as f64 so the update
+    /// vectorises).
     refrac: Vec<f64>,
-    fired: Vec<bool>,
 }
 
 impl IfCondExp {
@@ -182,7 +184,7 @@ impl IfCondExp {
         Ok(IfCondExp {
             params: params.clone(),
             dt: dt_ms,
-            refrac_steps: steps_round(params.tau_refrac, dt_ms) as f64,
+            refrac_steps: steps_round(params.tau_refrac, dt_ms) as f64 + 1.0,
             decay_e,
             decay_i,
             g_leak: params.cm / params.tau_m,
@@ -190,7 +192,6 @@ impl IfCondExp {
             g_exc: vec![0.0; n],
             g_inh: vec![0.0; n],
             refrac: vec![0.0; n],
-            fired: vec![false; n],
         })
     }
 
@@ -199,7 +200,7 @@ impl IfCondExp {
         &self.params
     }
 
-    fn update<const EXT: bool>(&mut self, syn: &mut [f64], current: &[f64]) {
+    fn update<const EXT: bool, const EXP: bool>(&mut self, current: &[f64], spikes: &mut Vec<u32>) {
         let p = &self.params;
         let n = self.v.len();
         let (gl, el, ee, ei, th, reset) = (
@@ -213,42 +214,43 @@ impl IfCondExp {
         let (de, di, nref) = (self.decay_e, self.decay_i, self.refrac_steps);
         let dt_cm = self.dt / p.cm;
         let offset = p.i_offset;
-        let exp_euler = p.integrator == Integrator::ExponentialEuler;
-        let syn = &mut syn[..2 * n];
         let current = if EXT { &current[..n] } else { &[][..] };
-        let v = &mut self.v[..n];
-        let ge = &mut self.g_exc[..n];
-        let gi = &mut self.g_inh[..n];
-        let refrac = &mut self.refrac[..n];
-        let fired = &mut self.fired[..n];
-        for i in 0..n {
-            let g_e = ge[i] + syn[2 * i];
-            let g_i = gi[i] + syn[2 * i + 1];
-            syn[2 * i] = 0.0;
-            syn[2 * i + 1] = 0.0;
-            let v0 = v[i];
-            let i_in = if EXT { offset + current[i] } else { offset };
-            let v1 = if exp_euler {
-                let g_tot = gl + g_e + g_i;
-                let v_inf = (gl * el + g_e * ee + g_i * ei + i_in) / g_tot;
-                v_inf + (v0 - v_inf) * (-g_tot * dt_cm).exp()
-            } else {
-                v0 + dt_cm * (gl * (el - v0) + g_e * (ee - v0) + g_i * (ei - v0) + i_in)
-            };
-            let active = refrac[i] <= 0.0;
-            let v1 = if active { v1 } else { v0 };
-            let spike = active && v1 > th;
-            v[i] = if spike { reset } else { v1 };
-            refrac[i] = if spike {
-                nref
-            } else if active {
-                0.0
-            } else {
-                refrac[i] - 1.0
-            };
-            fired[i] = spike;
-            ge[i] = g_e * de;
-            gi[i] = g_i * di;
+        let mut base = 0;
+        while base < n {
+            let end = (base + BLOCK).min(n);
+            let v = &mut self.v[base..end];
+            let ge = &mut self.g_exc[base..end];
+            let gi = &mut self.g_inh[base..end];
+            let refrac = &mut self.refrac[base..end];
+            let mut any = false;
+            for k in 0..v.len() {
+                let (g_e, g_i, v0) = (ge[k], gi[k], v[k]);
+                let i_in = if EXT {
+                    offset + current[base + k]
+                } else {
+                    offset
+                };
+                let v1 = if EXP {
+                    let g_tot = gl + g_e + g_i;
+                    let v_inf = (gl * el + g_e * ee + g_i * ei + i_in) / g_tot;
+                    v_inf + (v0 - v_inf) * (-g_tot * dt_cm).exp()
+                } else {
+                    v0 + dt_cm * (gl * (el - v0) + g_e * (ee - v0) + g_i * (ei - v0) + i_in)
+                };
+                let r = refrac[k];
+                let active = r <= 1.0;
+                let v1 = if active { v1 } else { v0 };
+                let spike = active & (v1 > th);
+                v[k] = if spike { reset } else { v1 };
+                refrac[k] = if spike { nref } else { (r - 1.0).max(0.0) };
+                any |= spike;
+                ge[k] = g_e * de;
+                gi[k] = g_i * di;
+            }
+            if any {
+                push_fresh(refrac, nref, base, spikes);
+            }
+            base = end;
         }
     }
 }
@@ -284,19 +286,22 @@ impl NeuronModel for IfCondExp {
         }
     }
 
-    fn step(&mut self, syn: &mut [f64], current: &[f64], spikes: &mut Vec<u32>) {
-        if current.is_empty() {
-            self.update::<false>(syn, current);
-        } else {
-            self.update::<true>(syn, current);
+    fn step(&mut self, _syn: &mut [f64], current: &[f64], spikes: &mut Vec<u32>) {
+        let exp = self.params.integrator == Integrator::ExponentialEuler;
+        match (current.is_empty(), exp) {
+            (true, false) => self.update::<false, false>(current, spikes),
+            (false, false) => self.update::<true, false>(current, spikes),
+            (true, true) => self.update::<false, true>(current, spikes),
+            (false, true) => self.update::<true, true>(current, spikes),
         }
-        spikes.extend(
-            self.fired
-                .iter()
-                .enumerate()
-                .filter(|(_, &f)| f)
-                .map(|(i, _)| i as u32),
-        );
+    }
+
+    fn receptor_state(&mut self, r: usize) -> Option<&mut [f64]> {
+        match r {
+            0 => Some(&mut self.g_exc),
+            1 => Some(&mut self.g_inh),
+            _ => None,
+        }
     }
 }
 
@@ -458,9 +463,11 @@ pub struct IfCurrExp {
     pub i_exc: Vec<f64>,
     /// Inhibitory synaptic current, nA.
     pub i_inh: Vec<f64>,
-    /// Remaining refractory steps (whole numbers stored as f64 so the update vectorises).
+    /// Refractory counter: set to `refrac_steps` = round(tau_refrac/dt) + 1 on a spike,
+    /// decremented every step; the neuron integrates when it is ≤ 1. A counter equal to
+    /// `refrac_steps` marks a spike of this step (whole numbers stored as f64 so the update
+    /// vectorises).
     refrac: Vec<f64>,
-    fired: Vec<bool>,
 }
 
 impl IfCurrExp {
@@ -476,7 +483,7 @@ impl IfCurrExp {
         Ok(IfCurrExp {
             params: p.clone(),
             dt: dt_ms,
-            refrac_steps: steps_round(p.tau_refrac, dt_ms) as f64,
+            refrac_steps: steps_round(p.tau_refrac, dt_ms) as f64 + 1.0,
             p22: (-dt_ms / p.tau_m).exp(),
             p20: -p.tau_m / p.cm * (-dt_ms / p.tau_m).exp_m1(),
             p21_e: psc_exp_propagator(p.tau_m, p.tau_syn_E, p.cm, dt_ms),
@@ -487,7 +494,6 @@ impl IfCurrExp {
             i_exc: vec![0.0; n],
             i_inh: vec![0.0; n],
             refrac: vec![0.0; n],
-            fired: vec![false; n],
         })
     }
 
@@ -501,7 +507,7 @@ impl IfCurrExp {
         self.dt
     }
 
-    fn update<const EXT: bool>(&mut self, syn: &mut [f64], current: &[f64]) {
+    fn update<const EXT: bool>(&mut self, current: &[f64], spikes: &mut Vec<u32>) {
         let p = &self.params;
         let n = self.v.len();
         let (el, th, reset, offset) = (p.v_rest, p.v_thresh, p.v_reset, p.i_offset);
@@ -509,35 +515,37 @@ impl IfCurrExp {
             self.p22, self.p20, self.p21_e, self.p21_i, self.p11_e, self.p11_i,
         );
         let nref = self.refrac_steps;
-        let syn = &mut syn[..2 * n];
         let current = if EXT { &current[..n] } else { &[][..] };
-        let v = &mut self.v[..n];
-        let ie = &mut self.i_exc[..n];
-        let ii = &mut self.i_inh[..n];
-        let refrac = &mut self.refrac[..n];
-        let fired = &mut self.fired[..n];
-        for i in 0..n {
-            let i_e = ie[i] + syn[2 * i];
-            let i_i = ii[i] + syn[2 * i + 1];
-            syn[2 * i] = 0.0;
-            syn[2 * i + 1] = 0.0;
-            let v0 = v[i];
-            let i_in = if EXT { offset + current[i] } else { offset };
-            let v1 = el + (v0 - el) * p22 + i_e * p21e + i_i * p21i + i_in * p20;
-            let active = refrac[i] <= 0.0;
-            let v1 = if active { v1 } else { v0 };
-            let spike = active && v1 > th;
-            v[i] = if spike { reset } else { v1 };
-            refrac[i] = if spike {
-                nref
-            } else if active {
-                0.0
-            } else {
-                refrac[i] - 1.0
-            };
-            fired[i] = spike;
-            ie[i] = i_e * p11e;
-            ii[i] = i_i * p11i;
+        let mut base = 0;
+        while base < n {
+            let end = (base + BLOCK).min(n);
+            let v = &mut self.v[base..end];
+            let ie = &mut self.i_exc[base..end];
+            let ii = &mut self.i_inh[base..end];
+            let refrac = &mut self.refrac[base..end];
+            let mut any = false;
+            for k in 0..v.len() {
+                let (i_e, i_i, v0) = (ie[k], ii[k], v[k]);
+                let i_in = if EXT {
+                    offset + current[base + k]
+                } else {
+                    offset
+                };
+                let v1 = el + (v0 - el) * p22 + i_e * p21e + i_i * p21i + i_in * p20;
+                let r = refrac[k];
+                let active = r <= 1.0;
+                let v1 = if active { v1 } else { v0 };
+                let spike = active & (v1 > th);
+                v[k] = if spike { reset } else { v1 };
+                refrac[k] = if spike { nref } else { (r - 1.0).max(0.0) };
+                any |= spike;
+                ie[k] = i_e * p11e;
+                ii[k] = i_i * p11i;
+            }
+            if any {
+                push_fresh(refrac, nref, base, spikes);
+            }
+            base = end;
         }
     }
 }
@@ -573,13 +581,20 @@ impl NeuronModel for IfCurrExp {
         }
     }
 
-    fn step(&mut self, syn: &mut [f64], current: &[f64], spikes: &mut Vec<u32>) {
+    fn step(&mut self, _syn: &mut [f64], current: &[f64], spikes: &mut Vec<u32>) {
         if current.is_empty() {
-            self.update::<false>(syn, current);
+            self.update::<false>(current, spikes);
         } else {
-            self.update::<true>(syn, current);
+            self.update::<true>(current, spikes);
         }
-        collect_spikes(&self.fired, spikes);
+    }
+
+    fn receptor_state(&mut self, r: usize) -> Option<&mut [f64]> {
+        match r {
+            0 => Some(&mut self.i_exc),
+            1 => Some(&mut self.i_inh),
+            _ => None,
+        }
     }
 }
 
@@ -834,6 +849,26 @@ impl NeuronModel for LifNeurapse {
 mod tests {
     use super::*;
 
+    /// What the network does: weights for receptors with a `receptor_state` go there, the
+    /// rest through `syn`; then one step.
+    fn step_with(
+        model: &mut (impl NeuronModel + ?Sized),
+        syn: &mut [f64],
+        current: &[f64],
+        spikes: &mut Vec<u32>,
+    ) {
+        let r_n = model.receptors().len();
+        for r in 0..r_n {
+            if let Some(g) = model.receptor_state(r) {
+                for (i, x) in g.iter_mut().enumerate() {
+                    *x += syn[i * r_n + r];
+                    syn[i * r_n + r] = 0.0;
+                }
+            }
+        }
+        model.step(syn, current, spikes);
+    }
+
     /// With a constant suprathreshold current and no synapses, the interspike interval of the
     /// continuous model is τ ln((v∞ − v_reset)/(v∞ − v_thresh)) + τ_ref.
     #[test]
@@ -856,7 +891,7 @@ mod tests {
         let mut times = Vec::new();
         for t in 0..200_000 {
             spikes.clear();
-            lif.step(&mut syn, &[], &mut spikes);
+            step_with(&mut lif, &mut syn, &[], &mut spikes);
             if !spikes.is_empty() {
                 times.push(t);
             }
@@ -875,10 +910,10 @@ mod tests {
         let mut lif = IfCondExp::new(&params, 2, 0.1).unwrap();
         let mut syn = vec![0.01, 0.0, 0.0, 0.02];
         let mut spikes = Vec::new();
-        lif.step(&mut syn, &[], &mut spikes);
+        step_with(&mut lif, &mut syn, &[], &mut spikes);
         assert_eq!(syn, vec![0.0; 4]);
         for _ in 0..49 {
-            lif.step(&mut syn, &[], &mut spikes);
+            step_with(&mut lif, &mut syn, &[], &mut spikes);
         }
         assert!((lif.g_exc[0] - 0.01 * (-1.0f64).exp()).abs() < 1e-15);
         assert!((lif.g_inh[1] - 0.02 * (-1.0f64).exp()).abs() < 1e-15);
@@ -907,7 +942,7 @@ mod tests {
         let mut out = Vec::new();
         for s in 0..steps {
             spikes.clear();
-            model.step(&mut syn, &[], &mut spikes);
+            step_with(model, &mut syn, &[], &mut spikes);
             if !spikes.is_empty() {
                 out.push(s);
             }
@@ -953,10 +988,10 @@ mod tests {
         let mut lif = IfCurrExp::new(&params, 2, 0.1).unwrap();
         let mut syn = vec![0.3, 0.0, 0.0, -0.2];
         let mut spikes = Vec::new();
-        lif.step(&mut syn, &[], &mut spikes);
+        step_with(&mut lif, &mut syn, &[], &mut spikes);
         assert_eq!(syn, vec![0.0; 4]);
         for _ in 0..49 {
-            lif.step(&mut syn, &[], &mut spikes);
+            step_with(&mut lif, &mut syn, &[], &mut spikes);
         }
         assert!((lif.i_exc[0] - 0.3 * (-1.0f64).exp()).abs() < 1e-15);
         assert!((lif.i_inh[1] + 0.2 * (-0.5f64).exp()).abs() < 1e-15);
@@ -989,7 +1024,7 @@ mod tests {
             };
             let mut peak: f64 = 0.0;
             for k in 1..=10_000 {
-                lif.step(&mut syn, &[], &mut spikes);
+                step_with(&mut lif, &mut syn, &[], &mut spikes);
                 let dv = lif.v[0] - params.v_rest;
                 assert!(
                     (dv - psp(k as f64 * dt)).abs() < 1e-12,
@@ -1025,7 +1060,7 @@ mod tests {
         assert_eq!(spikes, vec![0]);
         for _ in 0..5 {
             spikes.clear();
-            lif.step(&mut [5.0, 0.0], &[0.0], &mut spikes);
+            step_with(&mut lif, &mut [5.0, 0.0], &[0.0], &mut spikes);
             assert_eq!(lif.v[0], -65.0);
         }
         lif.step(&mut [0.0, 0.0], &[0.0], &mut spikes);
@@ -1054,7 +1089,7 @@ mod tests {
         let mut trains = vec![Vec::new(); 10];
         for s in 0..5000 {
             spikes.clear();
-            lif.step(&mut syn, &current, &mut spikes);
+            step_with(&mut lif, &mut syn, &current, &mut spikes);
             for &i in &spikes {
                 trains[i as usize].push(s + 1); // Neurapse trace column
                 assert_eq!(lif.v[i as usize], 200.0);
@@ -1107,7 +1142,7 @@ mod tests {
         lif.step(&mut [100.0], &[], &mut spikes);
         for _ in 0..20 {
             let mut syn = [100.0];
-            lif.step(&mut syn, &[], &mut spikes);
+            step_with(&mut lif, &mut syn, &[], &mut spikes);
             assert_eq!((syn[0], lif.v[0]), (0.0, -70.0));
         }
         lif.step(&mut [0.3], &[], &mut spikes);

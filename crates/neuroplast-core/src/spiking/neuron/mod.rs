@@ -92,6 +92,33 @@ pub trait NeuronModel {
 
     /// Advance every neuron by one time step; see the module docs for `syn` and `current`.
     fn step(&mut self, syn: &mut [f64], current: &[f64], spikes: &mut Vec<u32>);
+
+    /// The state array a weight delivered to receptor `r` may be added to directly, for models
+    /// whose first act on such an input is plain addition (conductances, synaptic currents).
+    /// The network then delivers there and never writes receptor `r` of `syn`; a model that
+    /// returns `Some` for every receptor ignores `syn` altogether (its hot loop streams less
+    /// memory). Default: `None`, deliver through `syn`.
+    fn receptor_state(&mut self, r: usize) -> Option<&mut [f64]> {
+        let _ = r;
+        None
+    }
+}
+
+/// Neurons per block in the blocked update loops: the block's spike flags stay in registers /
+/// L1, and a block without spikes (the common case) costs one test.
+pub(crate) const BLOCK: usize = 64;
+
+/// Append `base + k` for every neuron of a block that spiked in this step, recognised by its
+/// refractory counter having just been set to `nref` (counters of neurons that did not spike
+/// are below `nref`: they were decremented or are 0). With `nref = 0` a spike leaves the
+/// counter at 0, so the caller must not use this (the LIF models keep at least one step).
+#[inline]
+pub(crate) fn push_fresh(refrac: &[f64], nref: f64, base: usize, spikes: &mut Vec<u32>) {
+    for (k, &r) in refrac.iter().enumerate() {
+        if r == nref {
+            spikes.push((base + k) as u32);
+        }
+    }
 }
 
 /// Number of time steps in `ms`, rounded to the nearest step (refractory periods).
