@@ -46,7 +46,7 @@ use crate::rng::{component, Stream};
 use crate::{ensure, Error, Result};
 
 /// Largest number of neurons in one shard.
-pub const SHARD: usize = 4096;
+pub const SHARD: usize = 1024;
 
 /// The phase order of one step, printable (`neuroplast validate` shows it).
 pub const SCHEDULE: &[&str] = &[
@@ -259,7 +259,7 @@ impl DelayRounding {
                 let s = ms / dt;
                 let r = s.round();
                 ensure!(
-                    (s - r).abs() <= 1e-9 * r.max(1.0),
+                    (s - r).abs().is_finite() && (s - r).abs() <= 1e-9 * r.max(1.0),
                     path,
                     "delay {ms} ms is not a whole number of steps (dt = {dt} ms); set delay_rounding = \"round\" to round it"
                 );
@@ -674,7 +674,7 @@ impl NetworkBuilder {
                         if receptors[r].kind == ReceptorKind::Conductance {
                             let (lo, _) = spec.weight.bounds();
                             ensure!(
-                                lo >= 0.0,
+                                lo.is_finite() && lo >= 0.0,
                                 format!("{path}.weight"),
                                 "conductance weights (µS) must be ≥ 0, got values down to {lo}; the receptor's reversal potential sets the sign"
                             );
@@ -761,7 +761,7 @@ impl NetworkBuilder {
             let pre_idx: Vec<u32> = pairs.iter().map(|p| p.0).collect();
             let post_idx: Vec<u32> = pairs.iter().map(|p| p.1).collect();
             drop(pairs);
-            let synapses = Synapses::new(n_pre, n_post, &pre_idx, &post_idx, &weights, &delays);
+            let mut synapses = Synapses::new(n_pre, n_post, &pre_idx, &post_idx, &weights, &delays);
             max_delay[pre] = max_delay[pre].max(synapses.max_delay());
             let plasticity = match &spec.plasticity {
                 Some(rule) => {
@@ -771,7 +771,7 @@ impl NetworkBuilder {
                         format!("{path}.plasticity"),
                         "plastic projections must target receptors (not voltage jumps or kernel synapses)"
                     );
-                    Some(Plasticity::new(rule, &synapses, dt))
+                    Some(Plasticity::new(rule, &mut synapses, dt))
                 }
                 None => None,
             };
@@ -1062,15 +1062,15 @@ impl Network {
     /// Advance `steps` steps.
     pub fn run(&mut self, steps: u64) {
         let exec = self.exec.clone();
-        let parallel = exec.threads() > 1;
+        let threads = exec.threads();
         exec.install(|| {
             for _ in 0..steps {
-                self.step_once(parallel);
+                self.step_once(threads);
             }
         });
     }
 
-    fn step_once(&mut self, parallel: bool) {
+    fn step_once(&mut self, threads: usize) {
         let t = self.t;
         // 1. current sources
         for src in &mut self.sources {
@@ -1111,12 +1111,14 @@ impl Network {
                 rings: &self.rings,
                 kernels: &pop.kernels,
             };
-            if parallel && pop.shards.len() > 1 {
-                pop.shards.par_iter_mut().for_each(|s| s.advance(&ctx));
+            let groups = threads.min(pop.shards.len());
+            if groups > 1 {
+                let per = pop.shards.len().div_ceil(groups);
+                pop.shards
+                    .par_chunks_mut(per)
+                    .for_each(|g| advance_group(g, &ctx));
             } else {
-                for s in &mut pop.shards {
-                    s.advance(&ctx);
-                }
+                advance_group(&mut pop.shards, &ctx);
             }
             pop.spikes.clear();
             for s in &pop.shards {
@@ -1193,48 +1195,118 @@ struct Ctx<'a> {
     kernels: &'a [KernelParams],
 }
 
-impl Shard {
-    fn advance(&mut self, ctx: &Ctx<'_>) {
-        let (lo, hi, r) = (self.lo, self.hi, self.receptors);
-        for &k in ctx.incoming {
-            let proj = &ctx.projs[k];
-            let ring = &ctx.rings[proj.pre];
-            match proj.delivery {
-                Delivery::Receptor(q) => {
-                    let q = q as usize;
-                    if let Some(g) = self.neurons.receptor_state(q) {
-                        proj.synapses.deliver(ctx.t, ring, lo, hi, |j, w| g[j] += w);
-                    } else {
-                        let syn = &mut self.syn;
-                        proj.synapses
-                            .deliver(ctx.t, ring, lo, hi, |j, w| syn[j * r + q] += w);
-                    }
-                }
-                Delivery::Receptors2(a, b) => {
-                    for q in [a as usize, b as usize] {
-                        if let Some(g) = self.neurons.receptor_state(q) {
-                            proj.synapses.deliver(ctx.t, ring, lo, hi, |j, w| g[j] += w);
-                        } else {
-                            let syn = &mut self.syn;
-                            proj.synapses
-                                .deliver(ctx.t, ring, lo, hi, |j, w| syn[j * r + q] += w);
-                        }
-                    }
-                }
-                Delivery::Kernel(c) => {
-                    let kern = &mut self.kernels[c as usize];
-                    proj.synapses.deliver(ctx.t, ring, lo, hi, |j, w| {
-                        kern.slow[j] += w;
-                        kern.fast[j] += w;
-                    });
-                }
-                Delivery::VoltageJump => {
-                    let v = self.neurons.state_mut("v").expect("checked at build");
-                    proj.synapses.deliver(ctx.t, ring, lo, hi, |j, w| v[j] += w);
-                }
+/// Largest number of shards delivered through one lookup table (beyond that, shard by shard).
+const MAX_TABLE: usize = 256;
+const SHARD_BITS: u32 = SHARD.trailing_zeros();
+
+/// One array a delivery pass adds into, per shard.
+#[derive(Clone, Copy)]
+enum Target {
+    /// The model's receptor state (`receptor_state(q)`).
+    State(usize),
+    /// Receptor `q` of the interleaved `syn` buffer.
+    Syn(usize),
+    /// The slow trace of kernel channel `c`.
+    KernelSlow(usize),
+    /// The fast trace of kernel channel `c`.
+    KernelFast(usize),
+    /// The membrane potential.
+    V,
+}
+
+impl Target {
+    /// The targets a delivery writes, in order (at most two).
+    fn of(delivery: Delivery, shard: &mut Shard) -> [Option<Target>; 2] {
+        let mut receptor = |q: u8| {
+            let q = q as usize;
+            if shard.neurons.receptor_state(q).is_some() {
+                Target::State(q)
+            } else {
+                Target::Syn(q)
             }
+        };
+        match delivery {
+            Delivery::Receptor(q) => [Some(receptor(q)), None],
+            Delivery::Receptors2(a, b) => [Some(receptor(a)), Some(receptor(b))],
+            Delivery::Kernel(c) => [
+                Some(Target::KernelSlow(c as usize)),
+                Some(Target::KernelFast(c as usize)),
+            ],
+            Delivery::VoltageJump => [Some(Target::V), None],
         }
-        for (kern, kp) in self.kernels.iter_mut().zip(ctx.kernels) {
+    }
+
+    /// The array, its stride and offset in `shard`.
+    fn pick(self, shard: &mut Shard) -> (&mut [f64], usize, usize) {
+        let r = shard.receptors;
+        match self {
+            Target::State(q) => (
+                shard
+                    .neurons
+                    .receptor_state(q)
+                    .expect("checked by Target::of"),
+                1,
+                0,
+            ),
+            Target::Syn(q) => (&mut shard.syn, r, q),
+            Target::KernelSlow(c) => (&mut shard.kernels[c].slow, 1, 0),
+            Target::KernelFast(c) => (&mut shard.kernels[c].fast, 1, 0),
+            Target::V => (
+                shard.neurons.state_mut("v").expect("checked at build"),
+                1,
+                0,
+            ),
+        }
+    }
+}
+
+/// Deliver `proj`'s arrivals of step `t` into a group of consecutive shards. Every neuron
+/// receives its inputs in the same order however the shards are grouped (projection, delay,
+/// spike, synapse order), so results do not depend on the grouping (= the thread count).
+fn deliver_group(shards: &mut [Shard], t: u64, proj: &Projection, ring: &SpikeRing) {
+    let lo = shards[0].lo;
+    let hi = shards[shards.len() - 1].hi;
+    let targets = Target::of(proj.delivery, &mut shards[0]);
+    for target in targets.into_iter().flatten() {
+        if shards.len() == 1 || shards.len() > MAX_TABLE {
+            for s in shards.iter_mut() {
+                let (slo, shi) = (s.lo, s.hi);
+                let (g, stride, off) = target.pick(s);
+                proj.synapses
+                    .deliver(t, ring, slo, shi, |j, w| g[j * stride + off] += w);
+            }
+            continue;
+        }
+        let mut table: [&mut [f64]; MAX_TABLE] = std::array::from_fn(|_| Default::default());
+        let mut layout = (1, 0);
+        for (slot, s) in table.iter_mut().zip(shards.iter_mut()) {
+            let (g, stride, off) = target.pick(s);
+            *slot = g;
+            layout = (stride, off);
+        }
+        let (stride, off) = layout;
+        let mask = SHARD - 1;
+        proj.synapses.deliver(t, ring, lo, hi, |j, w| {
+            table[j >> SHARD_BITS][(j & mask) * stride + off] += w;
+        });
+    }
+}
+
+/// One step of a group of consecutive shards of a population: deliver, then integrate.
+fn advance_group(shards: &mut [Shard], ctx: &Ctx<'_>) {
+    for &k in ctx.incoming {
+        let proj = &ctx.projs[k];
+        deliver_group(shards, ctx.t, proj, &ctx.rings[proj.pre]);
+    }
+    for s in shards {
+        s.integrate(ctx.kernels);
+    }
+}
+
+impl Shard {
+    /// Kernel currents, then the model's step.
+    fn integrate(&mut self, kernels: &[KernelParams]) {
+        for (kern, kp) in self.kernels.iter_mut().zip(kernels) {
             for ((c, s), f) in self
                 .current
                 .iter_mut()

@@ -131,7 +131,9 @@ pub struct Plasticity {
 
 impl Plasticity {
     /// State for `synapses` under rule `spec` (validated).
-    pub fn new(spec: &PlasticitySpec, synapses: &Synapses, dt: f64) -> Plasticity {
+    pub fn new(spec: &PlasticitySpec, synapses: &mut Synapses, dt: f64) -> Plasticity {
+        // plastic weights are per synapse
+        synapses.weights_mut();
         let PlasticitySpec::Izhikevich2006(p) = spec;
         let m = synapses.len();
         let n_post = synapses.n_post();
@@ -186,10 +188,9 @@ impl Plasticity {
         ring: &SpikeRing,
         mut add: impl FnMut(u32, f64),
     ) {
-        let w = synapses.weights();
         let a_minus = self.params.a_minus;
         synapses.arrivals(t, ring, |s, j| {
-            add(j, w[s]);
+            add(j, synapses.weight(s));
             let post = a_minus * self.decay(self.last_post[j as usize], t);
             self.sd[s] -= post;
             self.last_arrival[s] = t;
@@ -234,7 +235,7 @@ mod tests {
             ..Default::default()
         });
         let mut syn = syn;
-        let mut p = Plasticity::new(&spec, &syn, 1.0);
+        let mut p = Plasticity::new(&spec, &mut syn, 1.0);
         let mut ring = SpikeRing::new(2, 1);
         let mut got = Vec::new();
         for t in 0..20u64 {

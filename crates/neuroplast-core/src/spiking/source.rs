@@ -123,7 +123,7 @@ fn whole_steps(path: &str, ms: f64, dt: f64) -> Result<u64> {
     let steps = ms / dt;
     let r = steps.round();
     ensure!(
-        (steps - r).abs() <= 1e-9 * r.max(1.0),
+        (steps - r).abs().is_finite() && (steps - r).abs() <= 1e-9 * r.max(1.0),
         path,
         "{ms} ms is not a whole number of time steps (dt = {dt} ms)"
     );
