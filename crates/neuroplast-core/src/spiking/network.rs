@@ -224,8 +224,10 @@ pub enum DelayRounding {
     Exact,
     /// Round to the nearest step (for delays drawn from continuous distributions).
     Round,
-    /// Python's `int(delay // dt)` with both in seconds, as Neurapse does: `1e-3 // 1e-4`
-    /// is 9, so 1 ms becomes 9 steps of 0.1 ms.
+    /// Neurapse's timing: its constant synapse is non-zero from step `t_k + int(τd // dt) + 1`
+    /// (Python floor division in seconds: `1e-3 // 1e-4` is 9), so the delay in steps is
+    /// `int(τd // dt) + 1`. On the time grid this equals `exact` (1 ms at 0.1 ms → 10 steps);
+    /// off the grid it reproduces the step at which Neurapse's current starts.
     Neurapse,
 }
 
@@ -266,7 +268,7 @@ impl DelayRounding {
                 r
             }
             DelayRounding::Round => (ms / dt).round(),
-            DelayRounding::Neurapse => python_floordiv(ms / 1000.0, dt / 1000.0),
+            DelayRounding::Neurapse => python_floordiv(ms / 1000.0, dt / 1000.0) + 1.0,
         };
         ensure!(
             (1.0..=f64::from(u16::MAX)).contains(&steps),
@@ -1338,7 +1340,8 @@ mod tests {
         assert_eq!(python_floordiv(8e-3, 1e-4), 79.0);
         assert_eq!(python_floordiv(9e-3, 1e-4), 89.0);
         assert_eq!(python_floordiv(7.0, 2.0), 3.0);
-        assert_eq!(DelayRounding::Neurapse.steps("d", 1.0, 0.1).unwrap(), 9);
+        assert_eq!(DelayRounding::Neurapse.steps("d", 1.0, 0.1).unwrap(), 10);
+        assert_eq!(DelayRounding::Neurapse.steps("d", 1.05, 0.1).unwrap(), 11);
         assert_eq!(DelayRounding::Exact.steps("d", 1.0, 0.1).unwrap(), 10);
         let err = DelayRounding::Exact
             .steps("projections.p.delay_ms", 0.15, 0.1)

@@ -6,6 +6,7 @@ mod determinism;
 mod golden;
 mod invariants;
 mod reference;
+mod spiking;
 
 use neuroplast_core::monitor::RecordSpec;
 use neuroplast_core::simulation::Simulation;

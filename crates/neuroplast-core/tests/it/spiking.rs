@@ -1,0 +1,93 @@
+//! Spiking networks against reference numbers (`shared/reference/spiking.md`).
+
+use neuroplast_core::spiking::connector::{Connector, Value};
+use neuroplast_core::spiking::monitor::MonitorSpec;
+use neuroplast_core::spiking::network::{
+    DelayRounding, ModelSpec, Network, NetworkBuilder, ProjectionSpec, SynapseSpec,
+};
+use neuroplast_core::spiking::neuron::LifNeurapseParams;
+use neuroplast_core::spiking::source::Waveform;
+
+/// Neurapse `NNetwork_Const` (spiking.md §1.6): 3 LIF → 2 LIF all-to-all, constant synapse
+/// w·I0 = 3 nA, τ = 15 ms, τs = τ/4, delays [[1, 8], [5, 5], [9, 1]] ms (pre × post), 50 nA
+/// pulses on steps 0–10 / 40–50 / 80–90 into pre 0 / 1 / 2, dt 0.1 ms, 10 000 steps.
+pub fn neurapse_feedforward(delay_rounding: DelayRounding) -> Network {
+    let mut b = NetworkBuilder::new(0.1, 1);
+    let lif = ModelSpec::LIF_neurapse(LifNeurapseParams::default());
+    b.population("pre", 3, lif.clone()).unwrap();
+    b.population("post", 2, lif).unwrap();
+    let delays = [[1.0, 8.0], [5.0, 5.0], [9.0, 1.0]];
+    b.projection(ProjectionSpec {
+        name: "ff".into(),
+        pre: "pre".into(),
+        post: "post".into(),
+        connector: Connector::AllToAll { allow_self: true },
+        weight: 3.0.into(),
+        delay: Value::Array {
+            values: delays.iter().flatten().copied().collect(),
+        },
+        delay_rounding,
+        synapse: SynapseSpec::DoubleExponential {
+            tau: 15.0,
+            tau_s: 3.75,
+        },
+        plasticity: None,
+    })
+    .unwrap();
+    for k in 0..3u32 {
+        b.current_source(
+            &format!("pulse{k}"),
+            "pre",
+            Some(vec![k]),
+            Waveform::Dc {
+                amplitude: 50.0,
+                start: 4.0 * f64::from(k),
+                stop: Some(4.0 * f64::from(k) + 1.1),
+            },
+        )
+        .unwrap();
+    }
+    for pop in ["pre", "post"] {
+        b.monitor(MonitorSpec::Spikes {
+            population: pop.into(),
+            neurons: None,
+            start_step: 0,
+            stop_step: None,
+        });
+    }
+    b.monitor(MonitorSpec::State {
+        population: "post".into(),
+        variable: "v".into(),
+        neurons: vec![0, 1],
+        every: 1,
+    });
+    b.build().unwrap()
+}
+
+/// spiking.md §1.6 / data key `nnet_const`: pre spikes at Neurapse steps 6, 46, 86; post-1
+/// spikes once, at step 225; post-0 never (V_max 14.03 mV).
+#[test]
+fn neurapse_feedforward_network() {
+    for rounding in [DelayRounding::Neurapse, DelayRounding::Exact] {
+        let mut net = neurapse_feedforward(rounding);
+        net.run(10_000);
+        let rec = net.drain();
+        // our step s computes Neurapse's column s + 1 (its column 0 is the initial state)
+        let cols = |k: usize| -> Vec<(u64, u32)> {
+            rec.spikes[k]
+                .steps
+                .iter()
+                .map(|s| s + 1)
+                .zip(rec.spikes[k].ids.iter().copied())
+                .collect()
+        };
+        assert_eq!(cols(0), vec![(6, 0), (46, 1), (86, 2)], "{rounding:?}");
+        assert_eq!(cols(1), vec![(225, 1)], "{rounding:?}");
+        let v0_max = rec.states[0]
+            .values
+            .iter()
+            .step_by(2)
+            .fold(f64::MIN, |a, &b| a.max(b));
+        assert!((v0_max - 14.0343).abs() < 0.01, "post-0 V_max {v0_max}");
+    }
+}
