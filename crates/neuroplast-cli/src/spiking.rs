@@ -56,7 +56,12 @@ fn describe(exp: &SpikingExperiment, net: &Network) -> String {
         mib(net.state_bytes() as u64)
     );
     for p in net.populations() {
-        s += &format!("  population {:<12} {:>8} × {}\n", p.name(), p.len(), p.model());
+        s += &format!(
+            "  population {:<12} {:>8} × {}\n",
+            p.name(),
+            p.len(),
+            p.model()
+        );
     }
     for (proj, (_, spec)) in net.projections().iter().zip(exp.file.projections.iter()) {
         let synapse = match (&spec.receptor, &spec.synapse) {
@@ -259,7 +264,13 @@ pub fn run(exp: &SpikingExperiment, out: &Path, quiet: bool) -> Result<Outcome> 
             .populations()
             .iter()
             .enumerate()
-            .map(|(p, pop)| if has_out[p] { vec![0; pop.len()] } else { Vec::new() })
+            .map(|(p, pop)| {
+                if has_out[p] {
+                    vec![0; pop.len()]
+                } else {
+                    Vec::new()
+                }
+            })
             .collect(),
         recorded_spikes: Vec::new(),
     };
@@ -343,9 +354,10 @@ pub fn run(exp: &SpikingExperiment, out: &Path, quiet: bool) -> Result<Outcome> 
                 .sum::<u64>()
         })
         .sum();
-    let counts_ok = w.counts.iter().enumerate().all(|(p, c)| {
-        c.is_empty() || c.iter().sum::<u64>() == net.populations()[p].spike_count()
-    });
+    let counts_ok =
+        w.counts.iter().enumerate().all(|(p, c)| {
+            c.is_empty() || c.iter().sum::<u64>() == net.populations()[p].spike_count()
+        });
     anyhow::ensure!(
         counts_ok,
         "internal error: per-neuron spike counts disagree with the population totals"
@@ -510,7 +522,9 @@ pub fn plot_dir(dir: &Path, exp: &SpikingExperiment) -> Result<Vec<PathBuf>> {
         else {
             continue;
         };
-        let vp = dir.join("state").join(format!("{population}_{variable}.npy"));
+        let vp = dir
+            .join("state")
+            .join(format!("{population}_{variable}.npy"));
         let sp = dir
             .join("state")
             .join(format!("{population}_{variable}_steps.npy"));
@@ -573,14 +587,7 @@ pub fn plot_dir(dir: &Path, exp: &SpikingExperiment) -> Result<Vec<PathBuf>> {
             .map(|r| (r.0.as_str(), r.2.as_slice()))
             .collect();
         let p = out.join("rate.png");
-        plots::lines(
-            &p,
-            "Population rate",
-            "time (ms)",
-            "rate (Hz)",
-            &x,
-            &series,
-        )?;
+        plots::lines(&p, "Population rate", "time (ms)", "rate (Hz)", &x, &series)?;
         written.push(p);
         for r in other {
             let x: Vec<f64> = r.1.iter().map(|&s| s as f64 * dt).collect();

@@ -136,7 +136,10 @@ impl SpikingExperiment {
         if steps == 0 {
             return Err(err(
                 "simulation.duration_ms",
-                format!("must be at least one step ({dt} ms), got {}", sim.duration_ms),
+                format!(
+                    "must be at least one step ({dt} ms), got {}",
+                    sim.duration_ms
+                ),
             ));
         }
         if sim.threads == 0 {
@@ -167,6 +170,10 @@ impl SpikingExperiment {
                 }
             }
             models.push(model);
+            // NOTE: each initialisation has its own random stream, numbered in order. TOML
+            // writes plain values before tables, so the resolved file would reorder a mixed
+            // `init`; putting plain values first here makes both files give the same run.
+            pop.init.0.sort_by_key(|(_, v)| v.is_table());
         }
         // Projections: exactly one of receptor / synapse; default delay one step.
         for (proj_name, p) in &mut file.projections.0 {
@@ -352,18 +359,25 @@ impl SpikingExperiment {
                 post: p.post.clone(),
                 connector: p.connector.clone(),
                 weight: p.weight.0.clone(),
-                delay: p
-                    .delay_ms
-                    .as_ref()
-                    .map_or(Value::Constant { value: self.dt_ms() }, |d| d.0.clone()),
+                delay: p.delay_ms.as_ref().map_or(
+                    Value::Constant {
+                        value: self.dt_ms(),
+                    },
+                    |d| d.0.clone(),
+                ),
                 delay_rounding: p.delay_rounding,
                 synapse,
             })
             .map_err(core)?;
         }
         for (src_name, s) in f.sources.iter() {
-            b.current_source(src_name, &s.population, s.neurons.clone(), s.waveform.clone())
-                .map_err(core)?;
+            b.current_source(
+                src_name,
+                &s.population,
+                s.neurons.clone(),
+                s.waveform.clone(),
+            )
+            .map_err(core)?;
         }
         for m in &self.monitors {
             b.monitor(m.spec.clone());
@@ -394,10 +408,7 @@ impl SpikingExperiment {
     /// Build the network (connectivity, weights, delays, initial states drawn), set its
     /// threads, and check `record.max_memory_mb`.
     pub fn build(&self) -> Result<Network> {
-        let net = self
-            .builder()?
-            .build()
-            .map_err(|e| self.build_error(e))?;
+        let net = self.builder()?.build().map_err(|e| self.build_error(e))?;
         self.finish(net)
     }
 

@@ -318,10 +318,18 @@ impl<'de> Deserialize<'de> for SpikingRecord {
 #[derive(Clone, Debug, PartialEq)]
 pub struct NumberOr(pub Value);
 
+impl NumberOr {
+    /// `true` when it is written as a table (TOML writes tables after plain values).
+    pub fn is_table(&self) -> bool {
+        !matches!(self.0, Value::Constant { .. } | Value::Array { .. })
+    }
+}
+
 impl Serialize for NumberOr {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match &self.0 {
             Value::Constant { value } => s.serialize_f64(*value),
+            Value::Array { values } => values.serialize(s),
             other => other.serialize(s),
         }
     }
