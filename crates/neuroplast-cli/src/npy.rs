@@ -104,7 +104,7 @@ impl<T: NpyElement> NpyAppender<T> {
             );
         }
         self.buf.clear();
-        self.buf.reserve(values.len() * std::mem::size_of::<T>());
+        self.buf.reserve(std::mem::size_of_val(values));
         for &v in values {
             v.put(&mut self.buf);
         }

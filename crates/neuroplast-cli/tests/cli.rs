@@ -607,18 +607,25 @@ fn sweep_from_the_file_pools_avalanches() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("sweep.params.sorn.noise_sigma"));
 }
 
-/// The experiment file shown in the README is valid as written.
+/// The experiment files shown in the README (SORN and spiking) are valid as written.
 #[test]
 fn readme_experiment_file_validates() {
     let readme =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
             .unwrap();
-    let start = readme.find("```toml\n").expect("a toml block") + "```toml\n".len();
-    let block = &readme[start..start + readme[start..].find("```").unwrap()];
     let tmp = tempfile::tempdir().unwrap();
-    let exp = write(tmp.path(), "readme.toml", block);
-    let o = neuroplast(&["validate", exp.to_str().unwrap()], tmp.path());
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut n = 0;
+    let mut rest = readme.as_str();
+    while let Some(i) = rest.find("```toml\n") {
+        let start = i + "```toml\n".len();
+        let block = &rest[start..start + rest[start..].find("```").unwrap()];
+        rest = &rest[start..];
+        n += 1;
+        let exp = write(tmp.path(), "readme.toml", block);
+        let o = neuroplast(&["validate", exp.to_str().unwrap()], tmp.path());
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert!(n >= 2, "a SORN and a spiking example");
 }
 
 const SPIKING: &str = r#"
