@@ -6,16 +6,16 @@
 //! let toml = r#"
 //!     [simulation]
 //!     dt_ms = 0.1
-//!     duration_ms = 20.0
+//!     duration_ms = 50.0
 //!     [populations.exc]
 //!     model = "IF_cond_exp"
 //!     n = 10
-//!     params = { i_offset = 1.0 }
+//!     params = { i_offset = 2.0 }
 //!     [record.exc]
 //!     spikes = true
 //! "#;
 //! let exp = SpikingExperiment::from_str(toml, "inline.toml", &[]).unwrap();
-//! assert_eq!(exp.steps(), 200);
+//! assert_eq!(exp.steps(), 500);
 //! let mut net = exp.build().unwrap();
 //! net.run(exp.steps());
 //! assert!(net.population("exc").unwrap().spike_count() > 0);
