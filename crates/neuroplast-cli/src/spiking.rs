@@ -3,7 +3,8 @@
 //! ```text
 //! DIR/config.toml                      resolved configuration (every model parameter explicit)
 //! DIR/summary.json                     per population n, spikes, mean rate; synapses, synaptic
-//!                                      events, build and simulation wall time, realtime factor,
+//!                                      events, build and simulation wall time, realtime factor
+//!                                      (wall seconds per simulated second),
 //!                                      spike hash, threads, seed, dt
 //! DIR/spikes/<pop>.npz                 step (u64), neuron (u32): one entry per recorded spike
 //! DIR/state/<pop>_<var>.npy            samples × recorded neurons (f64)
@@ -423,7 +424,7 @@ pub fn run(exp: &SpikingExperiment, out: &Path, quiet: bool) -> Result<Outcome> 
     }
     let path = staged.commit()?;
     println!(
-        "wrote {} ({} steps in {:.2} s, {:.2}× realtime, {} synaptic events, spike hash {})",
+        "wrote {} ({} steps in {:.2} s; wall / simulated time = {:.3}; {} synaptic events; spike hash {})",
         path.display(),
         done,
         wall,
