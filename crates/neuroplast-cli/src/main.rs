@@ -7,10 +7,12 @@
 mod analysis;
 mod bench;
 mod figures;
+mod npy;
 mod output;
 mod plots;
 mod pooled;
 mod run;
+mod spiking;
 mod sweep;
 
 use std::path::PathBuf;

@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use neuroplast_config::schema::Seeds;
-use neuroplast_config::Experiment;
+use neuroplast_config::{AnyExperiment, Experiment};
 use neuroplast_core::checkpoint;
 use neuroplast_core::monitor::StateFeatures;
 use neuroplast_core::readout::{Method, Target};
@@ -81,23 +81,29 @@ pub fn run(a: RunArgs) -> Result<Outcome> {
     if let Some(s) = a.seed {
         set.push(format!("simulation.seed={s}"));
     }
-    if let Some(s) = a.steps {
-        set.push(format!("simulation.steps={s}"));
-    }
     if let Some(t) = a.threads {
         set.push(format!("simulation.threads={t}"));
     }
-    let exp = load(&a.exp, &set)?;
-    let out = a.out.clone().unwrap_or_else(|| {
-        let stem = a.exp.file_stem().unwrap_or_default().to_string_lossy();
-        PathBuf::from("results").join(stem.as_ref())
-    });
-    if out.exists() && !a.force {
-        bail!(
-            "{} exists; pass --force to replace it or --out to choose another directory",
-            out.display()
-        );
-    }
+    let exp = match AnyExperiment::load(&a.exp, &set)? {
+        AnyExperiment::Spiking(mut exp) => {
+            if let Some(s) = a.steps {
+                if s == 0 {
+                    bail!("--steps must be ≥ 1");
+                }
+                exp.set_steps(s);
+            }
+            let out = out_dir(&a)?;
+            return crate::spiking::run(&exp, &out, a.quiet);
+        }
+        AnyExperiment::Sorn(exp) => match a.steps {
+            Some(s) => {
+                set.push(format!("simulation.steps={s}"));
+                load(&a.exp, &set)?
+            }
+            None => *exp,
+        },
+    };
+    let out = out_dir(&a)?;
     let sim = exp.build()?;
     if !a.quiet {
         eprintln!(
@@ -115,9 +121,30 @@ pub fn run(a: RunArgs) -> Result<Outcome> {
     execute(sim, &exp, exp.steps(), &out, a.quiet)
 }
 
+/// The results directory of `run`; refuses an existing one without `--force`.
+fn out_dir(a: &RunArgs) -> Result<PathBuf> {
+    let out = a.out.clone().unwrap_or_else(|| {
+        let stem = a.exp.file_stem().unwrap_or_default().to_string_lossy();
+        PathBuf::from("results").join(stem.as_ref())
+    });
+    if out.exists() && !a.force {
+        bail!(
+            "{} exists; pass --force to replace it or --out to choose another directory",
+            out.display()
+        );
+    }
+    Ok(out)
+}
+
 /// `neuroplast resume`.
 pub fn resume(a: ResumeArgs) -> Result<Outcome> {
     let cfg = a.dir.join("config.toml");
+    if let AnyExperiment::Spiking(_) = AnyExperiment::load(&cfg, &[])? {
+        bail!(
+            "{} is a spiking network run; spiking runs have no checkpoint and cannot be resumed",
+            a.dir.display()
+        );
+    }
     let exp = load(&cfg, &[])?;
     let ck = a.dir.join("checkpoint.bin");
     let bytes = std::fs::read(&ck).with_context(|| {
@@ -343,7 +370,10 @@ fn summary(
 
 /// `neuroplast validate`.
 pub fn validate(exp_path: &Path, set: &[String]) -> Result<()> {
-    let exp = load(exp_path, set)?;
+    let exp = match AnyExperiment::load(exp_path, set)? {
+        AnyExperiment::Spiking(exp) => return crate::spiking::validate(exp_path, &exp),
+        AnyExperiment::Sorn(exp) => *exp,
+    };
     let sim = exp.build()?;
     let net = &sim.sorn;
     println!(
@@ -413,7 +443,16 @@ pub fn plot(dir: &Path) -> Result<()> {
     if dir.join("sweep.json").is_file() {
         return crate::sweep::replot(dir);
     }
-    let exp = load(&dir.join("config.toml"), &[])?;
+    let exp = match AnyExperiment::load(&dir.join("config.toml"), &[])? {
+        AnyExperiment::Spiking(exp) => {
+            let files = crate::spiking::plot_dir(dir, &exp)?;
+            for f in &files {
+                println!("{}", f.display());
+            }
+            return Ok(());
+        }
+        AnyExperiment::Sorn(exp) => *exp,
+    };
     // The step of the first activity sample is in summary.json (1 for a fresh run).
     let first_step = std::fs::read_to_string(dir.join("summary.json"))
         .ok()

@@ -313,9 +313,20 @@ fn every_example_runs() {
             let acc = s["readout"]["accuracy"].as_f64().unwrap();
             assert!((0.0..=1.0).contains(&acc), "{name}: {}", s["readout"]);
         }
-        assert!(tmp.path().join(&name).join("plots/activity.png").is_file());
+        let spiking = std::fs::read_to_string(&p)
+            .unwrap()
+            .contains("[populations.");
+        let plot = if spiking {
+            "raster.png"
+        } else {
+            "activity.png"
+        };
+        assert!(
+            tmp.path().join(&name).join("plots").join(plot).is_file(),
+            "{name}"
+        );
     }
-    assert!(n >= 4, "one example per preset");
+    assert!(n >= 8, "one example per preset and the spiking examples");
 }
 
 /// Ctrl-C stops a run at the next chunk: exit status 130, complete results with
@@ -596,16 +607,221 @@ fn sweep_from_the_file_pools_avalanches() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("sweep.params.sorn.noise_sigma"));
 }
 
-/// The experiment file shown in the README is valid as written.
+/// The experiment files shown in the README (SORN and spiking) are valid as written.
 #[test]
 fn readme_experiment_file_validates() {
     let readme =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
             .unwrap();
-    let start = readme.find("```toml\n").expect("a toml block") + "```toml\n".len();
-    let block = &readme[start..start + readme[start..].find("```").unwrap()];
     let tmp = tempfile::tempdir().unwrap();
-    let exp = write(tmp.path(), "readme.toml", block);
-    let o = neuroplast(&["validate", exp.to_str().unwrap()], tmp.path());
+    let mut n = 0;
+    let mut rest = readme.as_str();
+    while let Some(i) = rest.find("```toml\n") {
+        let start = i + "```toml\n".len();
+        let block = &rest[start..start + rest[start..].find("```").unwrap()];
+        rest = &rest[start..];
+        n += 1;
+        let exp = write(tmp.path(), "readme.toml", block);
+        let o = neuroplast(&["validate", exp.to_str().unwrap()], tmp.path());
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert!(n >= 2, "a SORN and a spiking example");
+}
+
+const SPIKING: &str = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 30.0
+seed = 5
+
+[populations.exc]
+model = "IF_cond_exp"
+n = 2500
+params = { i_offset = 1.2, tau_refrac = 2.0 }
+init = { v = { kind = "uniform", low = -65.0, high = -50.0 } }
+
+[populations.inh]
+model = "IF_curr_exp"
+n = 100
+
+[projections.ee]
+pre = "exc"
+post = "exc"
+connector = { kind = "fixed_probability", p = 0.01 }
+receptor = "excitatory"
+weight = 0.002
+delay_ms = { kind = "uniform", low = 0.1, high = 2.0 }
+delay_rounding = "round"
+
+[projections.ei]
+pre = "exc"
+post = "inh"
+connector = { kind = "fixed_in_degree", k = 20 }
+receptor = "excitatory"
+weight = 0.5
+
+[projections.ie]
+pre = "inh"
+post = "exc"
+connector = { kind = "fixed_probability", p = 0.05 }
+receptor = "inhibitory"
+weight = 0.01
+
+[record.exc]
+spikes = { neurons = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], start_ms = 5.0 }
+state = { v = { neurons = [0, 7], every_ms = 0.5 } }
+rate = { bin_ms = 1.0 }
+
+[record.inh]
+spikes = true
+"#;
+
+fn npz_len(path: &Path, name: &str) -> Vec<u64> {
+    let f = std::fs::File::open(path).unwrap();
+    let mut z = ndarray_npy::NpzReader::new(f).unwrap();
+    if name == "neuron" {
+        let a: ndarray::Array1<u32> = z.by_name(name).unwrap();
+        a.iter().map(|&x| u64::from(x)).collect()
+    } else {
+        let a: ndarray::Array1<u64> = z.by_name(name).unwrap();
+        a.to_vec()
+    }
+}
+
+/// A spiking file runs into a complete results directory whose files agree with
+/// summary.json; the run repeats bit for bit, with any number of threads.
+#[test]
+fn spiking_run_writes_consistent_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let exp = write(d, "net.toml", SPIKING);
+    let o = neuroplast(&["validate", "net.toml"], d);
+    let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        out.contains("deliver spikes") && out.contains("projection ee"),
+        "{out}"
+    );
+    let o = neuroplast(&["run", exp.to_str().unwrap(), "--out", "a", "-q"], d);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let a = d.join("a");
+    for f in [
+        "config.toml",
+        "summary.json",
+        "spikes/exc.npz",
+        "spikes/inh.npz",
+        "state/exc_v.npy",
+        "state/exc_v_steps.npy",
+        "rate/exc.npy",
+        "rate/exc_steps.npy",
+        "plots/raster.png",
+        "plots/state_exc_v.png",
+        "plots/rate.png",
+    ] {
+        assert!(a.join(f).is_file(), "missing {f}");
+    }
+    let s = summary(&a);
+    assert_eq!(s["steps"], 300);
+    assert_eq!(s["populations"]["exc"]["n"], 2500);
+    let inh_spikes = s["populations"]["inh"]["spikes"].as_u64().unwrap();
+    let exc_spikes = s["populations"]["exc"]["spikes"].as_u64().unwrap();
+    assert!(exc_spikes > 100, "the network is active: {s}");
+    // every inh spike recorded; exc only neurons 0–9 from step 50 on
+    let steps = npz_len(&a.join("spikes/inh.npz"), "step");
+    assert_eq!(steps.len() as u64, inh_spikes);
+    assert_eq!(s["recorded_spikes"]["inh"].as_u64(), Some(inh_spikes));
+    let ids = npz_len(&a.join("spikes/exc.npz"), "neuron");
+    let st = npz_len(&a.join("spikes/exc.npz"), "step");
+    assert!(ids.iter().all(|&i| i < 10) && st.iter().all(|&t| (50..300).contains(&t)));
+    assert_eq!(s["recorded_spikes"]["exc"].as_u64(), Some(ids.len() as u64));
+    let v: ndarray::Array2<f64> = ndarray_npy::read_npy(a.join("state/exc_v.npy")).unwrap();
+    assert_eq!(v.shape(), &[60, 2]);
+    let r: ndarray::Array1<f64> = ndarray_npy::read_npy(a.join("rate/exc.npy")).unwrap();
+    assert_eq!(r.len(), 30);
+    // mean rate of the bins = spikes / (n · T)
+    let mean_bins = r.iter().sum::<f64>() / 30.0;
+    let mean = s["populations"]["exc"]["mean_rate_hz"].as_f64().unwrap();
+    assert!(
+        (mean_bins - mean).abs() < 1e-9 * mean.max(1.0),
+        "{mean_bins} {mean}"
+    );
+    assert!((mean - exc_spikes as f64 / 2500.0 / 0.03).abs() < 1e-9);
+    let synapses = s["synapses"].as_u64().unwrap();
+    let per: u64 = ["ee", "ei", "ie"]
+        .iter()
+        .map(|p| s["projections"][p]["synapses"].as_u64().unwrap())
+        .sum();
+    assert_eq!(synapses, per);
+    assert!(s["synaptic_events"].as_u64().unwrap() > 0);
+    let hash = s["spike_hash"].as_str().unwrap().to_string();
+
+    // again, with 2 threads (2500 neurons = two shards), and from the resolved config
+    let o = neuroplast(
+        &["run", "net.toml", "--out", "b", "--threads", "2", "-q"],
+        d,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(summary(&d.join("b"))["threads"], 2);
+    assert_eq!(summary(&d.join("b"))["spike_hash"], hash.as_str());
+    let o = neuroplast(&["run", "a/config.toml", "--out", "c", "-q"], d);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(summary(&d.join("c"))["spike_hash"], hash.as_str());
+    // --set works on spiking files; plot redraws
+    let o = neuroplast(
+        &[
+            "run",
+            "net.toml",
+            "--out",
+            "e",
+            "-q",
+            "--set",
+            "simulation.duration_ms=10.0",
+        ],
+        d,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(summary(&d.join("e"))["steps"], 100);
+    std::fs::remove_dir_all(a.join("plots")).unwrap();
+    let o = neuroplast(&["plot", "a"], d);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(a.join("plots/raster.png").is_file());
+}
+
+/// Bad spiking input: exit status 2, the key path, nothing written.
+#[test]
+fn bad_spiking_input_is_refused_with_the_key_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    for (find, replace, path) in [
+        (
+            "receptor = \"inhibitory\"",
+            "receptor = \"gaba\"",
+            "projections.ie.receptor",
+        ),
+        (
+            "model = \"IF_curr_exp\"",
+            "model = \"IF_curr_alpha\"",
+            "populations.inh.model",
+        ),
+        (
+            "every_ms = 0.5",
+            "every_ms = 0.55",
+            "record.exc.state.v.every_ms",
+        ),
+        (
+            "[record.inh]",
+            "[record]\nmax_memory_mb = 0.01\n\n[record.inh]",
+            "record.max_memory_mb",
+        ),
+    ] {
+        let text = SPIKING.replacen(find, replace, 1);
+        write(d, "bad.toml", &text);
+        let o = neuroplast(&["run", "bad.toml", "--out", "out", "-q"], d);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{path}: {err}");
+        assert!(err.contains(path), "{path}: {err}");
+        assert!(!d.join("out").exists());
+        let left: Vec<_> = std::fs::read_dir(d).unwrap().collect();
+        assert_eq!(left.len(), 1, "only bad.toml is left");
+    }
 }

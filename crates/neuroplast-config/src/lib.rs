@@ -30,6 +30,8 @@
 mod error;
 pub mod overrides;
 pub mod schema;
+pub mod spiking;
+mod spiking_schema;
 
 use std::path::{Path, PathBuf};
 
@@ -41,6 +43,69 @@ use neuroplast_core::sorn::{Preset, Rule, Sorn, SornParams};
 
 pub use error::{ConfigError, Result};
 use schema::{ExperimentFile, InputSection, Meta, ReadoutMethod};
+use spiking::SpikingExperiment;
+
+/// Either kind of experiment file: a SORN experiment (`[sorn]`) or a spiking network
+/// (`[populations]`).
+#[derive(Clone, Debug)]
+pub enum AnyExperiment {
+    /// A file with `[sorn]`.
+    Sorn(Box<Experiment>),
+    /// A file with `[populations]`.
+    Spiking(Box<SpikingExperiment>),
+}
+
+impl AnyExperiment {
+    /// Read an experiment file of either kind, applying `overrides` (`key.path=value`).
+    pub fn load(path: &Path, overrides: &[String]) -> Result<AnyExperiment> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::new(&name, "", format!("cannot read file: {e}")))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        AnyExperiment::from_str(&text, &name, base, overrides)
+    }
+
+    /// Resolve TOML text of either kind (see [`Experiment::from_str`]).
+    pub fn from_str(
+        text: &str,
+        name: &str,
+        base_dir: &Path,
+        overrides: &[String],
+    ) -> Result<AnyExperiment> {
+        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            ConfigError::new(
+                name,
+                "",
+                format!("TOML syntax error: {}", e.to_string().trim()),
+            )
+        })?;
+        for o in overrides {
+            overrides::apply(&mut table, o)?;
+        }
+        if is_spiking(&table, name)? {
+            Ok(AnyExperiment::Spiking(Box::new(
+                SpikingExperiment::from_table(table, name)?,
+            )))
+        } else {
+            Ok(AnyExperiment::Sorn(Box::new(Experiment::from_table(
+                table, name, base_dir,
+            )?)))
+        }
+    }
+}
+
+/// `true` for a spiking network file (`[populations]`); an error when a file has both
+/// `[sorn]` and `[populations]`.
+pub fn is_spiking(table: &toml::Table, name: &str) -> Result<bool> {
+    match (table.contains_key("sorn"), table.contains_key("populations")) {
+        (true, true) => Err(ConfigError::new(
+            name,
+            "populations",
+            "a file describes either a SORN experiment ([sorn]) or a spiking network ([populations]), not both",
+        )),
+        (_, spiking) => Ok(spiking),
+    }
+}
 
 /// A parsed, resolved and validated experiment.
 #[derive(Clone, Debug)]
@@ -85,6 +150,13 @@ impl Experiment {
 
     /// Resolve an experiment from a parsed TOML table.
     pub fn from_table(table: toml::Table, name: &str, base_dir: &Path) -> Result<Self> {
+        if is_spiking(&table, name)? {
+            return Err(ConfigError::new(
+                name,
+                "populations",
+                "this is a spiking network file; it is not a SORN experiment (load it with AnyExperiment or SpikingExperiment, or `neuroplast run` it)",
+            ));
+        }
         let mut file: ExperimentFile = serde_path_to_error::deserialize(toml::Value::Table(table))
             .map_err(|e| ConfigError::from_serde(name, "", e))?;
         let (preset, params, resolved) = resolve_sorn(&file.sorn, name)?;

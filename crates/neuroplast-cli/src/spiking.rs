@@ -1,0 +1,608 @@
+//! `run`, `validate` and `plot` for spiking experiment files (`[populations]`).
+//!
+//! ```text
+//! DIR/config.toml                      resolved configuration (every model parameter explicit)
+//! DIR/summary.json                     per population n, spikes, mean rate; synapses, synaptic
+//!                                      events, build and simulation wall time, realtime factor
+//!                                      (wall seconds per simulated second),
+//!                                      spike hash, threads, seed, dt
+//! DIR/spikes/<pop>.npz                 step (u64), neuron (u32): one entry per recorded spike
+//! DIR/state/<pop>_<var>.npy            samples × recorded neurons (f64)
+//! DIR/state/<pop>_<var>_steps.npy      step after which each sample was taken (u64)
+//! DIR/rate/<pop>.npy, <pop>_steps.npy  rate in Hz per bin (f64), first step of each bin (u64)
+//! DIR/plots/raster.png, state_<pop>_<var>.png, rate.png
+//! ```
+//! The run goes in chunks ([`SpikingExperiment::chunk_steps`]); after each, the monitors are
+//! drained and appended to the files ([`crate::npy::NpyAppender`]), so memory holds one chunk.
+//! Spikes stream into `.npy` files that are packed into the `.npz` at the end. Everything is
+//! written into the staged directory of [`crate::output::StagedDir`].
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use ndarray::{Array1, Array2};
+use ndarray_npy::{NpzReader, ReadableElement};
+use neuroplast_config::spiking::{SpikingExperiment, BYTES_PER_SPIKE, PLAN_RATE_HZ};
+use neuroplast_core::checkpoint::NEUROPLAST_VERSION;
+use neuroplast_core::spiking::monitor::{MonitorSpec, Recordings};
+use neuroplast_core::spiking::network::{Network, SCHEDULE};
+use serde_json::json;
+
+use crate::npy::{pack_npz, NpyAppender};
+use crate::output::{self, StagedDir};
+use crate::plots::{self, RasterLayer};
+use crate::run::{stop_requested, Outcome};
+
+fn mib(bytes: u64) -> String {
+    let m = bytes as f64 / 1048576.0;
+    if m < 0.1 {
+        format!("{:.1} KiB", bytes as f64 / 1024.0)
+    } else {
+        format!("{m:.1} MiB")
+    }
+}
+
+/// The network and the recording plan, as `run` and `validate` print them.
+fn describe(exp: &SpikingExperiment, net: &Network) -> String {
+    let mut s = String::new();
+    let dt = exp.dt_ms();
+    s += &format!(
+        "network: {} neurons in {} population(s), {} synapses, state ≈ {}\n",
+        net.populations().iter().map(|p| p.len()).sum::<usize>(),
+        net.populations().len(),
+        net.synapse_count(),
+        mib(net.state_bytes() as u64)
+    );
+    for p in net.populations() {
+        s += &format!(
+            "  population {:<12} {:>8} × {}\n",
+            p.name(),
+            p.len(),
+            p.model()
+        );
+    }
+    for (proj, (_, spec)) in net.projections().iter().zip(exp.file.projections.iter()) {
+        let synapse = match (&spec.receptor, &spec.synapse) {
+            (Some(r), _) => format!("receptor {}", r.0.join("+")),
+            (None, Some(s)) => toml::Value::try_from(s)
+                .ok()
+                .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(String::from))
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
+        s += &format!(
+            "  projection {:<12} {} → {} · {} synapses · {} · max delay {} steps\n",
+            proj.name,
+            net.populations()[proj.pre].name(),
+            net.populations()[proj.post].name(),
+            proj.synapses.len(),
+            synapse,
+            proj.synapses.max_delay()
+        );
+    }
+    let plan = exp.recording_plan();
+    s += &format!(
+        "recording: {} steps ({} ms) in chunks of {} steps; buffers of one chunk ≈ {}\n",
+        exp.steps(),
+        exp.steps() as f64 * dt,
+        plan.chunk_steps,
+        mib(plan.buffer_bytes())
+    );
+    s += &format!(
+        "  disk: state and rate samples {} (exact); spikes of {} neurons: {BYTES_PER_SPIKE} B per spike, ≈ {} at {PLAN_RATE_HZ} Hz\n",
+        mib(plan.sample_bytes),
+        plan.spike_neurons,
+        mib(plan.spike_bytes_estimate)
+    );
+    if let Some(m) = exp.file.record.max_memory_mb {
+        s += &format!("  memory limit {m} MiB (record.max_memory_mb)\n");
+    }
+    s
+}
+
+/// `neuroplast validate` on a spiking file.
+pub fn validate(exp_path: &Path, exp: &SpikingExperiment) -> Result<()> {
+    let net = exp.build()?;
+    println!("{}: ok\n", exp_path.display());
+    println!("{}", exp.resolved_toml());
+    print!("{}", describe(exp, &net));
+    println!(
+        "\nstep schedule (dt = {} ms, seed {}, {} thread(s)):",
+        exp.dt_ms(),
+        exp.seed(),
+        net.threads()
+    );
+    for line in SCHEDULE {
+        println!("  {line}");
+    }
+    Ok(())
+}
+
+/// Where one monitor's chunks go.
+enum Sink {
+    Spikes {
+        pop: String,
+        steps: NpyAppender<u64>,
+        ids: NpyAppender<u32>,
+    },
+    State {
+        values: NpyAppender<f64>,
+        steps: NpyAppender<u64>,
+    },
+    Rate {
+        values: NpyAppender<f64>,
+        steps: NpyAppender<u64>,
+    },
+}
+
+struct Writers {
+    spikes: Vec<Sink>,
+    states: Vec<Sink>,
+    rates: Vec<Sink>,
+    /// Spike monitor k (user or hidden) counts the spikes of every neuron of population p.
+    counters: Vec<Option<usize>>,
+    /// Spikes per neuron, for populations with outgoing projections.
+    counts: Vec<Vec<u64>>,
+    recorded_spikes: Vec<(String, u64)>,
+}
+
+impl Writers {
+    fn write(&mut self, rec: &Recordings) -> Result<()> {
+        for (k, chunk) in rec.spikes.iter().enumerate() {
+            if let Some(Sink::Spikes { steps, ids, .. }) = self.spikes.get_mut(k) {
+                steps.append(&chunk.steps)?;
+                ids.append(&chunk.ids)?;
+            }
+            if let Some(p) = self.counters[k] {
+                let c = &mut self.counts[p];
+                for &i in &chunk.ids {
+                    c[i as usize] += 1;
+                }
+            }
+        }
+        for (sink, chunk) in self.states.iter_mut().zip(&rec.states) {
+            if let Sink::State { values, steps } = sink {
+                values.append(&chunk.values)?;
+                steps.append(&chunk.steps)?;
+            }
+        }
+        for (sink, chunk) in self.rates.iter_mut().zip(&rec.rates) {
+            if let Sink::Rate { values, steps } = sink {
+                values.append(&chunk.rates)?;
+                steps.append(&chunk.steps)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self, dir: &Path) -> Result<Vec<(String, u64)>> {
+        let mut recorded = self.recorded_spikes;
+        for sink in self.spikes {
+            if let Sink::Spikes { pop, steps, ids } = sink {
+                recorded.push((pop.clone(), steps.len()));
+                let s = steps.finish()?;
+                let i = ids.finish()?;
+                pack_npz(
+                    &dir.join("spikes").join(format!("{pop}.npz")),
+                    &[("step", s), ("neuron", i)],
+                )?;
+            }
+        }
+        for sink in self.states.into_iter().chain(self.rates) {
+            if let Sink::State { values, steps } | Sink::Rate { values, steps } = sink {
+                values.finish()?;
+                steps.finish()?;
+            }
+        }
+        Ok(recorded)
+    }
+}
+
+/// `neuroplast run` on a spiking file: build, print the plan, run in chunks streaming the
+/// recordings, write the results directory atomically.
+pub fn run(exp: &SpikingExperiment, out: &Path, quiet: bool) -> Result<Outcome> {
+    let t_build = Instant::now();
+    let mut b = exp.builder()?;
+    // Per-neuron spike counts give the exact number of synaptic events; populations with
+    // outgoing projections and no full spike recording get a hidden counting monitor.
+    let pops: Vec<&str> = exp.file.populations.iter().map(|(k, _)| k).collect();
+    let has_out: Vec<bool> = pops
+        .iter()
+        .map(|p| exp.file.projections.iter().any(|(_, pr)| pr.pre == *p))
+        .collect();
+    let mut counters = Vec::new();
+    let mut user_spikes = Vec::new();
+    for m in &exp.monitors {
+        if let MonitorSpec::Spikes {
+            population,
+            neurons,
+            start_step,
+            stop_step,
+        } = &m.spec
+        {
+            let p = pops.iter().position(|x| x == population).unwrap_or(0);
+            let full = neurons.is_none() && *start_step == 0 && stop_step.is_none();
+            counters.push((full && has_out[p]).then_some(p));
+            user_spikes.push(population.clone());
+        }
+    }
+    for (p, &name) in pops.iter().enumerate() {
+        if has_out[p] && !counters.contains(&Some(p)) {
+            b.monitor(MonitorSpec::Spikes {
+                population: name.to_string(),
+                neurons: None,
+                start_step: 0,
+                stop_step: None,
+            });
+            counters.push(Some(p));
+        }
+    }
+    let net = b.build().map_err(|e| exp.build_error(e))?;
+    let mut net = exp.finish(net)?;
+    let build_s = t_build.elapsed().as_secs_f64();
+    if !quiet {
+        eprintln!(
+            "neuroplast {NEUROPLAST_VERSION} · spiking network · {} steps of {} ms · seed {} · {} thread(s) · built in {build_s:.2} s",
+            exp.steps(),
+            exp.dt_ms(),
+            exp.seed(),
+            net.threads()
+        );
+        eprint!("{}", describe(exp, &net));
+    }
+
+    let staged = StagedDir::new(out)?;
+    let dir = staged.path().to_path_buf();
+    let mut w = Writers {
+        spikes: Vec::new(),
+        states: Vec::new(),
+        rates: Vec::new(),
+        counters,
+        counts: net
+            .populations()
+            .iter()
+            .enumerate()
+            .map(|(p, pop)| {
+                if has_out[p] {
+                    vec![0; pop.len()]
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect(),
+        recorded_spikes: Vec::new(),
+    };
+    for m in &exp.monitors {
+        match &m.spec {
+            MonitorSpec::Spikes { population, .. } => {
+                let d = dir.join("spikes");
+                w.spikes.push(Sink::Spikes {
+                    pop: population.clone(),
+                    steps: NpyAppender::new(&d.join(format!(".{population}_step.npy")))?,
+                    ids: NpyAppender::new(&d.join(format!(".{population}_neuron.npy")))?,
+                });
+            }
+            MonitorSpec::State {
+                population,
+                variable,
+                neurons,
+                ..
+            } => {
+                let d = dir.join("state");
+                w.states.push(Sink::State {
+                    values: NpyAppender::with_cols(
+                        &d.join(format!("{population}_{variable}.npy")),
+                        neurons.len(),
+                    )?,
+                    steps: NpyAppender::new(&d.join(format!("{population}_{variable}_steps.npy")))?,
+                });
+            }
+            MonitorSpec::Rate { population, .. } => {
+                let d = dir.join("rate");
+                w.rates.push(Sink::Rate {
+                    values: NpyAppender::new(&d.join(format!("{population}.npy")))?,
+                    steps: NpyAppender::new(&d.join(format!("{population}_steps.npy")))?,
+                });
+            }
+        }
+    }
+
+    let steps = exp.steps();
+    let pb = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr())
+    };
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{bar:40} {human_pos}/{human_len} steps · {per_sec} · ETA {eta}",
+        )
+        .expect("valid template"),
+    );
+    stop_requested();
+    let chunk = exp.chunk_steps();
+    let t0 = Instant::now();
+    let mut sim_s = 0.0;
+    let mut done = 0;
+    while done < steps {
+        let c = chunk.min(steps - done);
+        let t = Instant::now();
+        net.run(c);
+        sim_s += t.elapsed().as_secs_f64();
+        done += c;
+        w.write(&net.drain())?;
+        pb.set_position(done);
+        if stop_requested() {
+            break;
+        }
+    }
+    let wall = t0.elapsed().as_secs_f64();
+    pb.finish_and_clear();
+    let interrupted = done < steps;
+
+    let synaptic_events: u64 = net
+        .projections()
+        .iter()
+        .map(|pr| {
+            pr.synapses
+                .out_degrees()
+                .iter()
+                .zip(&w.counts[pr.pre])
+                .map(|(&d, &c)| u64::from(d) * c)
+                .sum::<u64>()
+        })
+        .sum();
+    let counts_ok =
+        w.counts.iter().enumerate().all(|(p, c)| {
+            c.is_empty() || c.iter().sum::<u64>() == net.populations()[p].spike_count()
+        });
+    anyhow::ensure!(
+        counts_ok,
+        "internal error: per-neuron spike counts disagree with the population totals"
+    );
+    let recorded = w.finish(&dir)?;
+
+    let mut resolved = exp.clone();
+    resolved.set_steps(done);
+    std::fs::write(dir.join("config.toml"), resolved.resolved_toml())?;
+    let sim_ms = done as f64 * exp.dt_ms();
+    let mut populations = serde_json::Map::new();
+    for p in net.populations() {
+        populations.insert(
+            p.name().to_string(),
+            json!({
+                "n": p.len(),
+                "model": p.model(),
+                "spikes": p.spike_count(),
+                "mean_rate_hz": p.spike_count() as f64 / p.len() as f64 / (sim_ms / 1000.0),
+            }),
+        );
+    }
+    let mut projections = serde_json::Map::new();
+    for pr in net.projections() {
+        projections.insert(
+            pr.name.clone(),
+            json!({
+                "pre": net.populations()[pr.pre].name(),
+                "post": net.populations()[pr.post].name(),
+                "synapses": pr.synapses.len(),
+            }),
+        );
+    }
+    let summary = json!({
+        "neuroplast_version": NEUROPLAST_VERSION,
+        "kind": "spiking",
+        "seed": exp.seed(),
+        "threads": net.threads(),
+        "dt_ms": exp.dt_ms(),
+        "steps": done,
+        "duration_ms": sim_ms,
+        "interrupted": interrupted,
+        "populations": populations,
+        "projections": projections,
+        "synapses": net.synapse_count(),
+        "synaptic_events": synaptic_events,
+        "recorded_spikes": recorded.iter().map(|(p, n)| (p.clone(), json!(n))).collect::<serde_json::Map<_, _>>(),
+        "build_seconds": build_s,
+        "wall_seconds": sim_s,
+        "us_per_step": 1e6 * sim_s / done.max(1) as f64,
+        "realtime_factor": sim_s / (sim_ms / 1000.0).max(1e-12),
+        "spike_hash": format!("{:016x}", net.spike_hash()),
+        "network_mb": net.state_bytes() as f64 / 1048576.0,
+        "peak_rss_mb": output::peak_rss_mb(),
+    });
+    std::fs::write(
+        dir.join("summary.json"),
+        serde_json::to_string_pretty(&summary)? + "\n",
+    )?;
+    drop(net);
+    if exp.file.output.plots {
+        plot_dir(&dir, exp)?;
+    }
+    let path = staged.commit()?;
+    println!(
+        "wrote {} ({} steps in {:.2} s; wall / simulated time = {:.3}; {} synaptic events; spike hash {})",
+        path.display(),
+        done,
+        wall,
+        summary["realtime_factor"].as_f64().unwrap_or(f64::NAN),
+        synaptic_events,
+        summary["spike_hash"].as_str().unwrap_or("?")
+    );
+    if interrupted {
+        eprintln!("interrupted after {done} of {steps} steps; results written (spiking runs cannot be resumed)");
+        return Ok(Outcome::Interrupted);
+    }
+    Ok(Outcome::Finished)
+}
+
+fn read_npz<T: ReadableElement + Clone>(npz: &mut NpzReader<File>, name: &str) -> Result<Vec<T>> {
+    let a: Array1<T> = npz
+        .by_name(name)
+        .with_context(|| format!("array {name:?} missing or of the wrong type"))?;
+    Ok(a.to_vec())
+}
+
+fn read_npy<T: ReadableElement + Clone>(path: &Path) -> Result<Vec<T>> {
+    let a: Array1<T> = ndarray_npy::read_npy(path)
+        .with_context(|| format!("cannot read {} as a 1-D array", path.display()))?;
+    Ok(a.to_vec())
+}
+
+fn unit_of(var: &str) -> &'static str {
+    match var {
+        "v" => "mV",
+        v if v.starts_with("g_") => "µS",
+        "w" | "i_syn_exc" | "i_syn_inh" => "nA",
+        _ => "",
+    }
+}
+
+/// Draw the figures of a spiking results directory from its files into `dir/plots`.
+pub fn plot_dir(dir: &Path, exp: &SpikingExperiment) -> Result<Vec<PathBuf>> {
+    let out = dir.join("plots");
+    std::fs::create_dir_all(&out)?;
+    let dt = exp.dt_ms();
+    let mut written = Vec::new();
+
+    // Raster: every recorded population, stacked, in file order; the last raster_ms.
+    let mut data: Vec<(String, usize, Vec<u64>, Vec<u32>)> = Vec::new();
+    for (name, pop) in exp.file.populations.iter() {
+        let p = dir.join("spikes").join(format!("{name}.npz"));
+        if !p.exists() {
+            continue;
+        }
+        let f = File::open(&p).with_context(|| format!("cannot open {}", p.display()))?;
+        let mut z = NpzReader::new(f).with_context(|| format!("{} is not .npz", p.display()))?;
+        data.push((
+            name.to_string(),
+            pop.n,
+            read_npz(&mut z, "step")?,
+            read_npz(&mut z, "neuron")?,
+        ));
+    }
+    if !data.is_empty() {
+        let t1 = exp.steps().max(1);
+        let window = (exp.file.output.raster_ms / dt).round() as u64;
+        let t0 = t1.saturating_sub(window.max(1));
+        let layers: Vec<RasterLayer<'_>> = data
+            .iter()
+            .map(|(name, n, s, i)| RasterLayer {
+                name,
+                steps: s,
+                ids: i,
+                n: *n,
+            })
+            .collect();
+        let p = out.join("raster.png");
+        plots::raster(
+            &p,
+            &format!(
+                "Raster, {:.1}–{:.1} ms (dt = {dt} ms)",
+                t0 as f64 * dt,
+                t1 as f64 * dt
+            ),
+            &layers,
+            t0,
+            t1,
+        )?;
+        written.push(p);
+    }
+
+    // State traces, in ms.
+    for m in &exp.monitors {
+        let MonitorSpec::State {
+            population,
+            variable,
+            neurons,
+            ..
+        } = &m.spec
+        else {
+            continue;
+        };
+        let vp = dir
+            .join("state")
+            .join(format!("{population}_{variable}.npy"));
+        let sp = dir
+            .join("state")
+            .join(format!("{population}_{variable}_steps.npy"));
+        if !vp.exists() || !sp.exists() {
+            continue;
+        }
+        let values: Array2<f64> = ndarray_npy::read_npy(&vp)
+            .with_context(|| format!("cannot read {} as a 2-D array", vp.display()))?;
+        let steps: Vec<u64> = read_npy(&sp)?;
+        let x: Vec<f64> = steps.iter().map(|&s| (s + 1) as f64 * dt).collect();
+        let shown = neurons.len().min(10);
+        let cols: Vec<(String, Vec<f64>)> = (0..shown)
+            .map(|c| (format!("neuron {}", neurons[c]), values.column(c).to_vec()))
+            .collect();
+        let series: Vec<(&str, &[f64])> = cols
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_slice()))
+            .collect();
+        let p = out.join(format!("state_{population}_{variable}.png"));
+        let unit = unit_of(variable);
+        plots::lines(
+            &p,
+            &format!(
+                "{population}: {variable}{}",
+                if shown < neurons.len() {
+                    format!(" (first {shown} of {} recorded neurons)", neurons.len())
+                } else {
+                    String::new()
+                }
+            ),
+            "time (ms)",
+            &if unit.is_empty() {
+                variable.clone()
+            } else {
+                format!("{variable} ({unit})")
+            },
+            &x,
+            &series,
+        )?;
+        written.push(p);
+    }
+
+    // Rates: populations with the same bins share rate.png; others get rate_<pop>.png.
+    let mut rates: Vec<(String, Vec<u64>, Vec<f64>)> = Vec::new();
+    for m in &exp.monitors {
+        if let MonitorSpec::Rate { population, .. } = &m.spec {
+            let vp = dir.join("rate").join(format!("{population}.npy"));
+            let sp = dir.join("rate").join(format!("{population}_steps.npy"));
+            if vp.exists() && sp.exists() {
+                rates.push((population.clone(), read_npy(&sp)?, read_npy(&vp)?));
+            }
+        }
+    }
+    if let Some((_, steps0, _)) = rates.first() {
+        let steps0 = steps0.clone();
+        let x: Vec<f64> = steps0.iter().map(|&s| s as f64 * dt).collect();
+        let (same, other): (Vec<_>, Vec<_>) = rates.iter().partition(|r| r.1 == steps0);
+        let series: Vec<(&str, &[f64])> = same
+            .iter()
+            .map(|r| (r.0.as_str(), r.2.as_slice()))
+            .collect();
+        let p = out.join("rate.png");
+        plots::lines(&p, "Population rate", "time (ms)", "rate (Hz)", &x, &series)?;
+        written.push(p);
+        for r in other {
+            let x: Vec<f64> = r.1.iter().map(|&s| s as f64 * dt).collect();
+            let p = out.join(format!("rate_{}.png", r.0));
+            plots::lines(
+                &p,
+                &format!("Population rate: {}", r.0),
+                "time (ms)",
+                "rate (Hz)",
+                &x,
+                &[(r.0.as_str(), r.2.as_slice())],
+            )?;
+            written.push(p);
+        }
+    }
+    Ok(written)
+}
