@@ -367,6 +367,7 @@ impl SpikingExperiment {
                 ),
                 delay_rounding: p.delay_rounding,
                 synapse,
+                plasticity: p.plasticity.clone(),
             })
             .map_err(core)?;
         }

@@ -111,6 +111,9 @@ pub struct ProjectionSection {
     /// `exact` (default), `round` or `neurapse`.
     #[serde(default)]
     pub delay_rounding: DelayRounding,
+    /// Synaptic plasticity, e.g. `{ kind = "izhikevich2006" }` (default: static synapses).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plasticity: Option<neuroplast_core::spiking::plasticity::PlasticitySpec>,
 }
 
 /// `[sources.<name>]`: a current generator.
