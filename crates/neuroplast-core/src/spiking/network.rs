@@ -1266,6 +1266,9 @@ impl Target {
 /// receives its inputs in the same order however the shards are grouped (projection, delay,
 /// spike, synapse order), so results do not depend on the grouping (= the thread count).
 fn deliver_group(shards: &mut [Shard], t: u64, proj: &Projection, ring: &SpikeRing) {
+    if !proj.synapses.has_arrivals(t, ring) {
+        return;
+    }
     let lo = shards[0].lo;
     let hi = shards[shards.len() - 1].hi;
     let targets = Target::of(proj.delivery, &mut shards[0]);
@@ -1279,19 +1282,37 @@ fn deliver_group(shards: &mut [Shard], t: u64, proj: &Projection, ring: &SpikeRi
             }
             continue;
         }
-        let mut table: [&mut [f64]; MAX_TABLE] = std::array::from_fn(|_| Default::default());
-        let mut layout = (1, 0);
-        for (slot, s) in table.iter_mut().zip(shards.iter_mut()) {
-            let (g, stride, off) = target.pick(s);
-            *slot = g;
-            layout = (stride, off);
+        if shards.len() <= 16 {
+            deliver_table::<16>(shards, target, t, proj, ring, lo, hi);
+        } else {
+            deliver_table::<MAX_TABLE>(shards, target, t, proj, ring, lo, hi);
         }
-        let (stride, off) = layout;
-        let mask = SHARD - 1;
-        proj.synapses.deliver(t, ring, lo, hi, |j, w| {
-            table[j >> SHARD_BITS][(j & mask) * stride + off] += w;
-        });
     }
+}
+
+/// Delivery into up to `N` shards through a table of their arrays (`N` small for small
+/// groups: the table is rebuilt every step).
+fn deliver_table<const N: usize>(
+    shards: &mut [Shard],
+    target: Target,
+    t: u64,
+    proj: &Projection,
+    ring: &SpikeRing,
+    lo: u32,
+    hi: u32,
+) {
+    let mut table: [&mut [f64]; N] = std::array::from_fn(|_| Default::default());
+    let mut layout = (1, 0);
+    for (slot, s) in table.iter_mut().zip(shards.iter_mut()) {
+        let (g, stride, off) = target.pick(s);
+        *slot = g;
+        layout = (stride, off);
+    }
+    let (stride, off) = layout;
+    let mask = SHARD - 1;
+    proj.synapses.deliver(t, ring, lo, hi, |j, w| {
+        table[j >> SHARD_BITS][(j & mask) * stride + off] += w;
+    });
 }
 
 /// One step of a group of consecutive shards of a population: deliver, then integrate.

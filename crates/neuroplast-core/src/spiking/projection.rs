@@ -248,6 +248,14 @@ impl Synapses {
         &mut self.weight
     }
 
+    /// Whether any presynaptic spike arrives at step `t` (a spike of one of the delays ago).
+    #[inline]
+    pub fn has_arrivals(&self, t: u64, ring: &SpikeRing) -> bool {
+        self.delays
+            .iter()
+            .any(|&d| u64::from(d) <= t && !ring.at(t - u64::from(d)).is_empty())
+    }
+
     /// Postsynaptic index of every synapse, in storage order.
     pub fn posts(&self) -> &[u32] {
         &self.post

@@ -510,6 +510,18 @@ pub struct PoissonParams {
     pub start: f64,
     /// ms; default: forever.
     pub duration: Option<f64>,
+    /// Rate changes during the run: from `at` (ms) on, every neuron fires at `rate` (Hz).
+    pub schedule: Vec<RateChange>,
+}
+
+/// One entry of a Poisson source's rate schedule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateChange {
+    /// Time of the change, ms (a whole number of steps).
+    pub at: f64,
+    /// New rate of every neuron, Hz.
+    pub rate: f64,
 }
 
 impl Default for PoissonParams {
@@ -518,6 +530,7 @@ impl Default for PoissonParams {
             rate: 1.0,
             start: 0.0,
             duration: None,
+            schedule: Vec::new(),
         }
     }
 }
@@ -558,6 +571,9 @@ pub struct PoissonSource {
     start: u64,
     stop: u64,
     t: u64,
+    /// (step, rate) changes still to come, in order.
+    changes: Vec<(u64, f64)>,
+    next_change: usize,
     rng: Rng,
 }
 
@@ -569,12 +585,21 @@ impl PoissonSource {
         let stop = params
             .duration
             .map_or(u64::MAX, |d| start + (d / dt_ms).round() as u64);
+        let mut changes = Vec::with_capacity(params.schedule.len());
+        for (k, c) in params.schedule.iter().enumerate() {
+            changes.push((
+                whole_steps(&format!("params.schedule[{k}].at"), c.at, dt_ms)?,
+                c.rate,
+            ));
+        }
         Ok(PoissonSource {
             rate: vec![params.rate; n],
             dt_s: dt_ms / 1000.0,
             start,
             stop,
             t: 0,
+            changes,
+            next_change: 0,
             rng,
         })
     }
@@ -599,6 +624,13 @@ impl NeuronModel for PoissonSource {
     fn step(&mut self, _syn: &mut [f64], _current: &[f64], spikes: &mut Vec<u32>) {
         let t = self.t;
         self.t += 1;
+        while let Some(&(at, rate)) = self.changes.get(self.next_change) {
+            if at > t {
+                break;
+            }
+            self.rate.fill(rate);
+            self.next_change += 1;
+        }
         if !(self.start..self.stop).contains(&t) {
             return;
         }
