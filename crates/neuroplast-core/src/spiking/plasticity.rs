@@ -119,6 +119,8 @@ pub struct Plasticity {
     every: u64,
     /// exp(−k·dt/τ) for k < table length.
     decay_table: Vec<f64>,
+    /// The table reaches exp's underflow to 0 (longer gaps decay to exactly 0).
+    table_ends_in_zero: bool,
     dt_over_tau: f64,
     /// Weight derivative per synapse.
     pub sd: Vec<f64>,
@@ -151,12 +153,21 @@ impl Plasticity {
             fill[j as usize] += 1;
         }
         let dt_over_tau = dt / p.tau;
-        let len = ((40.0 / dt_over_tau).ceil() as usize).clamp(1, 1 << 16);
+        // exp(−k·dt/τ) for every k until it underflows to 0 (then the table ends with 0 and
+        // longer gaps read 0, exactly what exp would return), at most 2¹⁶ entries
+        let mut decay_table = Vec::new();
+        loop {
+            let x = (-(decay_table.len() as f64) * dt_over_tau).exp();
+            decay_table.push(x);
+            if x == 0.0 || decay_table.len() >= 1 << 16 {
+                break;
+            }
+        }
+        let table_ends_in_zero = decay_table.last() == Some(&0.0);
         Plasticity {
             every: (p.update_every_ms / dt).round() as u64,
-            decay_table: (0..len)
-                .map(|k| (-(k as f64) * dt_over_tau).exp())
-                .collect(),
+            decay_table,
+            table_ends_in_zero,
             dt_over_tau,
             params: p.clone(),
             sd: vec![0.0; m],
@@ -175,6 +186,7 @@ impl Plasticity {
         let k = (now - since) as usize;
         match self.decay_table.get(k) {
             Some(&x) => x,
+            None if self.table_ends_in_zero => 0.0,
             None => (-(k as f64) * self.dt_over_tau).exp(),
         }
     }

@@ -458,12 +458,27 @@ impl CurrentSource {
             stop,
         } = self.kind
         {
-            if (start..stop).contains(&t) {
+            if (start..stop).contains(&t) && probability > 0.0 {
                 let rng = self.rng.as_mut().expect("random sources own a stream");
-                for &j in &self.neurons {
-                    if rng.random::<f64>() < probability {
+                if probability >= 1.0 {
+                    for &j in &self.neurons {
                         add(j, amplitude);
                     }
+                    return;
+                }
+                // geometric skipping: the gap to the next pulsed neuron is Geometric(p), the
+                // same law as one Bernoulli(p) per neuron, with ≈ n·p draws instead of n
+                let log_q = (1.0 - probability).ln();
+                let mut k = 0usize;
+                loop {
+                    let u: f64 = rng.random();
+                    let skip = ((1.0 - u).ln() / log_q).floor();
+                    if skip.is_nan() || skip >= (self.neurons.len() - k) as f64 {
+                        break;
+                    }
+                    k += skip as usize;
+                    add(self.neurons[k], amplitude);
+                    k += 1;
                 }
             }
             return;
@@ -813,6 +828,42 @@ mod tests {
                 && (si[5] + 0.5).abs() < 1e-12
                 && (si[10] - 1.5).abs() < 1e-12
         );
+    }
+
+    #[test]
+    fn random_pulses_hit_each_neuron_with_probability_p() {
+        let n = 1000;
+        let mut s = CurrentSource::new(
+            "s",
+            &Waveform::RandomPulses {
+                amplitude: 20.0,
+                probability: 0.01,
+                start: 0.0,
+                stop: None,
+            },
+            0,
+            (0..n).collect(),
+            1.0,
+            rng(),
+        )
+        .unwrap();
+        let mut hits = vec![0u32; n as usize];
+        for t in 0..2000 {
+            s.apply(t, |j, a| {
+                assert_eq!(a, 20.0);
+                hits[j as usize] += 1;
+            });
+        }
+        // 2·10⁶ trials at p = 0.01: 20 000 ± 5·√(2·10⁴·0.99)
+        let total: u32 = hits.iter().sum();
+        assert!((f64::from(total) - 20_000.0).abs() < 705.0, "{total}");
+        // per neuron Binomial(2000, 0.01): mean 20, variance 19.8
+        let var = hits
+            .iter()
+            .map(|&h| (f64::from(h) - 20.0).powi(2))
+            .sum::<f64>()
+            / f64::from(n);
+        assert!((var / 19.8 - 1.0).abs() < 0.2, "{var}");
     }
 
     #[test]
