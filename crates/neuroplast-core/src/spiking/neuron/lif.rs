@@ -222,7 +222,6 @@ impl IfCondExp {
             let ge = &mut self.g_exc[base..end];
             let gi = &mut self.g_inh[base..end];
             let refrac = &mut self.refrac[base..end];
-            let mut any = false;
             for k in 0..v.len() {
                 let (g_e, g_i, v0) = (ge[k], gi[k], v[k]);
                 let i_in = if EXT {
@@ -243,11 +242,11 @@ impl IfCondExp {
                 let spike = active & (v1 > th);
                 v[k] = if spike { reset } else { v1 };
                 refrac[k] = if spike { nref } else { (r - 1.0).max(0.0) };
-                any |= spike;
                 ge[k] = g_e * de;
                 gi[k] = g_i * di;
             }
-            if any {
+            // a separate OR-reduction vectorises; accumulating it in the loop above does not
+            if refrac.iter().fold(false, |a, &r| a | (r == nref)) {
                 push_fresh(refrac, nref, base, spikes);
             }
             base = end;
@@ -523,7 +522,6 @@ impl IfCurrExp {
             let ie = &mut self.i_exc[base..end];
             let ii = &mut self.i_inh[base..end];
             let refrac = &mut self.refrac[base..end];
-            let mut any = false;
             for k in 0..v.len() {
                 let (i_e, i_i, v0) = (ie[k], ii[k], v[k]);
                 let i_in = if EXT {
@@ -538,11 +536,11 @@ impl IfCurrExp {
                 let spike = active & (v1 > th);
                 v[k] = if spike { reset } else { v1 };
                 refrac[k] = if spike { nref } else { (r - 1.0).max(0.0) };
-                any |= spike;
                 ie[k] = i_e * p11e;
                 ii[k] = i_i * p11i;
             }
-            if any {
+            // a separate OR-reduction vectorises; accumulating it in the loop above does not
+            if refrac.iter().fold(false, |a, &r| a | (r == nref)) {
                 push_fresh(refrac, nref, base, spikes);
             }
             base = end;
