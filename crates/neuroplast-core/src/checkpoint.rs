@@ -14,22 +14,45 @@
 //! wrote a file it cannot read. A change to any serialised struct bumps FORMAT_VERSION.
 
 use crate::simulation::Simulation;
+use crate::spiking::network::Network;
 use crate::{Error, Result};
 
 /// Magic bytes at the start of every checkpoint.
 pub const MAGIC: &[u8; 8] = b"NPLASTCK";
+/// Magic bytes at the start of a spiking-network checkpoint (same layout, payload = CBOR of
+/// a [`Network`]: every population's state and random streams, synapses and plasticity state,
+/// spike rings, sources, monitors, step counter and spike hash).
+pub const MAGIC_SPIKING: &[u8; 8] = b"NPLASTSN";
 /// The checkpoint format this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
 /// The version of this crate, written into checkpoints.
 pub const NEUROPLAST_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Encode a simulation into `w` (streamed: no second copy of the state in memory).
-pub fn write(sim: &Simulation, mut w: impl std::io::Write) -> std::io::Result<()> {
-    w.write_all(MAGIC)?;
+pub fn write(sim: &Simulation, w: impl std::io::Write) -> std::io::Result<()> {
+    write_with(MAGIC, sim, w)
+}
+
+/// Encode a spiking network into `w` (streamed). The thread count is not part of it.
+pub fn write_network(net: &Network, w: impl std::io::Write) -> std::io::Result<()> {
+    write_with(MAGIC_SPIKING, net, w)
+}
+
+/// Decode a spiking network (it runs on one thread until `set_threads` is called).
+pub fn network_from_bytes(bytes: &[u8]) -> Result<Network> {
+    read_with(MAGIC_SPIKING, "spiking-network", bytes)
+}
+
+fn write_with<T: serde::Serialize>(
+    magic: &[u8; 8],
+    value: &T,
+    mut w: impl std::io::Write,
+) -> std::io::Result<()> {
+    w.write_all(magic)?;
     w.write_all(&FORMAT_VERSION.to_le_bytes())?;
     w.write_all(&(NEUROPLAST_VERSION.len() as u16).to_le_bytes())?;
     w.write_all(NEUROPLAST_VERSION.as_bytes())?;
-    ciborium::into_writer(sim, &mut w).map_err(|e| match e {
+    ciborium::into_writer(value, &mut w).map_err(|e| match e {
         ciborium::ser::Error::Io(io) => io,
         other => std::io::Error::other(other.to_string()),
     })
@@ -44,10 +67,32 @@ pub fn to_bytes(sim: &Simulation) -> Vec<u8> {
 
 /// Decode a simulation, refusing other formats with a message that says why.
 pub fn from_bytes(bytes: &[u8]) -> Result<Simulation> {
-    if bytes.len() < 14 || &bytes[..8] != MAGIC {
-        return Err(Error::Checkpoint(
-            "not a neuroplast checkpoint (missing NPLASTCK header)".into(),
-        ));
+    read_with(MAGIC, "SORN", bytes)
+}
+
+fn read_with<T: serde::de::DeserializeOwned>(
+    magic: &[u8; 8],
+    what: &str,
+    bytes: &[u8],
+) -> Result<T> {
+    if bytes.len() >= 8
+        && (&bytes[..8] == MAGIC || &bytes[..8] == MAGIC_SPIKING)
+        && &bytes[..8] != magic
+    {
+        return Err(Error::Checkpoint(format!(
+            "this is a {} checkpoint, not a {what} one",
+            if &bytes[..8] == MAGIC {
+                "SORN"
+            } else {
+                "spiking-network"
+            }
+        )));
+    }
+    if bytes.len() < 14 || &bytes[..8] != magic {
+        return Err(Error::Checkpoint(format!(
+            "not a neuroplast checkpoint (missing {} header)",
+            String::from_utf8_lossy(magic)
+        )));
     }
     let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
     let l = u16::from_le_bytes(bytes[12..14].try_into().expect("2 bytes")) as usize;
