@@ -10,7 +10,7 @@ Experiment files (the CLI's TOML) run with :func:`load_experiment`; the results 
 command line's, spike for spike.
 """
 
-from . import analysis, sorn
+from . import analysis, sorn, spiking
 
 # neuroplast.plot needs matplotlib, so it is imported on demand: `from neuroplast import plot`.
 from ._neuroplast import (
@@ -23,6 +23,7 @@ from ._neuroplast import (
     __version__,
 )
 from .experiment import Experiment, load_experiment
+from .spiking import Network, SpikingRecording
 
 __all__ = [
     "PRESETS",
@@ -30,10 +31,13 @@ __all__ = [
     "CheckpointError",
     "ConfigError",
     "Experiment",
+    "Network",
     "NeuroplastError",
     "RuleError",
     "ShapeError",
     "__version__",
     "load_experiment",
     "sorn",
+    "spiking",
+    "SpikingRecording",
 ]

@@ -7,6 +7,7 @@ from typing import Any, Callable, Iterable
 
 from . import _neuroplast
 from .sorn import Recording, Sorn
+from .spiking import Network
 
 __all__ = ["Experiment", "load_experiment"]
 
@@ -49,7 +50,13 @@ class Experiment:
         return f"<neuroplast.Experiment {self.path!r}, {self.steps} steps>"
 
 
-def load_experiment(path: str | os.PathLike[str], overrides: Iterable[str] = ()) -> Experiment:
+def load_experiment(
+    path: str | os.PathLike[str], overrides: Iterable[str] = ()
+) -> Experiment | Network:
     """Load and validate an experiment file; ``overrides`` are ``"key.path=value"`` strings
-    as the CLI's ``--set``. Errors are :class:`neuroplast.ConfigError` naming the key path."""
+    as the CLI's ``--set``. A SORN file (``[sorn]``) gives an :class:`Experiment`, a spiking
+    file (``[populations]``) a built :class:`neuroplast.Network`; ``.run()`` works on both.
+    Errors are :class:`neuroplast.ConfigError` naming the key path."""
+    if _neuroplast.experiment_kind(os.fspath(path), list(overrides)) == "spiking":
+        return Network.from_file(path, overrides)
     return Experiment(path, overrides)

@@ -22,12 +22,13 @@ use pyo3::types::{PyBytes, PyDict};
 mod analysis;
 mod conv;
 mod errors;
+mod spiking;
 
 use errors::{core_err, ToPyResult};
 
 /// Longest stretch run without the GIL before checking for Ctrl-C (and calling the progress
 /// callback): a KeyboardInterrupt arrives within about this time whatever the network size.
-const SLICE: Duration = Duration::from_millis(50);
+pub(crate) const SLICE: Duration = Duration::from_millis(50);
 
 /// Run `steps` steps of `sim` with the GIL released, in slices of at most [`SLICE`]; between
 /// slices check for signals (KeyboardInterrupt) and call `progress(done)` if given. Returns the
@@ -313,6 +314,7 @@ fn _neuroplast(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ExperimentCore>()?;
     errors::register(m)?;
     analysis::register(m)?;
+    spiking::register(m)?;
     m.add("__version__", checkpoint::NEUROPLAST_VERSION)?;
     m.add("PRESETS", conv::preset_names())?;
     Ok(())

@@ -1,0 +1,135 @@
+"""Spiking networks from Python: the same experiment files as ``neuroplast run``.
+
+>>> import neuroplast as npl
+>>> net = npl.Network.from_file("examples/coba.toml")
+>>> rec = net.run(duration_ms=200.0)
+>>> steps, neurons = rec["spikes"]["exc"]          # numpy arrays
+>>> rec.spike_times_ms("exc")[:3]                   # doctest: +SKIP
+
+Runs release the GIL, stop cleanly on Ctrl-C (KeyboardInterrupt between 50 ms slices), and
+give the same spikes as the command line for the same file (``spike_hash`` equals
+``summary.json``'s).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from . import _neuroplast
+
+__all__ = ["Network", "SpikingRecording"]
+
+
+class SpikingRecording(dict):
+    """What a run recorded (the file's ``[record]`` tables), as numpy arrays.
+
+    * ``rec["spikes"][pop]`` = ``(steps, neurons)``: step index and population-local neuron of
+      every spike;
+    * ``rec["state"]["pop.var"]`` = ``(steps, neurons, values)`` with ``values`` of shape
+      (samples, recorded neurons);
+    * ``rec["rate"][pop]`` = ``(bin_start_steps, rate_hz)``;
+    * ``rec["dt_ms"]``, ``rec["steps"]`` (steps of this run), ``rec["spike_hash"]``.
+    """
+
+    def spike_times_ms(self, population: str) -> np.ndarray:
+        """Spike times (ms from the start of the simulation) of a population."""
+        steps, _ = self["spikes"][population]
+        return steps * self["dt_ms"]
+
+
+class Network:
+    """A spiking network built from an experiment file (see ``docs/spiking.md``)."""
+
+    def __init__(self, core: Any) -> None:
+        self._core = core
+
+    @classmethod
+    def from_file(
+        cls, path: str | os.PathLike[str], overrides: Iterable[str] = ()
+    ) -> "Network":
+        """Build the network of a spiking experiment file; ``overrides`` are
+        ``"key.path=value"`` strings as the CLI's ``--set``. Errors are
+        :class:`neuroplast.ConfigError` naming the key path."""
+        return cls(_neuroplast.NetworkCore.from_file(os.fspath(path), list(overrides)))
+
+    @property
+    def dt_ms(self) -> float:
+        """Time step, ms."""
+        return self._core.dt_ms
+
+    @property
+    def t(self) -> int:
+        """Steps simulated so far."""
+        return self._core.t
+
+    @property
+    def steps(self) -> int:
+        """Steps the experiment file asks for."""
+        return self._core.steps
+
+    @property
+    def spike_hash(self) -> str:
+        """Fingerprint of every spike so far (equal to the CLI's for the same run)."""
+        return self._core.spike_hash
+
+    @property
+    def populations(self) -> list[tuple[str, int, str]]:
+        """(name, size, model) of every population."""
+        return self._core.populations()
+
+    def spike_counts(self) -> dict[str, int]:
+        """Spikes so far per population."""
+        return dict(self._core.spike_counts())
+
+    def state(self, population: str, variable: str) -> np.ndarray:
+        """A state variable (``v``, ``g_exc``, …) of every neuron of a population."""
+        return self._core.state(population, variable)
+
+    def set_state(self, population: str, variable: str, values: Any) -> None:
+        """Overwrite a state variable, e.g. the ``rate`` of a Poisson source mid-run."""
+        self._core.set_state(population, variable, np.ascontiguousarray(values, dtype=np.float64))
+
+    def set_threads(self, threads: int) -> None:
+        """Use ``threads`` threads; results are identical for any number."""
+        self._core.set_threads(threads)
+
+    def run(
+        self,
+        duration_ms: float | None = None,
+        steps: int | None = None,
+        progress: Callable[[int], Any] | None = None,
+    ) -> SpikingRecording:
+        """Advance ``duration_ms`` (or ``steps``; default: the file's duration) and return
+        what the monitors recorded during this call."""
+        if duration_ms is not None and steps is not None:
+            raise TypeError("give duration_ms or steps, not both")
+        if duration_ms is not None:
+            n = duration_ms / self.dt_ms
+            steps = int(round(n))
+            if abs(n - steps) > 1e-9 * max(steps, 1) or steps < 0:
+                raise ValueError(
+                    f"duration_ms = {duration_ms} is not a whole number of steps of {self.dt_ms} ms"
+                )
+        if steps is None:
+            steps = self.steps
+        done = self._core.run(int(steps), progress)
+        rec = SpikingRecording(self._core.take_recordings())
+        rec["dt_ms"] = self.dt_ms
+        rec["steps"] = done
+        rec["spike_hash"] = self.spike_hash
+        return rec
+
+    def save(self) -> bytes:
+        """The whole network as bytes (``load`` continues it bit-exactly)."""
+        return self._core.to_bytes()
+
+    def load(self, data: bytes) -> None:
+        """Restore a state saved by :meth:`save` from a network of the same file."""
+        self._core.load_bytes(data)
+
+    def __repr__(self) -> str:
+        pops = ", ".join(f"{n}: {k} × {m}" for n, k, m in self.populations)
+        return f"<neuroplast.Network t={self.t} dt={self.dt_ms} ms [{pops}]>"
