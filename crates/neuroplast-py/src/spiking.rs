@@ -119,7 +119,12 @@ impl NetworkCore {
     }
 
     /// A state variable of every neuron of a population.
-    fn state<'py>(&self, py: Python<'py>, population: &str, variable: &str) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    fn state<'py>(
+        &self,
+        py: Python<'py>,
+        population: &str,
+        variable: &str,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
         let pop = self.net.population(population).ok_or_else(|| {
             pyo3::exceptions::PyKeyError::new_err(format!("no population {population:?}"))
         })?;
@@ -134,7 +139,12 @@ impl NetworkCore {
     }
 
     /// Overwrite a state variable of every neuron (e.g. Poisson `rate`).
-    fn set_state(&mut self, population: &str, variable: &str, values: PyReadonlyArray1<'_, f64>) -> PyResult<()> {
+    fn set_state(
+        &mut self,
+        population: &str,
+        variable: &str,
+        values: PyReadonlyArray1<'_, f64>,
+    ) -> PyResult<()> {
         let pop = self.net.population_mut(population).ok_or_else(|| {
             pyo3::exceptions::PyKeyError::new_err(format!("no population {population:?}"))
         })?;
@@ -145,7 +155,12 @@ impl NetworkCore {
     /// Run `steps` steps with the GIL released (Ctrl-C between 50 ms slices), calling
     /// `progress(done)` between slices; recordings accumulate until `take_recordings`.
     #[pyo3(signature = (steps, progress=None))]
-    fn run(&mut self, py: Python<'_>, steps: u64, progress: Option<Bound<'_, PyAny>>) -> PyResult<u64> {
+    fn run(
+        &mut self,
+        py: Python<'_>,
+        steps: u64,
+        progress: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<u64> {
         let mut done = 0;
         while done < steps {
             let left = steps - done;
@@ -183,7 +198,10 @@ impl NetworkCore {
         let out = PyDict::new(py);
         let spikes = PyDict::new(py);
         for c in rec.spikes {
-            spikes.set_item(&c.population, (c.steps.into_pyarray(py), c.ids.into_pyarray(py)))?;
+            spikes.set_item(
+                &c.population,
+                (c.steps.into_pyarray(py), c.ids.into_pyarray(py)),
+            )?;
         }
         let state = PyDict::new(py);
         for c in rec.states {
@@ -197,7 +215,10 @@ impl NetworkCore {
         }
         let rate = PyDict::new(py);
         for c in rec.rates {
-            rate.set_item(&c.population, (c.steps.into_pyarray(py), c.rates.into_pyarray(py)))?;
+            rate.set_item(
+                &c.population,
+                (c.steps.into_pyarray(py), c.rates.into_pyarray(py)),
+            )?;
         }
         out.set_item("spikes", spikes)?;
         out.set_item("state", state)?;
