@@ -139,13 +139,13 @@ fn out_dir(a: &RunArgs) -> Result<PathBuf> {
 /// `neuroplast resume`.
 pub fn resume(a: ResumeArgs) -> Result<Outcome> {
     let cfg = a.dir.join("config.toml");
-    if let AnyExperiment::Spiking(_) = AnyExperiment::load(&cfg, &[])? {
-        bail!(
-            "{} is a spiking network run; spiking runs have no checkpoint and cannot be resumed",
-            a.dir.display()
-        );
-    }
-    let exp = load(&cfg, &[])?;
+    let exp = match AnyExperiment::load(&cfg, &[])? {
+        AnyExperiment::Spiking(exp) => {
+            let out = a.out.clone().unwrap_or_else(|| a.dir.clone());
+            return crate::spiking::resume(*exp, &a.dir, a.steps, &out, a.threads, a.quiet);
+        }
+        AnyExperiment::Sorn(exp) => *exp,
+    };
     let ck = a.dir.join("checkpoint.bin");
     let bytes = std::fs::read(&ck).with_context(|| {
         format!(

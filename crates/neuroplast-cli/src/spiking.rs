@@ -11,7 +11,12 @@
 //! DIR/state/<pop>_<var>_steps.npy      step after which each sample was taken (u64)
 //! DIR/rate/<pop>.npy, <pop>_steps.npy  rate in Hz per bin (f64), first step of each bin (u64)
 //! DIR/plots/raster.png, state_<pop>_<var>.png, rate.png
+//! DIR/checkpoint.bin                   the whole network, for `neuroplast resume` (if
+//!                                      output.checkpoint, or interrupted)
 //! ```
+//! A resumed run ([`resume`]) writes the same files; its recordings are those of the new
+//! steps (step numbers go on from the checkpoint), its summary.json states totals,
+//! `steps_this_run`, `first_step_this_run` and `resumed_from`.
 //! The run goes in chunks ([`SpikingExperiment::chunk_steps`]); after each, the monitors are
 //! drained and appended to the files ([`crate::npy::NpyAppender`]), so memory holds one chunk.
 //! Spikes stream into `.npy` files that are packed into the `.npz` at the end. Everything is
@@ -26,7 +31,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ndarray::{Array1, Array2};
 use ndarray_npy::{NpzReader, ReadableElement};
 use neuroplast_config::spiking::{SpikingExperiment, BYTES_PER_SPIKE, PLAN_RATE_HZ};
-use neuroplast_core::checkpoint::NEUROPLAST_VERSION;
+use neuroplast_core::checkpoint::{self, NEUROPLAST_VERSION};
 use neuroplast_core::spiking::monitor::{MonitorSpec, Recordings};
 use neuroplast_core::spiking::network::{Network, SCHEDULE};
 use serde_json::json;
@@ -150,13 +155,15 @@ struct Writers {
 }
 
 impl Writers {
-    fn write(&mut self, rec: &Recordings) -> Result<()> {
+    /// Append a drained chunk; `count` adds its spikes to the per-neuron counts.
+    fn write(&mut self, rec: &Recordings, count: bool) -> Result<()> {
         for (k, chunk) in rec.spikes.iter().enumerate() {
             if let Some(Sink::Spikes { steps, ids, .. }) = self.spikes.get_mut(k) {
                 steps.append(&chunk.steps)?;
                 ids.append(&chunk.ids)?;
             }
-            if let Some(p) = self.counters[k] {
+            if let Some(Some(p)) = self.counters.get(k).filter(|_| count) {
+                let p = *p;
                 let c = &mut self.counts[p];
                 for &i in &chunk.ids {
                     c[i as usize] += 1;
@@ -201,20 +208,29 @@ impl Writers {
     }
 }
 
-/// `neuroplast run` on a spiking file: build, print the plan, run in chunks streaming the
-/// recordings, write the results directory atomically.
-pub fn run(exp: &SpikingExperiment, out: &Path, quiet: bool) -> Result<Outcome> {
-    let t_build = Instant::now();
-    let mut b = exp.builder()?;
-    // Per-neuron spike counts give the exact number of synaptic events; populations with
-    // outgoing projections and no full spike recording get a hidden counting monitor.
+/// The spike monitors that count spikes per neuron (for the synaptic-event count): populations
+/// with outgoing projections and no full spike recording get a hidden counting monitor,
+/// declared after the file's monitors. A checkpoint carries them, so a resumed network has
+/// the same list.
+struct Counting {
+    /// Per population: whether it has outgoing projections.
+    has_out: Vec<bool>,
+    /// Spike monitor k (the file's, then the hidden ones) counts every neuron of population p.
+    counters: Vec<Option<usize>>,
+    /// The hidden monitors to add to the builder.
+    hidden: Vec<MonitorSpec>,
+    /// Population of each spike monitor, in order (the file's, then the hidden ones).
+    spike_pops: Vec<String>,
+}
+
+fn counting(exp: &SpikingExperiment) -> Counting {
     let pops: Vec<&str> = exp.file.populations.iter().map(|(k, _)| k).collect();
     let has_out: Vec<bool> = pops
         .iter()
         .map(|p| exp.file.projections.iter().any(|(_, pr)| pr.pre == *p))
         .collect();
     let mut counters = Vec::new();
-    let mut user_spikes = Vec::new();
+    let mut spike_pops = Vec::new();
     for m in &exp.monitors {
         if let MonitorSpec::Spikes {
             population,
@@ -226,22 +242,51 @@ pub fn run(exp: &SpikingExperiment, out: &Path, quiet: bool) -> Result<Outcome> 
             let p = pops.iter().position(|x| x == population).unwrap_or(0);
             let full = neurons.is_none() && *start_step == 0 && stop_step.is_none();
             counters.push((full && has_out[p]).then_some(p));
-            user_spikes.push(population.clone());
+            spike_pops.push(population.clone());
         }
     }
+    let mut hidden = Vec::new();
     for (p, &name) in pops.iter().enumerate() {
         if has_out[p] && !counters.contains(&Some(p)) {
-            b.monitor(MonitorSpec::Spikes {
+            hidden.push(MonitorSpec::Spikes {
                 population: name.to_string(),
                 neurons: None,
                 start_step: 0,
                 stop_step: None,
             });
             counters.push(Some(p));
+            spike_pops.push(name.to_string());
         }
     }
+    Counting {
+        has_out,
+        counters,
+        hidden,
+        spike_pops,
+    }
+}
+
+/// How a run came to its network.
+struct Origin<'a> {
+    /// Seconds spent building (or loading) the network.
+    build_s: f64,
+    /// The results directory whose checkpoint was loaded.
+    resumed_from: Option<&'a Path>,
+    /// Recordings the checkpoint held undrained (written first, not counted again).
+    pending: Option<Recordings>,
+}
+
+/// `neuroplast run` on a spiking file: build, print the plan, run in chunks streaming the
+/// recordings, write the results directory atomically.
+pub fn run(exp: &SpikingExperiment, out: &Path, quiet: bool) -> Result<Outcome> {
+    let t_build = Instant::now();
+    let mut b = exp.builder()?;
+    let c = counting(exp);
+    for m in &c.hidden {
+        b.monitor(m.clone());
+    }
     let net = b.build().map_err(|e| exp.build_error(e))?;
-    let mut net = exp.finish(net)?;
+    let net = exp.finish(net)?;
     let build_s = t_build.elapsed().as_secs_f64();
     if !quiet {
         eprintln!(
@@ -253,20 +298,194 @@ pub fn run(exp: &SpikingExperiment, out: &Path, quiet: bool) -> Result<Outcome> 
         );
         eprint!("{}", describe(exp, &net));
     }
+    simulate(
+        exp,
+        net,
+        c,
+        out,
+        quiet,
+        Origin {
+            build_s,
+            resumed_from: None,
+            pending: None,
+        },
+    )
+}
 
-    let staged = StagedDir::new(out)?;
-    let dir = staged.path().to_path_buf();
+/// `neuroplast resume` on a spiking results directory: load `dir/checkpoint.bin` (`exp` is
+/// `dir/config.toml`), run `steps` more steps and write the results (the recordings of the
+/// new steps) to `out` as [`run`] does.
+pub fn resume(
+    mut exp: SpikingExperiment,
+    dir: &Path,
+    steps: u64,
+    out: &Path,
+    threads: Option<usize>,
+    quiet: bool,
+) -> Result<Outcome> {
+    if steps == 0 {
+        anyhow::bail!("--steps must be ≥ 1");
+    }
+    let cfg = dir.join("config.toml");
+    let ck = dir.join("checkpoint.bin");
+    let t_load = Instant::now();
+    let bytes = std::fs::read(&ck).with_context(|| {
+        format!(
+            "cannot read {} (was the run written with output.checkpoint = false?)",
+            ck.display()
+        )
+    })?;
+    let mut net =
+        checkpoint::network_from_bytes(&bytes).with_context(|| format!("{}", ck.display()))?;
+    drop(bytes);
+    let t0 = net.step_count();
+    if exp.steps() != t0 {
+        anyhow::bail!(
+            "{} says {} steps but {} is at step {t0}; config.toml must not be edited before resuming",
+            cfg.display(),
+            exp.steps(),
+            ck.display()
+        );
+    }
+    if t0.checked_add(steps).is_none() {
+        anyhow::bail!("--steps {steps} is too many: step {t0} + {steps} overflows");
+    }
+    exp.set_steps(steps);
+    let c = counting(&exp);
+    let pending = net.drain();
+    if let Err(what) = same_network(&exp, &net, &c, &pending) {
+        anyhow::bail!(
+            "{} and {} disagree on {what}; config.toml must not be edited before resuming",
+            cfg.display(),
+            ck.display()
+        );
+    }
+    let mut net = exp.finish(net)?;
+    if let Some(t) = threads {
+        net.set_threads(t)
+            .map_err(|e| neuroplast_config::ConfigError::from_core("--threads", e))?;
+    }
+    let build_s = t_load.elapsed().as_secs_f64();
+    if !quiet {
+        eprintln!(
+            "resuming {} at step {t0} for {steps} more steps · {} thread(s) · loaded in {build_s:.2} s",
+            dir.display(),
+            net.threads()
+        );
+        if out == dir {
+            eprintln!(
+                "note: {} is replaced; its recordings (steps before {t0}) give way to those of steps {t0}–{}; pass --out to keep both",
+                dir.display(),
+                t0 + steps - 1
+            );
+        }
+    }
+    simulate(
+        &exp,
+        net,
+        c,
+        out,
+        quiet,
+        Origin {
+            build_s,
+            resumed_from: Some(dir),
+            pending: Some(pending),
+        },
+    )
+}
+
+/// Whether a loaded network is the one `exp` describes (time step, seed, populations,
+/// projections and monitors); `Err` names what differs.
+fn same_network(
+    exp: &SpikingExperiment,
+    net: &Network,
+    c: &Counting,
+    rec: &Recordings,
+) -> std::result::Result<(), &'static str> {
+    if net.dt_ms() != exp.dt_ms() {
+        return Err("simulation.dt_ms");
+    }
+    if net.seed() != exp.seed() {
+        return Err("simulation.seed");
+    }
+    let pops: Vec<(&str, usize)> = net
+        .populations()
+        .iter()
+        .map(|p| (p.name(), p.len()))
+        .collect();
+    let want: Vec<(&str, usize)> = exp.file.populations.iter().map(|(k, p)| (k, p.n)).collect();
+    if pops != want {
+        return Err("the populations");
+    }
+    let projs: Vec<(&str, &str, &str)> = net
+        .projections()
+        .iter()
+        .map(|p| {
+            (
+                p.name.as_str(),
+                net.populations()[p.pre].name(),
+                net.populations()[p.post].name(),
+            )
+        })
+        .collect();
+    let want: Vec<(&str, &str, &str)> = exp
+        .file
+        .projections
+        .iter()
+        .map(|(k, p)| (k, p.pre.as_str(), p.post.as_str()))
+        .collect();
+    if projs != want {
+        return Err("the projections");
+    }
+    let spikes: Vec<&str> = rec.spikes.iter().map(|s| s.population.as_str()).collect();
+    let mut states = Vec::new();
+    let mut rates = Vec::new();
+    for m in &exp.monitors {
+        match &m.spec {
+            MonitorSpec::Spikes { .. } => {}
+            MonitorSpec::State {
+                population,
+                variable,
+                neurons,
+                ..
+            } => states.push((population.as_str(), variable.as_str(), neurons.as_slice())),
+            MonitorSpec::Rate { population, .. } => rates.push(population.as_str()),
+        }
+    }
+    let got_states: Vec<(&str, &str, &[u32])> = rec
+        .states
+        .iter()
+        .map(|s| {
+            (
+                s.population.as_str(),
+                s.variable.as_str(),
+                s.neurons.as_slice(),
+            )
+        })
+        .collect();
+    let got_rates: Vec<&str> = rec.rates.iter().map(|r| r.population.as_str()).collect();
+    if spikes != c.spike_pops.iter().map(String::as_str).collect::<Vec<_>>()
+        || got_states != states
+        || got_rates != rates
+    {
+        return Err("the recordings");
+    }
+    Ok(())
+}
+
+/// Open the files of every monitor of `exp` in `dir`.
+fn writers(exp: &SpikingExperiment, net: &Network, c: Counting, dir: &Path) -> Result<Writers> {
     let mut w = Writers {
         spikes: Vec::new(),
         states: Vec::new(),
         rates: Vec::new(),
-        counters,
+        counters: c.counters,
         counts: net
             .populations()
             .iter()
             .enumerate()
             .map(|(p, pop)| {
-                if has_out[p] {
+                if c.has_out[p] {
                     vec![0; pop.len()]
                 } else {
                     Vec::new()
@@ -309,6 +528,27 @@ pub fn run(exp: &SpikingExperiment, out: &Path, quiet: bool) -> Result<Outcome> 
             }
         }
     }
+    Ok(w)
+}
+
+/// Run `exp.steps()` steps of `net` in chunks, streaming the recordings, then write the
+/// results directory (with `checkpoint.bin` if `output.checkpoint` or interrupted) atomically.
+fn simulate(
+    exp: &SpikingExperiment,
+    mut net: Network,
+    c: Counting,
+    out: &Path,
+    quiet: bool,
+    origin: Origin<'_>,
+) -> Result<Outcome> {
+    let start_t = net.step_count();
+    let start_spikes: Vec<u64> = net.populations().iter().map(|p| p.spike_count()).collect();
+    let staged = StagedDir::new(out)?;
+    let dir = staged.path().to_path_buf();
+    let mut w = writers(exp, &net, c, &dir)?;
+    if let Some(pending) = &origin.pending {
+        w.write(pending, false)?;
+    }
 
     let steps = exp.steps();
     let pb = if quiet {
@@ -333,7 +573,7 @@ pub fn run(exp: &SpikingExperiment, out: &Path, quiet: bool) -> Result<Outcome> 
         net.run(c);
         sim_s += t.elapsed().as_secs_f64();
         done += c;
-        w.write(&net.drain())?;
+        w.write(&net.drain(), true)?;
         pb.set_position(done);
         if stop_requested() {
             break;
@@ -342,8 +582,10 @@ pub fn run(exp: &SpikingExperiment, out: &Path, quiet: bool) -> Result<Outcome> 
     let wall = t0.elapsed().as_secs_f64();
     pb.finish_and_clear();
     let interrupted = done < steps;
+    let total = net.step_count();
 
-    let synaptic_events: u64 = net
+    // Synaptic events of this run from the per-neuron counts; the network counts them too.
+    let events_this_run: u64 = net
         .projections()
         .iter()
         .map(|pr| {
@@ -355,29 +597,39 @@ pub fn run(exp: &SpikingExperiment, out: &Path, quiet: bool) -> Result<Outcome> 
                 .sum::<u64>()
         })
         .sum();
-    let counts_ok =
-        w.counts.iter().enumerate().all(|(p, c)| {
-            c.is_empty() || c.iter().sum::<u64>() == net.populations()[p].spike_count()
-        });
+    let counts_ok = w.counts.iter().enumerate().all(|(p, c)| {
+        c.is_empty()
+            || c.iter().sum::<u64>() == net.populations()[p].spike_count() - start_spikes[p]
+    });
     anyhow::ensure!(
         counts_ok,
         "internal error: per-neuron spike counts disagree with the population totals"
     );
     let recorded = w.finish(&dir)?;
+    if exp.file.output.checkpoint || interrupted {
+        let f = File::create(dir.join("checkpoint.bin")).context("cannot create checkpoint.bin")?;
+        let mut bw = std::io::BufWriter::new(f);
+        checkpoint::write_network(&net, &mut bw).context("cannot write checkpoint.bin")?;
+        std::io::Write::flush(&mut bw).context("cannot write checkpoint.bin")?;
+    }
 
+    // The resolved configuration states the whole run so far (what resume continues).
     let mut resolved = exp.clone();
-    resolved.set_steps(done);
+    resolved.set_steps(total);
     std::fs::write(dir.join("config.toml"), resolved.resolved_toml())?;
-    let sim_ms = done as f64 * exp.dt_ms();
+    let dt = exp.dt_ms();
+    let total_ms = total as f64 * dt;
+    let run_ms = done as f64 * dt;
     let mut populations = serde_json::Map::new();
-    for p in net.populations() {
+    for (p, start) in net.populations().iter().zip(&start_spikes) {
         populations.insert(
             p.name().to_string(),
             json!({
                 "n": p.len(),
                 "model": p.model(),
                 "spikes": p.spike_count(),
-                "mean_rate_hz": p.spike_count() as f64 / p.len() as f64 / (sim_ms / 1000.0),
+                "spikes_this_run": p.spike_count() - start,
+                "mean_rate_hz": p.spike_count() as f64 / p.len() as f64 / (total_ms / 1000.0),
             }),
         );
     }
@@ -397,19 +649,23 @@ pub fn run(exp: &SpikingExperiment, out: &Path, quiet: bool) -> Result<Outcome> 
         "kind": "spiking",
         "seed": exp.seed(),
         "threads": net.threads(),
-        "dt_ms": exp.dt_ms(),
-        "steps": done,
-        "duration_ms": sim_ms,
+        "dt_ms": dt,
+        "steps": total,
+        "duration_ms": total_ms,
+        "steps_this_run": done,
+        "first_step_this_run": start_t,
+        "resumed_from": origin.resumed_from.map(|d| d.display().to_string()),
         "interrupted": interrupted,
         "populations": populations,
         "projections": projections,
         "synapses": net.synapse_count(),
-        "synaptic_events": synaptic_events,
+        "synaptic_events": net.synaptic_events(),
+        "synaptic_events_this_run": events_this_run,
         "recorded_spikes": recorded.iter().map(|(p, n)| (p.clone(), json!(n))).collect::<serde_json::Map<_, _>>(),
-        "build_seconds": build_s,
+        "build_seconds": origin.build_s,
         "wall_seconds": sim_s,
         "us_per_step": 1e6 * sim_s / done.max(1) as f64,
-        "realtime_factor": sim_s / (sim_ms / 1000.0).max(1e-12),
+        "realtime_factor": sim_s / (run_ms / 1000.0).max(1e-12),
         "spike_hash": format!("{:016x}", net.spike_hash()),
         "network_mb": net.state_bytes() as f64 / 1048576.0,
         "peak_rss_mb": output::peak_rss_mb(),
@@ -420,7 +676,7 @@ pub fn run(exp: &SpikingExperiment, out: &Path, quiet: bool) -> Result<Outcome> 
     )?;
     drop(net);
     if exp.file.output.plots {
-        plot_dir(&dir, exp)?;
+        plot_dir(&dir, &resolved)?;
     }
     let path = staged.commit()?;
     println!(
@@ -429,11 +685,16 @@ pub fn run(exp: &SpikingExperiment, out: &Path, quiet: bool) -> Result<Outcome> 
         done,
         wall,
         summary["realtime_factor"].as_f64().unwrap_or(f64::NAN),
-        synaptic_events,
+        events_this_run,
         summary["spike_hash"].as_str().unwrap_or("?")
     );
     if interrupted {
-        eprintln!("interrupted after {done} of {steps} steps; results written (spiking runs cannot be resumed)");
+        eprintln!("interrupted after {done} of {steps} steps; results and checkpoint written");
+        eprintln!(
+            "continue with: neuroplast resume {} --steps {}",
+            path.display(),
+            steps - done
+        );
         return Ok(Outcome::Interrupted);
     }
     Ok(Outcome::Finished)

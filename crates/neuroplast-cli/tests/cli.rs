@@ -825,3 +825,292 @@ fn bad_spiking_input_is_refused_with_the_key_path() {
         assert_eq!(left.len(), 1, "only bad.toml is left");
     }
 }
+
+/// A small COBA-like network driven by Poisson input (exc ≈ 17 Hz, inh ≈ 63 Hz; exc has two
+/// shards, so two threads really split it).
+const SPIKING_SMALL: &str = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 200.0
+seed = 7
+
+[populations.exc]
+model = "IF_cond_exp"
+n = 1100
+init = { v = { kind = "uniform", low = -65.0, high = -50.0 } }
+
+[populations.inh]
+model = "IF_cond_exp"
+n = 100
+
+[populations.input]
+model = "SpikeSourcePoisson"
+n = 50
+params = { rate = 40.0 }
+
+[projections.in_e]
+pre = "input"
+post = "exc"
+connector = { kind = "fixed_probability", p = 0.2 }
+receptor = "excitatory"
+weight = 0.015
+
+[projections.in_i]
+pre = "input"
+post = "inh"
+connector = { kind = "fixed_probability", p = 0.2 }
+receptor = "excitatory"
+weight = 0.01
+
+[projections.ee]
+pre = "exc"
+post = "exc"
+connector = { kind = "fixed_in_degree", k = 20 }
+receptor = "excitatory"
+weight = 0.004
+delay_ms = { kind = "uniform", low = 0.1, high = 2.0 }
+delay_rounding = "round"
+
+[projections.ei]
+pre = "exc"
+post = "inh"
+connector = { kind = "fixed_in_degree", k = 20 }
+receptor = "excitatory"
+weight = 0.004
+
+[projections.ie]
+pre = "inh"
+post = "exc"
+connector = { kind = "fixed_in_degree", k = 10 }
+receptor = "inhibitory"
+weight = 0.03
+
+[record.exc]
+spikes = true
+state = { v = { neurons = [0, 5, 1050], every_ms = 0.5 } }
+rate = { bin_ms = 5.0 }
+
+[record.inh]
+spikes = { neurons = [0, 1, 2, 3], start_ms = 5.0 }
+
+[output]
+plots = false
+"#;
+
+fn npz_u64(path: &Path, name: &str) -> Vec<u64> {
+    npz_len(path, name)
+}
+
+/// Spiking: run 2k steps = run k (checkpoint) + resume k, on one or two threads: same spike
+/// hash and totals, and the resumed directory's recordings are exactly the second half of the
+/// uninterrupted run's; a directory without checkpoint.bin, or a checkpoint of the other
+/// kind, is refused with a clear message.
+#[test]
+fn spiking_run_resume_equals_uninterrupted_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(d, "net.toml", SPIKING_SMALL);
+    let ok = |args: &[&str]| {
+        let o = neuroplast(args, d);
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    ok(&["run", "net.toml", "--out", "full", "--steps", "4000", "-q"]);
+    ok(&["run", "net.toml", "--out", "half", "--steps", "2000", "-q"]);
+    assert!(d.join("half/checkpoint.bin").is_file());
+    ok(&["resume", "half", "--steps", "2000", "--out", "res", "-q"]);
+    ok(&[
+        "resume",
+        "half",
+        "--steps",
+        "2000",
+        "--out",
+        "res2",
+        "--threads",
+        "2",
+        "-q",
+    ]);
+    let (full, half, res, res2) = (
+        summary(&d.join("full")),
+        summary(&d.join("half")),
+        summary(&d.join("res")),
+        summary(&d.join("res2")),
+    );
+    assert_eq!(full["steps"], 4000);
+    assert_eq!(half["steps"], 2000);
+    assert_ne!(full["spike_hash"], half["spike_hash"]);
+    for (s, threads) in [(&res, 1), (&res2, 2)] {
+        assert_eq!(s["spike_hash"], full["spike_hash"]);
+        assert_eq!(s["steps"], 4000);
+        assert_eq!(s["steps_this_run"], 2000);
+        assert_eq!(s["first_step_this_run"], 2000);
+        assert_eq!(s["threads"], threads);
+        assert_eq!(s["resumed_from"], "half");
+        assert_eq!(s["synaptic_events"], full["synaptic_events"]);
+        assert_eq!(s["duration_ms"], full["duration_ms"]);
+        for p in ["exc", "inh", "input"] {
+            let total = full["populations"][p]["spikes"].as_u64().unwrap();
+            let first = half["populations"][p]["spikes"].as_u64().unwrap();
+            assert_eq!(s["populations"][p]["spikes"].as_u64(), Some(total));
+            assert_eq!(
+                s["populations"][p]["spikes_this_run"].as_u64(),
+                Some(total - first)
+            );
+            assert_eq!(
+                s["populations"][p]["mean_rate_hz"],
+                full["populations"][p]["mean_rate_hz"]
+            );
+        }
+    }
+    assert_eq!(full["resumed_from"], serde_json::Value::Null);
+    assert_eq!(full["synaptic_events"], full["synaptic_events_this_run"]);
+    let exc_spikes = full["populations"]["exc"]["spikes"].as_u64().unwrap();
+    assert!(exc_spikes > 1000, "the network is active: {full}");
+    // the config of the resumed directory states the whole run
+    let cfg = std::fs::read_to_string(d.join("res/config.toml")).unwrap();
+    assert!(cfg.contains("duration_ms = 400.0"), "{cfg}");
+
+    // spikes: the resumed files = the uninterrupted run's from step 2000 on; the first half's
+    // files = the rest
+    for (pop, n_half) in [("exc", 0), ("inh", 0)] {
+        let f = format!("spikes/{pop}.npz");
+        let (fs, fi) = (
+            npz_u64(&d.join("full").join(&f), "step"),
+            npz_u64(&d.join("full").join(&f), "neuron"),
+        );
+        let split = fs.iter().position(|&t| t >= 2000).unwrap_or(fs.len());
+        assert!(
+            split > n_half && split < fs.len(),
+            "{pop}: spikes in both halves"
+        );
+        for dir in ["res", "res2"] {
+            let rs = npz_u64(&d.join(dir).join(&f), "step");
+            let ri = npz_u64(&d.join(dir).join(&f), "neuron");
+            assert_eq!(rs, fs[split..], "{dir} {pop} steps");
+            assert_eq!(ri, fi[split..], "{dir} {pop} neurons");
+            assert_eq!(res["recorded_spikes"][pop].as_u64(), Some(rs.len() as u64));
+        }
+        let hs = npz_u64(&d.join("half").join(&f), "step");
+        assert_eq!(hs, fs[..split], "half {pop}");
+    }
+    // state samples every 5 steps and rate bins of 50 steps continue the same way
+    let v = |dir: &str| -> ndarray::Array2<f64> {
+        ndarray_npy::read_npy(d.join(dir).join("state/exc_v.npy")).unwrap()
+    };
+    let vs = |dir: &str| -> ndarray::Array1<u64> {
+        ndarray_npy::read_npy(d.join(dir).join("state/exc_v_steps.npy")).unwrap()
+    };
+    assert_eq!(v("full").shape(), &[800, 3]);
+    assert_eq!(v("res").shape(), &[400, 3]);
+    let flat = |a: ndarray::Array2<f64>| a.iter().copied().collect::<Vec<_>>();
+    assert_eq!(flat(v("res")), flat(v("full"))[400 * 3..]);
+    assert_eq!(vs("res").to_vec(), vs("full").to_vec()[400..]);
+    assert_eq!(vs("res")[0], 2000);
+    let r = |dir: &str, f: &str| -> Vec<f64> {
+        let a: ndarray::Array1<f64> = ndarray_npy::read_npy(d.join(dir).join(f)).unwrap();
+        a.to_vec()
+    };
+    assert_eq!(r("full", "rate/exc.npy").len(), 80);
+    assert_eq!(r("res", "rate/exc.npy"), r("full", "rate/exc.npy")[40..]);
+    assert_eq!(r("res2", "rate/exc.npy"), r("full", "rate/exc.npy")[40..]);
+
+    // resuming in place replaces the directory (atomically) with the continuation
+    ok(&["resume", "half", "--steps", "2000", "-q"]);
+    assert_eq!(summary(&d.join("half"))["spike_hash"], full["spike_hash"]);
+    assert_eq!(summary(&d.join("half"))["steps"], 4000);
+
+    // no checkpoint.bin: exit status 1 and a message naming the file and the key
+    write(
+        d,
+        "nock.toml",
+        &format!("{SPIKING_SMALL}checkpoint = false\n"),
+    );
+    ok(&["run", "nock.toml", "--out", "nock", "--steps", "100", "-q"]);
+    assert!(!d.join("nock/checkpoint.bin").exists());
+    let o = neuroplast(&["resume", "nock", "--steps", "100", "-q"], d);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("nock/checkpoint.bin") && err.contains("output.checkpoint = false"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(summary(&d.join("nock"))["steps"], 100, "left as it was");
+
+    // a SORN checkpoint under a spiking config, and the other way round
+    write(d, "sorn.toml", BASE);
+    ok(&["run", "sorn.toml", "--out", "sorn", "--steps", "50", "-q"]);
+    std::fs::copy(d.join("sorn/checkpoint.bin"), d.join("nock/checkpoint.bin")).unwrap();
+    let o = neuroplast(&["resume", "nock", "--steps", "100", "-q"], d);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("this is a SORN checkpoint, not a spiking-network one"),
+        "{err}"
+    );
+    std::fs::copy(d.join("full/checkpoint.bin"), d.join("sorn/checkpoint.bin")).unwrap();
+    let o = neuroplast(&["resume", "sorn", "--steps", "100", "-q"], d);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("this is a spiking-network checkpoint, not a SORN one"),
+        "{err}"
+    );
+    // a config edited after the run is refused
+    let cfg = std::fs::read_to_string(d.join("full/config.toml")).unwrap();
+    std::fs::write(
+        d.join("full/config.toml"),
+        cfg.replace("seed = 7", "seed = 8"),
+    )
+    .unwrap();
+    let o = neuroplast(&["resume", "full", "--steps", "100", "-q"], d);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("disagree on simulation.seed"), "{err}");
+}
+
+/// Ctrl-C stops a spiking run at the next chunk: exit status 130, results with a
+/// checkpoint, and `resume` continues it.
+#[test]
+fn spiking_ctrl_c_writes_resumable_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let long = SPIKING_SMALL.replace("duration_ms = 200.0", "duration_ms = 10000000.0");
+    let exp = write(d, "long.toml", &long);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_neuroplast"))
+        .args(["run", exp.to_str().unwrap(), "--out", "r"])
+        .current_dir(d)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut header = String::new();
+    std::io::BufRead::read_line(&mut err, &mut header).unwrap();
+    assert!(header.starts_with("neuroplast"), "{header}");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{rest}");
+    assert!(rest.contains("neuroplast resume r --steps"), "{rest}");
+    let s = summary(&d.join("r"));
+    assert_eq!(s["interrupted"], true);
+    let steps = s["steps"].as_u64().unwrap();
+    assert!(steps > 0 && steps < 100_000_000, "{steps}");
+    assert!(d.join("r/checkpoint.bin").is_file());
+    let o = neuroplast(&["resume", "r", "--steps", "100", "-q"], d);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s = summary(&d.join("r"));
+    assert_eq!(s["steps"].as_u64().unwrap(), steps + 100);
+    assert_eq!(s["first_step_this_run"].as_u64().unwrap(), steps);
+    assert_eq!(s["interrupted"], false);
+}

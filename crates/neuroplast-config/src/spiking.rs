@@ -446,8 +446,8 @@ impl SpikingExperiment {
             ..Default::default()
         };
         let spikes = |neurons: u64, steps: u64| -> u64 {
-            (neurons as f64 * PLAN_RATE_HZ * steps as f64 * dt / 1000.0).ceil() as u64
-                * BYTES_PER_SPIKE
+            ((neurons as f64 * PLAN_RATE_HZ * steps as f64 * dt / 1000.0).ceil() as u64)
+                .saturating_mul(BYTES_PER_SPIKE)
         };
         for m in &self.monitors {
             match &m.spec {
@@ -459,16 +459,24 @@ impl SpikingExperiment {
                     let stop = stop_step.unwrap_or(steps).min(steps);
                     let window = stop.saturating_sub(*start_step);
                     p.spike_neurons += m.neurons;
-                    p.spike_bytes_estimate += spikes(m.neurons, window);
-                    p.chunk_spike_bytes_estimate += spikes(m.neurons, chunk.min(window));
+                    p.spike_bytes_estimate = p
+                        .spike_bytes_estimate
+                        .saturating_add(spikes(m.neurons, window));
+                    p.chunk_spike_bytes_estimate = p
+                        .chunk_spike_bytes_estimate
+                        .saturating_add(spikes(m.neurons, chunk.min(window)));
                 }
                 MonitorSpec::State { every, .. } => {
                     let row = 8 * m.neurons + 8;
-                    p.sample_bytes += steps.div_ceil(*every) * row;
+                    p.sample_bytes = p
+                        .sample_bytes
+                        .saturating_add(steps.div_ceil(*every).saturating_mul(row));
                     p.chunk_sample_bytes += chunk.div_ceil(*every) * row;
                 }
                 MonitorSpec::Rate { bin, .. } => {
-                    p.sample_bytes += steps / bin * 16;
+                    p.sample_bytes = p
+                        .sample_bytes
+                        .saturating_add((steps / bin).saturating_mul(16));
                     p.chunk_sample_bytes += (chunk / bin + 1) * 16;
                 }
             }

@@ -200,6 +200,10 @@ pub struct SpikingOutput {
     /// Length of the raster window, ms (the last ones recorded).
     #[serde(default = "raster_ms")]
     pub raster_ms: f64,
+    /// Write `checkpoint.bin` (the whole network) so that `neuroplast resume` can continue
+    /// the run; an interrupted run writes it regardless.
+    #[serde(default = "yes")]
+    pub checkpoint: bool,
 }
 
 fn raster_ms() -> f64 {
@@ -211,6 +215,7 @@ impl Default for SpikingOutput {
         SpikingOutput {
             plots: true,
             raster_ms: raster_ms(),
+            checkpoint: true,
         }
     }
 }
