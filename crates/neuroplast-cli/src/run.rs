@@ -141,7 +141,23 @@ pub fn resume(a: ResumeArgs) -> Result<Outcome> {
     let cfg = a.dir.join("config.toml");
     let exp = match AnyExperiment::load(&cfg, &[])? {
         AnyExperiment::Spiking(exp) => {
-            let out = a.out.clone().unwrap_or_else(|| a.dir.clone());
+            // A spiking checkpoint holds no recordings (they were streamed to disk), so the
+            // continuation goes next to DIR by default instead of replacing its files.
+            let out = match &a.out {
+                Some(o) => o.clone(),
+                None => {
+                    let mut name = a.dir.file_name().unwrap_or_default().to_os_string();
+                    name.push("-resumed");
+                    let out = a.dir.with_file_name(name);
+                    anyhow::ensure!(
+                        !out.exists(),
+                        "{} exists; pass --out to choose the directory of the continuation (--out {} replaces the original run's recordings)",
+                        out.display(),
+                        a.dir.display()
+                    );
+                    out
+                }
+            };
             return crate::spiking::resume(*exp, &a.dir, a.steps, &out, a.threads, a.quiet);
         }
         AnyExperiment::Sorn(exp) => *exp,

@@ -1017,8 +1017,19 @@ fn spiking_run_resume_equals_uninterrupted_run() {
     assert_eq!(r("res", "rate/exc.npy"), r("full", "rate/exc.npy")[40..]);
     assert_eq!(r("res2", "rate/exc.npy"), r("full", "rate/exc.npy")[40..]);
 
-    // resuming in place replaces the directory (atomically) with the continuation
+    // by default the continuation goes to DIR-resumed (the original keeps its recordings),
+    // and a second default resume refuses to overwrite it
     ok(&["resume", "half", "--steps", "2000", "-q"]);
+    assert_eq!(
+        summary(&d.join("half-resumed"))["spike_hash"],
+        full["spike_hash"]
+    );
+    assert_eq!(summary(&d.join("half"))["steps"], 2000);
+    let o = neuroplast(&["resume", "half", "--steps", "2000", "-q"], d);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("half-resumed exists"));
+    // --out DIR resumes in place: the directory is replaced (atomically) by the continuation
+    ok(&["resume", "half", "--steps", "2000", "--out", "half", "-q"]);
     assert_eq!(summary(&d.join("half"))["spike_hash"], full["spike_hash"]);
     assert_eq!(summary(&d.join("half"))["steps"], 4000);
 
@@ -1109,7 +1120,7 @@ fn spiking_ctrl_c_writes_resumable_results() {
     assert!(d.join("r/checkpoint.bin").is_file());
     let o = neuroplast(&["resume", "r", "--steps", "100", "-q"], d);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let s = summary(&d.join("r"));
+    let s = summary(&d.join("r-resumed"));
     assert_eq!(s["steps"].as_u64().unwrap(), steps + 100);
     assert_eq!(s["first_step_this_run"].as_u64().unwrap(), steps);
     assert_eq!(s["interrupted"], false);
