@@ -1104,15 +1104,13 @@ impl Network {
                 }
             });
         }
-        // 2b. populations, shard by shard; with threads, populations and groups of shards in
-        // one parallel region (populations are independent within a step)
-        let (projs, incoming, rings) = (&self.projs, &self.incoming, &self.rings);
-        let advance = |(p, pop): (usize, &mut Population)| {
+        // 2b. populations, shard by shard
+        for (p, pop) in self.pops.iter_mut().enumerate() {
             let ctx = Ctx {
                 t,
-                projs,
-                incoming: &incoming[p],
-                rings,
+                projs: &self.projs,
+                incoming: &self.incoming[p],
+                rings: &self.rings,
                 kernels: &pop.kernels,
             };
             let groups = threads.min(pop.shards.len());
@@ -1130,11 +1128,6 @@ impl Network {
                 pop.spikes.extend(s.spikes.iter().map(|&i| i + lo));
             }
             pop.spike_count += pop.spikes.len() as u64;
-        };
-        if threads > 1 && self.pops.len() > 1 {
-            self.pops.par_iter_mut().enumerate().for_each(advance);
-        } else {
-            self.pops.iter_mut().enumerate().for_each(advance);
         }
         // 3. rings, monitors, hash
         for (p, pop) in self.pops.iter().enumerate() {
