@@ -160,13 +160,11 @@ pub struct IfCondExp {
     pub g_exc: Vec<f64>,
     /// Inhibitory conductance, µS.
     pub g_inh: Vec<f64>,
-    /// Step from which each neuron integrates again: a spike at step t sets it to
-    /// t + `refrac_steps` (= round(tau_refrac/dt) + 1). Nothing changes it in between, so the
-    /// update stores it only on spikes; a value equal to t + `refrac_steps` marks a spike of
-    /// this step (whole numbers stored as f64 so the update vectorises).
-    until: Vec<f64>,
-    /// Steps done (as f64, exact up to 2⁵³).
-    t: f64,
+    /// Refractory counter: set to `refrac_steps` = round(tau_refrac/dt) + 1 on a spike,
+    /// decremented every step; the neuron integrates when it is ≤ 1. A counter equal to
+    /// `refrac_steps` marks a spike of this step (whole numbers stored as f64 so the update
+    /// vectorises).
+    refrac: Vec<f64>,
 }
 
 impl IfCondExp {
@@ -193,8 +191,7 @@ impl IfCondExp {
             v: vec![params.v_rest; n],
             g_exc: vec![0.0; n],
             g_inh: vec![0.0; n],
-            until: vec![0.0; n],
-            t: 0.0,
+            refrac: vec![0.0; n],
         })
     }
 
@@ -218,15 +215,13 @@ impl IfCondExp {
         let dt_cm = self.dt / p.cm;
         let offset = p.i_offset;
         let current = if EXT { &current[..n] } else { &[][..] };
-        let (now, next) = (self.t, self.t + nref);
         let mut base = 0;
         while base < n {
             let end = (base + BLOCK).min(n);
-            let mut fired = 0u32;
             let v = &mut self.v[base..end];
             let ge = &mut self.g_exc[base..end];
             let gi = &mut self.g_inh[base..end];
-            let until = &mut self.until[base..end];
+            let refrac = &mut self.refrac[base..end];
             for k in 0..v.len() {
                 let (g_e, g_i, v0) = (ge[k], gi[k], v[k]);
                 let i_in = if EXT {
@@ -241,21 +236,21 @@ impl IfCondExp {
                 } else {
                     v0 + dt_cm * (gl * (el - v0) + g_e * (ee - v0) + g_i * (ei - v0) + i_in)
                 };
-                let active = until[k] <= now;
+                let r = refrac[k];
+                let active = r <= 1.0;
                 let v1 = if active { v1 } else { v0 };
                 let spike = active & (v1 > th);
                 v[k] = if spike { reset } else { v1 };
-                until[k] = if spike { next } else { until[k] };
-                fired += u32::from(spike);
+                refrac[k] = if spike { nref } else { (r - 1.0).max(0.0) };
                 ge[k] = g_e * de;
                 gi[k] = g_i * di;
             }
-            if fired > 0 {
-                push_fresh(until, next, base, spikes);
+            // a separate OR-reduction vectorises; accumulating it in the loop above does not
+            if refrac.iter().fold(false, |a, &r| a | (r == nref)) {
+                push_fresh(refrac, nref, base, spikes);
             }
             base = end;
         }
-        self.t += 1.0;
     }
 }
 
@@ -467,13 +462,11 @@ pub struct IfCurrExp {
     pub i_exc: Vec<f64>,
     /// Inhibitory synaptic current, nA.
     pub i_inh: Vec<f64>,
-    /// Step from which each neuron integrates again: a spike at step t sets it to
-    /// t + `refrac_steps` (= round(tau_refrac/dt) + 1). Nothing changes it in between, so the
-    /// update stores it only on spikes; a value equal to t + `refrac_steps` marks a spike of
-    /// this step (whole numbers stored as f64 so the update vectorises).
-    until: Vec<f64>,
-    /// Steps done (as f64, exact up to 2⁵³).
-    t: f64,
+    /// Refractory counter: set to `refrac_steps` = round(tau_refrac/dt) + 1 on a spike,
+    /// decremented every step; the neuron integrates when it is ≤ 1. A counter equal to
+    /// `refrac_steps` marks a spike of this step (whole numbers stored as f64 so the update
+    /// vectorises).
+    refrac: Vec<f64>,
 }
 
 impl IfCurrExp {
@@ -499,8 +492,7 @@ impl IfCurrExp {
             v: vec![p.v_rest; n],
             i_exc: vec![0.0; n],
             i_inh: vec![0.0; n],
-            until: vec![0.0; n],
-            t: 0.0,
+            refrac: vec![0.0; n],
         })
     }
 
@@ -523,15 +515,13 @@ impl IfCurrExp {
         );
         let nref = self.refrac_steps;
         let current = if EXT { &current[..n] } else { &[][..] };
-        let (now, next) = (self.t, self.t + nref);
         let mut base = 0;
         while base < n {
             let end = (base + BLOCK).min(n);
-            let mut fired = 0u32;
             let v = &mut self.v[base..end];
             let ie = &mut self.i_exc[base..end];
             let ii = &mut self.i_inh[base..end];
-            let until = &mut self.until[base..end];
+            let refrac = &mut self.refrac[base..end];
             for k in 0..v.len() {
                 let (i_e, i_i, v0) = (ie[k], ii[k], v[k]);
                 let i_in = if EXT {
@@ -540,21 +530,21 @@ impl IfCurrExp {
                     offset
                 };
                 let v1 = el + (v0 - el) * p22 + i_e * p21e + i_i * p21i + i_in * p20;
-                let active = until[k] <= now;
+                let r = refrac[k];
+                let active = r <= 1.0;
                 let v1 = if active { v1 } else { v0 };
                 let spike = active & (v1 > th);
                 v[k] = if spike { reset } else { v1 };
-                until[k] = if spike { next } else { until[k] };
-                fired += u32::from(spike);
+                refrac[k] = if spike { nref } else { (r - 1.0).max(0.0) };
                 ie[k] = i_e * p11e;
                 ii[k] = i_i * p11i;
             }
-            if fired > 0 {
-                push_fresh(until, next, base, spikes);
+            // a separate OR-reduction vectorises; accumulating it in the loop above does not
+            if refrac.iter().fold(false, |a, &r| a | (r == nref)) {
+                push_fresh(refrac, nref, base, spikes);
             }
             base = end;
         }
-        self.t += 1.0;
     }
 }
 

@@ -109,12 +109,13 @@ pub trait NeuronModel {
 pub(crate) const BLOCK: usize = 64;
 
 /// Append `base + k` for every neuron of a block that spiked in this step, recognised by its
-/// refractory end `until` having just been set to `next` = t + refractory steps + 1 (every
-/// other neuron's end is at most t + refractory steps: it was set at an earlier step).
+/// refractory counter having just been set to `nref` (counters of neurons that did not spike
+/// are below `nref`: they were decremented or are 0). With `nref = 0` a spike leaves the
+/// counter at 0, so the caller must not use this (the LIF models keep at least one step).
 #[inline]
-pub(crate) fn push_fresh(until: &[f64], next: f64, base: usize, spikes: &mut Vec<u32>) {
-    for (k, &r) in until.iter().enumerate() {
-        if r == next {
+pub(crate) fn push_fresh(refrac: &[f64], nref: f64, base: usize, spikes: &mut Vec<u32>) {
+    for (k, &r) in refrac.iter().enumerate() {
+        if r == nref {
             spikes.push((base + k) as u32);
         }
     }
