@@ -4,7 +4,7 @@
 #
 #   bash scripts/bench_vs_peers.sh [ROUNDS] [BENCHMARKS...]
 #       ROUNDS      interleaved rounds (neuroplast, Brian2, neuroplast, Brian2, …); default 2
-#       BENCHMARKS  any of coba cuba izh03 izh06 coba40k; default all five
+#       BENCHMARKS  any of coba cuba izh03 izh06 coba40k stdp00; default all six (stdp00 runs 100 s)
 #
 # neuroplast: `neuroplast bench MODEL --seconds 10 --json` (median of 3 fresh runs, CPU time
 # of the simulation loop, 1 thread). Brian2: `brian2_bench.py --target cpp_standalone
@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-2}
 shift || true
-MODELS=${*:-coba cuba izh03 izh06 coba40k}
+MODELS=${*:-coba cuba izh03 izh06 coba40k stdp00}
 PEERS=${PEERS:-../shared/bench/peers}
 VENV=.peers/venv_brian2
 mkdir -p .peers
@@ -32,12 +32,13 @@ OUT=.peers/results.jsonl
 export WORKDIR=.peers
 for model in $MODELS; do
     case $model in
-        coba40k) m=coba; n=(--n 40000); bn=(--N 40000) ;;
-        *) m=$model; n=(); bn=() ;;
+        coba40k) m=coba; n=(--n 40000); bn=(--N 40000); secs=10 ;;
+        stdp00) m=stdp00; n=(); bn=(); secs=100 ;;
+        *) m=$model; n=(); bn=(); secs=10 ;;
     esac
     for ((r = 0; r < ROUNDS; r++)); do
-        $NP bench "$m" "${n[@]}" --seconds 10 --json | sed -n 's/^RESULT //p' | tee -a "$OUT" > .peers/last_np.json
-        "$VENV/bin/python" "$PEERS/brian2_bench.py" --model "$m" "${bn[@]}" --target cpp_standalone --threads 1 --T 10 2>>.peers/brian2.log \
+        $NP bench "$m" "${n[@]}" --seconds "$secs" --json | sed -n 's/^RESULT //p' | tee -a "$OUT" > .peers/last_np.json
+        "$VENV/bin/python" "$PEERS/brian2_bench.py" --model "$m" "${bn[@]}" --target cpp_standalone --threads 1 --T "$secs" 2>>.peers/brian2.log \
             | sed -n 's/^RESULT //p' | tee -a "$OUT" > .peers/last_brian.json
         python3 - "$model" .peers/last_np.json .peers/last_brian.json <<'PY'
 import json, sys

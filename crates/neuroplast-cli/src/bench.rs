@@ -43,6 +43,8 @@ pub enum BenchCmd {
     Izh03(SpikingBench),
     /// Izhikevich 2006 polychronization (spnet) with STDP, dt 1 ms.
     Izh06(SpikingBench),
+    /// Song, Miller & Abbott 2000: 1000 Poisson inputs → 1 LIF with additive STDP, dt 0.1 ms.
+    Stdp00(SpikingBench),
     /// The SORN step with every rule of the preset and noise on, no recording.
     Sorn {
         /// Excitatory units.
@@ -79,6 +81,7 @@ pub fn bench(cmd: BenchCmd) -> Result<()> {
         BenchCmd::Cuba(o) => (Benchmark::Cuba, o),
         BenchCmd::Izh03(o) => (Benchmark::Izh03, o),
         BenchCmd::Izh06(o) => (Benchmark::Izh06, o),
+        BenchCmd::Stdp00(o) => (Benchmark::Stdp00, o),
         sorn => return bench_sorn(sorn),
     };
     bench_spiking(which, &opts)
@@ -175,6 +178,19 @@ fn bench_spiking(which: Benchmark, o: &SpikingBench) -> Result<()> {
     for p in net.populations() {
         result[format!("rate_{}_hz", p.name())] =
             json!(p.spike_count() as f64 / p.len() as f64 / o.seconds);
+    }
+    if which == Benchmark::Stdp00 {
+        // the peers report the postsynaptic neuron's rate and weights as fractions of g_max
+        let post = net.population("neuron").expect("stdp00 has a neuron");
+        result["rate_hz"] = json!(post.spike_count() as f64 / o.seconds);
+        let w = net.projections()[0].synapses.weights();
+        let g_max = neuroplast_core::spiking::benchmarks::STDP00_G_MAX;
+        let frac = |f: &dyn Fn(f64) -> bool| {
+            w.iter().filter(|&&x| f(x / g_max)).count() as f64 / w.len() as f64
+        };
+        result["w_frac_mean"] = json!(w.iter().sum::<f64>() / w.len() as f64 / g_max);
+        result["frac_w_near_max"] = json!(frac(&|x| x > 0.9));
+        result["frac_w_near_0"] = json!(frac(&|x| x < 0.1));
     }
     if which == Benchmark::Izh06 {
         let w = net.projections()[0].synapses.weights();

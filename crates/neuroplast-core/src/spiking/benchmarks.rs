@@ -6,6 +6,8 @@
 //! * [`cuba`]: Brette et al. 2007 benchmark 2 (current LIF, exact integration).
 //! * [`izh03`]: Izhikevich 2003, 1000 neurons all-to-all with noisy thalamic input.
 //! * [`izh06`]: Izhikevich 2006 polychronization (spnet) with its STDP.
+//! * [`stdp00`]: Song, Miller & Abbott 2000 (Brian2's STDP example): 1000 Poisson inputs →
+//!   one LIF neuron through additive pair STDP.
 //!
 //! Every builder records nothing; add monitors to the returned builder if needed.
 
@@ -36,6 +38,8 @@ pub enum Benchmark {
     Izh03,
     /// Izhikevich 2006 polychronization network with STDP, dt = 1 ms.
     Izh06,
+    /// Song, Miller & Abbott 2000 STDP, dt = 0.1 ms.
+    Stdp00,
 }
 
 impl Benchmark {
@@ -46,6 +50,7 @@ impl Benchmark {
             Benchmark::Cuba => "cuba",
             Benchmark::Izh03 => "izh03",
             Benchmark::Izh06 => "izh06",
+            Benchmark::Stdp00 => "stdp00",
         }
     }
 
@@ -53,14 +58,14 @@ impl Benchmark {
     pub fn default_n(self) -> usize {
         match self {
             Benchmark::Coba | Benchmark::Cuba => 4000,
-            Benchmark::Izh03 | Benchmark::Izh06 => 1000,
+            Benchmark::Izh03 | Benchmark::Izh06 | Benchmark::Stdp00 => 1000,
         }
     }
 
     /// Time step in ms.
     pub fn dt_ms(self) -> f64 {
         match self {
-            Benchmark::Coba | Benchmark::Cuba => 0.1,
+            Benchmark::Coba | Benchmark::Cuba | Benchmark::Stdp00 => 0.1,
             Benchmark::Izh03 | Benchmark::Izh06 => 1.0,
         }
     }
@@ -72,6 +77,7 @@ impl Benchmark {
             Benchmark::Cuba => cuba(n, seed),
             Benchmark::Izh03 => izh03(n, seed),
             Benchmark::Izh06 => izh06(n, seed),
+            Benchmark::Stdp00 => stdp00(n, seed),
         }
     }
 }
@@ -360,6 +366,68 @@ pub fn izh06(n: usize, seed: u64) -> Result<NetworkBuilder> {
     Ok(b)
 }
 
+/// g_max of [`stdp00`] in µS: 0.01 g_L with g_L = c_m/τ_m = 0.1 nF / 10 ms.
+pub const STDP00_G_MAX: f64 = 1e-4;
+
+/// Song, Miller & Abbott 2000 as in Brian2's STDP example: `n` Poisson inputs at 15 Hz, all
+/// onto one conductance LIF neuron (τ_m 10 ms, E_L −74, V_t −54, V_r −60 mV, τ_e 5 ms, no
+/// refractory period, Euler at 0.1 ms, v starts at V_r); additive all-to-all pair STDP,
+/// τ± 20 ms, A+ = 0.01·g_max, A− = −1.05·A+, w ~ U(0, g_max), g_max = 0.01 g_L.
+pub fn stdp00(n: usize, seed: u64) -> Result<NetworkBuilder> {
+    debug_assert!((STDP00_G_MAX - 0.01 * 0.1 / 10.0).abs() < 1e-18);
+    use super::plasticity::PairStdpParams;
+    use super::source::PoissonParams;
+    let params = IfCondExpParams {
+        cm: 0.1,
+        tau_m: 10.0,
+        tau_refrac: 0.0,
+        tau_syn_E: 5.0,
+        e_rev_E: 0.0,
+        v_thresh: -54.0,
+        v_reset: -60.0,
+        v_rest: -74.0,
+        integrator: Integrator::Euler,
+        ..IfCondExpParams::default()
+    };
+    let g_max = STDP00_G_MAX;
+    let mut b = NetworkBuilder::new(0.1, seed);
+    b.population(
+        "input",
+        n,
+        ModelSpec::SpikeSourcePoisson(PoissonParams {
+            rate: 15.0,
+            ..Default::default()
+        }),
+    )?;
+    b.population("neuron", 1, ModelSpec::IF_cond_exp(params))?;
+    b.init("neuron", "v", (-60.0).into())?;
+    b.projection(ProjectionSpec {
+        name: "input".into(),
+        pre: "input".into(),
+        post: "neuron".into(),
+        connector: Connector::AllToAll { allow_self: true },
+        weight: Value::Uniform {
+            low: 0.0,
+            high: g_max,
+        },
+        delay: 0.1.into(),
+        delay_rounding: DelayRounding::Exact,
+        synapse: SynapseSpec::Receptor {
+            names: vec!["excitatory".into()],
+        },
+        plasticity: Some(PlasticitySpec::PairStdp(PairStdpParams {
+            tau_plus: 20.0,
+            tau_minus: 20.0,
+            a_plus: 0.01 * g_max,
+            a_minus: -1.05 * 0.01 * g_max,
+            w_min: 0.0,
+            w_max: g_max,
+            ..Default::default()
+        })),
+    })?;
+    Ok(b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -402,6 +470,25 @@ mod tests {
         assert!((2.0..=10.0).contains(&rate), "izh06 rate {rate} Hz");
         assert!((5.5..=7.5).contains(&mean), "izh06 mean weight {mean}");
         assert!(w.iter().all(|&x| (0.0..=10.0).contains(&x)));
+    }
+
+    /// Song 2000 over 100 s: the postsynaptic rate over 100 s (Brian2's example: 25.8 Hz)
+    /// and competition driving weights towards the bounds (initially U(0, g_max): 20 % within
+    /// 10 % of a bound; measured 43.5 % after 100 s, mean 0.48 g_max).
+    #[test]
+    fn stdp00_rate_and_weight_competition() {
+        let mut net = stdp00(1000, 4321).unwrap().build().unwrap();
+        net.run(1_000_000);
+        let w = net.projections()[0].synapses.weights();
+        let near_0 = w.iter().filter(|&&x| x < 0.1 * STDP00_G_MAX).count() as f64 / 1000.0;
+        let near_max = w.iter().filter(|&&x| x > 0.9 * STDP00_G_MAX).count() as f64 / 1000.0;
+        let rate = net.population("neuron").unwrap().spike_count() as f64 / 100.0;
+        assert!(
+            near_0 + near_max > 0.35,
+            "near 0: {near_0}, near max: {near_max}"
+        );
+        assert!((20.0..32.0).contains(&rate), "post rate {rate} Hz");
+        assert!(w.iter().all(|&x| (0.0..=STDP00_G_MAX).contains(&x)));
     }
 
     /// CUBA 4000 over 1 s (peers: Brian2 5.8–6.0 Hz, NEST 5.4–5.9, ANNarchy 4.9–5.0; acceptance

@@ -1093,7 +1093,7 @@ impl Network {
                 Delivery::Receptors2(q, r) => (q as usize, Some(r as usize)),
                 _ => unreachable!("checked at build"),
             };
-            rule.deliver(&proj.synapses, t, ring, |j, w| {
+            rule.deliver(&mut proj.synapses, t, ring, |j, w| {
                 let sh = &mut pop.shards[j as usize / SHARD];
                 let l = j as usize % SHARD;
                 for q in std::iter::once(a).chain(b) {

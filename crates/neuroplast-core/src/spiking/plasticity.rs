@@ -13,6 +13,17 @@
 //! Every `update_every_ms`: `w = clip(w + bias + sd, w_min, w_max)`, `sd ← decay·sd`.
 //! Defaults are spnet's: a_plus 0.1, a_minus 0.12, τ 20 ms, bias 0.01, decay 0.9, every
 //! 1000 ms, w ∈ [0, 10].
+//!
+//! ## `pair_stdp` (Song, Miller & Abbott 2000; Brian2's STDP example)
+//!
+//! A presynaptic trace per synapse (decay `tau_plus`) and a postsynaptic trace per neuron
+//! (decay `tau_minus`). On an arrival at synapse s: the weight is delivered, then
+//! `pre_s ← pre_s + a_plus` (`all_to_all`) or `pre_s ← a_plus` (`nearest`), and
+//! `w_s ← clip(w_s + f₋(w_s)·post_j)`. On a spike of j: `post_j ← post_j + a_minus` (or
+//! `a_minus`), and `w_s ← clip(w_s + f₊(w_s)·pre_s)` for every incoming s. Weight dependence:
+//! `additive` f± = 1; `multiplicative` f₊ = (w_max − w)/(w_max − w_min), f₋ = (w − w_min)/(w_max −
+//! w_min). `a_minus` is negative for depression (Brian2's `dApost`). Defaults are Song 2000 as
+//! in Brian2's example for g_max = 0.01: τ± 20 ms, a_plus 1e−4, a_minus −1.05e−4, w ∈ [0, 0.01].
 
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +37,67 @@ use crate::{ensure, Result};
 pub enum PlasticitySpec {
     /// Izhikevich 2006 STDP with a slow weight-derivative update (see the module docs).
     Izhikevich2006(Izhikevich2006Params),
+    /// Pair-based STDP with traces, additive or multiplicative (see the module docs).
+    PairStdp(PairStdpParams),
+}
+
+/// How the weight change of `pair_stdp` depends on the weight.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightDependence {
+    /// The same change at any weight (then clipped).
+    #[default]
+    Additive,
+    /// Potentiation ∝ w_max − w, depression ∝ w − w_min.
+    Multiplicative,
+}
+
+/// Which spike pairs `pair_stdp` counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TraceMode {
+    /// Every pair: traces add up.
+    #[default]
+    AllToAll,
+    /// Nearest neighbour: traces are reset to their amplitude.
+    Nearest,
+}
+
+/// Parameters of the `pair_stdp` rule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PairStdpParams {
+    /// Presynaptic trace time constant, ms.
+    pub tau_plus: f64,
+    /// Postsynaptic trace time constant, ms.
+    pub tau_minus: f64,
+    /// Presynaptic trace increment (potentiation amplitude), weight units.
+    pub a_plus: f64,
+    /// Postsynaptic trace increment (negative: depression), weight units.
+    pub a_minus: f64,
+    /// Lower weight bound.
+    pub w_min: f64,
+    /// Upper weight bound.
+    pub w_max: f64,
+    /// Additive or multiplicative.
+    pub weight_dependence: WeightDependence,
+    /// All-to-all or nearest-neighbour pairing.
+    pub traces: TraceMode,
+}
+
+impl Default for PairStdpParams {
+    fn default() -> Self {
+        PairStdpParams {
+            tau_plus: 20.0,
+            tau_minus: 20.0,
+            a_plus: 1e-4,
+            a_minus: -1.05e-4,
+            w_min: 0.0,
+            w_max: 0.01,
+            weight_dependence: WeightDependence::Additive,
+            traces: TraceMode::AllToAll,
+        }
+    }
 }
 
 /// Parameters of the `izhikevich2006` rule.
@@ -106,24 +178,114 @@ impl PlasticitySpec {
                 }
                 Ok(())
             }
+            PlasticitySpec::PairStdp(p) => {
+                for (k, v) in [("tau_plus", p.tau_plus), ("tau_minus", p.tau_minus)] {
+                    ensure!(
+                        v.is_finite() && v > 0.0,
+                        format!("{path}.{k}"),
+                        "must be > 0 ms, got {v}"
+                    );
+                }
+                for (k, v) in [("a_plus", p.a_plus), ("a_minus", p.a_minus)] {
+                    ensure!(
+                        v.is_finite(),
+                        format!("{path}.{k}"),
+                        "must be finite, got {v}"
+                    );
+                }
+                ensure!(
+                    p.w_min.is_finite() && p.w_max.is_finite() && p.w_min < p.w_max,
+                    format!("{path}.w_max"),
+                    "needs w_min < w_max, got [{}, {}]",
+                    p.w_min,
+                    p.w_max
+                );
+                Ok(())
+            }
         }
     }
 }
 
 const NEVER: u64 = u64::MAX;
 
-/// The state of a plastic projection.
+/// exp(−k·dt/τ) by table, for every k until it underflows to 0 (at most 2¹⁶ entries), so
+/// event-driven traces cost a lookup and give exactly what `exp` gives.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Plasticity {
+struct DecayTable {
+    table: Vec<f64>,
+    ends_in_zero: bool,
+    dt_over_tau: f64,
+}
+
+impl DecayTable {
+    fn new(dt_over_tau: f64) -> DecayTable {
+        let mut table = Vec::new();
+        loop {
+            let x = (-(table.len() as f64) * dt_over_tau).exp();
+            table.push(x);
+            if x == 0.0 || table.len() >= 1 << 16 {
+                break;
+            }
+        }
+        DecayTable {
+            ends_in_zero: table.last() == Some(&0.0),
+            table,
+            dt_over_tau,
+        }
+    }
+
+    /// The decay factor from step `since` to step `now` (0 if `since` is [`NEVER`]).
+    #[inline]
+    fn between(&self, since: u64, now: u64) -> f64 {
+        if since == NEVER {
+            return 0.0;
+        }
+        let k = (now - since) as usize;
+        match self.table.get(k) {
+            Some(&x) => x,
+            None if self.ends_in_zero => 0.0,
+            None => (-(k as f64) * self.dt_over_tau).exp(),
+        }
+    }
+}
+
+/// State of a `pair_stdp` projection.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PairStdpState {
+    params: PairStdpParams,
+    plus: DecayTable,
+    minus: DecayTable,
+    /// Presynaptic trace of each synapse at its last arrival.
+    pre: Vec<f64>,
+    /// Postsynaptic trace of each neuron at its last spike.
+    post: Vec<f64>,
+}
+
+/// State of an `izhikevich2006` projection.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Izhikevich2006State {
     params: Izhikevich2006Params,
     every: u64,
-    /// exp(−k·dt/τ) for k < table length.
-    decay_table: Vec<f64>,
-    /// The table reaches exp's underflow to 0 (longer gaps decay to exactly 0).
-    table_ends_in_zero: bool,
-    dt_over_tau: f64,
+    decay: DecayTable,
     /// Weight derivative per synapse.
     pub sd: Vec<f64>,
+}
+
+/// The rule-specific part of a plastic projection.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum RuleState {
+    /// `izhikevich2006`.
+    Izhikevich2006(Izhikevich2006State),
+    /// `pair_stdp`.
+    PairStdp(PairStdpState),
+}
+
+/// The state of a plastic projection: the rule's state, each synapse's last arrival, each
+/// postsynaptic neuron's last spike, and the transposed index.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plasticity {
+    /// The rule and its state.
+    pub rule: RuleState,
     last_arrival: Vec<u64>,
     last_post: Vec<u64>,
     /// Transposed index: synapses of post j are `by_post[post_ptr[j]..post_ptr[j + 1]]`.
@@ -131,12 +293,16 @@ pub struct Plasticity {
     by_post: Vec<u32>,
 }
 
+#[inline]
+fn clip(w: f64, lo: f64, hi: f64) -> f64 {
+    w.clamp(lo, hi)
+}
+
 impl Plasticity {
     /// State for `synapses` under rule `spec` (validated).
     pub fn new(spec: &PlasticitySpec, synapses: &mut Synapses, dt: f64) -> Plasticity {
         // plastic weights are per synapse
         synapses.weights_mut();
-        let PlasticitySpec::Izhikevich2006(p) = spec;
         let m = synapses.len();
         let n_post = synapses.n_post();
         let mut post_ptr = vec![0u32; n_post + 1];
@@ -152,25 +318,23 @@ impl Plasticity {
             by_post[fill[j as usize] as usize] = s as u32;
             fill[j as usize] += 1;
         }
-        let dt_over_tau = dt / p.tau;
-        // exp(−k·dt/τ) for every k until it underflows to 0 (then the table ends with 0 and
-        // longer gaps read 0, exactly what exp would return), at most 2¹⁶ entries
-        let mut decay_table = Vec::new();
-        loop {
-            let x = (-(decay_table.len() as f64) * dt_over_tau).exp();
-            decay_table.push(x);
-            if x == 0.0 || decay_table.len() >= 1 << 16 {
-                break;
-            }
-        }
-        let table_ends_in_zero = decay_table.last() == Some(&0.0);
+        let rule = match spec {
+            PlasticitySpec::Izhikevich2006(p) => RuleState::Izhikevich2006(Izhikevich2006State {
+                every: (p.update_every_ms / dt).round() as u64,
+                decay: DecayTable::new(dt / p.tau),
+                params: p.clone(),
+                sd: vec![0.0; m],
+            }),
+            PlasticitySpec::PairStdp(p) => RuleState::PairStdp(PairStdpState {
+                plus: DecayTable::new(dt / p.tau_plus),
+                minus: DecayTable::new(dt / p.tau_minus),
+                params: p.clone(),
+                pre: vec![0.0; m],
+                post: vec![0.0; n_post],
+            }),
+        };
         Plasticity {
-            every: (p.update_every_ms / dt).round() as u64,
-            decay_table,
-            table_ends_in_zero,
-            dt_over_tau,
-            params: p.clone(),
-            sd: vec![0.0; m],
+            rule,
             last_arrival: vec![NEVER; m],
             last_post: vec![NEVER; n_post],
             post_ptr,
@@ -178,56 +342,100 @@ impl Plasticity {
         }
     }
 
-    #[inline]
-    fn decay(&self, since: u64, now: u64) -> f64 {
-        if since == NEVER {
-            return 0.0;
-        }
-        let k = (now - since) as usize;
-        match self.decay_table.get(k) {
-            Some(&x) => x,
-            None if self.table_ends_in_zero => 0.0,
-            None => (-(k as f64) * self.dt_over_tau).exp(),
-        }
-    }
-
-    /// Deliver the arrivals of step `t` (calling `add(post, w)`) and apply the arrival side of
-    /// the rule.
+    /// Deliver the arrivals of step `t` (calling `add(post, w)` with the weight before the
+    /// update) and apply the arrival side of the rule.
     pub fn deliver(
         &mut self,
-        synapses: &Synapses,
+        synapses: &mut Synapses,
         t: u64,
         ring: &SpikeRing,
         mut add: impl FnMut(u32, f64),
     ) {
-        let a_minus = self.params.a_minus;
-        synapses.arrivals(t, ring, |s, j| {
-            add(j, synapses.weight(s));
-            let post = a_minus * self.decay(self.last_post[j as usize], t);
-            self.sd[s] -= post;
-            self.last_arrival[s] = t;
-        });
+        let (last_arrival, last_post) = (&mut self.last_arrival, &self.last_post);
+        match &mut self.rule {
+            RuleState::Izhikevich2006(st) => {
+                let a_minus = st.params.a_minus;
+                synapses.arrivals(t, ring, |s, j| {
+                    add(j, synapses.weight(s));
+                    st.sd[s] -= a_minus * st.decay.between(last_post[j as usize], t);
+                    last_arrival[s] = t;
+                });
+            }
+            RuleState::PairStdp(st) => {
+                let p = st.params.clone();
+                let span = p.w_max - p.w_min;
+                synapses.arrivals_mut(t, ring, |s, j, w| {
+                    add(j, *w);
+                    let decayed = st.pre[s] * st.plus.between(last_arrival[s], t);
+                    st.pre[s] = match p.traces {
+                        TraceMode::AllToAll => decayed + p.a_plus,
+                        TraceMode::Nearest => p.a_plus,
+                    };
+                    last_arrival[s] = t;
+                    let post = st.post[j as usize] * st.minus.between(last_post[j as usize], t);
+                    let f = match p.weight_dependence {
+                        WeightDependence::Additive => 1.0,
+                        WeightDependence::Multiplicative => (*w - p.w_min) / span,
+                    };
+                    *w = clip(*w + f * post, p.w_min, p.w_max);
+                });
+            }
+        }
     }
 
-    /// Apply the post-spike side for the spikes of step `t`, then the periodic weight update.
+    /// Apply the post-spike side for the spikes of step `t`, then any periodic weight update.
     pub fn after_step(&mut self, synapses: &mut Synapses, t: u64, post_spikes: &[u32]) {
-        let a_plus = self.params.a_plus;
-        for &j in post_spikes {
-            let (a, b) = (
-                self.post_ptr[j as usize] as usize,
-                self.post_ptr[j as usize + 1] as usize,
-            );
-            for k in a..b {
-                let s = self.by_post[k] as usize;
-                self.sd[s] += a_plus * self.decay(self.last_arrival[s], t);
+        let (post_ptr, by_post) = (&self.post_ptr, &self.by_post);
+        let (last_arrival, last_post) = (&self.last_arrival, &mut self.last_post);
+        match &mut self.rule {
+            RuleState::Izhikevich2006(st) => {
+                let a_plus = st.params.a_plus;
+                for &j in post_spikes {
+                    let (a, b) = (
+                        post_ptr[j as usize] as usize,
+                        post_ptr[j as usize + 1] as usize,
+                    );
+                    for &s in &by_post[a..b] {
+                        let s = s as usize;
+                        st.sd[s] += a_plus * st.decay.between(last_arrival[s], t);
+                    }
+                    last_post[j as usize] = t;
+                }
+                if (t + 1) % st.every == 0 {
+                    let p = &st.params;
+                    for (w, sd) in synapses.weights_mut().iter_mut().zip(&mut st.sd) {
+                        *w = (*w + p.bias + *sd).clamp(p.w_min, p.w_max);
+                        *sd *= p.decay;
+                    }
+                }
             }
-            self.last_post[j as usize] = t;
-        }
-        if (t + 1) % self.every == 0 {
-            let p = &self.params;
-            for (w, sd) in synapses.weights_mut().iter_mut().zip(&mut self.sd) {
-                *w = (*w + p.bias + *sd).clamp(p.w_min, p.w_max);
-                *sd *= p.decay;
+            RuleState::PairStdp(st) => {
+                if post_spikes.is_empty() {
+                    return;
+                }
+                let p = st.params.clone();
+                let span = p.w_max - p.w_min;
+                let weights = synapses.weights_mut();
+                for &j in post_spikes {
+                    let j = j as usize;
+                    let decayed = st.post[j] * st.minus.between(last_post[j], t);
+                    st.post[j] = match p.traces {
+                        TraceMode::AllToAll => decayed + p.a_minus,
+                        TraceMode::Nearest => p.a_minus,
+                    };
+                    last_post[j] = t;
+                    let (a, b) = (post_ptr[j] as usize, post_ptr[j + 1] as usize);
+                    for &s in &by_post[a..b] {
+                        let s = s as usize;
+                        let pre = st.pre[s] * st.plus.between(last_arrival[s], t);
+                        let w = &mut weights[s];
+                        let f = match p.weight_dependence {
+                            WeightDependence::Additive => 1.0,
+                            WeightDependence::Multiplicative => (p.w_max - *w) / span,
+                        };
+                        *w = clip(*w + f * pre, p.w_min, p.w_max);
+                    }
+                }
             }
         }
     }
@@ -236,6 +444,58 @@ impl Plasticity {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sd(p: &Plasticity) -> f64 {
+        match &p.rule {
+            RuleState::Izhikevich2006(st) => st.sd[0],
+            RuleState::PairStdp(_) => unreachable!(),
+        }
+    }
+
+    /// Pair STDP, one synapse: the weight change of a pre→post pair Δt apart is
+    /// a_plus·e^{−Δt/τ+} (pre first) or a_minus·e^{−Δt/τ−} (post first), additive, clipped;
+    /// multiplicative scales potentiation by (w_max − w)/(w_max − w_min).
+    #[test]
+    fn pair_stdp_window() {
+        let run = |pre_step: u64, post_step: u64, dep: WeightDependence, w0: f64| -> f64 {
+            let mut syn = Synapses::new(1, 1, &[0], &[0], &[w0], &[1]);
+            let spec = PlasticitySpec::PairStdp(PairStdpParams {
+                a_plus: 0.01,
+                a_minus: -0.012,
+                w_max: 1.0,
+                weight_dependence: dep,
+                ..Default::default()
+            });
+            let mut p = Plasticity::new(&spec, &mut syn, 1.0);
+            let mut ring = SpikeRing::new(2, 1);
+            for t in 0..60u64 {
+                p.deliver(&mut syn, t, &ring, |_, _| {});
+                // a spike emitted at step e arrives at e + 1 (delay 1)
+                let pre: &[u32] = if t + 1 == pre_step { &[0] } else { &[] };
+                ring.store(t, pre);
+                let post: &[u32] = if t == post_step { &[0] } else { &[] };
+                p.after_step(&mut syn, t, post);
+            }
+            syn.weights()[0] - w0
+        };
+        let add = WeightDependence::Additive;
+        let dw = run(10, 15, add, 0.5);
+        assert!((dw - 0.01 * (-5.0f64 / 20.0).exp()).abs() < 1e-15, "{dw}");
+        let dw = run(15, 10, add, 0.5);
+        assert!((dw + 0.012 * (-5.0f64 / 20.0).exp()).abs() < 1e-15, "{dw}");
+        // simultaneous arrival and post spike count as pre first (arrivals come before the
+        // neuron's update in a step)
+        let dw = run(12, 12, add, 0.5);
+        assert!((dw - 0.01).abs() < 1e-15, "{dw}");
+        // clipping at w_max
+        assert!((run(10, 11, add, 0.999) - 0.001).abs() < 1e-15);
+        // multiplicative: potentiation scaled by (1 − w)
+        let dw = run(10, 15, WeightDependence::Multiplicative, 0.75);
+        assert!(
+            (dw - 0.25 * 0.01 * (-5.0f64 / 20.0).exp()).abs() < 1e-15,
+            "{dw}"
+        );
+    }
 
     /// One pre→post pair: pre arrives 5 steps before post → sd = +a_plus·e^{−5/20};
     /// then another arrival 3 steps after the post spike → sd −= a_minus·e^{−3/20}.
@@ -251,7 +511,7 @@ mod tests {
         let mut ring = SpikeRing::new(2, 1);
         let mut got = Vec::new();
         for t in 0..20u64 {
-            p.deliver(&syn, t, &ring, |j, w| got.push((t, j, w)));
+            p.deliver(&mut syn, t, &ring, |j, w| got.push((t, j, w)));
             let post: &[u32] = if t == 6 { &[0] } else { &[] };
             let pre: &[u32] = if t == 0 || t == 8 { &[0] } else { &[] };
             ring.store(t, pre);
@@ -261,9 +521,9 @@ mod tests {
         }
         assert_eq!(got, vec![(1, 0, 6.0), (9, 0, 6.0)]);
         let want = 0.1 * (-5.0f64 / 20.0).exp() - 0.12 * (-3.0f64 / 20.0).exp();
-        assert!((p.sd[0] - want).abs() < 1e-15, "{} vs {want}", p.sd[0]);
+        assert!((sd(&p) - want).abs() < 1e-15, "{} vs {want}", sd(&p));
         p.after_step(&mut syn, 19, &[]);
         assert!((syn.weights()[0] - (6.0 + 0.01 + want)).abs() < 1e-12);
-        assert!((p.sd[0] - 0.9 * want).abs() < 1e-15);
+        assert!((sd(&p) - 0.9 * want).abs() < 1e-15);
     }
 }

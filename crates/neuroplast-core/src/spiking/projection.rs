@@ -280,6 +280,31 @@ impl Synapses {
         }
     }
 
+    /// Like [`arrivals`](Self::arrivals), with the weight of each arriving synapse mutable
+    /// (plastic projections; a shared weight becomes one weight per synapse first).
+    #[inline]
+    pub fn arrivals_mut(
+        &mut self,
+        t: u64,
+        ring: &SpikeRing,
+        mut f: impl FnMut(usize, u32, &mut f64),
+    ) {
+        self.weights_mut();
+        let nd = self.delays.len();
+        for (k, &d) in self.delays.iter().enumerate() {
+            let d = u64::from(d);
+            if d > t {
+                break;
+            }
+            for &i in ring.at(t - d) {
+                let g = i as usize * nd + k;
+                for s in self.seg[g] as usize..self.seg[g + 1] as usize {
+                    f(s, self.post[s], &mut self.weight[s]);
+                }
+            }
+        }
+    }
+
     /// Deliver the spikes due at step `t` to postsynaptic neurons `lo..hi`: calls
     /// `add(j − lo, w)` for every synapse whose presynaptic spike (read from `ring`) arrives
     /// now, in a fixed order (delay ascending, then spike order, then post ascending).

@@ -649,6 +649,32 @@ impl NeuronModel for PoissonSource {
         if !(self.start..self.stop).contains(&t) {
             return;
         }
+        let r0 = self.rate.first().copied().unwrap_or(0.0);
+        if self.rate.iter().all(|&r| r == r0) {
+            // one rate for all: geometric skipping, ≈ n·p draws instead of n (same law)
+            let p = r0 * self.dt_s;
+            if p <= 0.0 {
+                return;
+            }
+            if p >= 1.0 {
+                spikes.extend(0..self.rate.len() as u32);
+                return;
+            }
+            let log_q = (1.0 - p).ln();
+            let n = self.rate.len();
+            let mut k = 0usize;
+            loop {
+                let u: f64 = self.rng.random();
+                let skip = ((1.0 - u).ln() / log_q).floor();
+                if skip.is_nan() || skip >= (n - k) as f64 {
+                    break;
+                }
+                k += skip as usize;
+                spikes.push(k as u32);
+                k += 1;
+            }
+            return;
+        }
         for (i, &r) in self.rate.iter().enumerate() {
             let p = r * self.dt_s;
             if p > 0.0 && self.rng.random::<f64>() < p {
