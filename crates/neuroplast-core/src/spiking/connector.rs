@@ -139,6 +139,23 @@ impl Connector {
         Ok(())
     }
 
+    /// An upper bound of the number of synapses this connector makes (for size checks before
+    /// drawing; `fixed_probability` counts its mean plus ten standard deviations).
+    pub fn max_synapses(&self, n_pre: usize, n_post: usize) -> f64 {
+        let (a, b) = (n_pre as f64, n_post as f64);
+        match self {
+            Connector::AllToAll { .. } => a * b,
+            Connector::OneToOne => a,
+            Connector::FixedProbability { p, .. } => {
+                let m = a * b * p;
+                m + 10.0 * m.sqrt()
+            }
+            Connector::FixedInDegree { k, .. } => b * *k as f64,
+            Connector::FixedOutDegree { k, .. } => a * *k as f64,
+            Connector::FromList { pre, .. } => pre.len() as f64,
+        }
+    }
+
     fn allows_self(&self) -> bool {
         match self {
             Connector::AllToAll { allow_self }

@@ -152,7 +152,8 @@ impl MonitorPlan {
 }
 
 impl Monitors {
-    /// Take everything recorded so far, leaving the monitors empty (their capacity stays).
+    /// Take everything recorded so far, leaving the monitors empty (the buffers move out with
+    /// the chunk, so a chunk's memory is freed when the caller drops it).
     pub fn drain(&mut self) -> Recordings {
         Recordings {
             spikes: self

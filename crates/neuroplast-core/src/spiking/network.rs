@@ -224,29 +224,10 @@ pub enum DelayRounding {
     Exact,
     /// Round to the nearest step (for delays drawn from continuous distributions).
     Round,
-    /// Neurapse's timing: its constant synapse is non-zero from step `t_k + int(τd // dt) + 1`
-    /// (Python floor division in seconds: `1e-3 // 1e-4` is 9), so the delay in steps is
-    /// `int(τd // dt) + 1`. On the time grid this equals `exact` (1 ms at 0.1 ms → 10 steps);
-    /// off the grid it reproduces the step at which Neurapse's current starts.
+    /// Neurapse's timing: its constant synapse starts at the first step at or after the delay,
+    /// so a delay on the time grid is used as is (the same as `exact`: 1 ms at 0.1 ms is 10
+    /// steps, whatever the float division gives) and one between grid points is rounded up.
     Neurapse,
-}
-
-/// Python's float floor division `a // b` (CPython `float_floor_div`), bit for bit.
-fn python_floordiv(a: f64, b: f64) -> f64 {
-    let m = a % b;
-    let mut div = (a - m) / b;
-    if m != 0.0 && ((b < 0.0) != (m < 0.0)) {
-        div -= 1.0;
-    }
-    if div != 0.0 {
-        let mut f = div.floor();
-        if div - f > 0.5 {
-            f += 1.0;
-        }
-        f
-    } else {
-        0.0f64.copysign(a / b)
-    }
 }
 
 impl DelayRounding {
@@ -268,7 +249,15 @@ impl DelayRounding {
                 r
             }
             DelayRounding::Round => (ms / dt).round(),
-            DelayRounding::Neurapse => python_floordiv(ms / 1000.0, dt / 1000.0) + 1.0,
+            DelayRounding::Neurapse => {
+                let s = ms / dt;
+                let r = s.round();
+                if (s - r).abs() <= 1e-9 * r.max(1.0) {
+                    r
+                } else {
+                    s.ceil()
+                }
+            }
         };
         ensure!(
             (1.0..=f64::from(u16::MAX)).contains(&steps),
@@ -738,6 +727,12 @@ impl NetworkBuilder {
             };
             spec.connector
                 .validate(&format!("{path}.connector"), n_pre, n_post, pre == post)?;
+            let most = spec.connector.max_synapses(n_pre, n_post);
+            ensure!(
+                most.is_finite() && most < f64::from(u32::MAX),
+                format!("{path}.connector"),
+                "would make up to {most:.3e} synapses; one projection holds fewer than 2³² (split it, or lower p / k)"
+            );
             let mut rng = component(self.seed, Stream::Connect, k as u64);
             let pairs = spec.connector.pairs(n_pre, n_post, pre == post, &mut rng);
             let m = pairs.len();
@@ -768,6 +763,20 @@ impl NetworkBuilder {
             let plasticity = match &spec.plasticity {
                 Some(rule) => {
                     rule.validate(&format!("{path}.plasticity"), dt)?;
+                    let conductance = match &spec.synapse {
+                        SynapseSpec::Receptor { names } => names.iter().any(|n| {
+                            receptors
+                                .iter()
+                                .any(|r| r.name == n && r.kind == ReceptorKind::Conductance)
+                        }),
+                        _ => false,
+                    };
+                    ensure!(
+                        !conductance || rule.w_min() >= 0.0,
+                        format!("{path}.plasticity.w_min"),
+                        "a plastic conductance (µS) cannot go below 0, got w_min = {}",
+                        rule.w_min()
+                    );
                     ensure!(
                         matches!(delivery, Delivery::Receptor(_) | Delivery::Receptors2(..)),
                         format!("{path}.plasticity"),
@@ -1046,7 +1055,11 @@ impl Network {
     }
     /// Bytes of the network's own state (synapses, rings, buffers), approximately.
     pub fn state_bytes(&self) -> usize {
-        let syn: usize = self.projs.iter().map(|p| p.synapses.len() * 12).sum();
+        let syn: usize = self
+            .projs
+            .iter()
+            .map(|p| p.synapses.bytes() + p.plasticity.as_ref().map_or(0, |r| r.bytes()))
+            .sum();
         let neurons: usize = self
             .pops
             .iter()
@@ -1168,11 +1181,16 @@ impl Network {
             }
             let pop = &self.pops[m.pop];
             m.out.steps.push(t);
+            // one lookup of the variable per shard, not per neuron
+            let (mut cur, mut values): (u32, &[f64]) = (u32::MAX, &[]);
             for &(s, l) in &m.at {
-                let values = pop.shards[s as usize]
-                    .neurons
-                    .state(&m.out.variable)
-                    .expect("checked at build");
+                if s != cur {
+                    cur = s;
+                    values = pop.shards[s as usize]
+                        .neurons
+                        .state(&m.out.variable)
+                        .expect("checked at build");
+                }
                 m.out.values.push(values[l as usize]);
             }
         }
@@ -1273,7 +1291,15 @@ fn deliver_group(shards: &mut [Shard], t: u64, proj: &Projection, ring: &SpikeRi
     let hi = shards[shards.len() - 1].hi;
     let targets = Target::of(proj.delivery, &mut shards[0]);
     for target in targets.into_iter().flatten() {
-        if shards.len() == 1 || shards.len() > MAX_TABLE {
+        if shards.len() > MAX_TABLE {
+            // very large groups: tables of at most MAX_TABLE shards each
+            for sub in shards.chunks_mut(MAX_TABLE) {
+                let (slo, shi) = (sub[0].lo, sub[sub.len() - 1].hi);
+                deliver_table::<MAX_TABLE>(sub, target, t, proj, ring, slo, shi);
+            }
+            continue;
+        }
+        if shards.len() == 1 {
             for s in shards.iter_mut() {
                 let (slo, shi) = (s.lo, s.hi);
                 let (g, stride, off) = target.pick(s);
@@ -1355,15 +1381,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn neurapse_delay_rounding_is_pythons_floor_division() {
-        assert_eq!(python_floordiv(1e-3, 1e-4), 9.0);
-        assert_eq!(python_floordiv(5e-3, 1e-4), 49.0);
-        assert_eq!(python_floordiv(8e-3, 1e-4), 79.0);
-        assert_eq!(python_floordiv(9e-3, 1e-4), 89.0);
-        assert_eq!(python_floordiv(7.0, 2.0), 3.0);
-        assert_eq!(DelayRounding::Neurapse.steps("d", 1.0, 0.1).unwrap(), 10);
+    fn delay_rounding_modes() {
+        for (ms, dt, steps) in [
+            (1.0, 0.1, 10),
+            (0.1, 0.1, 1),
+            (5.0, 0.1, 50),
+            (2.0, 1.0, 2),
+            (1.0, 0.25, 4),
+        ] {
+            assert_eq!(DelayRounding::Exact.steps("d", ms, dt).unwrap(), steps);
+            assert_eq!(
+                DelayRounding::Neurapse.steps("d", ms, dt).unwrap(),
+                steps,
+                "{ms} at {dt}"
+            );
+        }
         assert_eq!(DelayRounding::Neurapse.steps("d", 1.05, 0.1).unwrap(), 11);
-        assert_eq!(DelayRounding::Exact.steps("d", 1.0, 0.1).unwrap(), 10);
+        assert_eq!(DelayRounding::Round.steps("d", 1.04, 0.1).unwrap(), 10);
         let err = DelayRounding::Exact
             .steps("projections.p.delay_ms", 0.15, 0.1)
             .unwrap_err()
@@ -1376,5 +1410,64 @@ mod tests {
             DelayRounding::Round.steps("d", 0.04, 0.1).is_err(),
             "0 steps is not a delay"
         );
+    }
+
+    /// Review findings stay fixed: a projection too large for one CSR is a config error
+    /// naming the connector, a plastic conductance cannot go negative, tiny pulse
+    /// probabilities pulse (almost) nobody.
+    #[test]
+    fn size_sign_and_tiny_probability_guards() {
+        use crate::spiking::plasticity::{PairStdpParams, PlasticitySpec};
+        let lif = || ModelSpec::IF_cond_exp(IfCondExpParams::default());
+        let proj = |connector, plasticity| ProjectionSpec {
+            name: "p".into(),
+            pre: "a".into(),
+            post: "a".into(),
+            connector,
+            weight: 0.001.into(),
+            delay: 0.1.into(),
+            delay_rounding: DelayRounding::Exact,
+            synapse: SynapseSpec::Receptor {
+                names: vec!["excitatory".into()],
+            },
+            plasticity,
+        };
+        let mut b = NetworkBuilder::new(0.1, 1);
+        b.population("a", 70_000, lif()).unwrap();
+        b.projection(proj(Connector::AllToAll { allow_self: true }, None))
+            .unwrap();
+        let err = b.build().unwrap_err().to_string();
+        assert!(
+            err.contains("projections.p.connector") && err.contains("2³²"),
+            "{err}"
+        );
+
+        let mut b = NetworkBuilder::new(0.1, 1);
+        b.population("a", 10, lif()).unwrap();
+        let rule = PlasticitySpec::PairStdp(PairStdpParams {
+            w_min: -0.01,
+            ..Default::default()
+        });
+        b.projection(proj(Connector::OneToOne, Some(rule))).unwrap();
+        let err = b.build().unwrap_err().to_string();
+        assert!(err.contains("projections.p.plasticity.w_min"), "{err}");
+
+        let mut b = NetworkBuilder::new(0.1, 1);
+        b.population("a", 100, lif()).unwrap();
+        b.current_source(
+            "kick",
+            "a",
+            None,
+            Waveform::RandomPulses {
+                amplitude: 100.0,
+                probability: 1e-18,
+                start: 0.0,
+                stop: None,
+            },
+        )
+        .unwrap();
+        let mut net = b.build().unwrap();
+        net.run(100);
+        assert_eq!(net.population("a").unwrap().spike_count(), 0);
     }
 }

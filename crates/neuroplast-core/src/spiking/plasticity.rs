@@ -206,6 +206,16 @@ impl PlasticitySpec {
     }
 }
 
+impl PlasticitySpec {
+    /// The lower weight bound of the rule.
+    pub fn w_min(&self) -> f64 {
+        match self {
+            PlasticitySpec::Izhikevich2006(p) => p.w_min,
+            PlasticitySpec::PairStdp(p) => p.w_min,
+        }
+    }
+}
+
 const NEVER: u64 = u64::MAX;
 
 /// exp(−k·dt/τ) by table, for every k until it underflows to 0 (at most 2¹⁶ entries), so
@@ -340,6 +350,20 @@ impl Plasticity {
             post_ptr,
             by_post,
         }
+    }
+
+    /// Bytes of the rule's state (per synapse and per postsynaptic neuron, plus tables).
+    pub fn bytes(&self) -> usize {
+        let m = self.last_arrival.len();
+        let n = self.last_post.len();
+        let common = 8 * m + 8 * n + 4 * self.post_ptr.len() + 4 * self.by_post.len();
+        common
+            + match &self.rule {
+                RuleState::Izhikevich2006(st) => 8 * st.sd.len() + 8 * st.decay.table.len(),
+                RuleState::PairStdp(st) => {
+                    8 * (st.pre.len() + st.post.len() + st.plus.table.len() + st.minus.table.len())
+                }
+            }
     }
 
     /// Deliver the arrivals of step `t` (calling `add(post, w)` with the weight before the

@@ -256,6 +256,11 @@ impl Synapses {
             .any(|&d| u64::from(d) <= t && !ring.at(t - u64::from(d)).is_empty())
     }
 
+    /// Bytes of this projection's storage (targets, weights, group offsets).
+    pub fn bytes(&self) -> usize {
+        4 * self.post.len() + 8 * self.weight.len() + 4 * self.seg.len() + 4 * self.delays.len()
+    }
+
     /// Postsynaptic index of every synapse, in storage order.
     pub fn posts(&self) -> &[u32] {
         &self.post

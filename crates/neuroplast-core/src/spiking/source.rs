@@ -468,12 +468,12 @@ impl CurrentSource {
                 }
                 // geometric skipping: the gap to the next pulsed neuron is Geometric(p), the
                 // same law as one Bernoulli(p) per neuron, with ≈ n·p draws instead of n
-                let log_q = (1.0 - probability).ln();
+                let log_q = (-probability).ln_1p();
                 let mut k = 0usize;
                 loop {
                     let u: f64 = rng.random();
                     let skip = ((1.0 - u).ln() / log_q).floor();
-                    if skip.is_nan() || skip >= (self.neurons.len() - k) as f64 {
+                    if !skip.is_finite() || skip >= (self.neurons.len() - k) as f64 {
                         break;
                     }
                     k += skip as usize;
@@ -596,10 +596,11 @@ impl PoissonSource {
     /// `n` sources; `rng` is this shard's own stream.
     pub fn new(params: &PoissonParams, n: usize, dt_ms: f64, rng: Rng) -> Result<PoissonSource> {
         params.validate("params")?;
-        let start = (params.start / dt_ms).round() as u64;
-        let stop = params
-            .duration
-            .map_or(u64::MAX, |d| start + (d / dt_ms).round() as u64);
+        let start = whole_steps("params.start", params.start, dt_ms)?;
+        let stop = match params.duration {
+            Some(d) => start.saturating_add(whole_steps("params.duration", d, dt_ms)?),
+            None => u64::MAX,
+        };
         let mut changes = Vec::with_capacity(params.schedule.len());
         for (k, c) in params.schedule.iter().enumerate() {
             changes.push((
@@ -660,13 +661,13 @@ impl NeuronModel for PoissonSource {
                 spikes.extend(0..self.rate.len() as u32);
                 return;
             }
-            let log_q = (1.0 - p).ln();
+            let log_q = (-p).ln_1p();
             let n = self.rate.len();
             let mut k = 0usize;
             loop {
                 let u: f64 = self.rng.random();
                 let skip = ((1.0 - u).ln() / log_q).floor();
-                if skip.is_nan() || skip >= (n - k) as f64 {
+                if !skip.is_finite() || skip >= (n - k) as f64 {
                     break;
                 }
                 k += skip as usize;
@@ -712,6 +713,11 @@ impl SpikeArraySource {
         dt_ms: f64,
     ) -> Result<SpikeArraySource> {
         let lists = params.spike_times.len();
+        ensure!(
+            lists <= 1 || offset + n <= lists,
+            "params.spike_times",
+            "give one list of times for all neurons or one list per neuron; got {lists} lists for a population larger than that"
+        );
         let mut events = Vec::new();
         for local in 0..n {
             let g = offset + local;
