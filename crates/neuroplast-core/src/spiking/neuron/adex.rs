@@ -36,7 +36,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{steps_round, NeuronModel, Receptor, ReceptorKind};
+use super::{refractory_steps, NeuronModel, Receptor, ReceptorKind};
 use crate::{ensure, Result};
 
 /// What happens at and after a spike; see the module docs.
@@ -308,7 +308,7 @@ impl AdEx {
         Ok(AdEx {
             params: p.clone(),
             dt: dt_ms,
-            refrac_steps: steps_round(p.tau_refrac, dt_ms) as f64,
+            refrac_steps: refractory_steps(p.tau_refrac, dt_ms)? as f64,
             g_leak,
             gl_delta_t: g_leak * p.delta_T,
             a_us: p.a * 1e-3,

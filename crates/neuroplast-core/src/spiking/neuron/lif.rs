@@ -21,7 +21,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{push_fresh, steps_round, NeuronModel, Receptor, ReceptorKind, BLOCK};
+use super::{push_fresh, refractory_steps, NeuronModel, Receptor, ReceptorKind, BLOCK};
 use crate::{ensure, Result};
 
 /// How a model's ODEs are advanced over one step.
@@ -184,7 +184,7 @@ impl IfCondExp {
         Ok(IfCondExp {
             params: params.clone(),
             dt: dt_ms,
-            refrac_steps: steps_round(params.tau_refrac, dt_ms) as f64 + 1.0,
+            refrac_steps: refractory_steps(params.tau_refrac, dt_ms)? as f64 + 1.0,
             decay_e,
             decay_i,
             g_leak: params.cm / params.tau_m,
@@ -482,7 +482,7 @@ impl IfCurrExp {
         Ok(IfCurrExp {
             params: p.clone(),
             dt: dt_ms,
-            refrac_steps: steps_round(p.tau_refrac, dt_ms) as f64 + 1.0,
+            refrac_steps: refractory_steps(p.tau_refrac, dt_ms)? as f64 + 1.0,
             p22: (-dt_ms / p.tau_m).exp(),
             p20: -p.tau_m / p.cm * (-dt_ms / p.tau_m).exp_m1(),
             p21_e: psc_exp_propagator(p.tau_m, p.tau_syn_E, p.cm, dt_ms),
@@ -916,6 +916,24 @@ mod tests {
         assert!((lif.g_exc[0] - 0.01 * (-1.0f64).exp()).abs() < 1e-15);
         assert!((lif.g_inh[1] - 0.02 * (-1.0f64).exp()).abs() < 1e-15);
         assert!(spikes.is_empty());
+    }
+
+    #[test]
+    fn refractory_period_that_rounds_to_zero_steps_is_an_error() {
+        // PyNN's default tau_refrac = 0.1 ms at dt = 1 ms would be no refractory period at all
+        let err = IfCondExp::new(&IfCondExpParams::default(), 1, 1.0)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("params.tau_refrac") && err.contains("0 steps"),
+            "{err}"
+        );
+        let p = IfCondExpParams {
+            tau_refrac: 0.0,
+            ..Default::default()
+        };
+        assert!(IfCondExp::new(&p, 1, 1.0).is_ok());
+        assert!(IfCondExp::new(&IfCondExpParams::default(), 1, 0.1).is_ok());
     }
 
     #[test]

@@ -121,7 +121,14 @@ pub(crate) fn push_fresh(refrac: &[f64], nref: f64, base: usize, spikes: &mut Ve
     }
 }
 
-/// Number of time steps in `ms`, rounded to the nearest step (refractory periods).
-pub(crate) fn steps_round(ms: f64, dt_ms: f64) -> u32 {
-    (ms / dt_ms).round().max(0.0) as u32
+/// Refractory period in whole steps, rounded to the nearest step; a period > 0 that rounds to
+/// 0 steps is an error (it would silently disable refractoriness).
+pub(crate) fn refractory_steps(ms: f64, dt_ms: f64) -> crate::Result<u32> {
+    let steps = (ms / dt_ms).round().max(0.0);
+    crate::ensure!(
+        ms <= 0.0 || steps >= 1.0,
+        "params.tau_refrac",
+        "{ms} ms rounds to 0 steps at dt = {dt_ms} ms, which would mean no refractory period; set 0 for none, or at least half a step"
+    );
+    Ok(steps as u32)
 }

@@ -32,7 +32,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{steps_round, NeuronModel, Receptor, ReceptorKind};
+use super::{refractory_steps, NeuronModel, Receptor, ReceptorKind};
 use crate::{ensure, Result};
 
 /// Parameters of [`Sorf`] (ANNarchy notebook values).
@@ -220,7 +220,7 @@ impl Sorf {
         Ok(Sorf {
             params: params.clone(),
             dt: dt_ms,
-            refrac_steps: steps_round(params.tau_refrac, dt_ms) as f64,
+            refrac_steps: refractory_steps(params.tau_refrac, dt_ms)? as f64,
             decay,
             v: vec![-65.0; n],
             u: vec![-13.0; n],
