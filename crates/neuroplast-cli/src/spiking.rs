@@ -147,27 +147,16 @@ struct Writers {
     spikes: Vec<Sink>,
     states: Vec<Sink>,
     rates: Vec<Sink>,
-    /// Spike monitor k (user or hidden) counts the spikes of every neuron of population p.
-    counters: Vec<Option<usize>>,
-    /// Spikes per neuron, for populations with outgoing projections.
-    counts: Vec<Vec<u64>>,
     recorded_spikes: Vec<(String, u64)>,
 }
 
 impl Writers {
-    /// Append a drained chunk; `count` adds its spikes to the per-neuron counts.
-    fn write(&mut self, rec: &Recordings, count: bool) -> Result<()> {
+    /// Append a drained chunk.
+    fn write(&mut self, rec: &Recordings) -> Result<()> {
         for (k, chunk) in rec.spikes.iter().enumerate() {
             if let Some(Sink::Spikes { steps, ids, .. }) = self.spikes.get_mut(k) {
                 steps.append(&chunk.steps)?;
                 ids.append(&chunk.ids)?;
-            }
-            if let Some(Some(p)) = self.counters.get(k).filter(|_| count) {
-                let p = *p;
-                let c = &mut self.counts[p];
-                for &i in &chunk.ids {
-                    c[i as usize] += 1;
-                }
             }
         }
         for (sink, chunk) in self.states.iter_mut().zip(&rec.states) {
@@ -208,53 +197,6 @@ impl Writers {
     }
 }
 
-/// The file's full spike monitors of populations with outgoing projections count spikes per
-/// neuron, checked against the population totals (synaptic events come from the engine's own
-/// count). `hidden` is empty: no monitors are added behind the file's back.
-struct Counting {
-    /// Per population: whether it has outgoing projections.
-    has_out: Vec<bool>,
-    /// Spike monitor k (the file's, then the hidden ones) counts every neuron of population p.
-    counters: Vec<Option<usize>>,
-    /// The hidden monitors to add to the builder.
-    hidden: Vec<MonitorSpec>,
-    /// Population of each spike monitor, in order (the file's, then the hidden ones).
-    spike_pops: Vec<String>,
-}
-
-fn counting(exp: &SpikingExperiment) -> Counting {
-    let pops: Vec<&str> = exp.file.populations.iter().map(|(k, _)| k).collect();
-    let has_out: Vec<bool> = pops
-        .iter()
-        .map(|p| exp.file.projections.iter().any(|(_, pr)| pr.pre == *p))
-        .collect();
-    let mut counters = Vec::new();
-    let mut spike_pops = Vec::new();
-    for m in &exp.monitors {
-        if let MonitorSpec::Spikes {
-            population,
-            neurons,
-            start_step,
-            stop_step,
-        } = &m.spec
-        {
-            let p = pops.iter().position(|x| x == population).unwrap_or(0);
-            let full = neurons.is_none() && *start_step == 0 && stop_step.is_none();
-            counters.push((full && has_out[p]).then_some(p));
-            spike_pops.push(population.clone());
-        }
-    }
-    // No hidden monitors: the engine counts synaptic events itself, so only the file's full
-    // spike monitors count spikes per neuron (a consistency check against the totals).
-    let hidden = Vec::new();
-    Counting {
-        has_out,
-        counters,
-        hidden,
-        spike_pops,
-    }
-}
-
 /// How a run came to its network.
 struct Origin<'a> {
     /// Seconds spent building (or loading) the network.
@@ -269,13 +211,7 @@ struct Origin<'a> {
 /// recordings, write the results directory atomically.
 pub fn run(exp: &SpikingExperiment, out: &Path, quiet: bool) -> Result<Outcome> {
     let t_build = Instant::now();
-    let mut b = exp.builder()?;
-    let c = counting(exp);
-    for m in &c.hidden {
-        b.monitor(m.clone());
-    }
-    let net = b.build().map_err(|e| exp.build_error(e))?;
-    let net = exp.finish(net)?;
+    let net = exp.build()?;
     let build_s = t_build.elapsed().as_secs_f64();
     if !quiet {
         eprintln!(
@@ -290,7 +226,6 @@ pub fn run(exp: &SpikingExperiment, out: &Path, quiet: bool) -> Result<Outcome> 
     simulate(
         exp,
         net,
-        c,
         out,
         quiet,
         Origin {
@@ -340,9 +275,8 @@ pub fn resume(
         anyhow::bail!("--steps {steps} is too many: step {t0} + {steps} overflows");
     }
     exp.set_steps(steps);
-    let c = counting(&exp);
     let pending = net.drain();
-    if let Err(what) = same_network(&exp, &net, &c, &pending) {
+    if let Err(what) = same_network(&exp, &net, &pending) {
         anyhow::bail!(
             "{} and {} disagree on {what}; config.toml must not be edited before resuming",
             cfg.display(),
@@ -372,7 +306,6 @@ pub fn resume(
     simulate(
         &exp,
         net,
-        c,
         out,
         quiet,
         Origin {
@@ -388,7 +321,6 @@ pub fn resume(
 fn same_network(
     exp: &SpikingExperiment,
     net: &Network,
-    c: &Counting,
     rec: &Recordings,
 ) -> std::result::Result<(), &'static str> {
     if net.dt_ms() != exp.dt_ms() {
@@ -453,34 +385,26 @@ fn same_network(
         })
         .collect();
     let got_rates: Vec<&str> = rec.rates.iter().map(|r| r.population.as_str()).collect();
-    if spikes != c.spike_pops.iter().map(String::as_str).collect::<Vec<_>>()
-        || got_states != states
-        || got_rates != rates
-    {
+    let want_spikes: Vec<&str> = exp
+        .monitors
+        .iter()
+        .filter_map(|m| match &m.spec {
+            MonitorSpec::Spikes { population, .. } => Some(population.as_str()),
+            _ => None,
+        })
+        .collect();
+    if spikes != want_spikes || got_states != states || got_rates != rates {
         return Err("the recordings");
     }
     Ok(())
 }
 
 /// Open the files of every monitor of `exp` in `dir`.
-fn writers(exp: &SpikingExperiment, net: &Network, c: Counting, dir: &Path) -> Result<Writers> {
+fn writers(exp: &SpikingExperiment, dir: &Path) -> Result<Writers> {
     let mut w = Writers {
         spikes: Vec::new(),
         states: Vec::new(),
         rates: Vec::new(),
-        counters: c.counters,
-        counts: net
-            .populations()
-            .iter()
-            .enumerate()
-            .map(|(p, pop)| {
-                if c.has_out[p] {
-                    vec![0; pop.len()]
-                } else {
-                    Vec::new()
-                }
-            })
-            .collect(),
         recorded_spikes: Vec::new(),
     };
     for m in &exp.monitors {
@@ -525,7 +449,6 @@ fn writers(exp: &SpikingExperiment, net: &Network, c: Counting, dir: &Path) -> R
 fn simulate(
     exp: &SpikingExperiment,
     mut net: Network,
-    c: Counting,
     out: &Path,
     quiet: bool,
     origin: Origin<'_>,
@@ -535,9 +458,9 @@ fn simulate(
     let start_events = net.synaptic_events();
     let staged = StagedDir::new(out)?;
     let dir = staged.path().to_path_buf();
-    let mut w = writers(exp, &net, c, &dir)?;
+    let mut w = writers(exp, &dir)?;
     if let Some(pending) = &origin.pending {
-        w.write(pending, false)?;
+        w.write(pending)?;
     }
 
     let steps = exp.steps();
@@ -563,7 +486,7 @@ fn simulate(
         net.run(c);
         sim_s += t.elapsed().as_secs_f64();
         done += c;
-        w.write(&net.drain(), true)?;
+        w.write(&net.drain())?;
         pb.set_position(done);
         if stop_requested() {
             break;

@@ -474,7 +474,7 @@ mod tests {
 
     /// Song 2000 over 100 s: the postsynaptic rate over 100 s (Brian2's example: 25.8 Hz)
     /// and competition driving weights towards the bounds (initially U(0, g_max): 20 % within
-    /// 10 % of a bound; measured 43.5 % after 100 s, mean 0.48 g_max).
+    /// 10 % of a bound; measured 42.6 % after 100 s, mean 0.47 g_max).
     #[test]
     fn stdp00_rate_and_weight_competition() {
         let mut net = stdp00(1000, 4321).unwrap().build().unwrap();

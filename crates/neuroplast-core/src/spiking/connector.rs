@@ -197,25 +197,12 @@ impl Connector {
                     return out;
                 }
                 out.reserve((total as f64 * p * 1.1) as usize + 16);
-                let log_q = (1.0 - p).ln();
-                let mut pos: u64 = 0;
-                loop {
-                    let u: f64 = rng.random();
-                    // number of failures before the next success
-                    let skip = ((1.0 - u).ln() / log_q).floor();
-                    if !skip.is_finite() || skip >= (total - pos) as f64 {
-                        break;
-                    }
-                    pos += skip as u64;
+                super::bernoulli_hits(total, *p, rng, |pos| {
                     let (i, j) = (pos / n_post as u64, pos % n_post as u64);
                     if !(no_self && i == j) {
                         out.push((i as u32, j as u32));
                     }
-                    pos += 1;
-                    if pos >= total {
-                        break;
-                    }
-                }
+                });
             }
             Connector::FixedInDegree { k, multapses, .. } => {
                 out.reserve(n_post * k);

@@ -116,7 +116,6 @@ pub(crate) struct StateMon {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct RateMon {
     pub pop: usize,
-    pub n: usize,
     pub bin: u64,
     pub count: u64,
     pub bin_start: u64,

@@ -921,7 +921,6 @@ impl NetworkBuilder {
                     let n = pops[p].n;
                     monitors.rates.push(RateMon {
                         pop: p,
-                        n,
                         bin: *bin,
                         count: 0,
                         bin_start: 0,
@@ -1202,7 +1201,6 @@ impl Network {
                 m.count = 0;
                 m.bin_start = t + 1;
             }
-            let _ = m.n;
         }
     }
 }

@@ -155,15 +155,9 @@ impl PlasticitySpec {
                     p.w_min,
                     p.w_max
                 );
-                let every = p.update_every_ms / dt;
-                ensure!(
-                    every.is_finite()
-                        && every >= 1.0
-                        && (every - every.round()).abs() < 1e-9 * every,
-                    format!("{path}.update_every_ms"),
-                    "must be a whole number of steps ≥ 1 (dt = {dt} ms), got {}",
-                    p.update_every_ms
-                );
+                let key = format!("{path}.update_every_ms");
+                let every = super::source::whole_steps(&key, p.update_every_ms, dt)?;
+                ensure!(every >= 1, key, "must be at least one step (dt = {dt} ms)");
                 for (k, v) in [
                     ("a_plus", p.a_plus),
                     ("a_minus", p.a_minus),

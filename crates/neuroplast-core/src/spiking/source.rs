@@ -114,7 +114,8 @@ pub enum Waveform {
     },
 }
 
-fn whole_steps(path: &str, ms: f64, dt: f64) -> Result<u64> {
+/// `ms` as a whole number of steps of `dt`; anything else is an error naming `path`.
+pub(crate) fn whole_steps(path: &str, ms: f64, dt: f64) -> Result<u64> {
     ensure!(
         ms.is_finite() && ms >= 0.0,
         path,
@@ -458,28 +459,12 @@ impl CurrentSource {
             stop,
         } = self.kind
         {
-            if (start..stop).contains(&t) && probability > 0.0 {
+            if (start..stop).contains(&t) {
                 let rng = self.rng.as_mut().expect("random sources own a stream");
-                if probability >= 1.0 {
-                    for &j in &self.neurons {
-                        add(j, amplitude);
-                    }
-                    return;
-                }
-                // geometric skipping: the gap to the next pulsed neuron is Geometric(p), the
-                // same law as one Bernoulli(p) per neuron, with ≈ n·p draws instead of n
-                let log_q = (-probability).ln_1p();
-                let mut k = 0usize;
-                loop {
-                    let u: f64 = rng.random();
-                    let skip = ((1.0 - u).ln() / log_q).floor();
-                    if !skip.is_finite() || skip >= (self.neurons.len() - k) as f64 {
-                        break;
-                    }
-                    k += skip as usize;
-                    add(self.neurons[k], amplitude);
-                    k += 1;
-                }
+                let neurons = &self.neurons;
+                super::bernoulli_hits(neurons.len() as u64, probability, rng, |k| {
+                    add(neurons[k as usize], amplitude)
+                });
             }
             return;
         }
@@ -652,28 +637,10 @@ impl NeuronModel for PoissonSource {
         }
         let r0 = self.rate.first().copied().unwrap_or(0.0);
         if self.rate.iter().all(|&r| r == r0) {
-            // one rate for all: geometric skipping, ≈ n·p draws instead of n (same law)
-            let p = r0 * self.dt_s;
-            if p <= 0.0 {
-                return;
-            }
-            if p >= 1.0 {
-                spikes.extend(0..self.rate.len() as u32);
-                return;
-            }
-            let log_q = (-p).ln_1p();
-            let n = self.rate.len();
-            let mut k = 0usize;
-            loop {
-                let u: f64 = self.rng.random();
-                let skip = ((1.0 - u).ln() / log_q).floor();
-                if !skip.is_finite() || skip >= (n - k) as f64 {
-                    break;
-                }
-                k += skip as usize;
-                spikes.push(k as u32);
-                k += 1;
-            }
+            // one rate for all: draw the gaps between spikes
+            super::bernoulli_hits(self.rate.len() as u64, r0 * self.dt_s, &mut self.rng, |k| {
+                spikes.push(k as u32)
+            });
             return;
         }
         for (i, &r) in self.rate.iter().enumerate() {

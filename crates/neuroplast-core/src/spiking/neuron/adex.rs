@@ -36,7 +36,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{refractory_steps, NeuronModel, Receptor, ReceptorKind};
+use super::{check_finite, check_positive, refractory_steps, NeuronModel, Receptor, ReceptorKind};
 use crate::{ensure, Result};
 
 /// What happens at and after a spike; see the module docs.
@@ -122,43 +122,37 @@ impl Default for AdExParams {
 impl AdExParams {
     /// Check ranges; `path` is the key path of the parameter table.
     pub fn validate(&self, path: &str) -> Result<()> {
-        for (name, value) in [
-            ("cm", self.cm),
-            ("tau_m", self.tau_m),
-            ("delta_T", self.delta_T),
-            ("tau_w", self.tau_w),
-            ("tau_syn_E", self.tau_syn_E),
-            ("tau_syn_I", self.tau_syn_I),
-        ] {
-            ensure!(
-                value.is_finite() && value > 0.0,
-                format!("{path}.{name}"),
-                "must be a finite number > 0, got {value}"
-            );
-        }
+        check_positive(
+            path,
+            &[
+                ("cm", self.cm),
+                ("tau_m", self.tau_m),
+                ("delta_T", self.delta_T),
+                ("tau_w", self.tau_w),
+                ("tau_syn_E", self.tau_syn_E),
+                ("tau_syn_I", self.tau_syn_I),
+            ],
+        )?;
         ensure!(
             self.tau_refrac.is_finite() && self.tau_refrac >= 0.0,
             format!("{path}.tau_refrac"),
             "must be ≥ 0 ms, got {}",
             self.tau_refrac
         );
-        for (name, value) in [
-            ("v_rest", self.v_rest),
-            ("v_thresh", self.v_thresh),
-            ("a", self.a),
-            ("b", self.b),
-            ("v_reset", self.v_reset),
-            ("v_spike", self.v_spike),
-            ("e_rev_E", self.e_rev_E),
-            ("e_rev_I", self.e_rev_I),
-            ("i_offset", self.i_offset),
-        ] {
-            ensure!(
-                value.is_finite(),
-                format!("{path}.{name}"),
-                "must be finite, got {value}"
-            );
-        }
+        check_finite(
+            path,
+            &[
+                ("v_rest", self.v_rest),
+                ("v_thresh", self.v_thresh),
+                ("a", self.a),
+                ("b", self.b),
+                ("v_reset", self.v_reset),
+                ("v_spike", self.v_spike),
+                ("e_rev_E", self.e_rev_E),
+                ("e_rev_I", self.e_rev_I),
+                ("i_offset", self.i_offset),
+            ],
+        )?;
         ensure!(
             self.v_spike.is_finite() && self.v_spike > self.v_thresh,
             format!("{path}.v_spike"),

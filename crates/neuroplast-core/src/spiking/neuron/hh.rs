@@ -59,7 +59,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{NeuronModel, Receptor, ReceptorKind};
+use super::{
+    check_finite, check_non_negative, check_positive, NeuronModel, Receptor, ReceptorKind,
+};
 use crate::{ensure, Result};
 
 /// Numerical scheme of [`HodgkinHuxley`].
@@ -135,33 +137,21 @@ impl Default for HodgkinHuxleyParams {
 impl HodgkinHuxleyParams {
     /// Check ranges; `path` is the key path of the parameter table.
     pub fn validate(&self, path: &str) -> Result<()> {
-        for (name, value) in [("cm", self.cm), ("area", self.area)] {
-            ensure!(
-                value.is_finite() && value > 0.0,
-                format!("{path}.{name}"),
-                "must be a finite number > 0, got {value}"
-            );
-        }
-        for (name, value) in [("g_na", self.g_na), ("g_k", self.g_k), ("g_l", self.g_l)] {
-            ensure!(
-                value.is_finite() && value >= 0.0,
-                format!("{path}.{name}"),
-                "must be a finite number ≥ 0, got {value}"
-            );
-        }
-        for (name, value) in [
-            ("e_na", self.e_na),
-            ("e_k", self.e_k),
-            ("e_l", self.e_l),
-            ("i_offset", self.i_offset),
-            ("v_spike", self.v_spike),
-        ] {
-            ensure!(
-                value.is_finite(),
-                format!("{path}.{name}"),
-                "must be finite, got {value}"
-            );
-        }
+        check_positive(path, &[("cm", self.cm), ("area", self.area)])?;
+        check_non_negative(
+            path,
+            &[("g_na", self.g_na), ("g_k", self.g_k), ("g_l", self.g_l)],
+        )?;
+        check_finite(
+            path,
+            &[
+                ("e_na", self.e_na),
+                ("e_k", self.e_k),
+                ("e_l", self.e_l),
+                ("i_offset", self.i_offset),
+                ("v_spike", self.v_spike),
+            ],
+        )?;
         Ok(())
     }
 }
@@ -384,44 +374,35 @@ impl Default for HhCondExpParams {
 impl HhCondExpParams {
     /// Check ranges; `path` is the key path of the parameter table.
     pub fn validate(&self, path: &str) -> Result<()> {
-        for (name, value) in [
-            ("cm", self.cm),
-            ("tau_syn_E", self.tau_syn_E),
-            ("tau_syn_I", self.tau_syn_I),
-        ] {
-            ensure!(
-                value.is_finite() && value > 0.0,
-                format!("{path}.{name}"),
-                "must be a finite number > 0, got {value}"
-            );
-        }
-        for (name, value) in [
-            ("gbar_Na", self.gbar_Na),
-            ("gbar_K", self.gbar_K),
-            ("g_leak", self.g_leak),
-        ] {
-            ensure!(
-                value.is_finite() && value >= 0.0,
-                format!("{path}.{name}"),
-                "must be a finite number ≥ 0, got {value}"
-            );
-        }
-        for (name, value) in [
-            ("v_offset", self.v_offset),
-            ("e_rev_Na", self.e_rev_Na),
-            ("e_rev_K", self.e_rev_K),
-            ("e_rev_leak", self.e_rev_leak),
-            ("e_rev_E", self.e_rev_E),
-            ("e_rev_I", self.e_rev_I),
-            ("i_offset", self.i_offset),
-            ("v_spike", self.v_spike),
-        ] {
-            ensure!(
-                value.is_finite(),
-                format!("{path}.{name}"),
-                "must be finite, got {value}"
-            );
-        }
+        check_positive(
+            path,
+            &[
+                ("cm", self.cm),
+                ("tau_syn_E", self.tau_syn_E),
+                ("tau_syn_I", self.tau_syn_I),
+            ],
+        )?;
+        check_non_negative(
+            path,
+            &[
+                ("gbar_Na", self.gbar_Na),
+                ("gbar_K", self.gbar_K),
+                ("g_leak", self.g_leak),
+            ],
+        )?;
+        check_finite(
+            path,
+            &[
+                ("v_offset", self.v_offset),
+                ("e_rev_Na", self.e_rev_Na),
+                ("e_rev_K", self.e_rev_K),
+                ("e_rev_leak", self.e_rev_leak),
+                ("e_rev_E", self.e_rev_E),
+                ("e_rev_I", self.e_rev_I),
+                ("i_offset", self.i_offset),
+                ("v_spike", self.v_spike),
+            ],
+        )?;
         Ok(())
     }
 }

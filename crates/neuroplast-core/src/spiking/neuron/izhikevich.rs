@@ -70,7 +70,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{NeuronModel, Receptor, ReceptorKind};
+use super::{check_finite, check_positive, NeuronModel, Receptor, ReceptorKind};
 use crate::{ensure, Result};
 
 /// How [`Izhikevich`] advances `v` and `u` over one step.
@@ -147,19 +147,16 @@ pub fn preset(name: &str) -> Option<IzhikevichParams> {
 impl IzhikevichParams {
     /// Check ranges; `path` is the key path of the parameter table.
     pub fn validate(&self, path: &str) -> Result<()> {
-        for (name, value) in [
-            ("a", self.a),
-            ("b", self.b),
-            ("c", self.c),
-            ("d", self.d),
-            ("i_offset", self.i_offset),
-        ] {
-            ensure!(
-                value.is_finite(),
-                format!("{path}.{name}"),
-                "must be finite, got {value}"
-            );
-        }
+        check_finite(
+            path,
+            &[
+                ("a", self.a),
+                ("b", self.b),
+                ("c", self.c),
+                ("d", self.d),
+                ("i_offset", self.i_offset),
+            ],
+        )?;
         ensure!(
             self.c.is_finite() && self.c < SPIKE_V,
             format!("{path}.c"),
@@ -407,28 +404,19 @@ pub fn preset_2007(name: &str) -> Option<Izhikevich2007Params> {
 impl Izhikevich2007Params {
     /// Check ranges; `path` is the key path of the parameter table.
     pub fn validate(&self, path: &str) -> Result<()> {
-        for (name, value) in [("cm", self.cm), ("k", self.k), ("a", self.a)] {
-            ensure!(
-                value.is_finite() && value > 0.0,
-                format!("{path}.{name}"),
-                "must be a finite number > 0, got {value}"
-            );
-        }
-        for (name, value) in [
-            ("v_r", self.v_r),
-            ("v_t", self.v_t),
-            ("v_peak", self.v_peak),
-            ("b", self.b),
-            ("c", self.c),
-            ("d", self.d),
-            ("i_offset", self.i_offset),
-        ] {
-            ensure!(
-                value.is_finite(),
-                format!("{path}.{name}"),
-                "must be finite, got {value}"
-            );
-        }
+        check_positive(path, &[("cm", self.cm), ("k", self.k), ("a", self.a)])?;
+        check_finite(
+            path,
+            &[
+                ("v_r", self.v_r),
+                ("v_t", self.v_t),
+                ("v_peak", self.v_peak),
+                ("b", self.b),
+                ("c", self.c),
+                ("d", self.d),
+                ("i_offset", self.i_offset),
+            ],
+        )?;
         ensure!(
             self.c.is_finite() && self.c < self.v_peak,
             format!("{path}.c"),

@@ -21,7 +21,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{push_fresh, refractory_steps, NeuronModel, Receptor, ReceptorKind, BLOCK};
+use super::{
+    check_finite, check_positive, push_fresh, refractory_steps, NeuronModel, Receptor,
+    ReceptorKind, BLOCK,
+};
 use crate::{ensure, Result};
 
 /// How a model's ODEs are advanced over one step.
@@ -89,38 +92,32 @@ impl IfCondExpParams {
     /// Check ranges; `path` is the key path of the parameter table (e.g.
     /// `populations.exc.params`).
     pub fn validate(&self, path: &str) -> Result<()> {
-        for (name, value) in [
-            ("cm", self.cm),
-            ("tau_m", self.tau_m),
-            ("tau_syn_E", self.tau_syn_E),
-            ("tau_syn_I", self.tau_syn_I),
-        ] {
-            ensure!(
-                value.is_finite() && value > 0.0,
-                format!("{path}.{name}"),
-                "must be a finite number > 0, got {value}"
-            );
-        }
+        check_positive(
+            path,
+            &[
+                ("cm", self.cm),
+                ("tau_m", self.tau_m),
+                ("tau_syn_E", self.tau_syn_E),
+                ("tau_syn_I", self.tau_syn_I),
+            ],
+        )?;
         ensure!(
             self.tau_refrac.is_finite() && self.tau_refrac >= 0.0,
             format!("{path}.tau_refrac"),
             "must be ≥ 0 ms, got {}",
             self.tau_refrac
         );
-        for (name, value) in [
-            ("e_rev_E", self.e_rev_E),
-            ("e_rev_I", self.e_rev_I),
-            ("v_thresh", self.v_thresh),
-            ("v_reset", self.v_reset),
-            ("v_rest", self.v_rest),
-            ("i_offset", self.i_offset),
-        ] {
-            ensure!(
-                value.is_finite(),
-                format!("{path}.{name}"),
-                "must be finite, got {value}"
-            );
-        }
+        check_finite(
+            path,
+            &[
+                ("e_rev_E", self.e_rev_E),
+                ("e_rev_I", self.e_rev_I),
+                ("v_thresh", self.v_thresh),
+                ("v_reset", self.v_reset),
+                ("v_rest", self.v_rest),
+                ("i_offset", self.i_offset),
+            ],
+        )?;
         ensure!(
             self.v_reset.is_finite() && self.v_reset < self.v_thresh,
             format!("{path}.v_reset"),
@@ -352,36 +349,30 @@ impl Default for IfCurrExpParams {
 impl IfCurrExpParams {
     /// Check ranges; `path` is the key path of the parameter table.
     pub fn validate(&self, path: &str) -> Result<()> {
-        for (name, value) in [
-            ("cm", self.cm),
-            ("tau_m", self.tau_m),
-            ("tau_syn_E", self.tau_syn_E),
-            ("tau_syn_I", self.tau_syn_I),
-        ] {
-            ensure!(
-                value.is_finite() && value > 0.0,
-                format!("{path}.{name}"),
-                "must be a finite number > 0, got {value}"
-            );
-        }
+        check_positive(
+            path,
+            &[
+                ("cm", self.cm),
+                ("tau_m", self.tau_m),
+                ("tau_syn_E", self.tau_syn_E),
+                ("tau_syn_I", self.tau_syn_I),
+            ],
+        )?;
         ensure!(
             self.tau_refrac.is_finite() && self.tau_refrac >= 0.0,
             format!("{path}.tau_refrac"),
             "must be ≥ 0 ms, got {}",
             self.tau_refrac
         );
-        for (name, value) in [
-            ("v_rest", self.v_rest),
-            ("v_reset", self.v_reset),
-            ("v_thresh", self.v_thresh),
-            ("i_offset", self.i_offset),
-        ] {
-            ensure!(
-                value.is_finite(),
-                format!("{path}.{name}"),
-                "must be finite, got {value}"
-            );
-        }
+        check_finite(
+            path,
+            &[
+                ("v_rest", self.v_rest),
+                ("v_reset", self.v_reset),
+                ("v_thresh", self.v_thresh),
+                ("i_offset", self.i_offset),
+            ],
+        )?;
         ensure!(
             self.v_reset.is_finite() && self.v_reset < self.v_thresh,
             format!("{path}.v_reset"),
@@ -648,30 +639,21 @@ impl Default for LifNeurapseParams {
 impl LifNeurapseParams {
     /// Check ranges; `path` is the key path of the parameter table.
     pub fn validate(&self, path: &str) -> Result<()> {
-        for (name, value) in [("C", self.C), ("gL", self.gL)] {
-            ensure!(
-                value.is_finite() && value > 0.0,
-                format!("{path}.{name}"),
-                "must be a finite number > 0, got {value}"
-            );
-        }
+        check_positive(path, &[("C", self.C), ("gL", self.gL)])?;
         ensure!(
             self.Rp.is_finite() && self.Rp >= 0.0,
             format!("{path}.Rp"),
             "must be ≥ 0 ms, got {}",
             self.Rp
         );
-        for (name, value) in [
-            ("V_thresh", self.V_thresh),
-            ("EL", self.EL),
-            ("i_offset", self.i_offset),
-        ] {
-            ensure!(
-                value.is_finite(),
-                format!("{path}.{name}"),
-                "must be finite, got {value}"
-            );
-        }
+        check_finite(
+            path,
+            &[
+                ("V_thresh", self.V_thresh),
+                ("EL", self.EL),
+                ("i_offset", self.i_offset),
+            ],
+        )?;
         ensure!(
             self.EL.is_finite() && self.EL < self.V_thresh,
             format!("{path}.EL"),

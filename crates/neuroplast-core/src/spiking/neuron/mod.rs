@@ -121,6 +121,42 @@ pub(crate) fn push_fresh(refrac: &[f64], nref: f64, base: usize, spikes: &mut Ve
     }
 }
 
+/// Check that every `(name, value)` is finite; errors name `{path}.{name}`.
+pub(crate) fn check_finite(path: &str, values: &[(&str, f64)]) -> crate::Result<()> {
+    for &(name, value) in values {
+        crate::ensure!(
+            value.is_finite(),
+            format!("{path}.{name}"),
+            "must be finite, got {value}"
+        );
+    }
+    Ok(())
+}
+
+/// Check that every `(name, value)` is finite and > 0; errors name `{path}.{name}`.
+pub(crate) fn check_positive(path: &str, values: &[(&str, f64)]) -> crate::Result<()> {
+    for &(name, value) in values {
+        crate::ensure!(
+            value.is_finite() && value > 0.0,
+            format!("{path}.{name}"),
+            "must be a finite number > 0, got {value}"
+        );
+    }
+    Ok(())
+}
+
+/// Check that every `(name, value)` is finite and ≥ 0; errors name `{path}.{name}`.
+pub(crate) fn check_non_negative(path: &str, values: &[(&str, f64)]) -> crate::Result<()> {
+    for &(name, value) in values {
+        crate::ensure!(
+            value.is_finite() && value >= 0.0,
+            format!("{path}.{name}"),
+            "must be a finite number ≥ 0, got {value}"
+        );
+    }
+    Ok(())
+}
+
 /// Refractory period in whole steps, rounded to the nearest step; a period > 0 that rounds to
 /// 0 steps is an error (it would silently disable refractoriness).
 pub(crate) fn refractory_steps(ms: f64, dt_ms: f64) -> crate::Result<u32> {

@@ -32,7 +32,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{refractory_steps, NeuronModel, Receptor, ReceptorKind};
+use super::{check_finite, check_positive, refractory_steps, NeuronModel, Receptor, ReceptorKind};
 use crate::{ensure, Result};
 
 /// Parameters of [`Sorf`] (ANNarchy notebook values).
@@ -99,42 +99,36 @@ impl Default for SorfParams {
 impl SorfParams {
     /// Check ranges; `path` is the key path of the parameter table.
     pub fn validate(&self, path: &str) -> Result<()> {
-        for (name, value) in [
-            ("tau_ampa", self.tau_ampa),
-            ("tau_nmda", self.tau_nmda),
-            ("tau_gabaa", self.tau_gabaa),
-            ("tau_gabab", self.tau_gabab),
-        ] {
-            ensure!(
-                value.is_finite() && value > 0.0,
-                format!("{path}.{name}"),
-                "must be a finite number > 0, got {value}"
-            );
-        }
+        check_positive(
+            path,
+            &[
+                ("tau_ampa", self.tau_ampa),
+                ("tau_nmda", self.tau_nmda),
+                ("tau_gabaa", self.tau_gabaa),
+                ("tau_gabab", self.tau_gabab),
+            ],
+        )?;
         ensure!(
             self.tau_refrac.is_finite() && self.tau_refrac >= 0.0,
             format!("{path}.tau_refrac"),
             "must be ≥ 0 ms, got {}",
             self.tau_refrac
         );
-        for (name, value) in [
-            ("a", self.a),
-            ("b", self.b),
-            ("d", self.d),
-            ("vrev_ampa", self.vrev_ampa),
-            ("vrev_nmda", self.vrev_nmda),
-            ("vrev_gabaa", self.vrev_gabaa),
-            ("vrev_gabab", self.vrev_gabab),
-            ("v_min", self.v_min),
-            ("v_thresh", self.v_thresh),
-            ("i_offset", self.i_offset),
-        ] {
-            ensure!(
-                value.is_finite(),
-                format!("{path}.{name}"),
-                "must be finite, got {value}"
-            );
-        }
+        check_finite(
+            path,
+            &[
+                ("a", self.a),
+                ("b", self.b),
+                ("d", self.d),
+                ("vrev_ampa", self.vrev_ampa),
+                ("vrev_nmda", self.vrev_nmda),
+                ("vrev_gabaa", self.vrev_gabaa),
+                ("vrev_gabab", self.vrev_gabab),
+                ("v_min", self.v_min),
+                ("v_thresh", self.v_thresh),
+                ("i_offset", self.i_offset),
+            ],
+        )?;
         ensure!(
             self.c.is_finite() && self.c < self.v_thresh,
             format!("{path}.c"),
