@@ -11,6 +11,7 @@ mod npy;
 mod output;
 mod plots;
 mod pooled;
+mod protocols;
 mod run;
 mod spiking;
 mod sweep;

@@ -1,5 +1,5 @@
 //! PNG plots for the `neuroplast` command line: spike rasters, line plots of
-//! time series and histograms.
+//! time series, histograms and heatmaps.
 //!
 //! Every plot is a 1000x600 PNG on a white background, drawn with
 //! [`plotters`]' bitmap backend. Text is rendered with an embedded copy of
@@ -269,6 +269,105 @@ pub fn loglog(
 
 /// The drawing area every plot draws on.
 type Root<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+
+/// One matrix of [`heatmaps`]: `values` row-major, `rows × cols`.
+#[allow(dead_code)] // used by the protocol modules being written
+pub struct Panel<'a> {
+    /// Caption above the panel.
+    pub title: &'a str,
+    /// Number of rows.
+    pub rows: usize,
+    /// Number of columns.
+    pub cols: usize,
+    /// Row-major values (`rows * cols`).
+    pub values: &'a [f64],
+}
+
+/// Matrices as coloured grids (receptive fields, weight or response matrices), `columns`
+/// panels per row of the image. `diverging`: blue (negative) – white (0) – red (positive),
+/// scaled by the largest |value| of all panels; otherwise white (minimum) – dark red
+/// (maximum). Non-finite values are grey.
+#[allow(dead_code)] // used by the protocol modules being written
+pub fn heatmaps(
+    path: &Path,
+    title: &str,
+    panels: &[Panel<'_>],
+    columns: usize,
+    diverging: bool,
+) -> Result<()> {
+    for p in panels {
+        ensure!(
+            p.values.len() == p.rows * p.cols,
+            "heatmap {:?}: {} values for {}×{}",
+            p.title,
+            p.values.len(),
+            p.rows,
+            p.cols
+        );
+    }
+    with_root(path, |root| {
+        if panels.is_empty() {
+            return draw_message(root, title, "no data");
+        }
+        let all = panels
+            .iter()
+            .flat_map(|p| p.values.iter().copied())
+            .filter(|v| v.is_finite());
+        let (lo, hi) = finite_bounds(all).unwrap_or((0.0, 1.0));
+        let scale = lo.abs().max(hi.abs()).max(1e-300);
+        let colour = |v: f64| -> RGBColor {
+            if !v.is_finite() {
+                return RGBColor(160, 160, 160);
+            }
+            let mix = |a: (f64, f64, f64), f: f64| {
+                let f = f.clamp(0.0, 1.0);
+                RGBColor(
+                    (255.0 + (a.0 - 255.0) * f) as u8,
+                    (255.0 + (a.1 - 255.0) * f) as u8,
+                    (255.0 + (a.2 - 255.0) * f) as u8,
+                )
+            };
+            if diverging {
+                if v >= 0.0 {
+                    mix((178.0, 24.0, 43.0), v / scale)
+                } else {
+                    mix((33.0, 102.0, 172.0), -v / scale)
+                }
+            } else {
+                let f = if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
+                mix((120.0, 0.0, 0.0), f)
+            }
+        };
+        let area = root.titled(title, font(TITLE_SIZE)).map_err(plot_err)?;
+        let columns = columns.clamp(1, panels.len());
+        let rows = panels.len().div_ceil(columns);
+        let cells = area.split_evenly((rows, columns));
+        for (p, cell) in panels.iter().zip(cells.iter()) {
+            let inner = cell.titled(p.title, font(LABEL_SIZE)).map_err(plot_err)?;
+            let (w, h) = inner.dim_in_pixel();
+            let side = ((w as f64 - 8.0) / p.cols.max(1) as f64)
+                .min((h as f64 - 8.0) / p.rows.max(1) as f64)
+                .max(1.0);
+            let x0 = (w as f64 - side * p.cols as f64) / 2.0;
+            let y0 = (h as f64 - side * p.rows as f64) / 2.0;
+            for r in 0..p.rows {
+                for c in 0..p.cols {
+                    let (xa, ya) = (x0 + side * c as f64, y0 + side * r as f64);
+                    inner
+                        .draw(&Rectangle::new(
+                            [
+                                (xa as i32, ya as i32),
+                                ((xa + side).ceil() as i32, (ya + side).ceil() as i32),
+                            ],
+                            colour(p.values[r * p.cols + c]).filled(),
+                        ))
+                        .map_err(plot_err)?;
+                }
+            }
+        }
+        Ok(())
+    })
+}
 
 /// Registers the embedded font as plotters' `sans-serif` family, once per
 /// process.

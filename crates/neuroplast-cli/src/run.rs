@@ -95,6 +95,13 @@ pub fn run(a: RunArgs) -> Result<Outcome> {
             let out = out_dir(&a)?;
             return crate::spiking::run(&exp, &out, a.quiet);
         }
+        AnyExperiment::Protocol(exp) => {
+            if a.steps.is_some() {
+                bail!("--steps does not apply to a protocol file; its phases set the length (change them with --set protocol.<key>=…)");
+            }
+            let out = out_dir(&a)?;
+            return crate::protocols::run(&exp, &out, a.quiet);
+        }
         AnyExperiment::Sorn(exp) => match a.steps {
             Some(s) => {
                 set.push(format!("simulation.steps={s}"));
@@ -159,6 +166,9 @@ pub fn resume(a: ResumeArgs) -> Result<Outcome> {
                 }
             };
             return crate::spiking::resume(*exp, &a.dir, a.steps, &out, a.threads, a.quiet);
+        }
+        AnyExperiment::Protocol(_) => {
+            bail!("{} is a protocol run; protocols write no checkpoint (run it again with another length instead)", a.dir.display())
         }
         AnyExperiment::Sorn(exp) => *exp,
     };
@@ -388,6 +398,7 @@ fn summary(
 pub fn validate(exp_path: &Path, set: &[String]) -> Result<()> {
     let exp = match AnyExperiment::load(exp_path, set)? {
         AnyExperiment::Spiking(exp) => return crate::spiking::validate(exp_path, &exp),
+        AnyExperiment::Protocol(exp) => return crate::protocols::validate(exp_path, &exp),
         AnyExperiment::Sorn(exp) => *exp,
     };
     let sim = exp.build()?;
@@ -463,6 +474,12 @@ pub fn plot(dir: &Path) -> Result<()> {
         AnyExperiment::Spiking(exp) => {
             let files = crate::spiking::plot_dir(dir, &exp)?;
             for f in &files {
+                println!("{}", f.display());
+            }
+            return Ok(());
+        }
+        AnyExperiment::Protocol(exp) => {
+            for f in crate::protocols::plot_dir(dir, &exp)? {
                 println!("{}", f.display());
             }
             return Ok(());

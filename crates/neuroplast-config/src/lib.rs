@@ -29,6 +29,7 @@
 
 mod error;
 pub mod overrides;
+pub mod protocol;
 pub mod schema;
 pub mod spiking;
 mod spiking_schema;
@@ -45,14 +46,16 @@ pub use error::{ConfigError, Result};
 use schema::{ExperimentFile, InputSection, Meta, ReadoutMethod};
 use spiking::SpikingExperiment;
 
-/// Either kind of experiment file: a SORN experiment (`[sorn]`) or a spiking network
-/// (`[populations]`).
+/// Any kind of experiment file: a SORN experiment (`[sorn]`), a spiking network
+/// (`[populations]`) or a protocol experiment (`[protocol]`).
 #[derive(Clone, Debug)]
 pub enum AnyExperiment {
     /// A file with `[sorn]`.
     Sorn(Box<Experiment>),
     /// A file with `[populations]`.
     Spiking(Box<SpikingExperiment>),
+    /// A file with `[protocol]`.
+    Protocol(Box<protocol::ProtocolExperiment>),
 }
 
 impl AnyExperiment {
@@ -82,7 +85,11 @@ impl AnyExperiment {
         for o in overrides {
             overrides::apply(&mut table, o)?;
         }
-        if is_spiking(&table, name)? {
+        if is_protocol(&table, name)? {
+            Ok(AnyExperiment::Protocol(Box::new(
+                protocol::ProtocolExperiment::from_table(table, name)?,
+            )))
+        } else if is_spiking(&table, name)? {
             Ok(AnyExperiment::Spiking(Box::new(
                 SpikingExperiment::from_table(table, name)?,
             )))
@@ -92,6 +99,24 @@ impl AnyExperiment {
             )?)))
         }
     }
+}
+
+/// `true` for a protocol experiment file (`[protocol]`); an error when it also has `[sorn]`
+/// or `[populations]`.
+pub fn is_protocol(table: &toml::Table, name: &str) -> Result<bool> {
+    if !table.contains_key("protocol") {
+        return Ok(false);
+    }
+    for other in ["sorn", "populations"] {
+        if table.contains_key(other) {
+            return Err(ConfigError::new(
+                name,
+                other,
+                "a protocol file ([protocol]) describes its network itself; it cannot also have [sorn] or [populations]",
+            ));
+        }
+    }
+    Ok(true)
 }
 
 /// `true` for a spiking network file (`[populations]`); an error when a file has both
@@ -150,6 +175,13 @@ impl Experiment {
 
     /// Resolve an experiment from a parsed TOML table.
     pub fn from_table(table: toml::Table, name: &str, base_dir: &Path) -> Result<Self> {
+        if is_protocol(&table, name)? {
+            return Err(ConfigError::new(
+                name,
+                "protocol",
+                "this is a protocol experiment file; it is not a SORN experiment (load it with AnyExperiment or ProtocolExperiment, or `neuroplast run` it)",
+            ));
+        }
         if is_spiking(&table, name)? {
             return Err(ConfigError::new(
                 name,

@@ -40,6 +40,9 @@ pub enum Error {
     /// A checkpoint that cannot be read by this version.
     #[error("checkpoint: {0}")]
     Checkpoint(String),
+    /// A run was asked to stop (Ctrl-C) before it finished.
+    #[error("interrupted")]
+    Interrupted,
 }
 
 /// `Result` with [`Error`].

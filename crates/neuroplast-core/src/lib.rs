@@ -15,6 +15,8 @@
 //! | [`rng`] | per-component random streams derived from one seed |
 //! | [`exec`] | threads for row-parallel passes (never change results) |
 //! | [`readout`] | ridge / pseudo-inverse and multinomial logistic readouts |
+//! | [`spiking`] | spiking networks: neuron models, sources, projections, plasticity, monitors |
+//! | [`experiments`] | protocol experiments (polychronization, SORF, characters, DRN) |
 //! | [`analysis`] | avalanches, power-law fits, spike statistics, weight distributions (pure functions) |
 //!
 //! ```
@@ -39,6 +41,7 @@ pub mod analysis;
 pub mod checkpoint;
 mod error;
 pub mod exec;
+pub mod experiments;
 pub mod hash;
 pub mod monitor;
 pub mod readout;

@@ -57,6 +57,12 @@ impl NetworkCore {
                     path.display()
                 )))
             }
+            AnyExperiment::Protocol(_) => {
+                return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                    "{} is a protocol experiment (it has [protocol]); run it with neuroplast.run_protocol",
+                    path.display()
+                )))
+            }
         };
         let net = exp.build().to_py()?;
         Ok(NetworkCore {
@@ -244,13 +250,15 @@ impl NetworkCore {
     }
 }
 
-/// `"spiking"` for a file with `[populations]`, `"sorn"` for one with `[sorn]` (validated).
+/// `"spiking"` for a file with `[populations]`, `"sorn"` for one with `[sorn]`, `"protocol"`
+/// for one with `[protocol]` (validated).
 #[pyfunction]
 #[pyo3(signature = (path, overrides=Vec::new()))]
 fn experiment_kind(path: PathBuf, overrides: Vec<String>) -> PyResult<&'static str> {
     Ok(match AnyExperiment::load(&path, &overrides).to_py()? {
         AnyExperiment::Spiking(_) => "spiking",
         AnyExperiment::Sorn(_) => "sorn",
+        AnyExperiment::Protocol(_) => "protocol",
     })
 }
 

@@ -1,0 +1,133 @@
+//! Protocol experiment files: `[protocol] kind = "polychronization" | "sorf" | "characters" |
+//! "drn"` plus the protocol's parameters, `[simulation]` (seed) and `[output]`. The protocol
+//! itself (network, stimulus schedule, phases, analyses) is written in Rust in
+//! `neuroplast_core::experiments`; the file only sets its parameters, and every parameter it
+//! leaves out takes the published value.
+//!
+//! ```
+//! use neuroplast_config::protocol::ProtocolExperiment;
+//! let exp = ProtocolExperiment::from_str(
+//!     "[simulation]\nseed = 2\n[protocol]\nkind = \"polychronization\"\n",
+//!     "inline.toml",
+//!     &[],
+//! )
+//! .unwrap();
+//! assert_eq!(exp.kind(), "polychronization");
+//! assert_eq!(exp.seed(), 2);
+//! ```
+
+use neuroplast_core::experiments::ProtocolSpec;
+use serde::{Deserialize, Serialize};
+
+use crate::schema::Meta;
+use crate::{ConfigError, Result};
+
+/// A whole protocol experiment file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProtocolFile {
+    /// Written by neuroplast into resolved configurations; ignored on input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Meta>,
+    /// `[simulation]`: the seed.
+    #[serde(default)]
+    pub simulation: ProtocolSimulation,
+    /// `[protocol]`: `kind` and the protocol's parameters.
+    pub protocol: ProtocolSpec,
+    /// `[output]`.
+    #[serde(default)]
+    pub output: ProtocolOutput,
+}
+
+/// `[simulation]` of a protocol file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProtocolSimulation {
+    /// Master seed of every random stream.
+    pub seed: u64,
+}
+
+impl Default for ProtocolSimulation {
+    fn default() -> Self {
+        ProtocolSimulation { seed: 1 }
+    }
+}
+
+/// `[output]` of a protocol file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProtocolOutput {
+    /// Draw the PNG figures after the run.
+    pub plots: bool,
+}
+
+impl Default for ProtocolOutput {
+    fn default() -> Self {
+        ProtocolOutput { plots: true }
+    }
+}
+
+/// A parsed and validated protocol experiment.
+#[derive(Clone, Debug)]
+pub struct ProtocolExperiment {
+    /// The file with every parameter written out.
+    pub file: ProtocolFile,
+    /// Name used in error messages.
+    pub name: String,
+}
+
+impl ProtocolExperiment {
+    /// Parse TOML text, apply `key.path=value` overrides and validate.
+    pub fn from_str(text: &str, name: &str, overrides: &[String]) -> Result<Self> {
+        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            ConfigError::new(
+                name,
+                "",
+                format!("TOML syntax error: {}", e.to_string().trim()),
+            )
+        })?;
+        for o in overrides {
+            crate::overrides::apply(&mut table, o)?;
+        }
+        ProtocolExperiment::from_table(table, name)
+    }
+
+    /// Validate a parsed TOML table.
+    pub fn from_table(table: toml::Table, name: &str) -> Result<Self> {
+        let file: ProtocolFile = serde_path_to_error::deserialize(toml::Value::Table(table))
+            .map_err(|e| ConfigError::from_serde(name, "", e))?;
+        file.protocol
+            .validate("protocol")
+            .map_err(|e| ConfigError::from_core(name, e))?;
+        Ok(ProtocolExperiment {
+            file,
+            name: name.to_string(),
+        })
+    }
+
+    /// The protocol's `kind`.
+    pub fn kind(&self) -> &'static str {
+        self.file.protocol.kind()
+    }
+
+    /// The master seed.
+    pub fn seed(&self) -> u64 {
+        self.file.simulation.seed
+    }
+
+    /// The file with every parameter written out (what `config.toml` in a results directory
+    /// holds).
+    pub fn resolved_toml(&self) -> String {
+        let mut file = self.file.clone();
+        file.meta = Some(Meta {
+            neuroplast_version: neuroplast_core::checkpoint::NEUROPLAST_VERSION.to_string(),
+        });
+        let body = toml::to_string(&file).expect("a protocol file serialises to TOML");
+        format!(
+            "# Fully resolved by neuroplast {} from {}.\n# Every parameter is explicit; \
+             `neuroplast run` on this file repeats the run.\n\n{body}",
+            neuroplast_core::checkpoint::NEUROPLAST_VERSION,
+            self.name
+        )
+    }
+}
