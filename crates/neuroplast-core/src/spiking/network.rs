@@ -1035,6 +1035,26 @@ impl Network {
     pub fn spike_hash(&self) -> u64 {
         self.hash.finish()
     }
+    /// Freeze (`plastic = false`) or unfreeze the plasticity of projection `name` from the next
+    /// step on. While frozen it delivers its current weights and its rule does nothing.
+    pub fn set_plastic(&mut self, name: &str, plastic: bool) -> Result<()> {
+        let Some(proj) = self.projs.iter_mut().find(|p| p.name == name) else {
+            let names: Vec<&str> = self.projs.iter().map(|p| p.name.as_str()).collect();
+            return Err(crate::Error::config(
+                name,
+                format!("no projection of that name; the projections are {names:?}"),
+            ));
+        };
+        let Some(rule) = proj.plasticity.as_mut() else {
+            return Err(crate::Error::config(
+                name,
+                "this projection has static synapses (no plasticity to freeze or unfreeze)",
+            ));
+        };
+        rule.frozen = !plastic;
+        Ok(())
+    }
+
     /// Use `threads` threads (results do not depend on it).
     pub fn set_threads(&mut self, threads: usize) -> Result<()> {
         self.exec = Exec::new(threads)?;

@@ -290,6 +290,10 @@ pub enum RuleState {
 pub struct Plasticity {
     /// The rule and its state.
     pub rule: RuleState,
+    /// While frozen the projection delivers its weights and nothing else: no trace, weight or
+    /// periodic update. Spikes during a freeze are not seen by the rule when it resumes.
+    #[serde(default)]
+    pub frozen: bool,
     last_arrival: Vec<u64>,
     last_post: Vec<u64>,
     /// Transposed index: synapses of post j are `by_post[post_ptr[j]..post_ptr[j + 1]]`.
@@ -339,6 +343,7 @@ impl Plasticity {
         };
         Plasticity {
             rule,
+            frozen: false,
             last_arrival: vec![NEVER; m],
             last_post: vec![NEVER; n_post],
             post_ptr,
@@ -369,6 +374,10 @@ impl Plasticity {
         ring: &SpikeRing,
         mut add: impl FnMut(u32, f64),
     ) {
+        if self.frozen {
+            synapses.arrivals(t, ring, |s, j| add(j, synapses.weight(s)));
+            return;
+        }
         let (last_arrival, last_post) = (&mut self.last_arrival, &self.last_post);
         match &mut self.rule {
             RuleState::Izhikevich2006(st) => {
@@ -403,6 +412,9 @@ impl Plasticity {
 
     /// Apply the post-spike side for the spikes of step `t`, then any periodic weight update.
     pub fn after_step(&mut self, synapses: &mut Synapses, t: u64, post_spikes: &[u32]) {
+        if self.frozen {
+            return;
+        }
         let (post_ptr, by_post) = (&self.post_ptr, &self.by_post);
         let (last_arrival, last_post) = (&self.last_arrival, &mut self.last_post);
         match &mut self.rule {
