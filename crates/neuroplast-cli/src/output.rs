@@ -99,9 +99,17 @@ impl Drop for StagedDir {
     }
 }
 
-fn npy<T: WritableElement>(path: &Path, v: &[T]) -> Result<()> {
+/// Write `v` as a one-dimensional `.npy` file.
+pub fn npy<T: WritableElement>(path: &Path, v: &[T]) -> Result<()> {
     write_npy(path, &ArrayView1::from(v))
         .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Read a one-dimensional `.npy` file written by [`npy`].
+pub fn read_npy_vec<T: ndarray_npy::ReadableElement + Clone>(path: &Path) -> Result<Vec<T>> {
+    let a: ndarray::Array1<T> = ndarray_npy::read_npy(path)
+        .with_context(|| format!("cannot read {} (was the run finished?)", path.display()))?;
+    Ok(a.to_vec())
 }
 
 fn npz(path: &Path) -> Result<NpzWriter<BufWriter<File>>> {

@@ -274,6 +274,9 @@ fn every_example_runs() {
         if p.extension().is_none_or(|e| e != "toml") {
             continue;
         }
+        if std::fs::read_to_string(&p).unwrap().contains("[protocol]") {
+            continue; // protocol_examples_run_short
+        }
         n += 1;
         let name = p.file_stem().unwrap().to_string_lossy().into_owned();
         let o = neuroplast(&["validate", p.to_str().unwrap()], tmp.path());
@@ -327,6 +330,152 @@ fn every_example_runs() {
         );
     }
     assert!(n >= 8, "one example per preset and the spiking examples");
+}
+
+/// Every protocol example (`[protocol]`) validates and runs in a shortened form, writing
+/// summary.json with its results, data files and figures; `neuroplast plot` redraws them;
+/// `--steps` and `resume` are refused with a reason.
+#[test]
+fn protocol_examples_run_short() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let tmp = tempfile::tempdir().unwrap();
+    let short: &[(&str, &[&str])] = &[(
+        "polychronization",
+        &[
+            "protocol.duration_s=3",
+            "protocol.spectrum_s=2",
+            "protocol.rate_windows_s=[[0, 2], [1, 3]]",
+        ],
+    )];
+    let mut seen = Vec::new();
+    for entry in std::fs::read_dir(&root).unwrap() {
+        let p = entry.unwrap().path();
+        let text = std::fs::read_to_string(&p).unwrap_or_default();
+        if p.extension().is_none_or(|e| e != "toml") || !text.contains("[protocol]") {
+            continue;
+        }
+        let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+        let o = neuroplast(&["validate", p.to_str().unwrap()], tmp.path());
+        assert!(
+            o.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let kind = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("kind = \""))
+            .map(|k| k.trim_end_matches('"').to_string())
+            .unwrap();
+        let sets = short
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, s)| *s)
+            .unwrap_or_else(|| panic!("{name}: no short form for protocol {kind}"));
+        let mut args = vec!["run", p.to_str().unwrap(), "--out", &name, "-q"];
+        for s in sets {
+            args.extend(["--set", s]);
+        }
+        let o = neuroplast(&args, tmp.path());
+        assert!(
+            o.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let dir = tmp.path().join(&name);
+        let s = summary(&dir);
+        assert_eq!(s["protocol"], kind.as_str(), "{name}");
+        assert!(s["results"].is_object(), "{name}");
+        let pngs = std::fs::read_dir(dir.join("plots")).unwrap().count();
+        assert!(pngs > 0, "{name}: no figures");
+        std::fs::remove_dir_all(dir.join("plots")).unwrap();
+        let o = neuroplast(&["plot", dir.to_str().unwrap()], tmp.path());
+        assert!(
+            o.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(std::fs::read_dir(dir.join("plots")).unwrap().count(), pngs);
+        let o = neuroplast(
+            &["resume", dir.to_str().unwrap(), "--steps", "5"],
+            tmp.path(),
+        );
+        assert!(!o.status.success());
+        assert!(String::from_utf8_lossy(&o.stderr).contains("protocol"));
+        seen.push(kind);
+    }
+    assert!(seen.iter().any(|k| k == "polychronization"), "{seen:?}");
+    // --steps does not apply
+    let p = root.join("polychronization.toml");
+    let o = neuroplast(
+        &["run", p.to_str().unwrap(), "--steps", "5", "--out", "x"],
+        tmp.path(),
+    );
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--steps does not apply"));
+    // bad values name their key path
+    let o = neuroplast(
+        &[
+            "validate",
+            p.to_str().unwrap(),
+            "--set",
+            "protocol.spectrum_s=0",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("protocol.spectrum_s"));
+    let o = neuroplast(
+        &[
+            "validate",
+            p.to_str().unwrap(),
+            "--set",
+            "protocol.nonsense=1",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("nonsense"));
+}
+
+/// Polychronization, 10 s with a fixed seed: spnet's early rates (spiking.md §2: exc 2.94 /
+/// 2.86 Hz, inh 10.9 / 10.7 Hz in s 0–10), the same spike hash for the same seed, and
+/// weights still near 6.
+#[test]
+fn polychronization_short_run_is_reproducible() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let p = root.join("polychronization.toml");
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |out: &str| {
+        let o = neuroplast(
+            &[
+                "run",
+                p.to_str().unwrap(),
+                "--out",
+                out,
+                "-q",
+                "--set",
+                "protocol.duration_s=10",
+                "--set",
+                "protocol.spectrum_s=10",
+                "--set",
+                "output.plots=false",
+            ],
+            tmp.path(),
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        summary(&tmp.path().join(out))["results"].clone()
+    };
+    let (a, b) = (run("a"), run("b"));
+    assert_eq!(a["spike_hash"], b["spike_hash"]);
+    let r = &a["rates"][0];
+    let (e, i) = (r["exc_hz"].as_f64().unwrap(), r["inh_hz"].as_f64().unwrap());
+    assert_eq!(
+        (r["from_s"].as_u64(), r["to_s"].as_u64()),
+        (Some(0), Some(10))
+    );
+    assert!((2.6..3.3).contains(&e) && (9.5..12.5).contains(&i), "{r}");
+    let w = a["weights_final"]["mean"].as_f64().unwrap();
+    assert!((5.5..6.5).contains(&w), "{w}");
 }
 
 /// Ctrl-C stops a run at the next chunk: exit status 130, complete results with

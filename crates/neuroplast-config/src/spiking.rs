@@ -24,7 +24,7 @@
 use neuroplast_core::spiking::connector::Value;
 use neuroplast_core::spiking::monitor::MonitorSpec;
 use neuroplast_core::spiking::network::{
-    ModelSpec, Network, NetworkBuilder, ProjectionSpec, SynapseSpec,
+    Action, ModelSpec, Network, NetworkBuilder, ProjectionSpec, SynapseSpec,
 };
 
 use crate::schema::Meta;
@@ -382,6 +382,41 @@ impl SpikingExperiment {
         }
         for m in &self.monitors {
             b.monitor(m.spec.clone());
+        }
+        for (k, e) in f.schedule.iter().enumerate() {
+            let path = format!("schedule[{k}]");
+            let step = whole_steps(&self.name, &format!("{path}.at_ms"), e.at_ms, self.dt_ms())?;
+            for (key, list, plastic) in [
+                ("freeze", &e.freeze, false),
+                ("unfreeze", &e.unfreeze, true),
+            ] {
+                for (i, name) in list.iter().enumerate() {
+                    b.action(
+                        step,
+                        Action::SetPlastic {
+                            projection: name.clone(),
+                            plastic,
+                        },
+                        &format!("{path}.{key}[{i}]"),
+                    );
+                }
+            }
+            if let Some(amount) = e.reward {
+                b.action(
+                    step,
+                    Action::Reward {
+                        amount,
+                        projection: e.reward_projection.clone(),
+                    },
+                    &format!("{path}.reward"),
+                );
+            } else if e.reward_projection.is_some() {
+                return Err(ConfigError::new(
+                    &self.name,
+                    format!("{path}.reward_projection"),
+                    "is set but `reward` is not (say how much dopamine to add)",
+                ));
+            }
         }
         Ok(b)
     }

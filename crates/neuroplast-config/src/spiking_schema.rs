@@ -43,6 +43,30 @@ pub struct SpikingFile {
     /// `[output]`.
     #[serde(default)]
     pub output: SpikingOutput,
+    /// `[[schedule]]`: freeze/unfreeze plasticity and rewards at given times.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedule: Vec<ScheduleEntry>,
+}
+
+/// One `[[schedule]]` entry: at `at_ms` (start of that step), freeze and unfreeze the named
+/// projections' plasticity and give a reward.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleEntry {
+    /// Time, ms (a whole number of steps).
+    pub at_ms: f64,
+    /// Projections whose plasticity stops here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub freeze: Vec<String>,
+    /// Projections whose plasticity resumes here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unfreeze: Vec<String>,
+    /// Dopamine added to the `reward_stdp` projections (all, or `reward_projection`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reward: Option<f64>,
+    /// Only this projection gets the reward.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reward_projection: Option<String>,
 }
 
 /// `[simulation]` of a spiking experiment.

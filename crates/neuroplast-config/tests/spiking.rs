@@ -307,3 +307,32 @@ fn coba_example_has_320k_synapses() {
     assert!((s - 320_000.0).abs() < 3_000.0, "{s}");
     assert_eq!(exp.steps(), 10_000);
 }
+
+/// `[[schedule]]`: freezing a static projection, a reward without a `reward_stdp` rule, a time
+/// between steps and an unknown key are refused with their key paths; a valid schedule
+/// (pair STDP frozen at 20 ms) builds and survives the resolved file.
+#[test]
+fn schedule_entries_are_checked() {
+    let build = |extra: &str| {
+        SpikingExperiment::from_str(&format!("{SMALL}\n{extra}"), "t.toml", &[])
+            .and_then(|e| e.build().map(|_| e))
+    };
+    let e = build("[[schedule]]\nat_ms = 10.0\nfreeze = [\"ee\"]").unwrap_err();
+    assert!(e.to_string().contains("schedule[0].freeze[0]"), "{e}");
+    assert!(e.to_string().contains("static"), "{e}");
+    let e = build("[[schedule]]\nat_ms = 10.0\nreward = 0.5").unwrap_err();
+    assert!(e.to_string().contains("schedule[0].reward"), "{e}");
+    let e = build("[[schedule]]\nat_ms = 10.05\nreward = 0.5").unwrap_err();
+    assert!(e.to_string().contains("schedule[0].at_ms"), "{e}");
+    let e = build("[[schedule]]\nat_ms = 10.0\nfreez = [\"ee\"]").unwrap_err();
+    assert!(e.to_string().contains("freez"), "{e}");
+    let plastic = SMALL.replace(
+        "delay_ms = 0.5\n",
+        "delay_ms = 0.5\nplasticity = { kind = \"pair_stdp\", w_max = 0.01 }\n",
+    );
+    let text = format!("{plastic}\n[[schedule]]\nat_ms = 20.0\nfreeze = [\"ee\"]\n");
+    let exp = SpikingExperiment::from_str(&text, "t.toml", &[]).unwrap();
+    exp.build().unwrap();
+    let again = SpikingExperiment::from_str(&exp.resolved_toml(), "r.toml", &[]).unwrap();
+    assert_eq!(again.file.schedule, exp.file.schedule);
+}

@@ -68,6 +68,7 @@ pub fn core_err(e: Error) -> PyErr {
         Error::ShapeMismatch { what, .. } => with_path::<ShapeError>(msg, &what),
         Error::UnknownRule { path, .. } => with_path::<RuleError>(msg, &path),
         Error::Checkpoint(_) => with_path::<CheckpointError>(msg, ""),
+        Error::Interrupted => PyErr::new::<pyo3::exceptions::PyKeyboardInterrupt, _>(msg),
     }
 }
 

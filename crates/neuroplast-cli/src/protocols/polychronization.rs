@@ -1,17 +1,129 @@
-//! Files and figures of the `polychronization` protocol (placeholder while it is written).
+//! Files and figures of the `polychronization` protocol.
+//!
+//! ```text
+//! data/rate_exc_per_s.npy, rate_inh_per_s.npy   mean rate of each second, Hz (f64)
+//! data/weights_final.npy                         excitatory weights at the end (f64)
+//! data/counts_first.npy, counts_last.npy         spikes per ms of all neurons in the
+//!                                                first / last spectrum window (u32)
+//! data/raster_{first,last}_{steps,ids}.npy       spikes of the first / last raster window
+//! plots/rates.png                                rates per second (exc, inh)
+//! plots/weights.png                              histogram of the final excitatory weights
+//! plots/spectrum.png                             population-rate spectrum, first and last window
+//! plots/raster_first.png, raster_last.png        rasters (excitatory below, inhibitory above)
+//! ```
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use neuroplast_core::experiments::polychronization::{Outcome, Params};
-use serde_json::{json, Value};
+use neuroplast_core::experiments::polychronization::{Outcome, Params, Spectrum};
+use serde_json::Value;
+
+use crate::output::{npy, read_npy_vec};
+use crate::plots::{self, RasterLayer};
 
 /// Write the data files of `o` into `dir/data` and return the `results` of summary.json.
-pub fn write(_o: &Outcome, _p: &Params, _dir: &Path) -> Result<Value> {
-    Ok(json!({}))
+pub fn write(o: &Outcome, _p: &Params, dir: &Path) -> Result<Value> {
+    let d = dir.join("data");
+    npy(&d.join("rate_exc_per_s.npy"), &o.rate_exc_per_s)?;
+    npy(&d.join("rate_inh_per_s.npy"), &o.rate_inh_per_s)?;
+    npy(&d.join("weights_final.npy"), &o.weights)?;
+    npy(&d.join("counts_first.npy"), &o.counts_first)?;
+    npy(&d.join("counts_last.npy"), &o.counts_last)?;
+    for (name, r) in [("first", &o.raster_first), ("last", &o.raster_last)] {
+        npy(&d.join(format!("raster_{name}_steps.npy")), &r.steps)?;
+        npy(&d.join(format!("raster_{name}_ids.npy")), &r.ids)?;
+    }
+    Ok(serde_json::to_value(&o.summary)?)
 }
 
 /// Draw the figures into `dir/plots` from the data files.
-pub fn plot(_dir: &Path, _p: &Params) -> Result<Vec<PathBuf>> {
-    Ok(Vec::new())
+pub fn plot(dir: &Path, p: &Params) -> Result<Vec<PathBuf>> {
+    let (d, out) = (dir.join("data"), dir.join("plots"));
+    let mut files = Vec::new();
+    let re: Vec<f64> = read_npy_vec(&d.join("rate_exc_per_s.npy"))?;
+    let ri: Vec<f64> = read_npy_vec(&d.join("rate_inh_per_s.npy"))?;
+    let x: Vec<f64> = (0..re.len()).map(|s| s as f64 + 0.5).collect();
+    let f = out.join("rates.png");
+    plots::lines(
+        &f,
+        "Mean rate per second",
+        "time (s)",
+        "rate (Hz)",
+        &x,
+        &[("excitatory", &re), ("inhibitory", &ri)],
+    )?;
+    files.push(f);
+    let w: Vec<f64> = read_npy_vec(&d.join("weights_final.npy"))?;
+    let f = out.join("weights.png");
+    plots::histogram(
+        &f,
+        &format!("Excitatory weights after {} s", re.len()),
+        "weight",
+        &w,
+        50,
+        false,
+    )?;
+    files.push(f);
+    let first: Vec<u32> = read_npy_vec(&d.join("counts_first.npy"))?;
+    let last: Vec<u32> = read_npy_vec(&d.join("counts_last.npy"))?;
+    let (sf, sl) = (Spectrum::of(&first, 0), Spectrum::of(&last, 0));
+    let norm = |s: &Spectrum| -> Vec<f64> {
+        let total: f64 = s.power.iter().sum::<f64>().max(1e-300);
+        s.power.iter().map(|x| x / total).collect()
+    };
+    let f = out.join("spectrum.png");
+    plots::lines(
+        &f,
+        "Population-rate spectrum (share of 0–100 Hz power)",
+        "frequency (Hz)",
+        "power share",
+        &sf.freq_hz,
+        &[
+            (&format!("first {} s", p.spectrum_s), &norm(&sf)),
+            (&format!("last {} s", p.spectrum_s), &norm(&sl)),
+        ],
+    )?;
+    files.push(f);
+    let ne = (0.8 * p.n as f64) as u32;
+    for name in ["first", "last"] {
+        let steps: Vec<u64> = read_npy_vec(&d.join(format!("raster_{name}_steps.npy")))?;
+        let ids: Vec<u32> = read_npy_vec(&d.join(format!("raster_{name}_ids.npy")))?;
+        let (mut es, mut ei, mut is, mut ii) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (&t, &i) in steps.iter().zip(&ids) {
+            if i < ne {
+                es.push(t);
+                ei.push(i);
+            } else {
+                is.push(t);
+                ii.push(i - ne);
+            }
+        }
+        let (t0, t1) = match (steps.first(), steps.last()) {
+            (Some(&a), Some(&b)) => ((a / 1000) * 1000, (b / 1000 + 1) * 1000),
+            _ => (0, 1000),
+        };
+        let f = out.join(format!("raster_{name}.png"));
+        plots::raster(
+            &f,
+            &format!("Spikes, {name} {} s", p.raster_s),
+            &[
+                RasterLayer {
+                    name: "excitatory",
+                    steps: &es,
+                    ids: &ei,
+                    n: ne as usize,
+                },
+                RasterLayer {
+                    name: "inhibitory",
+                    steps: &is,
+                    ids: &ii,
+                    n: p.n - ne as usize,
+                },
+            ],
+            t0,
+            t1,
+        )?;
+        files.push(f);
+    }
+    Ok(files)
 }

@@ -283,6 +283,18 @@ pub fn izh03(n: usize, seed: u64) -> Result<NetworkBuilder> {
 /// random thalamic input 20 with probability 1/n per neuron and ms; the `izhikevich2006` STDP
 /// rule on excitatory synapses.
 pub fn izh06(n: usize, seed: u64) -> Result<NetworkBuilder> {
+    izh06_with(n, seed, Izhikevich2006Params::default(), false)
+}
+
+/// [`izh06`] with other parameters of the excitatory STDP rule; `one_input_per_ms`: the
+/// thalamic input goes to exactly one random neuron per ms, as in spnet (otherwise to each
+/// neuron with probability 1/n, as Brian2's version of the benchmark does).
+pub fn izh06_with(
+    n: usize,
+    seed: u64,
+    rule: Izhikevich2006Params,
+    one_input_per_ms: bool,
+) -> Result<NetworkBuilder> {
     let ne = (0.8 * n as f64) as usize;
     let (m, d_max) = (100usize.min(ne.saturating_sub(1)), 20usize);
     let mut rng = component(seed, Stream::StateInit, BUILDER_STREAM);
@@ -334,9 +346,7 @@ pub fn izh06(n: usize, seed: u64) -> Result<NetworkBuilder> {
         delay: Value::Array { values: delay_e },
         delay_rounding: DelayRounding::Exact,
         synapse: receptor.clone(),
-        plasticity: Some(PlasticitySpec::Izhikevich2006(
-            Izhikevich2006Params::default(),
-        )),
+        plasticity: Some(PlasticitySpec::Izhikevich2006(rule)),
     })?;
     b.projection(ProjectionSpec {
         name: "inh".into(),
@@ -352,17 +362,22 @@ pub fn izh06(n: usize, seed: u64) -> Result<NetworkBuilder> {
         synapse: receptor,
         plasticity: None,
     })?;
-    b.current_source(
-        "thalamic",
-        "neurons",
-        None,
+    let thalamic = if one_input_per_ms {
+        Waveform::RandomNeurons {
+            amplitude: 20.0,
+            count: 1,
+            start: 0.0,
+            stop: None,
+        }
+    } else {
         Waveform::RandomPulses {
             amplitude: 20.0,
             probability: 1.0 / n as f64,
             start: 0.0,
             stop: None,
-        },
-    )?;
+        }
+    };
+    b.current_source("thalamic", "neurons", None, thalamic)?;
     Ok(b)
 }
 

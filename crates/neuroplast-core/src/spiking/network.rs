@@ -3,13 +3,17 @@
 //!
 //! ## One step (the schedule, see [`SCHEDULE`])
 //!
+//! 0. scheduled actions of step `t` ([`Action`]: freeze/unfreeze a projection's plasticity,
+//!    give a reward);
 //! 1. current sources add their current of step `t` to their target neurons;
-//! 2. for each population, shard by shard (in parallel when threads > 1):
+//! 2. plastic projections deliver their arrivals serially (the arrival side of their rule);
+//!    then for each population, shard by shard (in parallel when threads > 1):
 //!    deliver every incoming projection's spikes that arrive now (emitted at `t − d`),
 //!    add the double-exponential kernel currents, then integrate the neurons, threshold and
 //!    reset (the model's `step`);
 //! 3. the spikes of step `t` go into each population's spike ring, the monitors and the
-//!    spike hash; `t ← t + 1`.
+//!    spike hash; plastic rules see the post spikes (and do periodic weight updates);
+//!    `t ← t + 1`.
 //!
 //! A spike emitted at step `t` therefore acts at step `t + d`, `d ≥ 1` — Brian2's order
 //! (state update, threshold, `on_pre`) with its one-step effective latency.
@@ -35,7 +39,7 @@ use super::neuron::{
     IzhikevichParams, LifNeurapse, LifNeurapseParams, NeuronModel, Receptor, ReceptorKind, Sorf,
     SorfParams,
 };
-use super::plasticity::{Plasticity, PlasticitySpec};
+use super::plasticity::{Plasticity, PlasticitySpec, RuleState};
 use super::projection::{Delivery, SpikeRing, Synapses};
 use super::source::{
     CurrentSource, PoissonParams, PoissonSource, SpikeArrayParams, SpikeArraySource, Waveform,
@@ -50,6 +54,7 @@ pub const SHARD: usize = 1024;
 
 /// The phase order of one step, printable (`neuroplast validate` shows it).
 pub const SCHEDULE: &[&str] = &[
+    "0. scheduled actions of step t (freeze/unfreeze plasticity, rewards)",
     "1. current sources → external current of step t",
     "2a. plastic projections (serially): deliver spikes arriving now, arrival side of the rule",
     "2b. per population, per shard: deliver static projections' spikes arriving now (emitted at t − delay, delay ≥ 1 step) → kernel currents → integrate, threshold, reset",
@@ -468,6 +473,28 @@ pub struct NetworkBuilder {
     projs: Vec<ProjectionSpec>,
     sources: Vec<(String, String, Option<Vec<u32>>, Waveform)>,
     monitors: Vec<MonitorSpec>,
+    actions: Vec<(u64, Action, String)>,
+}
+
+/// Something the network does at the start of a given step (an experiment file's
+/// `[[schedule]]` entries): freeze or unfreeze a projection's plasticity, give a reward.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Action {
+    /// [`Network::set_plastic`].
+    SetPlastic {
+        /// Projection name.
+        projection: String,
+        /// `false` freezes, `true` unfreezes.
+        plastic: bool,
+    },
+    /// [`Network::reward`].
+    Reward {
+        /// Dopamine added.
+        amount: f64,
+        /// Only this projection (default: every `reward_stdp` projection).
+        projection: Option<String>,
+    },
 }
 
 impl NetworkBuilder {
@@ -481,6 +508,7 @@ impl NetworkBuilder {
             projs: Vec::new(),
             sources: Vec::new(),
             monitors: Vec::new(),
+            actions: Vec::new(),
         }
     }
 
@@ -542,6 +570,12 @@ impl NetworkBuilder {
     /// Record something.
     pub fn monitor(&mut self, spec: MonitorSpec) {
         self.monitors.push(spec);
+    }
+
+    /// Do `action` at the start of step `step` (before anything else of that step); `path` is
+    /// the key path that errors name (names and rules are checked at build).
+    pub fn action(&mut self, step: u64, action: Action, path: &str) {
+        self.actions.push((step, action, path.to_string()));
     }
 
     fn pop_index(&self, name: &str, path: &str) -> Result<usize> {
@@ -944,7 +978,59 @@ impl NetworkBuilder {
                 *d += k;
             }
         }
+        // scheduled actions: names and rules checked now, so applying them cannot fail
+        let mut actions = Vec::with_capacity(self.actions.len());
+        for (step, action, path) in self.actions {
+            let rule = |name: &str| {
+                projs
+                    .iter()
+                    .find(|p| p.name == name)
+                    .map(|p| p.plasticity.as_ref())
+            };
+            match &action {
+                Action::SetPlastic { projection, .. } => match rule(projection) {
+                    None => {
+                        return Err(Error::config(
+                            &path,
+                            format!("no projection named {projection:?}"),
+                        ))
+                    }
+                    Some(None) => {
+                        return Err(Error::config(
+                            &path,
+                            format!("{projection:?} has static synapses (nothing to freeze)"),
+                        ))
+                    }
+                    Some(Some(_)) => {}
+                },
+                Action::Reward { amount, projection } => {
+                    ensure!(amount.is_finite(), &path, "must be finite, got {amount}");
+                    let rewarded = |p: &Projection| {
+                        matches!(
+                            p.plasticity.as_ref().map(|r| &r.rule),
+                            Some(RuleState::Izhikevich2006(st)) if st.dopamine.is_some()
+                        )
+                    };
+                    let any = projs
+                        .iter()
+                        .filter(|p| projection.as_ref().is_none_or(|n| *n == p.name))
+                        .any(rewarded);
+                    ensure!(
+                        any,
+                        &path,
+                        "no projection {}with the reward_stdp rule",
+                        projection
+                            .as_ref()
+                            .map_or(String::new(), |n| format!("named {n:?} "))
+                    );
+                }
+            }
+            actions.push((step, action));
+        }
+        actions.sort_by_key(|a| a.0);
         Ok(Network {
+            actions,
+            next_action: 0,
             plastic,
             out_degree,
             events: 0,
@@ -989,6 +1075,12 @@ pub struct Network {
     /// Per population: Σ over outgoing projections of each neuron's out-degree.
     out_degree: Vec<Vec<u32>>,
     events: u64,
+    /// Scheduled actions (step, action), by step.
+    #[serde(default)]
+    actions: Vec<(u64, Action)>,
+    /// The first action not yet done.
+    #[serde(default)]
+    next_action: usize,
     #[serde(skip)]
     exec: Exec,
 }
@@ -1055,6 +1147,33 @@ impl Network {
         Ok(())
     }
 
+    /// Give a reward: add `amount` to the dopamine of every `reward_stdp` projection (or only
+    /// of `projection`). It acts from the next weight update on. Returns how many projections
+    /// received it; an error if none has the rule.
+    pub fn reward(&mut self, amount: f64, projection: Option<&str>) -> Result<usize> {
+        crate::ensure!(
+            amount.is_finite(),
+            "reward",
+            "the amount must be finite, got {amount}"
+        );
+        let mut n = 0;
+        for p in &mut self.projs {
+            if projection.is_some_and(|name| name != p.name) {
+                continue;
+            }
+            if let Some(rule) = p.plasticity.as_mut() {
+                n += usize::from(rule.reward(amount));
+            }
+        }
+        crate::ensure!(
+            n > 0,
+            projection.unwrap_or("reward"),
+            "no projection with the reward_stdp rule {}",
+            projection.map_or("in this network".to_string(), |p| format!("named {p:?}"))
+        );
+        Ok(n)
+    }
+
     /// Use `threads` threads (results do not depend on it).
     pub fn set_threads(&mut self, threads: usize) -> Result<()> {
         self.exec = Exec::new(threads)?;
@@ -1106,6 +1225,26 @@ impl Network {
 
     fn step_once(&mut self, threads: usize) {
         let t = self.t;
+        // 0. scheduled actions (checked at build)
+        if self.actions.get(self.next_action).is_some_and(|a| a.0 <= t) {
+            let actions = std::mem::take(&mut self.actions);
+            while let Some((at, action)) = actions.get(self.next_action) {
+                if *at > t {
+                    break;
+                }
+                self.next_action += 1;
+                match action {
+                    Action::SetPlastic {
+                        projection,
+                        plastic,
+                    } => self.set_plastic(projection, *plastic).ok(),
+                    Action::Reward { amount, projection } => {
+                        self.reward(*amount, projection.as_deref()).ok().map(|_| ())
+                    }
+                };
+            }
+            self.actions = actions;
+        }
         // 1. current sources
         for src in &mut self.sources {
             let pop = &mut self.pops[src.population];

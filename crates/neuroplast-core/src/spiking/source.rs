@@ -95,6 +95,20 @@ pub enum Waveform {
         #[serde(default)]
         stop: Option<f64>,
     },
+    /// Each step, `count` target neurons drawn uniformly (with replacement) receive
+    /// `amplitude` (spnet's thalamic input: exactly one random neuron per ms, `count = 1`).
+    RandomNeurons {
+        /// nA (model units for Izhikevich neurons).
+        amplitude: f64,
+        /// Neurons per step.
+        count: u32,
+        /// ms.
+        #[serde(default)]
+        start: f64,
+        /// ms.
+        #[serde(default)]
+        stop: Option<f64>,
+    },
     /// Gaussian white noise `mean + stdev · ξ`, a new draw every `dt` ms (PyNN
     /// `NoisyCurrentSource`), independent per neuron.
     Noise {
@@ -185,6 +199,12 @@ enum Compiled {
     RandomPulses {
         amplitude: f64,
         probability: f64,
+        start: u64,
+        stop: u64,
+    },
+    RandomNeurons {
+        amplitude: f64,
+        count: u32,
         start: u64,
         stop: u64,
     },
@@ -339,6 +359,25 @@ impl CurrentSource {
                     stop: stop_of(stop, "stop")?,
                 }
             }
+            Waveform::RandomNeurons {
+                amplitude,
+                count,
+                start,
+                stop,
+            } => {
+                finite("amplitude", *amplitude)?;
+                ensure!(
+                    !neurons.is_empty() || *count == 0,
+                    format!("{path}.count"),
+                    "needs at least one target neuron"
+                );
+                Compiled::RandomNeurons {
+                    amplitude: *amplitude,
+                    count: *count,
+                    start: whole_steps(&format!("{path}.start"), *start, dt)?,
+                    stop: stop_of(stop, "stop")?,
+                }
+            }
             Waveform::Noise {
                 mean,
                 stdev,
@@ -370,7 +409,10 @@ impl CurrentSource {
                 }
             }
         };
-        let noisy = matches!(kind, Compiled::Noise { .. } | Compiled::RandomPulses { .. });
+        let noisy = matches!(
+            kind,
+            Compiled::Noise { .. } | Compiled::RandomPulses { .. } | Compiled::RandomNeurons { .. }
+        );
         let held = if noisy {
             vec![0.0; neurons.len()]
         } else {
@@ -446,7 +488,9 @@ impl CurrentSource {
                     0.0
                 }
             }
-            Compiled::Noise { .. } | Compiled::RandomPulses { .. } => 0.0,
+            Compiled::Noise { .. }
+            | Compiled::RandomPulses { .. }
+            | Compiled::RandomNeurons { .. } => 0.0,
         }
     }
 
@@ -465,6 +509,24 @@ impl CurrentSource {
                 super::bernoulli_hits(neurons.len() as u64, probability, rng, |k| {
                     add(neurons[k as usize], amplitude)
                 });
+            }
+            return;
+        }
+        if let Compiled::RandomNeurons {
+            amplitude,
+            count,
+            start,
+            stop,
+        } = self.kind
+        {
+            if (start..stop).contains(&t) {
+                let rng = self.rng.as_mut().expect("random sources own a stream");
+                for _ in 0..count {
+                    add(
+                        self.neurons[rng.random_range(0..self.neurons.len())],
+                        amplitude,
+                    );
+                }
             }
             return;
         }

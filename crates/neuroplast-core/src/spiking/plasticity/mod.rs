@@ -8,11 +8,15 @@
 //! ## `izhikevich2006` (spnet, Izhikevich 2006)
 //!
 //! Traces decay with `tau`: on the arrival of a presynaptic spike at synapse s (post j),
-//! `pre_s = a_plus` and `sd_s −= post_j` (post trace `a_minus·exp(−Δ/τ)` since j's last
-//! spike); on a spike of j, `post_j = a_minus` and `sd_s += pre_s` for every incoming s.
+//! `pre_s = a_plus` and `sd_s −= post_j`; on a spike of j, `post_j = a_minus` and
+//! `sd_s += pre_s` for every incoming s (nearest-neighbour traces, as spnet's `LTP`/`LTD`).
 //! Every `update_every_ms`: `w = clip(w + bias + sd, w_min, w_max)`, `sd ← decay·sd`.
-//! Defaults are spnet's: a_plus 0.1, a_minus 0.12, τ 20 ms, bias 0.01, decay 0.9, every
-//! 1000 ms, w ∈ [0, 10].
+//! Timing is spnet's to the step: a spike of j in step t (v crossed threshold during t) is
+//! seen by spnet at the start of step t + 1, so an arrival k ≥ 1 steps later sees the post
+//! trace `a_minus·exp(−(k − 1)·dt/τ)`, and a post spike k ≥ 0 steps after an arrival adds
+//! `a_plus·exp(−k·dt/τ)` (an arrival in the post spike's own step counts as before it).
+//! Defaults are spnet's: a_plus 0.1, a_minus 0.12, τ = −1 ms / ln 0.95 ≈ 19.50 ms (×0.95 per
+//! ms), bias 0.01, decay 0.9, every 1000 ms, w ∈ [0, 10].
 //!
 //! ## `pair_stdp` (Song, Miller & Abbott 2000; Brian2's STDP example)
 //!
@@ -30,6 +34,9 @@ use serde::{Deserialize, Serialize};
 use super::projection::{SpikeRing, Synapses};
 use crate::{ensure, Result};
 
+pub mod reward;
+pub use reward::{RewardEvent, RewardStdpParams};
+
 /// A plasticity rule and its parameters, as written in experiment files
 /// (`plasticity = { kind = "izhikevich2006", … }`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -39,6 +46,8 @@ pub enum PlasticitySpec {
     Izhikevich2006(Izhikevich2006Params),
     /// Pair-based STDP with traces, additive or multiplicative (see the module docs).
     PairStdp(PairStdpParams),
+    /// Reward-modulated STDP, Izhikevich 2007 (see [`reward`]).
+    RewardStdp(RewardStdpParams),
 }
 
 /// How the weight change of `pair_stdp` depends on the weight.
@@ -100,6 +109,10 @@ impl Default for PairStdpParams {
     }
 }
 
+/// spnet's trace time constant: its traces decay by ×0.95 per 1 ms step, τ = −1 ms / ln 0.95
+/// = 19.4957 ms.
+pub const SPNET_TAU: f64 = 19.495_725_746_223_673;
+
 /// Parameters of the `izhikevich2006` rule.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -127,7 +140,7 @@ impl Default for Izhikevich2006Params {
         Izhikevich2006Params {
             a_plus: 0.1,
             a_minus: 0.12,
-            tau: 20.0,
+            tau: SPNET_TAU,
             bias: 0.01,
             decay: 0.9,
             update_every_ms: 1000.0,
@@ -196,6 +209,7 @@ impl PlasticitySpec {
                 );
                 Ok(())
             }
+            PlasticitySpec::RewardStdp(p) => p.validate(path, dt),
         }
     }
 }
@@ -206,6 +220,7 @@ impl PlasticitySpec {
         match self {
             PlasticitySpec::Izhikevich2006(p) => p.w_min,
             PlasticitySpec::PairStdp(p) => p.w_min,
+            PlasticitySpec::RewardStdp(p) => p.w_min,
         }
     }
 }
@@ -271,14 +286,17 @@ pub struct Izhikevich2006State {
     params: Izhikevich2006Params,
     every: u64,
     decay: DecayTable,
-    /// Weight derivative per synapse.
+    /// Weight derivative per synapse (the eligibility trace of `reward_stdp`).
     pub sd: Vec<f64>,
+    /// `reward_stdp`: the dopamine that gates the weight updates (`None`: `izhikevich2006`).
+    #[serde(default)]
+    pub dopamine: Option<reward::Dopamine>,
 }
 
 /// The rule-specific part of a plastic projection.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum RuleState {
-    /// `izhikevich2006`.
+    /// `izhikevich2006`, and `reward_stdp` (with dopamine).
     Izhikevich2006(Izhikevich2006State),
     /// `pair_stdp`.
     PairStdp(PairStdpState),
@@ -307,6 +325,20 @@ fn clip(w: f64, lo: f64, hi: f64) -> f64 {
 }
 
 impl Plasticity {
+    /// Add `amount` to the dopamine of a `reward_stdp` rule; `false` (and nothing changes) for
+    /// other rules.
+    pub fn reward(&mut self, amount: f64) -> bool {
+        match &mut self.rule {
+            RuleState::Izhikevich2006(Izhikevich2006State {
+                dopamine: Some(da), ..
+            }) => {
+                da.level += amount;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// State for `synapses` under rule `spec` (validated).
     pub fn new(spec: &PlasticitySpec, synapses: &mut Synapses, dt: f64) -> Plasticity {
         // plastic weights are per synapse
@@ -332,7 +364,18 @@ impl Plasticity {
                 decay: DecayTable::new(dt / p.tau),
                 params: p.clone(),
                 sd: vec![0.0; m],
+                dopamine: None,
             }),
+            PlasticitySpec::RewardStdp(r) => {
+                let p = r.stdp_part();
+                RuleState::Izhikevich2006(Izhikevich2006State {
+                    every: (p.update_every_ms / dt).round() as u64,
+                    decay: DecayTable::new(dt / p.tau),
+                    params: p,
+                    sd: vec![0.0; m],
+                    dopamine: Some(reward::Dopamine::new(r, dt)),
+                })
+            }
             PlasticitySpec::PairStdp(p) => RuleState::PairStdp(PairStdpState {
                 plus: DecayTable::new(dt / p.tau_plus),
                 minus: DecayTable::new(dt / p.tau_minus),
@@ -384,7 +427,13 @@ impl Plasticity {
                 let a_minus = st.params.a_minus;
                 synapses.arrivals(t, ring, |s, j| {
                     add(j, synapses.weight(s));
-                    st.sd[s] -= a_minus * st.decay.between(last_post[j as usize], t);
+                    // spnet registers a spike at the start of the step after v crossed 30 and
+                    // sets LTD = A− then: the post trace is A− on the first step after ours
+                    let since = match last_post[j as usize] {
+                        NEVER => NEVER,
+                        tp => tp + 1,
+                    };
+                    st.sd[s] -= a_minus * st.decay.between(since, t);
                     last_arrival[s] = t;
                 });
             }
@@ -431,11 +480,26 @@ impl Plasticity {
                     }
                     last_post[j as usize] = t;
                 }
+                if let Some(da) = &mut st.dopamine {
+                    da.step(t);
+                }
                 if (t + 1) % st.every == 0 {
                     let p = &st.params;
-                    for (w, sd) in synapses.weights_mut().iter_mut().zip(&mut st.sd) {
-                        *w = (*w + p.bias + *sd).clamp(p.w_min, p.w_max);
-                        *sd *= p.decay;
+                    let weights = synapses.weights_mut().iter_mut().zip(&mut st.sd);
+                    match &st.dopamine {
+                        None => {
+                            for (w, sd) in weights {
+                                *w = (*w + p.bias + *sd).clamp(p.w_min, p.w_max);
+                                *sd *= p.decay;
+                            }
+                        }
+                        Some(da) => {
+                            let f = da.factor();
+                            for (w, sd) in weights {
+                                *w = (*w + f * *sd).clamp(p.w_min, p.w_max);
+                                *sd *= p.decay;
+                            }
+                        }
                     }
                 }
             }
@@ -478,7 +542,7 @@ mod tests {
     fn sd(p: &Plasticity) -> f64 {
         match &p.rule {
             RuleState::Izhikevich2006(st) => st.sd[0],
-            RuleState::PairStdp(_) => unreachable!(),
+            _ => unreachable!(),
         }
     }
 
@@ -527,8 +591,49 @@ mod tests {
         );
     }
 
-    /// One pre→post pair: pre arrives 5 steps before post → sd = +a_plus·e^{−5/20};
-    /// then another arrival 3 steps after the post spike → sd −= a_minus·e^{−3/20}.
+    /// Reward-modulated STDP, one synapse: a pre→post pair 5 steps apart makes the eligibility
+    /// trace 0.1·0.95⁵; without reward the weight never changes; a reward of 0.5 after step
+    /// 100 changes it at the update after step 109 by 0.5·0.995⁹ × (eligibility after 10
+    /// updates ×0.99).
+    #[test]
+    fn reward_stdp_needs_reward() {
+        let run = |rewards: Vec<RewardEvent>, steps: u64| -> (f64, f64) {
+            let mut syn = Synapses::new(1, 1, &[0], &[0], &[1.0], &[1]);
+            let spec = PlasticitySpec::RewardStdp(RewardStdpParams {
+                rewards,
+                ..Default::default()
+            });
+            spec.validate("p", 1.0).unwrap();
+            let mut p = Plasticity::new(&spec, &mut syn, 1.0);
+            let mut ring = SpikeRing::new(2, 1);
+            for t in 0..steps {
+                p.deliver(&mut syn, t, &ring, |_, _| {});
+                let pre: &[u32] = if t == 0 { &[0] } else { &[] };
+                ring.store(t, pre);
+                let post: &[u32] = if t == 6 { &[0] } else { &[] };
+                p.after_step(&mut syn, t, post);
+            }
+            (syn.weights()[0], sd(&p))
+        };
+        let sd0 = 0.1 * (-5.0f64 / SPNET_TAU).exp();
+        let (w, c) = run(Vec::new(), 2000);
+        assert_eq!(w, 1.0, "no reward, no change");
+        assert!((c - sd0 * 0.99f64.powi(200)).abs() < 1e-15, "{c}");
+        let reward = vec![RewardEvent {
+            at_ms: 100.0,
+            amount: 0.5,
+        }];
+        let (w, _) = run(reward.clone(), 109);
+        assert_eq!(w, 1.0, "no update between the reward and step 109");
+        let (w, _) = run(reward, 110);
+        let d = 0.5 * (-9.0f64 / reward::DASPNET_TAU_DOPAMINE).exp();
+        let want = 1.0 + d * sd0 * 0.99f64.powi(10);
+        assert!((w - want).abs() < 1e-15, "{w} vs {want}");
+        assert!((d - 0.5 * 0.995f64.powi(9)).abs() < 1e-12);
+    }
+
+    /// One pre→post pair: pre arrives 5 steps before post → sd = +a_plus·0.95⁵; then another
+    /// arrival 3 steps after the post spike → sd −= a_minus·0.95² (spnet's timing).
     #[test]
     fn pair_window_and_update() {
         let syn = Synapses::new(1, 1, &[0], &[0], &[6.0], &[1]);
@@ -550,8 +655,11 @@ mod tests {
             }
         }
         assert_eq!(got, vec![(1, 0, 6.0), (9, 0, 6.0)]);
-        let want = 0.1 * (-5.0f64 / 20.0).exp() - 0.12 * (-3.0f64 / 20.0).exp();
+        // spnet: the post spike of step 6 is seen at step 7, so the arrival at step 9 is 2
+        // steps after it; spnet's traces decay ×0.95 per ms
+        let want = 0.1 * (-5.0f64 / SPNET_TAU).exp() - 0.12 * (-2.0f64 / SPNET_TAU).exp();
         assert!((sd(&p) - want).abs() < 1e-15, "{} vs {want}", sd(&p));
+        assert!((want - (0.1 * 0.95f64.powi(5) - 0.12 * 0.95f64.powi(2))).abs() < 1e-15);
         p.after_step(&mut syn, 19, &[]);
         assert!((syn.weights()[0] - (6.0 + 0.01 + want)).abs() < 1e-12);
         assert!((sd(&p) - 0.9 * want).abs() < 1e-15);
