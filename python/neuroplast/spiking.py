@@ -92,6 +92,26 @@ class Network:
         """Overwrite a state variable, e.g. the ``rate`` of a Poisson source mid-run."""
         self._core.set_state(population, variable, np.ascontiguousarray(values, dtype=np.float64))
 
+    def weights(self, projection: str) -> np.ndarray:
+        """The synaptic weights of a projection (float64, one per synapse, in the order of
+        :meth:`connections`)."""
+        return self._core.weights(projection)
+
+    def connections(self, projection: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(pre, post, delay_steps)`` of every synapse of a projection (uint32 arrays in the
+        order of :meth:`weights`)."""
+        return self._core.connections(projection)
+
+    def set_plastic(self, projection: str, plastic: bool) -> None:
+        """Freeze (``False``) or unfreeze (``True``) a projection's plasticity from the next
+        step on; while frozen it delivers its weights and its rule does nothing."""
+        self._core.set_plastic(projection, plastic)
+
+    def reward(self, amount: float, projection: str | None = None) -> int:
+        """Add ``amount`` of dopamine to the ``reward_stdp`` projections (all, or only
+        ``projection``); returns how many received it."""
+        return self._core.reward(amount, projection)
+
     def set_threads(self, threads: int) -> None:
         """Use ``threads`` threads; results are identical for any number."""
         self._core.set_threads(threads)

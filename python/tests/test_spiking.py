@@ -63,3 +63,59 @@ def test_bad_file_names_the_key(tmp_path):
     bad.write_text(COBA.read_text().replace('receptor = "excitatory"', 'receptor = "ampa"', 1))
     with pytest.raises(npl.ConfigError, match="receptor"):
         npl.load_experiment(bad)
+
+
+REWARD_NET = """
+[simulation]
+dt_ms = 1.0
+duration_ms = 1000.0
+seed = 5
+
+[populations.inputs]
+model = "SpikeSourcePoisson"
+n = 50
+params = { rate = 20.0 }
+
+[populations.out]
+model = "Izhikevich"
+n = 2
+params = { integrator = "spnet" }
+
+[projections.learn]
+pre = "inputs"
+post = "out"
+connector = { kind = "all_to_all" }
+receptor = "current"
+weight = 1.0
+delay_ms = 1.0
+plasticity = { kind = "reward_stdp" }
+
+[sources.drive]
+population = "out"
+waveform = { kind = "dc", amplitude = 5.0 }
+"""
+
+
+def test_reward_stdp_needs_reward_and_freeze_stops_it(tmp_path):
+    path = tmp_path / "reward.toml"
+    path.write_text(REWARD_NET)
+    net = npl.Network.from_file(path)
+    pre, post, delay = net.connections("learn")
+    assert len(pre) == len(post) == len(delay) == 100 and set(delay.tolist()) == {1}
+    w0 = net.weights("learn")
+    net.run(steps=2000)
+    assert net.spike_counts()["out"] > 0
+    assert np.array_equal(net.weights("learn"), w0), "no reward, no change"
+    assert net.reward(0.5) == 1
+    net.run(steps=200)
+    w1 = net.weights("learn")
+    assert not np.array_equal(w1, w0)
+    assert np.all((w1 >= 0.0) & (w1 <= 4.0))
+    net.set_plastic("learn", False)
+    net.reward(0.5, "learn")
+    net.run(steps=500)
+    assert np.array_equal(net.weights("learn"), w1), "frozen"
+    with pytest.raises(npl.ConfigError, match="no projection"):
+        net.set_plastic("nope", True)
+    with pytest.raises(KeyError, match="no projection"):
+        net.weights("nope")

@@ -158,6 +158,50 @@ impl NetworkCore {
         pop.set_state(variable, values).map_err(core_err)
     }
 
+    /// Synaptic weights of a projection, in storage order (with `pre`/`post` from
+    /// `connections`).
+    fn weights<'py>(
+        &self,
+        py: Python<'py>,
+        projection: &str,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let p = self.projection(projection)?;
+        Ok(p.synapses.weights().into_owned().into_pyarray(py))
+    }
+
+    /// Presynaptic neuron, postsynaptic neuron and delay (steps) of every synapse of a
+    /// projection (the order of `weights`).
+    #[allow(clippy::type_complexity)]
+    fn connections<'py>(
+        &self,
+        py: Python<'py>,
+        projection: &str,
+    ) -> PyResult<(
+        Bound<'py, PyArray1<u32>>,
+        Bound<'py, PyArray1<u32>>,
+        Bound<'py, PyArray1<u32>>,
+    )> {
+        let p = self.projection(projection)?;
+        let (pre, post, delay) = p.synapses.triples();
+        Ok((
+            pre.into_pyarray(py),
+            post.into_pyarray(py),
+            delay.into_pyarray(py),
+        ))
+    }
+
+    /// Freeze (`false`) or unfreeze (`true`) a projection's plasticity from the next step on.
+    fn set_plastic(&mut self, projection: &str, plastic: bool) -> PyResult<()> {
+        self.net.set_plastic(projection, plastic).map_err(core_err)
+    }
+
+    /// Add `amount` to the dopamine of the `reward_stdp` projections (all, or `projection`);
+    /// returns how many received it.
+    #[pyo3(signature = (amount, projection=None))]
+    fn reward(&mut self, amount: f64, projection: Option<&str>) -> PyResult<usize> {
+        self.net.reward(amount, projection).map_err(core_err)
+    }
+
     /// Run `steps` steps with the GIL released (Ctrl-C between 50 ms slices), calling
     /// `progress(done)` between slices; recordings accumulate until `take_recordings`.
     #[pyo3(signature = (steps, progress=None))]
@@ -252,6 +296,26 @@ impl NetworkCore {
 
 /// `"spiking"` for a file with `[populations]`, `"sorn"` for one with `[sorn]`, `"protocol"`
 /// for one with `[protocol]` (validated).
+impl NetworkCore {
+    fn projection(&self, name: &str) -> PyResult<&neuroplast_core::spiking::network::Projection> {
+        self.net
+            .projections()
+            .iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = self
+                    .net
+                    .projections()
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect();
+                pyo3::exceptions::PyKeyError::new_err(format!(
+                    "no projection {name:?}; the projections are {names:?}"
+                ))
+            })
+    }
+}
+
 #[pyfunction]
 #[pyo3(signature = (path, overrides=Vec::new()))]
 fn experiment_kind(path: PathBuf, overrides: Vec<String>) -> PyResult<&'static str> {
