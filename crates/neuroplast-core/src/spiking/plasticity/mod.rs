@@ -591,6 +591,63 @@ mod tests {
         );
     }
 
+    /// Pair STDP on one synapse driven by given arrival and post-spike steps; returns Δw.
+    fn pair_run(arrivals: &[u64], posts: &[u64], traces: TraceMode) -> f64 {
+        let mut syn = Synapses::new(1, 1, &[0], &[0], &[0.5], &[1]);
+        let spec = PlasticitySpec::PairStdp(PairStdpParams {
+            a_plus: 0.01,
+            a_minus: -0.012,
+            w_max: 1.0,
+            traces,
+            ..Default::default()
+        });
+        let mut p = Plasticity::new(&spec, &mut syn, 1.0);
+        let mut ring = SpikeRing::new(2, 1);
+        for t in 0..200u64 {
+            p.deliver(&mut syn, t, &ring, |_, _| {});
+            let pre: &[u32] = if arrivals.contains(&(t + 1)) { &[0] } else { &[] };
+            ring.store(t, pre);
+            let post: &[u32] = if posts.contains(&t) { &[0] } else { &[] };
+            p.after_step(&mut syn, t, post);
+        }
+        syn.weights()[0] - 0.5
+    }
+
+    /// The window at several Δt = t_post − t_pre: a_plus·e^{−Δt/τ+} for Δt ≥ 0,
+    /// a_minus·e^{Δt/τ−} for Δt < 0, for both trace modes (one pair each).
+    #[test]
+    fn pair_stdp_window_shape() {
+        for traces in [TraceMode::AllToAll, TraceMode::Nearest] {
+            for dt in [0i64, 1, 2, 5, 10, 20, 40, -1, -2, -5, -10, -20, -40] {
+                let (pre, post) = (100u64, (100 + dt) as u64);
+                let got = pair_run(&[pre], &[post], traces);
+                let want = if dt >= 0 {
+                    0.01 * (-(dt as f64) / 20.0).exp()
+                } else {
+                    -0.012 * (dt as f64 / 20.0).exp()
+                };
+                assert!((got - want).abs() < 1e-15, "Δt {dt}: {got} vs {want}");
+            }
+        }
+    }
+
+    /// A triplet pre, pre, post (arrivals at 100 and 110, post at 115): all-to-all counts both
+    /// pairs, nearest only the later one; post, post, pre (posts at 100 and 110, arrival at
+    /// 115) likewise for depression.
+    #[test]
+    fn nearest_vs_all_to_all_on_a_triplet() {
+        let e = |k: f64| (-k / 20.0).exp();
+        let all = pair_run(&[100, 110], &[115], TraceMode::AllToAll);
+        let nearest = pair_run(&[100, 110], &[115], TraceMode::Nearest);
+        // the arrival at 110 also meets no post trace yet; both pairs potentiate
+        assert!((all - 0.01 * (e(15.0) + e(5.0))).abs() < 1e-15, "{all}");
+        assert!((nearest - 0.01 * e(5.0)).abs() < 1e-15, "{nearest}");
+        let all = pair_run(&[116], &[100, 110], TraceMode::AllToAll);
+        let nearest = pair_run(&[116], &[100, 110], TraceMode::Nearest);
+        assert!((all + 0.012 * (e(16.0) + e(6.0))).abs() < 1e-15, "{all}");
+        assert!((nearest + 0.012 * e(6.0)).abs() < 1e-15, "{nearest}");
+    }
+
     /// Reward-modulated STDP, one synapse: a pre→post pair 5 steps apart makes the eligibility
     /// trace 0.1·0.95⁵; without reward the weight never changes; a reward of 0.5 after step
     /// 100 changes it at the update after step 109 by 0.5·0.995⁹ × (eligibility after 10
