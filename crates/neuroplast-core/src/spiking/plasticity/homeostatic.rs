@@ -394,7 +394,7 @@ impl HomeostaticStdpState {
         if self.every > 0 {
             // accumulate Σ stdp(n) over the stretch
             let qn = table.between(0, n);
-            let q = ln_q.exp();
+            let q = table.between(0, 1);
             self.acc[s] += c * (1.0 - qn) / (1.0 - q);
             return;
         }
@@ -583,7 +583,7 @@ fn stretch(
             return ak * w;
         }
         let qk = table.between(0, k);
-        let q = ln_q.exp();
+        let q = table.between(0, 1);
         let g = if (a - q).abs() > 1e-12 {
             (ak - qk) / (a - q)
         } else {
