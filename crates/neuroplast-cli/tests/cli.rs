@@ -339,14 +339,27 @@ fn every_example_runs() {
 fn protocol_examples_run_short() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
     let tmp = tempfile::tempdir().unwrap();
-    let short: &[(&str, &[&str])] = &[(
-        "polychronization",
-        &[
-            "protocol.duration_s=3",
-            "protocol.spectrum_s=2",
-            "protocol.rate_windows_s=[[0, 2], [1, 3]]",
-        ],
-    )];
+    let short: &[(&str, &[&str])] = &[
+        (
+            "polychronization",
+            &[
+                "protocol.duration_s=3",
+                "protocol.spectrum_s=2",
+                "protocol.rate_windows_s=[[0, 2], [1, 3]]",
+            ],
+        ),
+        (
+            "sorf",
+            &[
+                "protocol.epochs=1",
+                "protocol.orientations=2",
+                "protocol.stimulus_ms=200.0",
+                "protocol.rest_ms=50.0",
+                "protocol.test_stimulus_ms=100.0",
+                "protocol.test_rest_ms=50.0",
+            ],
+        ),
+    ];
     let mut seen = Vec::new();
     for entry in std::fs::read_dir(&root).unwrap() {
         let p = entry.unwrap().path();
@@ -1273,4 +1286,61 @@ fn spiking_ctrl_c_writes_resumable_results() {
     assert_eq!(s["steps"].as_u64().unwrap(), steps + 100);
     assert_eq!(s["first_step_this_run"].as_u64().unwrap(), steps);
     assert_eq!(s["interrupted"], false);
+}
+
+/// The `sorf` protocol, short (1 epoch, 4 orientations, 0.6 s per grating): the data files,
+/// figures and summary keys are there, weights are in bounds, and the same seed gives the
+/// same figures.
+#[test]
+fn sorf_protocol_short_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = "[simulation]\nseed = 4\n[protocol]\nkind = \"sorf\"\nepochs = 1\norientations = 4\nstimulus_ms = 500.0\nrest_ms = 100.0\ntest_stimulus_ms = 200.0\ntest_rest_ms = 50.0\n";
+    let cfg = write(tmp.path(), "sorf.toml", text);
+    let mut results = Vec::new();
+    for out in ["a", "b"] {
+        let o = neuroplast(
+            &["run", cfg.to_str().unwrap(), "--out", out, "-q"],
+            tmp.path(),
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let dir = tmp.path().join(out);
+        for f in [
+            "data/w_on_initial.npy",
+            "data/w_off_final.npy",
+            "data/exc_rates.npy",
+            "data/tuning.npy",
+            "plots/receptive_fields_on_minus_off.png",
+            "plots/rates.png",
+            "plots/tuning.png",
+        ] {
+            assert!(dir.join(f).is_file(), "{f} missing");
+        }
+        let mut r = summary(&dir)["results"].clone();
+        for k in [
+            "rf_match_initial",
+            "rf_match_final",
+            "corr_on_off_final",
+            "exc_rate_per_epoch",
+            "inh_rate_per_epoch",
+            "distinct_orientations",
+            "w_exc_inh_final",
+            "osi",
+            "test_peak_rate",
+        ] {
+            assert!(!r[k].is_null(), "summary lacks {k}");
+        }
+        let exc = r["exc_rate_per_epoch"][0].as_f64().unwrap();
+        assert!(exc > 5.0 && exc < 80.0, "Exc rate {exc}");
+        for row in r["w_exc_inh_final"].as_array().unwrap() {
+            for w in row.as_array().unwrap() {
+                let w = w.as_f64().unwrap();
+                assert!((0.0..=10.0).contains(&w));
+            }
+        }
+        let m = r.as_object_mut().unwrap();
+        m.remove("wall_seconds_per_epoch");
+        m.remove("wall_seconds_test");
+        results.push(r);
+    }
+    assert_eq!(results[0], results[1]);
 }

@@ -1143,6 +1143,9 @@ impl Network {
                 "this projection has static synapses (no plasticity to freeze or unfreeze)",
             ));
         };
+        if !plastic {
+            rule.flush(&mut proj.synapses, self.t);
+        }
         rule.frozen = !plastic;
         Ok(())
     }

@@ -251,13 +251,17 @@ impl Sorf {
         let ggb = &mut self.g_gabab[..n];
         let refrac = &mut self.refrac[..n];
         let fired = &mut self.fired[..n];
-        for i in 0..n {
-            let s = &mut syn[4 * i..4 * i + 4];
-            let g_a = ga[i] + s[0];
-            let g_n = gn[i] + s[1];
-            let g_ga = gga[i] + s[2];
-            let g_gb = ggb[i] + s[3];
+        // 1. delivered weights → conductances (the interleaved buffer is read once, so the
+        //    update below runs over plain arrays and vectorises; same arithmetic)
+        for (i, s) in syn.chunks_exact_mut(4).enumerate() {
+            ga[i] += s[0];
+            gn[i] += s[1];
+            gga[i] += s[2];
+            ggb[i] += s[3];
             s.fill(0.0);
+        }
+        for i in 0..n {
+            let (g_a, g_n, g_ga, g_gb) = (ga[i], gn[i], gga[i], ggb[i]);
             let (v0, u0) = (v[i], u[i]);
             let active = refrac[i] <= 0.0;
             let ext = if EXT { offset + current[i] } else { offset };

@@ -28,6 +28,11 @@
 //! `additive` f± = 1; `multiplicative` f₊ = (w_max − w)/(w_max − w_min), f₋ = (w − w_min)/(w_max −
 //! w_min). `a_minus` is negative for depression (Brian2's `dApost`). Defaults are Song 2000 as
 //! in Brian2's example for g_max = 0.01: τ± 20 ms, a_plus 1e−4, a_minus −1.05e−4, w ∈ [0, 0.01].
+//!
+//! ## `homeostatic_stdp` (Carlson et al. 2013, ANNarchy's SORF notebook)
+//!
+//! Nearest-neighbour STDP evaluated every step plus homeostatic scaling towards a target
+//! rate, computed in closed form between events; see [`homeostatic`].
 
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +41,8 @@ use crate::{ensure, Result};
 
 pub mod reward;
 pub use reward::{RewardEvent, RewardStdpParams};
+pub mod homeostatic;
+pub use homeostatic::{HomeostaticStdpParams, HomeostaticStdpState, RateEstimate};
 
 /// A plasticity rule and its parameters, as written in experiment files
 /// (`plasticity = { kind = "izhikevich2006", … }`).
@@ -48,6 +55,8 @@ pub enum PlasticitySpec {
     PairStdp(PairStdpParams),
     /// Reward-modulated STDP, Izhikevich 2007 (see [`reward`]).
     RewardStdp(RewardStdpParams),
+    /// STDP with homeostatic scaling, Carlson et al. 2013 (see [`homeostatic`]).
+    HomeostaticStdp(HomeostaticStdpParams),
 }
 
 /// How the weight change of `pair_stdp` depends on the weight.
@@ -210,6 +219,7 @@ impl PlasticitySpec {
                 Ok(())
             }
             PlasticitySpec::RewardStdp(p) => p.validate(path, dt),
+            PlasticitySpec::HomeostaticStdp(p) => p.validate(path, dt),
         }
     }
 }
@@ -221,6 +231,7 @@ impl PlasticitySpec {
             PlasticitySpec::Izhikevich2006(p) => p.w_min,
             PlasticitySpec::PairStdp(p) => p.w_min,
             PlasticitySpec::RewardStdp(p) => p.w_min,
+            PlasticitySpec::HomeostaticStdp(p) => p.w_min,
         }
     }
 }
@@ -300,6 +311,8 @@ pub enum RuleState {
     Izhikevich2006(Izhikevich2006State),
     /// `pair_stdp`.
     PairStdp(PairStdpState),
+    /// `homeostatic_stdp`.
+    HomeostaticStdp(Box<HomeostaticStdpState>),
 }
 
 /// The state of a plastic projection: the rule's state, each synapse's last arrival, each
@@ -383,6 +396,9 @@ impl Plasticity {
                 pre: vec![0.0; m],
                 post: vec![0.0; n_post],
             }),
+            PlasticitySpec::HomeostaticStdp(p) => {
+                RuleState::HomeostaticStdp(Box::new(HomeostaticStdpState::new(p, synapses, dt)))
+            }
         };
         Plasticity {
             rule,
@@ -405,6 +421,7 @@ impl Plasticity {
                 RuleState::PairStdp(st) => {
                     8 * (st.pre.len() + st.post.len() + st.plus.table.len() + st.minus.table.len())
                 }
+                RuleState::HomeostaticStdp(st) => st.bytes(),
             }
     }
 
@@ -422,6 +439,9 @@ impl Plasticity {
             return;
         }
         let (last_arrival, last_post) = (&mut self.last_arrival, &self.last_post);
+        if let RuleState::HomeostaticStdp(st) = &mut self.rule {
+            return st.deliver(synapses, t, ring, last_arrival, last_post, add);
+        }
         match &mut self.rule {
             RuleState::Izhikevich2006(st) => {
                 let a_minus = st.params.a_minus;
@@ -456,6 +476,25 @@ impl Plasticity {
                     *w = clip(*w + f * post, p.w_min, p.w_max);
                 });
             }
+            RuleState::HomeostaticStdp(_) => unreachable!("handled above"),
+        }
+    }
+
+    /// Bring any lazily updated weights up to step `t` (the next step to run), so that
+    /// reading them is exact; called when the projection is frozen.
+    pub fn flush(&mut self, synapses: &mut Synapses, t: u64) {
+        if self.frozen {
+            return;
+        }
+        if let RuleState::HomeostaticStdp(st) = &mut self.rule {
+            st.flush(
+                synapses,
+                t,
+                &self.last_arrival,
+                &self.last_post,
+                &self.post_ptr,
+                &self.by_post,
+            );
         }
     }
 
@@ -467,6 +506,17 @@ impl Plasticity {
         let (post_ptr, by_post) = (&self.post_ptr, &self.by_post);
         let (last_arrival, last_post) = (&self.last_arrival, &mut self.last_post);
         match &mut self.rule {
+            RuleState::HomeostaticStdp(st) => {
+                st.after_step(
+                    synapses,
+                    t,
+                    post_spikes,
+                    last_arrival,
+                    last_post,
+                    post_ptr,
+                    by_post,
+                );
+            }
             RuleState::Izhikevich2006(st) => {
                 let a_plus = st.params.a_plus;
                 for &j in post_spikes {
