@@ -359,6 +359,7 @@ fn protocol_examples_run_short() {
                 "protocol.test_rest_ms=50.0",
             ],
         ),
+        ("characters", &[]),
     ];
     let mut seen = Vec::new();
     for entry in std::fs::read_dir(&root).unwrap() {
