@@ -232,7 +232,9 @@ impl Sorf {
         &self.params
     }
 
-    fn update<const EXT: bool>(&mut self, syn: &mut [f64], current: &[f64]) {
+    /// One step; the weights of this step's arrivals are already in the conductances (the
+    /// network delivers into `receptor_state`).
+    fn update<const EXT: bool>(&mut self, current: &[f64]) {
         let p = &self.params;
         let n = self.v.len();
         let dt = self.dt;
@@ -241,7 +243,6 @@ impl Sorf {
         let (ea, en, eg, ebb) = (p.vrev_ampa, p.vrev_nmda, p.vrev_gabaa, p.vrev_gabab);
         let (v_min, th, nref, offset) = (p.v_min, p.v_thresh, self.refrac_steps, p.i_offset);
         let [da, dn, dga, dgb] = self.decay;
-        let syn = &mut syn[..4 * n];
         let current = if EXT { &current[..n] } else { &[][..] };
         let v = &mut self.v[..n];
         let u = &mut self.u[..n];
@@ -251,15 +252,6 @@ impl Sorf {
         let ggb = &mut self.g_gabab[..n];
         let refrac = &mut self.refrac[..n];
         let fired = &mut self.fired[..n];
-        // 1. delivered weights → conductances (the interleaved buffer is read once, so the
-        //    update below runs over plain arrays and vectorises; same arithmetic)
-        for (i, s) in syn.chunks_exact_mut(4).enumerate() {
-            ga[i] += s[0];
-            gn[i] += s[1];
-            gga[i] += s[2];
-            ggb[i] += s[3];
-            s.fill(0.0);
-        }
         for i in 0..n {
             let (g_a, g_n, g_ga, g_gb) = (ga[i], gn[i], gga[i], ggb[i]);
             let (v0, u0) = (v[i], u[i]);
@@ -335,11 +327,21 @@ impl NeuronModel for Sorf {
         }
     }
 
-    fn step(&mut self, syn: &mut [f64], current: &[f64], spikes: &mut Vec<u32>) {
+    fn receptor_state(&mut self, r: usize) -> Option<&mut [f64]> {
+        match r {
+            0 => Some(&mut self.g_ampa),
+            1 => Some(&mut self.g_nmda),
+            2 => Some(&mut self.g_gabaa),
+            3 => Some(&mut self.g_gabab),
+            _ => None,
+        }
+    }
+
+    fn step(&mut self, _syn: &mut [f64], current: &[f64], spikes: &mut Vec<u32>) {
         if current.is_empty() {
-            self.update::<false>(syn, current);
+            self.update::<false>(current);
         } else {
-            self.update::<true>(syn, current);
+            self.update::<true>(current);
         }
         super::izhikevich::push_fired(&self.fired, spikes);
     }
@@ -348,6 +350,19 @@ impl NeuronModel for Sorf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What the network does: add the interleaved weights `syn[i·4 + q]` to receptor q of
+    /// neuron i (and clear them), then step.
+    fn step_with(m: &mut Sorf, syn: &mut [f64], current: &[f64], spikes: &mut Vec<u32>) {
+        for q in 0..4 {
+            let g = m.receptor_state(q).unwrap();
+            for (i, gi) in g.iter_mut().enumerate() {
+                *gi += syn[i * 4 + q];
+                syn[i * 4 + q] = 0.0;
+            }
+        }
+        m.step(&mut [], current, spikes);
+    }
 
     #[test]
     fn nmda_gate_values() {
@@ -363,13 +378,12 @@ mod tests {
         let mut m = Sorf::new(&SorfParams::default(), 2, 1.0).unwrap();
         // tiny weights: the neurons stay subthreshold
         let w = [1e-3, 2e-3, 3e-3, 4e-3];
-        let mut syn = vec![0.0; 8];
-        syn[4..].copy_from_slice(&w);
+        for (q, w) in w.iter().enumerate() {
+            m.receptor_state(q).unwrap()[1] += w;
+        }
         let mut spikes = Vec::new();
-        m.step(&mut syn, &[], &mut spikes);
-        assert_eq!(syn, vec![0.0; 8]);
-        for _ in 0..29 {
-            m.step(&mut syn, &[], &mut spikes);
+        for _ in 0..30 {
+            m.step(&mut [], &[], &mut spikes);
         }
         assert!(spikes.is_empty());
         let g = [&m.g_ampa, &m.g_nmda, &m.g_gabaa, &m.g_gabab];
@@ -390,7 +404,7 @@ mod tests {
         m.g_nmda[0] = 0.1;
         let mut syn = vec![0.3, 0.0, 0.05, 0.0];
         let mut spikes = Vec::new();
-        m.step(&mut syn, &[2.0], &mut spikes);
+        step_with(&mut m, &mut syn, &[2.0], &mut spikes);
         let (v, u): (f64, f64) = (-65.0, -13.0);
         let b = 0.0625 / 1.0625; // x = 0.25
         let i = 0.3 * (0.0 - v) + 0.1 * b * (0.0 - v) + 0.05 * (-70.0 - v) + 2.0;
@@ -415,7 +429,7 @@ mod tests {
         m.g_gabab[0] = 0.1;
         let mut syn = vec![1.0, 0.0, 0.0, 0.0];
         let mut spikes = Vec::new();
-        m.step(&mut syn, &[], &mut spikes);
+        step_with(&mut m, &mut syn, &[], &mut spikes);
         assert_eq!(spikes, vec![0]);
         assert_eq!(m.v[0], -65.0);
         for g in [&m.g_ampa, &m.g_nmda, &m.g_gabaa, &m.g_gabab] {
@@ -425,12 +439,12 @@ mod tests {
         let u = m.u[0];
         spikes.clear();
         let mut syn = vec![0.5, 0.0, 0.0, 0.0];
-        m.step(&mut syn, &[100.0], &mut spikes);
+        step_with(&mut m, &mut syn, &[100.0], &mut spikes);
         assert!(spikes.is_empty());
         assert_eq!((m.v[0], m.u[0]), (-65.0, u));
         assert!((m.g_ampa[0] - 0.5 * (-0.2f64).exp()).abs() < 1e-15);
         // and integrates again afterwards
-        m.step(&mut syn, &[], &mut spikes);
+        step_with(&mut m, &mut syn, &[], &mut spikes);
         assert!(m.v[0] > -65.0);
     }
 
@@ -441,7 +455,7 @@ mod tests {
         m.u[0] = 100.0; // drives v down by ≈ 8 mV in one 0.1 ms step
         let mut syn = vec![0.0; 4];
         let mut spikes = Vec::new();
-        m.step(&mut syn, &[], &mut spikes);
+        step_with(&mut m, &mut syn, &[], &mut spikes);
         assert_eq!(m.v[0], -90.0);
     }
 
@@ -458,7 +472,7 @@ mod tests {
                 syn[0] = 0.5;
                 syn[1] = 0.5;
             }
-            m.step(&mut syn, &[], &mut spikes);
+            step_with(&mut m, &mut syn, &[], &mut spikes);
             for &s in &spikes {
                 count[s as usize] += 1;
             }

@@ -655,7 +655,11 @@ mod tests {
         let mut ring = SpikeRing::new(2, 1);
         for t in 0..200u64 {
             p.deliver(&mut syn, t, &ring, |_, _| {});
-            let pre: &[u32] = if arrivals.contains(&(t + 1)) { &[0] } else { &[] };
+            let pre: &[u32] = if arrivals.contains(&(t + 1)) {
+                &[0]
+            } else {
+                &[]
+            };
             ring.store(t, pre);
             let post: &[u32] = if posts.contains(&t) { &[0] } else { &[] };
             p.after_step(&mut syn, t, post);
