@@ -24,11 +24,19 @@
 //! `additive` f± = 1; `multiplicative` f₊ = (w_max − w)/(w_max − w_min), f₋ = (w − w_min)/(w_max −
 //! w_min). `a_minus` is negative for depression (Brian2's `dApost`). Defaults are Song 2000 as
 //! in Brian2's example for g_max = 0.01: τ± 20 ms, a_plus 1e−4, a_minus −1.05e−4, w ∈ [0, 0.01].
+//!
+//! ## `neurapse_a`, `neurapse_b` (Neurapse's `PLASTIC_SYNAPSE_A` / `_B`)
+//!
+//! Multiplicative rules of the Neurapse course library, `_B` as `DRN_Plastic` applies it
+//! (with its pairing bugs by default); see [`neurapse`].
 
 use serde::{Deserialize, Serialize};
 
 use super::projection::{SpikeRing, Synapses};
 use crate::{ensure, Result};
+
+pub mod neurapse;
+pub use neurapse::{NeurapseAParams, NeurapseBParams};
 
 /// A plasticity rule and its parameters, as written in experiment files
 /// (`plasticity = { kind = "izhikevich2006", … }`).
@@ -39,6 +47,10 @@ pub enum PlasticitySpec {
     Izhikevich2006(Izhikevich2006Params),
     /// Pair-based STDP with traces, additive or multiplicative (see the module docs).
     PairStdp(PairStdpParams),
+    /// Neurapse's `PLASTIC_SYNAPSE_A` (tempotron-like, clipping quirk).
+    NeurapseA(NeurapseAParams),
+    /// Neurapse's `PLASTIC_SYNAPSE_B` as `DRN_Plastic` applies it.
+    NeurapseB(NeurapseBParams),
 }
 
 /// How the weight change of `pair_stdp` depends on the weight.
@@ -196,6 +208,8 @@ impl PlasticitySpec {
                 );
                 Ok(())
             }
+            PlasticitySpec::NeurapseA(p) => p.validate(path),
+            PlasticitySpec::NeurapseB(p) => p.validate(path),
         }
     }
 }
@@ -206,6 +220,8 @@ impl PlasticitySpec {
         match self {
             PlasticitySpec::Izhikevich2006(p) => p.w_min,
             PlasticitySpec::PairStdp(p) => p.w_min,
+            PlasticitySpec::NeurapseA(p) => p.w_min(),
+            PlasticitySpec::NeurapseB(p) => p.w_min(),
         }
     }
 }
@@ -282,6 +298,10 @@ pub enum RuleState {
     Izhikevich2006(Izhikevich2006State),
     /// `pair_stdp`.
     PairStdp(PairStdpState),
+    /// `neurapse_a`.
+    NeurapseA(neurapse::NeurapseAState),
+    /// `neurapse_b`.
+    NeurapseB(neurapse::NeurapseBState),
 }
 
 /// The state of a plastic projection: the rule's state, each synapse's last arrival, each
@@ -340,6 +360,12 @@ impl Plasticity {
                 pre: vec![0.0; m],
                 post: vec![0.0; n_post],
             }),
+            PlasticitySpec::NeurapseA(p) => {
+                RuleState::NeurapseA(neurapse::NeurapseAState::new(p, m, dt))
+            }
+            PlasticitySpec::NeurapseB(p) => {
+                RuleState::NeurapseB(neurapse::NeurapseBState::new(p, m, n_post, dt))
+            }
         };
         Plasticity {
             rule,
@@ -362,6 +388,8 @@ impl Plasticity {
                 RuleState::PairStdp(st) => {
                     8 * (st.pre.len() + st.post.len() + st.plus.table.len() + st.minus.table.len())
                 }
+                RuleState::NeurapseA(st) => st.bytes(),
+                RuleState::NeurapseB(st) => st.bytes(),
             }
     }
 
@@ -406,6 +434,10 @@ impl Plasticity {
                     };
                     *w = clip(*w + f * post, p.w_min, p.w_max);
                 });
+            }
+            RuleState::NeurapseA(st) => st.deliver(synapses, t, ring, last_arrival, add),
+            RuleState::NeurapseB(st) => {
+                st.deliver(synapses, t, ring, last_arrival, last_post, add);
             }
         }
     }
@@ -467,6 +499,30 @@ impl Plasticity {
                     }
                 }
             }
+            RuleState::NeurapseA(st) => {
+                let w = synapses.weights_mut();
+                st.after_step(
+                    w,
+                    t,
+                    post_spikes,
+                    post_ptr,
+                    by_post,
+                    last_arrival,
+                    last_post,
+                );
+            }
+            RuleState::NeurapseB(st) => {
+                let w = synapses.weights_mut();
+                st.after_step(
+                    w,
+                    t,
+                    post_spikes,
+                    post_ptr,
+                    by_post,
+                    last_arrival,
+                    last_post,
+                );
+            }
         }
     }
 }
@@ -478,7 +534,7 @@ mod tests {
     fn sd(p: &Plasticity) -> f64 {
         match &p.rule {
             RuleState::Izhikevich2006(st) => st.sd[0],
-            RuleState::PairStdp(_) => unreachable!(),
+            _ => unreachable!(),
         }
     }
 
