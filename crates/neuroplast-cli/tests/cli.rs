@@ -360,6 +360,8 @@ fn protocol_examples_run_short() {
             ],
         ),
         ("characters", &[]),
+        // the DRN examples take about a second at full length
+        ("drn", &[]),
     ];
     let mut seen = Vec::new();
     for entry in std::fs::read_dir(&root).unwrap() {
@@ -417,7 +419,9 @@ fn protocol_examples_run_short() {
         assert!(String::from_utf8_lossy(&o.stderr).contains("protocol"));
         seen.push(kind);
     }
-    assert!(seen.iter().any(|k| k == "polychronization"), "{seen:?}");
+    for kind in ["polychronization", "sorf", "characters", "drn"] {
+        assert!(seen.iter().any(|k| k == kind), "{kind}: {seen:?}");
+    }
     // --steps does not apply
     let p = root.join("polychronization.toml");
     let o = neuroplast(

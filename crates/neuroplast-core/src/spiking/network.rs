@@ -286,13 +286,41 @@ pub enum SynapseSpec {
     /// Add the weight (mV) to the membrane potential.
     VoltageJump,
     /// Neurapse's constant synapse: each spike adds the current
-    /// `w·[exp(−Δ/tau) − exp(−Δ/tau_s)]` (nA), Δ = time since arrival (ms).
+    /// `w·[exp(−Δ/tau) − exp(−Δ/tau_s)]` (nA), Δ = time since arrival (ms), optionally cut
+    /// off after `truncate_ms`.
     DoubleExponential {
         /// Slow time constant, ms.
         tau: f64,
         /// Fast time constant, ms.
         tau_s: f64,
+        /// Kernel length, ms (a whole number of steps): the current of a spike is 0 from
+        /// `truncate_ms` after its arrival (or emission, see `truncate_from`) on. `None`: never
+        /// cut. Neurapse's `DRN_*` networks cut their kernels after `3·int(τ // dt)` steps.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        truncate_ms: Option<f64>,
+        /// Where `truncate_ms` is counted from.
+        #[serde(default, skip_serializing_if = "TruncateFrom::is_arrival")]
+        truncate_from: TruncateFrom,
     },
+}
+
+/// Where the length of a truncated double-exponential kernel is counted from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TruncateFrom {
+    /// The kernel lasts `truncate_ms` from the spike's arrival.
+    #[default]
+    Arrival,
+    /// The kernel ends `truncate_ms` after the presynaptic spike, so a delay `d` shortens it
+    /// to `truncate_ms − d` (Neurapse's `DRN_Const` / `DRN_Plastic`, whose window ends at
+    /// `t + int(τd) + 3·int(τ // dt)` with `int(τd) = 0` for a delay in seconds).
+    Emission,
+}
+
+impl TruncateFrom {
+    fn is_arrival(&self) -> bool {
+        *self == TruncateFrom::Arrival
+    }
 }
 
 /// One projection to build.
@@ -322,12 +350,67 @@ pub struct ProjectionSpec {
 struct KernelParams {
     decay_slow: f64,
     decay_fast: f64,
+    /// Length of the cancellation ring of truncated kernels (0: no projection truncates).
+    #[serde(default)]
+    ring: usize,
+    /// `decay_slow^k`, `decay_fast^k` for `k < ring` (by repeated multiplication, as the
+    /// traces decay).
+    #[serde(default)]
+    pow_slow: Vec<f64>,
+    #[serde(default)]
+    pow_fast: Vec<f64>,
 }
 
+/// The two traces of a kernel channel (current = slow − fast). A truncated kernel is the
+/// untruncated one minus the same kernel started `len` steps later: on delivery the weight is
+/// added to the traces and its decayed value `w·decay^len` is booked in the cancellation ring
+/// for step `t + len`, where it is subtracted before that step's current.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct Kernel {
     slow: Vec<f64>,
     fast: Vec<f64>,
+    /// Cancellations, `ring` slots of one value per neuron (slot-major).
+    #[serde(default)]
+    cut_slow: Vec<f64>,
+    #[serde(default)]
+    cut_fast: Vec<f64>,
+}
+
+impl Kernel {
+    /// Weight `w` arriving at step `t` at neuron `l`, lasting `len` steps (`None`: for ever).
+    #[inline]
+    fn add(&mut self, kp: &KernelParams, l: usize, w: f64, t: u64, len: Option<u32>) {
+        match len {
+            None => {}
+            Some(0) => return,
+            Some(len) => {
+                let len = len as usize;
+                let m = self.slow.len();
+                let slot = ((t + len as u64) % kp.ring as u64) as usize * m + l;
+                self.cut_slow[slot] += w * kp.pow_slow[len];
+                self.cut_fast[slot] += w * kp.pow_fast[len];
+            }
+        }
+        self.slow[l] += w;
+        self.fast[l] += w;
+    }
+}
+
+/// How long a kernel delivery through `delivery` lasts for a synapse of delay `d` steps.
+#[inline]
+fn kernel_len(delivery: Delivery, d: u32) -> Option<u32> {
+    match delivery {
+        Delivery::KernelCut {
+            steps,
+            from_emission,
+            ..
+        } => Some(if from_emission {
+            steps.saturating_sub(d)
+        } else {
+            steps
+        }),
+        _ => None,
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -721,7 +804,12 @@ impl NetworkBuilder {
                     );
                     Delivery::VoltageJump
                 }
-                SynapseSpec::DoubleExponential { tau, tau_s } => {
+                SynapseSpec::DoubleExponential {
+                    tau,
+                    tau_s,
+                    truncate_ms,
+                    truncate_from,
+                } => {
                     ensure!(
                         tau.is_finite() && tau_s.is_finite() && *tau > 0.0 && *tau_s > 0.0,
                         format!("{path}.synapse"),
@@ -732,31 +820,65 @@ impl NetworkBuilder {
                         format!("{path}.post"),
                         "a spike source cannot receive synapses"
                     );
-                    let kp = KernelParams {
-                        decay_slow: (-dt / tau).exp(),
-                        decay_fast: (-dt / tau_s).exp(),
+                    let (decay_slow, decay_fast) = ((-dt / tau).exp(), (-dt / tau_s).exp());
+                    let steps = match truncate_ms {
+                        Some(ms) => {
+                            let key = format!("{path}.synapse.truncate_ms");
+                            let steps = super::source::whole_steps(&key, *ms, dt)?;
+                            ensure!(
+                                (1..=u64::from(u16::MAX)).contains(&steps),
+                                key,
+                                "must be 1 to {} steps (dt = {dt} ms), got {steps}",
+                                u16::MAX
+                            );
+                            Some(steps as u32)
+                        }
+                        None => None,
                     };
                     let pop = &mut pops[post];
-                    let c = match pop.kernels.iter().position(|x| *x == kp) {
+                    let c = match pop
+                        .kernels
+                        .iter()
+                        .position(|x| x.decay_slow == decay_slow && x.decay_fast == decay_fast)
+                    {
                         Some(c) => c,
                         None => {
-                            pop.kernels.push(kp);
+                            pop.kernels.push(KernelParams {
+                                decay_slow,
+                                decay_fast,
+                                ring: 0,
+                                pow_slow: Vec::new(),
+                                pow_fast: Vec::new(),
+                            });
                             for s in &mut pop.shards {
                                 let m = (s.hi - s.lo) as usize;
                                 s.kernels.push(Kernel {
                                     slow: vec![0.0; m],
                                     fast: vec![0.0; m],
+                                    cut_slow: Vec::new(),
+                                    cut_fast: Vec::new(),
                                 });
                             }
                             pop.kernels.len() - 1
                         }
                     };
+                    if let Some(steps) = steps {
+                        let kp = &mut pop.kernels[c];
+                        kp.ring = kp.ring.max(steps as usize + 1);
+                    }
                     for s in &mut pops[post].shards {
                         if s.current.is_empty() {
                             s.current = vec![0.0; (s.hi - s.lo) as usize];
                         }
                     }
-                    Delivery::Kernel(c as u16)
+                    match steps {
+                        Some(steps) => Delivery::KernelCut {
+                            channel: c as u16,
+                            steps,
+                            from_emission: *truncate_from == TruncateFrom::Emission,
+                        },
+                        None => Delivery::Kernel(c as u16),
+                    }
                 }
             };
             spec.connector
@@ -812,9 +934,9 @@ impl NetworkBuilder {
                         rule.w_min()
                     );
                     ensure!(
-                        matches!(delivery, Delivery::Receptor(_) | Delivery::Receptors2(..)),
+                        delivery != Delivery::VoltageJump,
                         format!("{path}.plasticity"),
-                        "plastic projections must target receptors (not voltage jumps or kernel synapses)"
+                        "plastic projections must target receptors or double-exponential synapses (not voltage jumps)"
                     );
                     Some(Plasticity::new(rule, &mut synapses, dt))
                 }
@@ -828,6 +950,26 @@ impl NetworkBuilder {
                 synapses,
                 plasticity,
             });
+        }
+        // cancellation rings of truncated kernels, now that their lengths are known
+        for pop in &mut pops {
+            for (c, kp) in pop.kernels.iter_mut().enumerate() {
+                if kp.ring == 0 {
+                    continue;
+                }
+                let (mut a, mut b) = (1.0, 1.0);
+                for _ in 0..kp.ring {
+                    kp.pow_slow.push(a);
+                    kp.pow_fast.push(b);
+                    a *= kp.decay_slow;
+                    b *= kp.decay_fast;
+                }
+                for s in &mut pop.shards {
+                    let m = (s.hi - s.lo) as usize;
+                    s.kernels[c].cut_slow = vec![0.0; kp.ring * m];
+                    s.kernels[c].cut_fast = vec![0.0; kp.ring * m];
+                }
+            }
         }
         let mut incoming = vec![Vec::new(); pops.len()];
         let mut plastic = Vec::new();
@@ -1204,7 +1346,10 @@ impl Network {
         let neurons: usize = self
             .pops
             .iter()
-            .map(|p| p.n * 8 * (4 + p.state_names().len()))
+            .map(|p| {
+                let cut: usize = p.kernels.iter().map(|k| 16 * k.ring).sum();
+                p.n * (8 * (4 + p.state_names().len()) + cut)
+            })
             .sum();
         let rings: usize = self
             .rings
@@ -1265,7 +1410,19 @@ impl Network {
             let (a, b) = match proj.delivery {
                 Delivery::Receptor(q) => (q as usize, None),
                 Delivery::Receptors2(q, r) => (q as usize, Some(r as usize)),
-                _ => unreachable!("checked at build"),
+                Delivery::Kernel(c) | Delivery::KernelCut { channel: c, .. } => {
+                    // kernel currents from the weights before this step's arrival-side update
+                    // (what `deliver` hands to `add`), then the rule
+                    let (c, delivery) = (c as usize, proj.delivery);
+                    let (kp, n) = (&pop.kernels[c], pop.n as u32);
+                    proj.synapses.deliver_delayed(t, ring, 0, n, |j, w, d| {
+                        let sh = &mut pop.shards[j / SHARD];
+                        sh.kernels[c].add(kp, j % SHARD, w, t, kernel_len(delivery, d));
+                    });
+                    rule.deliver(&mut proj.synapses, t, ring, |_, _| {});
+                    continue;
+                }
+                Delivery::VoltageJump => unreachable!("checked at build"),
             };
             rule.deliver(&mut proj.synapses, t, ring, |j, w| {
                 let sh = &mut pop.shards[j as usize / SHARD];
@@ -1408,7 +1565,7 @@ impl Target {
         match delivery {
             Delivery::Receptor(q) => [Some(receptor(q)), None],
             Delivery::Receptors2(a, b) => [Some(receptor(a)), Some(receptor(b))],
-            Delivery::Kernel(c) => [
+            Delivery::Kernel(c) | Delivery::KernelCut { channel: c, .. } => [
                 Some(Target::KernelSlow(c as usize)),
                 Some(Target::KernelFast(c as usize)),
             ],
@@ -1443,8 +1600,25 @@ impl Target {
 /// Deliver `proj`'s arrivals of step `t` into a group of consecutive shards. Every neuron
 /// receives its inputs in the same order however the shards are grouped (projection, delay,
 /// spike, synapse order), so results do not depend on the grouping (= the thread count).
-fn deliver_group(shards: &mut [Shard], t: u64, proj: &Projection, ring: &SpikeRing) {
+fn deliver_group(
+    shards: &mut [Shard],
+    t: u64,
+    proj: &Projection,
+    ring: &SpikeRing,
+    kernels: &[KernelParams],
+) {
     if !proj.synapses.has_arrivals(t, ring) {
+        return;
+    }
+    if let Delivery::KernelCut { channel, .. } = proj.delivery {
+        // per shard: the length of each delivery depends on its delay
+        let (c, delivery) = (channel as usize, proj.delivery);
+        for s in shards.iter_mut() {
+            let (lo, hi, kern) = (s.lo, s.hi, &mut s.kernels[c]);
+            proj.synapses.deliver_delayed(t, ring, lo, hi, |l, w, d| {
+                kern.add(&kernels[c], l, w, t, kernel_len(delivery, d));
+            });
+        }
         return;
     }
     let lo = shards[0].lo;
@@ -1505,17 +1679,35 @@ fn deliver_table<const N: usize>(
 fn advance_group(shards: &mut [Shard], ctx: &Ctx<'_>) {
     for &k in ctx.incoming {
         let proj = &ctx.projs[k];
-        deliver_group(shards, ctx.t, proj, &ctx.rings[proj.pre]);
+        deliver_group(shards, ctx.t, proj, &ctx.rings[proj.pre], ctx.kernels);
     }
     for s in shards {
-        s.integrate(ctx.kernels);
+        s.integrate(ctx.t, ctx.kernels);
     }
 }
 
 impl Shard {
-    /// Kernel currents, then the model's step.
-    fn integrate(&mut self, kernels: &[KernelParams]) {
+    /// Kernel currents (after the cancellations of truncated kernels due at step `t`), then
+    /// the model's step.
+    fn integrate(&mut self, t: u64, kernels: &[KernelParams]) {
         for (kern, kp) in self.kernels.iter_mut().zip(kernels) {
+            if kp.ring > 0 {
+                let m = kern.slow.len();
+                let slot = (t % kp.ring as u64) as usize * m;
+                let cut_slow = &mut kern.cut_slow[slot..slot + m];
+                let cut_fast = &mut kern.cut_fast[slot..slot + m];
+                for ((s, f), (cs, cf)) in kern
+                    .slow
+                    .iter_mut()
+                    .zip(&mut kern.fast)
+                    .zip(cut_slow.iter_mut().zip(cut_fast.iter_mut()))
+                {
+                    *s -= *cs;
+                    *f -= *cf;
+                    *cs = 0.0;
+                    *cf = 0.0;
+                }
+            }
             for ((c, s), f) in self
                 .current
                 .iter_mut()
@@ -1570,6 +1762,87 @@ mod tests {
             DelayRounding::Round.steps("d", 0.04, 0.1).is_err(),
             "0 steps is not a delay"
         );
+    }
+
+    /// The current of one spike through a truncated double-exponential kernel, read off the
+    /// voltage of a leak-free LIF with a huge capacitance (ΔV = I·h/C): w·[e^{−k·dt/τ} −
+    /// e^{−k·dt/τs}] for k = 0 … len − 1 steps after the arrival, 0 from then on, with len =
+    /// truncate steps (`arrival`) or truncate steps − delay (`emission`); and the same through a
+    /// plastic projection (delivered in phase 2a) and without truncation.
+    #[test]
+    fn truncated_kernel_current() {
+        use crate::spiking::plasticity::{NeurapseBParams, PlasticitySpec};
+        use crate::spiking::source::SpikeArrayParams;
+        let (dt, tau, tau_s, w, delay, emit) = (0.1, 15.0, 3.75, 2.0, 12u64, 5u64);
+        let current = |truncate: Option<(f64, TruncateFrom)>, plastic: bool| -> Vec<f64> {
+            let mut b = NetworkBuilder::new(dt, 1);
+            let src = SpikeArrayParams {
+                spike_times: vec![vec![emit as f64 * dt]],
+            };
+            b.population("pre", 1, ModelSpec::SpikeSourceArray(src))
+                .unwrap();
+            let lif = LifNeurapseParams {
+                C: 1e6,
+                gL: 1e-12,
+                V_thresh: 1e9,
+                ..Default::default()
+            };
+            b.population("post", 1, ModelSpec::LIF_neurapse(lif))
+                .unwrap();
+            b.projection(ProjectionSpec {
+                name: "p".into(),
+                pre: "pre".into(),
+                post: "post".into(),
+                connector: Connector::AllToAll { allow_self: true },
+                weight: w.into(),
+                delay: (delay as f64 * dt).into(),
+                delay_rounding: DelayRounding::Exact,
+                synapse: SynapseSpec::DoubleExponential {
+                    tau,
+                    tau_s,
+                    truncate_ms: truncate.map(|t| t.0),
+                    truncate_from: truncate.map_or(TruncateFrom::Arrival, |t| t.1),
+                },
+                // no pairing ever happens (the post neuron never spikes)
+                plasticity: plastic.then(|| PlasticitySpec::NeurapseB(NeurapseBParams::default())),
+            })
+            .unwrap();
+            let mut net = b.build().unwrap();
+            let mut v = net.population("post").unwrap().state("v").unwrap()[0];
+            let mut out = Vec::new();
+            for _ in 0..600 {
+                net.run(1);
+                let v1 = net.population("post").unwrap().state("v").unwrap()[0];
+                out.push((v1 - v - (-1e-12 * (v - -70.0) / 1e6) * 0.0) * 1e6 / dt);
+                v = v1;
+            }
+            out
+        };
+        let kernel =
+            |k: u64| w * ((-(k as f64) * dt / tau).exp() - (-(k as f64) * dt / tau_s).exp());
+        let arrival = emit + delay;
+        for (truncate, len) in [
+            (None, u64::MAX),
+            (Some((30.0, TruncateFrom::Arrival)), 300),
+            (Some((30.0, TruncateFrom::Emission)), 300 - delay),
+            (Some((1.0, TruncateFrom::Emission)), 0),
+        ] {
+            for plastic in [false, true] {
+                let got = current(truncate, plastic);
+                for (t, &i) in got.iter().enumerate() {
+                    let t = t as u64;
+                    let want = if t >= arrival && t - arrival < len {
+                        kernel(t - arrival)
+                    } else {
+                        0.0
+                    };
+                    assert!(
+                        (i - want).abs() < 1e-6,
+                        "{truncate:?} plastic {plastic}: step {t}: {i} vs {want}"
+                    );
+                }
+            }
+        }
     }
 
     /// Review findings stay fixed: a projection too large for one CSR is a config error

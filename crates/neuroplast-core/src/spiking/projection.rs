@@ -24,6 +24,16 @@ pub enum Delivery {
     Receptors2(u8, u8),
     /// Add the weight to double-exponential kernel channel `c` of the population.
     Kernel(u16),
+    /// A double-exponential kernel cut off after `steps` steps (counted from the arrival, or
+    /// from the emission when `from_emission`, so that a delay `d` leaves `steps − d`).
+    KernelCut {
+        /// Kernel channel of the population.
+        channel: u16,
+        /// Length of the kernel in steps.
+        steps: u32,
+        /// Count the length from the presynaptic spike instead of its arrival.
+        from_emission: bool,
+    },
     /// Add the weight to the membrane potential `v` (mV).
     VoltageJump,
 }
@@ -319,6 +329,61 @@ impl Synapses {
                 let g = i as usize * nd + k;
                 for s in self.seg[g] as usize..self.seg[g + 1] as usize {
                     f(s, self.post[s], &mut self.weight[s]);
+                }
+            }
+        }
+    }
+
+    /// Like [`arrivals_mut`](Self::arrivals_mut), with each arriving synapse's delay in steps
+    /// as well: `f(synapse, post, delay, &mut weight)` (rules that need the emission step).
+    #[inline]
+    pub fn arrivals_delayed_mut(
+        &mut self,
+        t: u64,
+        ring: &SpikeRing,
+        mut f: impl FnMut(usize, u32, u32, &mut f64),
+    ) {
+        self.weights_mut();
+        let nd = self.delays.len();
+        for (k, &d) in self.delays.iter().enumerate() {
+            if u64::from(d) > t {
+                break;
+            }
+            for &i in ring.at(t - u64::from(d)) {
+                let g = i as usize * nd + k;
+                for s in self.seg[g] as usize..self.seg[g + 1] as usize {
+                    f(s, self.post[s], d, &mut self.weight[s]);
+                }
+            }
+        }
+    }
+
+    /// Like [`deliver`](Self::deliver), with each synapse's delay in steps:
+    /// `add(j − lo, w, delay)` (truncated kernels, whose length can depend on the delay).
+    #[inline]
+    pub fn deliver_delayed(
+        &self,
+        t: u64,
+        ring: &SpikeRing,
+        lo: u32,
+        hi: u32,
+        mut add: impl FnMut(usize, f64, u32),
+    ) {
+        let nd = self.delays.len();
+        for (k, &d) in self.delays.iter().enumerate() {
+            if u64::from(d) > t {
+                break;
+            }
+            for &i in ring.at(t - u64::from(d)) {
+                let g = i as usize * nd + k;
+                let (a, b) = (self.seg[g] as usize, self.seg[g + 1] as usize);
+                let run = &self.post[a..b];
+                let (first, last) = (
+                    run.partition_point(|&j| j < lo),
+                    run.partition_point(|&j| j < hi),
+                );
+                for s in a + first..a + last {
+                    add((self.post[s] - lo) as usize, self.weight(s), d);
                 }
             }
         }

@@ -30,6 +30,8 @@ pub fn neurapse_feedforward(delay_rounding: DelayRounding) -> Network {
         synapse: SynapseSpec::DoubleExponential {
             tau: 15.0,
             tau_s: 3.75,
+            truncate_ms: None,
+            truncate_from: Default::default(),
         },
         plasticity: None,
     })

@@ -33,6 +33,10 @@
 //!
 //! Nearest-neighbour STDP evaluated every step plus homeostatic scaling towards a target
 //! rate, computed in closed form between events; see [`homeostatic`].
+//! ## `neurapse_a`, `neurapse_b` (Neurapse's `PLASTIC_SYNAPSE_A` / `_B`)
+//!
+//! Multiplicative rules of the Neurapse course library, `_B` as `DRN_Plastic` applies it
+//! (with its pairing bugs by default); see [`neurapse`].
 
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +47,8 @@ pub mod reward;
 pub use reward::{RewardEvent, RewardStdpParams};
 pub mod homeostatic;
 pub use homeostatic::{HomeostaticStdpParams, HomeostaticStdpState, RateEstimate};
+pub mod neurapse;
+pub use neurapse::{NeurapseAParams, NeurapseBParams};
 
 /// A plasticity rule and its parameters, as written in experiment files
 /// (`plasticity = { kind = "izhikevich2006", … }`).
@@ -57,6 +63,10 @@ pub enum PlasticitySpec {
     RewardStdp(RewardStdpParams),
     /// STDP with homeostatic scaling, Carlson et al. 2013 (see [`homeostatic`]).
     HomeostaticStdp(HomeostaticStdpParams),
+    /// Neurapse's `PLASTIC_SYNAPSE_A` (tempotron-like, clipping quirk).
+    NeurapseA(NeurapseAParams),
+    /// Neurapse's `PLASTIC_SYNAPSE_B` as `DRN_Plastic` applies it.
+    NeurapseB(NeurapseBParams),
 }
 
 /// How the weight change of `pair_stdp` depends on the weight.
@@ -220,6 +230,8 @@ impl PlasticitySpec {
             }
             PlasticitySpec::RewardStdp(p) => p.validate(path, dt),
             PlasticitySpec::HomeostaticStdp(p) => p.validate(path, dt),
+            PlasticitySpec::NeurapseA(p) => p.validate(path),
+            PlasticitySpec::NeurapseB(p) => p.validate(path),
         }
     }
 }
@@ -232,6 +244,8 @@ impl PlasticitySpec {
             PlasticitySpec::PairStdp(p) => p.w_min,
             PlasticitySpec::RewardStdp(p) => p.w_min,
             PlasticitySpec::HomeostaticStdp(p) => p.w_min,
+            PlasticitySpec::NeurapseA(p) => p.w_min(),
+            PlasticitySpec::NeurapseB(p) => p.w_min(),
         }
     }
 }
@@ -313,6 +327,10 @@ pub enum RuleState {
     PairStdp(PairStdpState),
     /// `homeostatic_stdp`.
     HomeostaticStdp(Box<HomeostaticStdpState>),
+    /// `neurapse_a`.
+    NeurapseA(neurapse::NeurapseAState),
+    /// `neurapse_b`.
+    NeurapseB(neurapse::NeurapseBState),
 }
 
 /// The state of a plastic projection: the rule's state, each synapse's last arrival, each
@@ -399,6 +417,12 @@ impl Plasticity {
             PlasticitySpec::HomeostaticStdp(p) => {
                 RuleState::HomeostaticStdp(Box::new(HomeostaticStdpState::new(p, synapses, dt)))
             }
+            PlasticitySpec::NeurapseA(p) => {
+                RuleState::NeurapseA(neurapse::NeurapseAState::new(p, m, dt))
+            }
+            PlasticitySpec::NeurapseB(p) => {
+                RuleState::NeurapseB(neurapse::NeurapseBState::new(p, m, n_post, dt))
+            }
         };
         Plasticity {
             rule,
@@ -422,6 +446,8 @@ impl Plasticity {
                     8 * (st.pre.len() + st.post.len() + st.plus.table.len() + st.minus.table.len())
                 }
                 RuleState::HomeostaticStdp(st) => st.bytes(),
+                RuleState::NeurapseA(st) => st.bytes(),
+                RuleState::NeurapseB(st) => st.bytes(),
             }
     }
 
@@ -475,6 +501,10 @@ impl Plasticity {
                     };
                     *w = clip(*w + f * post, p.w_min, p.w_max);
                 });
+            }
+            RuleState::NeurapseA(st) => st.deliver(synapses, t, ring, last_arrival, add),
+            RuleState::NeurapseB(st) => {
+                st.deliver(synapses, t, ring, last_arrival, last_post, add);
             }
             RuleState::HomeostaticStdp(_) => unreachable!("handled above"),
         }
@@ -580,6 +610,30 @@ impl Plasticity {
                         *w = clip(*w + f * pre, p.w_min, p.w_max);
                     }
                 }
+            }
+            RuleState::NeurapseA(st) => {
+                let w = synapses.weights_mut();
+                st.after_step(
+                    w,
+                    t,
+                    post_spikes,
+                    post_ptr,
+                    by_post,
+                    last_arrival,
+                    last_post,
+                );
+            }
+            RuleState::NeurapseB(st) => {
+                let w = synapses.weights_mut();
+                st.after_step(
+                    w,
+                    t,
+                    post_spikes,
+                    post_ptr,
+                    by_post,
+                    last_arrival,
+                    last_post,
+                );
             }
         }
     }
