@@ -3,19 +3,20 @@
 //! ```text
 //! data/rate_exc_per_s.npy, rate_inh_per_s.npy   mean rate of each second, Hz (f64)
 //! data/weights_final.npy                         excitatory weights at the end (f64)
-//! data/counts_first.npy, counts_last.npy         spikes per ms of all neurons in the
+//! data/counts_{first,last}_{exc,inh}.npy         excitatory / inhibitory spikes per ms in the
 //!                                                first / last spectrum window (u32)
 //! data/raster_{first,last}_{steps,ids}.npy       spikes of the first / last raster window
 //! plots/rates.png                                rates per second (exc, inh)
 //! plots/weights.png                              histogram of the final excitatory weights
-//! plots/spectrum.png                             population-rate spectrum, first and last window
+//! plots/spectrum.png                             excitatory-rate spectrum, first and last window
+//! plots/spectrum_all.png                         the same for all neurons
 //! plots/raster_first.png, raster_last.png        rasters (excitatory below, inhibitory above)
 //! ```
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use neuroplast_core::experiments::polychronization::{Outcome, Params, Spectrum};
+use neuroplast_core::experiments::polychronization::{sum, Outcome, Params, Spectrum};
 use serde_json::Value;
 
 use crate::output::{npy, read_npy_vec};
@@ -27,8 +28,10 @@ pub fn write(o: &Outcome, _p: &Params, dir: &Path) -> Result<Value> {
     npy(&d.join("rate_exc_per_s.npy"), &o.rate_exc_per_s)?;
     npy(&d.join("rate_inh_per_s.npy"), &o.rate_inh_per_s)?;
     npy(&d.join("weights_final.npy"), &o.weights)?;
-    npy(&d.join("counts_first.npy"), &o.counts_first)?;
-    npy(&d.join("counts_last.npy"), &o.counts_last)?;
+    npy(&d.join("counts_first_exc.npy"), &o.counts_first_exc)?;
+    npy(&d.join("counts_first_inh.npy"), &o.counts_first_inh)?;
+    npy(&d.join("counts_last_exc.npy"), &o.counts_last_exc)?;
+    npy(&d.join("counts_last_inh.npy"), &o.counts_last_inh)?;
     for (name, r) in [("first", &o.raster_first), ("last", &o.raster_last)] {
         npy(&d.join(format!("raster_{name}_steps.npy")), &r.steps)?;
         npy(&d.join(format!("raster_{name}_ids.npy")), &r.ids)?;
@@ -64,26 +67,41 @@ pub fn plot(dir: &Path, p: &Params) -> Result<Vec<PathBuf>> {
         false,
     )?;
     files.push(f);
-    let first: Vec<u32> = read_npy_vec(&d.join("counts_first.npy"))?;
-    let last: Vec<u32> = read_npy_vec(&d.join("counts_last.npy"))?;
-    let (sf, sl) = (Spectrum::of(&first, 0), Spectrum::of(&last, 0));
+    let counts = |name: &str| read_npy_vec::<u32>(&d.join(format!("counts_{name}.npy")));
+    let (fe, fi, le, li) = (
+        counts("first_exc")?,
+        counts("first_inh")?,
+        counts("last_exc")?,
+        counts("last_inh")?,
+    );
     let norm = |s: &Spectrum| -> Vec<f64> {
         let total: f64 = s.power.iter().sum::<f64>().max(1e-300);
         s.power.iter().map(|x| x / total).collect()
     };
-    let f = out.join("spectrum.png");
-    plots::lines(
-        &f,
-        "Population-rate spectrum (share of 0–100 Hz power)",
-        "frequency (Hz)",
-        "power share",
-        &sf.freq_hz,
-        &[
-            (&format!("first {} s", p.spectrum_s), &norm(&sf)),
-            (&format!("last {} s", p.spectrum_s), &norm(&sl)),
-        ],
-    )?;
-    files.push(f);
+    for (file, what, first, last) in [
+        ("spectrum.png", "excitatory", fe.clone(), le.clone()),
+        (
+            "spectrum_all.png",
+            "all neurons'",
+            sum(&fe, &fi),
+            sum(&le, &li),
+        ),
+    ] {
+        let (sf, sl) = (Spectrum::of(&first, 0), Spectrum::of(&last, 0));
+        let f = out.join(file);
+        plots::lines(
+            &f,
+            &format!("Spectrum of the {what} rate (share of 0–100 Hz power)"),
+            "frequency (Hz)",
+            "power share",
+            &sf.freq_hz,
+            &[
+                (&format!("first {} s", p.spectrum_s), &norm(&sf)),
+                (&format!("last {} s", p.spectrum_s), &norm(&sl)),
+            ],
+        )?;
+        files.push(f);
+    }
     let ne = (0.8 * p.n as f64) as u32;
     for name in ["first", "last"] {
         let steps: Vec<u64> = read_npy_vec(&d.join(format!("raster_{name}_steps.npy")))?;

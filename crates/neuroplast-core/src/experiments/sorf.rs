@@ -265,7 +265,7 @@ pub struct Outcome {
 }
 
 /// The grating of orientation θ (radians) and phase φ: `sin(2π·f·(cos θ·x + sin θ·y) + φ)`
-/// at pixel `row·32 + col`, x = linspace(−1, 1)[col], y = linspace(−1, 1)[row].
+/// at pixel `row·32 + col`, `x = linspace(−1, 1)[col]`, `y = linspace(−1, 1)[row]`.
 pub fn grating(theta: f64, phase: f64, frequency: f64) -> Vec<f64> {
     let lin = |k: usize| -1.0 + 2.0 * k as f64 / (SIDE - 1) as f64;
     let (c, s) = (theta.cos(), theta.sin());
