@@ -269,7 +269,8 @@ impl Sorf {
             let v1 = v0 + dt * ((0.04 * vh + 5.0) * vh + 140.0 - uh + input);
             let u1 = u0 + dt * (a * (b * vh - uh));
             let (v1, u1) = if active { (v1, u1) } else { (v0, u0) };
-            let v1 = v1.max(v_min);
+            // (a plain comparison, not f64::max: it vectorises to one vmaxpd)
+            let v1 = if v1 < v_min { v_min } else { v1 };
             let spike = active && v1 >= th;
             v[i] = if spike { c } else { v1 };
             u[i] = if spike { u1 + d } else { u1 };

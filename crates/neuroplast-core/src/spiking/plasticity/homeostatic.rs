@@ -269,6 +269,35 @@ pub struct HomeostaticStdpState {
     fifo: VecDeque<(u64, u32)>,
     /// The step the rule expects next (a gap means the projection was frozen).
     next: u64,
+    /// Per post: the last `(n, ln a, aⁿ)` computed (most synapses of a neuron are advanced by
+    /// the same n at its events); a memo only, so it is not saved and never compared.
+    #[serde(skip)]
+    pow: PowMemo,
+}
+
+/// A memo of `aⁿ = exp(n·ln a)` per postsynaptic neuron (the same `exp` call, so results are
+/// bit-identical with or without it).
+#[derive(Clone, Debug, Default)]
+struct PowMemo(Vec<(u64, f64, f64)>);
+
+impl PartialEq for PowMemo {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl PowMemo {
+    #[inline]
+    fn get(&mut self, j: usize, n: u64, ln_a: f64) -> f64 {
+        if self.0.len() <= j {
+            self.0.resize(j + 1, (u64::MAX, f64::NAN, f64::NAN));
+        }
+        let e = &mut self.0[j];
+        if e.0 != n || e.1.to_bits() != ln_a.to_bits() {
+            *e = (n, ln_a, (n as f64 * ln_a).exp());
+        }
+        e.2
+    }
 }
 
 /// What `homeostatic_stdp` exposes for inspection.
@@ -306,6 +335,7 @@ impl HomeostaticStdpState {
             b: vec![if every > 0 { 1.0 } else { 0.0 }; n_post],
             fifo: VecDeque::with_capacity(64),
             next: 0,
+            pow: PowMemo::default(),
         };
         for j in 0..n_post {
             st.set_post(j);
@@ -398,8 +428,9 @@ impl HomeostaticStdpState {
             self.acc[s] += c * (1.0 - qn) / (1.0 - q);
             return;
         }
+        let an = self.pow.get(j, n, ln_a);
         let p = &self.params;
-        *w = stretch(*w, a, ln_a, b * c, ln_q, n, p.w_min, p.w_max, table);
+        *w = stretch(*w, a, ln_a, an, b * c, ln_q, n, p.w_min, p.w_max, table);
     }
 
     pub(super) fn deliver(
@@ -570,6 +601,7 @@ fn stretch(
     w0: f64,
     a: f64,
     ln_a: f64,
+    a_n: f64,
     bc: f64,
     ln_q: f64,
     n: u64,
@@ -578,7 +610,7 @@ fn stretch(
     table: &DecayTable,
 ) -> f64 {
     let free = |w: f64, k: u64, bc: f64| -> f64 {
-        let ak = (k as f64 * ln_a).exp();
+        let ak = if k == n { a_n } else { (k as f64 * ln_a).exp() };
         if bc == 0.0 {
             return ak * w;
         }
