@@ -22,7 +22,7 @@ from ._neuroplast import (
     ShapeError,
     __version__,
 )
-from .experiment import Experiment, load_experiment
+from .experiment import Experiment, load_experiment, run_protocol
 from .spiking import Network, SpikingRecording
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "ShapeError",
     "__version__",
     "load_experiment",
+    "run_protocol",
     "sorn",
     "spiking",
     "SpikingRecording",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any, Callable, Iterable
 
@@ -9,7 +10,7 @@ from . import _neuroplast
 from .sorn import Recording, Sorn
 from .spiking import Network
 
-__all__ = ["Experiment", "load_experiment"]
+__all__ = ["Experiment", "load_experiment", "run_protocol"]
 
 
 class Experiment:
@@ -57,6 +58,27 @@ def load_experiment(
     as the CLI's ``--set``. A SORN file (``[sorn]``) gives an :class:`Experiment`, a spiking
     file (``[populations]``) a built :class:`neuroplast.Network`; ``.run()`` works on both.
     Errors are :class:`neuroplast.ConfigError` naming the key path."""
-    if _neuroplast.experiment_kind(os.fspath(path), list(overrides)) == "spiking":
+    kind = _neuroplast.experiment_kind(os.fspath(path), list(overrides))
+    if kind == "spiking":
         return Network.from_file(path, overrides)
+    if kind == "protocol":
+        raise ValueError(
+            f"{os.fspath(path)} is a protocol experiment ([protocol]); run it with "
+            "neuroplast.run_protocol"
+        )
     return Experiment(path, overrides)
+
+
+def run_protocol(path: str | os.PathLike[str], overrides: Iterable[str] = ()) -> dict[str, Any]:
+    """Run a protocol file (``[protocol] kind = "polychronization" | "sorf" | "characters" |
+    "drn"``) and return its acceptance figures as a dict (what the command line writes into
+    summary.json → ``results``, without the data files and figures). ``overrides`` are
+    ``"key.path=value"`` strings as the CLI's ``--set``; the seed is ``simulation.seed``. The
+    GIL is released while it runs; Ctrl-C raises KeyboardInterrupt.
+
+    >>> r = run_protocol("examples/characters.toml")  # doctest: +SKIP
+    >>> r["total_correct"]  # doctest: +SKIP
+    1.0
+    """
+    return json.loads(_neuroplast.run_protocol_json(os.fspath(path), list(overrides)))
+

@@ -119,3 +119,27 @@ def test_reward_stdp_needs_reward_and_freeze_stops_it(tmp_path):
         net.set_plastic("nope", True)
     with pytest.raises(KeyError, match="no projection"):
         net.weights("nope")
+
+
+def test_run_protocol_matches_the_cli(cli, tmp_path):
+    chars = ROOT / "examples" / "characters.toml"
+    r = npl.run_protocol(chars, ["simulation.seed=2"])
+    out = tmp_path / "chars"
+    subprocess.run(
+        [cli, "run", str(chars), "--seed", "2", "--out", str(out), "-q"], check=True
+    )
+    results = json.loads((out / "summary.json").read_text())["results"]
+    for key in ("score", "permutation", "response", "accepted"):
+        assert r[key] == results[key], key
+    assert r["score"]["total_correct"] >= 0.875
+    poly = npl.run_protocol(
+        ROOT / "examples" / "polychronization.toml",
+        ["protocol.duration_s=2", "protocol.spectrum_s=1"],
+    )
+    assert poly["duration_s"] == 2 and len(poly["rates"]) == 1
+    with pytest.raises(ValueError, match="run_protocol"):
+        npl.load_experiment(chars)
+    with pytest.raises(ValueError, match="not a protocol"):
+        npl.run_protocol(COBA)
+    with pytest.raises(npl.ConfigError, match="protocol.spectrum_s"):
+        npl.run_protocol(ROOT / "examples" / "polychronization.toml", ["protocol.spectrum_s=0"])

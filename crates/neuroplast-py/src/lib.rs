@@ -22,6 +22,7 @@ use pyo3::types::{PyBytes, PyDict};
 mod analysis;
 mod conv;
 mod errors;
+mod protocol;
 mod spiking;
 
 use errors::{core_err, ToPyResult};
@@ -315,6 +316,7 @@ fn _neuroplast(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     analysis::register(m)?;
     spiking::register(m)?;
+    protocol::register(m)?;
     m.add("__version__", checkpoint::NEUROPLAST_VERSION)?;
     m.add("PRESETS", conv::preset_names())?;
     Ok(())
