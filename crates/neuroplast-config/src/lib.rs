@@ -75,16 +75,7 @@ impl AnyExperiment {
         base_dir: &Path,
         overrides: &[String],
     ) -> Result<AnyExperiment> {
-        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            ConfigError::new(
-                name,
-                "",
-                format!("TOML syntax error: {}", e.to_string().trim()),
-            )
-        })?;
-        for o in overrides {
-            overrides::apply(&mut table, o)?;
-        }
+        let table = parse_toml(text, name, overrides)?;
         if is_protocol(&table, name)? {
             Ok(AnyExperiment::Protocol(Box::new(
                 protocol::ProtocolExperiment::from_table(table, name)?,
@@ -99,6 +90,21 @@ impl AnyExperiment {
             )?)))
         }
     }
+}
+
+/// Parse TOML text and apply `key.path=value` overrides (`name` is used in errors).
+pub(crate) fn parse_toml(text: &str, name: &str, overrides: &[String]) -> Result<toml::Table> {
+    let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        ConfigError::new(
+            name,
+            "",
+            format!("TOML syntax error: {}", e.to_string().trim()),
+        )
+    })?;
+    for o in overrides {
+        overrides::apply(&mut table, o)?;
+    }
+    Ok(table)
 }
 
 /// `true` for a protocol experiment file (`[protocol]`); an error when it also has `[sorn]`
@@ -160,16 +166,7 @@ impl Experiment {
     /// Resolve an experiment from TOML text. `name` is used in errors, `base_dir` resolves
     /// relative input paths.
     pub fn from_str(text: &str, name: &str, base_dir: &Path, overrides: &[String]) -> Result<Self> {
-        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            ConfigError::new(
-                name,
-                "",
-                format!("TOML syntax error: {}", e.to_string().trim()),
-            )
-        })?;
-        for o in overrides {
-            overrides::apply(&mut table, o)?;
-        }
+        let table = parse_toml(text, name, overrides)?;
         Experiment::from_table(table, name, base_dir)
     }
 

@@ -79,16 +79,7 @@ pub struct ProtocolExperiment {
 impl ProtocolExperiment {
     /// Parse TOML text, apply `key.path=value` overrides and validate.
     pub fn from_str(text: &str, name: &str, overrides: &[String]) -> Result<Self> {
-        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            ConfigError::new(
-                name,
-                "",
-                format!("TOML syntax error: {}", e.to_string().trim()),
-            )
-        })?;
-        for o in overrides {
-            crate::overrides::apply(&mut table, o)?;
-        }
+        let table = crate::parse_toml(text, name, overrides)?;
         ProtocolExperiment::from_table(table, name)
     }
 

@@ -109,16 +109,7 @@ fn whole_steps(file: &str, path: &str, ms: f64, dt: f64) -> Result<u64> {
 impl SpikingExperiment {
     /// Parse TOML text, apply `key.path=value` overrides, resolve and validate.
     pub fn from_str(text: &str, name: &str, overrides: &[String]) -> Result<Self> {
-        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            ConfigError::new(
-                name,
-                "",
-                format!("TOML syntax error: {}", e.to_string().trim()),
-            )
-        })?;
-        for o in overrides {
-            crate::overrides::apply(&mut table, o)?;
-        }
+        let table = crate::parse_toml(text, name, overrides)?;
         SpikingExperiment::from_table(table, name)
     }
 
