@@ -1,8 +1,8 @@
 //! `neuroplast`: run, validate, resume, plot and benchmark experiments described in TOML.
 //!
 //! Exit status: 0 on success, 2 when the experiment file or arguments are invalid (nothing
-//! was run or written), 130 when Ctrl-C stopped a run (its results and checkpoint were
-//! written), 1 for any other failure.
+//! was run or written), 130 when Ctrl-C stopped a run (a SORN or spiking run writes its results
+//! and checkpoint; a protocol run writes nothing), 1 for any other failure.
 
 mod analysis;
 mod bench;

@@ -271,7 +271,6 @@ pub fn loglog(
 type Root<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
 
 /// One matrix of [`heatmaps`]: `values` row-major, `rows × cols`.
-#[allow(dead_code)] // used by the protocol modules being written
 pub struct Panel<'a> {
     /// Caption above the panel.
     pub title: &'a str,
@@ -287,7 +286,6 @@ pub struct Panel<'a> {
 /// panels per row of the image. `diverging`: blue (negative) – white (0) – red (positive),
 /// scaled by the largest |value| of all panels; otherwise white (minimum) – dark red
 /// (maximum). Non-finite values are grey.
-#[allow(dead_code)] // used by the protocol modules being written
 pub fn heatmaps(
     path: &Path,
     title: &str,

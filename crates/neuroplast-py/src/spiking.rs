@@ -182,7 +182,17 @@ impl NetworkCore {
         Bound<'py, PyArray1<u32>>,
     )> {
         let p = self.projection(projection)?;
-        let (pre, post, delay) = p.synapses.triples();
+        let m = p.synapses.len();
+        let (mut pre, mut post, mut delay) = (
+            Vec::with_capacity(m),
+            Vec::with_capacity(m),
+            Vec::with_capacity(m),
+        );
+        for (i, j, _, d) in p.synapses.iter() {
+            pre.push(i);
+            post.push(j);
+            delay.push(d);
+        }
         Ok((
             pre.into_pyarray(py),
             post.into_pyarray(py),
@@ -294,27 +304,24 @@ impl NetworkCore {
     }
 }
 
-/// `"spiking"` for a file with `[populations]`, `"sorn"` for one with `[sorn]`, `"protocol"`
-/// for one with `[protocol]` (validated).
 impl NetworkCore {
     fn projection(&self, name: &str) -> PyResult<&neuroplast_core::spiking::network::Projection> {
-        self.net
-            .projections()
-            .iter()
-            .find(|p| p.name == name)
-            .ok_or_else(|| {
-                let names: Vec<&str> = self
-                    .net
-                    .projections()
-                    .iter()
-                    .map(|p| p.name.as_str())
-                    .collect();
-                pyo3::exceptions::PyKeyError::new_err(format!(
-                    "no projection {name:?}; the projections are {names:?}"
-                ))
-            })
+        self.net.projection(name).ok_or_else(|| {
+            let names: Vec<&str> = self
+                .net
+                .projections()
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect();
+            pyo3::exceptions::PyKeyError::new_err(format!(
+                "no projection {name:?}; the projections are {names:?}"
+            ))
+        })
     }
 }
+
+/// `"spiking"` for a file with `[populations]`, `"sorn"` for one with `[sorn]`, `"protocol"`
+/// for one with `[protocol]` (validated).
 
 #[pyfunction]
 #[pyo3(signature = (path, overrides=Vec::new()))]

@@ -11,23 +11,12 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
-use ndarray::{Array1, ArrayView1};
-use ndarray_npy::{read_npy, write_npy, ReadableElement, WritableElement};
+use anyhow::Result;
 use neuroplast_core::experiments::drn::{Outcome, Params};
 use serde_json::Value;
 
+use crate::output::{npy as save, read_npy_vec as load};
 use crate::plots::{self, RasterLayer};
-
-fn save<T: WritableElement>(path: &Path, v: &[T]) -> Result<()> {
-    write_npy(path, &ArrayView1::from(v))
-        .with_context(|| format!("cannot write {}", path.display()))
-}
-
-fn load<T: ReadableElement + Clone>(path: &Path) -> Result<Vec<T>> {
-    let a: Array1<T> = read_npy(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(a.to_vec())
-}
 
 /// Write the data files of `o` into `dir/data` and return the `results` of summary.json.
 pub fn write(o: &Outcome, _p: &Params, dir: &Path) -> Result<Value> {

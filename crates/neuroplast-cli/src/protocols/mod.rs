@@ -56,36 +56,29 @@ pub fn run(exp: &ProtocolExperiment, out: &Path, quiet: bool) -> Result<Outcome>
     std::fs::create_dir_all(dir.join("data"))?;
     std::fs::write(dir.join("config.toml"), exp.resolved_toml())?;
     let t0 = Instant::now();
-    let run_err = |e: neuroplast_core::Error| -> anyhow::Error {
-        match e {
-            neuroplast_core::Error::Interrupted => anyhow::anyhow!(
-                "interrupted; a protocol run cannot be resumed, so nothing was written"
-            ),
-            other => neuroplast_config::ConfigError::from_core(&exp.name, other).into(),
-        }
-    };
+    let core_err =
+        |e| -> anyhow::Error { neuroplast_config::ConfigError::from_core(&exp.name, e).into() };
     let results = match &exp.file.protocol {
-        ProtocolSpec::Polychronization(p) => {
-            let o = ex::polychronization::run(p, seed, &mut progress).map_err(run_err)?;
-            pb.finish_and_clear();
-            polychronization::write(&o, p, &dir)?
-        }
-        ProtocolSpec::Sorf(p) => {
-            let o = ex::sorf::run(p, seed, &mut progress).map_err(run_err)?;
-            pb.finish_and_clear();
-            sorf::write(&o, p, &dir)?
-        }
-        ProtocolSpec::Characters(p) => {
-            let o = ex::characters::run(p, seed, &mut progress).map_err(run_err)?;
-            pb.finish_and_clear();
-            characters::write(&o, p, &dir)?
-        }
-        ProtocolSpec::Drn(p) => {
-            let o = ex::drn::run(p, seed, &mut progress).map_err(run_err)?;
-            pb.finish_and_clear();
-            drn::write(&o, p, &dir)?
-        }
+        ProtocolSpec::Polychronization(p) => ex::polychronization::run(p, seed, &mut progress)
+            .map_err(core_err)
+            .and_then(|o| polychronization::write(&o, p, &dir)),
+        ProtocolSpec::Sorf(p) => ex::sorf::run(p, seed, &mut progress)
+            .map_err(core_err)
+            .and_then(|o| sorf::write(&o, p, &dir)),
+        ProtocolSpec::Characters(p) => ex::characters::run(p, seed, &mut progress)
+            .map_err(core_err)
+            .and_then(|o| characters::write(&o, p, &dir)),
+        ProtocolSpec::Drn(p) => ex::drn::run(p, seed, &mut progress)
+            .map_err(core_err)
+            .and_then(|o| drn::write(&o, p, &dir)),
     };
+    pb.finish_and_clear();
+    if stop_requested() {
+        // the staged directory is removed when `staged` drops
+        eprintln!("interrupted; a protocol run cannot be resumed, so nothing was written");
+        return Ok(Outcome::Interrupted);
+    }
+    let results = results?;
     let wall = t0.elapsed().as_secs_f64();
     let summary = json!({
         "neuroplast_version": NEUROPLAST_VERSION,

@@ -1172,7 +1172,6 @@ mod tests {
         assert_eq!(s.characters, "ABCD");
         assert_eq!(s.train_intervals, 100);
         assert_eq!(o.final_weights.len(), 4 * N_PIXELS);
-        assert!(o.wall_seconds < 1.0, "{} s", o.wall_seconds);
         assert!(s.permutation, "{:?}", s.response);
         assert_eq!(s.permutation_presentations, 3);
         assert_eq!(

@@ -340,18 +340,21 @@ pub fn run(p: &Params, seed: u64, progress: Progress<'_>) -> Result<Outcome> {
     let n = p.n;
     let ne = (0.8 * n as f64) as usize;
     let mut net = izh06_with(n, seed, p.stdp.clone(), p.thalamic == Thalamic::OnePerMs)?.build()?;
-    let exc = net
-        .projections()
-        .iter()
-        .position(|pr| pr.name == "exc")
-        .expect("izh06 has an `exc` projection");
-    let weights_initial = WeightStats::of(&net.projections()[exc].synapses.weights());
+    let exc_weights = |net: &crate::spiking::network::Network| {
+        let exc = net
+            .projection("exc")
+            .expect("izh06 has an `exc` projection");
+        exc.synapses.weights().into_owned()
+    };
+    let weights_initial = WeightStats::of(&exc_weights(&net));
     let secs = p.duration_s;
     let spec_from = secs - p.spectrum_s;
     let raster_from = secs - p.raster_s;
     let (mut rate_e, mut rate_i) = (Vec::with_capacity(secs as usize), Vec::new());
-    let (mut first_e, mut first_i) = (Vec::new(), Vec::new());
-    let (mut last_e, mut last_i) = (Vec::new(), Vec::new());
+    let window = 1000 * p.spectrum_s as usize;
+    let series = || Vec::with_capacity(window);
+    let (mut first_e, mut first_i, mut last_e, mut last_i) =
+        (series(), series(), series(), series());
     let (mut raster_first, mut raster_last) = (Raster::default(), Raster::default());
     let t0 = std::time::Instant::now();
     for s in 0..secs {
@@ -403,7 +406,7 @@ pub fn run(p: &Params, seed: u64, progress: Progress<'_>) -> Result<Outcome> {
             }
         })
         .collect();
-    let weights = net.projections()[exc].synapses.weights().into_owned();
+    let weights = exc_weights(&net);
     let summary = Summary {
         n,
         ne,

@@ -463,11 +463,7 @@ fn build(p: &Params, seed: u64) -> Result<Network> {
 
 /// Weights of projection `name` as `[post][pre]` (n_post × n_pre).
 fn weight_matrix(net: &Network, name: &str) -> Vec<f64> {
-    let proj = net
-        .projections()
-        .iter()
-        .find(|p| p.name == name)
-        .expect("built above");
+    let proj = net.projection(name).expect("built above");
     let (n_pre, n_post) = (proj.synapses.n_pre(), proj.synapses.n_post());
     let mut m = vec![0.0; n_pre * n_post];
     for (i, j, w, _) in proj.synapses.iter() {

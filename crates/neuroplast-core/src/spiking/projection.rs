@@ -205,20 +205,6 @@ impl Synapses {
         *self.delays.last().unwrap_or(&1)
     }
 
-    /// Presynaptic neuron, postsynaptic neuron and delay (steps) of every synapse, in storage
-    /// order (the order of [`weights`](Self::weights)).
-    pub fn triples(&self) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
-        let nd = self.delays.len();
-        let m = self.post.len();
-        let (mut pre, mut delay) = (Vec::with_capacity(m), Vec::with_capacity(m));
-        for g in 0..self.n_pre * nd {
-            let k = self.seg[g + 1] - self.seg[g];
-            pre.extend(std::iter::repeat_n((g / nd) as u32, k as usize));
-            delay.extend(std::iter::repeat_n(self.delays[g % nd], k as usize));
-        }
-        (pre, self.post.clone(), delay)
-    }
-
     /// Out-degree of every presynaptic neuron.
     pub fn out_degrees(&self) -> Vec<u32> {
         let nd = self.delays.len();

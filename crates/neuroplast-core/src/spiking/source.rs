@@ -708,18 +708,19 @@ impl NeuronModel for PoissonSource {
                 (lo.min(r), hi.max(r))
             });
         let p_max = hi * self.dt_s;
-        if lo == hi || p_max >= 1.0 {
-            // one rate for all (or certain spikes): draw the gaps between spikes
-            if lo == hi {
-                super::bernoulli_hits(self.rate.len() as u64, p_max, &mut self.rng, |k| {
-                    spikes.push(k as u32)
-                });
-            } else {
-                for (i, &r) in self.rate.iter().enumerate() {
-                    let p = r * self.dt_s;
-                    if p > 0.0 && self.rng.random::<f64>() < p {
-                        spikes.push(i as u32);
-                    }
+        if lo == hi {
+            // one rate for all: draw the gaps between spikes
+            super::bernoulli_hits(self.rate.len() as u64, p_max, &mut self.rng, |k| {
+                spikes.push(k as u32)
+            });
+            return;
+        }
+        if p_max >= 1.0 {
+            // some neuron spikes for certain: one draw per neuron
+            for (i, &r) in self.rate.iter().enumerate() {
+                let p = r * self.dt_s;
+                if p > 0.0 && self.rng.random::<f64>() < p {
+                    spikes.push(i as u32);
                 }
             }
             return;

@@ -44,7 +44,7 @@ use super::projection::{SpikeRing, Synapses};
 use crate::{ensure, Result};
 
 pub mod reward;
-pub use reward::{RewardEvent, RewardStdpParams};
+pub use reward::RewardStdpParams;
 pub mod homeostatic;
 pub use homeostatic::{HomeostaticStdpParams, HomeostaticStdpState, RateEstimate};
 pub mod neurapse;
@@ -356,6 +356,17 @@ fn clip(w: f64, lo: f64, hi: f64) -> f64 {
 }
 
 impl Plasticity {
+    /// `true` for a `reward_stdp` rule (one that [`reward`](Self::reward) reaches).
+    pub fn takes_reward(&self) -> bool {
+        matches!(
+            &self.rule,
+            RuleState::Izhikevich2006(Izhikevich2006State {
+                dopamine: Some(_),
+                ..
+            })
+        )
+    }
+
     /// Add `amount` to the dopamine of a `reward_stdp` rule; `false` (and nothing changes) for
     /// other rules.
     pub fn reward(&mut self, amount: f64) -> bool {
@@ -561,25 +572,19 @@ impl Plasticity {
                     last_post[j as usize] = t;
                 }
                 if let Some(da) = &mut st.dopamine {
-                    da.step(t);
+                    da.step();
                 }
                 if (t + 1) % st.every == 0 {
                     let p = &st.params;
-                    let weights = synapses.weights_mut().iter_mut().zip(&mut st.sd);
-                    match &st.dopamine {
-                        None => {
-                            for (w, sd) in weights {
-                                *w = (*w + p.bias + *sd).clamp(p.w_min, p.w_max);
-                                *sd *= p.decay;
-                            }
-                        }
-                        Some(da) => {
-                            let f = da.factor();
-                            for (w, sd) in weights {
-                                *w = (*w + f * *sd).clamp(p.w_min, p.w_max);
-                                *sd *= p.decay;
-                            }
-                        }
+                    // izhikevich2006: w + bias + sd; reward_stdp: w + (tonic + d)·sd (the
+                    // factor 1 and bias 0 leave the other form bit-exact)
+                    let (bias, f) = st
+                        .dopamine
+                        .as_ref()
+                        .map_or((p.bias, 1.0), |da| (0.0, da.factor()));
+                    for (w, sd) in synapses.weights_mut().iter_mut().zip(&mut st.sd) {
+                        *w = (*w + bias + f * *sd).clamp(p.w_min, p.w_max);
+                        *sd *= p.decay;
                     }
                 }
             }
@@ -757,19 +762,17 @@ mod tests {
     }
 
     /// Reward-modulated STDP, one synapse: a pre→post pair 5 steps apart makes the eligibility
-    /// trace 0.1·0.95⁵; without reward the weight never changes; a reward of 0.5 after step
-    /// 100 changes it at the update after step 109 by 0.5·0.995⁹ × (eligibility after 10
+    /// trace 0.1·0.95⁵; without reward the weight never changes; a reward of 0.5 given after
+    /// step 100 changes it at the update after step 109 by 0.5·0.995⁹ × (eligibility after 10
     /// updates ×0.99).
     #[test]
     fn reward_stdp_needs_reward() {
-        let run = |rewards: Vec<RewardEvent>, steps: u64| -> (f64, f64) {
+        let run = |reward_after: Option<u64>, steps: u64| -> (f64, f64) {
             let mut syn = Synapses::new(1, 1, &[0], &[0], &[1.0], &[1]);
-            let spec = PlasticitySpec::RewardStdp(RewardStdpParams {
-                rewards,
-                ..Default::default()
-            });
+            let spec = PlasticitySpec::RewardStdp(RewardStdpParams::default());
             spec.validate("p", 1.0).unwrap();
             let mut p = Plasticity::new(&spec, &mut syn, 1.0);
+            assert!(p.takes_reward());
             let mut ring = SpikeRing::new(2, 1);
             for t in 0..steps {
                 p.deliver(&mut syn, t, &ring, |_, _| {});
@@ -777,20 +780,19 @@ mod tests {
                 ring.store(t, pre);
                 let post: &[u32] = if t == 6 { &[0] } else { &[] };
                 p.after_step(&mut syn, t, post);
+                if reward_after == Some(t) {
+                    assert!(p.reward(0.5));
+                }
             }
             (syn.weights()[0], sd(&p))
         };
         let sd0 = 0.1 * (-5.0f64 / SPNET_TAU).exp();
-        let (w, c) = run(Vec::new(), 2000);
+        let (w, c) = run(None, 2000);
         assert_eq!(w, 1.0, "no reward, no change");
         assert!((c - sd0 * 0.99f64.powi(200)).abs() < 1e-15, "{c}");
-        let reward = vec![RewardEvent {
-            at_ms: 100.0,
-            amount: 0.5,
-        }];
-        let (w, _) = run(reward.clone(), 109);
+        let (w, _) = run(Some(100), 109);
         assert_eq!(w, 1.0, "no update between the reward and step 109");
-        let (w, _) = run(reward, 110);
+        let (w, _) = run(Some(100), 110);
         let d = 0.5 * (-9.0f64 / reward::DASPNET_TAU_DOPAMINE).exp();
         let want = 1.0 + d * sd0 * 0.99f64.powi(10);
         assert!((w - want).abs() < 1e-15, "{w} vs {want}");

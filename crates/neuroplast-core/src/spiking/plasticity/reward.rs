@@ -3,8 +3,9 @@
 //!
 //! The STDP part is spnet's (`izhikevich2006`, nearest-neighbour traces, spnet's timing): it
 //! does not change weights but an eligibility trace `c` per synapse (spnet's `sd`). A
-//! dopamine level `d` decays with `tau_dopamine` and jumps by the reward amounts (scheduled in
-//! the file, or given during the run with `Network::reward`). Every `update_every_ms`:
+//! dopamine level `d` decays with `tau_dopamine` and jumps by each reward
+//! (`Network::reward` during a run, or `[[schedule]]` entries of an experiment file, which
+//! give it at the start of their step). Every `update_every_ms`:
 //! `w ← clip(w + (tonic_dopamine + d)·c, w_min, w_max)` and `c ← eligibility_decay·c`.
 //!
 //! daspnet's values are the defaults: a_plus 0.1, a_minus 0.15 (1.5 × 0.1), traces ×0.95 per
@@ -16,16 +17,6 @@ use serde::{Deserialize, Serialize};
 
 use super::{Izhikevich2006Params, SPNET_TAU};
 use crate::{ensure, Result};
-
-/// One scheduled reward.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RewardEvent {
-    /// Time of the reward, ms (a whole number of steps): it is added after that step.
-    pub at_ms: f64,
-    /// Dopamine added (daspnet: 0.5).
-    pub amount: f64,
-}
 
 /// Parameters of the `reward_stdp` rule.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -49,8 +40,6 @@ pub struct RewardStdpParams {
     pub w_min: f64,
     /// Upper weight bound.
     pub w_max: f64,
-    /// Rewards at fixed times (more can be given during the run).
-    pub rewards: Vec<RewardEvent>,
 }
 
 /// daspnet's dopamine time constant: ×0.995 per 1 ms step.
@@ -68,7 +57,6 @@ impl Default for RewardStdpParams {
             tonic_dopamine: 0.0,
             w_min: 0.0,
             w_max: 4.0,
-            rewards: Vec::new(),
         }
     }
 }
@@ -89,15 +77,6 @@ impl RewardStdpParams {
             "must be finite, got {}",
             self.tonic_dopamine
         );
-        for (k, r) in self.rewards.iter().enumerate() {
-            super::super::source::whole_steps(&format!("{path}.rewards[{k}].at_ms"), r.at_ms, dt)?;
-            ensure!(
-                r.amount.is_finite(),
-                format!("{path}.rewards[{k}].amount"),
-                "must be finite, got {}",
-                r.amount
-            );
-        }
         Ok(())
     }
 
@@ -124,42 +103,22 @@ pub struct Dopamine {
     /// Added in every weight update.
     pub tonic: f64,
     per_step: f64,
-    /// (step, amount) rewards still to come, in order.
-    scheduled: Vec<(u64, f64)>,
-    next: usize,
 }
 
 impl Dopamine {
     /// The dopamine of validated parameters `p` at time step `dt`.
     pub(super) fn new(p: &RewardStdpParams, dt: f64) -> Dopamine {
-        let mut scheduled: Vec<(u64, f64)> = p
-            .rewards
-            .iter()
-            .map(|r| ((r.at_ms / dt).round() as u64, r.amount))
-            .collect();
-        scheduled.sort_by_key(|&(t, _)| t);
         Dopamine {
             level: 0.0,
             tonic: p.tonic_dopamine,
             per_step: (-dt / p.tau_dopamine).exp(),
-            scheduled,
-            next: 0,
         }
     }
 
-    /// End of step `t`: decay, then the rewards scheduled for `t`.
+    /// End of a step: decay.
     #[inline]
-    pub(super) fn step(&mut self, t: u64) {
+    pub(super) fn step(&mut self) {
         self.level *= self.per_step;
-        while let Some(&(at, amount)) = self.scheduled.get(self.next) {
-            if at > t {
-                break;
-            }
-            if at == t {
-                self.level += amount;
-            }
-            self.next += 1;
-        }
     }
 
     /// The factor of the eligibility trace in a weight update.
