@@ -598,9 +598,14 @@ pub fn run(p: &Params, seed: u64, progress: Progress<'_>) -> Result<Outcome> {
     let exc_pe = per_epoch(&exc_rates);
     let inh_pe = per_epoch(&inh_rates);
     let later = |v: &[f64]| (v.len() > 1).then(|| mean(&v[1..]));
-    let curves: Vec<Vec<f64>> = (0..n)
-        .map(|e| (0..k_or).map(|k| tuning[k * n + e]).collect())
-        .collect();
+    // tuning curves (empty without the test phase)
+    let curves: Vec<Vec<f64>> = if p.test {
+        (0..n)
+            .map(|e| (0..k_or).map(|k| tuning[k * n + e]).collect())
+            .collect()
+    } else {
+        Vec::new()
+    };
     let (osis, prefs): (Vec<f64>, Vec<f64>) = if p.test {
         curves.iter().map(|c| osi(c)).unzip()
     } else {
@@ -708,5 +713,18 @@ mod tests {
         assert!(s.rf_match_initial.iter().all(|&m| m < 0.2));
         let mut stop = |_| false;
         assert!(matches!(run(&p, 3, &mut stop), Err(Error::Interrupted)));
+        // training only: the same training figures, no tuning curves
+        let c = run(
+            &Params {
+                test: false,
+                ..p.clone()
+            },
+            3,
+            &mut |_| true,
+        )
+        .unwrap();
+        assert_eq!(c.w_on_final, a.w_on_final);
+        assert_eq!(c.summary.exc_rate_per_epoch, s.exc_rate_per_epoch);
+        assert!(c.tuning.is_empty() && c.summary.osi.is_empty());
     }
 }
