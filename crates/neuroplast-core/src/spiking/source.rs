@@ -623,12 +623,33 @@ impl PoissonParams {
     }
 }
 
+/// The smallest and largest rate (NaN entries ignored).
+fn rate_range(rate: &[f64]) -> (f64, f64) {
+    rate.iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &r| {
+            (lo.min(r), hi.max(r))
+        })
+}
+
+/// [`rate_range`] of the current rates, or `None` after they may have changed (a memo only:
+/// not saved, never compared).
+#[derive(Clone, Copy, Debug, Default)]
+struct RangeMemo(Option<(f64, f64)>);
+
+impl PartialEq for RangeMemo {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
 /// Independent Poisson spike trains; each neuron spikes in a step with probability
 /// `rate · dt` (rates may change at any step through the `rate` array).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PoissonSource {
-    /// Rate of each neuron, Hz.
-    pub rate: Vec<f64>,
+    /// Rate of each neuron, Hz (set through `state_mut("rate")`, which also drops `range`).
+    rate: Vec<f64>,
+    #[serde(default, skip)]
+    range: RangeMemo,
     dt_s: f64,
     start: u64,
     stop: u64,
@@ -667,6 +688,7 @@ impl PoissonSource {
             changes,
             next_change: 0,
             candidates: Vec::new(),
+            range: RangeMemo::default(),
             rng,
         })
     }
@@ -686,6 +708,7 @@ impl NeuronModel for PoissonSource {
         (name == "rate").then_some(&self.rate[..])
     }
     fn state_mut(&mut self, name: &str) -> Option<&mut [f64]> {
+        self.range = RangeMemo(None);
         (name == "rate").then_some(&mut self.rate[..])
     }
     fn step(&mut self, _syn: &mut [f64], _current: &[f64], spikes: &mut Vec<u32>) {
@@ -696,17 +719,20 @@ impl NeuronModel for PoissonSource {
                 break;
             }
             self.rate.fill(rate);
+            self.range = RangeMemo(Some((rate, rate)));
             self.next_change += 1;
         }
         if !(self.start..self.stop).contains(&t) {
             return;
         }
-        let (lo, hi) = self
-            .rate
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &r| {
-                (lo.min(r), hi.max(r))
-            });
+        let (lo, hi) = match self.range.0 {
+            Some(r) => r,
+            None => {
+                let r = rate_range(&self.rate);
+                self.range = RangeMemo(Some(r));
+                r
+            }
+        };
         let p_max = hi * self.dt_s;
         if lo == hi {
             // one rate for all: draw the gaps between spikes
@@ -840,6 +866,18 @@ impl NeuronModel for SpikeArraySource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rate_range_is_min_and_max() {
+        for n in [1usize, 7, 8, 9, 100] {
+            let r: Vec<f64> = (0..n).map(|i| ((i * 37) % 11) as f64 + 0.5).collect();
+            let lo = r.iter().cloned().fold(f64::INFINITY, f64::min);
+            let hi = r.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            assert_eq!(rate_range(&r), (lo, hi), "n = {n}");
+        }
+        assert_eq!(rate_range(&[3.0, f64::NAN, 1.0]), (1.0, 3.0));
+        assert_eq!(rate_range(&[]), (f64::INFINITY, f64::NEG_INFINITY));
+    }
     use crate::rng::{component, Stream};
 
     fn rng() -> Rng {

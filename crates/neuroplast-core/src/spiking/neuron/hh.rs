@@ -311,7 +311,7 @@ impl NeuronModel for HodgkinHuxley {
             self.fired[i] = y[0] < th && y1[0] >= th;
             [self.v[i], self.m[i], self.h[i], self.n[i]] = y1;
         }
-        super::izhikevich::push_fired(&self.fired, spikes);
+        crate::spiking::simd::push_fired(&self.fired, spikes);
     }
 }
 
@@ -575,7 +575,7 @@ impl NeuronModel for HhCondExp {
             self.g_exc[i] = ge * fe;
             self.g_inh[i] = gi * fi;
         }
-        super::izhikevich::push_fired(&self.fired, spikes);
+        crate::spiking::simd::push_fired(&self.fired, spikes);
     }
 }
 

@@ -271,17 +271,6 @@ impl Izhikevich {
     }
 }
 
-/// Append the indices of the `true` entries of `fired` to `spikes` (increasing order).
-pub(super) fn push_fired(fired: &[bool], spikes: &mut Vec<u32>) {
-    spikes.extend(
-        fired
-            .iter()
-            .enumerate()
-            .filter(|(_, &f)| f)
-            .map(|(i, _)| i as u32),
-    );
-}
-
 impl NeuronModel for Izhikevich {
     fn len(&self) -> usize {
         self.v.len()
@@ -327,7 +316,7 @@ impl NeuronModel for Izhikevich {
             (false, true) => self.update::<true, true>(syn, current),
             (false, false) => self.update::<true, false>(syn, current),
         }
-        push_fired(&self.fired, spikes);
+        crate::spiking::simd::push_fired(&self.fired, spikes);
     }
 }
 
@@ -533,7 +522,7 @@ impl NeuronModel for Izhikevich2007 {
             self.update::<true>(syn, current);
         }
         // `pending` is exactly "spiked in this step" until the next call.
-        push_fired(&self.pending, spikes);
+        crate::spiking::simd::push_fired(&self.pending, spikes);
     }
 }
 

@@ -234,6 +234,7 @@ impl Sorf {
 
     /// One step; the weights of this step's arrivals are already in the conductances (the
     /// network delivers into `receptor_state`).
+    #[inline(always)]
     fn update<const EXT: bool>(&mut self, current: &[f64]) {
         let p = &self.params;
         let n = self.v.len();
@@ -339,12 +340,17 @@ impl NeuronModel for Sorf {
     }
 
     fn step(&mut self, _syn: &mut [f64], current: &[f64], spikes: &mut Vec<u32>) {
-        if current.is_empty() {
-            self.update::<false>(current);
-        } else {
-            self.update::<true>(current);
-        }
-        super::izhikevich::push_fired(&self.fired, spikes);
+        crate::spiking::simd::dispatch(
+            #[inline(always)]
+            || {
+                if current.is_empty() {
+                    self.update::<false>(current);
+                } else {
+                    self.update::<true>(current);
+                }
+            },
+        );
+        crate::spiking::simd::push_fired(&self.fired, spikes);
     }
 }
 
@@ -363,6 +369,49 @@ mod tests {
             }
         }
         m.step(&mut [], current, spikes);
+    }
+
+    /// The AVX-512 copy that `step` runs where the CPU has it gives the same bits as the AVX2
+    /// body (on a CPU without AVX-512 both sides run the same code).
+    #[test]
+    fn avx512_copy_is_bit_identical() {
+        use rand::{Rng as _, SeedableRng as _};
+        let mut rng = crate::rng::Rng::seed_from_u64(7);
+        let n = 37; // not a multiple of the vector width
+        let mut a = Sorf::new(&SorfParams::default(), n, 1.0).unwrap();
+        for i in 0..n {
+            a.v[i] = rng.random_range(-90.0..30.0);
+            a.u[i] = rng.random_range(-20.0..10.0);
+            a.g_nmda[i] = rng.random_range(0.0..0.5);
+            a.refrac[i] = f64::from(rng.random_range(0..3u8));
+        }
+        let mut b = a.clone();
+        let (mut sa, mut sb) = (Vec::new(), Vec::new());
+        for _ in 0..300 {
+            let current: Vec<f64> = (0..n).map(|_| rng.random_range(-5.0..25.0)).collect();
+            for (q, r) in [(0, 0.4), (2, 0.2), (3, 0.05)] {
+                let g: Vec<f64> = (0..n).map(|_| rng.random_range(0.0..r)).collect();
+                for (m, g) in [(&mut a, &g), (&mut b, &g)] {
+                    for (x, y) in m.receptor_state(q).unwrap().iter_mut().zip(g) {
+                        *x += y;
+                    }
+                }
+            }
+            a.step(&mut [], &current, &mut sa);
+            b.update::<true>(&current);
+            crate::spiking::simd::push_fired(&b.fired, &mut sb);
+        }
+        assert_eq!(sa, sb);
+        assert!(sa.len() > 100, "{} spikes", sa.len());
+        for (x, y) in [
+            (&a.v, &b.v),
+            (&a.u, &b.u),
+            (&a.g_nmda, &b.g_nmda),
+            (&a.g_gabab, &b.g_gabab),
+        ] {
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(x), bits(y));
+        }
     }
 
     #[test]

@@ -275,10 +275,23 @@ pub struct HomeostaticStdpState {
     pow: PowMemo,
 }
 
-/// A memo of `aⁿ = exp(n·ln a)` per postsynaptic neuron (the same `exp` call, so results are
-/// bit-identical with or without it).
+/// A memo per postsynaptic neuron of the factors of a stretch of `n` steps under its current
+/// `ln a`: `aⁿ = exp(n·ln a)` and, for each trace table (LTP, LTD), `g(n) = (aⁿ − qⁿ)/(a − q)`
+/// (the synapses of a neuron are advanced by a few different `n` within one stretch, most of
+/// them by the same one at its events). The same expressions fill it, so results are
+/// bit-identical with or without it.
 #[derive(Clone, Debug, Default)]
-struct PowMemo(Vec<(u64, f64, f64)>);
+struct PowMemo(Vec<PowRow>);
+
+#[derive(Clone, Debug, Default)]
+struct PowRow {
+    ln_a_bits: u64,
+    /// `values[n] = [aⁿ, g₊(n), g₋(n)]`, NaN where not computed yet.
+    values: Vec<[f64; 3]>,
+}
+
+/// The longest stretch whose factors are kept (longer ones are computed each time).
+const POW_MEMO_MAX: u64 = 1 << 16;
 
 impl PartialEq for PowMemo {
     fn eq(&self, _: &Self) -> bool {
@@ -286,17 +299,54 @@ impl PartialEq for PowMemo {
     }
 }
 
+/// `g(k) = (aᵏ − qᵏ)/(a − q)`, the sum `Σ_{i<k} aⁱ·q^(k−1−i)` (its limit `k·aᵏ⁻¹` at a = q).
+#[inline]
+fn geometric_gap(a: f64, ln_a: f64, a_k: f64, k: u64, table: &DecayTable) -> f64 {
+    let qk = table.between(0, k);
+    let q = table.between(0, 1);
+    if (a - q).abs() > 1e-12 {
+        (a_k - qk) / (a - q)
+    } else {
+        k as f64 * (((k as f64) - 1.0) * ln_a).exp()
+    }
+}
+
 impl PowMemo {
+    /// `(aⁿ, g(n))` of post `j` for `table` (`which`: 1 LTP, 2 LTD).
     #[inline]
-    fn get(&mut self, j: usize, n: u64, ln_a: f64) -> f64 {
+    fn get(
+        &mut self,
+        j: usize,
+        n: u64,
+        a: f64,
+        ln_a: f64,
+        which: usize,
+        table: &DecayTable,
+    ) -> (f64, f64) {
+        if n >= POW_MEMO_MAX {
+            let a_n = (n as f64 * ln_a).exp();
+            return (a_n, geometric_gap(a, ln_a, a_n, n, table));
+        }
         if self.0.len() <= j {
-            self.0.resize(j + 1, (u64::MAX, f64::NAN, f64::NAN));
+            self.0.resize(j + 1, PowRow::default());
         }
-        let e = &mut self.0[j];
-        if e.0 != n || e.1.to_bits() != ln_a.to_bits() {
-            *e = (n, ln_a, (n as f64 * ln_a).exp());
+        let row = &mut self.0[j];
+        if row.ln_a_bits != ln_a.to_bits() {
+            row.ln_a_bits = ln_a.to_bits();
+            row.values.clear();
         }
-        e.2
+        let k = n as usize;
+        if row.values.len() <= k {
+            row.values.resize(k + 1, [f64::NAN; 3]);
+        }
+        let v = &mut row.values[k];
+        if v[0].is_nan() {
+            v[0] = (n as f64 * ln_a).exp();
+        }
+        if v[which].is_nan() {
+            v[which] = geometric_gap(a, ln_a, v[0], n, table);
+        }
+        (v[0], v[which])
     }
 }
 
@@ -405,20 +455,22 @@ impl HomeostaticStdpState {
         let tp = last_post[j];
         let t_pre = self.t_pre[s];
         let ltp = t_pre == NEVER || (tp != NEVER && tp >= t_pre);
-        let (c, ln_q, table) = if ltp {
+        let (c, ln_q, table, which) = if ltp {
             (
                 self.params.a_plus * self.plus.between(last_arrival[s], n1),
                 self.ln_q_plus,
                 &self.plus,
+                1,
             )
         } else if tp == NEVER {
-            (0.0, self.ln_q_minus, &self.minus)
+            (0.0, self.ln_q_minus, &self.minus, 2)
         } else {
             // ltd was set after the update of step tp: ltd(n) = a_minus·q^(n − tp − 1)
             (
                 -self.params.a_minus * self.minus.between(tp + 1, n1.max(tp + 1)),
                 self.ln_q_minus,
                 &self.minus,
+                2,
             )
         };
         if self.every > 0 {
@@ -428,9 +480,9 @@ impl HomeostaticStdpState {
             self.acc[s] += c * (1.0 - qn) / (1.0 - q);
             return;
         }
-        let an = self.pow.get(j, n, ln_a);
+        let (an, gn) = self.pow.get(j, n, a, ln_a, which, table);
         let p = &self.params;
-        *w = stretch(*w, a, ln_a, an, b * c, ln_q, n, p.w_min, p.w_max, table);
+        *w = stretch(*w, a, ln_a, an, gn, b * c, ln_q, n, p.w_min, p.w_max, table);
     }
 
     pub(super) fn deliver(
@@ -594,7 +646,8 @@ impl HomeostaticStdpState {
     }
 }
 
-/// `n` steps of `w ← clip(a·w + bc·qᵏ, lo, hi)`, k = 0…n−1, in closed form (see the module docs).
+/// `n` steps of `w ← clip(a·w + bc·qᵏ, lo, hi)`, k = 0…n−1, in closed form (see the module
+/// docs); `a_n = aⁿ` and `g_n = g(n)` ([`geometric_gap`]) come from the memo.
 #[allow(clippy::too_many_arguments)] // reason: one stretch's constants
 #[inline]
 fn stretch(
@@ -602,6 +655,7 @@ fn stretch(
     a: f64,
     ln_a: f64,
     a_n: f64,
+    g_n: f64,
     bc: f64,
     ln_q: f64,
     n: u64,
@@ -610,17 +664,15 @@ fn stretch(
     table: &DecayTable,
 ) -> f64 {
     let free = |w: f64, k: u64, bc: f64| -> f64 {
-        let ak = if k == n { a_n } else { (k as f64 * ln_a).exp() };
+        let (ak, g) = if k == n {
+            (a_n, g_n)
+        } else {
+            let ak = (k as f64 * ln_a).exp();
+            (ak, geometric_gap(a, ln_a, ak, k, table))
+        };
         if bc == 0.0 {
             return ak * w;
         }
-        let qk = table.between(0, k);
-        let q = table.between(0, 1);
-        let g = if (a - q).abs() > 1e-12 {
-            (ak - qk) / (a - q)
-        } else {
-            k as f64 * (((k as f64) - 1.0) * ln_a).exp()
-        };
         ak * w + bc * g
     };
     // the step where a bound stops being absorbing: bc·qᵐ crosses (1 − a)·B
