@@ -234,6 +234,7 @@ impl Izhikevich {
         &self.params
     }
 
+    #[inline(always)]
     fn update<const EXT: bool, const SPNET: bool>(&mut self, syn: &mut [f64], current: &[f64]) {
         let n = self.v.len();
         let dt = self.dt;
@@ -310,12 +311,15 @@ impl NeuronModel for Izhikevich {
 
     fn step(&mut self, syn: &mut [f64], current: &[f64], spikes: &mut Vec<u32>) {
         let spnet = self.params.integrator == IzhikevichIntegrator::Spnet;
-        match (current.is_empty(), spnet) {
-            (true, true) => self.update::<false, true>(syn, current),
-            (true, false) => self.update::<false, false>(syn, current),
-            (false, true) => self.update::<true, true>(syn, current),
-            (false, false) => self.update::<true, false>(syn, current),
-        }
+        crate::spiking::simd::dispatch(
+            #[inline(always)]
+            || match (current.is_empty(), spnet) {
+                (true, true) => self.update::<false, true>(syn, current),
+                (true, false) => self.update::<false, false>(syn, current),
+                (false, true) => self.update::<true, true>(syn, current),
+                (false, false) => self.update::<true, false>(syn, current),
+            },
+        );
         crate::spiking::simd::push_fired(&self.fired, spikes);
     }
 }

@@ -197,6 +197,7 @@ impl IfCondExp {
         &self.params
     }
 
+    #[inline(always)]
     fn update<const EXT: bool, const EXP: bool>(&mut self, current: &[f64], spikes: &mut Vec<u32>) {
         let p = &self.params;
         let n = self.v.len();
@@ -284,12 +285,15 @@ impl NeuronModel for IfCondExp {
 
     fn step(&mut self, _syn: &mut [f64], current: &[f64], spikes: &mut Vec<u32>) {
         let exp = self.params.integrator == Integrator::ExponentialEuler;
-        match (current.is_empty(), exp) {
-            (true, false) => self.update::<false, false>(current, spikes),
-            (false, false) => self.update::<true, false>(current, spikes),
-            (true, true) => self.update::<false, true>(current, spikes),
-            (false, true) => self.update::<true, true>(current, spikes),
-        }
+        crate::spiking::simd::dispatch(
+            #[inline(always)]
+            || match (current.is_empty(), exp) {
+                (true, false) => self.update::<false, false>(current, spikes),
+                (false, false) => self.update::<true, false>(current, spikes),
+                (true, true) => self.update::<false, true>(current, spikes),
+                (false, true) => self.update::<true, true>(current, spikes),
+            },
+        );
     }
 
     fn receptor_state(&mut self, r: usize) -> Option<&mut [f64]> {
@@ -497,6 +501,7 @@ impl IfCurrExp {
         self.dt
     }
 
+    #[inline(always)]
     fn update<const EXT: bool>(&mut self, current: &[f64], spikes: &mut Vec<u32>) {
         let p = &self.params;
         let n = self.v.len();
@@ -571,11 +576,16 @@ impl NeuronModel for IfCurrExp {
     }
 
     fn step(&mut self, _syn: &mut [f64], current: &[f64], spikes: &mut Vec<u32>) {
-        if current.is_empty() {
-            self.update::<false>(current, spikes);
-        } else {
-            self.update::<true>(current, spikes);
-        }
+        crate::spiking::simd::dispatch(
+            #[inline(always)]
+            || {
+                if current.is_empty() {
+                    self.update::<false>(current, spikes);
+                } else {
+                    self.update::<true>(current, spikes);
+                }
+            },
+        );
     }
 
     fn receptor_state(&mut self, r: usize) -> Option<&mut [f64]> {
