@@ -56,6 +56,9 @@ def test_duration_threads_state_and_save_load():
         a.state("exc", "nope")
     with pytest.raises(ValueError, match="whole number of steps"):
         a.run(duration_ms=0.05)
+    v[7] = np.nan
+    with pytest.raises(npl.ConfigError, match=r"populations\.exc\.v\[7\].*finite"):
+        a.set_state("exc", "v", v)
 
 
 def test_bad_file_names_the_key(tmp_path):

@@ -212,6 +212,9 @@ impl NeuronModel for Neurons {
     fn state_mut(&mut self, name: &str) -> Option<&mut [f64]> {
         dispatch!(self, m => m.state_mut(name))
     }
+    fn state_min(&self, name: &str) -> Option<f64> {
+        dispatch!(self, m => m.state_min(name))
+    }
     fn step(&mut self, syn: &mut [f64], current: &[f64], spikes: &mut Vec<u32>) {
         dispatch!(self, m => m.step(syn, current, spikes))
     }
@@ -470,7 +473,8 @@ impl Population {
         }
         Some(out)
     }
-    /// Overwrite a state variable of every neuron (`values.len()` must be the population size).
+    /// Overwrite a state variable of every neuron (`values.len()` must be the population size;
+    /// every value finite and at least the model's `state_min`, e.g. Poisson rates ≥ 0).
     pub fn set_state(&mut self, name: &str, values: &[f64]) -> Result<()> {
         ensure!(
             values.len() == self.n,
@@ -479,6 +483,31 @@ impl Population {
             self.n,
             values.len()
         );
+        if let Some(s) = self.shards.first() {
+            if s.neurons.state(name).is_none() {
+                return Err(unknown_state(
+                    &self.name,
+                    &self.model,
+                    name,
+                    s.neurons.state_names(),
+                ));
+            }
+        }
+        let min = self.shards.first().and_then(|s| s.neurons.state_min(name));
+        if let Some((i, v)) = values
+            .iter()
+            .enumerate()
+            .find(|(_, v)| !v.is_finite() || min.is_some_and(|m| **v < m))
+        {
+            let allowed = match min {
+                Some(m) => format!("finite values ≥ {m}"),
+                None => "finite values".to_string(),
+            };
+            return Err(Error::config(
+                format!("populations.{}.{name}[{i}]", self.name),
+                format!("bad value {v}; allowed: {allowed}"),
+            ));
+        }
         for s in &mut self.shards {
             let Some(dst) = s.neurons.state_mut(name) else {
                 return Err(unknown_state(
@@ -1736,6 +1765,44 @@ impl Shard {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `set_state` refuses values a model cannot take, naming the entry, and changes nothing.
+    #[test]
+    fn set_state_checks_values() {
+        let mut b = NetworkBuilder::new(0.1, 1);
+        b.population(
+            "inp",
+            3,
+            ModelSpec::SpikeSourcePoisson(PoissonParams::default()),
+        )
+        .unwrap();
+        b.population("cells", 3, ModelSpec::IF_cond_exp(Default::default()))
+            .unwrap();
+        let mut net = b.build().unwrap();
+        let inp = net.population_mut("inp").unwrap();
+        let before = inp.state("rate").unwrap();
+        let err = inp
+            .set_state("rate", &[5.0, -1.0, 2.0])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("populations.inp.rate[1]") && err.contains("-1") && err.contains("≥ 0"),
+            "{err}"
+        );
+        assert_eq!(inp.state("rate").unwrap(), before);
+        inp.set_state("rate", &[5.0, 0.0, 2.0]).unwrap();
+        let cells = net.population_mut("cells").unwrap();
+        let err = cells
+            .set_state("v", &[-65.0, f64::NAN, -60.0])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("populations.cells.v[1]") && err.contains("finite"),
+            "{err}"
+        );
+        let err = cells.set_state("w", &[0.0; 3]).unwrap_err().to_string();
+        assert!(err.contains("no state variable"), "{err}");
+    }
 
     #[test]
     fn delay_rounding_modes() {

@@ -711,6 +711,9 @@ impl NeuronModel for PoissonSource {
         self.range = RangeMemo(None);
         (name == "rate").then_some(&mut self.rate[..])
     }
+    fn state_min(&self, name: &str) -> Option<f64> {
+        (name == "rate").then_some(0.0)
+    }
     fn step(&mut self, _syn: &mut [f64], _current: &[f64], spikes: &mut Vec<u32>) {
         let t = self.t;
         self.t += 1;

@@ -90,6 +90,12 @@ pub trait NeuronModel {
     /// A per-neuron array by name, for initialisation.
     fn state_mut(&mut self, name: &str) -> Option<&mut [f64]>;
 
+    /// The smallest value state variable `name` may be set to (`None`: any finite value);
+    /// checked by `Population::set_state`.
+    fn state_min(&self, _name: &str) -> Option<f64> {
+        None
+    }
+
     /// Advance every neuron by one time step; see the module docs for `syn` and `current`.
     fn step(&mut self, syn: &mut [f64], current: &[f64], spikes: &mut Vec<u32>);
 
