@@ -91,7 +91,7 @@ impl Params {
         ensure!(
             (1..=self.duration_s).contains(&self.spectrum_s),
             format!("{path}.spectrum_s"),
-            "must be 1 … duration_s ({}) s, got {}",
+            "must be 1 … duration_s ({}) s, got {} (10 by default: runs shorter than 10 s need spectrum_s ≤ duration_s)",
             self.duration_s,
             self.spectrum_s
         );
