@@ -123,7 +123,11 @@ class Network:
         progress: Callable[[int], Any] | None = None,
     ) -> SpikingRecording:
         """Advance ``duration_ms`` (or ``steps``; default: the file's duration) and return
-        what the monitors recorded during this call."""
+        what the monitors recorded during this call.
+
+        Ctrl-C (or an exception from ``progress``) stops the run between 50 ms slices; the
+        network stays where it got to (``t``) and the exception carries what was recorded
+        until then as ``exc.recording``, so the next call starts with a clean recording."""
         if duration_ms is not None and steps is not None:
             raise TypeError("give duration_ms or steps, not both")
         if duration_ms is not None:
@@ -135,10 +139,18 @@ class Network:
                 )
         if steps is None:
             steps = self.steps
-        done = self._core.run(int(steps), progress)
+        t0 = self.t
+        try:
+            done = self._core.run(int(steps), progress)
+        except BaseException as e:
+            e.recording = self._recording(self.t - t0)
+            raise
+        return self._recording(done)
+
+    def _recording(self, steps: int) -> SpikingRecording:
         rec = SpikingRecording(self._core.take_recordings())
         rec["dt_ms"] = self.dt_ms
-        rec["steps"] = done
+        rec["steps"] = steps
         rec["spike_hash"] = self.spike_hash
         return rec
 

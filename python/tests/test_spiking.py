@@ -61,6 +61,30 @@ def test_duration_threads_state_and_save_load():
         a.set_state("exc", "v", v)
 
 
+def test_interrupted_run_hands_over_its_recording():
+    total = 40_000  # 4 s: several 50 ms slices
+    net = npl.Network.from_file(COBA)
+    whole = npl.Network.from_file(COBA).run(steps=total)
+
+    def stop(done):
+        raise KeyboardInterrupt  # Ctrl-C during the first slice
+
+    with pytest.raises(KeyboardInterrupt) as info:
+        net.run(steps=total, progress=stop)
+    part = info.value.recording
+    assert 0 < part["steps"] == net.t < total
+    rest = net.run(steps=total - net.t)
+    assert rest["steps"] == total - part["steps"]
+    # the two pieces together are the uninterrupted run
+    for pop, (steps, ids) in whole["spikes"].items():
+        ps, pi = part["spikes"][pop]
+        rs, ri = rest["spikes"][pop]
+        assert len(ps) > 0 and len(rs) > 0
+        assert np.array_equal(np.concatenate([ps, rs]), steps)
+        assert np.array_equal(np.concatenate([pi, ri]), ids)
+    assert rest["spike_hash"] == whole["spike_hash"]
+
+
 def test_bad_file_names_the_key(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(COBA.read_text().replace('receptor = "excitatory"', 'receptor = "ampa"', 1))
