@@ -483,17 +483,16 @@ impl Population {
             self.n,
             values.len()
         );
-        if let Some(s) = self.shards.first() {
-            if s.neurons.state(name).is_none() {
-                return Err(unknown_state(
-                    &self.name,
-                    &self.model,
-                    name,
-                    s.neurons.state_names(),
-                ));
-            }
+        let model = &self.shards[0].neurons; // every population has ≥ 1 neuron
+        if model.state(name).is_none() {
+            return Err(unknown_state(
+                &self.name,
+                &self.model,
+                name,
+                model.state_names(),
+            ));
         }
-        let min = self.shards.first().and_then(|s| s.neurons.state_min(name));
+        let min = model.state_min(name);
         if let Some((i, v)) = values
             .iter()
             .enumerate()
@@ -509,14 +508,10 @@ impl Population {
             ));
         }
         for s in &mut self.shards {
-            let Some(dst) = s.neurons.state_mut(name) else {
-                return Err(unknown_state(
-                    &self.name,
-                    &self.model,
-                    name,
-                    s.neurons.state_names(),
-                ));
-            };
+            let dst = s
+                .neurons
+                .state_mut(name)
+                .expect("checked above: same model");
             dst.copy_from_slice(&values[s.lo as usize..s.hi as usize]);
         }
         Ok(())
@@ -769,9 +764,6 @@ impl NetworkBuilder {
             let pop = &mut pops[*p];
             let mut rng = component(self.seed, Stream::StateInit, idx as u64);
             let values = value.sample(pop.n, &mut rng);
-            if pop.shards[0].neurons.state(var).is_none() {
-                return Err(unknown_state(&pop.name, &pop.model, var, pop.state_names()));
-            }
             pop.set_state(var, &values)?;
         }
         // projections

@@ -870,21 +870,37 @@ impl NeuronModel for SpikeArraySource {
 mod tests {
     use super::*;
 
-    #[test]
-    fn rate_range_is_min_and_max() {
-        for n in [1usize, 7, 8, 9, 100] {
-            let r: Vec<f64> = (0..n).map(|i| ((i * 37) % 11) as f64 + 0.5).collect();
-            let lo = r.iter().cloned().fold(f64::INFINITY, f64::min);
-            let hi = r.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-            assert_eq!(rate_range(&r), (lo, hi), "n = {n}");
-        }
-        assert_eq!(rate_range(&[3.0, f64::NAN, 1.0]), (1.0, 3.0));
-        assert_eq!(rate_range(&[]), (f64::INFINITY, f64::NEG_INFINITY));
-    }
     use crate::rng::{component, Stream};
 
     fn rng() -> Rng {
         component(1, Stream::CurrentNoise, 0)
+    }
+
+    /// The memoised min/max rate follows every change of the rates: through `state_mut`
+    /// (silent → certain spikes, one → per-neuron rates) and through the schedule.
+    #[test]
+    fn rate_range_memo_follows_the_rates() {
+        let p = PoissonParams {
+            rate: 0.0,
+            schedule: vec![RateChange { at: 3.0, rate: 0.0 }],
+            ..Default::default()
+        };
+        let mut src = PoissonSource::new(&p, 4, 1.0, rng()).unwrap();
+        let mut spikes = Vec::new();
+        src.step(&mut [], &[], &mut spikes);
+        assert!(spikes.is_empty());
+        src.state_mut("rate").unwrap().fill(1000.0); // p = 1 per 1 ms step
+        src.step(&mut [], &[], &mut spikes);
+        assert_eq!(spikes, [0, 1, 2, 3]);
+        spikes.clear();
+        src.state_mut("rate")
+            .unwrap()
+            .copy_from_slice(&[0.0, 1000.0, 0.0, 1000.0]);
+        src.step(&mut [], &[], &mut spikes);
+        assert_eq!(spikes, [1, 3]);
+        spikes.clear();
+        src.step(&mut [], &[], &mut spikes); // step 3: the schedule silences all
+        assert!(spikes.is_empty());
     }
 
     fn trace(w: &Waveform, steps: u64) -> Vec<f64> {
