@@ -186,8 +186,7 @@ impl Experiment {
                 "this is a spiking network file; it is not a SORN experiment (load it with AnyExperiment or SpikingExperiment, or `neuroplast run` it)",
             ));
         }
-        let mut file: ExperimentFile = serde_path_to_error::deserialize(toml::Value::Table(table))
-            .map_err(|e| ConfigError::from_serde(name, "", e))?;
+        let mut file: ExperimentFile = error::deserialize(toml::Value::Table(table), name, "")?;
         let (preset, params, resolved) = resolve_sorn(&file.sorn, name)?;
         params
             .validate()
@@ -680,8 +679,7 @@ fn resolve_sorn(user: &toml::Table, file: &str) -> Result<(Preset, SornParams, t
         }
         merged.insert(k.clone(), v.clone());
     }
-    let params: SornParams = serde_path_to_error::deserialize(toml::Value::Table(merged.clone()))
-        .map_err(|e| ConfigError::from_serde(file, "sorn", e))?;
+    let params: SornParams = error::deserialize(toml::Value::Table(merged.clone()), file, "sorn")?;
     let mut resolved = toml::Table::new();
     resolved.insert("preset".into(), toml::Value::String(preset.name().into()));
     resolved.extend(merged);

@@ -85,8 +85,7 @@ impl ProtocolExperiment {
 
     /// Validate a parsed TOML table.
     pub fn from_table(table: toml::Table, name: &str) -> Result<Self> {
-        let file: ProtocolFile = serde_path_to_error::deserialize(toml::Value::Table(table))
-            .map_err(|e| ConfigError::from_serde(name, "", e))?;
+        let file: ProtocolFile = crate::error::deserialize(toml::Value::Table(table), name, "")?;
         file.protocol
             .validate("protocol")
             .map_err(|e| ConfigError::from_core(name, e))?;

@@ -62,7 +62,10 @@ pub struct SweepSection {
 
 /// Seeds of a sweep.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "expected a list of seeds such as [1, 2, 3] or a range such as \"1..10\""
+)]
 pub enum Seeds {
     /// Explicit seeds.
     List(Vec<u64>),

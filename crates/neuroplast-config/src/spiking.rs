@@ -115,8 +115,7 @@ impl SpikingExperiment {
 
     /// Resolve a spiking experiment from a parsed TOML table.
     pub fn from_table(table: toml::Table, name: &str) -> Result<Self> {
-        let mut file: SpikingFile = serde_path_to_error::deserialize(toml::Value::Table(table))
-            .map_err(|e| ConfigError::from_serde(name, "", e))?;
+        let mut file: SpikingFile = crate::error::deserialize(toml::Value::Table(table), name, "")?;
         let err = |path: &str, msg: String| ConfigError::new(name, path, msg);
         let sim = &file.simulation;
         let dt = sim.dt_ms;
@@ -150,8 +149,8 @@ impl SpikingExperiment {
             let mut t = toml::Table::new();
             t.insert("model".into(), toml::Value::String(pop.model.clone()));
             t.insert("params".into(), toml::Value::Table(pop.params.clone()));
-            let model: ModelSpec = serde_path_to_error::deserialize(toml::Value::Table(t))
-                .map_err(|e| model_error(name, &path, e))?;
+            let model: ModelSpec = crate::error::deserialize(toml::Value::Table(t), name, &path)
+                .map_err(|e| model_error(&path, e))?;
             model
                 .validate(&format!("{path}.params"))
                 .map_err(|e| ConfigError::from_core(name, e))?;
@@ -528,13 +527,9 @@ impl SpikingExperiment {
 }
 
 /// An unknown model name lists the known ones (serde's message already does, from the core's
-/// enum); parameter errors name `populations.<pop>.params.<key>`.
-fn model_error(
-    file: &str,
-    path: &str,
-    e: serde_path_to_error::Error<toml::de::Error>,
-) -> ConfigError {
-    let mut c = ConfigError::from_serde(file, path, e);
+/// enum) and is reported at `populations.<pop>.model`; parameter errors name
+/// `populations.<pop>.params.<key>`.
+fn model_error(path: &str, mut c: ConfigError) -> ConfigError {
     if c.msg.contains("unknown variant") {
         c.path = format!("{path}.model");
     }

@@ -165,7 +165,10 @@ pub fn active_pixels(letter: char) -> Option<Vec<usize>> {
 
 /// Which characters: the first `n` letters of the alphabet, or a list of letters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "expected a count of letters (4 means A-D) or a list of letters such as [\"A\", \"B\"]"
+)]
 pub enum CharacterSet {
     /// A, B, … (`characters = 4`; 26 = the whole alphabet).
     Count(usize),
