@@ -84,6 +84,14 @@ impl AnyExperiment {
             Ok(AnyExperiment::Spiking(Box::new(
                 SpikingExperiment::from_table(table, name)?,
             )))
+        } else if !table.contains_key("sorn") {
+            Err(ConfigError::new(
+                name,
+                "",
+                "no network: an experiment file needs a [sorn] section (a SORN network), \
+                 [populations] (a spiking network) or [protocol] (a published protocol); \
+                 see examples/",
+            ))
         } else {
             Ok(AnyExperiment::Sorn(Box::new(Experiment::from_table(
                 table, name, base_dir,
@@ -677,11 +685,32 @@ fn resolve_sorn(user: &toml::Table, file: &str) -> Result<(Preset, SornParams, t
                 format!("unknown key; allowed: preset, {}", allowed.join(", ")),
             ));
         }
-        merged.insert(k.clone(), v.clone());
+        match (merged.get_mut(k), v) {
+            // `w_ee = { p = 0.2 }` (or `--set sorn.w_ee.p=0.2`) changes one field of the
+            // preset's table; a table with its own `kind` replaces the preset's whole.
+            (Some(toml::Value::Table(base)), toml::Value::Table(t)) if !t.contains_key("kind") => {
+                merge_into(base, t);
+            }
+            _ => {
+                merged.insert(k.clone(), v.clone());
+            }
+        }
     }
     let params: SornParams = error::deserialize(toml::Value::Table(merged.clone()), file, "sorn")?;
     let mut resolved = toml::Table::new();
     resolved.insert("preset".into(), toml::Value::String(preset.name().into()));
     resolved.extend(merged);
     Ok((preset, params, resolved))
+}
+
+/// Merge `over` into `base` key by key (tables recursively).
+fn merge_into(base: &mut toml::Table, over: &toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(t)) => merge_into(b, t),
+            _ => {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+    }
 }

@@ -4,7 +4,9 @@
 use crate::{ConfigError, Result};
 
 /// Apply one `key.path=value` override. The value is read as TOML (`0.1`, `true`, `[1, 2]`,
-/// `"text"`, `{ kind = "dense" }`); anything that is not valid TOML is taken as a string.
+/// `"text"`, `{ kind = "dense" }`); anything else that is not valid TOML is taken as a string
+/// (`preset=zheng2013`), but a value that starts like an array, inline table or quoted string
+/// must be valid TOML.
 ///
 /// ```
 /// let mut t: toml::Table = "[sorn]\nne = 200".parse().unwrap();
@@ -23,7 +25,7 @@ pub fn apply(table: &mut toml::Table, assignment: &str) -> Result<()> {
     if keys.iter().any(|k| k.is_empty()) {
         return Err(err(path, "empty key in path".into()));
     }
-    let value = parse_value(raw.trim());
+    let value = parse_value(raw.trim()).map_err(|e| err(path, e))?;
     let (last, parents) = keys.split_last().expect("at least one key");
     let mut cur = table;
     for (depth, k) in parents.iter().enumerate() {
@@ -47,10 +49,18 @@ pub fn apply(table: &mut toml::Table, assignment: &str) -> Result<()> {
     Ok(())
 }
 
-fn parse_value(raw: &str) -> toml::Value {
-    format!("v = {raw}")
-        .parse::<toml::Table>()
-        .ok()
-        .and_then(|mut t| t.remove("v"))
-        .unwrap_or_else(|| toml::Value::String(raw.to_string()))
+fn parse_value(raw: &str) -> std::result::Result<toml::Value, String> {
+    match format!("v = {raw}").parse::<toml::Table>() {
+        Ok(mut t) => Ok(t.remove("v").expect("the key just written")),
+        Err(e) if raw.starts_with(['[', '{', '"', '\'']) => {
+            let why = e.message().trim().lines().collect::<Vec<_>>().join(": ");
+            let hint = if raw.starts_with(['[', '{']) {
+                "; strings inside need quotes, e.g. [\"stdp\", \"ip\"] or { kind = \"dense\" }"
+            } else {
+                ""
+            };
+            Err(format!("{raw} is not a valid TOML value ({why}){hint}"))
+        }
+        Err(_) => Ok(toml::Value::String(raw.to_string())),
+    }
 }

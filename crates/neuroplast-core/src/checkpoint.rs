@@ -108,8 +108,18 @@ fn read_with<T: serde::de::DeserializeOwned>(
         )));
     }
     ciborium::from_reader(&bytes[14 + l..]).map_err(|e| {
+        use ciborium::de::Error as E;
+        let why = match e {
+            E::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+                format!("the file ends early ({} bytes; truncated?)", bytes.len())
+            }
+            E::Io(io) => io.to_string(),
+            E::Syntax(at) => format!("unreadable data at byte {}", 14 + l + at),
+            E::Semantic(_, msg) => msg,
+            E::RecursionLimitExceeded => "nesting too deep".into(),
+        };
         Error::Checkpoint(format!(
-            "corrupt or truncated checkpoint (written by neuroplast {writer}): {e}"
+            "corrupt or truncated checkpoint (written by neuroplast {writer}): {why}"
         ))
     })
 }
