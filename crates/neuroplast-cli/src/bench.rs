@@ -27,7 +27,8 @@ pub struct SpikingBench {
     /// Seed (the peers' scripts use 4321).
     #[arg(long, default_value_t = 4321)]
     seed: u64,
-    /// Print one JSON line with the peers' fields (`shared/bench/peers/README.md`).
+    /// Print one line `RESULT {json}` with the peers' fields, as the peers' scripts print it
+    /// (`shared/bench/peers/README.md`; `sed -n 's/^RESULT //p'` leaves the JSON).
     #[arg(long)]
     json: bool,
 }
@@ -59,7 +60,8 @@ pub enum BenchCmd {
         /// Timed repeats; the median is reported.
         #[arg(long, default_value_t = 5)]
         repeats: usize,
-        /// Untimed steps before timing (lets the network leave its initial transient).
+        /// Untimed steps before timing (lets the network leave its initial transient)
+        /// [default: half of --steps].
         #[arg(long)]
         warmup: Option<u64>,
         /// Threads for the row-parallel passes.
@@ -113,11 +115,32 @@ fn bench_spiking(which: Benchmark, o: &SpikingBench) -> Result<()> {
     let load = loadavg();
     let n = o.n.unwrap_or(which.default_n());
     let dt = which.dt_ms();
+    // COBA and CUBA connect with p = 80/N; every benchmark needs both of its populations.
+    let min_n = match which {
+        Benchmark::Coba | Benchmark::Cuba => 80,
+        Benchmark::Izh03 | Benchmark::Izh06 => 5,
+        Benchmark::Stdp00 => 1,
+    };
+    if n < min_n {
+        crate::run::refuse!(
+            "--n {n} is too small for {}: at least {min_n}",
+            which.name()
+        );
+    }
+    if o.repeats == 0 {
+        crate::run::refuse!("--repeats must be ≥ 1");
+    }
     let steps = (o.seconds * 1000.0 / dt).round() as u64;
-    anyhow::ensure!(steps > 0, "--seconds must be > 0");
+    if !(o.seconds.is_finite() && steps > 0) {
+        crate::run::refuse!(
+            "--seconds {} is shorter than one step ({dt} ms); give at least {}",
+            o.seconds,
+            dt / 1000.0
+        );
+    }
     let (mut builds, mut sims, mut walls, mut cpus) = (vec![], vec![], vec![], vec![]);
     let mut last = None;
-    for _ in 0..o.repeats.max(1) {
+    for _ in 0..o.repeats {
         let t0 = Instant::now();
         let mut net = which.builder(n, o.seed)?.build()?;
         net.set_threads(o.threads)?;
@@ -212,16 +235,24 @@ fn bench_spiking(which: Benchmark, o: &SpikingBench) -> Result<()> {
                 )
             })
             .collect();
+        // A run shorter than the clock's resolution has no meaningful speed.
+        let speed = if sim_s > 0.0 {
+            format!(
+                "{:.1}× real time · {:.1} M synaptic events/s",
+                o.seconds / sim_s,
+                events / sim_s / 1e6
+            )
+        } else {
+            "too short to time (give more --seconds)".to_string()
+        };
         println!(
-            "{} · N = {n} · {} s biological · {} thread(s): {:.3} s simulation ({} time, median of {}) · {:.1}× real time · {:.1} M synaptic events/s · {} · build {:.3} s · {} synapses",
+            "{} · N = {n} · {} s biological · {} thread(s): {:.3} s simulation ({} time, median of {}) · {speed} · {} · build {:.3} s · {} synapses",
             which.name(),
             o.seconds,
             net.threads(),
             sim_s,
             result["sim_clock"].as_str().unwrap_or("wall"),
             result["sim_runs"].as_array().map_or(0, |a| a.len()),
-            o.seconds / sim_s,
-            events / sim_s / 1e6,
             rates.join(", "),
             result["build_s"].as_f64().unwrap_or(0.0),
             net.synapse_count(),
@@ -244,6 +275,12 @@ fn bench_sorn(cmd: BenchCmd) -> Result<()> {
     else {
         unreachable!("spiking benchmarks are dispatched in bench()")
     };
+    if repeats == 0 {
+        crate::run::refuse!("--repeats must be ≥ 1");
+    }
+    if steps == Some(0) {
+        crate::run::refuse!("--steps must be ≥ 1");
+    }
     let steps = steps.unwrap_or((4_000_000 / ne.max(1) as u64).max(50));
     let warmup = warmup.unwrap_or(steps / 2);
     let toml = format!(
@@ -258,7 +295,7 @@ fn bench_sorn(cmd: BenchCmd) -> Result<()> {
     for _ in 0..warmup {
         net.step(&mut input);
     }
-    let mut per_step: Vec<f64> = (0..repeats.max(1))
+    let mut per_step: Vec<f64> = (0..repeats)
         .map(|_| {
             let t = Instant::now();
             for _ in 0..steps {

@@ -1,7 +1,7 @@
 //! `neuroplast`: run, validate, resume, plot and benchmark experiments described in TOML.
 //!
-//! Exit status: 0 on success, 2 when the experiment file or arguments are invalid (nothing
-//! was run or written), 130 when Ctrl-C stopped a run (a SORN or spiking run writes its results
+//! Exit status: 0 on success, 2 when the experiment file or arguments are invalid or the
+//! output directory is in the way (nothing was run or written), 130 when Ctrl-C stopped a run (a SORN or spiking run writes its results
 //! and checkpoint; a protocol run writes nothing), 1 for any other failure.
 
 mod analysis;
@@ -75,6 +75,9 @@ fn main() -> ExitCode {
         Err(e) => {
             if let Some(c) = e.downcast_ref::<neuroplast_config::ConfigError>() {
                 eprintln!("error: {c}");
+                ExitCode::from(2)
+            } else if let Some(r) = e.downcast_ref::<run::Refused>() {
+                eprintln!("error: {r}");
                 ExitCode::from(2)
             } else {
                 eprintln!("error: {e:#}");

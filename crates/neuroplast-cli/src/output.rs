@@ -84,7 +84,11 @@ impl StagedDir {
         fs::rename(&self.tmp, &self.target)
             .with_context(|| format!("cannot rename into {}", self.target.display()))?;
         if replacing {
-            fs::remove_dir_all(&old).ok();
+            if old.is_dir() {
+                fs::remove_dir_all(&old).ok();
+            } else {
+                fs::remove_file(&old).ok();
+            }
         }
         self.committed = true;
         Ok(self.target.clone())

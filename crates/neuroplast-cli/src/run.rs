@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use neuroplast_config::schema::Seeds;
 use neuroplast_config::{AnyExperiment, Experiment};
@@ -52,9 +52,14 @@ pub struct ResumeArgs {
     /// Further steps to run.
     #[arg(long)]
     steps: u64,
-    /// Write the continued results here instead of replacing DIR.
+    /// Results directory of the continuation. Default: a SORN run replaces DIR (its
+    /// recordings cover the whole run); a spiking run writes DIR-resumed beside it (its
+    /// recordings cover only the new steps). `--out DIR` replaces DIR in either case.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Replace the --out (or DIR-resumed) directory if it exists.
+    #[arg(long)]
+    force: bool,
     /// Threads (default: simulation.threads of the run; results are identical for any value).
     #[arg(long)]
     threads: Option<usize>,
@@ -66,6 +71,27 @@ pub struct ResumeArgs {
 fn load(exp: &Path, set: &[String]) -> Result<Experiment> {
     Ok(Experiment::load(exp, set)?)
 }
+
+/// A refusal before anything ran or was written (bad arguments, a directory in the way, an
+/// edited configuration): exit status 2, like a [`neuroplast_config::ConfigError`].
+#[derive(Debug)]
+pub struct Refused(pub String);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// Return early with a [`Refused`] error (`format!` arguments).
+macro_rules! refuse {
+    ($($arg:tt)*) => {
+        return Err(anyhow::Error::new($crate::run::Refused(format!($($arg)*))))
+    };
+}
+pub(crate) use refuse;
 
 /// What a run command ended with.
 pub enum Outcome {
@@ -88,7 +114,7 @@ pub fn run(a: RunArgs) -> Result<Outcome> {
         AnyExperiment::Spiking(mut exp) => {
             if let Some(s) = a.steps {
                 if s == 0 {
-                    bail!("--steps must be ≥ 1");
+                    refuse!("--steps must be ≥ 1");
                 }
                 exp.set_steps(s);
             }
@@ -97,7 +123,7 @@ pub fn run(a: RunArgs) -> Result<Outcome> {
         }
         AnyExperiment::Protocol(exp) => {
             if a.steps.is_some() {
-                bail!("--steps does not apply to a protocol file; its phases set the length (change them with --set protocol.<key>=…)");
+                refuse!("--steps does not apply to a protocol file; its phases set the length (change them with --set protocol.<key>=…)");
             }
             let out = out_dir(&a)?;
             return crate::protocols::run(&exp, &out, a.quiet);
@@ -134,8 +160,14 @@ fn out_dir(a: &RunArgs) -> Result<PathBuf> {
         let stem = a.exp.file_stem().unwrap_or_default().to_string_lossy();
         PathBuf::from("results").join(stem.as_ref())
     });
+    if out.exists() && !out.is_dir() {
+        refuse!(
+            "{} is a file, not a results directory; choose another --out",
+            out.display()
+        );
+    }
     if out.exists() && !a.force {
-        bail!(
+        refuse!(
             "{} exists; pass --force to replace it or --out to choose another directory",
             out.display()
         );
@@ -143,35 +175,53 @@ fn out_dir(a: &RunArgs) -> Result<PathBuf> {
     Ok(out)
 }
 
+/// An explicit `resume --out` other than DIR itself must not silently replace another run.
+fn resume_out(a: &ResumeArgs) -> Result<Option<PathBuf>> {
+    let Some(o) = &a.out else { return Ok(None) };
+    let same =
+        o == &a.dir || matches!((o.canonicalize(), a.dir.canonicalize()), (Ok(x), Ok(y)) if x == y);
+    if o.exists() && !same && !a.force {
+        refuse!(
+            "{} exists; pass --force to replace it, or choose another --out (--out {} continues in place)",
+            o.display(),
+            a.dir.display()
+        );
+    }
+    Ok(Some(o.clone()))
+}
+
 /// `neuroplast resume`.
 pub fn resume(a: ResumeArgs) -> Result<Outcome> {
     let cfg = a.dir.join("config.toml");
+    let explicit_out = resume_out(&a)?;
     let exp = match AnyExperiment::load(&cfg, &[])? {
         AnyExperiment::Spiking(exp) => {
             // A spiking checkpoint holds no recordings (they were streamed to disk), so the
             // continuation goes next to DIR by default instead of replacing its files.
-            let out = match &a.out {
+            let out = match &explicit_out {
                 Some(o) => o.clone(),
                 None => {
                     let mut name = a.dir.file_name().unwrap_or_default().to_os_string();
                     name.push("-resumed");
                     let out = a.dir.with_file_name(name);
-                    anyhow::ensure!(
-                        !out.exists(),
-                        "{} exists; pass --out to choose the directory of the continuation (--out {} replaces the original run's recordings)",
-                        out.display(),
-                        a.dir.display()
-                    );
+                    if out.exists() && !a.force {
+                        refuse!(
+                            "{} exists; pass --force to replace it, or --out to choose the directory of the continuation (--out {} replaces the original run's recordings)",
+                            out.display(),
+                            a.dir.display()
+                        );
+                    }
                     out
                 }
             };
             return crate::spiking::resume(*exp, &a.dir, a.steps, &out, a.threads, a.quiet);
         }
         AnyExperiment::Protocol(_) => {
-            bail!("{} is a protocol run; protocols write no checkpoint (run it again with another length instead)", a.dir.display())
+            refuse!("{} is a protocol run; protocols write no checkpoint (run it again with another length instead)", a.dir.display())
         }
         AnyExperiment::Sorn(exp) => *exp,
     };
+    check_unedited(&a.dir, &exp.resolved_toml())?;
     let ck = a.dir.join("checkpoint.bin");
     let bytes = std::fs::read(&ck).with_context(|| {
         format!(
@@ -185,18 +235,18 @@ pub fn resume(a: ResumeArgs) -> Result<Outcome> {
         .set_threads(threads)
         .map_err(|e| neuroplast_config::ConfigError::from_core("--threads", e))?;
     if sim.sorn.params() != &exp.params {
-        bail!(
+        refuse!(
             "{} and {} disagree on the SORN parameters; config.toml must not be edited before resuming",
             cfg.display(),
             ck.display()
         );
     }
     if a.steps == 0 {
-        bail!("--steps must be ≥ 1");
+        refuse!("--steps must be ≥ 1");
     }
     sim.check_steps(a.steps)
         .map_err(|e| neuroplast_config::ConfigError::from_core(&cfg.display().to_string(), e))?;
-    let out = a.out.clone().unwrap_or_else(|| a.dir.clone());
+    let out = explicit_out.unwrap_or_else(|| a.dir.clone());
     if !a.quiet {
         eprintln!(
             "resuming {} at step {} for {} more steps",
@@ -206,6 +256,56 @@ pub fn resume(a: ResumeArgs) -> Result<Outcome> {
         );
     }
     execute(sim, &exp, a.steps, &out, a.quiet)
+}
+
+/// Fingerprint of a resolved configuration (`config.toml` as neuroplast writes it): the parts
+/// a continuation must agree on with its checkpoint. Left out: the run's length and thread
+/// count (they change between run and resume), what to write and analyse afterwards
+/// (`[output]`, `[analysis]`, `[readout]`, `[sweep]`) and the version note.
+pub fn config_fingerprint(resolved_toml: &str) -> String {
+    let mut table: toml::Table = match resolved_toml.parse() {
+        Ok(t) => t,
+        Err(_) => return String::new(),
+    };
+    for k in ["meta", "output", "analysis", "readout", "sweep"] {
+        table.remove(k);
+    }
+    if let Some(toml::Value::Table(sim)) = table.get_mut("simulation") {
+        for k in ["steps", "duration_ms", "threads"] {
+            sim.remove(k);
+        }
+    }
+    let text = toml::to_string(&table).unwrap_or_default();
+    let mut h = neuroplast_core::hash::Fnv1a::default();
+    for b in text.bytes() {
+        h.write_u64(u64::from(b));
+    }
+    format!("{:016x}", h.finish())
+}
+
+/// Refuse to resume from `dir` if its `config.toml` (resolved again as `resolved_toml`) is not
+/// the configuration the run was made with (`config_fingerprint` in its summary.json). A
+/// summary without a fingerprint (written before neuroplast recorded one) is not checked.
+pub fn check_unedited(dir: &Path, resolved_toml: &str) -> Result<()> {
+    let Ok(text) = std::fs::read_to_string(dir.join("summary.json")) else {
+        return Ok(());
+    };
+    let Ok(summary) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return Ok(());
+    };
+    let Some(recorded) = summary["config_fingerprint"].as_str() else {
+        return Ok(());
+    };
+    if recorded != config_fingerprint(resolved_toml) {
+        refuse!(
+            "{}/config.toml was edited after the run (it no longer matches config_fingerprint \
+             {recorded} in summary.json); a continuation runs the checkpoint's network, so the \
+             configuration must stay as it was (only [output], [analysis], [readout] and \
+             [sweep] may change): undo the edit, or `neuroplast run` the edited file",
+            dir.display()
+        );
+    }
+    Ok(())
 }
 
 /// Set by Ctrl-C: every run in this process stops at its next chunk and writes its results.
@@ -259,7 +359,8 @@ pub fn simulate_and_write(
     let dir = staged.path();
     let mut resolved = exp.clone();
     resolved.file.simulation.steps = sim.sorn.t();
-    std::fs::write(dir.join("config.toml"), resolved.resolved_toml())?;
+    let resolved_toml = resolved.resolved_toml();
+    std::fs::write(dir.join("config.toml"), &resolved_toml)?;
     output::write_recordings(dir, &sim.recorder, &sim.sorn)?;
     if exp.file.output.checkpoint || interrupted {
         let f = std::fs::File::create(dir.join("checkpoint.bin"))?;
@@ -268,6 +369,7 @@ pub fn simulate_and_write(
         std::io::Write::flush(&mut w)?;
     }
     let mut summary = summary(&sim, exp, done, start_t, wall, interrupted);
+    summary["config_fingerprint"] = json!(config_fingerprint(&resolved_toml));
     let t_analysis = Instant::now();
     let analysis = crate::analysis::analyse(&sim, exp, dir)?;
     if analysis.as_object().is_some_and(|o| !o.is_empty()) {
@@ -445,7 +547,13 @@ pub fn validate(exp_path: &Path, set: &[String]) -> Result<()> {
             exp.steps()
         );
     }
-    if let Some(sw) = &exp.file.sweep {
+    if let Some(sw) = exp.file.sweep.as_ref().filter(|s| s.params.is_empty()) {
+        match &sw.seeds {
+            Some(Seeds::Range(r)) => println!("sweep: seeds {r} (no swept parameters)"),
+            Some(Seeds::List(l)) => println!("sweep: seeds {l:?} (no swept parameters)"),
+            None => println!("sweep: nothing to sweep yet (give --param or --seeds)"),
+        }
+    } else if let Some(sw) = &exp.file.sweep {
         let points: usize = sw
             .params
             .values()
@@ -469,6 +577,13 @@ pub fn validate(exp_path: &Path, set: &[String]) -> Result<()> {
 pub fn plot(dir: &Path) -> Result<()> {
     if dir.join("sweep.json").is_file() {
         return crate::sweep::replot(dir);
+    }
+    if !dir.join("config.toml").is_file() {
+        refuse!(
+            "{} is not a results directory (it has neither config.toml nor sweep.json); \
+             `neuroplast plot` redraws what `neuroplast run`, `resume` or `sweep` wrote",
+            dir.display()
+        );
     }
     let exp = match AnyExperiment::load(&dir.join("config.toml"), &[])? {
         AnyExperiment::Spiking(exp) => {

@@ -248,8 +248,9 @@ pub fn resume(
     quiet: bool,
 ) -> Result<Outcome> {
     if steps == 0 {
-        anyhow::bail!("--steps must be ≥ 1");
+        crate::run::refuse!("--steps must be ≥ 1");
     }
+    crate::run::check_unedited(dir, &exp.resolved_toml())?;
     let cfg = dir.join("config.toml");
     let ck = dir.join("checkpoint.bin");
     let t_load = Instant::now();
@@ -264,7 +265,7 @@ pub fn resume(
     drop(bytes);
     let t0 = net.step_count();
     if exp.steps() != t0 {
-        anyhow::bail!(
+        crate::run::refuse!(
             "{} says {} steps but {} is at step {t0}; config.toml must not be edited before resuming",
             cfg.display(),
             exp.steps(),
@@ -272,12 +273,12 @@ pub fn resume(
         );
     }
     if t0.checked_add(steps).is_none() {
-        anyhow::bail!("--steps {steps} is too many: step {t0} + {steps} overflows");
+        crate::run::refuse!("--steps {steps} is too many: step {t0} + {steps} overflows");
     }
     exp.set_steps(steps);
     let pending = net.drain();
     if let Err(what) = same_network(&exp, &net, &pending) {
-        anyhow::bail!(
+        crate::run::refuse!(
             "{} and {} disagree on {what}; config.toml must not be edited before resuming",
             cfg.display(),
             ck.display()
@@ -510,7 +511,8 @@ fn simulate(
     // The resolved configuration states the whole run so far (what resume continues).
     let mut resolved = exp.clone();
     resolved.set_steps(total);
-    std::fs::write(dir.join("config.toml"), resolved.resolved_toml())?;
+    let resolved_toml = resolved.resolved_toml();
+    std::fs::write(dir.join("config.toml"), &resolved_toml)?;
     let dt = exp.dt_ms();
     let total_ms = total as f64 * dt;
     let run_ms = done as f64 * dt;
@@ -542,6 +544,7 @@ fn simulate(
         "neuroplast_version": NEUROPLAST_VERSION,
         "kind": "spiking",
         "seed": exp.seed(),
+        "config_fingerprint": crate::run::config_fingerprint(&resolved_toml),
         "threads": net.threads(),
         "dt_ms": dt,
         "steps": total,

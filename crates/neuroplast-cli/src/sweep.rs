@@ -16,7 +16,7 @@ use neuroplast_config::{ConfigError, Experiment};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::run::{simulate_and_write, stop_requested, Outcome};
+use crate::run::{refuse, simulate_and_write, stop_requested, Outcome};
 
 /// Arguments of `neuroplast sweep`.
 #[derive(clap::Args)]
@@ -169,7 +169,24 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
     let base = a.exp.parent().unwrap_or(Path::new("."));
     // The file's [sweep] section (validated with the rest of the file) supplies what the
     // command line leaves out.
-    let file = Experiment::from_str(&text, &a.exp.display().to_string(), base, &a.set)?;
+    let file = match Experiment::from_str(&text, &a.exp.display().to_string(), base, &a.set) {
+        Ok(f) => f,
+        Err(e) if e.msg.contains("it is not a SORN experiment") => {
+            let kind = if e.path == "protocol" {
+                "protocol"
+            } else {
+                "spiking network"
+            };
+            refuse!(
+                "{} is a {kind} file; `neuroplast sweep` runs SORN experiment files ([sorn]) \
+                 only. Run the points one by one with `neuroplast run {} --set key=value \
+                 --out DIR`",
+                a.exp.display(),
+                a.exp.display()
+            );
+        }
+        Err(e) => return Err(e.into()),
+    };
     let section = file.file.sweep.clone();
     let axes: Vec<Axis> = if !a.params.is_empty() {
         a.params
@@ -178,7 +195,7 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
             .collect::<Result<_, _>>()?
     } else if let Some(sw) = section
         .as_ref()
-        .filter(|s| !s.params.is_empty() || s.seeds.is_some())
+        .filter(|s| !s.params.is_empty() || s.seeds.is_some() || a.seeds.is_some())
     {
         sw.params
             .iter()
@@ -190,9 +207,12 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
                     .unwrap_or_default(),
             })
             .collect()
+    } else if a.seeds.is_some() {
+        // Seeds only: every point is the file as it is, with another seed.
+        Vec::new()
     } else {
-        bail!(
-            "nothing to sweep: give --param key.path=v1,v2,... or a [sweep] section (params and/or seeds) in {}",
+        refuse!(
+            "nothing to sweep: give --param key.path=v1,v2,..., --seeds, or a [sweep] section (params and/or seeds) in {}",
             a.exp.display()
         );
     };
@@ -208,7 +228,7 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
         .or_else(|| section.as_ref().and_then(|s| s.metric.clone()))
         .unwrap_or_else(|| "connection_fraction_ee".into());
     if a.jobs == 0 {
-        bail!("--jobs must be ≥ 1");
+        refuse!("--jobs must be ≥ 1");
     }
     // The grid: every combination of values, then every seed; validated before anything runs.
     let mut combos: Vec<Vec<String>> = vec![vec![]];
@@ -261,7 +281,7 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
     });
     if out.exists() {
         if !a.force {
-            bail!(
+            refuse!(
                 "{} exists; pass --force to replace it or --out to choose another directory",
                 out.display()
             );
@@ -354,6 +374,29 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
         .first()
         .and_then(|p| p.exp.file.analysis.avalanches.clone());
     let (failed, missing) = write_outputs(&out, &grid, &infos, &results, avalanches.as_ref())?;
+    let summaries: Vec<&Value> = results
+        .iter()
+        .filter_map(|r| r.as_ref()?.as_ref().ok())
+        .collect();
+    if let Some(first) = summaries.first() {
+        if !summaries
+            .iter()
+            .any(|s| lookup(s, &grid.metric).is_some_and(Value::is_number))
+        {
+            let mut keys = Vec::new();
+            numeric_paths(first, "", &mut keys);
+            bail!(
+                "the metric {:?} is not a number in the points' summary.json, so sweep_mean.csv \
+                 and plots/sweep.png are empty (the runs themselves are in {}); numbers there: \
+                 {}. Redraw with another metric by editing \"metric\" in sweep.json and \
+                 running `neuroplast plot {}`",
+                grid.metric,
+                out.display(),
+                keys.join(", "),
+                out.display()
+            );
+        }
+    }
     println!(
         "wrote {} ({} points, {} failed{})",
         out.join("sweep.csv").display(),
@@ -375,6 +418,24 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
         );
     }
     Ok(Outcome::Finished)
+}
+
+/// The dotted paths of every number in `v` (what `--metric` can name).
+fn numeric_paths(v: &Value, prefix: &str, out: &mut Vec<String>) {
+    match v {
+        Value::Number(_) => out.push(prefix.to_string()),
+        Value::Object(m) => {
+            for (k, x) in m {
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                numeric_paths(x, &p, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// A point's identity, as written in sweep.json.

@@ -229,7 +229,7 @@ fn run_resume_equals_uninterrupted_run() {
     assert_eq!(full["spike_hash"], summary(&d.join("again"))["spike_hash"]);
     // An existing directory is not overwritten without --force.
     let o = neuroplast(&["run", e, "--out", "full", "-q"], d);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--force"));
     // plot redraws from the files.
     let o = neuroplast(&["plot", "full"], d);
@@ -1193,7 +1193,7 @@ fn spiking_run_resume_equals_uninterrupted_run() {
     );
     assert_eq!(summary(&d.join("half"))["steps"], 2000);
     let o = neuroplast(&["resume", "half", "--steps", "2000", "-q"], d);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("half-resumed exists"));
     // --out DIR resumes in place: the directory is replaced (atomically) by the continuation
     ok(&["resume", "half", "--steps", "2000", "--out", "half", "-q"]);
@@ -1246,8 +1246,225 @@ fn spiking_run_resume_equals_uninterrupted_run() {
     .unwrap();
     let o = neuroplast(&["resume", "full", "--steps", "100", "-q"], d);
     let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("was edited after the run"), "{err}");
+    // without the fingerprint (a summary from before it existed) the checkpoint itself tells
+    let sum = std::fs::read_to_string(d.join("full/summary.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&sum).unwrap();
+    v.as_object_mut().unwrap().remove("config_fingerprint");
+    std::fs::write(d.join("full/summary.json"), v.to_string()).unwrap();
+    let o = neuroplast(&["resume", "full", "--steps", "100", "-q"], d);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("disagree on simulation.seed"), "{err}");
+}
+
+/// `resume` continues only the configuration it checkpointed: any edit of config.toml beyond
+/// `[output]`/`[analysis]`/`[readout]`/`[sweep]` is refused (exit 2, nothing written), and
+/// an explicit `--out` that exists is replaced only with `--force`.
+#[test]
+fn resume_refuses_edits_and_existing_directories() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let exp = write(d, "e.toml", BASE);
+    let e = exp.to_str().unwrap();
+    for out in ["a", "b"] {
+        let o = neuroplast(&["run", e, "--out", out, "-q"], d);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let cfg = std::fs::read_to_string(d.join("a/config.toml")).unwrap();
+    let listing = |dir: &str| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(d.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let before = std::fs::read(d.join("a/summary.json")).unwrap();
+    for (from, to) in [
+        ("seed = 3", "seed = 4"),
+        ("eta_stdp = 0.004", "eta_stdp = 0.005"),
+        ("activity = true", "activity = false"),
+    ] {
+        assert!(cfg.contains(from), "config.toml has {from}");
+        std::fs::write(d.join("a/config.toml"), cfg.replace(from, to)).unwrap();
+        let o = neuroplast(&["resume", "a", "--steps", "50", "-q"], d);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{to}: {err}");
+        assert!(
+            err.contains("a/config.toml was edited after the run"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(d.join("a/summary.json")).unwrap(), before);
+    }
+    // what to write may change
+    std::fs::write(
+        d.join("a/config.toml"),
+        cfg.replace("plots = true", "plots = false"),
+    )
+    .unwrap();
+    let o = neuroplast(&["resume", "a", "--steps", "50", "-q"], d);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(summary(&d.join("a"))["steps"], 350);
+    // an existing --out other than DIR: refused, then replaced with --force
+    let b_before = listing("b");
+    let o = neuroplast(&["resume", "a", "--steps", "50", "--out", "b", "-q"], d);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(listing("b"), b_before);
+    assert_eq!(summary(&d.join("b"))["steps"], 300);
+    let o = neuroplast(
+        &[
+            "resume", "a", "--steps", "50", "--out", "b", "--force", "-q",
+        ],
+        d,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(summary(&d.join("b"))["steps"], 400);
+    // a truncated checkpoint is named as such
+    let ck = std::fs::read(d.join("a/checkpoint.bin")).unwrap();
+    std::fs::write(d.join("a/checkpoint.bin"), &ck[..ck.len() / 2]).unwrap();
+    let o = neuroplast(&["resume", "a", "--steps", "50", "-q"], d);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("the file ends early"), "{err}");
+}
+
+/// Refusals before anything runs exit with status 2 and leave the files as they were.
+#[test]
+fn refusals_exit_2_and_touch_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let exp = write(d, "e.toml", BASE);
+    let e = exp.to_str().unwrap();
+    write(d, "ff", "a file\n");
+    write(d, "empty.toml", "[simulation]\nsteps = 10\n");
+    let spiking = write(d, "s.toml", SPIKING);
+    let s = spiking.to_str().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["run", e, "--out", "ff", "--force", "-q"],
+            "is a file, not a results directory",
+        ),
+        (
+            &["run", e, "--steps", "0", "--out", "x", "-q"],
+            "simulation.steps: must be ≥ 1, got 0",
+        ),
+        (
+            &["run", "empty.toml", "--out", "x", "-q"],
+            "needs a [sorn] section",
+        ),
+        (
+            &[
+                "run",
+                e,
+                "--set",
+                "sorn.w_ee={kind=\"bernoulli\",p=0.2",
+                "--out",
+                "x",
+                "-q",
+            ],
+            "is not a valid TOML value",
+        ),
+        (
+            &[
+                "sweep", e, "--jobs", "0", "--seeds", "1..2", "--out", "x", "-q",
+            ],
+            "--jobs must be ≥ 1",
+        ),
+        (&["sweep", e, "--out", "x", "-q"], "nothing to sweep"),
+        (
+            &["sweep", s, "--seeds", "1..2", "--out", "x", "-q"],
+            "runs SORN experiment files",
+        ),
+        (&["plot", "."], "is not a results directory"),
+        (
+            &["bench", "coba", "--n", "5"],
+            "--n 5 is too small for coba: at least 80",
+        ),
+        (
+            &["bench", "cuba", "--seconds", "0.00001"],
+            "shorter than one step",
+        ),
+        (
+            &["bench", "izh03", "--repeats", "0"],
+            "--repeats must be ≥ 1",
+        ),
+    ];
+    for (args, msg) in cases {
+        let o = neuroplast(args, d);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(msg), "{args:?}: {err}");
+        assert!(!d.join("x").exists(), "{args:?} wrote x");
+    }
+    assert_eq!(std::fs::read_to_string(d.join("ff")).unwrap(), "a file\n");
+    let mut left: Vec<String> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["e.toml", "empty.toml", "ff", "s.toml"]);
+}
+
+/// `--set sorn.w_ee.p=…` changes one field of the preset's table; `sweep --seeds` alone
+/// sweeps seeds; a `--metric` the summaries lack fails and lists what they have.
+#[test]
+fn preset_fields_seed_sweeps_and_metrics() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let exp = write(d, "e.toml", BASE);
+    let e = exp.to_str().unwrap();
+    let o = neuroplast(
+        &[
+            "run",
+            e,
+            "--set",
+            "sorn.w_ee.p=0.3",
+            "--steps",
+            "1",
+            "--out",
+            "p",
+            "-q",
+        ],
+        d,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let cfg: toml::Table = std::fs::read_to_string(d.join("p/config.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let w_ee = cfg["sorn"]["w_ee"].as_table().unwrap();
+    assert_eq!(w_ee["kind"].as_str(), Some("bernoulli"));
+    assert_eq!(w_ee["p"].as_float(), Some(0.3));
+    let o = neuroplast(
+        &[
+            "sweep", e, "--seeds", "1..2", "--steps", "20", "--out", "sw", "-q",
+        ],
+        d,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mean = std::fs::read_to_string(d.join("sw/sweep_mean.csv")).unwrap();
+    assert!(
+        mean.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("connection_fraction_ee,2,"),
+        "{mean}"
+    );
+    assert!(d.join("sw/seed1/summary.json").is_file() && d.join("sw/seed2/summary.json").is_file());
+    let o = neuroplast(
+        &[
+            "sweep", e, "--seeds", "1", "--steps", "20", "--metric", "nope", "--out", "sm", "-q",
+        ],
+        d,
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("the metric \"nope\" is not a number"), "{err}");
+    assert!(err.contains("mean_rate_e"), "{err}");
 }
 
 /// Ctrl-C stops a spiking run at the next chunk: exit status 130, results with a
