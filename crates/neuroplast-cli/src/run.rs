@@ -101,6 +101,25 @@ pub enum Outcome {
     Interrupted,
 }
 
+/// Warnings for `[[schedule]]` entries that fall after the run's last step (they take effect
+/// only in a longer run or a resume).
+pub fn late_schedule(exp: &Experiment) -> Vec<String> {
+    let steps = exp.steps();
+    exp.file
+        .schedule
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.step >= steps)
+        .map(|(i, e)| {
+            format!(
+                "warning: schedule[{i}].step = {} is not before the run's end ({steps} steps): \
+                 it takes effect only in a longer run or a resume",
+                e.step
+            )
+        })
+        .collect()
+}
+
 /// `neuroplast run`.
 pub fn run(a: RunArgs) -> Result<Outcome> {
     let mut set = a.set.clone();
@@ -139,6 +158,9 @@ pub fn run(a: RunArgs) -> Result<Outcome> {
     let out = out_dir(&a)?;
     let sim = exp.build()?;
     if !a.quiet {
+        for w in late_schedule(&exp) {
+            eprintln!("{w}");
+        }
         eprintln!(
             "neuroplast {} · {} · N_E = {}, N_I = {} · {} steps · seed {} · {} thread(s) · recordings ≈ {:.1} MiB",
             checkpoint::NEUROPLAST_VERSION,
@@ -505,6 +527,9 @@ pub fn validate(exp_path: &Path, set: &[String]) -> Result<()> {
     };
     let sim = exp.build()?;
     let net = &sim.sorn;
+    for w in late_schedule(&exp) {
+        println!("{w}");
+    }
     println!(
         "{}: ok\n  preset {} · N_E = {} · N_I = {} · seed {} · {} steps\n  synapses: E→E {}, I→E {}, E→I {} · network memory {:.1} MiB · recordings ≈ {:.1} MiB\n  rules at start: {}\n  schedule events: {}\n\nstep schedule:\n{}",
         exp_path.display(),

@@ -112,6 +112,9 @@ fn describe(exp: &SpikingExperiment, net: &Network) -> String {
 pub fn validate(exp_path: &Path, exp: &SpikingExperiment) -> Result<()> {
     let net = exp.build()?;
     println!("{}: ok\n", exp_path.display());
+    for w in late_schedule(exp) {
+        println!("{w}\n");
+    }
     println!("{}", exp.resolved_toml());
     print!("{}", describe(exp, &net));
     println!(
@@ -124,6 +127,25 @@ pub fn validate(exp_path: &Path, exp: &SpikingExperiment) -> Result<()> {
         println!("  {line}");
     }
     Ok(())
+}
+
+/// Warnings for `[[schedule]]` entries at or after the end of the run (they take effect only
+/// in a longer run or a resume).
+fn late_schedule(exp: &SpikingExperiment) -> Vec<String> {
+    let end_ms = exp.steps() as f64 * exp.dt_ms();
+    exp.file
+        .schedule
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.at_ms >= end_ms)
+        .map(|(i, e)| {
+            format!(
+                "warning: schedule[{i}].at_ms = {} is not before the run's end ({end_ms} ms): it \
+                 takes effect only in a longer run or a resume",
+                e.at_ms
+            )
+        })
+        .collect()
 }
 
 /// Where one monitor's chunks go.
@@ -222,6 +244,9 @@ pub fn run(exp: &SpikingExperiment, out: &Path, quiet: bool) -> Result<Outcome> 
             net.threads()
         );
         eprint!("{}", describe(exp, &net));
+        for w in late_schedule(exp) {
+            eprintln!("{w}");
+        }
     }
     simulate(
         exp,
