@@ -43,8 +43,8 @@ enum Cmd {
     },
     /// Continue a run from its results directory (bit-exact with an uninterrupted run).
     Resume(run::ResumeArgs),
-    /// Run a grid of parameter values × seeds in parallel jobs (one results directory per
-    /// point, plus sweep.csv and a summary plot).
+    /// Run a grid of parameter values × seeds of any experiment file in parallel jobs (one
+    /// results directory per point, plus sweep.csv and a summary plot).
     Sweep(sweep::SweepArgs),
     /// Redraw the figures of a results directory from its data files.
     Plot {

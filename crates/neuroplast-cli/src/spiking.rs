@@ -227,11 +227,22 @@ struct Origin<'a> {
     resumed_from: Option<&'a Path>,
     /// Recordings the checkpoint held undrained (written first, not counted again).
     pending: Option<Recordings>,
+    /// Print the "wrote …" line (and the resume hint after Ctrl-C).
+    announce: bool,
 }
 
 /// `neuroplast run` on a spiking file: build, print the plan, run in chunks streaming the
 /// recordings, write the results directory atomically.
 pub fn run(exp: &SpikingExperiment, out: &Path, quiet: bool) -> Result<Outcome> {
+    run_with(exp, out, quiet, true)
+}
+
+/// One point of `neuroplast sweep`: [`run`] without any output (not even the "wrote" line).
+pub fn run_point(exp: &SpikingExperiment, out: &Path) -> Result<Outcome> {
+    run_with(exp, out, true, false)
+}
+
+fn run_with(exp: &SpikingExperiment, out: &Path, quiet: bool, announce: bool) -> Result<Outcome> {
     let t_build = Instant::now();
     let net = exp.build()?;
     let build_s = t_build.elapsed().as_secs_f64();
@@ -257,6 +268,7 @@ pub fn run(exp: &SpikingExperiment, out: &Path, quiet: bool) -> Result<Outcome> 
             build_s,
             resumed_from: None,
             pending: None,
+            announce,
         },
     )
 }
@@ -338,6 +350,7 @@ pub fn resume(
             build_s,
             resumed_from: Some(dir),
             pending: Some(pending),
+            announce: true,
         },
     )
 }
@@ -603,6 +616,13 @@ fn simulate(
         plot_dir(&dir, &resolved)?;
     }
     let path = staged.commit()?;
+    if !origin.announce {
+        return Ok(if interrupted {
+            Outcome::Interrupted
+        } else {
+            Outcome::Finished
+        });
+    }
     println!(
         "wrote {} ({} steps in {:.2} s; {:.2}× real time; {} synaptic events; spike hash {})",
         path.display(),

@@ -1,5 +1,7 @@
 //! `neuroplast sweep`: a grid of parameter values × seeds, run in parallel jobs, one complete
-//! results directory per point, plus `sweep.csv` and `plots/sweep.png`.
+//! results directory per point, plus `sweep.csv` and `plots/sweep.png`. Any experiment file:
+//! SORN (which may carry the grid in `[sweep]`), spiking or protocol (grid from `--param` and
+//! `--seeds`); sweep.csv lists the summary values of the file's kind.
 //!
 //! Every point is validated before the first one runs. Each point directory is written
 //! atomically, so an interrupted sweep leaves only complete points (and a `sweep.csv` of
@@ -12,7 +14,7 @@ use std::sync::Mutex;
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use neuroplast_config::schema::{AvalancheSpec, Seeds};
-use neuroplast_config::{ConfigError, Experiment};
+use neuroplast_config::{AnyExperiment, ConfigError, Experiment};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -39,14 +41,17 @@ pub struct SweepArgs {
     /// Sweep directory (default: `results/<experiment name>-sweep`).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Steps per point (overrides simulation.steps).
+    /// Steps per point (overrides simulation.steps, or a spiking file's duration; a protocol
+    /// file's phases set its length).
     #[arg(long)]
     steps: Option<u64>,
     /// Fixed overrides for every point, e.g. `--set sorn.ne=400` (repeatable).
     #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
     set: Vec<String>,
     /// summary.json value plotted against the first swept parameter and averaged per point
-    /// (a dotted path; default: the file's `[sweep] metric`, else connection_fraction_ee).
+    /// (a dotted path; default: the file's `[sweep] metric`, else connection_fraction_ee for
+    /// SORN, `populations.<first>.mean_rate_hz` for spiking files, the protocol's headline
+    /// figure for protocol files).
     #[arg(long)]
     metric: Option<String>,
     /// Replace the sweep directory if it exists.
@@ -79,6 +84,13 @@ fn parse_axis(p: &str) -> Result<Axis, ConfigError> {
             "--param",
             key.trim(),
             format!("empty key or value in {p:?}"),
+        ));
+    }
+    if key.trim() == "simulation.seed" {
+        return Err(ConfigError::new(
+            "--param",
+            "simulation.seed",
+            "the seeds are a sweep's own axis: use --seeds 1,2,5 or --seeds 1..5",
         ));
     }
     Ok(Axis {
@@ -133,7 +145,52 @@ struct Point {
     name: String,
     seed: u64,
     values: Vec<String>,
-    exp: Experiment,
+    exp: AnyExperiment,
+}
+
+/// Run one point into `dir` without output; its summary.json, or `None` when Ctrl-C stopped
+/// a protocol point (which writes nothing).
+fn run_point(exp: &AnyExperiment, dir: &Path) -> Result<Option<Value>> {
+    let read_summary = || -> Result<Value> {
+        let path = dir.join("summary.json");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        Ok(serde_json::from_str(&text)?)
+    };
+    match exp {
+        AnyExperiment::Sorn(exp) => {
+            let sim = exp.build()?;
+            let w = simulate_and_write(sim, exp, exp.steps(), dir, &ProgressBar::hidden())?;
+            Ok(Some(w.summary))
+        }
+        AnyExperiment::Spiking(exp) => {
+            crate::spiking::run_point(exp, dir)?;
+            read_summary().map(Some)
+        }
+        AnyExperiment::Protocol(exp) => match crate::protocols::run_point(exp, dir)? {
+            Outcome::Finished => read_summary().map(Some),
+            Outcome::Interrupted => Ok(None),
+        },
+    }
+}
+
+/// The metric a sweep of `file` plots when neither `--metric` nor `[sweep] metric` names one.
+fn default_metric(file: &AnyExperiment) -> String {
+    match file {
+        AnyExperiment::Sorn(_) => "connection_fraction_ee".into(),
+        AnyExperiment::Spiking(e) => match e.file.populations.0.first() {
+            Some((pop, _)) => format!("populations.{pop}.mean_rate_hz"),
+            None => "wall_seconds".into(),
+        },
+        AnyExperiment::Protocol(e) => match e.kind() {
+            "polychronization" => "results.spectrum_last.share_25_50",
+            "sorf" => "results.distinct_orientations",
+            "characters" => "results.score.total_correct",
+            "drn" => "results.exc_rate_hz",
+            _ => "wall_seconds",
+        }
+        .into(),
+    }
 }
 
 /// Look up a dotted path in a JSON value.
@@ -169,25 +226,19 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
     let base = a.exp.parent().unwrap_or(Path::new("."));
     // The file's [sweep] section (validated with the rest of the file) supplies what the
     // command line leaves out.
-    let file = match Experiment::from_str(&text, &a.exp.display().to_string(), base, &a.set) {
-        Ok(f) => f,
-        Err(e) if e.msg.contains("it is not a SORN experiment") => {
-            let kind = if e.path == "protocol" {
-                "protocol"
-            } else {
-                "spiking network"
-            };
-            refuse!(
-                "{} is a {kind} file; `neuroplast sweep` runs SORN experiment files ([sorn]) \
-                 only. Run the points one by one with `neuroplast run {} --set key=value \
-                 --out DIR`",
-                a.exp.display(),
-                a.exp.display()
-            );
-        }
-        Err(e) => return Err(e.into()),
+    let file = AnyExperiment::from_str(&text, &a.exp.display().to_string(), base, &a.set)?;
+    // Only SORN files have a [sweep] section; spiking and protocol files take the grid from
+    // --param and --seeds.
+    let section = match &file {
+        AnyExperiment::Sorn(f) => f.file.sweep.clone(),
+        _ => None,
     };
-    let section = file.file.sweep.clone();
+    if matches!(file, AnyExperiment::Protocol(_)) && a.steps.is_some() {
+        refuse!("--steps does not apply to a protocol file; its phases set the length (sweep them with --param protocol.<key>=…)");
+    }
+    if a.steps == Some(0) {
+        refuse!("--steps must be ≥ 1");
+    }
     let axes: Vec<Axis> = if !a.params.is_empty() {
         a.params
             .iter()
@@ -226,7 +277,7 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
         .metric
         .clone()
         .or_else(|| section.as_ref().and_then(|s| s.metric.clone()))
-        .unwrap_or_else(|| "connection_fraction_ee".into());
+        .unwrap_or_else(|| default_metric(&file));
     if a.jobs == 0 {
         refuse!("--jobs must be ≥ 1");
     }
@@ -252,7 +303,7 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
                     .map(|(x, v)| format!("{}={v}", x.key)),
             );
             set.push(format!("simulation.seed={seed}"));
-            if let Some(s) = a.steps {
+            if let (Some(s), AnyExperiment::Sorn(_)) = (a.steps, &file) {
                 set.push(format!("simulation.steps={s}"));
             }
             let label: Vec<String> = axes
@@ -265,8 +316,15 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
             } else {
                 format!("{}__seed{seed}", label.join("__"))
             };
-            let exp =
-                Experiment::from_str(&text, &format!("{} [{name}]", a.exp.display()), base, &set)?;
+            let mut exp = AnyExperiment::from_str(
+                &text,
+                &format!("{} [{name}]", a.exp.display()),
+                base,
+                &set,
+            )?;
+            if let (Some(s), AnyExperiment::Spiking(e)) = (a.steps, &mut exp) {
+                e.set_steps(s);
+            }
             points.push(Point {
                 name,
                 seed,
@@ -322,22 +380,12 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
                     break;
                 }
                 let p = &points[k];
-                let r = p
-                    .exp
-                    .build()
-                    .map_err(anyhow::Error::from)
-                    .and_then(|sim| {
-                        simulate_and_write(
-                            sim,
-                            &p.exp,
-                            p.exp.steps(),
-                            &out.join(&p.name),
-                            &ProgressBar::hidden(),
-                        )
-                    })
-                    .map(|w| w.summary)
-                    .map_err(|e| format!("{e:#}"));
-                results.lock().expect("no worker panics")[k] = Some(r);
+                let r = match run_point(&p.exp, &out.join(&p.name)) {
+                    Ok(Some(summary)) => Some(Ok(summary)),
+                    Ok(None) => None,
+                    Err(e) => Some(Err(format!("{e:#}"))),
+                };
+                results.lock().expect("no worker panics")[k] = r;
                 pb.inc(1);
             });
         }
@@ -370,9 +418,10 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
         out.join("sweep.json"),
         serde_json::to_string_pretty(&meta)? + "\n",
     )?;
-    let avalanches = points
-        .first()
-        .and_then(|p| p.exp.file.analysis.avalanches.clone());
+    let avalanches = points.first().and_then(|p| match &p.exp {
+        AnyExperiment::Sorn(e) => e.file.analysis.avalanches.clone(),
+        _ => None,
+    });
     let (failed, missing) = write_outputs(&out, &grid, &infos, &results, avalanches.as_ref())?;
     let summaries: Vec<&Value> = results
         .iter()
@@ -438,6 +487,49 @@ fn numeric_paths(v: &Value, prefix: &str, out: &mut Vec<String>) {
     }
 }
 
+/// The summary.json values sweep.csv lists, by the kind of file swept (told by the first
+/// summary: spiking and protocol summaries say `"kind"`, SORN ones do not).
+fn csv_fields(results: &[Option<Result<Value, String>>]) -> Vec<String> {
+    let first = results.iter().find_map(|r| r.as_ref()?.as_ref().ok());
+    match first.and_then(|s| s["kind"].as_str()) {
+        Some("spiking") => {
+            let mut f: Vec<String> = ["steps", "interrupted", "wall_seconds", "synaptic_events"]
+                .map(String::from)
+                .into();
+            if let Some(pops) = first.and_then(|s| s["populations"].as_object()) {
+                f.extend(pops.keys().map(|p| format!("populations.{p}.mean_rate_hz")));
+            }
+            f.push("spike_hash".into());
+            f
+        }
+        Some("protocol") => {
+            let mut f = vec!["wall_seconds".to_string()];
+            if let Some(r) = first.map(|s| &s["results"]) {
+                numeric_paths(r, "results", &mut f);
+            }
+            f
+        }
+        _ => [
+            "steps",
+            "interrupted",
+            "wall_seconds",
+            "mean_rate_e",
+            "mean_rate_i",
+            "connection_fraction_ee",
+            "spike_hash",
+            "analysis.avalanches.count",
+            "analysis.avalanches.duration.exponent",
+            "analysis.avalanches.duration.llr_normalized",
+            "analysis.avalanches.size.exponent",
+            "analysis.avalanches.size.llr_normalized",
+            "analysis.weights_ee.best",
+            "analysis.weights_ee.lognormal.sigma",
+        ]
+        .map(String::from)
+        .into(),
+    }
+}
+
 /// A point's identity, as written in sweep.json.
 #[derive(Serialize, Deserialize)]
 struct PointInfo {
@@ -481,25 +573,9 @@ fn write_outputs(
     // sweep.csv
     let mut cols = vec!["point".to_string(), "seed".to_string()];
     cols.extend(axes.iter().map(|x| x.key.clone()));
-    let fields = [
-        "steps",
-        "interrupted",
-        "wall_seconds",
-        "mean_rate_e",
-        "mean_rate_i",
-        "connection_fraction_ee",
-        "spike_hash",
-        "analysis.avalanches.count",
-        "analysis.avalanches.duration.exponent",
-        "analysis.avalanches.duration.llr_normalized",
-        "analysis.avalanches.size.exponent",
-        "analysis.avalanches.size.llr_normalized",
-        "analysis.weights_ee.best",
-        "analysis.weights_ee.lognormal.sigma",
-    ];
-    let mut extra: Vec<&str> = fields.to_vec();
-    if !extra.contains(&metric.as_str()) {
-        extra.push(metric);
+    let mut extra = csv_fields(results);
+    if !extra.contains(metric) {
+        extra.push(metric.clone());
     }
     cols.extend(extra.iter().map(|s| s.to_string()));
     cols.push("error".into());

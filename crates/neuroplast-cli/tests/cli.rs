@@ -1342,6 +1342,7 @@ fn refusals_exit_2_and_touch_nothing() {
     write(d, "ff", "a file\n");
     write(d, "empty.toml", "[simulation]\nsteps = 10\n");
     let spiking = write(d, "s.toml", SPIKING);
+    write(d, "p.toml", "[protocol]\nkind = \"drn\"\n");
     let s = spiking.to_str().unwrap();
     let cases: &[(&[&str], &str)] = &[
         (
@@ -1376,8 +1377,28 @@ fn refusals_exit_2_and_touch_nothing() {
         ),
         (&["sweep", e, "--out", "x", "-q"], "nothing to sweep"),
         (
-            &["sweep", s, "--seeds", "1..2", "--out", "x", "-q"],
-            "runs SORN experiment files",
+            &[
+                "sweep",
+                e,
+                "--param",
+                "simulation.seed=1,2",
+                "--out",
+                "x",
+                "-q",
+            ],
+            "use --seeds",
+        ),
+        (
+            &[
+                "sweep", s, "--seeds", "1..2", "--steps", "0", "--out", "x", "-q",
+            ],
+            "--steps must be ≥ 1",
+        ),
+        (
+            &[
+                "sweep", "p.toml", "--seeds", "1..2", "--steps", "5", "--out", "x", "-q",
+            ],
+            "--steps does not apply to a protocol file",
         ),
         (&["plot", "."], "is not a results directory"),
         (
@@ -1406,7 +1427,7 @@ fn refusals_exit_2_and_touch_nothing() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     left.sort();
-    assert_eq!(left, ["e.toml", "empty.toml", "ff", "s.toml"]);
+    assert_eq!(left, ["e.toml", "empty.toml", "ff", "p.toml", "s.toml"]);
 }
 
 /// `--set sorn.w_ee.p=…` changes one field of the preset's table; `sweep --seeds` alone
@@ -1465,6 +1486,74 @@ fn preset_fields_seed_sweeps_and_metrics() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("the metric \"nope\" is not a number"), "{err}");
     assert!(err.contains("mean_rate_e"), "{err}");
+}
+
+/// Spiking and protocol files sweep too: each point is the run `neuroplast run` gives for its
+/// values and seed, and sweep.csv lists the summary values of that kind of file.
+#[test]
+fn sweeps_of_spiking_and_protocol_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(
+        d,
+        "drn.toml",
+        "[protocol]\nkind = \"drn\"\n[output]\nplots = false\n",
+    );
+    let o = neuroplast(
+        &[
+            "sweep", "drn.toml", "--seeds", "1..2", "--jobs", "2", "--out", "sd", "-q",
+        ],
+        d,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = neuroplast(&["run", "drn.toml", "--seed", "2", "--out", "one", "-q"], d);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rate = |dir: &str| {
+        summary(&d.join(dir))["results"]["exc_rate_hz"]
+            .as_f64()
+            .unwrap()
+    };
+    assert_eq!(rate("sd/seed2"), rate("one"));
+    let mean = std::fs::read_to_string(d.join("sd/sweep_mean.csv")).unwrap();
+    let row: Vec<&str> = mean.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(row[..2], ["results.exc_rate_hz", "2"], "{mean}");
+    let m: f64 = row[2].parse().unwrap();
+    assert!(
+        (m - (rate("sd/seed1") + rate("sd/seed2")) / 2.0).abs() < 1e-12,
+        "{mean}"
+    );
+    let csv = std::fs::read_to_string(d.join("sd/sweep.csv")).unwrap();
+    assert!(
+        csv.lines().next().unwrap().contains("results.cv_exc_10ms"),
+        "{csv}"
+    );
+
+    write(d, "s.toml", SPIKING);
+    let o = neuroplast(
+        &[
+            "sweep", "s.toml", "--seeds", "3,4", "--steps", "100", "--out", "ss", "-q",
+        ],
+        d,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = neuroplast(
+        &[
+            "run", "s.toml", "--seed", "4", "--steps", "100", "--out", "s4", "-q",
+        ],
+        d,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let point = summary(&d.join("ss/seed4"));
+    assert_eq!(point["steps"], 100);
+    assert_eq!(point["spike_hash"], summary(&d.join("s4"))["spike_hash"]);
+    let csv = std::fs::read_to_string(d.join("ss/sweep.csv")).unwrap();
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .contains("populations.exc.mean_rate_hz"),
+        "{csv}"
+    );
 }
 
 /// Ctrl-C stops a spiking run at the next chunk: exit status 130, results with a

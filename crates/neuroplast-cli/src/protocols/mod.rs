@@ -31,6 +31,15 @@ mod sorf;
 
 /// `neuroplast run` on a protocol file.
 pub fn run(exp: &ProtocolExperiment, out: &Path, quiet: bool) -> Result<Outcome> {
+    run_with(exp, out, quiet, true)
+}
+
+/// One point of `neuroplast sweep`: [`run`] without any output (not even the "wrote" line).
+pub fn run_point(exp: &ProtocolExperiment, out: &Path) -> Result<Outcome> {
+    run_with(exp, out, true, false)
+}
+
+fn run_with(exp: &ProtocolExperiment, out: &Path, quiet: bool, announce: bool) -> Result<Outcome> {
     let seed = exp.seed();
     if !quiet {
         eprintln!(
@@ -75,7 +84,9 @@ pub fn run(exp: &ProtocolExperiment, out: &Path, quiet: bool) -> Result<Outcome>
     pb.finish_and_clear();
     if stop_requested() {
         // the staged directory is removed when `staged` drops
-        eprintln!("interrupted; a protocol run cannot be resumed, so nothing was written");
+        if announce {
+            eprintln!("interrupted; a protocol run cannot be resumed, so nothing was written");
+        }
         return Ok(Outcome::Interrupted);
     }
     let results = results?;
@@ -97,7 +108,9 @@ pub fn run(exp: &ProtocolExperiment, out: &Path, quiet: bool) -> Result<Outcome>
         plot_dir(&dir, exp)?;
     }
     let path = staged.commit()?;
-    println!("wrote {} ({} in {wall:.2} s)", path.display(), exp.kind());
+    if announce {
+        println!("wrote {} ({} in {wall:.2} s)", path.display(), exp.kind());
+    }
     Ok(Outcome::Finished)
 }
 
