@@ -131,7 +131,10 @@ fn bench_spiking(which: Benchmark, o: &SpikingBench) -> Result<()> {
         crate::run::refuse!("--repeats must be ≥ 1");
     }
     let steps = (o.seconds * 1000.0 / dt).round() as u64;
-    if !(o.seconds.is_finite() && steps > 0) {
+    if !o.seconds.is_finite() {
+        crate::run::refuse!("--seconds must be a finite number, got {}", o.seconds);
+    }
+    if steps == 0 {
         crate::run::refuse!(
             "--seconds {} is shorter than one step ({dt} ms); give at least {}",
             o.seconds,

@@ -202,6 +202,12 @@ fn resume_out(a: &ResumeArgs) -> Result<Option<PathBuf>> {
     let Some(o) = &a.out else { return Ok(None) };
     let same =
         o == &a.dir || matches!((o.canonicalize(), a.dir.canonicalize()), (Ok(x), Ok(y)) if x == y);
+    if o.exists() && !o.is_dir() {
+        refuse!(
+            "{} is a file, not a results directory; choose another --out",
+            o.display()
+        );
+    }
     if o.exists() && !same && !a.force {
         refuse!(
             "{} exists; pass --force to replace it, or choose another --out (--out {} continues in place)",
@@ -215,6 +221,13 @@ fn resume_out(a: &ResumeArgs) -> Result<Option<PathBuf>> {
 /// `neuroplast resume`.
 pub fn resume(a: ResumeArgs) -> Result<Outcome> {
     let cfg = a.dir.join("config.toml");
+    if !cfg.is_file() {
+        refuse!(
+            "{} is not a results directory (no config.toml); `neuroplast resume` continues \
+             what `neuroplast run` wrote",
+            a.dir.display()
+        );
+    }
     let explicit_out = resume_out(&a)?;
     let exp = match AnyExperiment::load(&cfg, &[])? {
         AnyExperiment::Spiking(exp) => {
@@ -226,6 +239,12 @@ pub fn resume(a: ResumeArgs) -> Result<Outcome> {
                     let mut name = a.dir.file_name().unwrap_or_default().to_os_string();
                     name.push("-resumed");
                     let out = a.dir.with_file_name(name);
+                    if out.exists() && !out.is_dir() {
+                        refuse!(
+                            "{} is a file, not a results directory; pass --out to choose the directory of the continuation",
+                            out.display()
+                        );
+                    }
                     if out.exists() && !a.force {
                         refuse!(
                             "{} exists; pass --force to replace it, or --out to choose the directory of the continuation (--out {} replaces the original run's recordings)",
@@ -243,7 +262,6 @@ pub fn resume(a: ResumeArgs) -> Result<Outcome> {
         }
         AnyExperiment::Sorn(exp) => *exp,
     };
-    check_unedited(&a.dir, &exp.resolved_toml())?;
     let ck = a.dir.join("checkpoint.bin");
     let bytes = std::fs::read(&ck).with_context(|| {
         format!(
@@ -252,6 +270,7 @@ pub fn resume(a: ResumeArgs) -> Result<Outcome> {
         )
     })?;
     let mut sim = checkpoint::from_bytes(&bytes).with_context(|| format!("{}", ck.display()))?;
+    check_unedited(&a.dir)?;
     let threads = a.threads.unwrap_or(exp.file.simulation.threads);
     sim.sorn
         .set_threads(threads)
@@ -305,10 +324,14 @@ pub fn config_fingerprint(resolved_toml: &str) -> String {
     format!("{:016x}", h.finish())
 }
 
-/// Refuse to resume from `dir` if its `config.toml` (resolved again as `resolved_toml`) is not
-/// the configuration the run was made with (`config_fingerprint` in its summary.json). A
-/// summary without a fingerprint (written before neuroplast recorded one) is not checked.
-pub fn check_unedited(dir: &Path, resolved_toml: &str) -> Result<()> {
+/// Refuse to resume from `dir` if its `config.toml` is not the file the run wrote
+/// (`config_fingerprint` in its summary.json; the file itself is hashed, not a re-resolution of
+/// it, so a newer neuroplast agrees with an older one's fingerprint). A summary without a
+/// fingerprint (written before neuroplast recorded one) is not checked.
+pub fn check_unedited(dir: &Path) -> Result<()> {
+    let Ok(config) = std::fs::read_to_string(dir.join("config.toml")) else {
+        return Ok(());
+    };
     let Ok(text) = std::fs::read_to_string(dir.join("summary.json")) else {
         return Ok(());
     };
@@ -318,7 +341,7 @@ pub fn check_unedited(dir: &Path, resolved_toml: &str) -> Result<()> {
     let Some(recorded) = summary["config_fingerprint"].as_str() else {
         return Ok(());
     };
-    if recorded != config_fingerprint(resolved_toml) {
+    if recorded != config_fingerprint(&config) {
         refuse!(
             "{}/config.toml was edited after the run (it no longer matches config_fingerprint \
              {recorded} in summary.json); a continuation runs the checkpoint's network, so the \

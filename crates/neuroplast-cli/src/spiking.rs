@@ -287,7 +287,6 @@ pub fn resume(
     if steps == 0 {
         crate::run::refuse!("--steps must be ≥ 1");
     }
-    crate::run::check_unedited(dir, &exp.resolved_toml())?;
     let cfg = dir.join("config.toml");
     let ck = dir.join("checkpoint.bin");
     let t_load = Instant::now();
@@ -299,6 +298,7 @@ pub fn resume(
     })?;
     let mut net =
         checkpoint::network_from_bytes(&bytes).with_context(|| format!("{}", ck.display()))?;
+    crate::run::check_unedited(dir)?;
     drop(bytes);
     let t0 = net.step_count();
     if exp.steps() != t0 {

@@ -4,8 +4,9 @@
 //! `--seeds`); sweep.csv lists the summary values of the file's kind.
 //!
 //! Every point is validated before the first one runs. Each point directory is written
-//! atomically, so an interrupted sweep leaves only complete points (and a `sweep.csv` of
-//! them); running the same sweep again with `--force` redoes it.
+//! atomically; Ctrl-C stops the running points (a SORN or spiking point then writes a
+//! resumable results directory marked `"interrupted": true`), and `sweep.csv` lists only the
+//! completed ones. Running the same sweep again with `--force` redoes it.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -31,7 +32,7 @@ pub struct SweepArgs {
     #[arg(long = "param", value_name = "KEY.PATH=V1,V2,...")]
     params: Vec<String>,
     /// Seeds: a list `1,2,5` or an inclusive range `1..5` (default: the file's
-    /// `[sweep] seeds`, else 1).
+    /// `[sweep] seeds`, else its `simulation.seed`).
     #[arg(long)]
     seeds: Option<String>,
     /// Points run at the same time (each is a single-threaded run unless simulation.threads
@@ -149,7 +150,8 @@ struct Point {
 }
 
 /// Run one point into `dir` without output; its summary.json, or `None` when Ctrl-C stopped
-/// a protocol point (which writes nothing).
+/// it (a SORN or spiking point then leaves a resumable results directory whose summary says
+/// `"interrupted": true`; a protocol point writes nothing).
 fn run_point(exp: &AnyExperiment, dir: &Path) -> Result<Option<Value>> {
     let read_summary = || -> Result<Value> {
         let path = dir.join("summary.json");
@@ -161,12 +163,12 @@ fn run_point(exp: &AnyExperiment, dir: &Path) -> Result<Option<Value>> {
         AnyExperiment::Sorn(exp) => {
             let sim = exp.build()?;
             let w = simulate_and_write(sim, exp, exp.steps(), dir, &ProgressBar::hidden())?;
-            Ok(Some(w.summary))
+            Ok((w.done == w.steps).then_some(w.summary))
         }
-        AnyExperiment::Spiking(exp) => {
-            crate::spiking::run_point(exp, dir)?;
-            read_summary().map(Some)
-        }
+        AnyExperiment::Spiking(exp) => match crate::spiking::run_point(exp, dir)? {
+            Outcome::Finished => read_summary().map(Some),
+            Outcome::Interrupted => Ok(None),
+        },
         AnyExperiment::Protocol(exp) => match crate::protocols::run_point(exp, dir)? {
             Outcome::Finished => read_summary().map(Some),
             Outcome::Interrupted => Ok(None),
@@ -271,7 +273,12 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
         (Some(s), _) => parse_seeds(s)?,
         (None, Some(Seeds::Range(r))) => parse_seeds(&r)?,
         (None, Some(Seeds::List(l))) if !l.is_empty() => l,
-        _ => vec![1],
+        // none given: the file's own seed, so that a point is what `neuroplast run` gives
+        _ => vec![match &file {
+            AnyExperiment::Sorn(e) => e.seed(),
+            AnyExperiment::Spiking(e) => e.seed(),
+            AnyExperiment::Protocol(e) => e.seed(),
+        }],
     };
     let metric = a
         .metric
@@ -423,6 +430,20 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
         _ => None,
     });
     let (failed, missing) = write_outputs(&out, &grid, &infos, &results, avalanches.as_ref())?;
+    println!(
+        "wrote {} ({} points, {} failed{})",
+        out.join("sweep.csv").display(),
+        points.len() - missing,
+        failed,
+        if missing > 0 {
+            format!(", {missing} not run (interrupted)")
+        } else {
+            String::new()
+        }
+    );
+    if missing > 0 {
+        return Ok(Outcome::Interrupted);
+    }
     let summaries: Vec<&Value> = results
         .iter()
         .filter_map(|r| r.as_ref()?.as_ref().ok())
@@ -445,20 +466,6 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
                 out.display()
             );
         }
-    }
-    println!(
-        "wrote {} ({} points, {} failed{})",
-        out.join("sweep.csv").display(),
-        points.len() - missing,
-        failed,
-        if missing > 0 {
-            format!(", {missing} not run (interrupted)")
-        } else {
-            String::new()
-        }
-    );
-    if missing > 0 {
-        return Ok(Outcome::Interrupted);
     }
     if failed > 0 {
         bail!(

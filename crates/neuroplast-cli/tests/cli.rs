@@ -1323,6 +1323,26 @@ fn resume_refuses_edits_and_existing_directories() {
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(summary(&d.join("b"))["steps"], 400);
+    // --out naming a file is refused, --force or not
+    write(d, "notes.txt", "mine\n");
+    let o = neuroplast(
+        &[
+            "resume",
+            "a",
+            "--steps",
+            "50",
+            "--out",
+            "notes.txt",
+            "--force",
+            "-q",
+        ],
+        d,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read_to_string(d.join("notes.txt")).unwrap(),
+        "mine\n"
+    );
     // a truncated checkpoint is named as such
     let ck = std::fs::read(d.join("a/checkpoint.bin")).unwrap();
     std::fs::write(d.join("a/checkpoint.bin"), &ck[..ck.len() / 2]).unwrap();
@@ -1460,6 +1480,23 @@ fn preset_fields_seed_sweeps_and_metrics() {
     let w_ee = cfg["sorn"]["w_ee"].as_table().unwrap();
     assert_eq!(w_ee["kind"].as_str(), Some("bernoulli"));
     assert_eq!(w_ee["p"].as_float(), Some(0.3));
+    // without --seeds a sweep runs the file's own seed (BASE: 3)
+    let o = neuroplast(
+        &[
+            "sweep",
+            e,
+            "--param",
+            "sorn.noise_sigma=0.01",
+            "--steps",
+            "20",
+            "--out",
+            "s3",
+            "-q",
+        ],
+        d,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(summary(&d.join("s3/noise_sigma=0.01__seed3"))["seed"], 3);
     let o = neuroplast(
         &[
             "sweep", e, "--seeds", "1..2", "--steps", "20", "--out", "sw", "-q",

@@ -313,8 +313,11 @@ impl Experiment {
         self.events()?;
         self.validate_readout()?;
         if let Some(sw) = &f.sweep {
-            if sw.params.is_empty() && sw.seeds.is_none() {
-                return Err(self.err("sweep", "needs params (key = [values]) and/or seeds"));
+            if sw.params.is_empty() && sw.seeds.is_none() && sw.metric.is_none() {
+                return Err(self.err(
+                    "sweep",
+                    "needs params (key = [values]), seeds and/or a metric",
+                ));
             }
             for (k, v) in &sw.params {
                 match v {
@@ -634,7 +637,8 @@ impl Experiment {
 }
 
 /// Apply the `[sorn]` table over its preset: `preset` picks the defaults (computed for the
-/// given `ne`), every other key replaces the preset's value whole.
+/// given `ne`); every other key replaces the preset's value, except a table without `kind`,
+/// which changes the named fields of the preset's table (`w_ee = { p = 0.2 }`).
 fn resolve_sorn(user: &toml::Table, file: &str) -> Result<(Preset, SornParams, toml::Table)> {
     let names = Preset::ALL.map(|p| p.name()).join(", ");
     let preset = match user.get("preset") {
@@ -697,6 +701,33 @@ fn resolve_sorn(user: &toml::Table, file: &str) -> Result<(Preset, SornParams, t
         }
     }
     let params: SornParams = error::deserialize(toml::Value::Table(merged.clone()), file, "sorn")?;
+    // serde ignores extra keys next to a unit variant (`{ kind = "dense", p = 0.2 }`): a field
+    // merged into such a table must be one the parameters keep.
+    let kept = toml::Table::try_from(&params).expect("parameters serialise to TOML");
+    for (k, v) in user {
+        let (toml::Value::Table(t), Some(toml::Value::Table(base))) = (v, kept.get(k)) else {
+            continue;
+        };
+        if t.contains_key("kind") {
+            continue;
+        }
+        if let Some(extra) = t.keys().find(|f| !base.contains_key(*f)) {
+            let kind = base.get("kind").and_then(|x| x.as_str()).unwrap_or("?");
+            let fields: Vec<&str> = base
+                .keys()
+                .map(String::as_str)
+                .filter(|f| *f != "kind")
+                .collect();
+            return Err(ConfigError::new(
+                file,
+                format!("sorn.{k}.{extra}"),
+                format!(
+                    "not a field of the preset's {k} (kind = {kind:?}{}); to change its kind, give the whole table, e.g. {k} = {{ kind = \"bernoulli\", p = 0.1 }}",
+                    if fields.is_empty() { ", which has no fields".to_string() } else { format!(", fields: {}", fields.join(", ")) }
+                ),
+            ));
+        }
+    }
     let mut resolved = toml::Table::new();
     resolved.insert("preset".into(), toml::Value::String(preset.name().into()));
     resolved.extend(merged);

@@ -530,7 +530,7 @@ impl SpikingExperiment {
 /// enum) and is reported at `populations.<pop>.model`; parameter errors name
 /// `populations.<pop>.params.<key>`.
 fn model_error(path: &str, mut c: ConfigError) -> ConfigError {
-    if c.msg.contains("unknown variant") {
+    if c.msg.contains("unknown variant") && c.path == path {
         c.path = format!("{path}.model");
     }
     c

@@ -100,6 +100,32 @@ fn bad_values_inside_tagged_tables_name_their_key() {
             "populations.exc.init.v.mean",
             "string \"x\"",
         ),
+        // a model's enum-valued parameter is not the model
+        (
+            "coba.toml",
+            "populations.exc.params.integrator=\"rk9\"",
+            "populations.exc.params.integrator",
+            "unknown variant `rk9`",
+        ),
+        (
+            "coba.toml",
+            "populations.exc.model=\"rk9\"",
+            "populations.exc.model",
+            "unknown variant `rk9`",
+        ),
+        // a field merged into a preset's table must be one of its kind's
+        (
+            "lazar2009.toml",
+            "sorn.w_ie.p=0.2",
+            "sorn.w_ie.p",
+            "not a field of the preset's w_ie (kind = \"dense\"",
+        ),
+        (
+            "delpapa2017.toml",
+            "sorn.w_ee.q=0.2",
+            "sorn.w_ee.q",
+            "unknown field `q`",
+        ),
         (
             "coba.toml",
             "projections.exc_exc.connector.kind=5",
