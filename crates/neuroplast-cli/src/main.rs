@@ -80,9 +80,26 @@ fn main() -> ExitCode {
                 eprintln!("error: {r}");
                 ExitCode::from(2)
             } else {
-                eprintln!("error: {e:#}");
+                eprintln!("error: {}", chain(&e));
                 ExitCode::from(1)
             }
         }
     }
+}
+
+/// The error and its causes, `: `-separated, leaving out a cause whose text the message
+/// already holds (many library errors repeat their source in their own text).
+fn chain(e: &anyhow::Error) -> String {
+    let mut msg = String::new();
+    for cause in e.chain() {
+        let s = cause.to_string();
+        if msg.contains(&s) {
+            continue;
+        }
+        if !msg.is_empty() {
+            msg.push_str(": ");
+        }
+        msg.push_str(&s);
+    }
+    msg
 }

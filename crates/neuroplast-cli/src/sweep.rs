@@ -390,7 +390,7 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
                 let r = match run_point(&p.exp, &out.join(&p.name)) {
                     Ok(Some(summary)) => Some(Ok(summary)),
                     Ok(None) => None,
-                    Err(e) => Some(Err(format!("{e:#}"))),
+                    Err(e) => Some(Err(crate::chain(&e))),
                 };
                 results.lock().expect("no worker panics")[k] = r;
                 pb.inc(1);
