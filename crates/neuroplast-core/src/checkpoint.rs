@@ -6,13 +6,17 @@
 //! 8       4     format version, u32 little-endian (this build writes FORMAT_VERSION)
 //! 12      2     length L of the writer's neuroplast version string, u16 little-endian
 //! 14      L     writer's neuroplast version, UTF-8 (e.g. "0.1.0")
-//! 14+L    …     CBOR (RFC 8949) encoding of `Simulation` (weights, thresholds, x/y history,
+//! 14+L    n     CBOR (RFC 8949) encoding of `Simulation` (weights, thresholds, x/y history,
 //!               per-component RNG states, step counter, active rules, input position,
 //!               recordings, pending schedule events)
+//! 14+L+n  8     FNV-1a 64 of everything before it, u64 little-endian (format version 2 on)
 //! ```
 //! The version fields come before the payload so that a reader of any version can say who
-//! wrote a file it cannot read. A change to any serialised struct bumps FORMAT_VERSION.
+//! wrote a file it cannot read. A change to any serialised struct bumps FORMAT_VERSION. The
+//! checksum turns any damage to the payload (a flipped byte, a truncated copy) into a clear
+//! error instead of a network with a wrong value in it.
 
+use crate::hash::Fnv1a;
 use crate::simulation::Simulation;
 use crate::spiking::network::Network;
 use crate::{Error, Result};
@@ -24,7 +28,7 @@ pub const MAGIC: &[u8; 8] = b"NPLASTCK";
 /// spike rings, sources, monitors, step counter and spike hash).
 pub const MAGIC_SPIKING: &[u8; 8] = b"NPLASTSN";
 /// The checkpoint format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// The version of this crate, written into checkpoints.
 pub const NEUROPLAST_VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -48,14 +52,41 @@ fn write_with<T: serde::Serialize>(
     value: &T,
     mut w: impl std::io::Write,
 ) -> std::io::Result<()> {
-    w.write_all(magic)?;
-    w.write_all(&FORMAT_VERSION.to_le_bytes())?;
-    w.write_all(&(NEUROPLAST_VERSION.len() as u16).to_le_bytes())?;
-    w.write_all(NEUROPLAST_VERSION.as_bytes())?;
-    ciborium::into_writer(value, &mut w).map_err(|e| match e {
+    let mut hashing = Hashing {
+        inner: &mut w,
+        hash: Fnv1a::default(),
+    };
+    {
+        use std::io::Write;
+        hashing.write_all(magic)?;
+        hashing.write_all(&FORMAT_VERSION.to_le_bytes())?;
+        hashing.write_all(&(NEUROPLAST_VERSION.len() as u16).to_le_bytes())?;
+        hashing.write_all(NEUROPLAST_VERSION.as_bytes())?;
+    }
+    ciborium::into_writer(value, &mut hashing).map_err(|e| match e {
         ciborium::ser::Error::Io(io) => io,
         other => std::io::Error::other(other.to_string()),
-    })
+    })?;
+    let sum = hashing.hash.finish();
+    w.write_all(&sum.to_le_bytes())
+}
+
+/// A writer that hashes what passes through it.
+struct Hashing<W> {
+    inner: W,
+    hash: Fnv1a,
+}
+
+impl<W: std::io::Write> std::io::Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.write_bytes(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Encode a simulation into bytes.
@@ -107,7 +138,28 @@ fn read_with<T: serde::de::DeserializeOwned>(
              resume it with neuroplast {writer}"
         )));
     }
-    ciborium::from_reader(&bytes[14 + l..]).map_err(|e| {
+    let corrupt = |why: String| {
+        Error::Checkpoint(format!(
+            "corrupt or truncated checkpoint (written by neuroplast {writer}): {why}"
+        ))
+    };
+    if bytes.len() < 14 + l + 8 {
+        return Err(corrupt(format!(
+            "the file ends early ({} bytes; truncated?)",
+            bytes.len()
+        )));
+    }
+    let (hashed, sum) = bytes.split_at(bytes.len() - 8);
+    let payload = &hashed[14 + l..];
+    let mut hash = Fnv1a::default();
+    hash.write_bytes(hashed);
+    if hash.finish().to_le_bytes() != sum {
+        return Err(corrupt(format!(
+            "its checksum does not match its {} bytes (damaged or truncated copy?)",
+            bytes.len()
+        )));
+    }
+    ciborium::from_reader(payload).map_err(|e| {
         use ciborium::de::Error as E;
         let why = match e {
             E::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
@@ -118,8 +170,6 @@ fn read_with<T: serde::de::DeserializeOwned>(
             E::Semantic(_, msg) => msg,
             E::RecursionLimitExceeded => "nesting too deep".into(),
         };
-        Error::Checkpoint(format!(
-            "corrupt or truncated checkpoint (written by neuroplast {writer}): {why}"
-        ))
+        corrupt(why)
     })
 }

@@ -20,6 +20,15 @@ impl Fnv1a {
         }
     }
 
+    /// Feed bytes.
+    #[inline]
+    pub fn write_bytes(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01B3);
+        }
+    }
+
     /// The hash so far.
     pub fn finish(&self) -> u64 {
         self.0

@@ -81,6 +81,40 @@ fn incompatible_checkpoints_are_refused_clearly() {
     assert!(e.to_string().contains("truncated"), "{e}");
 }
 
+/// Damage anywhere is an error, never a panic and never a network with a wrong value in it:
+/// every single-byte flip of a small checkpoint (header, version string, payload, checksum)
+/// is refused.
+#[test]
+fn every_flipped_byte_is_refused() {
+    let s = sim(delpapa(10), 1);
+    let good = checkpoint::to_bytes(&s);
+    assert_eq!(checkpoint::from_bytes(&good).unwrap(), s);
+    for i in 0..good.len() {
+        let mut bytes = good.clone();
+        bytes[i] ^= 0xff;
+        let r = std::panic::catch_unwind(|| checkpoint::from_bytes(&bytes));
+        match r {
+            Ok(Err(Error::Checkpoint(_))) => {}
+            Ok(Err(other)) => panic!("byte {i}: {other}"),
+            Ok(Ok(_)) => panic!("byte {i} flipped and the checkpoint still loaded"),
+            Err(_) => panic!("byte {i} flipped: panic"),
+        }
+    }
+    // a spiking network's checkpoint too (its payload's first and last bytes)
+    let net = neuroplast_core::spiking::benchmarks::izh03(20, 1)
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut bytes = Vec::new();
+    checkpoint::write_network(&net, &mut bytes).unwrap();
+    for i in [20, bytes.len() / 2, bytes.len() - 9, bytes.len() - 1] {
+        let mut b = bytes.clone();
+        b[i] ^= 0x01;
+        assert!(checkpoint::network_from_bytes(&b).is_err(), "byte {i}");
+    }
+    assert!(checkpoint::network_from_bytes(&bytes).is_ok());
+}
+
 /// Serial = parallel, bit for bit: the whole state after 150 steps is identical with 1, 2 and
 /// 3 threads. N_E = 2500 so that rows are actually split; Del Papa's N-scaled SP (≈ 16 new
 /// synapses per step) moves rows and forces compactions, the `sorn` package's iSTDP floor
