@@ -13,6 +13,8 @@ from typing import Any, NamedTuple, Sequence
 import numpy as np
 
 from . import _neuroplast as _core
+from ._neuroplast import ConfigError
+from ._checks import count, unsigned
 
 __all__ = [
     "Avalanches",
@@ -45,7 +47,9 @@ def log_binned_pmf(data: Sequence[int] | np.ndarray, per_decade: int = 10) -> tu
     """Distribution of positive integers on logarithmic bins (edges rounded to integers):
     geometric bin centres and probability per unit x, normalised over all data; empty bins
     left out. The CLI's pooled-avalanche plots use the same bins."""
-    return _core.log_binned_pmf(np.ascontiguousarray(data, dtype=np.uint64), int(per_decade))
+    return _core.log_binned_pmf(
+        unsigned(data, "data", np.uint64, 1), count(per_decade, "per_decade", 1)
+    )
 
 
 class Avalanches(NamedTuple):
@@ -57,12 +61,14 @@ class Avalanches(NamedTuple):
 
 
 def _activity(a: Any) -> np.ndarray:
-    return np.ascontiguousarray(a, dtype=np.uint32)
+    return unsigned(a, "activity", np.uint32, 1)
 
 
 def avalanches(activity: Sequence[int] | np.ndarray, threshold: int | None = None) -> Avalanches:
     """Maximal runs of steps with ``activity > θ``; θ = ⌊mean/2⌋ unless given. A run still
     open at the end is dropped."""
+    if threshold is not None:
+        threshold = count(threshold, "threshold")
     theta, d, s = _core.avalanches(_activity(activity), threshold)
     return Avalanches(theta, d, s)
 
@@ -95,8 +101,8 @@ def pooled_avalanche_report(
 ) -> dict[str, Any]:
     """Fits of the avalanches of several runs pooled (as Del Papa pools 50), with the slope
     of ⟨S⟩(T) on the duration window."""
-    d = np.concatenate([np.asarray(r.durations, dtype=np.uint64) for r in runs])
-    s = np.concatenate([np.asarray(r.sizes, dtype=np.uint64) for r in runs])
+    d = np.concatenate([unsigned(r.durations, "durations", np.uint64, 1) for r in runs])
+    s = np.concatenate([unsigned(r.sizes, "sizes", np.uint64, 1) for r in runs])
     return json.loads(
         _core.pooled_report_json(d, s, len(runs), list(duration_window), list(size_window))
     )
@@ -120,7 +126,10 @@ class WeightFits(NamedTuple):
 
 def weight_fits(w: Sequence[float] | np.ndarray) -> WeightFits:
     """Lognormal, normal and exponential fits of positive weights (e.g. ``state_dict()["w_ee_w"]``)."""
-    n, best, ln, no, ex, skew = _core.weight_fits(np.ascontiguousarray(w, dtype=np.float64))
+    a = np.ascontiguousarray(w, dtype=np.float64)
+    if a.ndim != 1:
+        raise ConfigError(f"w: expected a 1-D array of weights, got shape {a.shape}")
+    n, best, ln, no, ex, skew = _core.weight_fits(a)
     return WeightFits(n, best, *ln, *no, *ex, skew)
 
 
@@ -134,11 +143,11 @@ class SpikeStatistics(NamedTuple):
     spike_source_entropy: float | None
 
 
-def _raster(r: Any) -> np.ndarray:
-    a = np.ascontiguousarray(r, dtype=np.uint8)
+def _raster(r: Any, name: str = "raster") -> np.ndarray:
+    a = np.asarray(r)
     if a.ndim != 2:
-        raise ValueError(f"a raster is a (steps, units) array, got shape {a.shape}")
-    return a
+        raise ValueError(f"{name}: a raster is a (steps, units) array, got shape {a.shape}")
+    return unsigned(a, name, np.uint8, 2, maximum=1)
 
 
 def spike_statistics(raster: np.ndarray) -> SpikeStatistics:
@@ -160,14 +169,19 @@ class FanoFactor(NamedTuple):
 def fano_factor(raster: np.ndarray, unit: int, window: int) -> FanoFactor:
     """Fano factor of ``unit`` with windows of ``window`` steps (the length, not the count;
     only full windows are used)."""
-    return FanoFactor(*_core.fano_factor(_raster(raster), int(unit), int(window)))
+    return FanoFactor(
+        *_core.fano_factor(_raster(raster), count(unit, "unit"), count(window, "window", 1))
+    )
 
 
 def hamming_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Number of units whose state differs, per step."""
-    return _core.hamming_distance(_raster(a), _raster(b))
+    return _core.hamming_distance(_raster(a, "a"), _raster(b, "b"))
 
 
 def series_statistics(series: Sequence[float] | np.ndarray, lag: int = 1) -> tuple[float | None, float | None]:
     """(lag-``lag`` Pearson autocorrelation, smoothness = std of first differences)."""
-    return _core.series_statistics(np.ascontiguousarray(series, dtype=np.float64), int(lag))
+    a = np.ascontiguousarray(series, dtype=np.float64)
+    if a.ndim != 1:
+        raise ConfigError(f"series: expected a 1-D array, got shape {a.shape}")
+    return _core.series_statistics(a, count(lag, "lag"))

@@ -7,6 +7,7 @@ import os
 from typing import Any, Callable, Iterable
 
 from . import _neuroplast
+from ._checks import count, progress_callback, strings
 from .sorn import Recording, Sorn
 from .spiking import Network
 
@@ -18,7 +19,7 @@ class Experiment:
 
     def __init__(self, path: str | os.PathLike[str], overrides: Iterable[str] = ()) -> None:
         self.path = os.fspath(path)
-        self._core = _neuroplast.ExperimentCore(self.path, list(overrides))
+        self._core = _neuroplast.ExperimentCore(self.path, strings(overrides, "overrides"))
 
     @property
     def steps(self) -> int:
@@ -34,12 +35,20 @@ class Experiment:
         return Sorn._wrap(self._core.build())
 
     def run(
-        self, steps: int | None = None, progress: Callable[[int], Any] | None = None
+        self, steps: int | None = None, progress: bool | Callable[[int], Any] | None = None
     ) -> Recording:
         """Run as ``neuroplast run`` does and return ``steps``, ``spike_hash`` (equal to the
         CLI's summary.json for the same file and seed) and the recordings the file asks for
-        (same keys as :meth:`Sorn.run`; ``to_neo()`` works on them)."""
-        done, spike_hash, rec = self._core.run(steps, progress)
+        (same keys as :meth:`Sorn.run`; ``to_neo()`` works on them). ``progress``: ``True``
+        for a tqdm bar, or a callable given the steps done so far."""
+        if steps is not None:
+            steps = count(steps, "steps", 1)
+        callback, bar = progress_callback(progress, self.steps if steps is None else steps)
+        try:
+            done, spike_hash, rec = self._core.run(steps, callback)
+        finally:
+            if bar is not None:
+                bar.close()
         rec = Recording(rec)
         rec["steps"] = done
         rec["spike_hash"] = spike_hash
@@ -58,7 +67,7 @@ def load_experiment(
     as the CLI's ``--set``. A SORN file (``[sorn]``) gives an :class:`Experiment`, a spiking
     file (``[populations]``) a built :class:`neuroplast.Network`; ``.run()`` works on both.
     Errors are :class:`neuroplast.ConfigError` naming the key path."""
-    kind = _neuroplast.experiment_kind(os.fspath(path), list(overrides))
+    kind = _neuroplast.experiment_kind(os.fspath(path), strings(overrides, "overrides"))
     if kind == "spiking":
         return Network.from_file(path, overrides)
     if kind == "protocol":
@@ -80,5 +89,5 @@ def run_protocol(path: str | os.PathLike[str], overrides: Iterable[str] = ()) ->
     >>> r["total_correct"]  # doctest: +SKIP
     1.0
     """
-    return json.loads(_neuroplast.run_protocol_json(os.fspath(path), list(overrides)))
+    return json.loads(_neuroplast.run_protocol_json(os.fspath(path), strings(overrides, "overrides")))
 

@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from . import _neuroplast
+from ._checks import count, progress_callback, rule_names
 from ._neuroplast import ConfigError
 
 __all__ = ["Sorn", "Recording", "RULES", "RECORDINGS"]
@@ -144,7 +145,7 @@ class Sorn:
         except ConfigError as e:
             path = getattr(e, "path", "")
             key = path.removeprefix("sorn.")
-            if key in params and "unknown" in str(e):
+            if key in params and ("unknown key" in str(e) or "unknown field" in str(e)):
                 raise TypeError(
                     f"Sorn() got an unexpected keyword argument {key!r} ({e})"
                 ) from None
@@ -204,34 +205,13 @@ class Sorn:
             same noise). ``"spikes:K"`` keeps only the spikes of the last K steps.
             The arrays are handed over from Rust without copying.
         """
-        steps = int(steps)
-        if steps < 0:
-            raise ConfigError(f"steps: must be ≥ 0, got {steps}")
+        steps = count(steps, "steps")
         arr = None
         if inputs is not None:
             arr = np.ascontiguousarray(inputs, dtype=np.float64)
             if arr.ndim == 1:
                 arr = arr[:, None]
-        callback = None
-        bar = None
-        if progress is True:
-            try:
-                from tqdm.auto import tqdm
-
-                bar = tqdm(total=steps, unit="step")
-                last = [0]
-
-                def callback(done: int) -> None:
-                    bar.update(done - last[0])
-                    last[0] = done
-
-            except ImportError:
-                import warnings
-
-                warnings.warn("progress=True needs tqdm (pip install tqdm); running without a bar", stacklevel=2)
-                callback = None
-        elif callable(progress):
-            callback = progress
+        callback, bar = progress_callback(progress, steps)
         try:
             rec = Recording(
                 self._core.run(steps, _record_names(record), _rule_names(freeze), arr, callback)
@@ -245,12 +225,13 @@ class Sorn:
                 bar.close()
 
     def freeze(self, *rules: str) -> None:
-        """Stop the given rules (``"stdp"``, ``"ip"``, ``"sn"``, ``"istdp"``, ``"sp"``)."""
-        self._core.freeze(list(rules))
+        """Stop the given rules (``"stdp"``, ``"ip"``, ``"sn"``, ``"istdp"``, ``"sp"``; as
+        arguments or one list)."""
+        self._core.freeze(rule_names(rules))
 
     def unfreeze(self, *rules: str) -> None:
         """Restart the given rules."""
-        self._core.unfreeze(list(rules))
+        self._core.unfreeze(rule_names(rules))
 
     @property
     def active_rules(self) -> list[str]:

@@ -19,6 +19,8 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from . import _neuroplast
+from ._checks import count, progress_callback, strings
+from ._neuroplast import ConfigError
 
 __all__ = ["Network", "SpikingRecording"]
 
@@ -53,7 +55,7 @@ class Network:
         """Build the network of a spiking experiment file; ``overrides`` are
         ``"key.path=value"`` strings as the CLI's ``--set``. Errors are
         :class:`neuroplast.ConfigError` naming the key path."""
-        return cls(_neuroplast.NetworkCore.from_file(os.fspath(path), list(overrides)))
+        return cls(_neuroplast.NetworkCore.from_file(os.fspath(path), strings(overrides, "overrides")))
 
     @property
     def dt_ms(self) -> float:
@@ -114,37 +116,43 @@ class Network:
 
     def set_threads(self, threads: int) -> None:
         """Use ``threads`` threads; results are identical for any number."""
-        self._core.set_threads(threads)
+        self._core.set_threads(count(threads, "threads", 1))
 
     def run(
         self,
         duration_ms: float | None = None,
         steps: int | None = None,
-        progress: Callable[[int], Any] | None = None,
+        progress: bool | Callable[[int], Any] | None = None,
     ) -> SpikingRecording:
         """Advance ``duration_ms`` (or ``steps``; default: the file's duration) and return
         what the monitors recorded during this call.
 
+        ``progress``: ``True`` for a tqdm bar, or a callable given the steps done so far.
         Ctrl-C (or an exception from ``progress``) stops the run between 50 ms slices; the
         network stays where it got to (``t``) and the exception carries what was recorded
         until then as ``exc.recording``, so the next call starts with a clean recording."""
         if duration_ms is not None and steps is not None:
             raise TypeError("give duration_ms or steps, not both")
         if duration_ms is not None:
+            if duration_ms < 0:
+                raise ConfigError(f"duration_ms: must be ≥ 0, got {duration_ms}")
             n = duration_ms / self.dt_ms
             steps = int(round(n))
-            if abs(n - steps) > 1e-9 * max(steps, 1) or steps < 0:
+            if abs(n - steps) > 1e-9 * max(steps, 1):
                 raise ValueError(
                     f"duration_ms = {duration_ms} is not a whole number of steps of {self.dt_ms} ms"
                 )
-        if steps is None:
-            steps = self.steps
+        steps = self.steps if steps is None else count(steps, "steps")
+        callback, bar = progress_callback(progress, steps)
         t0 = self.t
         try:
-            done = self._core.run(int(steps), progress)
+            done = self._core.run(steps, callback)
         except BaseException as e:
             e.recording = self._recording(self.t - t0)
             raise
+        finally:
+            if bar is not None:
+                bar.close()
         return self._recording(done)
 
     def _recording(self, steps: int) -> SpikingRecording:

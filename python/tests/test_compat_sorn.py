@@ -201,3 +201,21 @@ def test_joss_paper_usage_runs_unchanged_apart_from_the_import():
     assert {k: v.shape for k, v in state_dict.items()} == SHAPES
     with pytest.raises(TypeError, match="_nee"):
         Simulator.simulate_sorn(inputs=inputs, time_steps=1, _nee=5)
+
+
+def test_small_networks_and_bad_states_are_refused_clearly():
+    import neuroplast
+
+    with pytest.raises(neuroplast.ConfigError, match=r"ne must be > 2·nu = 20"):
+        Simulator.run(inputs=np.random.rand(10, 5), timesteps=5, ne=20)
+    state, _ = Simulator.run(inputs=np.random.rand(10, 5), timesteps=5)
+    for key, edit, match in [
+        ("Te", lambda a: a.__setitem__(3, np.nan), r"te\[3\]: bad value NaN"),
+        ("Wee", lambda a: a.__setitem__((1, 2), -0.5), r"w_ee\[\d+, \d+\]: bad value -0.5"),
+        ("Wee", lambda a: a.__setitem__((4, 4), 0.3), r"no self-connections"),
+        ("X", lambda a: a.__setitem__(0, 0.5), r"x\[0\]: bad value 0.5; allowed: 0 or 1"),
+    ]:
+        bad = {k: np.array(v, copy=True) for k, v in state.items()}
+        edit(bad[key])
+        with pytest.raises(neuroplast.ConfigError, match=match):
+            Simulator.run(inputs=np.random.rand(10, 5), state=bad, timesteps=5)

@@ -1,10 +1,14 @@
 """Every error class, with a message that names the parameter and the value."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import neuroplast
 from neuroplast.sorn import Sorn
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_hierarchy():
@@ -74,3 +78,54 @@ def test_experiment_file_errors_name_the_key(tmp_path):
     with pytest.raises(neuroplast.ConfigError) as e:
         neuroplast.load_experiment(p)
     assert e.value.path == "sorn.noise_sigma" and "loud" in str(e.value)
+
+
+def test_a_bad_value_for_a_known_keyword_is_a_config_error():
+    with pytest.raises(neuroplast.ConfigError, match="unknown variant `maybe`") as e:
+        Sorn(threshold_test="maybe")
+    assert e.value.path == "sorn.threshold_test"
+
+
+def test_every_damaged_checkpoint_byte_is_a_checkpoint_error():
+    good = Sorn(ne=10).state_dict()["checkpoint"]
+    for i in range(0, len(good), max(1, len(good) // 97)):
+        b = bytearray(good)
+        b[i] ^= 0xFF
+        with pytest.raises(neuroplast.CheckpointError):
+            Sorn.load(bytes(b))
+
+
+def test_counts_and_progress_are_checked_before_running():
+    net = neuroplast.Network.from_file(EXAMPLES / "coba.toml", "simulation.duration_ms=10")
+    for kwargs, cls, match in [
+        ({"steps": 2.5}, neuroplast.ConfigError, "steps: must be a whole number"),
+        ({"steps": -1}, neuroplast.ConfigError, "steps: must be ≥ 0"),
+        ({"duration_ms": -1.0}, neuroplast.ConfigError, "duration_ms: must be ≥ 0"),
+        ({"steps": 5, "progress": "yes"}, TypeError, "progress"),
+    ]:
+        with pytest.raises(cls, match=match):
+            net.run(**kwargs)
+    assert net.t == 0
+    assert net.run(steps=5, progress=True)["steps"] == 5
+    with pytest.raises(neuroplast.ConfigError, match="threads: must be ≥ 1"):
+        net.set_threads(-1)
+    s = Sorn(ne=20)
+    s.freeze(["stdp", "ip"])
+    assert "stdp" not in s.active_rules and "ip" not in s.active_rules
+    with pytest.raises(neuroplast.ConfigError, match="steps: must be a whole number"):
+        s.run(1.5)
+
+
+def test_analyses_refuse_values_they_would_wrap():
+    from neuroplast import analysis
+
+    for call, match in [
+        (lambda: analysis.avalanches(np.array([-1, 3, 0, 5])), r"activity: values must be in \[0, \d+\], got -1"),
+        (lambda: analysis.avalanches(np.array([0.5, 0.25])), "activity: expected whole numbers, got 0.5"),
+        (lambda: analysis.avalanches(np.zeros((3, 3))), "activity: expected a 1-D array"),
+        (lambda: analysis.spike_statistics(np.array([[256, 0], [0, 1]])), r"raster: values must be in \[0, 1\], got 256"),
+        (lambda: analysis.fano_factor(np.zeros((10, 2)), -1, 2), "unit: must be ≥ 0"),
+    ]:
+        with pytest.raises(neuroplast.ConfigError, match=match):
+            call()
+    assert analysis.avalanches(np.array([0.0, 3.0, 0.0, 5.0, 5.0, 0.0])).durations.tolist() == [1, 2]

@@ -196,9 +196,20 @@ impl Experiment {
         }
         let mut file: ExperimentFile = error::deserialize(toml::Value::Table(table), name, "")?;
         let (preset, params, resolved) = resolve_sorn(&file.sorn, name)?;
-        params
-            .validate()
-            .map_err(|e| ConfigError::from_core(name, e))?;
+        params.validate().map_err(|e| {
+            // A value the file did not set came from the preset (often scaled with ne): say so.
+            let mut c = ConfigError::from_core(name, e);
+            let key = c.path.strip_prefix("sorn.").and_then(|k| k.split(['.', '[']).next());
+            if let Some(key) = key.filter(|k| !file.sorn.contains_key(*k)) {
+                c.msg = format!(
+                    "{}; this value is the {} preset's for ne = {}: set sorn.{key} yourself or use a larger ne",
+                    c.msg,
+                    preset.name(),
+                    params.ne
+                );
+            }
+            c
+        })?;
         file.sorn = resolved;
         let mut exp = Experiment {
             file,

@@ -226,6 +226,51 @@ impl SornCore {
         conv::check_shape("w_ee", w_ee.shape(), [ne, ne])?;
         conv::check_shape("w_ei", w_ei.shape(), [ne, ni])?;
         conv::check_shape("w_ie", w_ie.shape(), [ni, ne])?;
+        // Values the simulation could not continue sensibly from: refused before anything
+        // changes, naming the entry.
+        let bad = |what: &str, at: String, v: f64, allowed: &str| {
+            core_err(neuroplast_core::Error::Config {
+                path: format!("{what}[{at}]"),
+                msg: format!("bad value {v}; allowed: {allowed}"),
+            })
+        };
+        for (what, a) in [("x", &x), ("y", &y)] {
+            if let Some((i, &v)) = a
+                .as_slice()?
+                .iter()
+                .enumerate()
+                .find(|(_, &v)| v != 0.0 && v != 1.0)
+            {
+                return Err(bad(what, i.to_string(), v, "0 or 1"));
+            }
+        }
+        for (what, a) in [("te", &te), ("ti", &ti)] {
+            if let Some((i, &v)) = a
+                .as_slice()?
+                .iter()
+                .enumerate()
+                .find(|(_, v)| !v.is_finite())
+            {
+                return Err(bad(what, i.to_string(), v, "finite thresholds"));
+            }
+        }
+        for (what, a) in [("w_ee", &w_ee), ("w_ei", &w_ei), ("w_ie", &w_ie)] {
+            if let Some(((i, j), &v)) = a
+                .as_array()
+                .indexed_iter()
+                .find(|(_, v)| !(v.is_finite() && **v >= 0.0))
+            {
+                return Err(bad(what, format!("{i}, {j}"), v, "finite weights ≥ 0"));
+            }
+        }
+        if let Some(i) = (0..ne).find(|&i| w_ee.as_array()[[i, i]] != 0.0) {
+            return Err(bad(
+                "w_ee",
+                format!("{i}, {i}"),
+                w_ee.as_array()[[i, i]],
+                "0 on the diagonal (no self-connections)",
+            ));
+        }
         let (ee_cols, ee) = conv::dense_rows(&w_ee);
         let (ei_cols, ei) = conv::dense_rows(&w_ei);
         let (ie_cols, ie) = conv::dense_rows(&w_ie);

@@ -32,6 +32,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from .._neuroplast import ConfigError
 from ..sorn import Sorn
 
 __all__ = ["Simulator", "Trainer", "DEFAULTS", "CALLBACKS", "FREEZE"]
@@ -142,6 +143,11 @@ class _Runner:
                 )
             ne = ne_state
         nu = int(p["nu"])
+        if not 0 < 2 * nu < ne:
+            raise ConfigError(
+                f"nu = {nu} with ne = {ne}: the target rate h_ip = 2·nu/ne = {2 * nu / ne:g} must "
+                f"be in (0, 1), so ne must be > 2·nu = {2 * nu} (or lower nu)"
+            )
         net = Sorn(
             preset="sorn-package",
             ne=ne,
