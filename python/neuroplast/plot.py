@@ -50,10 +50,12 @@ def raster(
 
 def activity(rec: Mapping[str, Any], ne: int | None = None, ax: Any = None) -> Any:
     """Active E (and I) units per step of ``run(..., record=["activity"])``; divided by
-    ``ne`` (and ⌊0.2·ne⌋) when given, to show fractions."""
+    ``ne`` and the recording's ``units_i`` (else ⌊0.2·ne⌋) when ``ne`` is given, to show
+    fractions."""
     ax = _axes(ax)
     first = int(rec.get("first_step", 1))
-    for key, label, n in (("activity_e", "E", ne), ("activity_i", "I", None if ne is None else int(0.2 * ne))):
+    ni = None if ne is None else int(rec.get("units_i", int(0.2 * ne)))
+    for key, label, n in (("activity_e", "E", ne), ("activity_i", "I", ni)):
         if key in rec:
             a = np.asarray(rec[key], dtype=float)
             ax.plot(np.arange(first, first + len(a)), a / n if n else a, lw=0.8, label=label)

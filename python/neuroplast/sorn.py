@@ -55,8 +55,8 @@ def _record_names(record: Iterable[str] | Mapping[str, Any] | None) -> list[str]
         for k, v in record.items():
             if v is True:
                 out.append(k)
-            elif v not in (False, None):
-                out.append(f"{k}:{int(v)}")
+            elif v is not False and v is not None:
+                out.append(f"{k}:{count(v, f'record[{k!r}]', 1)}")
         return out
     return [str(r) for r in record]
 
@@ -130,6 +130,9 @@ class Sorn:
         threads: int = 1,
         **params: Any,
     ) -> None:
+        seed = count(seed, "seed")
+        if seed >= 2**63:
+            raise ConfigError(f"seed: must be < 2^63 (a TOML integer), got {seed}")
         lines = [
             "[simulation]",
             "steps = 1",
@@ -278,11 +281,16 @@ class Sorn:
         restored network continues exactly as the original would have."""
         if isinstance(source, Mapping):
             data = source["checkpoint"]
-        elif isinstance(source, (bytes, bytearray)):
+        elif isinstance(source, (bytes, bytearray, memoryview)):
             data = bytes(source)
-        else:
+        elif isinstance(source, (str, os.PathLike)):
             with open(source, "rb") as f:
                 data = f.read()
+        else:
+            raise TypeError(
+                "Sorn.load: expected a path, bytes or a state_dict, got "
+                f"{type(source).__name__} {source!r}"
+            )
         return cls._wrap(_neuroplast.SornCore.from_bytes(data))
 
     def __repr__(self) -> str:

@@ -129,3 +129,20 @@ def test_analyses_refuse_values_they_would_wrap():
         with pytest.raises(neuroplast.ConfigError, match=match):
             call()
     assert analysis.avalanches(np.array([0.0, 3.0, 0.0, 5.0, 5.0, 0.0])).durations.tolist() == [1, 2]
+
+
+def test_loading_and_recording_mistakes_are_named():
+    with pytest.raises(neuroplast.ConfigError, match="nope.toml: cannot read file"):
+        neuroplast.Network.from_file("nope.toml")
+    with pytest.raises(TypeError, match="expected a path, bytes or a state_dict, got int"):
+        Sorn.load(3)
+    s = Sorn(ne=20)
+    assert Sorn.load(memoryview(s.state_dict()["checkpoint"])).t == s.t
+    with pytest.raises(neuroplast.ConfigError, match="seed: must be < 2"):
+        Sorn(seed=2**63)
+    with pytest.raises(neuroplast.ConfigError, match="takes no ':k'"):
+        s.run(5, record=["activity:5"])
+    with pytest.raises(neuroplast.ConfigError, match="asked for twice"):
+        s.run(5, record=["spikes", "spikes:2"])
+    with pytest.raises(neuroplast.ConfigError, match=r"record\['thresholds'\]: must be ≥ 1"):
+        s.run(5, record={"thresholds": 0})

@@ -26,6 +26,7 @@ fn config_err(path: &str, msg: String) -> PyErr {
 /// `t` is the network's current step.
 pub fn record_spec(names: &[String], t: u64) -> PyResult<RecordSpec> {
     let mut spec = RecordSpec::default();
+    let mut seen: Vec<&str> = Vec::new();
     for (i, name) in names.iter().enumerate() {
         let (what, every) = match name.split_once(':') {
             Some((w, k)) => (
@@ -39,6 +40,19 @@ pub fn record_spec(names: &[String], t: u64) -> PyResult<RecordSpec> {
             ),
             None => (name.as_str(), None),
         };
+        if seen.contains(&what) {
+            return Err(config_err(
+                &format!("record[{i}]"),
+                format!("{what:?} is asked for twice; give it once"),
+            ));
+        }
+        seen.push(what);
+        if every.is_some() && matches!(what, "activity" | "internal") {
+            return Err(config_err(
+                &format!("record[{i}]"),
+                format!("{name:?}: {what} is recorded every step and takes no ':k'"),
+            ));
+        }
         match what {
             "activity" => spec.activity = true,
             "spikes" => {

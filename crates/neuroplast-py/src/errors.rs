@@ -81,8 +81,9 @@ pub trait ToPyResult<T> {
 impl<T> ToPyResult<T> for Result<T, CfgError> {
     fn to_py(self) -> PyResult<T> {
         self.map_err(|e| {
+            // A file-level problem (cannot read, TOML syntax) names the file.
             let msg = if e.path.is_empty() {
-                e.msg.clone()
+                format!("{}: {}", e.file, e.msg)
             } else {
                 format!("{}: {}", e.path, e.msg)
             };
