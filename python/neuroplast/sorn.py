@@ -206,7 +206,10 @@ class Sorn:
             ``weights`` (list of dicts of ``ee_post``/``ee_pre``/``ee_w`` and ``ei_*``);
             ``internal`` (uint8, ``(steps, ne)``: Θ of the drive before the input, with the
             same noise). ``"spikes:K"`` keeps only the spikes of the last K steps.
-            The arrays are handed over from Rust without copying.
+            Always ``last_step``, ``units_e`` and ``units_i``.
+            The arrays are handed over from Rust without copying. If Ctrl-C (or an
+            exception from ``progress``) stops the run, the steps done stay done and the
+            exception carries what they recorded as ``exc.recording``.
         """
         steps = count(steps, "steps")
         arr = None
@@ -215,14 +218,24 @@ class Sorn:
             if arr.ndim == 1:
                 arr = arr[:, None]
         callback, bar = progress_callback(progress, steps)
-        try:
-            rec = Recording(
-                self._core.run(steps, _record_names(record), _rule_names(freeze), arr, callback)
-            )
+
+        def finish(raw: Any) -> Recording:
+            rec = Recording(raw)
             rec["last_step"] = self._core.t
             rec["units_e"] = self._core.ne
             rec["units_i"] = self._core.ni
             return rec
+
+        try:
+            return finish(
+                self._core.run(steps, _record_names(record), _rule_names(freeze), arr, callback)
+            )
+        except BaseException as e:
+            # Ctrl-C or an exception from `progress`: the steps run so far stay run, and
+            # what they recorded comes with the exception.
+            if isinstance(getattr(e, "recording", None), dict):
+                e.recording = finish(e.recording)
+            raise
         finally:
             if bar is not None:
                 bar.close()

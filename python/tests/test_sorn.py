@@ -171,3 +171,24 @@ def test_progress_true_draws_a_tqdm_bar(capsys):
     Sorn(ne=50, seed=1).run(3000, record=(), progress=True)
     err = capsys.readouterr().err
     assert "3000/3000" in err
+
+
+def test_interrupted_run_hands_over_its_recording():
+    total = 50_000  # several 50 ms slices
+    straight = Sorn(ne=200, seed=4)
+    whole = straight.run(total, record=["activity", "spikes"])
+    net = Sorn(ne=200, seed=4)
+
+    def stop(done):
+        raise KeyboardInterrupt  # Ctrl-C after the first slice
+
+    with pytest.raises(KeyboardInterrupt) as info:
+        net.run(total, record=["activity", "spikes"], progress=stop)
+    part = info.value.recording
+    assert 0 < part["last_step"] == net.t < total
+    assert len(part["activity_e"]) == net.t
+    rest = net.run(total - net.t, record=["activity", "spikes"])
+    # the two pieces together are the uninterrupted run
+    for key in ["activity_e", "activity_i"]:
+        assert np.array_equal(np.concatenate([part[key], rest[key]]), whole[key])
+    assert net.spike_hash == straight.spike_hash

@@ -142,8 +142,14 @@ impl SornCore {
             &mut self.sim.recorder,
             Recorder::new(RecordSpec::default(), &self.sim.sorn),
         );
-        outcome?;
-        conv::recordings(py, recorder, first_step, self.sim.sorn.params().ne)
+        let rec = conv::recordings(py, recorder, first_step, self.sim.sorn.params().ne)?;
+        if let Err(e) = outcome {
+            // Ctrl-C or an exception from `progress`: what was recorded until then goes with
+            // the exception (as `Network.run` does), not into the next call.
+            let _ = e.value(py).setattr("recording", rec);
+            return Err(e);
+        }
+        Ok(rec)
     }
 
     /// Stop `rules` until unfrozen.
