@@ -633,20 +633,42 @@ pub fn plot(dir: &Path) -> Result<()> {
             dir.display()
         );
     }
+    let before = pngs(&dir.join("plots"));
+    let files = draw(dir)?;
+    for f in &files {
+        println!("{}", f.display());
+    }
+    if files.is_empty() {
+        println!("nothing to plot in {}", dir.display());
+    }
+    // A figure whose data file is gone is not redrawn: say that the one on disk is older.
+    for old in before.iter().filter(|p| !files.contains(p)) {
+        eprintln!(
+            "note: {} was not redrawn (its data is missing); it is from an earlier drawing",
+            old.display()
+        );
+    }
+    Ok(())
+}
+
+/// The PNG files in `dir` (none if it does not exist).
+fn pngs(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut v: Vec<PathBuf> = entries
+        .filter_map(|e| Some(e.ok()?.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "png"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Draw the figures of results directory `dir`; the files written.
+fn draw(dir: &Path) -> Result<Vec<PathBuf>> {
     let exp = match AnyExperiment::load(&dir.join("config.toml"), &[])? {
-        AnyExperiment::Spiking(exp) => {
-            let files = crate::spiking::plot_dir(dir, &exp)?;
-            for f in &files {
-                println!("{}", f.display());
-            }
-            return Ok(());
-        }
-        AnyExperiment::Protocol(exp) => {
-            for f in crate::protocols::plot_dir(dir, &exp)? {
-                println!("{}", f.display());
-            }
-            return Ok(());
-        }
+        AnyExperiment::Spiking(exp) => return crate::spiking::plot_dir(dir, &exp),
+        AnyExperiment::Protocol(exp) => return crate::protocols::plot_dir(dir, &exp),
         AnyExperiment::Sorn(exp) => *exp,
     };
     // The step of the first activity sample is in summary.json (1 for a fresh run).
@@ -655,12 +677,5 @@ pub fn plot(dir: &Path) -> Result<()> {
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .and_then(|v| v["activity_first_step"].as_u64())
         .unwrap_or(1);
-    let files = crate::figures::plot_dir(dir, &exp, first_step)?;
-    for f in &files {
-        println!("{}", f.display());
-    }
-    if files.is_empty() {
-        println!("nothing to plot in {}", dir.display());
-    }
-    Ok(())
+    crate::figures::plot_dir(dir, &exp, first_step)
 }
