@@ -66,6 +66,7 @@ fn bad_input_is_refused_with_the_key_path() {
         ("input unit out of range", "BASE\n[input]\nkind = \"uniform\"\nunits = [0, 99]\n", "input.units", "99"),
         ("pools larger than network", "BASE\n[input]\nkind = \"symbols\"\nunits_per_symbol = 30\nsequence = { kind = \"cycle\", text = \"AB\" }\n", "input.units_per_symbol", "30"),
         ("every = 0", "BASE\n", "record.connection_fraction.every", "0"),
+        ("sweep over the seed", "BASE\n[sweep]\nparams = { \"simulation.seed\" = [1, 2] }\n", "sweep.params.simulation.seed", "own axis"),
         ("syntax error", "BASE\n[sorn\n", "line", "TOML syntax"),
         ("avalanches without a window default", "BASE\n[analysis]\navalanches = {}\n", "analysis.avalanches.duration_window", "ne = 40"),
         ("avalanches without activity", "BASE\n[analysis]\navalanches = { duration_window = [2, 9], size_window = [2, 30] }\n", "analysis.avalanches", "record.activity"),

@@ -331,6 +331,13 @@ impl Experiment {
                 ));
             }
             for (k, v) in &sw.params {
+                if k == "simulation.seed" {
+                    return Err(self.err(
+                        format!("sweep.params.{k}"),
+                        "the seeds are a sweep's own axis: write `seeds = [1, 2, 5]` or \
+                         `seeds = \"1..5\"` in [sweep]",
+                    ));
+                }
                 match v {
                     toml::Value::Array(a) if !a.is_empty() => {}
                     other => {
