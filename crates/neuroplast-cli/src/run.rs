@@ -182,19 +182,26 @@ fn out_dir(a: &RunArgs) -> Result<PathBuf> {
         let stem = a.exp.file_stem().unwrap_or_default().to_string_lossy();
         PathBuf::from("results").join(stem.as_ref())
     });
+    check_out(&out, a.force, "choose another --out")?;
+    Ok(out)
+}
+
+/// Refuse an output path that is a file, or an existing directory that may not be replaced
+/// (`replace`: `--force`, or the run continuing in place); `hint` says what to do instead.
+pub fn check_out(out: &Path, replace: bool, hint: &str) -> Result<()> {
     if out.exists() && !out.is_dir() {
         refuse!(
-            "{} is a file, not a results directory; choose another --out",
+            "{} is a file, not a results directory; {hint}",
             out.display()
         );
     }
-    if out.exists() && !a.force {
+    if out.exists() && !replace {
         refuse!(
-            "{} exists; pass --force to replace it or --out to choose another directory",
+            "{} exists; pass --force to replace it, or {hint}",
             out.display()
         );
     }
-    Ok(out)
+    Ok(())
 }
 
 /// An explicit `resume --out` other than DIR itself must not silently replace another run.
@@ -202,19 +209,14 @@ fn resume_out(a: &ResumeArgs) -> Result<Option<PathBuf>> {
     let Some(o) = &a.out else { return Ok(None) };
     let same =
         o == &a.dir || matches!((o.canonicalize(), a.dir.canonicalize()), (Ok(x), Ok(y)) if x == y);
-    if o.exists() && !o.is_dir() {
-        refuse!(
-            "{} is a file, not a results directory; choose another --out",
-            o.display()
-        );
-    }
-    if o.exists() && !same && !a.force {
-        refuse!(
-            "{} exists; pass --force to replace it, or choose another --out (--out {} continues in place)",
-            o.display(),
+    check_out(
+        o,
+        same || a.force,
+        &format!(
+            "choose another --out (--out {} continues in place)",
             a.dir.display()
-        );
-    }
+        ),
+    )?;
     Ok(Some(o.clone()))
 }
 
@@ -239,19 +241,15 @@ pub fn resume(a: ResumeArgs) -> Result<Outcome> {
                     let mut name = a.dir.file_name().unwrap_or_default().to_os_string();
                     name.push("-resumed");
                     let out = a.dir.with_file_name(name);
-                    if out.exists() && !out.is_dir() {
-                        refuse!(
-                            "{} is a file, not a results directory; pass --out to choose the directory of the continuation",
-                            out.display()
-                        );
-                    }
-                    if out.exists() && !a.force {
-                        refuse!(
-                            "{} exists; pass --force to replace it, or --out to choose the directory of the continuation (--out {} replaces the original run's recordings)",
-                            out.display(),
+                    check_out(
+                        &out,
+                        a.force,
+                        &format!(
+                            "pass --out to choose the directory of the continuation (--out {} \
+                             replaces the original run's recordings)",
                             a.dir.display()
-                        );
-                    }
+                        ),
+                    )?;
                     out
                 }
             };

@@ -344,13 +344,8 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
         let stem = a.exp.file_stem().unwrap_or_default().to_string_lossy();
         PathBuf::from("results").join(format!("{stem}-sweep"))
     });
+    crate::run::check_out(&out, a.force, "choose another --out")?;
     if out.exists() {
-        if !a.force {
-            refuse!(
-                "{} exists; pass --force to replace it or --out to choose another directory",
-                out.display()
-            );
-        }
         std::fs::remove_dir_all(&out)
             .with_context(|| format!("cannot remove {}", out.display()))?;
     }
