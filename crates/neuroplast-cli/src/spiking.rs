@@ -33,7 +33,7 @@ use ndarray_npy::{NpzReader, ReadableElement};
 use neuroplast_config::spiking::{SpikingExperiment, BYTES_PER_SPIKE, PLAN_RATE_HZ};
 use neuroplast_core::checkpoint::{self, NEUROPLAST_VERSION};
 use neuroplast_core::spiking::monitor::{MonitorSpec, Recordings};
-use neuroplast_core::spiking::network::{Network, SCHEDULE};
+use neuroplast_core::spiking::network::{Network, PHASES};
 use serde_json::json;
 
 use crate::npy::{pack_npz, NpyAppender};
@@ -123,8 +123,8 @@ pub fn validate(exp_path: &Path, exp: &SpikingExperiment) -> Result<()> {
         exp.seed(),
         net.threads()
     );
-    for line in SCHEDULE {
-        println!("  {line}");
+    for (k, phase) in PHASES.iter().enumerate() {
+        println!("  {k}. {:<16} {}", phase.name(), phase.describe());
     }
     Ok(())
 }

@@ -867,7 +867,7 @@ fn spiking_run_writes_consistent_results() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(
-        out.contains("deliver spikes") && out.contains("projection ee"),
+        out.contains("deliver the static projections") && out.contains("projection ee"),
         "{out}"
     );
     let o = neuroplast(&["run", exp.to_str().unwrap(), "--out", "a", "-q"], d);

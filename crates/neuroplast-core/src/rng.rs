@@ -31,6 +31,12 @@ pub enum Stream {
     Poisson = 7,
     /// Spiking networks: noisy current sources (one stream per source).
     CurrentNoise = 8,
+    /// Spiking networks: per-neuron parameter values drawn from distributions (one stream
+    /// per `param` declaration, in order).
+    ParamInit = 9,
+    /// Spiking networks: per-neuron amplitudes of current sources drawn from distributions
+    /// (one stream per source).
+    SourceInit = 10,
 }
 
 /// SplitMix64 finaliser: a bijective 64-bit mix (Steele, Lea & Flood 2014).

@@ -694,6 +694,26 @@ impl PoissonSource {
     }
 }
 
+crate::param_table!(PoissonParams { rate });
+
+impl super::neuron::BuiltinModel for PoissonSource {
+    type Params = PoissonParams;
+
+    fn validate(params: &PoissonParams, path: &str) -> Result<()> {
+        params.validate(path)
+    }
+
+    fn build(params: &PoissonParams, n: usize, ctx: super::neuron::Build<'_>) -> Result<Self> {
+        let mut src = PoissonSource::new(params, n, ctx.dt_ms, ctx.rng)?;
+        for (name, values) in ctx.per_neuron {
+            debug_assert_eq!(name, "rate", "checked against ParamTable::NAMES");
+            super::neuron::check_rates("params.rate", values, ctx.offset)?;
+            src.rate.copy_from_slice(values);
+        }
+        Ok(src)
+    }
+}
+
 impl NeuronModel for PoissonSource {
     fn len(&self) -> usize {
         self.rate.len()
@@ -832,6 +852,20 @@ impl SpikeArraySource {
             n,
             t: 0,
         })
+    }
+}
+
+crate::param_table!(SpikeArrayParams {});
+
+impl super::neuron::BuiltinModel for SpikeArraySource {
+    type Params = SpikeArrayParams;
+
+    fn validate(_: &SpikeArrayParams, _: &str) -> Result<()> {
+        Ok(())
+    }
+
+    fn build(params: &SpikeArrayParams, n: usize, ctx: super::neuron::Build<'_>) -> Result<Self> {
+        SpikeArraySource::new(params, ctx.offset, n, ctx.dt_ms)
     }
 }
 

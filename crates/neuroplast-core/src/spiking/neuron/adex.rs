@@ -398,6 +398,21 @@ impl AdEx {
     }
 }
 
+crate::param_table!(AdExParams { cm, tau_m, v_rest, v_thresh, delta_T, tau_w, a, b, v_reset, v_spike, tau_refrac, tau_syn_E, tau_syn_I, e_rev_E, e_rev_I, i_offset });
+
+impl super::BuiltinModel for AdEx {
+    type Params = AdExParams;
+
+    fn validate(params: &AdExParams, path: &str) -> Result<()> {
+        params.validate(path)
+    }
+
+    fn build(params: &AdExParams, n: usize, ctx: super::Build<'_>) -> Result<Self> {
+        super::no_per_neuron(&ctx, "AdEx")?;
+        AdEx::new(params, n, ctx.dt_ms)
+    }
+}
+
 impl NeuronModel for AdEx {
     fn len(&self) -> usize {
         self.v.len()

@@ -247,6 +247,21 @@ impl HodgkinHuxley {
     }
 }
 
+crate::param_table!(HodgkinHuxleyParams { cm, e_na, e_k, e_l, g_na, g_k, g_l, i_offset, area, v_spike });
+
+impl super::BuiltinModel for HodgkinHuxley {
+    type Params = HodgkinHuxleyParams;
+
+    fn validate(params: &HodgkinHuxleyParams, path: &str) -> Result<()> {
+        params.validate(path)
+    }
+
+    fn build(params: &HodgkinHuxleyParams, n: usize, ctx: super::Build<'_>) -> Result<Self> {
+        super::no_per_neuron(&ctx, "HodgkinHuxley")?;
+        HodgkinHuxley::new(params, n, ctx.dt_ms)
+    }
+}
+
 impl NeuronModel for HodgkinHuxley {
     fn len(&self) -> usize {
         self.v.len()
@@ -508,6 +523,21 @@ impl HhCondExp {
             ah * (1.0 - h) - bh * h,
             an * (1.0 - n) - bn * n,
         ]
+    }
+}
+
+crate::param_table!(HhCondExpParams { gbar_Na, gbar_K, g_leak, cm, v_offset, e_rev_Na, e_rev_K, e_rev_leak, e_rev_E, e_rev_I, tau_syn_E, tau_syn_I, i_offset, v_spike });
+
+impl super::BuiltinModel for HhCondExp {
+    type Params = HhCondExpParams;
+
+    fn validate(params: &HhCondExpParams, path: &str) -> Result<()> {
+        params.validate(path)
+    }
+
+    fn build(params: &HhCondExpParams, n: usize, ctx: super::Build<'_>) -> Result<Self> {
+        super::no_per_neuron(&ctx, "HhCondExp")?;
+        HhCondExp::new(params, n, ctx.dt_ms)
     }
 }
 

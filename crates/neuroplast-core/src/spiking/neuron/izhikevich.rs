@@ -272,6 +272,45 @@ impl Izhikevich {
     }
 }
 
+crate::param_table!(IzhikevichParams { a, b, c, d, i_offset });
+
+impl super::BuiltinModel for Izhikevich {
+    type Params = IzhikevichParams;
+
+    fn validate(params: &IzhikevichParams, path: &str) -> Result<()> {
+        params.validate(path)
+    }
+
+    fn build(params: &IzhikevichParams, n: usize, ctx: super::Build<'_>) -> Result<Self> {
+        use super::ParamTable;
+        let mut m = Izhikevich::new(params, n, ctx.dt_ms)?;
+        for (name, values) in ctx.per_neuron {
+            let path = format!("params.{name}");
+            // a, b, c, d are per-neuron state already; i_offset is one value
+            if !matches!(name.as_str(), "a" | "b" | "c" | "d") {
+                return Err(crate::Error::config(
+                    path,
+                    "Izhikevich takes one i_offset for every neuron (a, b, c and d may differ)",
+                ));
+            }
+            for (i, &x) in values.iter().enumerate() {
+                let mut p = params.clone();
+                p.set(name, x);
+                if let Err(crate::Error::Config { msg, .. }) = p.validate("params") {
+                    return Err(crate::Error::config(format!("{path}[{}]", ctx.offset + i), msg));
+                }
+            }
+            m.state_mut(name)
+                .expect("a, b, c, d are state")
+                .copy_from_slice(values);
+        }
+        if ctx.per_neuron.iter().any(|(name, _)| name == "b") {
+            m.init_derived(&["b"]);
+        }
+        Ok(m)
+    }
+}
+
 impl NeuronModel for Izhikevich {
     fn len(&self) -> usize {
         self.v.len()
@@ -306,6 +345,17 @@ impl NeuronModel for Izhikevich {
             "c" => Some(&mut self.c),
             "d" => Some(&mut self.d),
             _ => None,
+        }
+    }
+
+    /// `u = b·v` (the 2003 and 2006 programs) unless `u` was given, with the per-neuron `b`
+    /// and `v` as initialised.
+    fn init_derived(&mut self, given: &[&str]) {
+        if given.contains(&"u") || !(given.contains(&"b") || given.contains(&"v")) {
+            return;
+        }
+        for ((u, b), v) in self.u.iter_mut().zip(&self.b).zip(&self.v) {
+            *u = b * v;
         }
     }
 
@@ -487,6 +537,21 @@ impl Izhikevich2007 {
             u[i] = u1;
             pending[i] = spike;
         }
+    }
+}
+
+crate::param_table!(Izhikevich2007Params { cm, k, v_r, v_t, v_peak, a, b, c, d, i_offset });
+
+impl super::BuiltinModel for Izhikevich2007 {
+    type Params = Izhikevich2007Params;
+
+    fn validate(params: &Izhikevich2007Params, path: &str) -> Result<()> {
+        params.validate(path)
+    }
+
+    fn build(params: &Izhikevich2007Params, n: usize, ctx: super::Build<'_>) -> Result<Self> {
+        super::no_per_neuron(&ctx, "Izhikevich2007")?;
+        Izhikevich2007::new(params, n, ctx.dt_ms)
     }
 }
 

@@ -252,6 +252,21 @@ impl IfCondExp {
     }
 }
 
+crate::param_table!(IfCondExpParams { cm, tau_m, tau_refrac, tau_syn_E, tau_syn_I, e_rev_E, e_rev_I, v_thresh, v_reset, v_rest, i_offset });
+
+impl super::BuiltinModel for IfCondExp {
+    type Params = IfCondExpParams;
+
+    fn validate(params: &IfCondExpParams, path: &str) -> Result<()> {
+        params.validate(path)
+    }
+
+    fn build(params: &IfCondExpParams, n: usize, ctx: super::Build<'_>) -> Result<Self> {
+        super::no_per_neuron(&ctx, "IfCondExp")?;
+        IfCondExp::new(params, n, ctx.dt_ms)
+    }
+}
+
 impl NeuronModel for IfCondExp {
     fn len(&self) -> usize {
         self.v.len()
@@ -544,6 +559,21 @@ impl IfCurrExp {
     }
 }
 
+crate::param_table!(IfCurrExpParams { cm, tau_m, tau_refrac, tau_syn_E, tau_syn_I, v_rest, v_reset, v_thresh, i_offset });
+
+impl super::BuiltinModel for IfCurrExp {
+    type Params = IfCurrExpParams;
+
+    fn validate(params: &IfCurrExpParams, path: &str) -> Result<()> {
+        params.validate(path)
+    }
+
+    fn build(params: &IfCurrExpParams, n: usize, ctx: super::Build<'_>) -> Result<Self> {
+        super::no_per_neuron(&ctx, "IfCurrExp")?;
+        IfCurrExp::new(params, n, ctx.dt_ms)
+    }
+}
+
 impl NeuronModel for IfCurrExp {
     fn len(&self) -> usize {
         self.v.len()
@@ -795,6 +825,21 @@ impl LifNeurapse {
             };
             fired[i] = spike;
         }
+    }
+}
+
+crate::param_table!(LifNeurapseParams { C, gL, V_thresh, EL, Rp, i_offset });
+
+impl super::BuiltinModel for LifNeurapse {
+    type Params = LifNeurapseParams;
+
+    fn validate(params: &LifNeurapseParams, path: &str) -> Result<()> {
+        params.validate(path)
+    }
+
+    fn build(params: &LifNeurapseParams, n: usize, ctx: super::Build<'_>) -> Result<Self> {
+        super::no_per_neuron(&ctx, "LifNeurapse")?;
+        LifNeurapse::new(params, n, ctx.dt_ms)
     }
 }
 

@@ -3,10 +3,15 @@
 //! Every model lives in one file and follows the same shape (see `STYLE.md`):
 //!
 //! * `<Model>Params`: serde, `Default` = the published / PyNN default values, `validate()`
-//!   returning [`Error::Config`](crate::Error::Config) with the key path;
+//!   returning [`Error::Config`](crate::Error::Config) with the key path, and
+//!   [`param_table!`](crate::param_table) naming the numeric parameters that can differ
+//!   between neurons;
 //! * `<Model>`: parameters, precomputed constants and the state as structure of arrays
-//!   (`Vec<f64>` per variable), built by `new(params, n, dt_ms)`;
-//! * an `impl` of [`NeuronModel`]: one `step` for the whole population (or one shard of it).
+//!   (`Vec<f64>` per variable);
+//! * an `impl` of [`NeuronModel`] (one `step` for the whole population, or one shard of it)
+//!   and of [`BuiltinModel`] (check and build);
+//! * one line in the [`models!`](registry) list below, which makes the model's name usable in
+//!   experiment files, the builder, the docs table and the tests that enumerate the registry.
 //!
 //! Units are PyNN's: ms, mV, nA, nF, µS (so µS × mV = nA and nA / nF = mV/ms). A model that
 //! reproduces another code's numbers (Neurapse, spnet, ANNarchy) says so in its `//!` doc and
@@ -27,6 +32,7 @@ pub mod adex;
 pub mod hh;
 pub mod izhikevich;
 pub mod lif;
+mod registry;
 pub mod sorf;
 
 use serde::{Deserialize, Serialize};
@@ -39,7 +45,36 @@ pub use izhikevich::{
 pub use lif::{
     IfCondExp, IfCondExpParams, IfCurrExp, IfCurrExpParams, LifNeurapse, LifNeurapseParams,
 };
+pub use registry::{per_neuron, Build, BuiltinModel, ParamTable};
 pub use sorf::{Sorf, SorfParams};
+
+use super::source::{PoissonSource, SpikeArraySource};
+use registry::models;
+
+models! {
+    /// Conductance-based LIF (PyNN `IF_cond_exp`).
+    IF_cond_exp => IfCondExp,
+    /// Current-based LIF with exponential synaptic currents (PyNN `IF_curr_exp`).
+    IF_curr_exp => IfCurrExp,
+    /// The LIF of the Neurapse course library (Heun update, marker value, refractory reset).
+    LIF_neurapse => LifNeurapse,
+    /// Adaptive exponential integrate-and-fire (PyNN `EIF_cond_exp_isfa_ista`).
+    EIF_cond_exp_isfa_ista => AdEx,
+    /// Izhikevich 2003 "simple model" (PyNN `Izhikevich`), per-neuron a, b, c, d.
+    Izhikevich => Izhikevich,
+    /// Izhikevich 2007 form (C, k, v_r, v_t, v_peak, a, b, c, d) with Neurapse's semantics.
+    Izhikevich2007 => Izhikevich2007,
+    /// Classic Hodgkin–Huxley squid axon.
+    HH_squid => HodgkinHuxley,
+    /// Traub-style Hodgkin–Huxley with exponential conductances (PyNN `HH_cond_exp`).
+    HH_cond_exp => HhCondExp,
+    /// Carlson et al. 2013 SORF neuron: conductance Izhikevich with AMPA, NMDA, GABA_A, GABA_B.
+    SORF => Sorf,
+    /// Poisson spike trains (PyNN `SpikeSourcePoisson`).
+    SpikeSourcePoisson => PoissonSource,
+    /// Explicit spike times (PyNN `SpikeSourceArray`).
+    SpikeSourceArray => SpikeArraySource,
+}
 
 /// How a receptor turns a delivered weight into an effect on the neuron.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,6 +129,13 @@ pub trait NeuronModel {
     /// checked by `Population::set_state`.
     fn state_min(&self, _name: &str) -> Option<f64> {
         None
+    }
+
+    /// Derive the initial values that depend on others after the experiment's `init`
+    /// entries were applied; `given` names the variables those entries set (e.g.
+    /// Izhikevich's `u = b·v` unless `u` itself was given). Default: nothing to derive.
+    fn init_derived(&mut self, given: &[&str]) {
+        let _ = given;
     }
 
     /// Advance every neuron by one time step; see the module docs for `syn` and `current`.
@@ -173,4 +215,26 @@ pub(crate) fn refractory_steps(ms: f64, dt_ms: f64) -> crate::Result<u32> {
         "{ms} ms rounds to 0 steps at dt = {dt_ms} ms, which would mean no refractory period; set 0 for none, or at least half a step"
     );
     Ok(steps as u32)
+}
+
+/// Refuse per-neuron parameter values in a model that takes every parameter as one value.
+pub(crate) fn no_per_neuron(ctx: &Build<'_>, model: &str) -> crate::Result<()> {
+    match ctx.per_neuron.first() {
+        None => Ok(()),
+        Some((name, _)) => Err(crate::Error::config(
+            format!("params.{name}"),
+            format!("{model} takes one value of {name} for every neuron (no per-neuron values)"),
+        )),
+    }
+}
+
+/// Check per-neuron Poisson rates (finite, ≥ 0); errors name `{path}[{offset + i}]`.
+pub(crate) fn check_rates(path: &str, rates: &[f64], offset: usize) -> crate::Result<()> {
+    match rates.iter().position(|r| !(r.is_finite() && *r >= 0.0)) {
+        None => Ok(()),
+        Some(i) => Err(crate::Error::config(
+            format!("{path}[{}]", offset + i),
+            format!("must be a rate ≥ 0 Hz, got {}", rates[i]),
+        )),
+    }
 }

@@ -292,6 +292,21 @@ impl Sorf {
     }
 }
 
+crate::param_table!(SorfParams { a, b, c, d, tau_ampa, tau_nmda, tau_gabaa, tau_gabab, vrev_ampa, vrev_nmda, vrev_gabaa, vrev_gabab, v_min, v_thresh, tau_refrac, i_offset });
+
+impl super::BuiltinModel for Sorf {
+    type Params = SorfParams;
+
+    fn validate(params: &SorfParams, path: &str) -> Result<()> {
+        params.validate(path)
+    }
+
+    fn build(params: &SorfParams, n: usize, ctx: super::Build<'_>) -> Result<Self> {
+        super::no_per_neuron(&ctx, "Sorf")?;
+        Sorf::new(params, n, ctx.dt_ms)
+    }
+}
+
 impl NeuronModel for Sorf {
     fn len(&self) -> usize {
         self.v.len()

@@ -1,0 +1,828 @@
+//! [`NetworkBuilder`]: declare populations, per-neuron values, projections, sources, monitors
+//! and scheduled actions; [`build`](NetworkBuilder::build) checks everything and draws
+//! connectivity, one function per section.
+
+use super::kernels::{Kernel, KernelParams};
+use super::spec::{Action, ProjectionSpec, SynapseSpec, TruncateFrom};
+use super::{Network, Population, Projection, Shard, SHARD};
+use crate::exec::Exec;
+use crate::hash::Fnv1a;
+use crate::rng::{component, Stream};
+use crate::spiking::connector::Value;
+use crate::spiking::monitor::{
+    MonitorSpec, Monitors, RateChunk, RateMon, SpikeChunk, SpikeMon, StateChunk, StateMon,
+};
+use crate::spiking::neuron::{Build, ModelSpec, NeuronModel, ReceptorKind};
+use crate::spiking::plasticity::Plasticity;
+use crate::spiking::projection::{Delivery, SpikeRing, Synapses};
+use crate::spiking::source::{CurrentSource, Waveform};
+use crate::{ensure, Error, Result};
+
+/// Builds a [`Network`]: declare populations, projections, sources and monitors, then
+/// [`build`](NetworkBuilder::build) validates everything and draws connectivity.
+///
+/// ```
+/// use neuroplast_core::spiking::connector::{Connector, Value};
+/// use neuroplast_core::spiking::network::{DelayRounding, ModelSpec, NetworkBuilder, ProjectionSpec, SynapseSpec};
+/// use neuroplast_core::spiking::neuron::IfCondExpParams;
+/// use neuroplast_core::spiking::source::PoissonParams;
+///
+/// let mut b = NetworkBuilder::new(0.1, 42);
+/// b.population("input", 100, ModelSpec::SpikeSourcePoisson(PoissonParams { rate: 20.0, ..Default::default() })).unwrap();
+/// b.population("exc", 10, ModelSpec::IF_cond_exp(IfCondExpParams::default())).unwrap();
+/// // a bias current that differs between neurons
+/// b.param("exc", "i_offset", Value::Uniform { low: 0.0, high: 0.5 }).unwrap();
+/// b.projection(ProjectionSpec {
+///     name: "in".into(), pre: "input".into(), post: "exc".into(),
+///     connector: Connector::AllToAll { allow_self: true },
+///     weight: 0.002.into(), delay: 0.1.into(), delay_rounding: DelayRounding::Exact,
+///     synapse: SynapseSpec::Receptor { names: vec!["excitatory".into()] },
+///     plasticity: None,
+/// }).unwrap();
+/// let mut net = b.build().unwrap();
+/// net.run(1000); // 100 ms
+/// assert!(net.population("exc").unwrap().spike_count() > 0);
+/// ```
+#[derive(Debug)]
+pub struct NetworkBuilder {
+    dt: f64,
+    seed: u64,
+    pops: Vec<PopulationDecl>,
+    inits: Vec<(usize, String, Value)>,
+    projs: Vec<ProjectionSpec>,
+    sources: Vec<(String, String, Option<Vec<u32>>, Waveform)>,
+    monitors: Vec<MonitorSpec>,
+    actions: Vec<(u64, Action, String)>,
+}
+
+#[derive(Debug)]
+struct PopulationDecl {
+    name: String,
+    n: usize,
+    model: ModelSpec,
+    /// Per-neuron parameter values: (parameter, value specification), in call order.
+    params: Vec<(String, Value)>,
+}
+
+impl NetworkBuilder {
+    /// A network with time step `dt_ms` and master seed `seed`.
+    pub fn new(dt_ms: f64, seed: u64) -> NetworkBuilder {
+        NetworkBuilder {
+            dt: dt_ms,
+            seed,
+            pops: Vec::new(),
+            inits: Vec::new(),
+            projs: Vec::new(),
+            sources: Vec::new(),
+            monitors: Vec::new(),
+            actions: Vec::new(),
+        }
+    }
+
+    /// Add a population; returns its index.
+    pub fn population(&mut self, name: &str, n: usize, model: ModelSpec) -> Result<usize> {
+        let path = format!("populations.{name}");
+        ensure!(
+            !self.pops.iter().any(|p| p.name == name),
+            &path,
+            "a population of this name already exists"
+        );
+        ensure!(
+            n >= 1 && n < u32::MAX as usize,
+            format!("{path}.n"),
+            "must be in [1, 2³² − 1), got {n}"
+        );
+        model.validate(&format!("{path}.params"))?;
+        self.pops.push(PopulationDecl {
+            name: name.to_string(),
+            n,
+            model,
+            params: Vec::new(),
+        });
+        Ok(self.pops.len() - 1)
+    }
+
+    /// Give parameter `param` of population `pop` one value per neuron: an array, or draws
+    /// from a distribution (each declaration has its own random stream, numbered in call
+    /// order). A constant sets the parameter of every neuron, like the model's parameter
+    /// table. Checked against the model's parameter ranges at build, neuron by neuron.
+    pub fn param(&mut self, pop: &str, param: &str, value: Value) -> Result<()> {
+        let idx = self.pop_index(pop, &format!("populations.{pop}"))?;
+        let path = format!("populations.{pop}.params.{param}");
+        let decl = &mut self.pops[idx];
+        let names = decl.model.per_neuron_params();
+        if !names.contains(&param) {
+            return Err(Error::config(
+                &path,
+                format!(
+                    "{} has no parameter {param:?} that can differ between neurons; it has: {}",
+                    decl.model.name(),
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+            ));
+        }
+        value.validate(&path, decl.n)?;
+        if let Value::Constant { value } = value {
+            decl.model.set_param(param, value);
+            return decl.model.validate(&format!("populations.{pop}.params"));
+        }
+        decl.params.retain(|(p, _)| p != param);
+        decl.params.push((param.to_string(), value));
+        Ok(())
+    }
+
+    /// Initialise state variable `var` of population `pop` (applied at build, in call order,
+    /// each from the population's own random stream).
+    pub fn init(&mut self, pop: &str, var: &str, value: Value) -> Result<()> {
+        let idx = self.pop_index(pop, &format!("populations.{pop}"))?;
+        value.validate(&format!("populations.{pop}.init.{var}"), self.pops[idx].n)?;
+        self.inits.push((idx, var.to_string(), value));
+        Ok(())
+    }
+
+    /// Add a projection.
+    pub fn projection(&mut self, spec: ProjectionSpec) -> Result<()> {
+        let path = format!("projections.{}", spec.name);
+        ensure!(
+            !self.projs.iter().any(|p| p.name == spec.name),
+            &path,
+            "a projection of this name already exists"
+        );
+        self.pop_index(&spec.pre, &format!("{path}.pre"))?;
+        self.pop_index(&spec.post, &format!("{path}.post"))?;
+        self.projs.push(spec);
+        Ok(())
+    }
+
+    /// Inject a current `waveform` into `neurons` of `pop` (all neurons when `None`).
+    pub fn current_source(
+        &mut self,
+        name: &str,
+        pop: &str,
+        neurons: Option<Vec<u32>>,
+        waveform: Waveform,
+    ) -> Result<()> {
+        self.pop_index(pop, &format!("sources.{name}.population"))?;
+        self.sources
+            .push((name.to_string(), pop.to_string(), neurons, waveform));
+        Ok(())
+    }
+
+    /// Record something.
+    pub fn monitor(&mut self, spec: MonitorSpec) {
+        self.monitors.push(spec);
+    }
+
+    /// Do `action` at the start of step `step` (before anything else of that step); `path` is
+    /// the key path that errors name (names and rules are checked at build).
+    pub fn action(&mut self, step: u64, action: Action, path: &str) {
+        self.actions.push((step, action, path.to_string()));
+    }
+
+    fn pop_index(&self, name: &str, path: &str) -> Result<usize> {
+        self.pops.iter().position(|p| p.name == name).ok_or_else(|| {
+            Error::config(
+                path,
+                format!(
+                    "no population named {name:?}; populations: {}",
+                    self.pops
+                        .iter()
+                        .map(|p| p.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })
+    }
+
+    /// Validate everything, draw connectivity, weights, delays and initial states.
+    pub fn build(self) -> Result<Network> {
+        let dt = self.dt;
+        ensure!(
+            dt.is_finite() && dt > 0.0,
+            "simulation.dt_ms",
+            "must be > 0 ms, got {dt}"
+        );
+        ensure!(
+            !self.pops.is_empty(),
+            "populations",
+            "a network needs at least one population"
+        );
+        let mut pops = self.build_populations()?;
+        self.apply_inits(&mut pops)?;
+        let mut projs = Vec::with_capacity(self.projs.len());
+        let mut max_delay = vec![1u32; pops.len()];
+        for (k, spec) in self.projs.iter().enumerate() {
+            let proj = self.build_projection(k, spec, &mut pops)?;
+            max_delay[proj.pre] = max_delay[proj.pre].max(proj.synapses.max_delay());
+            projs.push(proj);
+        }
+        finish_kernel_rings(&mut pops);
+        let mut incoming = vec![Vec::new(); pops.len()];
+        let mut plastic = Vec::new();
+        for (k, p) in projs.iter().enumerate() {
+            if p.plasticity.is_some() {
+                plastic.push(k);
+            } else {
+                incoming[p.post].push(k);
+            }
+        }
+        let sources = self.build_sources(&mut pops)?;
+        let monitors = self.build_monitors(&pops)?;
+        let rings = pops
+            .iter()
+            .zip(&max_delay)
+            .map(|(p, &d)| SpikeRing::new(d as usize + 1, p.n.min(4096)))
+            .collect();
+        let mut out_degree: Vec<Vec<u32>> = pops.iter().map(|p| vec![0; p.n]).collect();
+        for p in &projs {
+            for (d, k) in out_degree[p.pre].iter_mut().zip(p.synapses.out_degrees()) {
+                *d += k;
+            }
+        }
+        let actions = check_actions(self.actions, &projs)?;
+        Ok(Network {
+            actions,
+            next_action: 0,
+            plastic,
+            out_degree,
+            events: 0,
+            dt,
+            seed: self.seed,
+            t: 0,
+            pops,
+            projs,
+            incoming,
+            rings,
+            sources,
+            monitors,
+            hash: Fnv1a::default(),
+            exec: Exec::default(),
+            profile: None,
+        })
+    }
+
+    /// Every population in shards of at most [`SHARD`] neurons, each shard with its own
+    /// random stream and its cut of the per-neuron parameter values.
+    fn build_populations(&self) -> Result<Vec<Population>> {
+        let dt = self.dt;
+        let mut pops = Vec::with_capacity(self.pops.len());
+        let mut draw = 0u64;
+        for (p, decl) in self.pops.iter().enumerate() {
+            // per-neuron parameter values, drawn in declaration order
+            let mut values = Vec::with_capacity(decl.params.len());
+            for (name, value) in &decl.params {
+                let mut rng = component(self.seed, Stream::ParamInit, draw);
+                draw += 1;
+                values.push((name.clone(), value.sample(decl.n, &mut rng)));
+            }
+            let mut shards = Vec::new();
+            let mut lo = 0;
+            while lo < decl.n {
+                let hi = (lo + SHARD).min(decl.n);
+                let rng = component(
+                    self.seed,
+                    Stream::Poisson,
+                    ((p as u64) << 32) | (lo / SHARD) as u64,
+                );
+                let cut: Vec<(String, Vec<f64>)> = values
+                    .iter()
+                    .map(|(name, v)| (name.clone(), v[lo..hi].to_vec()))
+                    .collect();
+                let ctx = Build {
+                    dt_ms: dt,
+                    offset: lo,
+                    rng,
+                    per_neuron: &cut,
+                };
+                let mut neurons = decl
+                    .model
+                    .build(hi - lo, ctx)
+                    .map_err(|e| prefix(e, &format!("populations.{}", decl.name)))?;
+                let receptors = neurons.receptors().len();
+                // the interleaved buffer only for models that take some receptor through it
+                let buffered = (0..receptors).any(|q| neurons.receptor_state(q).is_none());
+                shards.push(Shard {
+                    lo: lo as u32,
+                    hi: hi as u32,
+                    neurons,
+                    receptors,
+                    syn: if buffered {
+                        vec![0.0; receptors * (hi - lo)]
+                    } else {
+                        Vec::new()
+                    },
+                    current: Vec::new(),
+                    kernels: Vec::new(),
+                    spikes: Vec::with_capacity(hi - lo),
+                });
+                lo = hi;
+            }
+            pops.push(Population {
+                name: decl.name.clone(),
+                n: decl.n,
+                model: decl.model.name().to_string(),
+                shards,
+                kernels: Vec::new(),
+                spikes: Vec::with_capacity(decl.n),
+                spike_count: 0,
+            });
+        }
+        Ok(pops)
+    }
+
+    /// Initial states, in declaration order, each from its own random stream; then each
+    /// model derives the initial values that depend on the ones given (e.g. Izhikevich's
+    /// `u = b·v`).
+    fn apply_inits(&self, pops: &mut [Population]) -> Result<()> {
+        for (idx, (p, var, value)) in self.inits.iter().enumerate() {
+            let pop = &mut pops[*p];
+            let mut rng = component(self.seed, Stream::StateInit, idx as u64);
+            let values = value.sample(pop.n, &mut rng);
+            pop.set_state(var, &values)
+                .map_err(|e| rename_state_error(e, &pop.name, var))?;
+        }
+        for (p, pop) in pops.iter_mut().enumerate() {
+            let given: Vec<&str> = self
+                .inits
+                .iter()
+                .filter(|(q, _, _)| *q == p)
+                .map(|(_, var, _)| var.as_str())
+                .collect();
+            for s in &mut pop.shards {
+                s.neurons.init_derived(&given);
+            }
+        }
+        Ok(())
+    }
+
+    /// One projection: where its spikes go, its synapses drawn, its plasticity attached.
+    fn build_projection(
+        &self,
+        k: usize,
+        spec: &ProjectionSpec,
+        pops: &mut [Population],
+    ) -> Result<Projection> {
+        let dt = self.dt;
+        let path = format!("projections.{}", spec.name);
+        let pre = self.pop_index(&spec.pre, &format!("{path}.pre"))?;
+        let post = self.pop_index(&spec.post, &format!("{path}.post"))?;
+        let (n_pre, n_post) = (pops[pre].n, pops[post].n);
+        let delivery = resolve_delivery(spec, &path, &mut pops[post], dt)?;
+        spec.connector
+            .validate(&format!("{path}.connector"), n_pre, n_post, pre == post)?;
+        let most = spec.connector.max_synapses(n_pre, n_post);
+        ensure!(
+            most.is_finite() && most < f64::from(u32::MAX),
+            format!("{path}.connector"),
+            "would make up to {most:.3e} synapses; one projection holds fewer than 2³² (split it, or lower p / k)"
+        );
+        let mut rng = component(self.seed, Stream::Connect, k as u64);
+        let pairs = spec.connector.pairs(n_pre, n_post, pre == post, &mut rng);
+        let m = pairs.len();
+        spec.weight.validate(&format!("{path}.weight"), m)?;
+        spec.delay.validate(&format!("{path}.delay_ms"), m)?;
+        let weights = spec.weight.sample(m, &mut rng);
+        let delays_ms = spec.delay.sample(m, &mut rng);
+        let delays = delay_steps(spec, &path, &delays_ms, m, dt)?;
+        let pre_idx: Vec<u32> = pairs.iter().map(|p| p.0).collect();
+        let post_idx: Vec<u32> = pairs.iter().map(|p| p.1).collect();
+        drop(pairs);
+        let mut synapses = Synapses::new(n_pre, n_post, &pre_idx, &post_idx, &weights, &delays);
+        let plasticity = match &spec.plasticity {
+            Some(rule) => {
+                rule.validate(&format!("{path}.plasticity"), dt)?;
+                let receptors = pops[post].shards[0].neurons.receptors();
+                let conductance = match &spec.synapse {
+                    SynapseSpec::Receptor { names } => names.iter().any(|n| {
+                        receptors
+                            .iter()
+                            .any(|r| r.name == n && r.kind == ReceptorKind::Conductance)
+                    }),
+                    _ => false,
+                };
+                ensure!(
+                    !conductance || rule.w_min() >= 0.0,
+                    format!("{path}.plasticity.w_min"),
+                    "a plastic conductance (µS) cannot go below 0, got w_min = {}",
+                    rule.w_min()
+                );
+                ensure!(
+                    delivery != Delivery::VoltageJump,
+                    format!("{path}.plasticity"),
+                    "plastic projections must target receptors or double-exponential synapses (not voltage jumps)"
+                );
+                Some(Plasticity::new(rule, &mut synapses, dt))
+            }
+            None => None,
+        };
+        Ok(Projection {
+            name: spec.name.clone(),
+            pre,
+            post,
+            delivery,
+            synapses,
+            plasticity,
+        })
+    }
+
+    /// Current sources, checked against their populations.
+    fn build_sources(&self, pops: &mut [Population]) -> Result<Vec<CurrentSource>> {
+        let mut sources = Vec::new();
+        for (k, (name, pop, neurons, waveform)) in self.sources.iter().enumerate() {
+            let path = format!("sources.{name}");
+            let p = self.pop_index(pop, &format!("{path}.population"))?;
+            let n = pops[p].n;
+            ensure!(
+                !pops[p].shards[0].neurons.receptors().is_empty(),
+                format!("{path}.population"),
+                "{} is a spike source and takes no current",
+                pops[p].model
+            );
+            let neurons = neurons.clone().unwrap_or_else(|| (0..n as u32).collect());
+            if let Some(&bad) = neurons.iter().find(|&&j| j as usize >= n) {
+                return Err(Error::config(
+                    format!("{path}.neurons"),
+                    format!("neuron {bad} is outside population {pop} (size {n})"),
+                ));
+            }
+            let rng = component(self.seed, Stream::CurrentNoise, k as u64);
+            sources.push(CurrentSource::new(&path, waveform, p, neurons, self.dt, rng)?);
+            for s in &mut pops[p].shards {
+                if s.current.is_empty() {
+                    s.current = vec![0.0; (s.hi - s.lo) as usize];
+                }
+            }
+        }
+        Ok(sources)
+    }
+
+    /// Monitors, resolved to populations, neurons and variables (errors name `record[k]`).
+    fn build_monitors(&self, pops: &[Population]) -> Result<Monitors> {
+        let mut monitors = Monitors::default();
+        for (k, spec) in self.monitors.iter().enumerate() {
+            let path = format!("record[{k}]");
+            match spec {
+                MonitorSpec::Spikes {
+                    population,
+                    neurons,
+                    start_step,
+                    stop_step,
+                } => {
+                    let p = self.pop_index(population, &format!("{path}.population"))?;
+                    let n = pops[p].n;
+                    let mask = match neurons {
+                        Some(list) => {
+                            let mut m = vec![false; n];
+                            for &j in list {
+                                ensure!(
+                                    (j as usize) < n,
+                                    format!("{path}.neurons"),
+                                    "neuron {j} is outside population {population} (size {n})"
+                                );
+                                m[j as usize] = true;
+                            }
+                            Some(m)
+                        }
+                        None => None,
+                    };
+                    let n_rec = mask
+                        .as_ref()
+                        .map_or(n as u64, |m| m.iter().filter(|&&b| b).count() as u64);
+                    monitors.spikes.push(SpikeMon {
+                        pop: p,
+                        mask,
+                        n_rec,
+                        start: *start_step,
+                        stop: stop_step.unwrap_or(u64::MAX),
+                        out: SpikeChunk {
+                            population: population.clone(),
+                            ..Default::default()
+                        },
+                    });
+                }
+                MonitorSpec::State {
+                    population,
+                    variable,
+                    neurons,
+                    every,
+                } => {
+                    let p = self.pop_index(population, &format!("{path}.population"))?;
+                    let pop = &pops[p];
+                    ensure!(*every >= 1, format!("{path}.every"), "must be ≥ 1 step");
+                    if pop.shards[0].neurons.state(variable).is_none() {
+                        return Err(Error::config(
+                            format!("{path}.variable"),
+                            format!(
+                                "{} has no state variable {variable:?}; it has: {}",
+                                pop.model,
+                                pop.state_names().join(", ")
+                            ),
+                        ));
+                    }
+                    let mut at = Vec::with_capacity(neurons.len());
+                    for &j in neurons {
+                        ensure!(
+                            (j as usize) < pop.n,
+                            format!("{path}.neurons"),
+                            "neuron {j} is outside population {population} (size {})",
+                            pop.n
+                        );
+                        at.push(((j as usize / SHARD) as u32, (j as usize % SHARD) as u32));
+                    }
+                    monitors.states.push(StateMon {
+                        pop: p,
+                        at,
+                        every: *every,
+                        out: StateChunk {
+                            population: population.clone(),
+                            variable: variable.clone(),
+                            neurons: neurons.clone(),
+                            ..Default::default()
+                        },
+                    });
+                }
+                MonitorSpec::Rate { population, bin } => {
+                    let p = self.pop_index(population, &format!("{path}.population"))?;
+                    ensure!(*bin >= 1, format!("{path}.bin"), "must be ≥ 1 step");
+                    let n = pops[p].n;
+                    monitors.rates.push(RateMon {
+                        pop: p,
+                        bin: *bin,
+                        count: 0,
+                        bin_start: 0,
+                        hz_per_spike: 1000.0 / (n as f64 * *bin as f64 * self.dt),
+                        out: RateChunk {
+                            population: population.clone(),
+                            ..Default::default()
+                        },
+                    });
+                }
+            }
+        }
+        Ok(monitors)
+    }
+}
+
+/// Where a projection's spikes go in population `post`: receptors (by name), the membrane
+/// potential, or a double-exponential kernel channel (created here when new).
+fn resolve_delivery(
+    spec: &ProjectionSpec,
+    path: &str,
+    post: &mut Population,
+    dt: f64,
+) -> Result<Delivery> {
+    let receptors = post.shards[0].neurons.receptors();
+    Ok(match &spec.synapse {
+        SynapseSpec::Receptor { names } => {
+            ensure!(
+                (1..=2).contains(&names.len()),
+                format!("{path}.receptor"),
+                "give one receptor name or two (e.g. [\"ampa\", \"nmda\"]), got {}",
+                names.len()
+            );
+            let mut idx = Vec::new();
+            for name in names {
+                let r = receptors
+                    .iter()
+                    .position(|r| r.name == name)
+                    .ok_or_else(|| {
+                        Error::config(
+                            format!("{path}.receptor"),
+                            format!(
+                                "{} has no receptor {name:?}; it has: {}",
+                                post.model,
+                                if receptors.is_empty() {
+                                    "none (a spike source cannot receive synapses)".to_string()
+                                } else {
+                                    receptors
+                                        .iter()
+                                        .map(|r| r.name)
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                }
+                            ),
+                        )
+                    })?;
+                if receptors[r].kind == ReceptorKind::Conductance {
+                    let (lo, _) = spec.weight.bounds();
+                    ensure!(
+                        lo.is_finite() && lo >= 0.0,
+                        format!("{path}.weight"),
+                        "conductance weights (µS) must be ≥ 0, got values down to {lo}; the receptor's reversal potential sets the sign"
+                    );
+                }
+                idx.push(r as u8);
+            }
+            if idx.len() == 1 {
+                Delivery::Receptor(idx[0])
+            } else {
+                Delivery::Receptors2(idx[0], idx[1])
+            }
+        }
+        SynapseSpec::VoltageJump => {
+            ensure!(
+                post.shards[0].neurons.state("v").is_some(),
+                format!("{path}.synapse"),
+                "{} has no membrane potential v",
+                post.model
+            );
+            Delivery::VoltageJump
+        }
+        SynapseSpec::DoubleExponential {
+            tau,
+            tau_s,
+            truncate_ms,
+            truncate_from,
+        } => {
+            ensure!(
+                tau.is_finite() && tau_s.is_finite() && *tau > 0.0 && *tau_s > 0.0,
+                format!("{path}.synapse"),
+                "tau and tau_s must be > 0 ms, got {tau}, {tau_s}"
+            );
+            ensure!(
+                !receptors.is_empty(),
+                format!("{path}.post"),
+                "a spike source cannot receive synapses"
+            );
+            let (decay_slow, decay_fast) = ((-dt / tau).exp(), (-dt / tau_s).exp());
+            let steps = match truncate_ms {
+                Some(ms) => {
+                    let key = format!("{path}.synapse.truncate_ms");
+                    let steps = crate::spiking::source::whole_steps(&key, *ms, dt)?;
+                    ensure!(
+                        (1..=u64::from(u16::MAX)).contains(&steps),
+                        key,
+                        "must be 1 to {} steps (dt = {dt} ms), got {steps}",
+                        u16::MAX
+                    );
+                    Some(steps as u32)
+                }
+                None => None,
+            };
+            let c = kernel_channel(post, decay_slow, decay_fast);
+            if let Some(steps) = steps {
+                let kp = &mut post.kernels[c];
+                kp.ring = kp.ring.max(steps as usize + 1);
+            }
+            for s in &mut post.shards {
+                if s.current.is_empty() {
+                    s.current = vec![0.0; (s.hi - s.lo) as usize];
+                }
+            }
+            match steps {
+                Some(steps) => Delivery::KernelCut {
+                    channel: c as u16,
+                    steps,
+                    from_emission: *truncate_from == TruncateFrom::Emission,
+                },
+                None => Delivery::Kernel(c as u16),
+            }
+        }
+    })
+}
+
+/// The kernel channel of `pop` with these decays, created if new.
+fn kernel_channel(pop: &mut Population, decay_slow: f64, decay_fast: f64) -> usize {
+    if let Some(c) = pop
+        .kernels
+        .iter()
+        .position(|x| x.decay_slow == decay_slow && x.decay_fast == decay_fast)
+    {
+        return c;
+    }
+    pop.kernels.push(KernelParams {
+        decay_slow,
+        decay_fast,
+        ring: 0,
+        pow_slow: Vec::new(),
+        pow_fast: Vec::new(),
+    });
+    for s in &mut pop.shards {
+        let m = (s.hi - s.lo) as usize;
+        s.kernels.push(Kernel {
+            slow: vec![0.0; m],
+            fast: vec![0.0; m],
+            cut_slow: Vec::new(),
+            cut_fast: Vec::new(),
+        });
+    }
+    pop.kernels.len() - 1
+}
+
+/// Delays in whole steps (a constant converts once).
+fn delay_steps(
+    spec: &ProjectionSpec,
+    path: &str,
+    delays_ms: &[f64],
+    m: usize,
+    dt: f64,
+) -> Result<Vec<u32>> {
+    let key = format!("{path}.delay_ms");
+    if let Value::Constant { value } = spec.delay {
+        let d = spec.delay_rounding.steps(&key, value, dt)?;
+        return Ok(vec![d; m]);
+    }
+    delays_ms
+        .iter()
+        .map(|&ms| spec.delay_rounding.steps(&key, ms, dt))
+        .collect()
+}
+
+/// The cancellation rings of truncated kernels, now that their lengths are known.
+fn finish_kernel_rings(pops: &mut [Population]) {
+    for pop in pops {
+        for (c, kp) in pop.kernels.iter_mut().enumerate() {
+            if kp.ring == 0 {
+                continue;
+            }
+            let (mut a, mut b) = (1.0, 1.0);
+            for _ in 0..kp.ring {
+                kp.pow_slow.push(a);
+                kp.pow_fast.push(b);
+                a *= kp.decay_slow;
+                b *= kp.decay_fast;
+            }
+            for s in &mut pop.shards {
+                let m = (s.hi - s.lo) as usize;
+                s.kernels[c].cut_slow = vec![0.0; kp.ring * m];
+                s.kernels[c].cut_fast = vec![0.0; kp.ring * m];
+            }
+        }
+    }
+}
+
+/// Scheduled actions with their names and rules checked, so that applying them cannot fail;
+/// sorted by step.
+fn check_actions(
+    actions: Vec<(u64, Action, String)>,
+    projs: &[Projection],
+) -> Result<Vec<(u64, Action)>> {
+    let mut out = Vec::with_capacity(actions.len());
+    for (step, action, path) in actions {
+        let rule = |name: &str| {
+            projs
+                .iter()
+                .find(|p| p.name == name)
+                .map(|p| p.plasticity.as_ref())
+        };
+        match &action {
+            Action::SetPlastic { projection, .. } => match rule(projection) {
+                None => {
+                    return Err(Error::config(
+                        &path,
+                        format!("no projection named {projection:?}"),
+                    ))
+                }
+                Some(None) => {
+                    return Err(Error::config(
+                        &path,
+                        format!("{projection:?} has static synapses (nothing to freeze)"),
+                    ))
+                }
+                Some(Some(_)) => {}
+            },
+            Action::Reward { amount, projection } => {
+                ensure!(amount.is_finite(), &path, "must be finite, got {amount}");
+                let any = projs
+                    .iter()
+                    .filter(|p| projection.as_ref().is_none_or(|n| *n == p.name))
+                    .any(|p| p.plasticity.as_ref().is_some_and(|r| r.takes_reward()));
+                ensure!(
+                    any,
+                    &path,
+                    "no projection {}with the reward_stdp rule",
+                    projection
+                        .as_ref()
+                        .map_or(String::new(), |n| format!("named {n:?} "))
+                );
+            }
+        }
+        out.push((step, action));
+    }
+    out.sort_by_key(|a| a.0);
+    Ok(out)
+}
+
+fn prefix(e: Error, path: &str) -> Error {
+    match e {
+        Error::Config { path: p, msg } => Error::config(format!("{path}.{p}"), msg),
+        other => other,
+    }
+}
+
+/// A state error of an `init` entry names `populations.<pop>.init.<var>`.
+fn rename_state_error(e: Error, pop: &str, var: &str) -> Error {
+    match e {
+        Error::Config { path, msg } => {
+            let from = format!("populations.{pop}.{var}");
+            let to = format!("populations.{pop}.init.{var}");
+            Error::config(path.replacen(&from, &to, 1), msg)
+        }
+        other => other,
+    }
+}

@@ -1,0 +1,228 @@
+//! Delivery of spikes into the postsynaptic side: static projections shard by shard (in
+//! shard groups that may run in parallel), plastic projections serially through their rule,
+//! and the integration of a shard after its inputs arrived.
+
+use super::kernels::{kernel_len, KernelParams};
+use super::{Projection, Shard, SHARD};
+use crate::spiking::neuron::NeuronModel;
+use crate::spiking::projection::{Delivery, SpikeRing};
+
+pub(super) struct Ctx<'a> {
+    pub(super) t: u64,
+    pub(super) projs: &'a [Projection],
+    pub(super) incoming: &'a [usize],
+    pub(super) rings: &'a [SpikeRing],
+    pub(super) kernels: &'a [KernelParams],
+}
+
+/// Largest number of shards delivered through one lookup table (beyond that, shard by shard).
+const MAX_TABLE: usize = 256;
+const SHARD_BITS: u32 = SHARD.trailing_zeros();
+
+/// One array a delivery pass adds into, per shard.
+#[derive(Clone, Copy)]
+enum Target {
+    /// The model's receptor state (`receptor_state(q)`).
+    State(usize),
+    /// Receptor `q` of the interleaved `syn` buffer.
+    Syn(usize),
+    /// The slow trace of kernel channel `c`.
+    KernelSlow(usize),
+    /// The fast trace of kernel channel `c`.
+    KernelFast(usize),
+    /// The membrane potential.
+    V,
+}
+
+impl Target {
+    /// The targets a delivery writes, in order (at most two).
+    fn of(delivery: Delivery, shard: &mut Shard) -> [Option<Target>; 2] {
+        let mut receptor = |q: u8| {
+            let q = q as usize;
+            if shard.neurons.receptor_state(q).is_some() {
+                Target::State(q)
+            } else {
+                Target::Syn(q)
+            }
+        };
+        match delivery {
+            Delivery::Receptor(q) => [Some(receptor(q)), None],
+            Delivery::Receptors2(a, b) => [Some(receptor(a)), Some(receptor(b))],
+            Delivery::Kernel(c) | Delivery::KernelCut { channel: c, .. } => [
+                Some(Target::KernelSlow(c as usize)),
+                Some(Target::KernelFast(c as usize)),
+            ],
+            Delivery::VoltageJump => [Some(Target::V), None],
+        }
+    }
+
+    /// The array, its stride and offset in `shard`.
+    fn pick(self, shard: &mut Shard) -> (&mut [f64], usize, usize) {
+        let r = shard.receptors;
+        match self {
+            Target::State(q) => (
+                shard
+                    .neurons
+                    .receptor_state(q)
+                    .expect("checked by Target::of"),
+                1,
+                0,
+            ),
+            Target::Syn(q) => (&mut shard.syn, r, q),
+            Target::KernelSlow(c) => (&mut shard.kernels[c].slow, 1, 0),
+            Target::KernelFast(c) => (&mut shard.kernels[c].fast, 1, 0),
+            Target::V => (
+                shard.neurons.state_mut("v").expect("checked at build"),
+                1,
+                0,
+            ),
+        }
+    }
+}
+
+/// Deliver `proj`'s arrivals of step `t` into a group of consecutive shards. Every neuron
+/// receives its inputs in the same order however the shards are grouped (projection, delay,
+/// spike, synapse order), so results do not depend on the grouping (= the thread count).
+fn deliver_group(
+    shards: &mut [Shard],
+    t: u64,
+    proj: &Projection,
+    ring: &SpikeRing,
+    kernels: &[KernelParams],
+) {
+    if !proj.synapses.has_arrivals(t, ring) {
+        return;
+    }
+    if let Delivery::KernelCut { channel, .. } = proj.delivery {
+        // per shard: the length of each delivery depends on its delay
+        let (c, delivery) = (channel as usize, proj.delivery);
+        for s in shards.iter_mut() {
+            let (lo, hi, kern) = (s.lo, s.hi, &mut s.kernels[c]);
+            proj.synapses.deliver_delayed(t, ring, lo, hi, |l, w, d| {
+                kern.add(&kernels[c], l, w, t, kernel_len(delivery, d));
+            });
+        }
+        return;
+    }
+    let lo = shards[0].lo;
+    let hi = shards[shards.len() - 1].hi;
+    let targets = Target::of(proj.delivery, &mut shards[0]);
+    for target in targets.into_iter().flatten() {
+        if shards.len() > MAX_TABLE {
+            // very large groups: tables of at most MAX_TABLE shards each
+            for sub in shards.chunks_mut(MAX_TABLE) {
+                let (slo, shi) = (sub[0].lo, sub[sub.len() - 1].hi);
+                deliver_table::<MAX_TABLE>(sub, target, t, proj, ring, slo, shi);
+            }
+            continue;
+        }
+        if shards.len() == 1 {
+            for s in shards.iter_mut() {
+                let (slo, shi) = (s.lo, s.hi);
+                let (g, stride, off) = target.pick(s);
+                proj.synapses
+                    .deliver(t, ring, slo, shi, |j, w| g[j * stride + off] += w);
+            }
+            continue;
+        }
+        if shards.len() <= 16 {
+            deliver_table::<16>(shards, target, t, proj, ring, lo, hi);
+        } else {
+            deliver_table::<MAX_TABLE>(shards, target, t, proj, ring, lo, hi);
+        }
+    }
+}
+
+/// Delivery into up to `N` shards through a table of their arrays (`N` small for small
+/// groups: the table is rebuilt every step).
+fn deliver_table<const N: usize>(
+    shards: &mut [Shard],
+    target: Target,
+    t: u64,
+    proj: &Projection,
+    ring: &SpikeRing,
+    lo: u32,
+    hi: u32,
+) {
+    let mut table: [&mut [f64]; N] = std::array::from_fn(|_| Default::default());
+    let mut layout = (1, 0);
+    for (slot, s) in table.iter_mut().zip(shards.iter_mut()) {
+        let (g, stride, off) = target.pick(s);
+        *slot = g;
+        layout = (stride, off);
+    }
+    let (stride, off) = layout;
+    let mask = SHARD - 1;
+    proj.synapses.deliver(t, ring, lo, hi, |j, w| {
+        table[j >> SHARD_BITS][(j & mask) * stride + off] += w;
+    });
+}
+
+/// One step of a group of consecutive shards of a population: deliver, then integrate.
+pub(super) fn advance_group(shards: &mut [Shard], ctx: &Ctx<'_>) {
+    for &k in ctx.incoming {
+        let proj = &ctx.projs[k];
+        deliver_group(shards, ctx.t, proj, &ctx.rings[proj.pre], ctx.kernels);
+    }
+    for s in shards {
+        s.integrate(ctx.t, ctx.kernels);
+    }
+}
+
+impl Shard {
+    /// Kernel currents (after the cancellations of truncated kernels due at step `t`), then
+    /// the model's step.
+    pub(super) fn integrate(&mut self, t: u64, kernels: &[KernelParams]) {
+        for (kern, kp) in self.kernels.iter_mut().zip(kernels) {
+            kern.add_current(kp, t, &mut self.current);
+        }
+        self.spikes.clear();
+        self.neurons
+            .step(&mut self.syn, &self.current, &mut self.spikes);
+        if !self.current.is_empty() {
+            self.current.fill(0.0);
+        }
+    }
+}
+
+/// Deliver the arrivals of step `t` of one plastic projection into population `pop`
+/// (`shards` and their `kernels`), through its rule: the weights delivered are those before
+/// this step's arrival-side update.
+pub(super) fn deliver_plastic(
+    proj: &mut Projection,
+    shards: &mut [Shard],
+    kernels: &[KernelParams],
+    n_post: usize,
+    ring: &SpikeRing,
+    t: u64,
+) {
+    let rule = proj.plasticity.as_mut().expect("plastic projection");
+    let (a, b) = match proj.delivery {
+        Delivery::Receptor(q) => (q as usize, None),
+        Delivery::Receptors2(q, r) => (q as usize, Some(r as usize)),
+        Delivery::Kernel(c) | Delivery::KernelCut { channel: c, .. } => {
+            // kernel currents from the weights before this step's arrival-side update
+            // (what `deliver` hands to `add`), then the rule
+            let (c, delivery) = (c as usize, proj.delivery);
+            let kp = &kernels[c];
+            proj.synapses
+                .deliver_delayed(t, ring, 0, n_post as u32, |j, w, d| {
+                    let sh = &mut shards[j / SHARD];
+                    sh.kernels[c].add(kp, j % SHARD, w, t, kernel_len(delivery, d));
+                });
+            rule.deliver(&mut proj.synapses, t, ring, |_, _| {});
+            return;
+        }
+        Delivery::VoltageJump => unreachable!("checked at build"),
+    };
+    rule.deliver(&mut proj.synapses, t, ring, |j, w| {
+        let sh = &mut shards[j as usize / SHARD];
+        let l = j as usize % SHARD;
+        for q in std::iter::once(a).chain(b) {
+            match sh.neurons.receptor_state(q) {
+                Some(g) => g[l] += w,
+                None => sh.syn[l * sh.receptors + q] += w,
+            }
+        }
+    });
+}

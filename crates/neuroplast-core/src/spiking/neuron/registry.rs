@@ -1,0 +1,232 @@
+//! The machinery behind the one list of neuron models ([`super::models!`] in `neuron/mod.rs`).
+//!
+//! A model is a type that implements [`NeuronModel`] (the step) and [`BuiltinModel`] (its
+//! parameters, their check, and how `n` neurons of it are built). The `models!` list turns
+//! every line `Name => Type` into a variant of [`ModelSpec`](super::ModelSpec) (what
+//! experiment files and the builder name: `model = "Name"`, `params = { … }`) and of
+//! [`Neurons`](super::Neurons) (the built shard), with one `match` per shard and step as the
+//! dispatch. Names, docs tables and the "every model has a test" check all read the same
+//! list ([`ModelSpec::NAMES`](super::ModelSpec::NAMES), [`ModelSpec::SUMMARIES`](super::ModelSpec::SUMMARIES)).
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::NeuronModel;
+use crate::rng::Rng;
+use crate::{Error, Result};
+
+/// What building one shard of a model gets besides the parameters.
+pub struct Build<'a> {
+    /// Time step, ms.
+    pub dt_ms: f64,
+    /// Index of the shard's first neuron in its population.
+    pub offset: usize,
+    /// The shard's own random stream (Poisson sources, noise).
+    pub rng: Rng,
+    /// Per-neuron values of parameters, already cut to this shard's neurons: `(name, values)`
+    /// with `values.len()` = the shard's size. Names are checked against
+    /// [`ParamTable::NAMES`] before any model is built.
+    pub per_neuron: &'a [(String, Vec<f64>)],
+}
+
+/// A built-in neuron model: what the registry needs besides the step.
+pub trait BuiltinModel: NeuronModel + Sized {
+    /// The parameters, as written in experiment files (serde; `Default` = the published or
+    /// PyNN default values).
+    type Params: ParamTable
+        + Clone
+        + Default
+        + PartialEq
+        + std::fmt::Debug
+        + Serialize
+        + DeserializeOwned;
+
+    /// Check the parameters; errors name `{path}.{key}`.
+    fn validate(params: &Self::Params, path: &str) -> Result<()>;
+
+    /// `n` neurons of one shard, at their initial state.
+    fn build(params: &Self::Params, n: usize, ctx: Build<'_>) -> Result<Self>;
+}
+
+/// The numeric parameters of a model by name, so that each can be given per neuron.
+/// Implemented with [`param_table!`](crate::param_table).
+pub trait ParamTable {
+    /// Names of the parameters that can differ between neurons.
+    const NAMES: &'static [&'static str];
+    /// The value of parameter `name`.
+    fn get(&self, name: &str) -> Option<f64>;
+    /// Set parameter `name`; `false` if there is none of that name.
+    fn set(&mut self, name: &str, value: f64) -> bool;
+}
+
+/// Implements [`ParamTable`] for a parameter struct from the list of its `f64` fields that may
+/// differ between neurons: `param_table!(IfCondExpParams { cm, tau_m, … });`.
+#[macro_export]
+macro_rules! param_table {
+    ($ty:ty { $($field:ident),* $(,)? }) => {
+        impl $crate::spiking::neuron::ParamTable for $ty {
+            const NAMES: &'static [&'static str] = &[$(stringify!($field)),*];
+            fn get(&self, name: &str) -> Option<f64> {
+                match name {
+                    $(stringify!($field) => Some(self.$field),)*
+                    _ => None,
+                }
+            }
+            fn set(&mut self, name: &str, value: f64) -> bool {
+                let _ = value; // unused when the list is empty
+                match name {
+                    $(stringify!($field) => {
+                        self.$field = value;
+                        true
+                    })*
+                    _ => false,
+                }
+            }
+        }
+    };
+}
+
+/// The parameters of every neuron of a shard: `base` with the per-neuron values of neuron
+/// `i` applied, for `i` in `0..n`. Each is checked with `validate` (errors name the neuron:
+/// `{path}.{name}[{offset + i}]` when a per-neuron value is the cause).
+pub fn per_neuron<P: ParamTable + Clone>(
+    base: &P,
+    n: usize,
+    ctx: &Build<'_>,
+    path: &str,
+    validate: impl Fn(&P, &str) -> Result<()>,
+) -> Result<Vec<P>> {
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut p = base.clone();
+        for (name, values) in ctx.per_neuron {
+            p.set(name, values[i]);
+        }
+        if let Err(e) = validate(&p, path) {
+            return Err(match e {
+                Error::Config { path: at, msg } => {
+                    let named = ctx
+                        .per_neuron
+                        .iter()
+                        .find(|(name, _)| at.ends_with(&format!(".{name}")));
+                    match named {
+                        Some((name, values)) => Error::config(
+                            format!("{at}[{}]", ctx.offset + i),
+                            format!("{msg} (the per-neuron value of {name} is {})", values[i]),
+                        ),
+                        None => Error::config(at, msg),
+                    }
+                }
+                other => other,
+            });
+        }
+        out.push(p);
+    }
+    Ok(out)
+}
+
+/// Declares the one list of neuron models: `Name => Type`, each line with a `///` summary
+/// (the docs table's text). Generates [`ModelSpec`](super::ModelSpec),
+/// [`Neurons`](super::Neurons) and the per-shard dispatch.
+macro_rules! models {
+    ($( #[doc = $doc:literal] $name:ident => $ty:ty ),* $(,)?) => {
+        /// A neuron model with its parameters: what a population is made of. In experiment
+        /// files, `model = "<name>"` and `params = { … }` (serde: adjacently tagged). One
+        /// variant per line of the `models!` list.
+        #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[serde(tag = "model", content = "params", deny_unknown_fields)]
+        #[allow(non_camel_case_types)] // reason: the variants are PyNN's model names
+        pub enum ModelSpec {
+            $( #[doc = $doc] $name(<$ty as $crate::spiking::neuron::BuiltinModel>::Params), )*
+        }
+
+        impl ModelSpec {
+            /// Every model name, in list order.
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($name)),*];
+
+            /// `(name, one-line summary)` of every model, in list order.
+            pub const SUMMARIES: &'static [(&'static str, &'static str)] =
+                &[$((stringify!($name), $doc.trim_ascii())),*];
+
+            /// The model's name as written in experiment files.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(ModelSpec::$name(_) => stringify!($name),)*
+                }
+            }
+
+            /// Check the parameters; `path` is the parameter table's key path.
+            pub fn validate(&self, path: &str) -> $crate::Result<()> {
+                match self {
+                    $(ModelSpec::$name(p) => <$ty as $crate::spiking::neuron::BuiltinModel>::validate(p, path),)*
+                }
+            }
+
+            /// Names of the parameters that can be given per neuron.
+            pub fn per_neuron_params(&self) -> &'static [&'static str] {
+                match self {
+                    $(ModelSpec::$name(_) => <<$ty as $crate::spiking::neuron::BuiltinModel>::Params as $crate::spiking::neuron::ParamTable>::NAMES,)*
+                }
+            }
+
+            /// The value of parameter `name` (one of [`per_neuron_params`](Self::per_neuron_params)).
+            pub fn param(&self, name: &str) -> Option<f64> {
+                match self {
+                    $(ModelSpec::$name(p) => $crate::spiking::neuron::ParamTable::get(p, name),)*
+                }
+            }
+
+            /// Set parameter `name` for every neuron; `false` if the model has none of that name.
+            pub fn set_param(&mut self, name: &str, value: f64) -> bool {
+                match self {
+                    $(ModelSpec::$name(p) => $crate::spiking::neuron::ParamTable::set(p, name, value),)*
+                }
+            }
+
+            /// Build `n` neurons of one shard.
+            pub fn build(&self, n: usize, ctx: $crate::spiking::neuron::Build<'_>) -> $crate::Result<Neurons> {
+                Ok(match self {
+                    $(ModelSpec::$name(p) => Neurons::$name(<$ty as $crate::spiking::neuron::BuiltinModel>::build(p, n, ctx)?),)*
+                })
+            }
+        }
+
+        /// The neurons of one shard, one variant per model; one `match` per shard and step.
+        #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[allow(non_camel_case_types)] // reason: the variants are the models' names
+        pub enum Neurons {
+            $( #[doc = $doc] $name($ty), )*
+        }
+
+        impl NeuronModel for Neurons {
+            fn len(&self) -> usize {
+                match self { $(Neurons::$name(m) => m.len(),)* }
+            }
+            fn receptors(&self) -> &'static [Receptor] {
+                match self { $(Neurons::$name(m) => m.receptors(),)* }
+            }
+            fn state_names(&self) -> &'static [&'static str] {
+                match self { $(Neurons::$name(m) => m.state_names(),)* }
+            }
+            fn state(&self, name: &str) -> Option<&[f64]> {
+                match self { $(Neurons::$name(m) => m.state(name),)* }
+            }
+            fn state_mut(&mut self, name: &str) -> Option<&mut [f64]> {
+                match self { $(Neurons::$name(m) => m.state_mut(name),)* }
+            }
+            fn state_min(&self, name: &str) -> Option<f64> {
+                match self { $(Neurons::$name(m) => m.state_min(name),)* }
+            }
+            fn init_derived(&mut self, given: &[&str]) {
+                match self { $(Neurons::$name(m) => m.init_derived(given),)* }
+            }
+            fn step(&mut self, syn: &mut [f64], current: &[f64], spikes: &mut Vec<u32>) {
+                match self { $(Neurons::$name(m) => m.step(syn, current, spikes),)* }
+            }
+            fn receptor_state(&mut self, r: usize) -> Option<&mut [f64]> {
+                match self { $(Neurons::$name(m) => m.receptor_state(r),)* }
+            }
+        }
+    };
+}
+pub(crate) use models;
