@@ -184,19 +184,22 @@ impl NetworkBuilder {
     }
 
     fn pop_index(&self, name: &str, path: &str) -> Result<usize> {
-        self.pops.iter().position(|p| p.name == name).ok_or_else(|| {
-            Error::config(
-                path,
-                format!(
-                    "no population named {name:?}; populations: {}",
-                    self.pops
-                        .iter()
-                        .map(|p| p.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
-        })
+        self.pops
+            .iter()
+            .position(|p| p.name == name)
+            .ok_or_else(|| {
+                Error::config(
+                    path,
+                    format!(
+                        "no population named {name:?}; populations: {}",
+                        self.pops
+                            .iter()
+                            .map(|p| p.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            })
     }
 
     /// Validate everything, draw connectivity, weights, delays and initial states.
@@ -451,7 +454,9 @@ impl NetworkBuilder {
                 ));
             }
             let rng = component(self.seed, Stream::CurrentNoise, k as u64);
-            sources.push(CurrentSource::new(&path, waveform, p, neurons, self.dt, rng)?);
+            sources.push(CurrentSource::new(
+                &path, waveform, p, neurons, self.dt, rng,
+            )?);
             for s in &mut pops[p].shards {
                 if s.current.is_empty() {
                     s.current = vec![0.0; (s.hi - s.lo) as usize];

@@ -97,4 +97,3 @@ pub(crate) fn kernel_len(delivery: Delivery, d: u32) -> Option<u32> {
         _ => None,
     }
 }
-

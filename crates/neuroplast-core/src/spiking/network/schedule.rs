@@ -143,7 +143,10 @@ impl Network {
         for (k, phase) in PHASES.into_iter().enumerate() {
             let t0 = Instant::now();
             self.run_phase(phase, threads);
-            let p = self.profile.as_mut().expect("timed steps only when profiling");
+            let p = self
+                .profile
+                .as_mut()
+                .expect("timed steps only when profiling");
             p.seconds[k] += t0.elapsed().as_secs_f64();
         }
         if let Some(p) = self.profile.as_mut() {

@@ -153,4 +153,3 @@ pub enum Action {
         projection: Option<String>,
     },
 }
-

@@ -398,7 +398,24 @@ impl AdEx {
     }
 }
 
-crate::param_table!(AdExParams { cm, tau_m, v_rest, v_thresh, delta_T, tau_w, a, b, v_reset, v_spike, tau_refrac, tau_syn_E, tau_syn_I, e_rev_E, e_rev_I, i_offset });
+crate::param_table!(AdExParams {
+    cm,
+    tau_m,
+    v_rest,
+    v_thresh,
+    delta_T,
+    tau_w,
+    a,
+    b,
+    v_reset,
+    v_spike,
+    tau_refrac,
+    tau_syn_E,
+    tau_syn_I,
+    e_rev_E,
+    e_rev_I,
+    i_offset
+});
 
 impl super::BuiltinModel for AdEx {
     type Params = AdExParams;

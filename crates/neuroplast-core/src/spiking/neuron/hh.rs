@@ -247,7 +247,18 @@ impl HodgkinHuxley {
     }
 }
 
-crate::param_table!(HodgkinHuxleyParams { cm, e_na, e_k, e_l, g_na, g_k, g_l, i_offset, area, v_spike });
+crate::param_table!(HodgkinHuxleyParams {
+    cm,
+    e_na,
+    e_k,
+    e_l,
+    g_na,
+    g_k,
+    g_l,
+    i_offset,
+    area,
+    v_spike
+});
 
 impl super::BuiltinModel for HodgkinHuxley {
     type Params = HodgkinHuxleyParams;
@@ -526,7 +537,22 @@ impl HhCondExp {
     }
 }
 
-crate::param_table!(HhCondExpParams { gbar_Na, gbar_K, g_leak, cm, v_offset, e_rev_Na, e_rev_K, e_rev_leak, e_rev_E, e_rev_I, tau_syn_E, tau_syn_I, i_offset, v_spike });
+crate::param_table!(HhCondExpParams {
+    gbar_Na,
+    gbar_K,
+    g_leak,
+    cm,
+    v_offset,
+    e_rev_Na,
+    e_rev_K,
+    e_rev_leak,
+    e_rev_E,
+    e_rev_I,
+    tau_syn_E,
+    tau_syn_I,
+    i_offset,
+    v_spike
+});
 
 impl super::BuiltinModel for HhCondExp {
     type Params = HhCondExpParams;

@@ -272,7 +272,13 @@ impl Izhikevich {
     }
 }
 
-crate::param_table!(IzhikevichParams { a, b, c, d, i_offset });
+crate::param_table!(IzhikevichParams {
+    a,
+    b,
+    c,
+    d,
+    i_offset
+});
 
 impl super::BuiltinModel for Izhikevich {
     type Params = IzhikevichParams;
@@ -297,7 +303,10 @@ impl super::BuiltinModel for Izhikevich {
                 let mut p = params.clone();
                 p.set(name, x);
                 if let Err(crate::Error::Config { msg, .. }) = p.validate("params") {
-                    return Err(crate::Error::config(format!("{path}[{}]", ctx.offset + i), msg));
+                    return Err(crate::Error::config(
+                        format!("{path}[{}]", ctx.offset + i),
+                        msg,
+                    ));
                 }
             }
             m.state_mut(name)
@@ -540,7 +549,18 @@ impl Izhikevich2007 {
     }
 }
 
-crate::param_table!(Izhikevich2007Params { cm, k, v_r, v_t, v_peak, a, b, c, d, i_offset });
+crate::param_table!(Izhikevich2007Params {
+    cm,
+    k,
+    v_r,
+    v_t,
+    v_peak,
+    a,
+    b,
+    c,
+    d,
+    i_offset
+});
 
 impl super::BuiltinModel for Izhikevich2007 {
     type Params = Izhikevich2007Params;

@@ -21,9 +21,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lanes::LaneSet;
 use super::{
-    check_finite, check_positive, push_fresh, refractory_steps, NeuronModel, Receptor,
-    ReceptorKind, BLOCK,
+    check_finite, check_positive, push_fresh, push_fresh_lanes, refractory_steps, NeuronModel,
+    Receptor, ReceptorKind, BLOCK,
 };
 use crate::{ensure, Result};
 
@@ -142,25 +143,56 @@ const COND_RECEPTORS: &[Receptor] = &[
     },
 ];
 
+crate::lanes! {
+    /// Constants of the `IF_cond_exp` update, derived from one neuron's parameters.
+    CondConsts, CondLanes, CondBlock, CondAccess {
+        g_leak, v_rest, e_rev_E, e_rev_I, v_thresh, v_reset, decay_e, decay_i, nref, dt_cm,
+        i_offset,
+    }
+}
+
+impl CondConsts {
+    fn of(p: &IfCondExpParams, dt_ms: f64) -> Result<CondConsts> {
+        let (decay_e, decay_i) = match p.integrator {
+            Integrator::Euler => (1.0 - dt_ms / p.tau_syn_E, 1.0 - dt_ms / p.tau_syn_I),
+            Integrator::ExponentialEuler => {
+                ((-dt_ms / p.tau_syn_E).exp(), (-dt_ms / p.tau_syn_I).exp())
+            }
+        };
+        Ok(CondConsts {
+            g_leak: p.cm / p.tau_m,
+            v_rest: p.v_rest,
+            e_rev_E: p.e_rev_E,
+            e_rev_I: p.e_rev_I,
+            v_thresh: p.v_thresh,
+            v_reset: p.v_reset,
+            decay_e,
+            decay_i,
+            nref: refractory_steps(p.tau_refrac, dt_ms)? as f64 + 1.0,
+            dt_cm: dt_ms / p.cm,
+            i_offset: p.i_offset,
+        })
+    }
+}
+
 /// A population of `IF_cond_exp` neurons (see the module docs).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IfCondExp {
     params: IfCondExpParams,
     dt: f64,
-    refrac_steps: f64,
-    decay_e: f64,
-    decay_i: f64,
-    g_leak: f64,
+    /// The update's constants when every neuron has the same parameters.
+    c: CondConsts,
+    /// Per-neuron constants when some parameter differs between neurons.
+    lanes: Option<CondLanes>,
     /// Membrane potential, mV.
     pub v: Vec<f64>,
     /// Excitatory conductance, µS.
     pub g_exc: Vec<f64>,
     /// Inhibitory conductance, µS.
     pub g_inh: Vec<f64>,
-    /// Refractory counter: set to `refrac_steps` = round(tau_refrac/dt) + 1 on a spike,
-    /// decremented every step; the neuron integrates when it is ≤ 1. A counter equal to
-    /// `refrac_steps` marks a spike of this step (whole numbers stored as f64 so the update
-    /// vectorises).
+    /// Refractory counter: set to `nref` = round(tau_refrac/dt) + 1 on a spike, decremented
+    /// every step; the neuron integrates when it is ≤ 1. A counter equal to `nref` marks a
+    /// spike of this step (whole numbers stored as f64 so the update vectorises).
     refrac: Vec<f64>,
 }
 
@@ -168,23 +200,11 @@ impl IfCondExp {
     /// `n` neurons at rest, time step `dt_ms`.
     pub fn new(params: &IfCondExpParams, n: usize, dt_ms: f64) -> Result<IfCondExp> {
         params.validate("params")?;
-        let (decay_e, decay_i) = match params.integrator {
-            Integrator::Euler => (
-                1.0 - dt_ms / params.tau_syn_E,
-                1.0 - dt_ms / params.tau_syn_I,
-            ),
-            Integrator::ExponentialEuler => (
-                (-dt_ms / params.tau_syn_E).exp(),
-                (-dt_ms / params.tau_syn_I).exp(),
-            ),
-        };
         Ok(IfCondExp {
             params: params.clone(),
             dt: dt_ms,
-            refrac_steps: refractory_steps(params.tau_refrac, dt_ms)? as f64 + 1.0,
-            decay_e,
-            decay_i,
-            g_leak: params.cm / params.tau_m,
+            c: CondConsts::of(params, dt_ms)?,
+            lanes: None,
             v: vec![params.v_rest; n],
             g_exc: vec![0.0; n],
             g_inh: vec![0.0; n],
@@ -192,67 +212,82 @@ impl IfCondExp {
         })
     }
 
-    /// The parameters.
+    /// The parameters (those of every neuron, before per-neuron values).
     pub fn params(&self) -> &IfCondExpParams {
         &self.params
     }
 
     #[inline(always)]
-    fn update<const EXT: bool, const EXP: bool>(&mut self, current: &[f64], spikes: &mut Vec<u32>) {
-        let p = &self.params;
+    fn update<const EXT: bool, const EXP: bool, L>(
+        &mut self,
+        lanes: &L,
+        current: &[f64],
+        spikes: &mut Vec<u32>,
+    ) where
+        L: LaneSet,
+        for<'a> L::Block<'a>: CondAccess,
+    {
         let n = self.v.len();
-        let (gl, el, ee, ei, th, reset) = (
-            self.g_leak,
-            p.v_rest,
-            p.e_rev_E,
-            p.e_rev_I,
-            p.v_thresh,
-            p.v_reset,
-        );
-        let (de, di, nref) = (self.decay_e, self.decay_i, self.refrac_steps);
-        let dt_cm = self.dt / p.cm;
-        let offset = p.i_offset;
         let current = if EXT { &current[..n] } else { &[][..] };
         let mut base = 0;
         while base < n {
             let end = (base + BLOCK).min(n);
+            let c = lanes.block(base, end);
             let v = &mut self.v[base..end];
             let ge = &mut self.g_exc[base..end];
             let gi = &mut self.g_inh[base..end];
             let refrac = &mut self.refrac[base..end];
             for k in 0..v.len() {
+                let (gl, el, ee, ei) = (c.g_leak(k), c.v_rest(k), c.e_rev_E(k), c.e_rev_I(k));
                 let (g_e, g_i, v0) = (ge[k], gi[k], v[k]);
                 let i_in = if EXT {
-                    offset + current[base + k]
+                    c.i_offset(k) + current[base + k]
                 } else {
-                    offset
+                    c.i_offset(k)
                 };
                 let v1 = if EXP {
                     let g_tot = gl + g_e + g_i;
                     let v_inf = (gl * el + g_e * ee + g_i * ei + i_in) / g_tot;
-                    v_inf + (v0 - v_inf) * (-g_tot * dt_cm).exp()
+                    v_inf + (v0 - v_inf) * (-g_tot * c.dt_cm(k)).exp()
                 } else {
-                    v0 + dt_cm * (gl * (el - v0) + g_e * (ee - v0) + g_i * (ei - v0) + i_in)
+                    v0 + c.dt_cm(k) * (gl * (el - v0) + g_e * (ee - v0) + g_i * (ei - v0) + i_in)
                 };
                 let r = refrac[k];
                 let active = r <= 1.0;
                 let v1 = if active { v1 } else { v0 };
-                let spike = active & (v1 > th);
-                v[k] = if spike { reset } else { v1 };
-                refrac[k] = if spike { nref } else { (r - 1.0).max(0.0) };
-                ge[k] = g_e * de;
-                gi[k] = g_i * di;
+                let spike = active & (v1 > c.v_thresh(k));
+                v[k] = if spike { c.v_reset(k) } else { v1 };
+                refrac[k] = if spike { c.nref(k) } else { (r - 1.0).max(0.0) };
+                ge[k] = g_e * c.decay_e(k);
+                gi[k] = g_i * c.decay_i(k);
             }
-            // a separate OR-reduction vectorises; accumulating it in the loop above does not
-            if refrac.iter().fold(false, |a, &r| a | (r == nref)) {
-                push_fresh(refrac, nref, base, spikes);
+            if <L::Block<'_> as CondAccess>::UNIFORM {
+                // a separate OR-reduction vectorises; accumulating it in the loop above does not
+                let nref = c.nref(0);
+                if refrac.iter().fold(false, |a, &r| a | (r == nref)) {
+                    push_fresh(refrac, nref, base, spikes);
+                }
+            } else {
+                push_fresh_lanes(refrac, |k| c.nref(k), base, spikes);
             }
             base = end;
         }
     }
 }
 
-crate::param_table!(IfCondExpParams { cm, tau_m, tau_refrac, tau_syn_E, tau_syn_I, e_rev_E, e_rev_I, v_thresh, v_reset, v_rest, i_offset });
+crate::param_table!(IfCondExpParams {
+    cm,
+    tau_m,
+    tau_refrac,
+    tau_syn_E,
+    tau_syn_I,
+    e_rev_E,
+    e_rev_I,
+    v_thresh,
+    v_reset,
+    v_rest,
+    i_offset
+});
 
 impl super::BuiltinModel for IfCondExp {
     type Params = IfCondExpParams;
@@ -262,8 +297,17 @@ impl super::BuiltinModel for IfCondExp {
     }
 
     fn build(params: &IfCondExpParams, n: usize, ctx: super::Build<'_>) -> Result<Self> {
-        super::no_per_neuron(&ctx, "IfCondExp")?;
-        IfCondExp::new(params, n, ctx.dt_ms)
+        let mut m = IfCondExp::new(params, n, ctx.dt_ms)?;
+        if !ctx.per_neuron.is_empty() {
+            let each = super::per_neuron(params, n, &ctx, "params", IfCondExpParams::validate)?;
+            let consts = each
+                .iter()
+                .map(|p| CondConsts::of(p, ctx.dt_ms))
+                .collect::<Result<Vec<_>>>()?;
+            m.v = each.iter().map(|p| p.v_rest).collect();
+            m.lanes = Some(CondLanes::of(&consts));
+        }
+        Ok(m)
     }
 }
 
@@ -300,15 +344,32 @@ impl NeuronModel for IfCondExp {
 
     fn step(&mut self, _syn: &mut [f64], current: &[f64], spikes: &mut Vec<u32>) {
         let exp = self.params.integrator == Integrator::ExponentialEuler;
-        crate::spiking::simd::dispatch(
-            #[inline(always)]
-            || match (current.is_empty(), exp) {
-                (true, false) => self.update::<false, false>(current, spikes),
-                (false, false) => self.update::<true, false>(current, spikes),
-                (true, true) => self.update::<false, true>(current, spikes),
-                (false, true) => self.update::<true, true>(current, spikes),
-            },
-        );
+        match self.lanes.take() {
+            None => {
+                let c = self.c;
+                crate::spiking::simd::dispatch(
+                    #[inline(always)]
+                    || match (current.is_empty(), exp) {
+                        (true, false) => self.update::<false, false, _>(&c, current, spikes),
+                        (false, false) => self.update::<true, false, _>(&c, current, spikes),
+                        (true, true) => self.update::<false, true, _>(&c, current, spikes),
+                        (false, true) => self.update::<true, true, _>(&c, current, spikes),
+                    },
+                );
+            }
+            Some(lanes) => {
+                crate::spiking::simd::dispatch(
+                    #[inline(always)]
+                    || match (current.is_empty(), exp) {
+                        (true, false) => self.update::<false, false, _>(&lanes, current, spikes),
+                        (false, false) => self.update::<true, false, _>(&lanes, current, spikes),
+                        (true, true) => self.update::<false, true, _>(&lanes, current, spikes),
+                        (false, true) => self.update::<true, true, _>(&lanes, current, spikes),
+                    },
+                );
+                self.lanes = Some(lanes);
+            }
+        }
     }
 
     fn receptor_state(&mut self, r: usize) -> Option<&mut [f64]> {
@@ -559,7 +620,17 @@ impl IfCurrExp {
     }
 }
 
-crate::param_table!(IfCurrExpParams { cm, tau_m, tau_refrac, tau_syn_E, tau_syn_I, v_rest, v_reset, v_thresh, i_offset });
+crate::param_table!(IfCurrExpParams {
+    cm,
+    tau_m,
+    tau_refrac,
+    tau_syn_E,
+    tau_syn_I,
+    v_rest,
+    v_reset,
+    v_thresh,
+    i_offset
+});
 
 impl super::BuiltinModel for IfCurrExp {
     type Params = IfCurrExpParams;
@@ -828,7 +899,14 @@ impl LifNeurapse {
     }
 }
 
-crate::param_table!(LifNeurapseParams { C, gL, V_thresh, EL, Rp, i_offset });
+crate::param_table!(LifNeurapseParams {
+    C,
+    gL,
+    V_thresh,
+    EL,
+    Rp,
+    i_offset
+});
 
 impl super::BuiltinModel for LifNeurapse {
     type Params = LifNeurapseParams;
@@ -906,9 +984,12 @@ mod tests {
                     m.g_exc.iter_mut().zip(&ge).for_each(|(g, x)| *g += x);
                 }
                 a.step(&mut [], &current, &mut sa);
+                let c = b.c;
                 match integrator {
-                    Integrator::Euler => b.update::<true, false>(&current, &mut sb),
-                    Integrator::ExponentialEuler => b.update::<true, true>(&current, &mut sb),
+                    Integrator::Euler => b.update::<true, false, _>(&c, &current, &mut sb),
+                    Integrator::ExponentialEuler => {
+                        b.update::<true, true, _>(&c, &current, &mut sb)
+                    }
                 }
             }
             assert_eq!(sa, sb, "{integrator:?}");
@@ -926,6 +1007,75 @@ mod tests {
         assert_eq!(sa, sb);
         assert!(sa.len() > 1000, "{} spikes", sa.len());
         assert!(a == b);
+    }
+
+    /// Per-neuron parameters: a population whose neurons differ in `v_thresh`, `tau_m` and
+    /// `i_offset` gives each neuron the bits of a one-neuron population with that neuron's
+    /// parameters; per-neuron values that are all equal give the bits of the plain model.
+    #[test]
+    fn per_neuron_parameters_equal_separate_populations() {
+        use crate::spiking::neuron::{Build, BuiltinModel};
+        let n = 150;
+        let base = IfCondExpParams {
+            i_offset: 1.5,
+            ..Default::default()
+        };
+        let build = |per: Vec<(String, Vec<f64>)>| {
+            let ctx = Build {
+                dt_ms: 0.1,
+                offset: 0,
+                rng: crate::rng::component(1, crate::rng::Stream::Poisson, 0),
+                per_neuron: &per,
+            };
+            IfCondExp::build(&base, n, ctx).unwrap()
+        };
+        let th: Vec<f64> = (0..n).map(|i| -52.0 + 0.02 * i as f64).collect();
+        let tau: Vec<f64> = (0..n).map(|i| 10.0 + 0.1 * i as f64).collect();
+        let off: Vec<f64> = (0..n).map(|i| 1.0 + 0.01 * i as f64).collect();
+        let mut many = build(vec![
+            ("v_thresh".into(), th.clone()),
+            ("tau_m".into(), tau.clone()),
+            ("i_offset".into(), off.clone()),
+        ]);
+        let mut ones: Vec<IfCondExp> = (0..n)
+            .map(|i| {
+                let p = IfCondExpParams {
+                    v_thresh: th[i],
+                    tau_m: tau[i],
+                    i_offset: off[i],
+                    ..base.clone()
+                };
+                IfCondExp::new(&p, 1, 0.1).unwrap()
+            })
+            .collect();
+        let (mut s_many, mut s_ones) = (Vec::new(), Vec::new());
+        for t in 0..3000u32 {
+            let mut s = Vec::new();
+            many.step(&mut [], &[], &mut s);
+            s_many.extend(s.iter().map(|&i| (t, i)));
+            for (i, m) in ones.iter_mut().enumerate() {
+                let mut s = Vec::new();
+                m.step(&mut [], &[], &mut s);
+                s_ones.extend(s.iter().map(|_| (t, i as u32)));
+            }
+        }
+        s_ones.sort_unstable();
+        assert_eq!(s_many, s_ones);
+        assert!(s_many.len() > 1000, "{} spikes", s_many.len());
+        for (i, m) in ones.iter().enumerate() {
+            assert_eq!(m.v[0].to_bits(), many.v[i].to_bits(), "neuron {i}");
+        }
+        // equal per-neuron values run through the lanes and give the plain model's bits
+        let mut plain = IfCondExp::new(&base, n, 0.1).unwrap();
+        let mut lanes = build(vec![("i_offset".into(), vec![1.5; n])]);
+        assert!(lanes.lanes.is_some());
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for _ in 0..3000 {
+            plain.step(&mut [], &[], &mut a);
+            lanes.step(&mut [], &[], &mut b);
+        }
+        assert_eq!(a, b);
+        assert_eq!(plain.v, lanes.v);
     }
 
     /// What the network does: weights for receptors with a `receptor_state` go there, the

@@ -31,6 +31,7 @@
 pub mod adex;
 pub mod hh;
 pub mod izhikevich;
+pub mod lanes;
 pub mod lif;
 mod registry;
 pub mod sorf;
@@ -165,6 +166,29 @@ pub(crate) fn push_fresh(refrac: &[f64], nref: f64, base: usize, spikes: &mut Ve
     for (k, &r) in refrac.iter().enumerate() {
         if r == nref {
             spikes.push((base + k) as u32);
+        }
+    }
+}
+
+/// [`push_fresh`] with each neuron's own `nref` (per-neuron refractory periods): appends
+/// `base + k` for every `k` whose counter equals `nref(k)`.
+#[inline(always)]
+pub(crate) fn push_fresh_lanes(
+    refrac: &[f64],
+    nref: impl Fn(usize) -> f64,
+    base: usize,
+    spikes: &mut Vec<u32>,
+) {
+    // a separate OR-reduction vectorises; accumulating it in the update loop does not
+    if refrac
+        .iter()
+        .enumerate()
+        .fold(false, |a, (k, &r)| a | (r == nref(k)))
+    {
+        for (k, &r) in refrac.iter().enumerate() {
+            if r == nref(k) {
+                spikes.push((base + k) as u32);
+            }
         }
     }
 }

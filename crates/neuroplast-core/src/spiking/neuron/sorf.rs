@@ -292,7 +292,24 @@ impl Sorf {
     }
 }
 
-crate::param_table!(SorfParams { a, b, c, d, tau_ampa, tau_nmda, tau_gabaa, tau_gabab, vrev_ampa, vrev_nmda, vrev_gabaa, vrev_gabab, v_min, v_thresh, tau_refrac, i_offset });
+crate::param_table!(SorfParams {
+    a,
+    b,
+    c,
+    d,
+    tau_ampa,
+    tau_nmda,
+    tau_gabaa,
+    tau_gabab,
+    vrev_ampa,
+    vrev_nmda,
+    vrev_gabaa,
+    vrev_gabab,
+    v_min,
+    v_thresh,
+    tau_refrac,
+    i_offset
+});
 
 impl super::BuiltinModel for Sorf {
     type Params = SorfParams;
