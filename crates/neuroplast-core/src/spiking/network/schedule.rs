@@ -175,7 +175,7 @@ impl Network {
     /// Scheduled actions due at this step (names and rules were checked at build).
     fn apply_actions(&mut self) {
         let t = self.t;
-        if !self.actions.get(self.next_action).is_some_and(|a| a.0 <= t) {
+        if self.actions.get(self.next_action).is_none_or(|a| a.0 > t) {
             return;
         }
         let actions = std::mem::take(&mut self.actions);

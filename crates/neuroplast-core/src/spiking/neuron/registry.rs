@@ -194,6 +194,9 @@ macro_rules! models {
         /// The neurons of one shard, one variant per model; one `match` per shard and step.
         #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
         #[allow(non_camel_case_types)] // reason: the variants are the models' names
+        // One value per shard of up to 1024 neurons, whose arrays live on the heap anyway:
+        // the size difference between variants costs nothing, a box would cost an indirection.
+        #[allow(clippy::large_enum_variant)]
         pub enum Neurons {
             $( #[doc = $doc] $name($ty), )*
         }
