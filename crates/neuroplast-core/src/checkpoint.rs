@@ -28,7 +28,7 @@ pub const MAGIC: &[u8; 8] = b"NPLASTCK";
 /// spike rings, sources, monitors, step counter and spike hash).
 pub const MAGIC_SPIKING: &[u8; 8] = b"NPLASTSN";
 /// The checkpoint format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// The version of this crate, written into checkpoints.
 pub const NEUROPLAST_VERSION: &str = env!("CARGO_PKG_VERSION");
 

@@ -78,8 +78,8 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use super::super::projection::{SpikeRing, Synapses};
-use super::{DecayTable, NEVER};
+use super::super::projection::Synapses;
+use super::{Arrivals, DecayTable, PostIndex, PostSpikes, SynapseRule, NEVER};
 use crate::{ensure, Result};
 
 /// How `homeostatic_stdp` estimates the postsynaptic rate R.
@@ -357,7 +357,7 @@ impl HomeostaticStdpState {
         &self.rate
     }
 
-    pub(super) fn new(p: &HomeostaticStdpParams, synapses: &Synapses, dt: f64) -> Self {
+    fn with(p: &HomeostaticStdpParams, synapses: &Synapses, dt: f64) -> Self {
         let m = synapses.len();
         let n_post = synapses.n_post();
         let every = if p.update_every_ms > 0.0 {
@@ -391,14 +391,6 @@ impl HomeostaticStdpState {
             st.set_post(j);
         }
         st
-    }
-
-    pub(super) fn bytes(&self) -> usize {
-        8 * (self.synced.len() + self.t_pre.len() + self.acc.len())
-            + 4 * self.delay.len()
-            + 8 * 5 * self.rate.len()
-            + 16 * self.fifo.capacity()
-            + 8 * (self.plus.table.len() + self.minus.table.len())
     }
 
     /// K and the per-step factors for rate `r` (Hz).
@@ -485,55 +477,23 @@ impl HomeostaticStdpState {
         *w = stretch(*w, a, ln_a, an, gn, b * c, ln_q, n, p.w_min, p.w_max, table);
     }
 
-    pub(super) fn deliver(
-        &mut self,
-        synapses: &mut Synapses,
-        t: u64,
-        ring: &SpikeRing,
-        last_arrival: &mut [u64],
-        last_post: &[u64],
-        mut add: impl FnMut(u32, f64),
-    ) {
-        self.resume(t);
-        synapses.arrivals_mut(t, ring, |s, j, w| {
-            let e = t - u64::from(self.delay[s]);
-            self.advance(s, j as usize, e, w, last_arrival, last_post);
-            self.t_pre[s] = e;
-            self.advance(s, j as usize, t, w, last_arrival, last_post);
-            add(j, *w);
-            last_arrival[s] = t;
-        });
-    }
-
-    #[allow(clippy::too_many_arguments)] // reason: the shared per-projection arrays of Plasticity
-    pub(super) fn after_step(
-        &mut self,
-        synapses: &mut Synapses,
-        t: u64,
-        post_spikes: &[u32],
-        last_arrival: &[u64],
-        last_post: &mut [u64],
-        post_ptr: &[u32],
-        by_post: &[u32],
-    ) {
+    fn after(&mut self, cx: PostSpikes<'_>) {
+        let t = cx.t;
         self.resume(t);
         self.next = t + 1;
-        let weights = synapses.weights_mut();
+        let weights = cx.synapses.weights_mut();
+        let post_spikes = cx.spikes;
+        let seen = Seen {
+            last_arrival: cx.last_arrival,
+            incoming: cx.incoming,
+        };
         let hz = 1000.0 / self.params.t_window;
         match self.params.rate {
             RateEstimate::Window => {
                 // posts whose rate changes now: their spikes, and spikes leaving the window;
                 // their synapses are brought up to t under the old stretch first
                 for &j in post_spikes {
-                    self.event(
-                        j as usize,
-                        t,
-                        weights,
-                        last_arrival,
-                        last_post,
-                        post_ptr,
-                        by_post,
-                    );
+                    self.event(j as usize, t, weights, &seen, cx.last_post);
                     self.count[j as usize] += 1;
                     self.fifo.push_back((t, j));
                 }
@@ -543,8 +503,7 @@ impl HomeostaticStdpState {
                     }
                     self.fifo.pop_front();
                     if !post_spikes.contains(&j) {
-                        let j = j as usize;
-                        self.event(j, t, weights, last_arrival, last_post, post_ptr, by_post);
+                        self.event(j as usize, t, weights, &seen, cx.last_post);
                     }
                     let j = j as usize;
                     self.count[j] -= 1;
@@ -554,7 +513,7 @@ impl HomeostaticStdpState {
                 // new stretches from step t on (the rate includes a spike of step t)
                 for &j in post_spikes {
                     let j = j as usize;
-                    last_post[j] = t;
+                    cx.last_post[j] = t;
                     self.rate[j] = f64::from(self.count[j]) * hz;
                     self.set_post(j);
                 }
@@ -566,58 +525,37 @@ impl HomeostaticStdpState {
                 }
                 for &j in post_spikes {
                     let j = j as usize;
-                    self.event(j, t, weights, last_arrival, last_post, post_ptr, by_post);
+                    self.event(j, t, weights, &seen, cx.last_post);
                     self.rate[j] += hz;
-                    last_post[j] = t;
+                    cx.last_post[j] = t;
                 }
             }
         }
         if self.every > 0 && (t + 1) % self.every == 0 {
-            self.periodic(t + 1, weights, last_arrival, last_post, post_ptr, by_post);
+            self.periodic(t + 1, weights, &seen, cx.last_post);
         }
     }
 
     /// An event of post `j` at step `t`: bring its synapses up to `t`.
-    #[allow(clippy::too_many_arguments)] // reason: the shared per-projection arrays of Plasticity
-    fn event(
-        &mut self,
-        j: usize,
-        t: u64,
-        weights: &mut [f64],
-        last_arrival: &[u64],
-        last_post: &[u64],
-        post_ptr: &[u32],
-        by_post: &[u32],
-    ) {
-        let (lo, hi) = (post_ptr[j] as usize, post_ptr[j + 1] as usize);
-        for &s in &by_post[lo..hi] {
+    fn event(&mut self, j: usize, t: u64, weights: &mut [f64], seen: &Seen<'_>, last_post: &[u64]) {
+        for &s in seen.incoming.of_post(j) {
             let s = s as usize;
             let mut w = weights[s];
-            self.advance(s, j, t, &mut w, last_arrival, last_post);
+            self.advance(s, j, t, &mut w, seen.last_arrival, last_post);
             weights[s] = w;
         }
     }
 
     /// CARLsim's periodic update at step `t` (contributions of steps `< t`).
-    #[allow(clippy::too_many_arguments)] // reason: the shared per-projection arrays of Plasticity
-    fn periodic(
-        &mut self,
-        t: u64,
-        weights: &mut [f64],
-        last_arrival: &[u64],
-        last_post: &[u64],
-        post_ptr: &[u32],
-        by_post: &[u32],
-    ) {
+    fn periodic(&mut self, t: u64, weights: &mut [f64], seen: &Seen<'_>, last_post: &[u64]) {
         let p = self.params.clone();
         let u = self.every as f64;
         for j in 0..self.rate.len() {
-            let (lo, hi) = (post_ptr[j] as usize, post_ptr[j + 1] as usize);
             let (h, bk) = self.factors(self.rate[j]);
-            for &s in &by_post[lo..hi] {
+            for &s in seen.incoming.of_post(j) {
                 let s = s as usize;
                 let mut w = weights[s];
-                self.advance(s, j, t, &mut w, last_arrival, last_post);
+                self.advance(s, j, t, &mut w, seen.last_arrival, last_post);
                 // h = α·K·(1 − R/r_target)·dt per step, bk = β·K·dt
                 w += h * w * u + bk * self.acc[s];
                 weights[s] = w.clamp(p.w_min, p.w_max);
@@ -627,22 +565,70 @@ impl HomeostaticStdpState {
     }
 
     /// Bring every synapse up to step `t` (weights exact at `t`).
-    pub(super) fn flush(
-        &mut self,
-        synapses: &mut Synapses,
-        t: u64,
-        last_arrival: &[u64],
-        last_post: &[u64],
-        post_ptr: &[u32],
-        by_post: &[u32],
-    ) {
-        if self.next != t || self.every > 0 {
+    fn flush_all(&mut self, cx: PostSpikes<'_>) {
+        if self.next != cx.t || self.every > 0 {
             return;
         }
-        let weights = synapses.weights_mut();
+        let weights = cx.synapses.weights_mut();
+        let seen = Seen {
+            last_arrival: cx.last_arrival,
+            incoming: cx.incoming,
+        };
         for j in 0..self.rate.len() {
-            self.event(j, t, weights, last_arrival, last_post, post_ptr, by_post);
+            self.event(j, cx.t, weights, &seen, cx.last_post);
         }
+    }
+}
+
+/// The parts of the spike history a post event reads.
+struct Seen<'a> {
+    last_arrival: &'a [u64],
+    incoming: &'a PostIndex,
+}
+
+impl SynapseRule for HomeostaticStdpState {
+    type Params = HomeostaticStdpParams;
+
+    fn validate(p: &HomeostaticStdpParams, path: &str, dt: f64) -> Result<()> {
+        p.validate(path, dt)
+    }
+
+    fn w_min(p: &HomeostaticStdpParams) -> f64 {
+        p.w_min
+    }
+
+    fn new(p: &HomeostaticStdpParams, synapses: &mut Synapses, dt: f64) -> Self {
+        HomeostaticStdpState::with(p, synapses, dt)
+    }
+
+    fn on_arrivals(&mut self, cx: Arrivals<'_>, add: &mut impl FnMut(u32, f64)) {
+        let t = cx.t;
+        self.resume(t);
+        let (last_arrival, last_post) = (cx.last_arrival, cx.last_post);
+        cx.synapses.arrivals_mut(t, cx.ring, |s, j, w| {
+            let e = t - u64::from(self.delay[s]);
+            self.advance(s, j as usize, e, w, last_arrival, last_post);
+            self.t_pre[s] = e;
+            self.advance(s, j as usize, t, w, last_arrival, last_post);
+            add(j, *w);
+            last_arrival[s] = t;
+        });
+    }
+
+    fn after_step(&mut self, cx: PostSpikes<'_>) {
+        self.after(cx);
+    }
+
+    fn flush(&mut self, cx: PostSpikes<'_>) {
+        self.flush_all(cx);
+    }
+
+    fn bytes(&self) -> usize {
+        8 * (self.synced.len() + self.t_pre.len() + self.acc.len())
+            + 4 * self.delay.len()
+            + 8 * 5 * self.rate.len()
+            + 16 * self.fifo.capacity()
+            + 8 * (self.plus.table.len() + self.minus.table.len())
     }
 }
 
@@ -704,6 +690,7 @@ fn stretch(
 mod tests {
     use super::super::{Plasticity, PlasticitySpec, RuleState};
     use super::*;
+    use crate::spiking::projection::SpikeRing;
 
     /// Drive one projection (delay 1) with given emission steps (per step: pre ids, post ids)
     /// through the rule; returns the final weights (flushed to `steps`) and the delivered
@@ -914,7 +901,8 @@ mod tests {
             t_window: 1000.0,
             ..Default::default()
         };
-        let st = HomeostaticStdpState::new(&p, &Synapses::new(1, 1, &[0], &[0], &[1.0], &[1]), 1.0);
+        let st =
+            HomeostaticStdpState::with(&p, &Synapses::new(1, 1, &[0], &[0], &[1.0], &[1]), 1.0);
         let (h, b) = st.factors(1.0);
         let k: f64 = 1.0 / (1000.0 * (1.0 + 0.9 * 50.0));
         assert!((k - 2.173_913_043_478_261e-5).abs() < 1e-18);

@@ -54,8 +54,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{DecayTable, NEVER};
-use crate::spiking::projection::{SpikeRing, Synapses};
+use super::{Arrivals, DecayTable, PostSpikes, SynapseRule, NEVER};
+use crate::spiking::projection::Synapses;
 use crate::{ensure, Result};
 
 /// Parameters of the `neurapse_a` rule (`PLASTIC_SYNAPSE_A`).
@@ -242,31 +242,35 @@ pub struct NeurapseAState {
     prev_arrival: Vec<u64>,
 }
 
-impl NeurapseAState {
-    pub(super) fn new(p: &NeurapseAParams, synapses: usize, dt: f64) -> NeurapseAState {
+impl SynapseRule for NeurapseAState {
+    type Params = NeurapseAParams;
+
+    fn validate(p: &NeurapseAParams, path: &str, _dt: f64) -> Result<()> {
+        p.validate(path)
+    }
+
+    fn w_min(p: &NeurapseAParams) -> f64 {
+        p.w_min()
+    }
+
+    fn new(p: &NeurapseAParams, synapses: &mut Synapses, dt: f64) -> NeurapseAState {
         NeurapseAState {
             params: p.clone(),
             slow: DecayTable::new(dt / p.tau),
             fast: DecayTable::new(dt / p.tau_s),
-            prev_arrival: vec![NEVER; synapses],
+            prev_arrival: vec![NEVER; synapses.len()],
         }
     }
 
-    pub(super) fn bytes(&self) -> usize {
+    fn bytes(&self) -> usize {
         8 * (self.prev_arrival.len() + self.slow.table.len() + self.fast.table.len())
     }
 
     /// Arrivals: deliver, remember the arrival.
-    pub(super) fn deliver(
-        &mut self,
-        synapses: &mut Synapses,
-        t: u64,
-        ring: &SpikeRing,
-        last_arrival: &mut [u64],
-        mut add: impl FnMut(u32, f64),
-    ) {
-        let prev = &mut self.prev_arrival;
-        synapses.arrivals(t, ring, |s, j| {
+    fn on_arrivals(&mut self, cx: Arrivals<'_>, add: &mut impl FnMut(u32, f64)) {
+        let (t, prev, last_arrival) = (cx.t, &mut self.prev_arrival, cx.last_arrival);
+        let synapses = &*cx.synapses;
+        synapses.arrivals(t, cx.ring, |s, j| {
             add(j, synapses.weight(s));
             prev[s] = last_arrival[s];
             last_arrival[s] = t;
@@ -275,31 +279,24 @@ impl NeurapseAState {
 
     /// Postsynaptic spikes of step `t`: update the nearest (or every) synapse with an arrival
     /// strictly before `t`.
-    #[allow(clippy::too_many_arguments)] // reason: the parts of `Plasticity` a rule reads
-    pub(super) fn after_step(
-        &mut self,
-        weights: &mut [f64],
-        t: u64,
-        post_spikes: &[u32],
-        post_ptr: &[u32],
-        by_post: &[u32],
-        last_arrival: &[u64],
-        last_post: &mut [u64],
-    ) {
+    fn after_step(&mut self, cx: PostSpikes<'_>) {
         let p = &self.params;
-        for &j in post_spikes {
+        let t = cx.t;
+        let weights = cx.synapses.weights_mut();
+        for &j in cx.spikes {
             let j = j as usize;
-            last_post[j] = t;
+            cx.last_post[j] = t;
             let Some(limit) = t.checked_sub(1) else {
                 continue;
             };
-            let syns = &by_post[post_ptr[j] as usize..post_ptr[j + 1] as usize];
+            let syns = cx.incoming.of_post(j);
             let mut update = |s: usize, a: u64| {
                 let win = self.slow.between(a, t) - self.fast.between(a, t);
                 weights[s] =
                     weight_update_a(weights[s], p.gamma, win, p.upd_coeff, p.w_floor, p.w_cap);
             };
-            let arrival = |s: usize| arrival_at_most(last_arrival[s], self.prev_arrival[s], limit);
+            let arrival =
+                |s: usize| arrival_at_most(cx.last_arrival[s], self.prev_arrival[s], limit);
             if p.nearest_only {
                 let mut best: Option<(usize, u64)> = None;
                 for &s in syns {
@@ -334,34 +331,37 @@ pub struct NeurapseBState {
     first_post: Vec<u64>,
 }
 
-impl NeurapseBState {
-    pub(super) fn new(p: &NeurapseBParams, synapses: usize, n_post: usize, dt: f64) -> Self {
+impl SynapseRule for NeurapseBState {
+    type Params = NeurapseBParams;
+
+    fn validate(p: &NeurapseBParams, path: &str, _dt: f64) -> Result<()> {
+        p.validate(path)
+    }
+
+    fn w_min(p: &NeurapseBParams) -> f64 {
+        p.w_min()
+    }
+
+    fn new(p: &NeurapseBParams, synapses: &mut Synapses, dt: f64) -> Self {
         NeurapseBState {
             params: p.clone(),
             decay: DecayTable::new(dt / p.tau_l),
-            prev_arrival: vec![NEVER; synapses],
-            first_post: vec![NEVER; n_post],
+            prev_arrival: vec![NEVER; synapses.len()],
+            first_post: vec![NEVER; synapses.n_post()],
         }
     }
 
-    pub(super) fn bytes(&self) -> usize {
+    fn bytes(&self) -> usize {
         8 * (self.prev_arrival.len() + self.first_post.len() + self.decay.table.len())
     }
 
     /// Arrivals: deliver, then depression (see the module docs for the pairing).
-    pub(super) fn deliver(
-        &mut self,
-        synapses: &mut Synapses,
-        t: u64,
-        ring: &SpikeRing,
-        last_arrival: &mut [u64],
-        last_post: &[u64],
-        mut add: impl FnMut(u32, f64),
-    ) {
+    fn on_arrivals(&mut self, cx: Arrivals<'_>, add: &mut impl FnMut(u32, f64)) {
         let a_dn = self.params.A_dn * self.params.gamma;
         let bugs = self.params.upstream_bugs;
+        let (t, last_arrival, last_post) = (cx.t, cx.last_arrival, cx.last_post);
         let (decay, prev, first) = (&self.decay, &mut self.prev_arrival, &self.first_post);
-        synapses.arrivals_delayed_mut(t, ring, |s, j, d, w| {
+        cx.synapses.arrivals_delayed_mut(t, cx.ring, |s, j, d, w| {
             add(j, *w);
             let j = j as usize;
             let pair = if bugs {
@@ -381,32 +381,25 @@ impl NeurapseBState {
 
     /// Postsynaptic spikes of step `t`: potentiation of every incoming synapse that has had
     /// an arrival (see the module docs for the pairing).
-    #[allow(clippy::too_many_arguments)] // reason: the parts of `Plasticity` a rule reads
-    pub(super) fn after_step(
-        &mut self,
-        weights: &mut [f64],
-        t: u64,
-        post_spikes: &[u32],
-        post_ptr: &[u32],
-        by_post: &[u32],
-        last_arrival: &[u64],
-        last_post: &mut [u64],
-    ) {
+    fn after_step(&mut self, cx: PostSpikes<'_>) {
         let a_up = self.params.A_up * self.params.gamma;
         let bugs = self.params.upstream_bugs;
-        for &j in post_spikes {
+        let t = cx.t;
+        let weights = cx.synapses.weights_mut();
+        for &j in cx.spikes {
             let j = j as usize;
             if self.first_post[j] == NEVER {
                 self.first_post[j] = t;
             }
-            last_post[j] = t;
-            for &s in &by_post[post_ptr[j] as usize..post_ptr[j + 1] as usize] {
+            cx.last_post[j] = t;
+            for &s in cx.incoming.of_post(j) {
                 let s = s as usize;
                 let f = if bugs {
                     // last arrival a ≤ t − 2 (column a + 1 < t − d + d), Δ = t − (a + 1)
                     match t.checked_sub(2) {
                         Some(limit) => {
-                            let a = arrival_at_most(last_arrival[s], self.prev_arrival[s], limit);
+                            let a =
+                                arrival_at_most(cx.last_arrival[s], self.prev_arrival[s], limit);
                             if a == NEVER {
                                 continue;
                             }
@@ -415,10 +408,10 @@ impl NeurapseBState {
                         None => continue,
                     }
                 } else {
-                    if last_arrival[s] == NEVER {
+                    if cx.last_arrival[s] == NEVER {
                         continue;
                     }
-                    self.decay.between(last_arrival[s], t)
+                    self.decay.between(cx.last_arrival[s], t)
                 };
                 weights[s] += weights[s] * a_up * f;
             }
@@ -430,6 +423,7 @@ impl NeurapseBState {
 mod tests {
     use super::super::{Plasticity, PlasticitySpec};
     use super::*;
+    use crate::spiking::projection::SpikeRing;
 
     /// One synapse (delay `delay` steps) with presynaptic spikes emitted at `pre` and
     /// postsynaptic spikes at `post`; returns the weight after `steps` steps.

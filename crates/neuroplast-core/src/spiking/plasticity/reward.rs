@@ -15,7 +15,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Izhikevich2006Params, SPNET_TAU};
+use super::{
+    Arrivals, Izhikevich2006Params, Izhikevich2006State, PostSpikes, SynapseRule, SPNET_TAU,
+};
+use crate::spiking::projection::Synapses;
 use crate::{ensure, Result};
 
 /// Parameters of the `reward_stdp` rule.
@@ -125,5 +128,52 @@ impl Dopamine {
     #[inline]
     pub(super) fn factor(&self) -> f64 {
         self.tonic + self.level
+    }
+}
+
+/// State of a `reward_stdp` projection: spnet's STDP state whose weight updates are gated by
+/// a dopamine level.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RewardStdpState(pub Izhikevich2006State);
+
+impl SynapseRule for RewardStdpState {
+    type Params = RewardStdpParams;
+
+    fn validate(p: &RewardStdpParams, path: &str, dt: f64) -> Result<()> {
+        p.validate(path, dt)
+    }
+
+    fn w_min(p: &RewardStdpParams) -> f64 {
+        p.w_min
+    }
+
+    fn new(p: &RewardStdpParams, synapses: &mut Synapses, dt: f64) -> Self {
+        let da = Dopamine::new(p, dt);
+        RewardStdpState(Izhikevich2006State::with(
+            &p.stdp_part(),
+            synapses.len(),
+            dt,
+            Some(da),
+        ))
+    }
+
+    fn on_arrivals(&mut self, cx: Arrivals<'_>, add: &mut impl FnMut(u32, f64)) {
+        self.0.on_arrivals(cx, add);
+    }
+
+    fn after_step(&mut self, cx: PostSpikes<'_>) {
+        self.0.after_step(cx);
+    }
+
+    fn reward(&mut self, amount: f64) -> bool {
+        self.0.reward(amount)
+    }
+
+    fn takes_reward(&self) -> bool {
+        true
+    }
+
+    fn bytes(&self) -> usize {
+        self.0.bytes()
     }
 }
