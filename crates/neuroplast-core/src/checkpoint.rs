@@ -27,6 +27,9 @@ pub const MAGIC: &[u8; 8] = b"NPLASTCK";
 /// a [`Network`]: every population's state and random streams, synapses and plasticity state,
 /// spike rings, sources, monitors, step counter and spike hash).
 pub const MAGIC_SPIKING: &[u8; 8] = b"NPLASTSN";
+/// Magic bytes at the start of a protocol-run checkpoint (same layout, payload = CBOR of the
+/// protocol's run state).
+pub const MAGIC_PROTOCOL: &[u8; 8] = b"NPLASTPR";
 /// The checkpoint format this build reads and writes.
 pub const FORMAT_VERSION: u32 = 3;
 /// The version of this crate, written into checkpoints.
@@ -40,6 +43,36 @@ pub fn write(sim: &Simulation, w: impl std::io::Write) -> std::io::Result<()> {
 /// Encode a spiking network into `w` (streamed). The thread count is not part of it.
 pub fn write_network(net: &Network, w: impl std::io::Write) -> std::io::Result<()> {
     write_with(MAGIC_SPIKING, net, w)
+}
+
+/// Decode checkpoint bytes of any kind into an engine (the magic bytes say which).
+pub fn restore(bytes: &[u8]) -> Result<Box<dyn crate::engine::Engine>> {
+    match bytes.get(..8) {
+        Some(m) if m == MAGIC => Ok(Box::new(from_bytes(bytes)?)),
+        Some(m) if m == MAGIC_SPIKING => Ok(Box::new(network_from_bytes(bytes)?)),
+        Some(m) if m == MAGIC_PROTOCOL => crate::experiments::restore(bytes),
+        _ => Err(Error::Checkpoint(
+            "not a neuroplast checkpoint (no NPLASTCK, NPLASTSN or NPLASTPR header)".into(),
+        )),
+    }
+}
+
+/// Encode any serialisable run state under `magic` (protocol runs).
+pub fn write_as<T: serde::Serialize>(
+    magic: &[u8; 8],
+    value: &T,
+    w: impl std::io::Write,
+) -> std::io::Result<()> {
+    write_with(magic, value, w)
+}
+
+/// Decode a run state written by [`write_as`] under `magic`; `what` names the kind in errors.
+pub fn read_as<T: serde::de::DeserializeOwned>(
+    magic: &[u8; 8],
+    what: &str,
+    bytes: &[u8],
+) -> Result<T> {
+    read_with(magic, what, bytes)
 }
 
 /// Decode a spiking network (it runs on one thread until `set_threads` is called).
@@ -106,18 +139,18 @@ fn read_with<T: serde::de::DeserializeOwned>(
     what: &str,
     bytes: &[u8],
 ) -> Result<T> {
-    if bytes.len() >= 8
-        && (&bytes[..8] == MAGIC || &bytes[..8] == MAGIC_SPIKING)
-        && &bytes[..8] != magic
-    {
-        return Err(Error::Checkpoint(format!(
-            "this is a {} checkpoint, not a {what} one",
-            if &bytes[..8] == MAGIC {
-                "SORN"
-            } else {
-                "spiking-network"
-            }
-        )));
+    if bytes.len() >= 8 && &bytes[..8] != magic {
+        let other = match &bytes[..8] {
+            m if m == MAGIC => Some("SORN"),
+            m if m == MAGIC_SPIKING => Some("spiking-network"),
+            m if m == MAGIC_PROTOCOL => Some("protocol-run"),
+            _ => None,
+        };
+        if let Some(other) = other {
+            return Err(Error::Checkpoint(format!(
+                "this is a {other} checkpoint, not a {what} one"
+            )));
+        }
     }
     if bytes.len() < 14 || &bytes[..8] != magic {
         return Err(Error::Checkpoint(format!(

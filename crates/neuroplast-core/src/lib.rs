@@ -10,6 +10,8 @@
 //! | [`sparse`] | synaptic matrices stored by postsynaptic row, with structural edits |
 //! | [`simulation`] | a run: network + input + monitors + freeze/unfreeze schedule |
 //! | [`monitor`] | bounded recordings |
+//! | [`engine`] | the one seam between engines and front ends: [`engine::Engine`] |
+//! | [`recording`] | what engines hand to front ends: [`recording::Recording`] |
 //! | [`checkpoint`] | the versioned binary checkpoint format |
 //! | [`schedule`] | the written-down phase order of a step |
 //! | [`rng`] | per-component random streams derived from one seed |
@@ -39,12 +41,14 @@
 
 pub mod analysis;
 pub mod checkpoint;
+pub mod engine;
 mod error;
 pub mod exec;
 pub mod experiments;
 pub mod hash;
 pub mod monitor;
 pub mod readout;
+pub mod recording;
 pub mod rng;
 pub mod schedule;
 pub mod simulation;

@@ -16,6 +16,9 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
+use crate::recording::{
+    Array, ArrayChunk, ArrayData, CountChunk, Recording, SeriesChunk, SpikeChunk, StateChunk,
+};
 use crate::sorn::input::Input;
 use crate::sorn::Sorn;
 
@@ -27,8 +30,11 @@ pub enum SpikeWindow {
     None,
     /// Every spike of the run.
     All,
-    /// Spikes of the last `K` steps only (a sliding window).
+    /// Spikes of the last `K` steps only (a sliding window over what was not drained yet).
     LastSteps(u64),
+    /// Every spike from this step on (step numbers as in [`crate::recording`]: a spike of
+    /// step `t` happened in the update from state `t` to `t + 1`).
+    From(u64),
 }
 
 /// What to record. `every` intervals are in steps; a sample is taken when `t % every == 0`,
@@ -126,6 +132,7 @@ impl RecordSpec {
             SpikeWindow::None => 0,
             SpikeWindow::All => steps,
             SpikeWindow::LastSteps(k) => k.min(steps),
+            SpikeWindow::From(first) => steps.saturating_sub(first),
         };
         let mut b = 0u64;
         if self.activity {
@@ -143,10 +150,11 @@ impl RecordSpec {
     }
 }
 
-/// Spike events as parallel arrays (step, neuron id).
+/// Spike events as parallel arrays (step, neuron id): a spike of step `t` is a unit active
+/// after the update from state `t` to `t + 1` (0-based, as in [`crate::recording`]).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SpikeEvents {
-    /// Step of each spike (the step after which the unit was active).
+    /// Step of each spike (the update in which the unit became active).
     pub steps: VecDeque<u64>,
     /// Neuron id of each spike.
     pub ids: VecDeque<u32>,
@@ -218,7 +226,7 @@ pub struct WeightSnapshot {
 pub struct Recorder {
     /// What is recorded.
     pub spec: RecordSpec,
-    /// Step of `activity_e[0]`.
+    /// Step of `activity_e[0]` (0-based: the update in which those units were active).
     pub activity_first_step: u64,
     /// Active E units after each step.
     pub activity_e: Vec<u32>,
@@ -247,7 +255,7 @@ impl Recorder {
     /// A recorder for `spec`, taking the t = 0 samples of the periodic monitors from `sorn`.
     pub fn new(spec: RecordSpec, sorn: &Sorn) -> Self {
         let mut r = Recorder {
-            activity_first_step: sorn.t() + 1,
+            activity_first_step: sorn.t(),
             spec,
             ..Default::default()
         };
@@ -291,18 +299,26 @@ impl Recorder {
             self.activity_e.push(count(sorn.x()));
             self.activity_i.push(count(sorn.y()));
         }
+        // the update that just ran is step t − 1 (0-based)
+        let step = t - 1;
         match self.spec.spikes {
             SpikeWindow::None => {}
             SpikeWindow::All => {
-                self.spikes_e.push_active(t, sorn.x());
-                self.spikes_i.push_active(t, sorn.y());
+                self.spikes_e.push_active(step, sorn.x());
+                self.spikes_i.push_active(step, sorn.y());
+            }
+            SpikeWindow::From(first) => {
+                if step >= first {
+                    self.spikes_e.push_active(step, sorn.x());
+                    self.spikes_i.push_active(step, sorn.y());
+                }
             }
             SpikeWindow::LastSteps(k) => {
-                let first = (t + 1).saturating_sub(k);
+                let first = (step + 1).saturating_sub(k);
                 self.spikes_e.drop_before(first);
                 self.spikes_i.drop_before(first);
-                self.spikes_e.push_active(t, sorn.x());
-                self.spikes_i.push_active(t, sorn.y());
+                self.spikes_e.push_active(step, sorn.x());
+                self.spikes_i.push_active(step, sorn.y());
             }
         }
         self.sample_periodic(sorn);
@@ -326,6 +342,76 @@ impl Recorder {
                 w_ei: SparseSnapshot::of(sorn.w_ei()),
             });
         }
+    }
+}
+
+impl Recorder {
+    /// Move everything recorded so far out as a [`Recording`] (one chunk per monitor of the
+    /// spec, in a fixed order: spikes e, i; activity e, i; thresholds; connection fraction;
+    /// weight snapshots as files). The readout trace stays (see [`Recorder::take_readout`]).
+    pub fn drain(&mut self, ne: usize) -> Recording {
+        let mut rec = Recording::default();
+        if self.spec.spikes != SpikeWindow::None {
+            for (pop, ev) in [("e", &mut self.spikes_e), ("i", &mut self.spikes_i)] {
+                rec.spikes.push(SpikeChunk {
+                    population: pop.into(),
+                    steps: std::mem::take(&mut ev.steps).into(),
+                    ids: std::mem::take(&mut ev.ids).into(),
+                });
+            }
+        }
+        if self.spec.activity {
+            let first_step = self.activity_first_step;
+            self.activity_first_step += self.activity_e.len() as u64;
+            for (pop, counts) in [("e", &mut self.activity_e), ("i", &mut self.activity_i)] {
+                rec.counts.push(CountChunk {
+                    population: pop.into(),
+                    first_step,
+                    counts: std::mem::take(counts),
+                });
+            }
+        }
+        if self.spec.thresholds_every.is_some() {
+            rec.states.push(StateChunk {
+                population: "e".into(),
+                variable: "threshold".into(),
+                neurons: (0..ne as u32).collect(),
+                steps: std::mem::take(&mut self.threshold_steps),
+                values: std::mem::take(&mut self.thresholds),
+            });
+        }
+        if self.spec.connection_fraction_every.is_some() {
+            rec.series.push(SeriesChunk {
+                name: "connection_fraction".into(),
+                steps: std::mem::take(&mut self.connection_steps),
+                values: std::mem::take(&mut self.connection_fraction),
+            });
+        }
+        for snap in std::mem::take(&mut self.weights) {
+            let mut arrays = snap.w_ee.arrays("ee");
+            arrays.extend(snap.w_ei.arrays("ei"));
+            rec.arrays.push(ArrayChunk {
+                file: format!("weights/step_{}", snap.step),
+                arrays,
+            });
+        }
+        rec
+    }
+
+    /// Move the readout trace out (for `[readout]`, after the run).
+    pub fn take_readout(&mut self) -> ReadoutTrace {
+        std::mem::take(&mut self.readout)
+    }
+}
+
+impl SparseSnapshot {
+    /// The snapshot as the arrays `{prefix}_post`, `{prefix}_pre`, `{prefix}_w`.
+    pub fn arrays(self, prefix: &str) -> Vec<Array> {
+        vec![
+            Array::vector(&format!("{prefix}_post"), ArrayData::U32(self.post)),
+            Array::vector(&format!("{prefix}_pre"), ArrayData::U32(self.pre)),
+            Array::vector(&format!("{prefix}_w"), ArrayData::F64(self.w)),
+        ]
     }
 }
 

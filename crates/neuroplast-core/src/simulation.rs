@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::monitor::{RecordSpec, Recorder, StateFeatures};
+use crate::monitor::{RecordSpec, Recorder, SparseSnapshot, StateFeatures};
+use crate::schedule::SornPhase;
 use crate::sorn::{input::Input, Rule, Sorn};
 use crate::{ensure, Error, Result};
 
@@ -25,10 +26,13 @@ pub struct Simulation {
     pub sorn: Sorn,
     /// The input source.
     pub input: Input,
-    /// Recordings so far.
+    /// Recordings not drained yet.
     pub recorder: Recorder,
     events: Vec<RuleEvent>,
     next_event: usize,
+    /// Phase times while profiling (not part of the state).
+    #[serde(skip)]
+    profile: Option<Box<crate::schedule::SornProfile>>,
 }
 
 impl Simulation {
@@ -78,6 +82,7 @@ impl Simulation {
             recorder,
             events,
             next_event: 0,
+            profile: None,
         })
     }
 
@@ -94,8 +99,35 @@ impl Simulation {
         Ok(())
     }
 
-    /// One step: due events, the network step, the monitors.
+    /// One step: the phases of [`SORN_PHASES`](crate::schedule::SORN_PHASES) in order (due
+    /// events, the network's phases, the monitors).
     pub fn step(&mut self) {
+        match self.profile.take() {
+            None => {
+                for phase in crate::schedule::SORN_PHASES {
+                    self.run_phase(phase);
+                }
+            }
+            Some(mut p) => {
+                for (k, phase) in crate::schedule::SORN_PHASES.into_iter().enumerate() {
+                    p.time(k, || self.run_phase(phase));
+                }
+                self.profile = Some(p);
+            }
+        }
+    }
+
+    #[inline]
+    fn run_phase(&mut self, phase: SornPhase) {
+        match phase {
+            SornPhase::Events => self.apply_events(),
+            SornPhase::Monitors => self.recorder.record(&self.sorn, &self.input),
+            network => self.sorn.run_phase(network, &mut self.input),
+        }
+    }
+
+    /// Freeze/unfreeze events due at the current step.
+    fn apply_events(&mut self) {
         while let Some(e) = self.events.get(self.next_event) {
             if e.step > self.sorn.t() {
                 break;
@@ -108,8 +140,14 @@ impl Simulation {
             }
             self.next_event += 1;
         }
-        self.sorn.step(&mut self.input);
-        self.recorder.record(&self.sorn, &self.input);
+    }
+
+    /// Mean fraction of active E and I units per step so far.
+    pub fn mean_rates(&self) -> (f64, f64) {
+        let t = self.sorn.t().max(1) as f64;
+        let p = self.sorn.params();
+        let [e, i] = self.sorn.active_total();
+        (e as f64 / t / p.ne as f64, i as f64 / t / p.ni as f64)
     }
 
     /// Run `steps` steps in chunks of `chunk` (recordings reserved for all of them first), calling `on_chunk(steps_done_so_far)` after
@@ -134,5 +172,140 @@ impl Simulation {
     /// The freeze/unfreeze events.
     pub fn events(&self) -> &[RuleEvent] {
         &self.events
+    }
+}
+
+impl crate::engine::Engine for Simulation {
+    fn kind(&self) -> crate::engine::Kind {
+        crate::engine::Kind::Sorn
+    }
+
+    fn step_count(&self) -> u64 {
+        self.sorn.t()
+    }
+
+    fn dt_ms(&self) -> Option<f64> {
+        None
+    }
+
+    fn advance(&mut self, steps: u64) {
+        for _ in 0..steps {
+            self.step();
+        }
+    }
+
+    fn drain(&mut self) -> crate::recording::Recording {
+        self.recorder.drain(self.sorn.params().ne)
+    }
+
+    fn finish(&mut self) -> crate::recording::Recording {
+        use crate::recording::{Array, ArrayChunk, ArrayData};
+        let net = &self.sorn;
+        let mut arrays = SparseSnapshot::of(net.w_ee()).arrays("ee");
+        arrays.extend(SparseSnapshot::of(net.w_ei()).arrays("ei"));
+        arrays.extend(SparseSnapshot::of(net.w_ie()).arrays("ie"));
+        arrays.push(Array::vector("te", ArrayData::F64(net.te().to_vec())));
+        arrays.push(Array::vector("ti", ArrayData::F64(net.ti().to_vec())));
+        let mut rec = crate::recording::Recording::default();
+        rec.arrays.push(ArrayChunk {
+            file: "weights/final".into(),
+            arrays,
+        });
+        let tr = self.recorder.take_readout();
+        if !tr.is_empty() {
+            let n = tr.len();
+            rec.arrays.push(ArrayChunk {
+                file: "readout/trace".into(),
+                arrays: vec![
+                    Array {
+                        name: "states".into(),
+                        shape: vec![n, tr.width],
+                        data: ArrayData::U8(tr.states),
+                    },
+                    Array::vector(
+                        "symbols",
+                        ArrayData::U32(tr.symbols.iter().map(|&s| u32::from(s)).collect()),
+                    ),
+                    Array::vector("positions", ArrayData::U32(tr.positions)),
+                    Array::vector("first_step", ArrayData::U64(vec![tr.first_step])),
+                ],
+            });
+        }
+        rec
+    }
+
+    fn checkpoint(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        crate::checkpoint::write(self, w)
+    }
+
+    fn summary(&self) -> crate::engine::Summary {
+        let net = &self.sorn;
+        let p = net.params();
+        let (rate_e, rate_i) = self.mean_rates();
+        let mut s = crate::engine::Summary::new();
+        s.insert("ne", p.ne)
+            .insert("ni", p.ni)
+            .insert("steps", net.t())
+            .insert("spike_hash", format!("{:016x}", net.spike_hash()))
+            .insert("mean_rate_e", rate_e)
+            .insert("mean_rate_i", rate_i)
+            .insert("connection_fraction_ee", net.connection_fraction());
+        #[derive(serde::Serialize)]
+        struct Synapses {
+            ee: usize,
+            ei: usize,
+            ie: usize,
+        }
+        s.insert(
+            "synapses",
+            Synapses {
+                ee: net.w_ee().nnz(),
+                ei: net.w_ei().nnz(),
+                ie: net.w_ie().nnz(),
+            },
+        )
+        .insert(
+            "mean_threshold_e",
+            net.te().iter().sum::<f64>() / p.ne as f64,
+        )
+        .insert(
+            "active_rules",
+            net.active_rules()
+                .iter()
+                .map(|r| r.name())
+                .collect::<Vec<_>>(),
+        )
+        .insert("network_mb", net.heap_bytes() as f64 / 1048576.0);
+        s
+    }
+
+    fn schedule(&self) -> Vec<crate::engine::PhaseInfo> {
+        crate::schedule::SORN_PHASES
+            .iter()
+            .map(|p| crate::engine::PhaseInfo {
+                name: p.name(),
+                describe: p.describe(),
+            })
+            .collect()
+    }
+
+    fn set_threads(&mut self, threads: usize) -> Result<()> {
+        self.sorn.set_threads(threads)
+    }
+
+    fn threads(&self) -> usize {
+        self.sorn.threads()
+    }
+
+    fn set_profile(&mut self, on: bool) {
+        self.profile = on.then(Box::default);
+    }
+
+    fn profile(&self) -> Option<Vec<(&'static str, f64)>> {
+        self.profile.as_deref().map(|p| p.phases().collect())
+    }
+
+    fn spike_hash(&self) -> u64 {
+        self.sorn.spike_hash()
     }
 }

@@ -65,3 +65,11 @@ impl ProtocolSpec {
 /// `false` asks the run to stop early (Ctrl-C), which it does at the next safe point with an
 /// error.
 pub type Progress<'a> = &'a mut dyn FnMut(f64) -> bool;
+
+/// A protocol run from checkpoint bytes (`NPLASTPR`).
+pub fn restore(bytes: &[u8]) -> Result<Box<dyn crate::engine::Engine>> {
+    let _ = bytes;
+    Err(crate::Error::Checkpoint(
+        "protocol runs cannot be restored by this build".into(),
+    ))
+}

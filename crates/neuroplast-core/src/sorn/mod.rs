@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::exec::Exec;
 use crate::hash::Fnv1a;
 use crate::rng::{self, Rng, Stream};
+use crate::schedule::SornPhase;
 use crate::sparse::{ColumnIndex, SparseRows};
 use crate::Result;
 use input::Input;
@@ -71,6 +72,9 @@ pub struct Sorn {
     x_internal: Vec<f64>,
     sp_rate: f64,
     hash: Fnv1a,
+    /// Active E and I units summed over every step so far.
+    #[serde(default)]
+    active_total: [u64; 2],
     /// Threads for the row passes (not state: identical results at any count).
     #[serde(skip)]
     exec: Exec,
@@ -145,25 +149,52 @@ impl Sorn {
             x_internal: Vec::new(),
             sp_rate: params.sp_rate(),
             hash: Fnv1a::default(),
+            active_total: [0; 2],
             exec: Exec::default(),
             params,
         })
     }
 
-    /// Advance one step: input and noise, E update, I update, plasticity (active rules only),
-    /// t ← t + 1. Cannot fail.
+    /// One step: the network phases of [`SORN_PHASES`](crate::schedule::SORN_PHASES), in
+    /// order.
     pub fn step(&mut self, input: &mut Input) {
-        let p = &self.params;
-        // Phase 1: noise ξ(t), E then I, from the noise stream.
-        if p.noise_sigma > 0.0 {
-            let sigma = p.noise_sigma;
+        for phase in crate::schedule::SORN_PHASES {
+            if phase.is_network() {
+                self.run_phase(phase, input);
+            }
+        }
+    }
+
+    /// Run one network phase of the step (see [`crate::schedule::SornPhase`]).
+    #[inline]
+    pub fn run_phase(&mut self, phase: SornPhase, input: &mut Input) {
+        match phase {
+            SornPhase::Noise => self.noise(),
+            SornPhase::Excitatory => self.excitatory(input),
+            SornPhase::Inhibitory => self.inhibitory(),
+            SornPhase::Plasticity => {
+                let exec = self.exec.clone();
+                exec.install(|| self.plasticity(&exec));
+            }
+            SornPhase::Advance => self.advance(),
+            SornPhase::Events | SornPhase::Monitors => {}
+        }
+    }
+
+    /// Noise ξ(t), E then I, from the noise stream.
+    fn noise(&mut self) {
+        if self.params.noise_sigma > 0.0 {
+            let sigma = self.params.noise_sigma;
             for v in self.noise_e.iter_mut().chain(self.noise_i.iter_mut()) {
                 let z: f64 = StandardNormal.sample(&mut self.rng_noise);
                 *v = sigma * z;
             }
         }
-        // Phase 2: excitatory drive and update. W_EE x(t) and W_EI y(t) were computed by the
-        // previous step's normalisation unless it was frozen (or the state was edited).
+    }
+
+    /// Excitatory drive and update. W_EE x(t) and W_EI y(t) were computed by the previous
+    /// step's normalisation unless it was frozen (or the state was edited).
+    fn excitatory(&mut self, input: &mut Input) {
         if !self.recurrent_ready {
             self.w_ee.matvec(&self.x, &mut self.ee_in);
             self.w_ei.matvec(&self.y, &mut self.ei_in);
@@ -171,7 +202,7 @@ impl Sorn {
         for (i, d) in self.drive.iter_mut().enumerate() {
             *d = self.ee_in[i] - self.ei_in[i] - self.te[i] + self.noise_e[i];
         }
-        let ge = p.threshold_test == ThresholdTest::Ge;
+        let ge = self.params.threshold_test == ThresholdTest::Ge;
         if !self.x_internal.is_empty() {
             for (xi, &d) in self.x_internal.iter_mut().zip(&self.drive) {
                 *xi = fire(d, ge);
@@ -181,9 +212,17 @@ impl Sorn {
         for (xn, &d) in self.x_new.iter_mut().zip(&self.drive) {
             *xn = fire(d, ge);
         }
-        // Phase 3: inhibitory update from x(t+1) (fast_inhibit) or x(t), pushed from the
-        // active E units through the static W_IE.
-        let xs = if p.fast_inhibit { &self.x_new } else { &self.x };
+    }
+
+    /// Inhibitory update from x(t+1) (fast_inhibit) or x(t), pushed from the active E units
+    /// through the static W_IE.
+    fn inhibitory(&mut self) {
+        let ge = self.params.threshold_test == ThresholdTest::Ge;
+        let xs = if self.params.fast_inhibit {
+            &self.x_new
+        } else {
+            &self.x
+        };
         active_indices(xs, &mut self.active_x);
         self.cols_ie.refresh(&self.w_ie);
         self.drive_i.fill(0.0);
@@ -192,21 +231,32 @@ impl Sorn {
         for (k, yn) in self.y_new.iter_mut().enumerate() {
             *yn = fire(self.drive_i[k] - self.ti[k] + self.noise_i[k], ge);
         }
-        // Phase 4: plasticity, IP → STDP → SP → iSTDP → SN (row passes on the pool).
-        let exec = self.exec.clone();
-        exec.install(|| self.plasticity(&exec));
-        // Phase 5: x(t) ← x(t+1), y(t) ← y(t+1), t ← t + 1, fingerprint.
+    }
+
+    /// x(t) ← x(t+1), y(t) ← y(t+1), t ← t + 1, fingerprint and activity counts.
+    fn advance(&mut self) {
         std::mem::swap(&mut self.x, &mut self.x_new);
         std::mem::swap(&mut self.y, &mut self.y_new);
         self.t += 1;
         self.hash.write_u64(self.t);
+        let mut active = 0u64;
         for (i, _) in self.x.iter().enumerate().filter(|(_, &v)| v != 0.0) {
             self.hash.write_u64(i as u64);
+            active += 1;
         }
+        self.active_total[0] += active;
         self.hash.write_u64(u64::MAX);
+        active = 0;
         for (k, _) in self.y.iter().enumerate().filter(|(_, &v)| v != 0.0) {
             self.hash.write_u64(k as u64);
+            active += 1;
         }
+        self.active_total[1] += active;
+    }
+
+    /// Active E and I units summed over every step so far.
+    pub fn active_total(&self) -> [u64; 2] {
+        self.active_total
     }
 
     /// Phase 4 of the step: the active plasticity rules, in order.

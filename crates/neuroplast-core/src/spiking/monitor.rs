@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::recording::Recording;
+
 /// What to record (population names are resolved when the network is built).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -44,55 +46,18 @@ pub enum MonitorSpec {
         /// Bin width in steps (≥ 1).
         bin: u64,
     },
+    /// The number of neurons of a population that spike at each step (population activity,
+    /// e.g. for avalanche statistics).
+    Activity {
+        /// Population name.
+        population: String,
+    },
 }
 
-/// Spikes of one population since the last drain.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct SpikeChunk {
-    /// Population name.
-    pub population: String,
-    /// Step of each spike.
-    pub steps: Vec<u64>,
-    /// Neuron of each spike (population-local index).
-    pub ids: Vec<u32>,
-}
+pub use crate::recording::{CountChunk, RateChunk, SpikeChunk, StateChunk};
 
-/// Samples of one state variable since the last drain.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct StateChunk {
-    /// Population name.
-    pub population: String,
-    /// Variable name.
-    pub variable: String,
-    /// The recorded neurons.
-    pub neurons: Vec<u32>,
-    /// Step after which each sample was taken.
-    pub steps: Vec<u64>,
-    /// Samples, row-major: `values[k · neurons.len() + i]`.
-    pub values: Vec<f64>,
-}
-
-/// Population rates since the last drain.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct RateChunk {
-    /// Population name.
-    pub population: String,
-    /// First step of each completed bin.
-    pub steps: Vec<u64>,
-    /// Rate in Hz of each completed bin.
-    pub rates: Vec<f64>,
-}
-
-/// Everything recorded since the last drain.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Recordings {
-    /// One per spike monitor, in declaration order.
-    pub spikes: Vec<SpikeChunk>,
-    /// One per state monitor.
-    pub states: Vec<StateChunk>,
-    /// One per rate monitor.
-    pub rates: Vec<RateChunk>,
-}
+/// Everything recorded since the last drain (the engines' common [`Recording`]).
+pub type Recordings = Recording;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct SpikeMon {
@@ -114,6 +79,12 @@ pub(crate) struct StateMon {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ActivityMon {
+    pub pop: usize,
+    pub out: CountChunk,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct RateMon {
     pub pop: usize,
     pub bin: u64,
@@ -129,6 +100,8 @@ pub struct Monitors {
     pub(crate) spikes: Vec<SpikeMon>,
     pub(crate) states: Vec<StateMon>,
     pub(crate) rates: Vec<RateMon>,
+    #[serde(default)]
+    pub(crate) activity: Vec<ActivityMon>,
 }
 
 /// Memory and disk a recording will need.
@@ -153,8 +126,8 @@ impl MonitorPlan {
 impl Monitors {
     /// Take everything recorded so far, leaving the monitors empty (the buffers move out with
     /// the chunk, so a chunk's memory is freed when the caller drops it).
-    pub fn drain(&mut self) -> Recordings {
-        Recordings {
+    pub fn drain(&mut self) -> Recording {
+        Recording {
             spikes: self
                 .spikes
                 .iter_mut()
@@ -184,6 +157,21 @@ impl Monitors {
                     rates: std::mem::take(&mut m.out.rates),
                 })
                 .collect(),
+            counts: self
+                .activity
+                .iter_mut()
+                .map(|m| {
+                    let counts = std::mem::take(&mut m.out.counts);
+                    let first_step = m.out.first_step;
+                    m.out.first_step += counts.len() as u64;
+                    CountChunk {
+                        population: m.out.population.clone(),
+                        first_step,
+                        counts,
+                    }
+                })
+                .collect(),
+            ..Default::default()
         }
     }
 
@@ -204,10 +192,14 @@ impl Monitors {
         for m in &self.spikes {
             plan.spike_neurons += m.n_rec;
         }
+        plan.sample_bytes += 4 * steps * self.activity.len() as u64;
         plan
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.spikes.is_empty() && self.states.is_empty() && self.rates.is_empty()
+        self.spikes.is_empty()
+            && self.states.is_empty()
+            && self.rates.is_empty()
+            && self.activity.is_empty()
     }
 }

@@ -10,7 +10,8 @@ use crate::hash::Fnv1a;
 use crate::rng::{component, Stream};
 use crate::spiking::connector::Value;
 use crate::spiking::monitor::{
-    MonitorSpec, Monitors, RateChunk, RateMon, SpikeChunk, SpikeMon, StateChunk, StateMon,
+    ActivityMon, CountChunk, MonitorSpec, Monitors, RateChunk, RateMon, SpikeChunk, SpikeMon,
+    StateChunk, StateMon,
 };
 use crate::spiking::neuron::{Build, ModelSpec, NeuronModel, ReceptorKind};
 use crate::spiking::plasticity::Plasticity;
@@ -547,6 +548,16 @@ impl NetworkBuilder {
                             population: population.clone(),
                             variable: variable.clone(),
                             neurons: neurons.clone(),
+                            ..Default::default()
+                        },
+                    });
+                }
+                MonitorSpec::Activity { population } => {
+                    let p = self.pop_index(population, &format!("{path}.population"))?;
+                    monitors.activity.push(ActivityMon {
+                        pop: p,
+                        out: CountChunk {
+                            population: population.clone(),
                             ..Default::default()
                         },
                     });

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod builder;
 mod delivery;
+mod engine;
 mod kernels;
 pub mod schedule;
 pub mod spec;

@@ -296,6 +296,9 @@ impl Network {
                 m.out.values.push(values[l as usize]);
             }
         }
+        for m in &mut self.monitors.activity {
+            m.out.counts.push(self.pops[m.pop].spikes.len() as u32);
+        }
         for m in &mut self.monitors.rates {
             m.count += self.pops[m.pop].spikes.len() as u64;
             if (t + 1 - m.bin_start) == m.bin {

@@ -1,0 +1,144 @@
+//! A spiking network as an [`Engine`].
+
+use serde::Serialize;
+
+use super::{Network, PHASES};
+use crate::engine::{Engine, Kind, PhaseInfo, Summary};
+use crate::recording::Recording;
+use crate::Result;
+
+/// One population in the summary.
+#[derive(Serialize)]
+struct PopulationSummary<'a> {
+    n: usize,
+    model: &'a str,
+    spikes: u64,
+    mean_rate_hz: f64,
+}
+
+/// One projection in the summary.
+#[derive(Serialize)]
+struct ProjectionSummary<'a> {
+    pre: &'a str,
+    post: &'a str,
+    synapses: usize,
+    plastic: bool,
+}
+
+impl Engine for Network {
+    fn kind(&self) -> Kind {
+        Kind::Spiking
+    }
+
+    fn step_count(&self) -> u64 {
+        self.t
+    }
+
+    fn dt_ms(&self) -> Option<f64> {
+        Some(self.dt)
+    }
+
+    fn advance(&mut self, steps: u64) {
+        self.run(steps);
+    }
+
+    fn drain(&mut self) -> Recording {
+        self.monitors.drain()
+    }
+
+    fn checkpoint(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        crate::checkpoint::write_network(self, w)
+    }
+
+    fn summary(&self) -> Summary {
+        let total_s = self.t as f64 * self.dt / 1000.0;
+        let mut populations = Vec::new();
+        for p in &self.pops {
+            let rate = if total_s > 0.0 {
+                p.spike_count as f64 / p.n as f64 / total_s
+            } else {
+                0.0
+            };
+            populations.push((
+                p.name.as_str(),
+                PopulationSummary {
+                    n: p.n,
+                    model: &p.model,
+                    spikes: p.spike_count,
+                    mean_rate_hz: rate,
+                },
+            ));
+        }
+        let projections: Vec<(&str, ProjectionSummary)> = self
+            .projs
+            .iter()
+            .map(|pr| {
+                (
+                    pr.name.as_str(),
+                    ProjectionSummary {
+                        pre: &self.pops[pr.pre].name,
+                        post: &self.pops[pr.post].name,
+                        synapses: pr.synapses.len(),
+                        plastic: pr.plasticity.is_some(),
+                    },
+                )
+            })
+            .collect();
+        let mut s = Summary::new();
+        s.insert("seed", self.seed)
+            .insert("dt_ms", self.dt)
+            .insert("steps", self.t)
+            .insert("duration_ms", self.t as f64 * self.dt)
+            .insert("populations", Ordered(&populations))
+            .insert("projections", Ordered(&projections))
+            .insert("synapses", self.synapse_count())
+            .insert("synaptic_events", self.events)
+            .insert("spike_hash", format!("{:016x}", self.hash.finish()))
+            .insert("network_mb", self.state_bytes() as f64 / 1048576.0);
+        s
+    }
+
+    fn schedule(&self) -> Vec<PhaseInfo> {
+        PHASES
+            .iter()
+            .map(|p| PhaseInfo {
+                name: p.name(),
+                describe: p.describe(),
+            })
+            .collect()
+    }
+
+    fn set_threads(&mut self, threads: usize) -> Result<()> {
+        Network::set_threads(self, threads)
+    }
+
+    fn threads(&self) -> usize {
+        Network::threads(self)
+    }
+
+    fn set_profile(&mut self, on: bool) {
+        Network::set_profile(self, on);
+    }
+
+    fn profile(&self) -> Option<Vec<(&'static str, f64)>> {
+        Network::profile(self).map(|p| p.phases().collect())
+    }
+
+    fn spike_hash(&self) -> u64 {
+        Network::spike_hash(self)
+    }
+}
+
+/// A list of `(name, value)` serialised as a map in list order.
+pub(crate) struct Ordered<'a, T>(pub &'a [(&'a str, T)]);
+
+impl<T: Serialize> Serialize for Ordered<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
