@@ -19,6 +19,9 @@
 use neuroplast_core::experiments::ProtocolSpec;
 use serde::{Deserialize, Serialize};
 
+use neuroplast_core::engine::{Engine, Kind, Summary};
+
+use crate::experiment::{flag_error, OutputOptions};
 use crate::schema::Meta;
 use crate::{ConfigError, Result};
 
@@ -45,11 +48,21 @@ pub struct ProtocolFile {
 pub struct ProtocolSimulation {
     /// Master seed of every random stream.
     pub seed: u64,
+    /// Threads (results are identical for any value).
+    #[serde(default = "one_thread")]
+    pub threads: usize,
+}
+
+fn one_thread() -> usize {
+    1
 }
 
 impl Default for ProtocolSimulation {
     fn default() -> Self {
-        ProtocolSimulation { seed: 1 }
+        ProtocolSimulation {
+            seed: 1,
+            threads: 1,
+        }
     }
 }
 
@@ -119,5 +132,118 @@ impl ProtocolExperiment {
             neuroplast_core::checkpoint::NEUROPLAST_VERSION,
             self.name
         )
+    }
+}
+
+impl crate::Experiment for ProtocolExperiment {
+    fn kind(&self) -> Kind {
+        Kind::Protocol(self.file.protocol.kind())
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn seed(&self) -> u64 {
+        self.file.simulation.seed
+    }
+
+    fn set_seed(&mut self, seed: u64) -> Result<()> {
+        self.file.simulation.seed = seed;
+        Ok(())
+    }
+
+    /// Protocols set their own length: 0 here; the engine's `remaining()` says how many
+    /// steps are left.
+    fn steps(&self) -> u64 {
+        0
+    }
+
+    fn set_steps(&mut self, _steps: u64) -> Result<()> {
+        Err(flag_error(
+            &self.name,
+            "--steps",
+            "does not apply to a protocol file; its phases set the length (change them with --set protocol.<key>=…)",
+        ))
+    }
+
+    fn dt_ms(&self) -> Option<f64> {
+        None
+    }
+
+    fn threads(&self) -> usize {
+        self.file.simulation.threads
+    }
+
+    fn set_threads(&mut self, threads: usize) -> Result<()> {
+        if threads == 0 {
+            return Err(flag_error(&self.name, "--threads", "must be ≥ 1, got 0"));
+        }
+        self.file.simulation.threads = threads;
+        Ok(())
+    }
+
+    fn chunk_steps(&self) -> u64 {
+        10_000
+    }
+
+    fn build(&self) -> Result<Box<dyn Engine>> {
+        let core = |e| ConfigError::from_core(&self.name, e);
+        let mut engine = self.file.protocol.build(self.seed()).map_err(core)?;
+        engine.set_threads(self.threads()).map_err(core)?;
+        Ok(engine)
+    }
+
+    fn restore(&self, bytes: &[u8]) -> Result<Box<dyn Engine>> {
+        let mut engine = neuroplast_core::engine::restore(bytes)
+            .map_err(|e| ConfigError::new(&self.name, "checkpoint", e.to_string()))?;
+        if engine.kind() != crate::Experiment::kind(self) {
+            return Err(ConfigError::new(
+                &self.name,
+                "checkpoint",
+                format!(
+                    "the checkpoint holds a {} run, not this file's protocol {}",
+                    engine.kind().name(),
+                    self.kind()
+                ),
+            ));
+        }
+        engine
+            .set_threads(self.threads())
+            .map_err(|e| ConfigError::from_core(&self.name, e))?;
+        Ok(engine)
+    }
+
+    fn resolved_toml(&self) -> String {
+        ProtocolExperiment::resolved_toml(self)
+    }
+
+    fn output(&self) -> OutputOptions {
+        OutputOptions {
+            checkpoint: true,
+            plots: self.file.output.plots,
+            raster_steps: 0,
+        }
+    }
+
+    fn describe(&self, engine: &dyn Engine) -> String {
+        format!(
+            "protocol {} · seed {} · {} steps\n",
+            self.kind(),
+            self.seed(),
+            engine.remaining().unwrap_or(0)
+        )
+    }
+
+    fn summary(&self) -> Summary {
+        let mut s = Summary::new();
+        s.insert("kind", "protocol")
+            .insert("protocol", self.kind())
+            .insert("seed", self.seed());
+        s
+    }
+
+    fn clone_box(&self) -> Box<dyn crate::Experiment> {
+        Box::new(self.clone())
     }
 }

@@ -115,6 +115,91 @@ pub struct ReadoutSection {
     pub intercept: bool,
 }
 
+/// How a readout is fitted, as a table of its own (`[readout] fit = { … }` of spiking files).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadoutFit {
+    /// `"logistic"` or `"ridge"`.
+    #[serde(default)]
+    pub method: ReadoutMethod,
+    /// Logistic: inverse regularisation strength (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub c: Option<f64>,
+    /// Logistic: most L-BFGS iterations (default 2000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_iter: Option<u64>,
+    /// Logistic: gradient-norm tolerance (default 1e-4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tol: Option<f64>,
+    /// Ridge: λ ≥ 0 (default 0, the pseudo-inverse).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lambda: Option<f64>,
+    /// Fit an intercept (default true).
+    #[serde(default = "yes")]
+    pub intercept: bool,
+}
+
+impl Default for ReadoutFit {
+    fn default() -> Self {
+        ReadoutFit {
+            method: ReadoutMethod::Logistic,
+            c: None,
+            max_iter: None,
+            tol: None,
+            lambda: None,
+            intercept: true,
+        }
+    }
+}
+
+impl ReadoutFit {
+    /// The core's fitting method; `path` names the table in errors (options that do not
+    /// apply to the method are refused).
+    pub fn method(&self, path: &str) -> neuroplast_core::Result<neuroplast_core::readout::Method> {
+        use neuroplast_core::readout::{LogisticOptions, Method};
+        let (wrong, method): (&[(&str, bool)], &str) = match self.method {
+            ReadoutMethod::Logistic => (&[("lambda", self.lambda.is_some())], "logistic"),
+            ReadoutMethod::Ridge => (
+                &[
+                    ("c", self.c.is_some()),
+                    ("max_iter", self.max_iter.is_some()),
+                    ("tol", self.tol.is_some()),
+                ],
+                "ridge",
+            ),
+        };
+        if let Some((key, _)) = wrong.iter().find(|(_, given)| *given) {
+            return Err(neuroplast_core::Error::config(
+                format!("{path}.{key}"),
+                format!("does not apply to method = \"{method}\""),
+            ));
+        }
+        let m = match self.method {
+            ReadoutMethod::Logistic => {
+                let d = LogisticOptions::default();
+                Method::Logistic(LogisticOptions {
+                    c: self.c.unwrap_or(d.c),
+                    intercept: self.intercept,
+                    max_iter: self.max_iter.unwrap_or(d.max_iter),
+                    tol: self.tol.unwrap_or(d.tol),
+                })
+            }
+            ReadoutMethod::Ridge => Method::Ridge {
+                lambda: self.lambda.unwrap_or(0.0),
+                intercept: self.intercept,
+            },
+        };
+        m.validate().map_err(|e| match e {
+            neuroplast_core::Error::Config { path: p, msg } => {
+                let key = p.rsplit('.').next().unwrap_or(&p).to_string();
+                neuroplast_core::Error::config(format!("{path}.{key}"), msg)
+            }
+            other => other,
+        })?;
+        Ok(m)
+    }
+}
+
 /// How a readout is fitted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -130,15 +215,15 @@ fn one_step() -> u64 {
     1
 }
 
-/// `[analysis]`.
+/// `[analysis]`: analyses of a finished run's recordings (SORN and spiking files).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AnalysisSection {
-    /// Neuronal avalanches of the E activity with power-law fits (Del Papa 2017).
+    /// Neuronal avalanches of a population's activity with power-law fits (Del Papa 2017).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avalanches: Option<AvalancheSpec>,
-    /// Lognormal / normal / exponential fits of the final E→E weights.
-    #[serde(default)]
+    /// Lognormal / normal / exponential fits of the final E→E weights (SORN files).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub weights: bool,
     /// Spike statistics of the recorded E spikes (the `sorn` package's Statistics, done
     /// correctly): rates, ISI CV, Fano factor, pairwise correlation, spike-source entropy.
@@ -146,10 +231,21 @@ pub struct AnalysisSection {
     pub spikes: Option<SpikeStatsSpec>,
 }
 
+impl AnalysisSection {
+    /// Nothing to analyse.
+    pub fn is_empty(&self) -> bool {
+        self.avalanches.is_none() && !self.weights && self.spikes.is_none()
+    }
+}
+
 /// `[analysis] spikes = { ... }`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SpikeStatsSpec {
+    /// Whose recorded spikes (default: `"e"` in SORN files; in spiking files the first
+    /// population whose spikes are recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population: Option<String>,
     /// Fano factor window length in steps.
     #[serde(default = "fano_window")]
     pub fano_window: usize,
@@ -170,6 +266,13 @@ fn one_lag() -> usize {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AvalancheSpec {
+    /// Whose activity (default: `"e"` in SORN files, the recorded activity; in spiking files
+    /// the first population whose spikes are recorded, counted per bin from its spikes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population: Option<String>,
+    /// Steps per activity bin (spiking files; default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bin_steps: Option<u64>,
     /// Steps at the start of the run left out (the transient; Del Papa: 2·10⁶).
     #[serde(default)]
     pub discard_steps: u64,
@@ -182,6 +285,47 @@ pub struct AvalancheSpec {
     /// Size fit window [S_min, S_max] (default: Del Papa's for N_E = 50…800).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_window: Option<[u64; 2]>,
+}
+
+impl AvalancheSpec {
+    /// Fill in the default fit windows (Del Papa 2017's for a population of `n` = 50, 100,
+    /// 200, 400 or 800 units) and check them; errors name `analysis.avalanches.<key>`.
+    pub fn resolve_windows(&mut self, n: usize, file: &str) -> crate::Result<()> {
+        let defaults = neuroplast_core::analysis::report::del_papa_windows(n);
+        for (key, slot, default) in [
+            (
+                "duration_window",
+                &mut self.duration_window,
+                defaults.map(|d| d.0),
+            ),
+            ("size_window", &mut self.size_window, defaults.map(|d| d.1)),
+        ] {
+            let path = format!("analysis.avalanches.{key}");
+            let w = match (*slot, default) {
+                (Some(w), _) => w,
+                (None, Some(d)) => d,
+                (None, None) => {
+                    return Err(crate::ConfigError::new(
+                        file,
+                        &path,
+                        format!("no default window for a population of {n} (Del Papa 2017 gives them for 50, 100, 200, 400, 800 units); give [x_min, x_max]"),
+                    ))
+                }
+            };
+            if !(1 <= w[0] && w[0] < w[1]) {
+                return Err(crate::ConfigError::new(
+                    file,
+                    &path,
+                    format!(
+                        "must be [x_min, x_max] with 1 ≤ x_min < x_max, got [{}, {}]",
+                        w[0], w[1]
+                    ),
+                ));
+            }
+            *slot = Some(w);
+        }
+        Ok(())
+    }
 }
 
 /// Provenance written into resolved configurations.

@@ -27,7 +27,13 @@ use neuroplast_core::spiking::network::{
     Action, ModelSpec, Network, NetworkBuilder, ProjectionSpec, SynapseSpec,
 };
 
-use crate::schema::Meta;
+use std::path::Path;
+
+use neuroplast_core::engine::{Engine, Kind, Summary};
+use neuroplast_core::readout::{ReadoutSpec, Target};
+
+use crate::experiment::{flag_error, OutputOptions, ReadoutPlan};
+use crate::schema::{AnalysisSection, Meta};
 pub use crate::spiking_schema::*;
 use crate::{ConfigError, Result};
 
@@ -79,6 +85,10 @@ pub struct SpikingExperiment {
     pub file: SpikingFile,
     /// The model of each population, in file order.
     pub models: Vec<ModelSpec>,
+    /// Parameters given per neuron: (population, parameter, values), in file order.
+    pub per_neuron: Vec<(String, String, NumberOr)>,
+    /// `[readout]`, resolved (bins in steps).
+    pub readout: Option<ReadoutPlan>,
     /// The monitors, in build order.
     pub monitors: Vec<MonitorEntry>,
     /// Name used in error messages.
@@ -107,14 +117,16 @@ fn whole_steps(file: &str, path: &str, ms: f64, dt: f64) -> Result<u64> {
 }
 
 impl SpikingExperiment {
-    /// Parse TOML text, apply `key.path=value` overrides, resolve and validate.
+    /// Parse TOML text, apply `key.path=value` overrides, resolve and validate (relative
+    /// `.npy` paths are resolved against the current directory).
     pub fn from_str(text: &str, name: &str, overrides: &[String]) -> Result<Self> {
         let table = crate::parse_toml(text, name, overrides)?;
-        SpikingExperiment::from_table(table, name)
+        SpikingExperiment::from_table(table, name, Path::new("."))
     }
 
-    /// Resolve a spiking experiment from a parsed TOML table.
-    pub fn from_table(table: toml::Table, name: &str) -> Result<Self> {
+    /// Resolve a spiking experiment from a parsed TOML table; `base_dir` resolves relative
+    /// `.npy` paths.
+    pub fn from_table(table: toml::Table, name: &str, base_dir: &Path) -> Result<Self> {
         let mut file: SpikingFile = crate::error::deserialize(toml::Value::Table(table), name, "")?;
         let err = |path: &str, msg: String| ConfigError::new(name, path, msg);
         let sim = &file.simulation;
@@ -142,28 +154,64 @@ impl SpikingExperiment {
             ));
         }
         // Models: `model` + `params` through the core's serde enum, so that a new model is
-        // one variant there and nothing here; the resolved file lists every parameter.
+        // one line in the core's list and nothing here; the resolved file lists every
+        // parameter. A parameter the model can take per neuron may be a list, a `.npy` path or
+        // a value table (`{ kind = "normal", … }`): those become per-neuron values.
         let mut models = Vec::new();
+        let mut per_neuron = Vec::new();
         for (pop_name, pop) in &mut file.populations.0 {
             let path = format!("populations.{pop_name}");
-            let mut t = toml::Table::new();
-            t.insert("model".into(), toml::Value::String(pop.model.clone()));
-            t.insert("params".into(), toml::Value::Table(pop.params.clone()));
-            let model: ModelSpec = crate::error::deserialize(toml::Value::Table(t), name, &path)
-                .map_err(|e| model_error(&path, e))?;
+            let model_of = |params: toml::Table| -> Result<ModelSpec> {
+                let mut t = toml::Table::new();
+                t.insert("model".into(), toml::Value::String(pop.model.clone()));
+                t.insert("params".into(), toml::Value::Table(params));
+                crate::error::deserialize(toml::Value::Table(t), name, &path)
+                    .map_err(|e| model_error(&path, e))
+            };
+            let names = model_of(toml::Table::new())?.per_neuron_params();
+            let (mut scalars, mut varying) = (toml::Table::new(), Vec::new());
+            for (k, v) in &pop.params {
+                let per = names.contains(&k.as_str())
+                    && matches!(
+                        v,
+                        toml::Value::Array(_) | toml::Value::Table(_) | toml::Value::String(_)
+                    );
+                if per {
+                    let key = format!("{path}.params.{k}");
+                    let value = resolve_number(v.clone(), name, &key, base_dir)?;
+                    varying.push((k.clone(), value));
+                } else {
+                    scalars.insert(k.clone(), v.clone());
+                }
+            }
+            let model = model_of(scalars)?;
             model
                 .validate(&format!("{path}.params"))
                 .map_err(|e| ConfigError::from_core(name, e))?;
             if let Ok(toml::Value::Table(mut full)) = toml::Value::try_from(&model) {
-                if let Some(toml::Value::Table(p)) = full.remove("params") {
+                if let Some(toml::Value::Table(mut p)) = full.remove("params") {
+                    for (k, v) in &varying {
+                        let written = toml::Value::try_from(v).expect("values serialise to TOML");
+                        p.insert(k.clone(), written);
+                    }
                     pop.params = p;
                 }
+            }
+            for (k, v) in varying {
+                let key = format!("{path}.params.{k}");
+                v.0.validate(&key, pop.n)
+                    .map_err(|e| ConfigError::from_core(name, e))?;
+                per_neuron.push((pop_name.clone(), k, v));
             }
             models.push(model);
             // NOTE: each initialisation has its own random stream, numbered in order. TOML
             // writes plain values before tables, so the resolved file would reorder a mixed
             // `init`; putting plain values first here makes both files give the same run.
             pop.init.0.sort_by_key(|(_, v)| v.is_table());
+            for (var, v) in &mut pop.init.0 {
+                let key = format!("{path}.init.{var}");
+                *v = resolve_number_or(std::mem::replace(v, NumberOr::of(0.0.into())), name, &key, base_dir)?;
+            }
         }
         // Projections: exactly one of receptor / synapse; default delay one step.
         for (proj_name, p) in &mut file.projections.0 {
@@ -184,7 +232,12 @@ impl SpikingExperiment {
                 _ => {}
             }
             if p.delay_ms.is_none() {
-                p.delay_ms = Some(NumberOr(Value::Constant { value: dt }));
+                p.delay_ms = Some(NumberOr::of(Value::Constant { value: dt }));
+            }
+            let weight = std::mem::replace(&mut p.weight, NumberOr::of(0.0.into()));
+            p.weight = resolve_number_or(weight, name, &format!("{path}.weight"), base_dir)?;
+            if let Some(d) = p.delay_ms.take() {
+                p.delay_ms = Some(resolve_number_or(d, name, &format!("{path}.delay_ms"), base_dir)?);
             }
         }
         // Recording: times in whole steps, populations known.
@@ -263,6 +316,15 @@ impl SpikingExperiment {
                     },
                 });
             }
+            if rec.activity {
+                monitors.push(MonitorEntry {
+                    path: format!("{base}.activity"),
+                    spec: MonitorSpec::Activity {
+                        population: pop_name.clone(),
+                    },
+                    neurons: 0,
+                });
+            }
             if let Some(r) = &rec.rate {
                 let path = format!("{base}.rate");
                 let bin = whole_steps(name, &format!("{path}.bin_ms"), r.bin_ms, dt)?;
@@ -288,9 +350,24 @@ impl SpikingExperiment {
                 format!("must be > 0 ms, got {}", file.output.raster_ms),
             ));
         }
+        if file.sweep.is_some() {
+            return Err(err(
+                "sweep",
+                "a [sweep] section belongs to SORN files; sweep a spiking file from the command \
+                 line: neuroplast sweep FILE --param key.path=v1,v2 --seeds 1..5"
+                    .into(),
+            ));
+        }
+        resolve_analysis(&mut file, name, dt)?;
+        let readout = match &file.readout {
+            Some(r) => Some(resolve_readout(r, &file, name, dt, steps)?),
+            None => None,
+        };
         Ok(SpikingExperiment {
+            readout,
             file,
             models,
+            per_neuron,
             monitors,
             name: name.to_string(),
             steps,
@@ -314,6 +391,10 @@ impl SpikingExperiment {
         self.file.simulation.dt_ms
     }
 
+    fn dt_ms_value(&self) -> f64 {
+        self.file.simulation.dt_ms
+    }
+
     /// Master seed.
     pub fn seed(&self) -> u64 {
         self.file.simulation.seed
@@ -333,6 +414,9 @@ impl SpikingExperiment {
         let mut b = NetworkBuilder::new(self.dt_ms(), self.seed());
         for ((pop_name, pop), model) in f.populations.iter().zip(&self.models) {
             b.population(pop_name, pop.n, model.clone()).map_err(core)?;
+            for (p, param, value) in self.per_neuron.iter().filter(|v| v.0 == pop_name) {
+                b.param(p, param, value.0.clone()).map_err(core)?;
+            }
             for (var, value) in pop.init.iter() {
                 b.init(pop_name, var, value.0.clone()).map_err(core)?;
             }
@@ -498,6 +582,10 @@ impl SpikingExperiment {
                         .saturating_add(steps.div_ceil(*every).saturating_mul(row));
                     p.chunk_sample_bytes += chunk.div_ceil(*every) * row;
                 }
+                MonitorSpec::Activity { .. } => {
+                    p.sample_bytes = p.sample_bytes.saturating_add(steps.saturating_mul(4));
+                    p.chunk_sample_bytes += chunk * 4;
+                }
                 MonitorSpec::Rate { bin, .. } => {
                     p.sample_bytes = p
                         .sample_bytes
@@ -534,4 +622,453 @@ fn model_error(path: &str, mut c: ConfigError) -> ConfigError {
         c.path = format!("{path}.model");
     }
     c
+}
+
+/// A number, list, value table or `.npy` path read from a TOML value; a `.npy` path is read
+/// now (relative to `base_dir`) and kept, absolute, for the resolved file.
+fn resolve_number(v: toml::Value, file: &str, key: &str, base_dir: &Path) -> Result<NumberOr> {
+    let n: NumberOr = crate::error::deserialize(v, file, key)?;
+    resolve_number_or(n, file, key, base_dir)
+}
+
+fn resolve_number_or(n: NumberOr, file: &str, key: &str, base_dir: &Path) -> Result<NumberOr> {
+    let Some(rel) = n.1 else {
+        return Ok(n);
+    };
+    let path = if rel.is_absolute() {
+        rel
+    } else {
+        base_dir.join(rel)
+    };
+    let a: ndarray::Array1<f64> = ndarray_npy::read_npy(&path).map_err(|e| {
+        ConfigError::new(
+            file,
+            key,
+            format!(
+                "cannot read {} as a one-dimensional float64 .npy array: {e}",
+                path.display()
+            ),
+        )
+    })?;
+    let abs = std::fs::canonicalize(&path).unwrap_or(path);
+    Ok(NumberOr(Value::Array { values: a.to_vec() }, Some(abs)))
+}
+
+/// The first population whose spikes are recorded (the analyses' default).
+fn first_recorded(file: &SpikingFile) -> Option<&str> {
+    file.record
+        .populations
+        .iter()
+        .find(|(_, r)| r.spikes.as_ref().is_some_and(|s| s.enabled))
+        .map(|(k, _)| k.as_str())
+}
+
+/// Whether the spikes of population `pop` are recorded (all neurons, from the start).
+fn records_spikes(file: &SpikingFile, pop: &str) -> bool {
+    file.record
+        .populations
+        .iter()
+        .find(|(k, _)| k == pop)
+        .and_then(|(_, r)| r.spikes.as_ref())
+        .is_some_and(|s| s.enabled && s.neurons.is_none())
+}
+
+/// `[analysis]` of a spiking file: populations named and recorded, avalanche windows
+/// resolved (so the resolved file states them).
+fn resolve_analysis(file: &mut SpikingFile, name: &str, dt: f64) -> Result<()> {
+    let _ = dt;
+    if file.analysis.weights {
+        return Err(ConfigError::new(
+            name,
+            "analysis.weights",
+            "fits the E→E weights of a SORN network; a spiking file has no [sorn] (read a projection's weights in Python instead)",
+        ));
+    }
+    let default = first_recorded(file).map(str::to_string);
+    let check = |file: &SpikingFile, key: &str, pop: &Option<String>| -> Result<String> {
+        let pop = match pop.clone().or_else(|| default.clone()) {
+            Some(p) => p,
+            None => {
+                return Err(ConfigError::new(
+                    name,
+                    key,
+                    "needs recorded spikes: add `[record.<population>] spikes = true`",
+                ))
+            }
+        };
+        if file.populations.get(&pop).is_none() {
+            return Err(ConfigError::new(
+                name,
+                key,
+                format!(
+                    "no population named {pop:?}; populations: {}",
+                    file.populations
+                        .iter()
+                        .map(|(k, _)| k)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        if !records_spikes(file, &pop) {
+            return Err(ConfigError::new(
+                name,
+                key,
+                format!("needs the spikes of every neuron of {pop:?}: set [record.{pop}] spikes = true"),
+            ));
+        }
+        Ok(pop)
+    };
+    if let Some(sp) = file.analysis.spikes.clone() {
+        let pop = check(file, "analysis.spikes.population", &sp.population)?;
+        if sp.fano_window == 0 || sp.autocorrelation_lag == 0 {
+            let key = if sp.fano_window == 0 {
+                "fano_window"
+            } else {
+                "autocorrelation_lag"
+            };
+            return Err(ConfigError::new(
+                name,
+                format!("analysis.spikes.{key}"),
+                "must be ≥ 1 step, got 0",
+            ));
+        }
+        file.analysis.spikes.as_mut().expect("checked").population = Some(pop);
+    }
+    if let Some(av) = file.analysis.avalanches.clone() {
+        let pop = check(file, "analysis.avalanches.population", &av.population)?;
+        if av.bin_steps == Some(0) {
+            return Err(ConfigError::new(
+                name,
+                "analysis.avalanches.bin_steps",
+                "must be ≥ 1 step, got 0",
+            ));
+        }
+        let n = file.populations.get(&pop).map_or(0, |p| p.n);
+        let a = file.analysis.avalanches.as_mut().expect("checked");
+        a.population = Some(pop);
+        a.bin_steps = Some(av.bin_steps.unwrap_or(1));
+        a.resolve_windows(n, name)?;
+    }
+    Ok(())
+}
+
+/// `[readout]` of a spiking file as the plan the front end runs after the run.
+fn resolve_readout(
+    r: &SpikingReadout,
+    file: &SpikingFile,
+    name: &str,
+    dt: f64,
+    steps: u64,
+) -> Result<ReadoutPlan> {
+    let err = |key: &str, msg: String| ConfigError::new(name, format!("readout.{key}"), msg);
+    for (key, pop) in [
+        ("population", &r.population),
+        ("labels.population", &r.labels.population),
+    ] {
+        let Some(p) = file.populations.get(pop) else {
+            return Err(err(key, format!("no population named {pop:?}")));
+        };
+        if !records_spikes(file, pop) {
+            return Err(err(
+                key,
+                format!("needs the spikes of every neuron of {pop:?}: set [record.{pop}] spikes = true"),
+            ));
+        }
+        if key == "labels.population" && (r.labels.groups < 2 || r.labels.groups > p.n) {
+            return Err(err(
+                "labels.groups",
+                format!("must be from 2 to the population's size {}, got {}", p.n, r.labels.groups),
+            ));
+        }
+    }
+    let bin = whole_steps(name, "readout.bin_ms", r.bin_ms, dt)?;
+    if bin == 0 {
+        return Err(err("bin_ms", format!("must be at least one step ({dt} ms), got {}", r.bin_ms)));
+    }
+    let k = r.predict_ahead;
+    for (key, v) in [("train_bins", r.train_bins), ("test_bins", r.test_bins)] {
+        if v <= k {
+            return Err(err(key, format!("must be larger than readout.predict_ahead = {k}, got {v}")));
+        }
+    }
+    let need = (r.train_bins + r.test_bins).saturating_mul(bin);
+    if need > steps {
+        return Err(err(
+            "train_bins",
+            format!(
+                "train_bins + test_bins = {} bins of {bin} steps need {need} steps, more than the run's {steps}",
+                r.train_bins + r.test_bins
+            ),
+        ));
+    }
+    let method = r
+        .fit
+        .method("readout.fit")
+        .map_err(|e| ConfigError::from_core(name, e))?;
+    Ok(ReadoutPlan::Bins {
+        spec: ReadoutSpec {
+            train_steps: r.train_bins,
+            test_steps: r.test_bins,
+            features: Default::default(),
+            target: Target::Symbol,
+            predict_ahead: k,
+            exclude: Vec::new(),
+            method,
+        },
+        population: r.population.clone(),
+        bin_steps: bin,
+        label_population: r.labels.population.clone(),
+        groups: r.labels.groups,
+    })
+}
+
+fn mib(bytes: u64) -> String {
+    let m = bytes as f64 / 1048576.0;
+    if m < 0.1 {
+        format!("{:.1} KiB", bytes as f64 / 1024.0)
+    } else {
+        format!("{m:.1} MiB")
+    }
+}
+
+impl SpikingExperiment {
+    /// Whether a restored network is the one this file describes (time step, seed,
+    /// populations, projections and monitors); `Err` names what differs.
+    fn same_network(&self, net: &Network) -> std::result::Result<(), &'static str> {
+        if net.dt_ms() != self.dt_ms() {
+            return Err("simulation.dt_ms");
+        }
+        if net.seed() != self.seed() {
+            return Err("simulation.seed");
+        }
+        let pops: Vec<(&str, usize)> = net
+            .populations()
+            .iter()
+            .map(|p| (p.name(), p.len()))
+            .collect();
+        let want: Vec<(&str, usize)> = self.file.populations.iter().map(|(k, p)| (k, p.n)).collect();
+        if pops != want {
+            return Err("the populations");
+        }
+        let projs: Vec<(&str, &str, &str)> = net
+            .projections()
+            .iter()
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    net.populations()[p.pre].name(),
+                    net.populations()[p.post].name(),
+                )
+            })
+            .collect();
+        let want: Vec<(&str, &str, &str)> = self
+            .file
+            .projections
+            .iter()
+            .map(|(k, p)| (k, p.pre.as_str(), p.post.as_str()))
+            .collect();
+        if projs != want {
+            return Err("the projections");
+        }
+        let specs: Vec<MonitorSpec> = self.monitors.iter().map(|m| m.spec.clone()).collect();
+        if net.monitor_specs() != specs.as_slice() {
+            return Err("the recordings");
+        }
+        Ok(())
+    }
+}
+
+impl crate::Experiment for SpikingExperiment {
+    fn kind(&self) -> Kind {
+        Kind::Spiking
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn seed(&self) -> u64 {
+        self.file.simulation.seed
+    }
+
+    fn set_seed(&mut self, seed: u64) -> Result<()> {
+        self.file.simulation.seed = seed;
+        Ok(())
+    }
+
+    fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    fn set_steps(&mut self, steps: u64) -> Result<()> {
+        if steps == 0 {
+            return Err(flag_error(&self.name, "--steps", "must be ≥ 1, got 0"));
+        }
+        SpikingExperiment::set_steps(self, steps);
+        Ok(())
+    }
+
+    fn dt_ms(&self) -> Option<f64> {
+        Some(self.file.simulation.dt_ms)
+    }
+
+    fn threads(&self) -> usize {
+        self.file.simulation.threads
+    }
+
+    fn set_threads(&mut self, threads: usize) -> Result<()> {
+        if threads == 0 {
+            return Err(flag_error(&self.name, "--threads", "must be ≥ 1, got 0"));
+        }
+        self.file.simulation.threads = threads;
+        Ok(())
+    }
+
+    fn chunk_steps(&self) -> u64 {
+        SpikingExperiment::chunk_steps(self)
+    }
+
+    fn build(&self) -> Result<Box<dyn Engine>> {
+        Ok(Box::new(SpikingExperiment::build(self)?))
+    }
+
+    fn restore(&self, bytes: &[u8]) -> Result<Box<dyn Engine>> {
+        let net = neuroplast_core::checkpoint::network_from_bytes(bytes)
+            .map_err(|e| ConfigError::new(&self.name, "checkpoint", e.to_string()))?;
+        if let Err(what) = self.same_network(&net) {
+            return Err(ConfigError::new(
+                &self.name,
+                "checkpoint",
+                format!(
+                    "the checkpoint's network differs from this file in {what}; config.toml \
+                     must not be edited before resuming"
+                ),
+            ));
+        }
+        Ok(Box::new(self.finish(net)?))
+    }
+
+    fn resolved_toml(&self) -> String {
+        SpikingExperiment::resolved_toml(self)
+    }
+
+    fn output(&self) -> OutputOptions {
+        let o = &self.file.output;
+        OutputOptions {
+            checkpoint: o.checkpoint,
+            plots: o.plots,
+            raster_steps: (o.raster_ms / self.dt_ms_value()).round().max(1.0) as u64,
+        }
+    }
+
+    fn analysis(&self) -> AnalysisSection {
+        self.file.analysis.clone()
+    }
+
+    fn readout(&self) -> Option<ReadoutPlan> {
+        self.readout.clone()
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        let end_ms = self.steps() as f64 * self.dt_ms_value();
+        self.file
+            .schedule
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.at_ms >= end_ms)
+            .map(|(i, e)| {
+                format!(
+                    "warning: schedule[{i}].at_ms = {} is not before the run's end ({end_ms} ms): it \
+                     takes effect only in a longer run or a resume",
+                    e.at_ms
+                )
+            })
+            .collect()
+    }
+
+    fn describe(&self, engine: &dyn Engine) -> String {
+        let s = engine.summary();
+        let dt = self.dt_ms_value();
+        let mut out = String::new();
+        let pops = s.get("populations");
+        let projs = s.get("projections");
+        let n_total: usize = self.file.populations.iter().map(|(_, p)| p.n).sum();
+        out += &format!(
+            "network: {n_total} neurons in {} population(s), {} synapses, state ≈ {:.1} MiB\n",
+            self.file.populations.0.len(),
+            s.number("synapses").unwrap_or(f64::NAN),
+            s.number("network_mb").unwrap_or(f64::NAN)
+        );
+        for ((name, p), model) in self.file.populations.iter().zip(&self.models) {
+            let varying: Vec<&str> = self
+                .per_neuron
+                .iter()
+                .filter(|v| v.0 == name)
+                .map(|v| v.1.as_str())
+                .collect();
+            out += &format!(
+                "  population {name:<12} {:>8} × {}{}\n",
+                p.n,
+                model.name(),
+                if varying.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (per neuron: {})", varying.join(", "))
+                }
+            );
+        }
+        for (name, spec) in self.file.projections.iter() {
+            let synapse = match (&spec.receptor, &spec.synapse) {
+                (Some(r), _) => format!("receptor {}", r.0.join("+")),
+                (None, Some(s)) => toml::Value::try_from(s)
+                    .ok()
+                    .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(String::from))
+                    .unwrap_or_default(),
+                _ => String::new(),
+            };
+            let n = projs
+                .as_ref()
+                .and_then(|p| p.get(name))
+                .and_then(|p| p.number("synapses"))
+                .unwrap_or(f64::NAN);
+            out += &format!(
+                "  projection {name:<12} {} → {} · {n} synapses · {synapse}{}\n",
+                spec.pre,
+                spec.post,
+                spec.plasticity
+                    .as_ref()
+                    .map_or(String::new(), |r| format!(" · plastic ({})", r.name()))
+            );
+        }
+        let _ = pops;
+        let plan = self.recording_plan();
+        out += &format!(
+            "recording: {} steps ({} ms) in chunks of {} steps; buffers of one chunk ≈ {}\n",
+            self.steps(),
+            self.steps() as f64 * dt,
+            plan.chunk_steps,
+            mib(plan.buffer_bytes())
+        );
+        out += &format!(
+            "  disk: state and rate samples {} (exact); spikes of {} neurons: {BYTES_PER_SPIKE} B per spike, ≈ {} at {PLAN_RATE_HZ} Hz\n",
+            mib(plan.sample_bytes),
+            plan.spike_neurons,
+            mib(plan.spike_bytes_estimate)
+        );
+        if let Some(m) = self.file.record.max_memory_mb {
+            out += &format!("  memory limit {m} MiB (record.max_memory_mb)\n");
+        }
+        out
+    }
+
+    fn summary(&self) -> Summary {
+        let mut s = Summary::new();
+        s.insert("kind", "spiking").insert("seed", self.seed());
+        s
+    }
+
+    fn clone_box(&self) -> Box<dyn crate::Experiment> {
+        Box::new(self.clone())
+    }
 }

@@ -18,7 +18,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
-use crate::schema::Meta;
+use crate::schema::{AnalysisSection, Meta};
 
 /// A whole spiking experiment file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -46,6 +46,54 @@ pub struct SpikingFile {
     /// `[[schedule]]`: freeze/unfreeze plasticity and rewards at given times.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub schedule: Vec<ScheduleEntry>,
+    /// `[analysis]`: spike statistics and avalanches of a population, after the run.
+    #[serde(default, skip_serializing_if = "AnalysisSection::is_empty")]
+    pub analysis: AnalysisSection,
+    /// `[readout]`: a linear readout of binned spike counts, after the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readout: Option<SpikingReadout>,
+    /// `[sweep]` is a SORN file's; spiking files sweep from the command line (kept so that
+    /// the error says so).
+    #[serde(default, skip_serializing)]
+    pub sweep: Option<toml::Value>,
+}
+
+/// `[readout]` of a spiking file: a linear readout trained on the spike counts of
+/// `population` in bins of `bin_ms`, over the run's last `train_bins + test_bins` bins; each
+/// bin's label is the group of `labels.population` (its neurons split into `labels.groups`
+/// equal consecutive blocks) that spiked most in the bin `predict_ahead` bins later.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpikingReadout {
+    /// Population whose spike counts are the features (its spikes must be recorded).
+    pub population: String,
+    /// Bin width, ms (a whole number of steps).
+    pub bin_ms: f64,
+    /// Bins that train the readout.
+    pub train_bins: u64,
+    /// Bins that test it (the run's last ones).
+    pub test_bins: u64,
+    /// Where the labels come from.
+    pub labels: LabelSource,
+    /// Bins between the features and their label (default 0: the same bin).
+    #[serde(default)]
+    pub predict_ahead: u64,
+    /// How the readout is fitted: `{ method = "logistic", c = 1.0 }` (default) or
+    /// `{ method = "ridge", lambda = 0.0 }`, with `max_iter`, `tol`, `intercept` as in a SORN
+    /// file's `[readout]`.
+    #[serde(default)]
+    pub fit: crate::schema::ReadoutFit,
+}
+
+/// `labels = { population = "input", groups = 4 }`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelSource {
+    /// Population whose activity labels the bins (its spikes must be recorded).
+    pub population: String,
+    /// Its neurons in this many equal consecutive groups; a bin's label is the group with the
+    /// most spikes (ties: the lowest group).
+    pub groups: usize,
 }
 
 /// One `[[schedule]]` entry: at `at_ms` (start of that step), freeze and unfreeze the named
@@ -175,6 +223,10 @@ pub struct PopulationRecord {
     /// Population rate: `{ bin_ms = 5.0 }`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate: Option<RateRecord>,
+    /// Population activity: the number of neurons that spike at each step
+    /// (`activity_<population>.npy`, 4 bytes per step).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub activity: bool,
 }
 
 /// Which spikes to record: `spikes = true`, `false`, or `{ neurons, start_ms, stop_ms }`.
@@ -345,20 +397,30 @@ impl<'de> Deserialize<'de> for SpikingRecord {
 // ---------------------------------------------------------------------------------------
 // Numbers or tables
 
-/// A [`Value`] written as a number (a constant), a list (an array, one value per element)
-/// or a table tagged by `kind` (`{ kind = "normal", mean = -55.0, sd = 5.0 }`).
+/// A [`Value`] written as a number (a constant), a list (an array, one value per element),
+/// a table tagged by `kind` (`{ kind = "normal", mean = -55.0, sd = 5.0 }`) or the path of a
+/// one-dimensional `.npy` file of float64 values (relative to the experiment file; the second
+/// field holds it, and the values are read when the file is resolved).
 #[derive(Clone, Debug, PartialEq)]
-pub struct NumberOr(pub Value);
+pub struct NumberOr(pub Value, pub Option<std::path::PathBuf>);
 
 impl NumberOr {
+    /// A plain value (not from a file).
+    pub fn of(value: Value) -> NumberOr {
+        NumberOr(value, None)
+    }
+
     /// `true` when it is written as a table (TOML writes tables after plain values).
     pub fn is_table(&self) -> bool {
-        !matches!(self.0, Value::Constant { .. } | Value::Array { .. })
+        self.1.is_none() && !matches!(self.0, Value::Constant { .. } | Value::Array { .. })
     }
 }
 
 impl Serialize for NumberOr {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if let Some(path) = &self.1 {
+            return s.serialize_str(&path.to_string_lossy());
+        }
         match &self.0 {
             Value::Constant { value } => s.serialize_f64(*value),
             Value::Array { values } => values.serialize(s),
@@ -374,24 +436,36 @@ impl<'de> Deserialize<'de> for NumberOr {
             type Value = NumberOr;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(
-                    "a number, a list of numbers, or a table { kind = \"uniform\" | \"normal\" | \"array\" | \"constant\", … }",
+                    "a number, a list of numbers, the path of a .npy file, or a table { kind = \"uniform\" | \"normal\" | \"array\" | \"constant\", … }",
                 )
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<NumberOr, E> {
-                Ok(NumberOr(Value::Constant { value: v }))
+                Ok(NumberOr::of(Value::Constant { value: v }))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<NumberOr, E> {
-                Ok(NumberOr(Value::Constant { value: v as f64 }))
+                Ok(NumberOr::of(Value::Constant { value: v as f64 }))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<NumberOr, E> {
-                Ok(NumberOr(Value::Constant { value: v as f64 }))
+                Ok(NumberOr::of(Value::Constant { value: v as f64 }))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<NumberOr, E> {
+                if !v.ends_with(".npy") {
+                    return Err(E::custom(format!(
+                        "expected a number, a list of numbers, the path of a .npy file or a \
+                         value table; got {v:?}"
+                    )));
+                }
+                Ok(NumberOr(
+                    Value::Array { values: Vec::new() },
+                    Some(std::path::PathBuf::from(v)),
+                ))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<NumberOr, A::Error> {
                 let values = Vec::<f64>::deserialize(SeqAccessDeserializer::new(seq))?;
-                Ok(NumberOr(Value::Array { values }))
+                Ok(NumberOr::of(Value::Array { values }))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<NumberOr, A::Error> {
-                Value::deserialize(MapAccessDeserializer::new(map)).map(NumberOr)
+                Value::deserialize(MapAccessDeserializer::new(map)).map(NumberOr::of)
             }
         }
         d.deserialize_any(V)

@@ -2,7 +2,6 @@
 //! initialisers) is reported at its own key, not at the table: serde loses the path there and
 //! the config crate finds the key again.
 
-use neuroplast_config::AnyExperiment;
 
 /// The error `--set override` gives on an example file: (key path, message).
 fn error(example: &str, overrides: &[&str]) -> (String, String) {
@@ -10,7 +9,7 @@ fn error(example: &str, overrides: &[&str]) -> (String, String) {
         .join("../../examples")
         .join(example);
     let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
-    match AnyExperiment::load(&path, &overrides) {
+    match neuroplast_config::load(&path, &overrides) {
         Ok(_) => panic!("{example} {overrides:?} was accepted"),
         Err(e) => (e.path, e.msg),
     }

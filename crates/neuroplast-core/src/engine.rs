@@ -92,17 +92,43 @@ impl Summary {
         self
     }
 
-    /// The entry `key` as a number, if it is one.
-    pub fn number(&self, key: &str) -> Option<f64> {
+    fn entry(&self, key: &str) -> Option<&ciborium::Value> {
         let ciborium::Value::Map(entries) = &self.0 else {
             return None;
         };
-        let v = &entries.iter().find(|(k, _)| k.as_text() == Some(key))?.1;
-        match v {
+        Some(&entries.iter().find(|(k, _)| k.as_text() == Some(key))?.1)
+    }
+
+    /// The entry `key` as a number, if it is one.
+    pub fn number(&self, key: &str) -> Option<f64> {
+        match self.entry(key)? {
             ciborium::Value::Float(f) => Some(*f),
             ciborium::Value::Integer(i) => Some(i128::from(*i) as f64),
             _ => None,
         }
+    }
+
+    /// The entry `key` as text, if it is text.
+    pub fn text(&self, key: &str) -> Option<&str> {
+        self.entry(key)?.as_text()
+    }
+
+    /// The entry `key` (a nested table or any value) as a summary of its own.
+    pub fn get(&self, key: &str) -> Option<Summary> {
+        self.entry(key).cloned().map(Summary)
+    }
+
+    /// Add every entry of `other` (replacing entries of the same name).
+    pub fn extend(&mut self, other: Summary) -> &mut Summary {
+        if let ciborium::Value::Map(entries) = other.0 {
+            for (k, v) in entries {
+                if let Some(key) = k.as_text() {
+                    let key = key.to_string();
+                    self.insert(&key, v);
+                }
+            }
+        }
+        self
     }
 }
 

@@ -102,6 +102,9 @@ pub struct Monitors {
     pub(crate) rates: Vec<RateMon>,
     #[serde(default)]
     pub(crate) activity: Vec<ActivityMon>,
+    /// What the monitors were built from, in declaration order.
+    #[serde(default)]
+    pub(crate) specs: Vec<MonitorSpec>,
 }
 
 /// Memory and disk a recording will need.

@@ -469,7 +469,10 @@ impl NetworkBuilder {
 
     /// Monitors, resolved to populations, neurons and variables (errors name `record[k]`).
     fn build_monitors(&self, pops: &[Population]) -> Result<Monitors> {
-        let mut monitors = Monitors::default();
+        let mut monitors = Monitors {
+            specs: self.monitors.clone(),
+            ..Default::default()
+        };
         for (k, spec) in self.monitors.iter().enumerate() {
             let path = format!("record[{k}]");
             match spec {

@@ -317,6 +317,10 @@ impl Network {
     pub fn monitor_plan(&self, steps: u64) -> MonitorPlan {
         self.monitors.plan(self.t, steps)
     }
+    /// What the monitors record, as declared (in declaration order).
+    pub fn monitor_specs(&self) -> &[super::monitor::MonitorSpec] {
+        &self.monitors.specs
+    }
     /// Take what the monitors recorded since the last drain.
     pub fn drain(&mut self) -> Recordings {
         self.monitors.drain()

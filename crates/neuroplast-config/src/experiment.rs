@@ -1,0 +1,176 @@
+//! [`Experiment`]: what every kind of experiment file offers a front end, and [`load`] /
+//! [`from_str`], which read any of them.
+//!
+//! The command line's `run`, `resume`, `validate`, `sweep` and `plot` and Python's
+//! `load_experiment` are written once against this trait and the core's
+//! [`Engine`]; the kinds differ only inside their `impl`s (`sorn.rs`, `spiking.rs`,
+//! `protocol.rs`).
+
+use std::path::Path;
+
+use neuroplast_core::engine::{Engine, Kind, Summary};
+use neuroplast_core::readout::ReadoutSpec;
+
+use crate::schema::AnalysisSection;
+use crate::{is_protocol, is_spiking, parse_toml, ConfigError, Result};
+
+/// What a run writes besides its recordings.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OutputOptions {
+    /// Write `checkpoint.bin` at the end (always written when a run is interrupted).
+    pub checkpoint: bool,
+    /// Draw the PNG figures.
+    pub plots: bool,
+    /// Steps shown in the raster figure (the last ones of the run).
+    pub raster_steps: u64,
+}
+
+/// A `[readout]`: what trains on what, after the run, from the files it wrote.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReadoutPlan {
+    /// SORN: the binary states of the run's last `train + test` steps (the engine writes them
+    /// to `readout/trace.npz`), labelled by the input symbols.
+    Symbols(ReadoutSpec),
+    /// Spiking: the spike counts of `population`'s neurons in bins of `bin_steps` steps over
+    /// the run's last `train + test` bins (from `spikes/<population>.npz`), each bin labelled
+    /// by the group of `label_population` (its neurons in `groups` equal consecutive blocks)
+    /// that spiked most in it. `spec.train_steps` / `test_steps` / `predict_ahead` count bins.
+    Bins {
+        /// Method, phases (in bins), exclusions; `target` is the label.
+        spec: ReadoutSpec,
+        /// Whose spike counts are the features.
+        population: String,
+        /// Steps per bin.
+        bin_steps: u64,
+        /// Whose activity gives the labels.
+        label_population: String,
+        /// Number of label groups.
+        groups: usize,
+    },
+}
+
+/// A parsed, resolved and validated experiment file of any kind. See the module docs.
+pub trait Experiment: Send + Sync + std::fmt::Debug {
+    /// The kind of run the file describes.
+    fn kind(&self) -> Kind;
+
+    /// The file's name (used in errors and messages).
+    fn name(&self) -> &str;
+
+    /// The master seed.
+    fn seed(&self) -> u64;
+
+    /// Use seed `seed` instead of the file's (`--seed`).
+    fn set_seed(&mut self, seed: u64) -> Result<()>;
+
+    /// Steps of one run as the file states them (`simulation.steps`, `duration_ms / dt_ms`,
+    /// or the protocol's phases).
+    fn steps(&self) -> u64;
+
+    /// Run `steps` steps instead (`--steps`); refused by protocols, whose phases set the
+    /// length. The resolved configuration states the new length.
+    fn set_steps(&mut self, steps: u64) -> Result<()>;
+
+    /// The step in ms (`None`: SORN's dimensionless steps).
+    fn dt_ms(&self) -> Option<f64>;
+
+    /// Threads the file asks for.
+    fn threads(&self) -> usize;
+
+    /// Use `threads` threads (`--threads`; results do not depend on it).
+    fn set_threads(&mut self, threads: usize) -> Result<()>;
+
+    /// Steps per chunk of a run: the front end drains the recordings after each.
+    fn chunk_steps(&self) -> u64;
+
+    /// Build the engine: connectivity, initial state, monitors.
+    fn build(&self) -> Result<Box<dyn Engine>>;
+
+    /// An engine from checkpoint bytes written by a run of this file, refused (naming what
+    /// differs) when the checkpoint does not hold this file's network.
+    fn restore(&self, bytes: &[u8]) -> Result<Box<dyn Engine>>;
+
+    /// The configuration with every value explicit (what `config.toml` holds); loading it
+    /// gives the same run.
+    fn resolved_toml(&self) -> String;
+
+    /// Checkpoint, figures.
+    fn output(&self) -> OutputOptions;
+
+    /// `[analysis]` (empty: nothing to analyse).
+    fn analysis(&self) -> AnalysisSection {
+        AnalysisSection::default()
+    }
+
+    /// `[readout]` (`None`: no readout).
+    fn readout(&self) -> Option<ReadoutPlan> {
+        None
+    }
+
+    /// Warnings to show before a run (e.g. `[[schedule]]` entries after its end).
+    fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// What `validate` and `run` print about the experiment and the engine built from it
+    /// (sizes, memory, recording plan).
+    fn describe(&self, engine: &dyn Engine) -> String;
+
+    /// Summary entries the file knows and the engine does not (kind, preset, protocol).
+    fn summary(&self) -> Summary;
+
+    /// A boxed copy.
+    fn clone_box(&self) -> Box<dyn Experiment>;
+}
+
+impl Clone for Box<dyn Experiment> {
+    fn clone(&self) -> Self {
+        self.clone_box()
+    }
+}
+
+/// Read an experiment file of any kind, applying `overrides` (`key.path=value`).
+pub fn load(path: &Path, overrides: &[String]) -> Result<Box<dyn Experiment>> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::new(&name, "", format!("cannot read file: {e}")))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    from_str(&text, &name, base, overrides)
+}
+
+/// Resolve TOML text of any kind; `name` is used in errors, `base_dir` resolves relative
+/// paths (input matrices, `.npy` arrays).
+pub fn from_str(
+    text: &str,
+    name: &str,
+    base_dir: &Path,
+    overrides: &[String],
+) -> Result<Box<dyn Experiment>> {
+    let table = parse_toml(text, name, overrides)?;
+    if is_protocol(&table, name)? {
+        Ok(Box::new(crate::protocol::ProtocolExperiment::from_table(
+            table, name,
+        )?))
+    } else if is_spiking(&table, name)? {
+        Ok(Box::new(crate::spiking::SpikingExperiment::from_table(
+            table, name, base_dir,
+        )?))
+    } else if !table.contains_key("sorn") {
+        Err(ConfigError::new(
+            name,
+            "",
+            "no network: an experiment file needs a [sorn] section (a SORN network), \
+             [populations] (a spiking network) or [protocol] (a published protocol); \
+             see examples/",
+        ))
+    } else {
+        Ok(Box::new(crate::SornExperiment::from_table(
+            table, name, base_dir,
+        )?))
+    }
+}
+
+/// `Err` naming a command-line flag (not a file key) with what is allowed.
+pub(crate) fn flag_error(file: &str, flag: &str, msg: impl Into<String>) -> ConfigError {
+    ConfigError::new(file, flag, msg)
+}
