@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use anyhow::Result;
-use neuroplast_config::Experiment;
+use neuroplast_config::SornExperiment;
 use neuroplast_core::checkpoint::NEUROPLAST_VERSION;
 use neuroplast_core::sorn::{input::Input, Sorn};
 use neuroplast_core::spiking::benchmarks::Benchmark;
@@ -122,20 +122,20 @@ fn bench_spiking(which: Benchmark, o: &SpikingBench) -> Result<()> {
         Benchmark::Stdp00 => 1,
     };
     if n < min_n {
-        crate::run::refuse!(
+        crate::session::refuse!(
             "--n {n} is too small for {}: at least {min_n}",
             which.name()
         );
     }
     if o.repeats == 0 {
-        crate::run::refuse!("--repeats must be ≥ 1");
+        crate::session::refuse!("--repeats must be ≥ 1");
     }
     let steps = (o.seconds * 1000.0 / dt).round() as u64;
     if !o.seconds.is_finite() {
-        crate::run::refuse!("--seconds must be a finite number, got {}", o.seconds);
+        crate::session::refuse!("--seconds must be a finite number, got {}", o.seconds);
     }
     if steps == 0 {
-        crate::run::refuse!(
+        crate::session::refuse!(
             "--seconds {} is shorter than one step ({dt} ms); give at least {}",
             o.seconds,
             dt / 1000.0
@@ -279,17 +279,17 @@ fn bench_sorn(cmd: BenchCmd) -> Result<()> {
         unreachable!("spiking benchmarks are dispatched in bench()")
     };
     if repeats == 0 {
-        crate::run::refuse!("--repeats must be ≥ 1");
+        crate::session::refuse!("--repeats must be ≥ 1");
     }
     if steps == Some(0) {
-        crate::run::refuse!("--steps must be ≥ 1");
+        crate::session::refuse!("--steps must be ≥ 1");
     }
     let steps = steps.unwrap_or((4_000_000 / ne.max(1) as u64).max(50));
     let warmup = warmup.unwrap_or(steps / 2);
     let toml = format!(
         "[simulation]\nsteps = {steps}\n[sorn]\npreset = {preset:?}\nne = {ne}\n[record]\nactivity = false\n"
     );
-    let exp = Experiment::from_str(&toml, "bench", ".".as_ref(), &set)?;
+    let exp = SornExperiment::from_str(&toml, "bench", ".".as_ref(), &set)?;
     let t0 = Instant::now();
     let mut net = Sorn::new(exp.params.clone(), exp.seed())?;
     net.set_threads(threads)?;
@@ -310,7 +310,7 @@ fn bench_sorn(cmd: BenchCmd) -> Result<()> {
     let runs = per_step.clone();
     per_step.sort_by(f64::total_cmp);
     let median = per_step[per_step.len() / 2];
-    let rss = crate::output::peak_rss_mb();
+    let rss = crate::results::peak_rss_mb();
     let p = net.params();
     let result = json!({
         "benchmark": "sorn",

@@ -1,18 +1,26 @@
 //! `neuroplast`: run, validate, resume, plot and benchmark experiments described in TOML.
 //!
 //! Exit status: 0 on success, 2 when the experiment file or arguments are invalid or the
-//! output directory is in the way (nothing was run or written), 130 when Ctrl-C stopped a run (a SORN or spiking run writes its results
-//! and checkpoint; a protocol run writes nothing), 1 for any other failure.
+//! output directory is in the way (nothing was run or written), 130 when Ctrl-C stopped a run
+//! (it writes its results and a checkpoint, so `neuroplast resume` can continue it), 1 for any
+//! other failure.
+//!
+//! Modules: `session` (what every command shares), `run` (run, resume, validate, plot for
+//! every kind), `results` (the results directory), `analysis` (`[analysis]`, `[readout]`),
+//! `figures` (which figures, shared ones) with `sorn`, `spiking` and `protocols` (each kind's
+//! figures), `sweep` + `pooled`, `bench`, and the drawing and file primitives `plots`, `npy`.
 
 mod analysis;
 mod bench;
 mod figures;
 mod npy;
-mod output;
 mod plots;
 mod pooled;
 mod protocols;
+mod results;
 mod run;
+mod session;
+mod sorn;
 mod spiking;
 mod sweep;
 
@@ -60,7 +68,7 @@ enum Cmd {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let finished = |r: anyhow::Result<()>| r.map(|()| run::Outcome::Finished);
+    let finished = |r: anyhow::Result<()>| r.map(|()| session::Outcome::Finished);
     let result = match cli.cmd {
         Cmd::Run(a) => run::run(a),
         Cmd::Validate { exp, set } => finished(run::validate(&exp, &set)),
@@ -70,36 +78,20 @@ fn main() -> ExitCode {
         Cmd::Bench { what } => finished(bench::bench(what)),
     };
     match result {
-        Ok(run::Outcome::Finished) => ExitCode::SUCCESS,
-        Ok(run::Outcome::Interrupted) => ExitCode::from(130),
+        Ok(session::Outcome::Finished) => ExitCode::SUCCESS,
+        Ok(session::Outcome::Interrupted) => ExitCode::from(130),
         Err(e) => {
             if let Some(c) = e.downcast_ref::<neuroplast_config::ConfigError>() {
                 eprintln!("error: {c}");
                 ExitCode::from(2)
-            } else if let Some(r) = e.downcast_ref::<run::Refused>() {
+            } else if let Some(r) = e.downcast_ref::<session::Refused>() {
                 eprintln!("error: {r}");
                 ExitCode::from(2)
             } else {
-                eprintln!("error: {}", chain(&e));
+                eprintln!("error: {}", session::chain(&e));
                 ExitCode::from(1)
             }
         }
     }
 }
 
-/// The error and its causes, `: `-separated, leaving out a cause whose text the message
-/// already holds (many library errors repeat their source in their own text).
-fn chain(e: &anyhow::Error) -> String {
-    let mut msg = String::new();
-    for cause in e.chain() {
-        let s = cause.to_string();
-        if msg.contains(&s) {
-            continue;
-        }
-        if !msg.is_empty() {
-            msg.push_str(": ");
-        }
-        msg.push_str(&s);
-    }
-    msg
-}

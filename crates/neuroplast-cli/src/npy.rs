@@ -37,6 +37,13 @@ impl NpyElement for u32 {
     }
 }
 
+impl NpyElement for u8 {
+    const DESCR: &'static str = "|u1";
+    fn put(self, out: &mut Vec<u8>) {
+        out.push(self);
+    }
+}
+
 impl NpyElement for f64 {
     const DESCR: &'static str = "<f8";
     fn put(self, out: &mut Vec<u8>) {

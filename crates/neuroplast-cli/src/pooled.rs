@@ -45,7 +45,7 @@ fn fit_fields(f: &Fit<PowerLawReport>) -> Vec<String> {
 
 /// The pooled distribution (log bins) and the fitted power law over its window, scaled to the
 /// fraction of data inside the window.
-fn distribution_plot(
+pub(crate) fn distribution_plot(
     path: &Path,
     title: &str,
     what: &str,

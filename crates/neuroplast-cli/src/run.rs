@@ -1,20 +1,24 @@
-//! `run`, `resume`, `validate` and `plot`.
+//! `run`, `resume`, `validate` and `plot`, written once for every kind of experiment file
+//! against [`neuroplast_config::Experiment`] and [`neuroplast_core::engine::Engine`].
+//!
+//! A run builds the engine (or restores it from `checkpoint.bin`), advances it in chunks of
+//! [`Experiment::chunk_steps`], streams each drained [`Recording`] into the staged results
+//! directory ([`Sinks`]), then writes what the run ends with, the checkpoint,
+//! `config.toml`, `summary.json`, the analyses and the figures, and renames the directory into
+//! place. `resume DIR` continues in place: the continuation's recordings are appended to
+//! DIR's, so a results directory always covers its run from step 0.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use neuroplast_config::schema::Seeds;
-use neuroplast_config::{AnyExperiment, Experiment};
-use neuroplast_core::checkpoint;
-use neuroplast_core::monitor::StateFeatures;
-use neuroplast_core::readout::{Method, Target};
-use neuroplast_core::simulation::Simulation;
-use serde_json::json;
+use neuroplast_config::{Experiment, RestoreError};
+use neuroplast_core::checkpoint::NEUROPLAST_VERSION;
+use neuroplast_core::engine::{Engine, Kind};
+use serde_json::{json, Value};
 
-use crate::output::{self, StagedDir};
+use crate::results::{Sinks, StagedDir};
+use crate::session::{self, check_out, config_fingerprint, refuse, stop_requested, Outcome};
 
 /// Arguments of `neuroplast run`.
 #[derive(clap::Args)]
@@ -24,18 +28,21 @@ pub struct RunArgs {
     /// Results directory (default: `results/<experiment name>`).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Master seed (overrides simulation.seed).
+    /// Master seed (instead of simulation.seed).
     #[arg(long)]
     seed: Option<u64>,
-    /// Steps to run (overrides simulation.steps).
+    /// Steps to run (instead of simulation.steps, or a spiking file's duration).
     #[arg(long)]
     steps: Option<u64>,
-    /// Threads (overrides simulation.threads; results are identical for any value).
+    /// Threads (instead of simulation.threads; results are identical for any value).
     #[arg(long)]
     threads: Option<usize>,
     /// Override a value, e.g. `--set sorn.noise_sigma=0.1` (repeatable).
     #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
     set: Vec<String>,
+    /// Time every phase of the step and write the times to summary.json (`profile`).
+    #[arg(long)]
+    profile: bool,
     /// Replace the results directory if it exists.
     #[arg(long)]
     force: bool,
@@ -49,175 +56,127 @@ pub struct RunArgs {
 pub struct ResumeArgs {
     /// Results directory with config.toml and checkpoint.bin.
     dir: PathBuf,
-    /// Further steps to run.
+    /// Further steps to run (default for a protocol: the rest of its phases).
     #[arg(long)]
-    steps: u64,
-    /// Results directory of the continuation. Default: a SORN run replaces DIR (its
-    /// recordings cover the whole run); a spiking run writes DIR-resumed beside it (its
-    /// recordings cover only the new steps). `--out DIR` replaces DIR in either case.
+    steps: Option<u64>,
+    /// Write the continuation (the whole run so far) to this directory instead of updating
+    /// DIR in place.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Replace the --out (or DIR-resumed) directory if it exists.
+    /// Replace --out if it exists.
     #[arg(long)]
     force: bool,
     /// Threads (default: simulation.threads of the run; results are identical for any value).
     #[arg(long)]
     threads: Option<usize>,
+    /// Time every phase of the step and write the times to summary.json (`profile`).
+    #[arg(long)]
+    profile: bool,
     /// No progress bar or messages on stderr.
     #[arg(long, short)]
     quiet: bool,
 }
 
-fn load(exp: &Path, set: &[String]) -> Result<Experiment> {
-    Ok(Experiment::load(exp, set)?)
+/// How a run reports and where it came from.
+pub struct RunOptions<'a> {
+    /// Steps to run now (a protocol's engine may stop earlier at its end).
+    pub steps: u64,
+    /// No progress bar or messages.
+    pub quiet: bool,
+    /// Print the "wrote …" line (and the resume hint after Ctrl-C).
+    pub announce: bool,
+    /// Seconds spent building (or loading) the engine.
+    pub build_s: f64,
+    /// The results directory this run continues.
+    pub resumed_from: Option<&'a Path>,
 }
 
-/// A refusal before anything ran or was written (bad arguments, a directory in the way, an
-/// edited configuration): exit status 2, like a [`neuroplast_config::ConfigError`].
-#[derive(Debug)]
-pub struct Refused(pub String);
+/// What a finished (or interrupted) run wrote.
+pub struct Written {
+    /// The results directory.
+    pub path: PathBuf,
+    /// Steps run by this call.
+    pub done: u64,
+    /// Steps asked for.
+    pub steps: u64,
+    /// The run's summary.json content.
+    pub summary: Value,
+}
 
-impl std::fmt::Display for Refused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+impl Written {
+    /// Finished or interrupted.
+    pub fn outcome(&self) -> Outcome {
+        if self.done < self.steps {
+            Outcome::Interrupted
+        } else {
+            Outcome::Finished
+        }
     }
 }
 
-impl std::error::Error for Refused {}
-
-/// Return early with a [`Refused`] error (`format!` arguments).
-macro_rules! refuse {
-    ($($arg:tt)*) => {
-        return Err(anyhow::Error::new($crate::run::Refused(format!($($arg)*))))
-    };
+/// Load an experiment file and apply the command line's `--seed`, `--threads`, `--steps`.
+pub fn load(
+    exp: &Path,
+    set: &[String],
+    seed: Option<u64>,
+    threads: Option<usize>,
+    steps: Option<u64>,
+) -> Result<Box<dyn Experiment>> {
+    let mut e = neuroplast_config::load(exp, set)?;
+    if let Some(s) = seed {
+        e.set_seed(s)?;
+    }
+    if let Some(t) = threads {
+        e.set_threads(t)?;
+    }
+    if let Some(s) = steps {
+        e.set_steps(s)?;
+    }
+    Ok(e)
 }
-pub(crate) use refuse;
 
-/// What a run command ended with.
-pub enum Outcome {
-    /// All steps ran.
-    Finished,
-    /// Ctrl-C stopped it early; results and a checkpoint were written.
-    Interrupted,
-}
-
-/// Warnings for `[[schedule]]` entries that fall after the run's last step (they take effect
-/// only in a longer run or a resume).
-pub fn late_schedule(exp: &Experiment) -> Vec<String> {
-    let steps = exp.steps();
-    exp.file
-        .schedule
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| e.step >= steps)
-        .map(|(i, e)| {
-            format!(
-                "warning: schedule[{i}].step = {} is not before the run's end ({steps} steps): \
-                 it takes effect only in a longer run or a resume",
-                e.step
-            )
-        })
-        .collect()
+/// Steps a fresh engine of `exp` runs: the file's length, or the protocol's.
+fn planned(exp: &dyn Experiment, engine: &dyn Engine) -> u64 {
+    engine.remaining().unwrap_or(exp.steps())
 }
 
 /// `neuroplast run`.
 pub fn run(a: RunArgs) -> Result<Outcome> {
-    let mut set = a.set.clone();
-    if let Some(s) = a.seed {
-        set.push(format!("simulation.seed={s}"));
-    }
-    if let Some(t) = a.threads {
-        set.push(format!("simulation.threads={t}"));
-    }
-    let exp = match AnyExperiment::load(&a.exp, &set)? {
-        AnyExperiment::Spiking(mut exp) => {
-            if let Some(s) = a.steps {
-                if s == 0 {
-                    refuse!("--steps must be ≥ 1");
-                }
-                exp.set_steps(s);
-            }
-            let out = out_dir(&a)?;
-            return crate::spiking::run(&exp, &out, a.quiet);
-        }
-        AnyExperiment::Protocol(exp) => {
-            if a.steps.is_some() {
-                refuse!("--steps does not apply to a protocol file; its phases set the length (change them with --set protocol.<key>=…)");
-            }
-            let out = out_dir(&a)?;
-            return crate::protocols::run(&exp, &out, a.quiet);
-        }
-        AnyExperiment::Sorn(exp) => match a.steps {
-            Some(s) => {
-                set.push(format!("simulation.steps={s}"));
-                load(&a.exp, &set)?
-            }
-            None => *exp,
-        },
-    };
-    let out = out_dir(&a)?;
-    let sim = exp.build()?;
-    if !a.quiet {
-        for w in late_schedule(&exp) {
-            eprintln!("{w}");
-        }
-        eprintln!(
-            "neuroplast {} · {} · N_E = {}, N_I = {} · {} steps · seed {} · {} thread(s) · recordings ≈ {:.1} MiB",
-            checkpoint::NEUROPLAST_VERSION,
-            exp.preset.name(),
-            exp.params.ne,
-            exp.params.ni,
-            exp.steps(),
-            exp.seed(),
-            sim.sorn.threads(),
-            exp.recording_bytes(exp.steps()) as f64 / 1048576.0
-        );
-    }
-    execute(sim, &exp, exp.steps(), &out, a.quiet)
-}
-
-/// The results directory of `run`; refuses an existing one without `--force`.
-fn out_dir(a: &RunArgs) -> Result<PathBuf> {
+    let exp = load(&a.exp, &a.set, a.seed, a.threads, a.steps)?;
     let out = a.out.clone().unwrap_or_else(|| {
         let stem = a.exp.file_stem().unwrap_or_default().to_string_lossy();
         PathBuf::from("results").join(stem.as_ref())
     });
     check_out(&out, a.force, "choose another --out")?;
-    Ok(out)
-}
-
-/// Refuse an output path that is a file, or an existing directory that may not be replaced
-/// (`replace`: `--force`, or the run continuing in place); `hint` says what to do instead.
-pub fn check_out(out: &Path, replace: bool, hint: &str) -> Result<()> {
-    if out.exists() && !out.is_dir() {
-        refuse!(
-            "{} is a file, not a results directory; {hint}",
-            out.display()
+    let t_build = Instant::now();
+    let mut engine = exp.build()?;
+    let build_s = t_build.elapsed().as_secs_f64();
+    engine.set_profile(a.profile);
+    let steps = planned(&*exp, &*engine);
+    if !a.quiet {
+        eprintln!(
+            "neuroplast {NEUROPLAST_VERSION} · {} · {steps} steps{} · seed {} · {} thread(s) · built in {build_s:.2} s",
+            exp.name(),
+            engine
+                .dt_ms()
+                .map_or(String::new(), |dt| format!(" of {dt} ms")),
+            exp.seed(),
+            engine.threads(),
         );
+        eprint!("{}", exp.describe(&*engine));
+        for w in exp.warnings() {
+            eprintln!("{w}");
+        }
     }
-    if out.exists() && !replace {
-        refuse!(
-            "{} exists; pass --force to replace it, or {hint}",
-            out.display()
-        );
-    }
-    Ok(())
-}
-
-/// An explicit `resume --out` other than DIR itself must not silently replace another run.
-fn resume_out(a: &ResumeArgs) -> Result<Option<PathBuf>> {
-    let Some(o) = &a.out else { return Ok(None) };
-    let same =
-        o == &a.dir || matches!((o.canonicalize(), a.dir.canonicalize()), (Ok(x), Ok(y)) if x == y);
-    check_out(
-        o,
-        same || a.force,
-        &format!(
-            "choose another --out (--out {} continues in place)",
-            a.dir.display()
-        ),
-    )?;
-    Ok(Some(o.clone()))
+    let opts = RunOptions {
+        steps,
+        quiet: a.quiet,
+        announce: true,
+        build_s,
+        resumed_from: None,
+    };
+    let w = simulate(&*exp, engine, &out, &opts)?;
+    Ok(w.outcome())
 }
 
 /// `neuroplast resume`.
@@ -230,257 +189,272 @@ pub fn resume(a: ResumeArgs) -> Result<Outcome> {
             a.dir.display()
         );
     }
-    let explicit_out = resume_out(&a)?;
-    let exp = match AnyExperiment::load(&cfg, &[])? {
-        AnyExperiment::Spiking(exp) => {
-            // A spiking checkpoint holds no recordings (they were streamed to disk), so the
-            // continuation goes next to DIR by default instead of replacing its files.
-            let out = match &explicit_out {
-                Some(o) => o.clone(),
-                None => {
-                    let mut name = a.dir.file_name().unwrap_or_default().to_os_string();
-                    name.push("-resumed");
-                    let out = a.dir.with_file_name(name);
-                    check_out(
-                        &out,
-                        a.force,
-                        &format!(
-                            "pass --out to choose the directory of the continuation (--out {} \
-                             replaces the original run's recordings)",
-                            a.dir.display()
-                        ),
-                    )?;
-                    out
-                }
-            };
-            return crate::spiking::resume(*exp, &a.dir, a.steps, &out, a.threads, a.quiet);
+    let out = match &a.out {
+        None => a.dir.clone(),
+        Some(o) => {
+            let same = o == &a.dir
+                || matches!((o.canonicalize(), a.dir.canonicalize()), (Ok(x), Ok(y)) if x == y);
+            check_out(
+                o,
+                same || a.force,
+                &format!(
+                    "choose another --out (without --out the run continues in {})",
+                    a.dir.display()
+                ),
+            )?;
+            o.clone()
         }
-        AnyExperiment::Protocol(_) => {
-            refuse!("{} is a protocol run; protocols write no checkpoint (run it again with another length instead)", a.dir.display())
-        }
-        AnyExperiment::Sorn(exp) => *exp,
     };
+    if a.steps == Some(0) {
+        refuse!("--steps must be ≥ 1");
+    }
+    let mut exp = load(&cfg, &[], None, a.threads, None)?;
+    session::check_unedited(&a.dir)?;
     let ck = a.dir.join("checkpoint.bin");
+    let t_load = Instant::now();
     let bytes = std::fs::read(&ck).with_context(|| {
         format!(
             "cannot read {} (was the run written with output.checkpoint = false?)",
             ck.display()
         )
     })?;
-    let mut sim = checkpoint::from_bytes(&bytes).with_context(|| format!("{}", ck.display()))?;
-    check_unedited(&a.dir)?;
-    let threads = a.threads.unwrap_or(exp.file.simulation.threads);
-    sim.sorn
-        .set_threads(threads)
-        .map_err(|e| neuroplast_config::ConfigError::from_core("--threads", e))?;
-    if sim.sorn.params() != &exp.params {
-        refuse!(
-            "{} and {} disagree on the SORN parameters; config.toml must not be edited before resuming",
-            cfg.display(),
-            ck.display()
-        );
+    let mut engine = match exp.restore(&bytes) {
+        Ok(e) => e,
+        // a checkpoint of another network: a refusal (exit 2)
+        Err(RestoreError::Differs(mut e)) => {
+            e.file = ck.display().to_string();
+            return Err(e.into());
+        }
+        // damaged or of another format version: a failure (exit 1)
+        Err(RestoreError::Unreadable(e)) => {
+            return Err(anyhow::Error::new(e).context(ck.display().to_string()))
+        }
+    };
+    drop(bytes);
+    let build_s = t_load.elapsed().as_secs_f64();
+    engine.set_profile(a.profile);
+    let t0 = engine.step_count();
+    let steps = match (a.steps, engine.remaining()) {
+        (Some(s), Some(left)) => s.min(left),
+        (Some(s), None) => s,
+        (None, Some(0)) => refuse!("{} is complete: its protocol has no steps left", a.dir.display()),
+        (None, Some(left)) => left,
+        (None, None) => refuse!("give --steps N: how many more steps to run"),
+    };
+    if t0.checked_add(steps).is_none() {
+        refuse!("--steps {steps} is too many: step {t0} + {steps} overflows");
     }
-    if a.steps == 0 {
-        refuse!("--steps must be ≥ 1");
+    if engine.remaining().is_none() {
+        exp.set_steps(t0 + steps)?;
     }
-    sim.check_steps(a.steps)
-        .map_err(|e| neuroplast_config::ConfigError::from_core(&cfg.display().to_string(), e))?;
-    let out = explicit_out.unwrap_or_else(|| a.dir.clone());
     if !a.quiet {
         eprintln!(
-            "resuming {} at step {} for {} more steps",
+            "resuming {} at step {t0} for {steps} more steps · {} thread(s) · loaded in {build_s:.2} s",
             a.dir.display(),
-            sim.sorn.t(),
-            a.steps
+            engine.threads()
         );
     }
-    execute(sim, &exp, a.steps, &out, a.quiet)
+    let opts = RunOptions {
+        steps,
+        quiet: a.quiet,
+        announce: true,
+        build_s,
+        resumed_from: Some(&a.dir),
+    };
+    let w = simulate(&*exp, engine, &out, &opts)?;
+    Ok(w.outcome())
 }
 
-/// Fingerprint of a resolved configuration (`config.toml` as neuroplast writes it): the parts
-/// a continuation must agree on with its checkpoint. Left out: the run's length and thread
-/// count (they change between run and resume), what to write and analyse afterwards
-/// (`[output]`, `[analysis]`, `[readout]`, `[sweep]`) and the version note.
-pub fn config_fingerprint(resolved_toml: &str) -> String {
-    let mut table: toml::Table = match resolved_toml.parse() {
-        Ok(t) => t,
-        Err(_) => return String::new(),
-    };
-    for k in ["meta", "output", "analysis", "readout", "sweep"] {
-        table.remove(k);
-    }
-    if let Some(toml::Value::Table(sim)) = table.get_mut("simulation") {
-        for k in ["steps", "duration_ms", "threads"] {
-            sim.remove(k);
+/// Run `opts.steps` steps of `engine` in chunks, streaming the recordings, then write the
+/// results directory atomically (with `checkpoint.bin` if `[output] checkpoint` or when
+/// interrupted). Ctrl-C stops at the next chunk and still writes everything.
+pub fn simulate(
+    exp: &dyn Experiment,
+    mut engine: Box<dyn Engine>,
+    out: &Path,
+    opts: &RunOptions<'_>,
+) -> Result<Written> {
+    let start_t = engine.step_count();
+    let before = serde_json::to_value(engine.summary())?;
+    let steps = opts.steps;
+    let staged = StagedDir::new(out)?;
+    let dir = staged.path().to_path_buf();
+    let mut sinks = Sinks::new(&dir, opts.resumed_from);
+    let pb = session::progress(steps, opts.quiet);
+    stop_requested();
+    let chunk = exp.chunk_steps().max(1);
+    let t0 = Instant::now();
+    let mut sim_s = 0.0;
+    let mut done = 0;
+    while done < steps {
+        let c = chunk.min(steps - done);
+        let t = Instant::now();
+        engine.advance(c);
+        sim_s += t.elapsed().as_secs_f64();
+        done = engine.step_count() - start_t;
+        sinks.write(engine.drain())?;
+        pb.set_position(done);
+        if stop_requested() || engine.remaining() == Some(0) {
+            break;
         }
     }
-    let text = toml::to_string(&table).unwrap_or_default();
-    let mut h = neuroplast_core::hash::Fnv1a::default();
-    for b in text.bytes() {
-        h.write_u64(u64::from(b));
-    }
-    format!("{:016x}", h.finish())
-}
-
-/// Refuse to resume from `dir` if its `config.toml` is not the file the run wrote
-/// (`config_fingerprint` in its summary.json; the file itself is hashed, not a re-resolution of
-/// it, so a newer neuroplast agrees with an older one's fingerprint). A summary without a
-/// fingerprint (written before neuroplast recorded one) is not checked.
-pub fn check_unedited(dir: &Path) -> Result<()> {
-    let Ok(config) = std::fs::read_to_string(dir.join("config.toml")) else {
-        return Ok(());
-    };
-    let Ok(text) = std::fs::read_to_string(dir.join("summary.json")) else {
-        return Ok(());
-    };
-    let Ok(summary) = serde_json::from_str::<serde_json::Value>(&text) else {
-        return Ok(());
-    };
-    let Some(recorded) = summary["config_fingerprint"].as_str() else {
-        return Ok(());
-    };
-    if recorded != config_fingerprint(&config) {
-        refuse!(
-            "{}/config.toml was edited after the run (it no longer matches config_fingerprint \
-             {recorded} in summary.json); a continuation runs the checkpoint's network, so the \
-             configuration must stay as it was (only [output], [analysis], [readout] and \
-             [sweep] may change): undo the edit, or `neuroplast run` the edited file",
-            dir.display()
-        );
-    }
-    Ok(())
-}
-
-/// Set by Ctrl-C: every run in this process stops at its next chunk and writes its results.
-static STOP: AtomicBool = AtomicBool::new(false);
-
-/// Whether Ctrl-C was pressed; installs the handler on first use.
-pub fn stop_requested() -> bool {
-    static INSTALL: std::sync::Once = std::sync::Once::new();
-    INSTALL.call_once(|| {
-        // If another handler exists already, Ctrl-C keeps its default action.
-        ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst)).ok();
-    });
-    STOP.load(Ordering::SeqCst)
-}
-
-/// What a finished (or interrupted) run wrote.
-pub struct Written {
-    /// The results directory.
-    pub path: PathBuf,
-    /// Steps run by this call.
-    pub done: u64,
-    /// Steps asked for.
-    pub steps: u64,
-    /// Wall time of the steps, seconds.
-    pub wall: f64,
-    /// The run's summary.json content.
-    pub summary: serde_json::Value,
-}
-
-/// Run `steps` steps (reporting to `pb`), then write the results directory atomically.
-/// Ctrl-C stops at the next chunk and still writes results and a checkpoint.
-pub fn simulate_and_write(
-    mut sim: Simulation,
-    exp: &Experiment,
-    steps: u64,
-    out: &Path,
-    pb: &ProgressBar,
-) -> Result<Written> {
-    stop_requested();
-    let start_t = sim.sorn.t();
-    let chunk = (steps / 500).clamp(1, 20_000);
-    let t0 = Instant::now();
-    let done = sim.run(steps, chunk, |d| {
-        pb.set_position(d);
-        !stop_requested()
-    });
     let wall = t0.elapsed().as_secs_f64();
-    let interrupted = done < steps;
-
-    let staged = StagedDir::new(out)?;
-    let dir = staged.path();
-    let mut resolved = exp.clone();
-    resolved.file.simulation.steps = sim.sorn.t();
-    let resolved_toml = resolved.resolved_toml();
-    std::fs::write(dir.join("config.toml"), &resolved_toml)?;
-    output::write_recordings(dir, &sim.recorder, &sim.sorn)?;
-    if exp.file.output.checkpoint || interrupted {
-        let f = std::fs::File::create(dir.join("checkpoint.bin"))?;
-        let mut w = std::io::BufWriter::new(f);
-        checkpoint::write(&sim, &mut w).context("cannot write checkpoint.bin")?;
-        std::io::Write::flush(&mut w)?;
+    pb.finish_and_clear();
+    let interrupted = done < steps && engine.remaining() != Some(0);
+    sinks.write(engine.finish())?;
+    let (recorded, activity_first_step) = sinks.finish()?;
+    if let Some(prev) = opts.resumed_from {
+        crate::results::copy_missing(prev, &dir)?;
     }
-    let mut summary = summary(&sim, exp, done, start_t, wall, interrupted);
-    summary["config_fingerprint"] = json!(config_fingerprint(&resolved_toml));
+    if exp.output().checkpoint || interrupted {
+        let path = dir.join("checkpoint.bin");
+        let f = std::fs::File::create(&path).context("cannot create checkpoint.bin")?;
+        let mut w = std::io::BufWriter::new(f);
+        engine
+            .checkpoint(&mut w)
+            .context("cannot write checkpoint.bin")?;
+        std::io::Write::flush(&mut w).context("cannot write checkpoint.bin")?;
+    }
+    let resolved_toml = exp.resolved_toml();
+    std::fs::write(dir.join("config.toml"), &resolved_toml)?;
+
+    let mut summary = json!({
+        "neuroplast_version": NEUROPLAST_VERSION,
+        "config_fingerprint": config_fingerprint(&resolved_toml),
+        "threads": engine.threads(),
+        "steps_this_run": done,
+        "first_step_this_run": start_t,
+        "resumed_from": opts.resumed_from.map(|d| d.display().to_string()),
+        "interrupted": interrupted,
+        "spike_steps_from": 0,
+    });
+    merge(&mut summary, serde_json::to_value(exp.summary())?);
+    if let Kind::Protocol(_) = engine.kind() {
+        // a protocol's figures are its `results`
+        summary["steps"] = json!(engine.step_count());
+        summary["remaining_steps"] = json!(engine.remaining());
+        summary["spike_hash"] = json!(format!("{:016x}", engine.spike_hash()));
+        summary["results"] = serde_json::to_value(engine.summary())?;
+    } else {
+        merge(&mut summary, serde_json::to_value(engine.summary())?);
+    }
+    this_run(&mut summary, &before);
+    if let Some(first) = activity_first_step {
+        summary["activity_first_step"] = json!(first);
+    }
+    if !recorded.is_empty() {
+        summary["recorded_spikes"] = recorded
+            .iter()
+            .map(|(p, n)| (p.clone(), json!(n)))
+            .collect::<serde_json::Map<_, _>>()
+            .into();
+    }
+    summary["build_seconds"] = json!(opts.build_s);
+    summary["wall_seconds"] = json!(sim_s);
+    summary["us_per_step"] = json!(1e6 * sim_s / done.max(1) as f64);
+    summary["steps_per_second"] = json!(done as f64 / sim_s.max(1e-12));
+    if let Some(dt) = engine.dt_ms() {
+        // the peers' definition (shared/bench/peers/README.md): simulated / wall time, above
+        // 1 is faster than real time — the same as `neuroplast bench`
+        summary["realtime_factor"] = json!((done as f64 * dt / 1000.0) / sim_s.max(1e-12));
+    }
+    if let Some(profile) = engine.profile() {
+        let total: f64 = profile.iter().map(|p| p.1).sum();
+        summary["profile"] = profile
+            .iter()
+            .map(|(name, s)| {
+                (
+                    name.to_string(),
+                    json!({ "seconds": s, "share": s / total.max(1e-300) }),
+                )
+            })
+            .collect::<serde_json::Map<_, _>>()
+            .into();
+    }
+    drop(engine);
     let t_analysis = Instant::now();
-    let analysis = crate::analysis::analyse(&sim, exp, dir)?;
+    let analysis = crate::analysis::analyse(exp, &dir, &summary)?;
     if analysis.as_object().is_some_and(|o| !o.is_empty()) {
         summary["analysis"] = analysis;
         summary["analysis_seconds"] = json!(t_analysis.elapsed().as_secs_f64());
     }
-    if let Some(r) = crate::analysis::readout(&sim, exp) {
+    if let Some(r) = crate::analysis::readout(exp, &dir, &summary)? {
         summary["readout"] = r;
     }
+    summary["peak_rss_mb"] = json!(crate::results::peak_rss_mb());
     std::fs::write(
         dir.join("summary.json"),
         serde_json::to_string_pretty(&summary)? + "\n",
     )?;
-    let first_step = sim.recorder.activity_first_step;
-    // The figures are drawn from the files just written; free the recordings first so that
-    // the two never sit in memory together.
-    drop(sim);
-    if exp.file.output.plots {
-        crate::figures::plot_dir(dir, exp, first_step)?;
+    if exp.output().plots {
+        crate::figures::draw(&dir, exp, &summary)?;
     }
     let path = staged.commit()?;
-    Ok(Written {
+    let w = Written {
         path,
         done,
         steps,
-        wall,
         summary,
-    })
+    };
+    if opts.announce {
+        announce(&w, wall, exp.kind());
+    }
+    Ok(w)
 }
 
-/// [`simulate_and_write`] with a progress bar on a terminal and the messages of `run`.
-fn execute(
-    sim: Simulation,
-    exp: &Experiment,
-    steps: u64,
-    out: &Path,
-    quiet: bool,
-) -> Result<Outcome> {
-    let pb = if quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr())
+/// What this run added to the engine's counts (spikes per population, synaptic events):
+/// `<count>_this_run` beside each count of `summary` that `before` (the engine's summary at
+/// the start of the run) also has.
+fn this_run(summary: &mut Value, before: &Value) {
+    let delta = |now: &Value, then: &Value| -> Option<Value> {
+        Some(json!(now.as_u64()?.checked_sub(then.as_u64()?)?))
     };
-    pb.set_style(
-        ProgressStyle::with_template(
-            "{bar:40} {human_pos}/{human_len} steps · {per_sec} · ETA {eta}",
-        )
-        .expect("valid template"),
-    );
-    let w = simulate_and_write(sim, exp, steps, out, &pb)?;
-    pb.finish_and_clear();
+    if let Some(d) = delta(&summary["synaptic_events"], &before["synaptic_events"]) {
+        summary["synaptic_events_this_run"] = d;
+    }
+    let names: Vec<String> = summary["populations"]
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    for p in names {
+        if let Some(d) = delta(
+            &summary["populations"][&p]["spikes"],
+            &before["populations"][&p]["spikes"],
+        ) {
+            summary["populations"][&p]["spikes_this_run"] = d;
+        }
+    }
+}
+
+/// Add the entries of `more` (an object) to `summary`.
+fn merge(summary: &mut Value, more: Value) {
+    if let (Some(s), Value::Object(m)) = (summary.as_object_mut(), more) {
+        for (k, v) in m {
+            s.insert(k, v);
+        }
+    }
+}
+
+/// The "wrote …" line, the readout's result, and after Ctrl-C how to continue.
+fn announce(w: &Written, wall: f64, kind: Kind) {
+    let s = &w.summary;
+    let speed = match s["realtime_factor"].as_f64() {
+        Some(r) => format!("{r:.2}× real time"),
+        None => format!("{:.2} µs/step", s["us_per_step"].as_f64().unwrap_or(f64::NAN)),
+    };
     println!(
-        "wrote {} ({} steps in {:.2} s, {:.2} µs/step, spike hash {})",
+        "wrote {} ({} steps in {wall:.2} s; {speed}; spike hash {})",
         w.path.display(),
         w.done,
-        w.wall,
-        1e6 * w.wall / w.done.max(1) as f64,
-        w.summary["spike_hash"].as_str().unwrap_or("?")
+        s["spike_hash"].as_str().unwrap_or("?")
     );
-    if let Some(acc) = w.summary["readout"]["accuracy"].as_f64() {
+    if let Some(acc) = s["readout"]["accuracy"].as_f64() {
         println!(
             "readout: test accuracy {acc:.4} on {} samples (training {:.4})",
-            w.summary["readout"]["scored_samples"],
-            w.summary["readout"]["train_accuracy"]
-                .as_f64()
-                .unwrap_or(f64::NAN)
+            s["readout"]["scored_samples"],
+            s["readout"]["train_accuracy"].as_f64().unwrap_or(f64::NAN)
         );
-    } else if let Some(e) = w.summary["readout"]["error"].as_str() {
+    } else if let Some(e) = s["readout"]["error"].as_str() {
         eprintln!("readout: {e}");
     }
     if w.done < w.steps {
@@ -488,134 +462,36 @@ fn execute(
             "interrupted after {} of {} steps; results and checkpoint written",
             w.done, w.steps
         );
-        eprintln!(
-            "continue with: neuroplast resume {} --steps {}",
-            w.path.display(),
-            w.steps - w.done
-        );
-        return Ok(Outcome::Interrupted);
+        let more = if matches!(kind, Kind::Protocol(_)) {
+            String::new()
+        } else {
+            format!(" --steps {}", w.steps - w.done)
+        };
+        eprintln!("continue with: neuroplast resume {}{more}", w.path.display());
     }
-    Ok(Outcome::Finished)
-}
-
-fn summary(
-    sim: &Simulation,
-    exp: &Experiment,
-    done: u64,
-    start_t: u64,
-    wall: f64,
-    interrupted: bool,
-) -> serde_json::Value {
-    let net = &sim.sorn;
-    let rec = &sim.recorder;
-    let mean = |v: &[u32], n: usize| -> Option<f64> {
-        (!v.is_empty())
-            .then(|| v.iter().map(|&a| a as f64).sum::<f64>() / v.len() as f64 / n as f64)
-    };
-    let p = net.params();
-    json!({
-        "neuroplast_version": checkpoint::NEUROPLAST_VERSION,
-        "preset": exp.preset.name(),
-        "ne": p.ne,
-        "ni": p.ni,
-        "seed": exp.seed(),
-        "threads": net.threads(),
-        "steps": net.t(),
-        "steps_this_run": done,
-        "first_step_this_run": start_t + 1,
-        "activity_first_step": rec.activity_first_step,
-        "interrupted": interrupted,
-        "wall_seconds": wall,
-        "us_per_step": 1e6 * wall / done.max(1) as f64,
-        "steps_per_second": done as f64 / wall.max(1e-12),
-        "spike_hash": format!("{:016x}", net.spike_hash()),
-        "mean_rate_e": mean(&rec.activity_e, p.ne),
-        "mean_rate_i": mean(&rec.activity_i, p.ni),
-        "connection_fraction_ee": net.connection_fraction(),
-        "synapses": { "ee": net.w_ee().nnz(), "ei": net.w_ei().nnz(), "ie": net.w_ie().nnz() },
-        "mean_threshold_e": net.te().iter().sum::<f64>() / p.ne as f64,
-        "active_rules": net.active_rules().iter().map(|r| r.name()).collect::<Vec<_>>(),
-        "peak_rss_mb": output::peak_rss_mb(),
-    })
 }
 
 /// `neuroplast validate`.
-pub fn validate(exp_path: &Path, set: &[String]) -> Result<()> {
-    let exp = match AnyExperiment::load(exp_path, set)? {
-        AnyExperiment::Spiking(exp) => return crate::spiking::validate(exp_path, &exp),
-        AnyExperiment::Protocol(exp) => return crate::protocols::validate(exp_path, &exp),
-        AnyExperiment::Sorn(exp) => *exp,
-    };
-    let sim = exp.build()?;
-    let net = &sim.sorn;
-    for w in late_schedule(&exp) {
-        println!("{w}");
+pub fn validate(path: &Path, set: &[String]) -> Result<()> {
+    let exp = neuroplast_config::load(path, set)?;
+    let engine = exp.build()?;
+    println!("{}: ok\n", path.display());
+    for w in exp.warnings() {
+        println!("{w}\n");
     }
+    print!("{}", exp.describe(&*engine));
     println!(
-        "{}: ok\n  preset {} · N_E = {} · N_I = {} · seed {} · {} steps\n  synapses: E→E {}, I→E {}, E→I {} · network memory {:.1} MiB · recordings ≈ {:.1} MiB\n  rules at start: {}\n  schedule events: {}\n\nstep schedule:\n{}",
-        exp_path.display(),
-        exp.preset.name(),
-        exp.params.ne,
-        exp.params.ni,
+        "\nstep schedule ({}seed {}, {} thread(s)):",
+        engine
+            .dt_ms()
+            .map_or(String::new(), |dt| format!("dt = {dt} ms, ")),
         exp.seed(),
-        exp.steps(),
-        net.w_ee().nnz(),
-        net.w_ei().nnz(),
-        net.w_ie().nnz(),
-        net.heap_bytes() as f64 / 1048576.0,
-        exp.recording_bytes(exp.steps()) as f64 / 1048576.0,
-        net.active_rules().iter().map(|r| r.name()).collect::<Vec<_>>().join(", "),
-        sim.events().len(),
-        neuroplast_core::schedule::sorn_schedule_summary()
+        engine.threads()
     );
-    if let Some(ro) = exp.readout_spec() {
-        let first = exp.steps() - ro.train_steps - ro.test_steps;
-        let method = match &ro.method {
-            Method::Logistic(o) => format!("logistic regression (C = {})", o.c),
-            Method::Ridge { lambda, .. } if *lambda == 0.0 => "pseudo-inverse".to_string(),
-            Method::Ridge { lambda, .. } => format!("ridge (λ = {lambda})"),
-        };
-        let features = match ro.features {
-            StateFeatures::X => "x(t)",
-            StateFeatures::Internal => "the drive before input",
-            StateFeatures::Both => "x(t) and the drive before input",
-        };
-        let target = match ro.target {
-            Target::Position => "position in the word",
-            Target::Symbol => "symbol",
-        };
-        println!(
-            "\nreadout: {method} on {features} → {target} at t + {}; trains on steps {}–{}, tests on {}–{}",
-            ro.predict_ahead,
-            first + 1,
-            first + ro.train_steps,
-            first + ro.train_steps + 1,
-            exp.steps()
-        );
+    for (k, phase) in engine.schedule().iter().enumerate() {
+        println!("  {k}. {:<16} {}", phase.name, phase.describe);
     }
-    if let Some(sw) = exp.file.sweep.as_ref().filter(|s| s.params.is_empty()) {
-        match &sw.seeds {
-            Some(Seeds::Range(r)) => println!("sweep: seeds {r} (no swept parameters)"),
-            Some(Seeds::List(l)) => println!("sweep: seeds {l:?} (no swept parameters)"),
-            None => println!("sweep: nothing to sweep yet (give --param or --seeds)"),
-        }
-    } else if let Some(sw) = &exp.file.sweep {
-        let points: usize = sw
-            .params
-            .values()
-            .map(|v| v.as_array().map_or(1, Vec::len))
-            .product();
-        println!(
-            "sweep: {} value combination(s) of {}{}",
-            points,
-            sw.params.keys().cloned().collect::<Vec<_>>().join(", "),
-            match &sw.seeds {
-                Some(Seeds::Range(r)) => format!(" × seeds {r}"),
-                Some(Seeds::List(l)) => format!(" × seeds {l:?}"),
-                None => String::new(),
-            }
-        );
-    }
+    println!("\nresolved configuration:\n\n{}", exp.resolved_toml());
     Ok(())
 }
 
@@ -632,7 +508,12 @@ pub fn plot(dir: &Path) -> Result<()> {
         );
     }
     let before = pngs(&dir.join("plots"));
-    let files = draw(dir)?;
+    let exp = neuroplast_config::load(&dir.join("config.toml"), &[])?;
+    let summary: Value = std::fs::read_to_string(dir.join("summary.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(Value::Null);
+    let files = crate::figures::draw(dir, &*exp, &summary)?;
     for f in &files {
         println!("{}", f.display());
     }
@@ -660,20 +541,4 @@ fn pngs(dir: &Path) -> Vec<PathBuf> {
         .collect();
     v.sort();
     v
-}
-
-/// Draw the figures of results directory `dir`; the files written.
-fn draw(dir: &Path) -> Result<Vec<PathBuf>> {
-    let exp = match AnyExperiment::load(&dir.join("config.toml"), &[])? {
-        AnyExperiment::Spiking(exp) => return crate::spiking::plot_dir(dir, &exp),
-        AnyExperiment::Protocol(exp) => return crate::protocols::plot_dir(dir, &exp),
-        AnyExperiment::Sorn(exp) => *exp,
-    };
-    // The step of the first activity sample is in summary.json (1 for a fresh run).
-    let first_step = std::fs::read_to_string(dir.join("summary.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|v| v["activity_first_step"].as_u64())
-        .unwrap_or(1);
-    crate::figures::plot_dir(dir, &exp, first_step)
 }

@@ -15,11 +15,12 @@ use std::sync::Mutex;
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use neuroplast_config::schema::{AvalancheSpec, Seeds};
-use neuroplast_config::{AnyExperiment, ConfigError, Experiment};
+use neuroplast_config::{ConfigError, Experiment};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::run::{refuse, simulate_and_write, stop_requested, Outcome};
+use crate::run::{simulate, RunOptions};
+use crate::session::{refuse, stop_requested, Outcome};
 
 /// Arguments of `neuroplast sweep`.
 #[derive(clap::Args)]
@@ -146,53 +147,23 @@ struct Point {
     name: String,
     seed: u64,
     values: Vec<String>,
-    exp: AnyExperiment,
+    exp: Box<dyn Experiment>,
 }
 
 /// Run one point into `dir` without output; its summary.json, or `None` when Ctrl-C stopped
-/// it (a SORN or spiking point then leaves a resumable results directory whose summary says
-/// `"interrupted": true`; a protocol point writes nothing).
-fn run_point(exp: &AnyExperiment, dir: &Path) -> Result<Option<Value>> {
-    let read_summary = || -> Result<Value> {
-        let path = dir.join("summary.json");
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        Ok(serde_json::from_str(&text)?)
+/// it (the point then leaves a resumable results directory whose summary says
+/// `"interrupted": true`).
+fn run_point(exp: &dyn Experiment, dir: &Path) -> Result<Option<Value>> {
+    let engine = exp.build()?;
+    let opts = RunOptions {
+        steps: engine.remaining().unwrap_or(exp.steps()),
+        quiet: true,
+        announce: false,
+        build_s: 0.0,
+        resumed_from: None,
     };
-    match exp {
-        AnyExperiment::Sorn(exp) => {
-            let sim = exp.build()?;
-            let w = simulate_and_write(sim, exp, exp.steps(), dir, &ProgressBar::hidden())?;
-            Ok((w.done == w.steps).then_some(w.summary))
-        }
-        AnyExperiment::Spiking(exp) => match crate::spiking::run_point(exp, dir)? {
-            Outcome::Finished => read_summary().map(Some),
-            Outcome::Interrupted => Ok(None),
-        },
-        AnyExperiment::Protocol(exp) => match crate::protocols::run_point(exp, dir)? {
-            Outcome::Finished => read_summary().map(Some),
-            Outcome::Interrupted => Ok(None),
-        },
-    }
-}
-
-/// The metric a sweep of `file` plots when neither `--metric` nor `[sweep] metric` names one.
-fn default_metric(file: &AnyExperiment) -> String {
-    match file {
-        AnyExperiment::Sorn(_) => "connection_fraction_ee".into(),
-        AnyExperiment::Spiking(e) => match e.file.populations.0.first() {
-            Some((pop, _)) => format!("populations.{pop}.mean_rate_hz"),
-            None => "wall_seconds".into(),
-        },
-        AnyExperiment::Protocol(e) => match e.kind() {
-            "polychronization" => "results.spectrum_last.share_25_50",
-            "sorf" => "results.distinct_orientations",
-            "characters" => "results.score.total_correct",
-            "drn" => "results.exc_rate_hz",
-            _ => "wall_seconds",
-        }
-        .into(),
-    }
+    let w = simulate(exp, engine, dir, &opts)?;
+    Ok((w.outcome() == Outcome::Finished).then_some(w.summary))
 }
 
 /// Look up a dotted path in a JSON value.
@@ -228,18 +199,14 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
     let base = a.exp.parent().unwrap_or(Path::new("."));
     // The file's [sweep] section (validated with the rest of the file) supplies what the
     // command line leaves out.
-    let file = AnyExperiment::from_str(&text, &a.exp.display().to_string(), base, &a.set)?;
+    let mut file =
+        neuroplast_config::from_str(&text, &a.exp.display().to_string(), base, &a.set)?;
     // Only SORN files have a [sweep] section; spiking and protocol files take the grid from
     // --param and --seeds.
-    let section = match &file {
-        AnyExperiment::Sorn(f) => f.file.sweep.clone(),
-        _ => None,
-    };
-    if matches!(file, AnyExperiment::Protocol(_)) && a.steps.is_some() {
-        refuse!("--steps does not apply to a protocol file; its phases set the length (sweep them with --param protocol.<key>=…)");
-    }
-    if a.steps == Some(0) {
-        refuse!("--steps must be ≥ 1");
+    let section = file.sweep();
+    if let Some(s) = a.steps {
+        // refused for protocols (their phases set the length) and for 0
+        file.set_steps(s)?;
     }
     let axes: Vec<Axis> = if !a.params.is_empty() {
         a.params
@@ -274,17 +241,13 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
         (None, Some(Seeds::Range(r))) => parse_seeds(&r)?,
         (None, Some(Seeds::List(l))) if !l.is_empty() => l,
         // none given: the file's own seed, so that a point is what `neuroplast run` gives
-        _ => vec![match &file {
-            AnyExperiment::Sorn(e) => e.seed(),
-            AnyExperiment::Spiking(e) => e.seed(),
-            AnyExperiment::Protocol(e) => e.seed(),
-        }],
+        _ => vec![file.seed()],
     };
     let metric = a
         .metric
         .clone()
         .or_else(|| section.as_ref().and_then(|s| s.metric.clone()))
-        .unwrap_or_else(|| default_metric(&file));
+        .unwrap_or_else(|| file.default_metric());
     if a.jobs == 0 {
         refuse!("--jobs must be ≥ 1");
     }
@@ -309,10 +272,7 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
                     .zip(values)
                     .map(|(x, v)| format!("{}={v}", x.key)),
             );
-            set.push(format!("simulation.seed={seed}"));
-            if let (Some(s), AnyExperiment::Sorn(_)) = (a.steps, &file) {
-                set.push(format!("simulation.steps={s}"));
-            }
+
             let label: Vec<String> = axes
                 .iter()
                 .zip(values)
@@ -323,14 +283,15 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
             } else {
                 format!("{}__seed{seed}", label.join("__"))
             };
-            let mut exp = AnyExperiment::from_str(
+            let mut exp = neuroplast_config::from_str(
                 &text,
                 &format!("{} [{name}]", a.exp.display()),
                 base,
                 &set,
             )?;
-            if let (Some(s), AnyExperiment::Spiking(e)) = (a.steps, &mut exp) {
-                e.set_steps(s);
+            exp.set_seed(seed)?;
+            if let Some(s) = a.steps {
+                exp.set_steps(s)?;
             }
             points.push(Point {
                 name,
@@ -344,7 +305,7 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
         let stem = a.exp.file_stem().unwrap_or_default().to_string_lossy();
         PathBuf::from("results").join(format!("{stem}-sweep"))
     });
-    crate::run::check_out(&out, a.force, "choose another --out")?;
+    crate::session::check_out(&out, a.force, "choose another --out")?;
     if out.exists() {
         std::fs::remove_dir_all(&out)
             .with_context(|| format!("cannot remove {}", out.display()))?;
@@ -382,10 +343,10 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
                     break;
                 }
                 let p = &points[k];
-                let r = match run_point(&p.exp, &out.join(&p.name)) {
+                let r = match run_point(&*p.exp, &out.join(&p.name)) {
                     Ok(Some(summary)) => Some(Ok(summary)),
                     Ok(None) => None,
-                    Err(e) => Some(Err(crate::chain(&e))),
+                    Err(e) => Some(Err(crate::session::chain(&e))),
                 };
                 results.lock().expect("no worker panics")[k] = r;
                 pb.inc(1);
@@ -420,10 +381,7 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
         out.join("sweep.json"),
         serde_json::to_string_pretty(&meta)? + "\n",
     )?;
-    let avalanches = points.first().and_then(|p| match &p.exp {
-        AnyExperiment::Sorn(e) => e.file.analysis.avalanches.clone(),
-        _ => None,
-    });
+    let avalanches = points.first().and_then(|p| p.exp.analysis().avalanches);
     let (failed, missing) = write_outputs(&out, &grid, &infos, &results, avalanches.as_ref())?;
     println!(
         "wrote {} ({} points, {} failed{})",
@@ -808,8 +766,8 @@ pub fn replot(dir: &Path) -> Result<()> {
         .iter()
         .map(|p| dir.join(&p.name).join("config.toml"))
         .find(|c| c.is_file())
-        .and_then(|c| Experiment::load(&c, &[]).ok())
-        .and_then(|e| e.file.analysis.avalanches);
+        .and_then(|c| neuroplast_config::load(&c, &[]).ok())
+        .and_then(|e| e.analysis().avalanches);
     let (failed, missing) = write_outputs(dir, &grid, &points, &results, avalanches.as_ref())?;
     println!(
         "redrew {} ({} points with results, {} failed, {} missing)",

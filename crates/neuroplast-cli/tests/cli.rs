@@ -430,7 +430,7 @@ fn protocol_examples_run_short() {
         tmp.path(),
     );
     assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("--steps does not apply"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--steps: does not apply"));
     // bad values name their key path
     let o = neuroplast(
         &[
@@ -1141,30 +1141,27 @@ fn spiking_run_resume_equals_uninterrupted_run() {
     let cfg = std::fs::read_to_string(d.join("res/config.toml")).unwrap();
     assert!(cfg.contains("duration_ms = 400.0"), "{cfg}");
 
-    // spikes: the resumed files = the uninterrupted run's from step 2000 on; the first half's
-    // files = the rest
-    for (pop, n_half) in [("exc", 0), ("inh", 0)] {
+    // a results directory covers its run from step 0: the continuation's files equal the
+    // uninterrupted run's (spikes, state samples, rate bins), the first half's are its prefix
+    for pop in ["exc", "inh"] {
         let f = format!("spikes/{pop}.npz");
         let (fs, fi) = (
             npz_u64(&d.join("full").join(&f), "step"),
             npz_u64(&d.join("full").join(&f), "neuron"),
         );
         let split = fs.iter().position(|&t| t >= 2000).unwrap_or(fs.len());
-        assert!(
-            split > n_half && split < fs.len(),
-            "{pop}: spikes in both halves"
-        );
+        assert!(split > 0 && split < fs.len(), "{pop}: spikes in both halves");
         for dir in ["res", "res2"] {
-            let rs = npz_u64(&d.join(dir).join(&f), "step");
-            let ri = npz_u64(&d.join(dir).join(&f), "neuron");
-            assert_eq!(rs, fs[split..], "{dir} {pop} steps");
-            assert_eq!(ri, fi[split..], "{dir} {pop} neurons");
-            assert_eq!(res["recorded_spikes"][pop].as_u64(), Some(rs.len() as u64));
+            assert_eq!(npz_u64(&d.join(dir).join(&f), "step"), fs, "{dir} {pop} steps");
+            assert_eq!(npz_u64(&d.join(dir).join(&f), "neuron"), fi, "{dir} {pop} neurons");
+            assert_eq!(
+                summary(&d.join(dir))["recorded_spikes"][pop].as_u64(),
+                Some(fs.len() as u64)
+            );
         }
         let hs = npz_u64(&d.join("half").join(&f), "step");
         assert_eq!(hs, fs[..split], "half {pop}");
     }
-    // state samples every 5 steps and rate bins of 50 steps continue the same way
     let v = |dir: &str| -> ndarray::Array2<f64> {
         ndarray_npy::read_npy(d.join(dir).join("state/exc_v.npy")).unwrap()
     };
@@ -1172,34 +1169,25 @@ fn spiking_run_resume_equals_uninterrupted_run() {
         ndarray_npy::read_npy(d.join(dir).join("state/exc_v_steps.npy")).unwrap()
     };
     assert_eq!(v("full").shape(), &[800, 3]);
-    assert_eq!(v("res").shape(), &[400, 3]);
-    let flat = |a: ndarray::Array2<f64>| a.iter().copied().collect::<Vec<_>>();
-    assert_eq!(flat(v("res")), flat(v("full"))[400 * 3..]);
-    assert_eq!(vs("res").to_vec(), vs("full").to_vec()[400..]);
-    assert_eq!(vs("res")[0], 2000);
+    assert_eq!(v("res"), v("full"));
+    assert_eq!(vs("res"), vs("full"));
+    assert_eq!(v("half").shape(), &[400, 3]);
     let r = |dir: &str, f: &str| -> Vec<f64> {
         let a: ndarray::Array1<f64> = ndarray_npy::read_npy(d.join(dir).join(f)).unwrap();
         a.to_vec()
     };
     assert_eq!(r("full", "rate/exc.npy").len(), 80);
-    assert_eq!(r("res", "rate/exc.npy"), r("full", "rate/exc.npy")[40..]);
-    assert_eq!(r("res2", "rate/exc.npy"), r("full", "rate/exc.npy")[40..]);
+    assert_eq!(r("res", "rate/exc.npy"), r("full", "rate/exc.npy"));
+    assert_eq!(r("res2", "rate/exc.npy"), r("full", "rate/exc.npy"));
 
-    // by default the continuation goes to DIR-resumed (the original keeps its recordings),
-    // and a second default resume refuses to overwrite it
+    // without --out the run continues in place: DIR is replaced (atomically) by the whole run
     ok(&["resume", "half", "--steps", "2000", "-q"]);
-    assert_eq!(
-        summary(&d.join("half-resumed"))["spike_hash"],
-        full["spike_hash"]
-    );
-    assert_eq!(summary(&d.join("half"))["steps"], 2000);
-    let o = neuroplast(&["resume", "half", "--steps", "2000", "-q"], d);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("half-resumed exists"));
-    // --out DIR resumes in place: the directory is replaced (atomically) by the continuation
-    ok(&["resume", "half", "--steps", "2000", "--out", "half", "-q"]);
     assert_eq!(summary(&d.join("half"))["spike_hash"], full["spike_hash"]);
     assert_eq!(summary(&d.join("half"))["steps"], 4000);
+    assert_eq!(
+        npz_u64(&d.join("half/spikes/exc.npz"), "step"),
+        npz_u64(&d.join("full/spikes/exc.npz"), "step")
+    );
 
     // no checkpoint.bin: exit status 1 and a message naming the file and the key
     write(
@@ -1375,7 +1363,7 @@ fn refusals_exit_2_and_touch_nothing() {
         ),
         (
             &["run", e, "--steps", "0", "--out", "x", "-q"],
-            "simulation.steps: must be ≥ 1, got 0",
+            "--steps: must be ≥ 1, got 0",
         ),
         (
             &["run", "empty.toml", "--out", "x", "-q"],
@@ -1416,13 +1404,13 @@ fn refusals_exit_2_and_touch_nothing() {
             &[
                 "sweep", s, "--seeds", "1..2", "--steps", "0", "--out", "x", "-q",
             ],
-            "--steps must be ≥ 1",
+            "--steps: must be ≥ 1",
         ),
         (
             &[
                 "sweep", "p.toml", "--seeds", "1..2", "--steps", "5", "--out", "x", "-q",
             ],
-            "--steps does not apply to a protocol file",
+            "--steps: does not apply to a protocol file",
         ),
         (&["plot", "."], "is not a results directory"),
         (
@@ -1634,7 +1622,7 @@ fn spiking_ctrl_c_writes_resumable_results() {
     assert!(d.join("r/checkpoint.bin").is_file());
     let o = neuroplast(&["resume", "r", "--steps", "100", "-q"], d);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let s = summary(&d.join("r-resumed"));
+    let s = summary(&d.join("r"));
     assert_eq!(s["steps"].as_u64().unwrap(), steps + 100);
     assert_eq!(s["first_step_this_run"].as_u64().unwrap(), steps);
     assert_eq!(s["interrupted"], false);

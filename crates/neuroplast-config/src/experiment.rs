@@ -25,6 +25,24 @@ pub struct OutputOptions {
     pub raster_steps: u64,
 }
 
+/// Why checkpoint bytes could not continue a run of an experiment file.
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    /// The bytes are not a checkpoint this build can read (damaged, truncated, another format
+    /// version).
+    #[error(transparent)]
+    Unreadable(neuroplast_core::Error),
+    /// The checkpoint holds another network than the file describes.
+    #[error(transparent)]
+    Differs(ConfigError),
+}
+
+impl From<ConfigError> for RestoreError {
+    fn from(e: ConfigError) -> Self {
+        RestoreError::Differs(e)
+    }
+}
+
 /// A `[readout]`: what trains on what, after the run, from the files it wrote.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ReadoutPlan {
@@ -86,9 +104,10 @@ pub trait Experiment: Send + Sync + std::fmt::Debug {
     /// Build the engine: connectivity, initial state, monitors.
     fn build(&self) -> Result<Box<dyn Engine>>;
 
-    /// An engine from checkpoint bytes written by a run of this file, refused (naming what
-    /// differs) when the checkpoint does not hold this file's network.
-    fn restore(&self, bytes: &[u8]) -> Result<Box<dyn Engine>>;
+    /// An engine from checkpoint bytes written by a run of this file: unreadable bytes are
+    /// a [`RestoreError::Unreadable`], a checkpoint of another network is refused naming what
+    /// differs ([`RestoreError::Differs`]).
+    fn restore(&self, bytes: &[u8]) -> std::result::Result<Box<dyn Engine>, RestoreError>;
 
     /// The configuration with every value explicit (what `config.toml` holds); loading it
     /// gives the same run.
@@ -102,10 +121,25 @@ pub trait Experiment: Send + Sync + std::fmt::Debug {
         AnalysisSection::default()
     }
 
+    /// The first step whose spikes of `population` are recorded (`None`: they are not, or
+    /// not for every neuron).
+    fn recorded_from(&self, population: &str) -> Option<u64> {
+        let _ = population;
+        None
+    }
+
     /// `[readout]` (`None`: no readout).
     fn readout(&self) -> Option<ReadoutPlan> {
         None
     }
+
+    /// The file's `[sweep]` section (SORN files; others sweep from the command line).
+    fn sweep(&self) -> Option<crate::schema::SweepSection> {
+        None
+    }
+
+    /// The summary.json value a sweep plots when none is named (a dotted path).
+    fn default_metric(&self) -> String;
 
     /// Warnings to show before a run (e.g. `[[schedule]]` entries after its end).
     fn warnings(&self) -> Vec<String> {
@@ -121,6 +155,10 @@ pub trait Experiment: Send + Sync + std::fmt::Debug {
 
     /// A boxed copy.
     fn clone_box(&self) -> Box<dyn Experiment>;
+
+    /// The concrete type, for what only one kind has (a protocol's parameters for its
+    /// figures, a SORN file's `[sweep]`).
+    fn as_any(&self) -> &dyn std::any::Any;
 }
 
 impl Clone for Box<dyn Experiment> {

@@ -43,7 +43,7 @@ pub mod spiking;
 mod spiking_schema;
 
 pub use error::{ConfigError, Result};
-pub use experiment::{from_str, load, Experiment, OutputOptions, ReadoutPlan};
+pub use experiment::{from_str, load, Experiment, OutputOptions, ReadoutPlan, RestoreError};
 pub use sorn::SornExperiment;
 
 /// Parse TOML text and apply `key.path=value` overrides (`name` is used in errors).

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use neuroplast_core::engine::{Engine, Kind, Summary};
 
-use crate::experiment::{flag_error, OutputOptions};
+use crate::experiment::{flag_error, OutputOptions, RestoreError};
 use crate::schema::Meta;
 use crate::{ConfigError, Result};
 
@@ -194,11 +194,11 @@ impl crate::Experiment for ProtocolExperiment {
         Ok(engine)
     }
 
-    fn restore(&self, bytes: &[u8]) -> Result<Box<dyn Engine>> {
-        let mut engine = neuroplast_core::engine::restore(bytes)
-            .map_err(|e| ConfigError::new(&self.name, "checkpoint", e.to_string()))?;
+    fn restore(&self, bytes: &[u8]) -> std::result::Result<Box<dyn Engine>, RestoreError> {
+        let mut engine =
+            neuroplast_core::engine::restore(bytes).map_err(RestoreError::Unreadable)?;
         if engine.kind() != crate::Experiment::kind(self) {
-            return Err(ConfigError::new(
+            return Err(RestoreError::Differs(ConfigError::new(
                 &self.name,
                 "checkpoint",
                 format!(
@@ -206,11 +206,11 @@ impl crate::Experiment for ProtocolExperiment {
                     engine.kind().name(),
                     self.kind()
                 ),
-            ));
+            )));
         }
         engine
             .set_threads(self.threads())
-            .map_err(|e| ConfigError::from_core(&self.name, e))?;
+            .map_err(RestoreError::Unreadable)?;
         Ok(engine)
     }
 
@@ -224,6 +224,17 @@ impl crate::Experiment for ProtocolExperiment {
             plots: self.file.output.plots,
             raster_steps: 0,
         }
+    }
+
+    fn default_metric(&self) -> String {
+        match self.kind() {
+            "polychronization" => "results.spectrum_last.share_25_50",
+            "sorf" => "results.distinct_orientations",
+            "characters" => "results.score.total_correct",
+            "drn" => "results.exc_rate_hz",
+            _ => "wall_seconds",
+        }
+        .into()
     }
 
     fn describe(&self, engine: &dyn Engine) -> String {
@@ -245,5 +256,9 @@ impl crate::Experiment for ProtocolExperiment {
 
     fn clone_box(&self) -> Box<dyn crate::Experiment> {
         Box::new(self.clone())
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }

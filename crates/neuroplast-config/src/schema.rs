@@ -289,8 +289,9 @@ pub struct AvalancheSpec {
 
 impl AvalancheSpec {
     /// Fill in the default fit windows (Del Papa 2017's for a population of `n` = 50, 100,
-    /// 200, 400 or 800 units) and check them; errors name `analysis.avalanches.<key>`.
-    pub fn resolve_windows(&mut self, n: usize, file: &str) -> crate::Result<()> {
+    /// 200, 400 or 800 units; `what` names the population in errors, e.g. `ne = 40`) and
+    /// check them; errors name `analysis.avalanches.<key>`.
+    pub fn resolve_windows(&mut self, n: usize, what: &str, file: &str) -> crate::Result<()> {
         let defaults = neuroplast_core::analysis::report::del_papa_windows(n);
         for (key, slot, default) in [
             (
@@ -308,7 +309,7 @@ impl AvalancheSpec {
                     return Err(crate::ConfigError::new(
                         file,
                         &path,
-                        format!("no default window for a population of {n} (Del Papa 2017 gives them for 50, 100, 200, 400, 800 units); give [x_min, x_max]"),
+                        format!("no default window for {what} (Del Papa 2017 gives them for 50, 100, 200, 400, 800 units); give [x_min, x_max]"),
                     ))
                 }
             };

@@ -32,7 +32,7 @@ use neuroplast_core::sorn::{Preset, Rule, Sorn, SornParams};
 use neuroplast_core::engine::{Engine, Kind, Summary};
 
 use crate::error;
-use crate::experiment::{flag_error, OutputOptions, ReadoutPlan};
+use crate::experiment::{flag_error, OutputOptions, ReadoutPlan, RestoreError};
 use crate::schema::{AnalysisSection, ExperimentFile, InputSection, Meta};
 use crate::{is_protocol, is_spiking, parse_toml, ConfigError, Result};
 
@@ -155,7 +155,7 @@ impl SornExperiment {
                 "a SORN file's activity is counted per step: leave bin_steps out (or 1)",
             ));
         }
-        av.resolve_windows(ne, &name)
+        av.resolve_windows(ne, &format!("ne = {ne}"), &name)
     }
 
     fn err(&self, path: impl Into<String>, msg: impl Into<String>) -> ConfigError {
@@ -688,20 +688,20 @@ impl crate::Experiment for SornExperiment {
         Ok(Box::new(self.build_simulation()?))
     }
 
-    fn restore(&self, bytes: &[u8]) -> Result<Box<dyn Engine>> {
-        let mut sim = neuroplast_core::checkpoint::from_bytes(bytes)
-            .map_err(|e| ConfigError::new(&self.name, "checkpoint", e.to_string()))?;
+    fn restore(&self, bytes: &[u8]) -> std::result::Result<Box<dyn Engine>, RestoreError> {
+        let mut sim =
+            neuroplast_core::checkpoint::from_bytes(bytes).map_err(RestoreError::Unreadable)?;
         if sim.sorn.params() != &self.params {
-            return Err(ConfigError::new(
+            return Err(RestoreError::Differs(ConfigError::new(
                 &self.name,
                 "sorn",
                 "the checkpoint holds a network with other SORN parameters; config.toml must \
                  not be edited before resuming",
-            ));
+            )));
         }
         sim.sorn
             .set_threads(self.threads())
-            .map_err(|e| ConfigError::from_core(&self.name, e))?;
+            .map_err(RestoreError::Unreadable)?;
         Ok(Box::new(sim))
     }
 
@@ -724,6 +724,26 @@ impl crate::Experiment for SornExperiment {
 
     fn readout(&self) -> Option<ReadoutPlan> {
         self.readout_spec().map(ReadoutPlan::Symbols)
+    }
+
+    fn sweep(&self) -> Option<crate::schema::SweepSection> {
+        self.file.sweep.clone()
+    }
+
+    fn default_metric(&self) -> String {
+        "connection_fraction_ee".into()
+    }
+
+    fn recorded_from(&self, population: &str) -> Option<u64> {
+        if population != "e" && population != "i" {
+            return None;
+        }
+        match self.record_spec().spikes {
+            SpikeWindow::None => None,
+            SpikeWindow::All => Some(0),
+            SpikeWindow::From(first) => Some(first),
+            SpikeWindow::LastSteps(k) => Some(self.steps().saturating_sub(k)),
+        }
     }
 
     fn warnings(&self) -> Vec<String> {
@@ -789,6 +809,10 @@ impl crate::Experiment for SornExperiment {
 
     fn clone_box(&self) -> Box<dyn crate::Experiment> {
         Box::new(self.clone())
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }
 

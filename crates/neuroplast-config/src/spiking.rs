@@ -32,7 +32,7 @@ use std::path::Path;
 use neuroplast_core::engine::{Engine, Kind, Summary};
 use neuroplast_core::readout::{ReadoutSpec, Target};
 
-use crate::experiment::{flag_error, OutputOptions, ReadoutPlan};
+use crate::experiment::{flag_error, OutputOptions, ReadoutPlan, RestoreError};
 use crate::schema::{AnalysisSection, Meta};
 pub use crate::spiking_schema::*;
 use crate::{ConfigError, Result};
@@ -746,9 +746,9 @@ fn resolve_analysis(file: &mut SpikingFile, name: &str, dt: f64) -> Result<()> {
         }
         let n = file.populations.get(&pop).map_or(0, |p| p.n);
         let a = file.analysis.avalanches.as_mut().expect("checked");
-        a.population = Some(pop);
+        a.population = Some(pop.clone());
         a.bin_steps = Some(av.bin_steps.unwrap_or(1));
-        a.resolve_windows(n, name)?;
+        a.resolve_windows(n, &format!("population {pop:?} of {n} neurons"), name)?;
     }
     Ok(())
 }
@@ -933,18 +933,18 @@ impl crate::Experiment for SpikingExperiment {
         Ok(Box::new(SpikingExperiment::build(self)?))
     }
 
-    fn restore(&self, bytes: &[u8]) -> Result<Box<dyn Engine>> {
+    fn restore(&self, bytes: &[u8]) -> std::result::Result<Box<dyn Engine>, RestoreError> {
         let net = neuroplast_core::checkpoint::network_from_bytes(bytes)
-            .map_err(|e| ConfigError::new(&self.name, "checkpoint", e.to_string()))?;
+            .map_err(RestoreError::Unreadable)?;
         if let Err(what) = self.same_network(&net) {
-            return Err(ConfigError::new(
+            return Err(RestoreError::Differs(ConfigError::new(
                 &self.name,
                 "checkpoint",
                 format!(
-                    "the checkpoint's network differs from this file in {what}; config.toml \
-                     must not be edited before resuming"
+                    "config.toml and the checkpoint disagree on {what}; config.toml must not \
+                     be edited before resuming"
                 ),
-            ));
+            )));
         }
         Ok(Box::new(self.finish(net)?))
     }
@@ -968,6 +968,25 @@ impl crate::Experiment for SpikingExperiment {
 
     fn readout(&self) -> Option<ReadoutPlan> {
         self.readout.clone()
+    }
+
+    fn default_metric(&self) -> String {
+        match self.file.populations.0.first() {
+            Some((pop, _)) => format!("populations.{pop}.mean_rate_hz"),
+            None => "wall_seconds".into(),
+        }
+    }
+
+    fn recorded_from(&self, population: &str) -> Option<u64> {
+        self.monitors.iter().find_map(|m| match &m.spec {
+            MonitorSpec::Spikes {
+                population: p,
+                neurons: None,
+                start_step,
+                ..
+            } if p == population => Some(*start_step),
+            _ => None,
+        })
     }
 
     fn warnings(&self) -> Vec<String> {
@@ -1070,5 +1089,9 @@ impl crate::Experiment for SpikingExperiment {
 
     fn clone_box(&self) -> Box<dyn crate::Experiment> {
         Box::new(self.clone())
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }

@@ -228,6 +228,10 @@ impl crate::engine::Engine for Simulation {
                     ),
                     Array::vector("positions", ArrayData::U32(tr.positions)),
                     Array::vector("first_step", ArrayData::U64(vec![tr.first_step])),
+                    Array::vector(
+                        "alphabet",
+                        ArrayData::U32(self.input.alphabet().iter().map(|&c| c as u32).collect()),
+                    ),
                 ],
             });
         }

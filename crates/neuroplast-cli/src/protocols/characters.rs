@@ -16,35 +16,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use ndarray::{Array2, Array3};
-use ndarray_npy::{read_npy, write_npy};
-use neuroplast_core::experiments::characters::{Outcome, Params, N_PIXELS};
-use serde_json::Value;
+use ndarray_npy::read_npy;
+use neuroplast_core::experiments::characters::Params;
 
 use crate::plots::{heatmaps, lines, Panel};
-
-/// Write the data files of `o` into `dir/data` and return the `results` of summary.json.
-pub fn write(o: &Outcome, p: &Params, dir: &Path) -> Result<Value> {
-    let data = dir.join("data");
-    let n = o.n_neurons;
-    let w0 = Array2::from_shape_vec((n, N_PIXELS), o.initial_weights.clone())?;
-    let w1 = Array2::from_shape_vec((n, N_PIXELS), o.final_weights.clone())?;
-    let tspc = p.test_spikes_per_char as usize;
-    let resp = Array3::from_shape_vec((n, n, tspc), o.test_counts.clone())?;
-    let epochs = p.train_epochs as usize;
-    let per_epoch = o.train_winners.len() / epochs.max(1);
-    let winners = Array2::from_shape_vec((epochs, per_epoch), o.train_winners.clone())?;
-    let put = |name: &str, f: &dyn Fn(&Path) -> Result<(), ndarray_npy::WriteNpyError>| {
-        let path = data.join(name);
-        f(&path).with_context(|| format!("cannot write {}", path.display()))
-    };
-    put("weights_initial.npy", &|q| write_npy(q, &w0))?;
-    put("weights_final.npy", &|q| write_npy(q, &w1))?;
-    put("response.npy", &|q| write_npy(q, &resp))?;
-    put("train_winners.npy", &|q| write_npy(q, &winners))?;
-    let mut v = serde_json::to_value(&o.summary)?;
-    v["simulation_seconds"] = serde_json::json!(o.wall_seconds);
-    Ok(v)
-}
 
 /// Draw the figures into `dir/plots` from the data files.
 pub fn plot(dir: &Path, p: &Params) -> Result<Vec<PathBuf>> {

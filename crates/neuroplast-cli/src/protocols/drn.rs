@@ -12,22 +12,10 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use neuroplast_core::experiments::drn::{Outcome, Params};
-use serde_json::Value;
+use neuroplast_core::experiments::drn::Params;
 
-use crate::output::{npy as save, read_npy_vec as load};
+use crate::results::read_npy_vec as load;
 use crate::plots::{self, RasterLayer};
-
-/// Write the data files of `o` into `dir/data` and return the `results` of summary.json.
-pub fn write(o: &Outcome, _p: &Params, dir: &Path) -> Result<Value> {
-    let data = dir.join("data");
-    save(&data.join("spike_steps.npy"), &o.spike_steps)?;
-    save(&data.join("spike_ids.npy"), &o.spike_ids)?;
-    if !o.mean_exc_weight.is_empty() {
-        save(&data.join("mean_exc_weight.npy"), &o.mean_exc_weight)?;
-    }
-    Ok(serde_json::to_value(&o.summary)?)
-}
 
 /// Draw the figures into `dir/plots` from the data files.
 pub fn plot(dir: &Path, p: &Params) -> Result<Vec<PathBuf>> {

@@ -16,28 +16,10 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use neuroplast_core::experiments::polychronization::{sum, Outcome, Params, Spectrum};
-use serde_json::Value;
+use neuroplast_core::experiments::polychronization::{sum, Params, Spectrum};
 
-use crate::output::{npy, read_npy_vec};
+use crate::results::read_npy_vec;
 use crate::plots::{self, RasterLayer};
-
-/// Write the data files of `o` into `dir/data` and return the `results` of summary.json.
-pub fn write(o: &Outcome, _p: &Params, dir: &Path) -> Result<Value> {
-    let d = dir.join("data");
-    npy(&d.join("rate_exc_per_s.npy"), &o.rate_exc_per_s)?;
-    npy(&d.join("rate_inh_per_s.npy"), &o.rate_inh_per_s)?;
-    npy(&d.join("weights_final.npy"), &o.weights)?;
-    npy(&d.join("counts_first_exc.npy"), &o.counts_first_exc)?;
-    npy(&d.join("counts_first_inh.npy"), &o.counts_first_inh)?;
-    npy(&d.join("counts_last_exc.npy"), &o.counts_last_exc)?;
-    npy(&d.join("counts_last_inh.npy"), &o.counts_last_inh)?;
-    for (name, r) in [("first", &o.raster_first), ("last", &o.raster_last)] {
-        npy(&d.join(format!("raster_{name}_steps.npy")), &r.steps)?;
-        npy(&d.join(format!("raster_{name}_ids.npy")), &r.ids)?;
-    }
-    Ok(serde_json::to_value(&o.summary)?)
-}
 
 /// Draw the figures into `dir/plots` from the data files.
 pub fn plot(dir: &Path, p: &Params) -> Result<Vec<PathBuf>> {

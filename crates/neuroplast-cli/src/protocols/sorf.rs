@@ -15,49 +15,16 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use ndarray::{Array, IxDyn};
-use ndarray_npy::{read_npy, write_npy};
-use neuroplast_core::experiments::sorf::{Outcome, Params, SIDE};
-use serde_json::Value;
+use ndarray_npy::read_npy;
+use neuroplast_core::experiments::sorf::{Params, SIDE};
 
 use crate::plots::{heatmaps, lines, Panel};
-
-fn save(dir: &Path, name: &str, shape: &[usize], v: &[f64]) -> Result<()> {
-    let a = Array::from_shape_vec(IxDyn(shape), v.to_vec())
-        .with_context(|| format!("{name}: shape {shape:?}"))?;
-    let path = dir.join("data").join(name);
-    write_npy(&path, &a).with_context(|| format!("cannot write {}", path.display()))
-}
 
 fn load(dir: &Path, name: &str) -> Result<(Vec<usize>, Vec<f64>)> {
     let path = dir.join("data").join(name);
     let a: Array<f64, IxDyn> =
         read_npy(&path).with_context(|| format!("cannot read {}", path.display()))?;
     Ok((a.shape().to_vec(), a.iter().copied().collect()))
-}
-
-/// Write the data files of `o` into `dir/data` and return the `results` of summary.json.
-pub fn write(o: &Outcome, p: &Params, dir: &Path) -> Result<Value> {
-    let n = p.n_exc;
-    let rf = [n, SIDE, SIDE];
-    save(dir, "w_on_initial.npy", &rf, &o.w_on_initial)?;
-    save(dir, "w_off_initial.npy", &rf, &o.w_off_initial)?;
-    save(dir, "w_on_final.npy", &rf, &o.w_on_final)?;
-    save(dir, "w_off_final.npy", &rf, &o.w_off_final)?;
-    save(dir, "exc_rates.npy", &[p.epochs, n], &o.exc_rates)?;
-    save(dir, "inh_rates.npy", &[p.epochs, n], &o.inh_rates)?;
-    if p.test {
-        save(dir, "tuning.npy", &[p.orientations, n], &o.tuning)?;
-        save(dir, "inh_tuning.npy", &[p.orientations, n], &o.inh_tuning)?;
-    }
-    if p.record_epoch_weights {
-        save(
-            dir,
-            "weights_epochs.npy",
-            &[p.epochs, 2, n, SIDE, SIDE],
-            &o.epoch_weights,
-        )?;
-    }
-    Ok(serde_json::to_value(&o.summary)?)
 }
 
 /// Draw the figures into `dir/plots` from the data files.
