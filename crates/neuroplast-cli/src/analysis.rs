@@ -274,8 +274,8 @@ fn symbol_trace(dir: &Path) -> Result<Option<(ReadoutTrace, Vec<char>)>> {
     let Some(states) = read_npz::<u8>(&path, &["states"])? else {
         return Ok(None);
     };
-    let ints = read_npz::<u32>(&path, &["symbols", "positions", "alphabet"])?
-        .expect("the file exists");
+    let ints =
+        read_npz::<u32>(&path, &["symbols", "positions", "alphabet"])?.expect("the file exists");
     let first = read_npz::<u64>(&path, &["first_step"])?.expect("the file exists");
     let states = states.into_iter().next().unwrap_or_default();
     let (symbols, positions, alphabet) = (&ints[0], &ints[1], &ints[2]);

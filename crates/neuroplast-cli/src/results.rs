@@ -118,8 +118,8 @@ pub fn read_npy_vec<T: ReadableElement + Clone>(path: &Path) -> Result<Vec<T>> {
 
 /// Read a `.npy` file of any shape: `(shape, values)`.
 pub fn read_npy_any<T: ReadableElement + Clone>(path: &Path) -> Result<(Vec<usize>, Vec<T>)> {
-    let a: ndarray::ArrayD<T> = ndarray_npy::read_npy(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let a: ndarray::ArrayD<T> =
+        ndarray_npy::read_npy(path).with_context(|| format!("cannot read {}", path.display()))?;
     Ok((a.shape().to_vec(), a.iter().cloned().collect()))
 }
 
@@ -136,7 +136,10 @@ pub fn read_npz<T: ReadableElement + Clone>(
     let mut out = Vec::new();
     for name in names {
         let a: ndarray::ArrayD<T> = z.by_name(name).with_context(|| {
-            format!("{}: array {name:?} missing or of another type", path.display())
+            format!(
+                "{}: array {name:?} missing or of another type",
+                path.display()
+            )
         })?;
         out.push(a.iter().cloned().collect());
     }
@@ -261,11 +264,7 @@ impl Sinks {
     fn pair(&self, values: &str, cols: Option<usize>) -> Result<Pair<f64>> {
         let steps = format!("{}_steps.npy", values.trim_end_matches(".npy"));
         Ok(Pair {
-            values: stream(
-                &self.dir.join(values),
-                cols,
-                self.prev(values).as_deref(),
-            )?,
+            values: stream(&self.dir.join(values), cols, self.prev(values).as_deref())?,
             steps: stream(&self.dir.join(&steps), None, self.prev(&steps).as_deref())?,
         })
     }
@@ -345,16 +344,18 @@ impl Sinks {
         Ok(())
     }
 
-    /// Close every stream (spikes packed into `.npz`); returns the spikes recorded per
-    /// population and the step of the first activity count (if activity was recorded).
-    pub fn finish(self) -> Result<(Vec<(String, u64)>, Option<u64>)> {
+    /// Close every stream (spikes packed into `.npz`); says what was recorded.
+    pub fn finish(self) -> Result<Recorded> {
         let mut recorded = Vec::new();
         for s in self.spikes {
             recorded.push((s.population.clone(), s.steps.len()));
             let steps = s.steps.finish()?;
             let ids = s.ids.finish()?;
             pack_npz(
-                &self.dir.join("spikes").join(format!("{}.npz", s.population)),
+                &self
+                    .dir
+                    .join("spikes")
+                    .join(format!("{}.npz", s.population)),
                 &[("step", steps), ("neuron", ids)],
             )?;
         }
@@ -362,12 +363,23 @@ impl Sinks {
             p.values.finish()?;
             p.steps.finish()?;
         }
-        let first = self.counts.first().map(|(_, f)| *f);
+        let activity_first_step = self.counts.first().map(|(_, f)| *f);
         for (a, _) in self.counts {
             a.finish()?;
         }
-        Ok((recorded, first))
+        Ok(Recorded {
+            spikes: recorded,
+            activity_first_step,
+        })
     }
+}
+
+/// What a run's [`Sinks`] wrote.
+pub struct Recorded {
+    /// Spikes recorded per population (the whole run, continuations included).
+    pub spikes: Vec<(String, u64)>,
+    /// The step of the first activity count, if activity was recorded.
+    pub activity_first_step: Option<u64>,
 }
 
 /// Copy into `to` the files of results directory `from` that a continuation did not write

@@ -237,7 +237,10 @@ pub fn resume(a: ResumeArgs) -> Result<Outcome> {
     let steps = match (a.steps, engine.remaining()) {
         (Some(s), Some(left)) => s.min(left),
         (Some(s), None) => s,
-        (None, Some(0)) => refuse!("{} is complete: its protocol has no steps left", a.dir.display()),
+        (None, Some(0)) => refuse!(
+            "{} is complete: its protocol has no steps left",
+            a.dir.display()
+        ),
         (None, Some(left)) => left,
         (None, None) => refuse!("give --steps N: how many more steps to run"),
     };
@@ -302,7 +305,7 @@ pub fn simulate(
     pb.finish_and_clear();
     let interrupted = done < steps && engine.remaining() != Some(0);
     sinks.write(engine.finish())?;
-    let (recorded, activity_first_step) = sinks.finish()?;
+    let recorded = sinks.finish()?;
     if let Some(prev) = opts.resumed_from {
         crate::results::copy_missing(prev, &dir)?;
     }
@@ -339,11 +342,12 @@ pub fn simulate(
         merge(&mut summary, serde_json::to_value(engine.summary())?);
     }
     this_run(&mut summary, &before);
-    if let Some(first) = activity_first_step {
+    if let Some(first) = recorded.activity_first_step {
         summary["activity_first_step"] = json!(first);
     }
-    if !recorded.is_empty() {
+    if !recorded.spikes.is_empty() {
         summary["recorded_spikes"] = recorded
+            .spikes
             .iter()
             .map(|(p, n)| (p.clone(), json!(n)))
             .collect::<serde_json::Map<_, _>>()
@@ -440,7 +444,10 @@ fn announce(w: &Written, wall: f64, kind: Kind) {
     let s = &w.summary;
     let speed = match s["realtime_factor"].as_f64() {
         Some(r) => format!("{r:.2}× real time"),
-        None => format!("{:.2} µs/step", s["us_per_step"].as_f64().unwrap_or(f64::NAN)),
+        None => format!(
+            "{:.2} µs/step",
+            s["us_per_step"].as_f64().unwrap_or(f64::NAN)
+        ),
     };
     println!(
         "wrote {} ({} steps in {wall:.2} s; {speed}; spike hash {})",
@@ -467,7 +474,10 @@ fn announce(w: &Written, wall: f64, kind: Kind) {
         } else {
             format!(" --steps {}", w.steps - w.done)
         };
-        eprintln!("continue with: neuroplast resume {}{more}", w.path.display());
+        eprintln!(
+            "continue with: neuroplast resume {}{more}",
+            w.path.display()
+        );
     }
 }
 

@@ -199,8 +199,7 @@ pub fn sweep(a: SweepArgs) -> Result<Outcome> {
     let base = a.exp.parent().unwrap_or(Path::new("."));
     // The file's [sweep] section (validated with the rest of the file) supplies what the
     // command line leaves out.
-    let mut file =
-        neuroplast_config::from_str(&text, &a.exp.display().to_string(), base, &a.set)?;
+    let mut file = neuroplast_config::from_str(&text, &a.exp.display().to_string(), base, &a.set)?;
     // Only SORN files have a [sweep] section; spiking and protocol files take the grid from
     // --param and --seeds.
     let section = file.sweep();

@@ -1150,10 +1150,21 @@ fn spiking_run_resume_equals_uninterrupted_run() {
             npz_u64(&d.join("full").join(&f), "neuron"),
         );
         let split = fs.iter().position(|&t| t >= 2000).unwrap_or(fs.len());
-        assert!(split > 0 && split < fs.len(), "{pop}: spikes in both halves");
+        assert!(
+            split > 0 && split < fs.len(),
+            "{pop}: spikes in both halves"
+        );
         for dir in ["res", "res2"] {
-            assert_eq!(npz_u64(&d.join(dir).join(&f), "step"), fs, "{dir} {pop} steps");
-            assert_eq!(npz_u64(&d.join(dir).join(&f), "neuron"), fi, "{dir} {pop} neurons");
+            assert_eq!(
+                npz_u64(&d.join(dir).join(&f), "step"),
+                fs,
+                "{dir} {pop} steps"
+            );
+            assert_eq!(
+                npz_u64(&d.join(dir).join(&f), "neuron"),
+                fi,
+                "{dir} {pop} neurons"
+            );
             assert_eq!(
                 summary(&d.join(dir))["recorded_spikes"][pop].as_u64(),
                 Some(fs.len() as u64)

@@ -40,7 +40,6 @@ pub mod protocol;
 pub mod schema;
 pub mod sorn;
 pub mod spiking;
-mod spiking_schema;
 
 pub use error::{ConfigError, Result};
 pub use experiment::{from_str, load, Experiment, OutputOptions, ReadoutPlan, RestoreError};
@@ -91,4 +90,3 @@ pub fn is_spiking(table: &toml::Table, name: &str) -> Result<bool> {
         (_, spiking) => Ok(spiking),
     }
 }
-

@@ -2,7 +2,6 @@
 //! initialisers) is reported at its own key, not at the table: serde loses the path there and
 //! the config crate finds the key again.
 
-
 /// The error `--set override` gives on an example file: (key path, message).
 fn error(example: &str, overrides: &[&str]) -> (String, String) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

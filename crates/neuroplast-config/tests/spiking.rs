@@ -109,8 +109,8 @@ fn overrides_and_kind_detection() {
     let both = format!("{SMALL}\n[sorn]\npreset = \"lazar2009\"\n");
     let e = neuroplast_config::from_str(&both, "t.toml", ".".as_ref(), &[]).unwrap_err();
     assert!(e.msg.contains("not both"), "{e}");
-    let e =
-        neuroplast_config::SornExperiment::from_str(SMALL, "t.toml", ".".as_ref(), &[]).unwrap_err();
+    let e = neuroplast_config::SornExperiment::from_str(SMALL, "t.toml", ".".as_ref(), &[])
+        .unwrap_err();
     assert!(e.msg.contains("spiking"), "{e}");
 }
 

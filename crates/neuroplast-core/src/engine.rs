@@ -118,6 +118,15 @@ impl Summary {
         self.entry(key).cloned().map(Summary)
     }
 
+    /// Element `k` of this value as a number, if it is a list of numbers.
+    pub fn index(&self, k: usize) -> Option<f64> {
+        match self.0.as_array()?.get(k)? {
+            ciborium::Value::Float(f) => Some(*f),
+            ciborium::Value::Integer(i) => Some(i128::from(*i) as f64),
+            _ => None,
+        }
+    }
+
     /// Add every entry of `other` (replacing entries of the same name).
     pub fn extend(&mut self, other: Summary) -> &mut Summary {
         if let ciborium::Value::Map(entries) = other.0 {

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use neuroplast_core::experiments::drn::Params;
 
-use crate::results::read_npy_vec as load;
 use crate::plots::{self, RasterLayer};
+use crate::results::read_npy_vec as load;
 
 /// Draw the figures into `dir/plots` from the data files.
 pub fn plot(dir: &Path, p: &Params) -> Result<Vec<PathBuf>> {

@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use neuroplast_core::experiments::polychronization::{sum, Params, Spectrum};
 
-use crate::results::read_npy_vec;
 use crate::plots::{self, RasterLayer};
+use crate::results::read_npy_vec;
 
 /// Draw the figures into `dir/plots` from the data files.
 pub fn plot(dir: &Path, p: &Params) -> Result<Vec<PathBuf>> {

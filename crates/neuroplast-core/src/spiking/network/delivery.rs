@@ -2,10 +2,13 @@
 //! shard groups that may run in parallel), plastic projections serially through their rule,
 //! and the integration of a shard after its inputs arrived.
 
-use super::kernels::{kernel_len, KernelParams};
-use super::{Projection, Shard, SHARD};
+use super::kernels::{kernel_channel, kernel_len, KernelParams};
+use super::spec::{ProjectionSpec, SynapseSpec, TruncateFrom};
+use super::{Population, Projection, Shard, SHARD};
 use crate::spiking::neuron::NeuronModel;
+use crate::spiking::neuron::ReceptorKind;
 use crate::spiking::projection::{Delivery, SpikeRing};
+use crate::{ensure, Error, Result};
 
 pub(super) struct Ctx<'a> {
     pub(super) t: u64,
@@ -225,4 +228,122 @@ pub(super) fn deliver_plastic(
             }
         }
     });
+}
+
+/// Where a projection's spikes go in population `post`: receptors (by name), the membrane
+/// potential, or a double-exponential kernel channel (created here when new).
+pub(super) fn resolve_delivery(
+    spec: &ProjectionSpec,
+    path: &str,
+    post: &mut Population,
+    dt: f64,
+) -> Result<Delivery> {
+    let receptors = post.shards[0].neurons.receptors();
+    Ok(match &spec.synapse {
+        SynapseSpec::Receptor { names } => {
+            ensure!(
+                (1..=2).contains(&names.len()),
+                format!("{path}.receptor"),
+                "give one receptor name or two (e.g. [\"ampa\", \"nmda\"]), got {}",
+                names.len()
+            );
+            let mut idx = Vec::new();
+            for name in names {
+                let r = receptors
+                    .iter()
+                    .position(|r| r.name == name)
+                    .ok_or_else(|| {
+                        Error::config(
+                            format!("{path}.receptor"),
+                            format!(
+                                "{} has no receptor {name:?}; it has: {}",
+                                post.model,
+                                if receptors.is_empty() {
+                                    "none (a spike source cannot receive synapses)".to_string()
+                                } else {
+                                    receptors
+                                        .iter()
+                                        .map(|r| r.name)
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                }
+                            ),
+                        )
+                    })?;
+                if receptors[r].kind == ReceptorKind::Conductance {
+                    let (lo, _) = spec.weight.bounds();
+                    ensure!(
+                        lo.is_finite() && lo >= 0.0,
+                        format!("{path}.weight"),
+                        "conductance weights (µS) must be ≥ 0, got values down to {lo}; the receptor's reversal potential sets the sign"
+                    );
+                }
+                idx.push(r as u8);
+            }
+            if idx.len() == 1 {
+                Delivery::Receptor(idx[0])
+            } else {
+                Delivery::Receptors2(idx[0], idx[1])
+            }
+        }
+        SynapseSpec::VoltageJump => {
+            ensure!(
+                post.shards[0].neurons.state("v").is_some(),
+                format!("{path}.synapse"),
+                "{} has no membrane potential v",
+                post.model
+            );
+            Delivery::VoltageJump
+        }
+        SynapseSpec::DoubleExponential {
+            tau,
+            tau_s,
+            truncate_ms,
+            truncate_from,
+        } => {
+            ensure!(
+                tau.is_finite() && tau_s.is_finite() && *tau > 0.0 && *tau_s > 0.0,
+                format!("{path}.synapse"),
+                "tau and tau_s must be > 0 ms, got {tau}, {tau_s}"
+            );
+            ensure!(
+                !receptors.is_empty(),
+                format!("{path}.post"),
+                "a spike source cannot receive synapses"
+            );
+            let (decay_slow, decay_fast) = ((-dt / tau).exp(), (-dt / tau_s).exp());
+            let steps = match truncate_ms {
+                Some(ms) => {
+                    let key = format!("{path}.synapse.truncate_ms");
+                    let steps = crate::spiking::source::whole_steps(&key, *ms, dt)?;
+                    ensure!(
+                        (1..=u64::from(u16::MAX)).contains(&steps),
+                        key,
+                        "must be 1 to {} steps (dt = {dt} ms), got {steps}",
+                        u16::MAX
+                    );
+                    Some(steps as u32)
+                }
+                None => None,
+            };
+            let c = kernel_channel(post, decay_slow, decay_fast);
+            if let Some(steps) = steps {
+                let kp = &mut post.kernels[c];
+                kp.ring = kp.ring.max(steps as usize + 1);
+            }
+            for s in &mut post.shards {
+                if s.current.is_empty() {
+                    s.current = vec![0.0; (s.hi - s.lo) as usize];
+                }
+            }
+            match steps {
+                Some(steps) => Delivery::KernelCut {
+                    channel: c as u16,
+                    steps,
+                    from_emission: *truncate_from == TruncateFrom::Emission,
+                },
+                None => Delivery::Kernel(c as u16),
+            }
+        }
+    })
 }

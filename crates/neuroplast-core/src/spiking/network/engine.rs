@@ -14,6 +14,8 @@ struct PopulationSummary<'a> {
     model: &'a str,
     spikes: u64,
     mean_rate_hz: f64,
+    /// `[min, max]` of each state variable now (at step 0: the initial state).
+    state: Ordered<'a, [f64; 2]>,
 }
 
 /// One projection in the summary.
@@ -52,8 +54,23 @@ impl Engine for Network {
 
     fn summary(&self) -> Summary {
         let total_s = self.t as f64 * self.dt / 1000.0;
+        let ranges: Vec<Vec<(&str, [f64; 2])>> = self
+            .pops
+            .iter()
+            .map(|p| {
+                p.state_names()
+                    .iter()
+                    .filter_map(|&var| {
+                        let v = p.state(var)?;
+                        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+                        let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                        Some((var, [lo, hi]))
+                    })
+                    .collect()
+            })
+            .collect();
         let mut populations = Vec::new();
-        for p in &self.pops {
+        for (p, ranges) in self.pops.iter().zip(&ranges) {
             let rate = if total_s > 0.0 {
                 p.spike_count as f64 / p.n as f64 / total_s
             } else {
@@ -66,6 +83,7 @@ impl Engine for Network {
                     model: &p.model,
                     spikes: p.spike_count,
                     mean_rate_hz: rate,
+                    state: Ordered(ranges),
                 },
             ));
         }

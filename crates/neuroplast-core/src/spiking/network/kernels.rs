@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::Population;
 use crate::spiking::projection::Delivery;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -95,5 +96,56 @@ pub(crate) fn kernel_len(delivery: Delivery, d: u32) -> Option<u32> {
             steps
         }),
         _ => None,
+    }
+}
+
+/// The kernel channel of `pop` with these decays, created if new.
+pub(super) fn kernel_channel(pop: &mut Population, decay_slow: f64, decay_fast: f64) -> usize {
+    if let Some(c) = pop
+        .kernels
+        .iter()
+        .position(|x| x.decay_slow == decay_slow && x.decay_fast == decay_fast)
+    {
+        return c;
+    }
+    pop.kernels.push(KernelParams {
+        decay_slow,
+        decay_fast,
+        ring: 0,
+        pow_slow: Vec::new(),
+        pow_fast: Vec::new(),
+    });
+    for s in &mut pop.shards {
+        let m = (s.hi - s.lo) as usize;
+        s.kernels.push(Kernel {
+            slow: vec![0.0; m],
+            fast: vec![0.0; m],
+            cut_slow: Vec::new(),
+            cut_fast: Vec::new(),
+        });
+    }
+    pop.kernels.len() - 1
+}
+
+/// The cancellation rings of truncated kernels, now that their lengths are known.
+pub(super) fn finish_kernel_rings(pops: &mut [Population]) {
+    for pop in pops {
+        for (c, kp) in pop.kernels.iter_mut().enumerate() {
+            if kp.ring == 0 {
+                continue;
+            }
+            let (mut a, mut b) = (1.0, 1.0);
+            for _ in 0..kp.ring {
+                kp.pow_slow.push(a);
+                kp.pow_fast.push(b);
+                a *= kp.decay_slow;
+                b *= kp.decay_fast;
+            }
+            for s in &mut pop.shards {
+                let m = (s.hi - s.lo) as usize;
+                s.kernels[c].cut_slow = vec![0.0; kp.ring * m];
+                s.kernels[c].cut_fast = vec![0.0; kp.ring * m];
+            }
+        }
     }
 }

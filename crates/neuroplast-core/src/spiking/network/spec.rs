@@ -133,6 +133,25 @@ pub struct ProjectionSpec {
     pub plasticity: Option<PlasticitySpec>,
 }
 
+/// Delays in whole steps (a constant converts once).
+pub(super) fn delay_steps(
+    spec: &ProjectionSpec,
+    path: &str,
+    delays_ms: &[f64],
+    m: usize,
+    dt: f64,
+) -> Result<Vec<u32>> {
+    let key = format!("{path}.delay_ms");
+    if let Value::Constant { value } = spec.delay {
+        let d = spec.delay_rounding.steps(&key, value, dt)?;
+        return Ok(vec![d; m]);
+    }
+    delays_ms
+        .iter()
+        .map(|&ms| spec.delay_rounding.steps(&key, ms, dt))
+        .collect()
+}
+
 /// Something the network does at the start of a given step (an experiment file's
 /// `[[schedule]]` entries): freeze or unfreeze a projection's plasticity, give a reward.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
