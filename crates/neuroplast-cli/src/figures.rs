@@ -70,7 +70,7 @@ fn avalanches(dir: &Path, exp: &dyn Experiment) -> Result<Vec<PathBuf>> {
             &p,
             &format!("Avalanche {what}s ({} avalanches)", data.len()),
             &format!("{what} ({unit})"),
-            data,
+            (data, "this run"),
             fit,
         )?;
         out.push(p);

@@ -49,12 +49,12 @@ pub(crate) fn distribution_plot(
     path: &Path,
     title: &str,
     what: &str,
-    data: &[u64],
+    (data, data_label): (&[u64], &str),
     fit: &Fit<PowerLawReport>,
 ) -> Result<()> {
     let (x, p) = log_binned_pmf(data, 10);
     let mut series = vec![LogSeries {
-        name: "pooled data",
+        name: data_label,
         x: &x,
         y: &p,
         line: false,
@@ -141,14 +141,14 @@ pub fn write_pooled(
             &out.join(format!("plots/pooled_{k}_duration.png")),
             &title("avalanche durations"),
             "duration T (steps)",
-            &d,
+            (&d, "pooled data"),
             &rep.duration,
         )?;
         distribution_plot(
             &out.join(format!("plots/pooled_{k}_size.png")),
             &title("avalanche sizes"),
             "size S",
-            &s,
+            (&s, "pooled data"),
             &rep.size,
         )?;
         let mut v = serde_json::to_value(&rep)?;
