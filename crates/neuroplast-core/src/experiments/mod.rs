@@ -91,8 +91,6 @@ pub type Progress<'a> = &'a mut dyn FnMut(f64) -> bool;
 
 /// The state of a protocol run, as a protocol-run checkpoint (`NPLASTPR`) holds it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-// One value per run: boxing the variants would only add an indirection.
-#[allow(clippy::large_enum_variant)]
 pub enum ProtocolRun {
     /// A `polychronization` run.
     Polychronization(polychronization::Run),
