@@ -737,6 +737,25 @@ impl Layer {
         spike
     }
 
+    /// Steps `steps` (offsets within an interval that starts at step `t0`, the pixels `input`
+    /// spiking at its offset 0): `spiked(offset, neuron)` for each spike. Here, beside
+    /// [`Layer::step`], so that the step inlines into the loop.
+    fn run(
+        &mut self,
+        t0: i64,
+        steps: std::ops::Range<u64>,
+        input: &[usize],
+        p: &Params,
+        mut spiked: impl FnMut(u64, usize),
+    ) {
+        for s in steps {
+            let inp: &[usize] = if s == 0 { input } else { &[] };
+            if let Some(j) = self.step(t0 + s as i64, inp, p) {
+                spiked(s, j);
+            }
+        }
+    }
+
     /// End of an interval whose last step is `t`: STDP for the neurons that fired (if
     /// `learn`), then clear the per-interval flags.
     fn end_interval(&mut self, t: i64, learn: bool, p: &Params) {

@@ -242,15 +242,15 @@ impl Segments for Run {
         let t = Instant::now();
         let at = self.interval(seg);
         let first_step = seg * u64::from(self.p.interval_ms);
-        for s in offset..offset + steps {
-            let inp: &[usize] = if s == 0 { &self.inputs[at.c] } else { &[] };
-            if let Some(j) = self.layer.step(at.t0 + s as i64, inp, &self.p) {
-                self.counts[j] += 1;
-                self.first.get_or_insert(j);
-                self.hash.write_u64(first_step + s);
-                self.hash.write_u64(j as u64);
-            }
-        }
+        let (counts, first, hash) = (&mut self.counts, &mut self.first, &mut self.hash);
+        let input = &self.inputs[at.c];
+        let range = offset..offset + steps;
+        self.layer.run(at.t0, range, input, &self.p, |s, j| {
+            counts[j] += 1;
+            first.get_or_insert(j);
+            hash.write_u64(first_step + s);
+            hash.write_u64(j as u64);
+        });
         let wall = t.elapsed().as_secs_f64();
         self.wall_s += wall;
         if let Some(prof) = &mut self.profile {
