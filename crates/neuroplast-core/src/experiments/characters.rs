@@ -101,12 +101,13 @@
 //! precision = TP/intervals. Gupta & Long / snn-rl report 87.5 % and 75 % for A–D
 //! (TP 9, FP 3, TN 33, FN 3).
 
-use rand::Rng as _;
 use serde::{Deserialize, Serialize};
 
 use super::Progress;
-use crate::rng::{self, Stream};
 use crate::{Error, Result};
+
+mod engine;
+pub use engine::Run;
 
 /// Pixels per character (5 rows × 3 columns).
 pub const N_PIXELS: usize = 15;
@@ -530,7 +531,7 @@ pub fn stdp_new_weight(w: f64, dw: f64, dt_ms: f64, p: &Params) -> f64 {
 }
 
 /// Counts of the authors' scoring (`evaluateClassifierPerf2`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Score {
     /// True positives.
     pub tp: u32,
@@ -611,6 +612,7 @@ pub fn is_permutation(m: &[bool], rows: usize, cols: usize) -> bool {
 }
 
 /// The output layer: structure of arrays, synapse index j·15 + i.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct Layer {
     n: usize,
     w: Vec<f64>,
@@ -735,6 +737,25 @@ impl Layer {
         spike
     }
 
+    /// Steps `steps` (offsets within an interval that starts at step `t0`, the pixels `input`
+    /// spiking at its offset 0): `spiked(offset, neuron)` for each spike. Here, beside
+    /// [`Layer::step`], so that the step inlines into the loop.
+    fn run(
+        &mut self,
+        t0: i64,
+        steps: std::ops::Range<u64>,
+        input: &[usize],
+        p: &Params,
+        mut spiked: impl FnMut(u64, usize),
+    ) {
+        for s in steps {
+            let inp: &[usize] = if s == 0 { input } else { &[] };
+            if let Some(j) = self.step(t0 + s as i64, inp, p) {
+                spiked(s, j);
+            }
+        }
+    }
+
     /// End of an interval whose last step is `t`: STDP for the neurons that fired (if
     /// `learn`), then clear the per-interval flags.
     fn end_interval(&mut self, t: i64, learn: bool, p: &Params) {
@@ -765,33 +786,10 @@ impl Layer {
         self.fired.fill(false);
         self.any_fired = false;
     }
-
-    /// Run one interval starting at step `t0` with the pixels `input` spiking at its first
-    /// step; returns the first neuron to fire and adds every spike to `counts`.
-    fn interval(
-        &mut self,
-        t0: i64,
-        input: &[usize],
-        learn: bool,
-        p: &Params,
-        counts: &mut [u32],
-    ) -> Option<usize> {
-        let len = i64::from(p.interval_ms);
-        let mut first = None;
-        for s in 0..len {
-            let inp: &[usize] = if s == 0 { input } else { &[] };
-            if let Some(j) = self.step(t0 + s, inp, p) {
-                counts[j] += 1;
-                first.get_or_insert(j);
-            }
-        }
-        self.end_interval(t0 + len - 1, learn, p);
-        first
-    }
 }
 
 /// Per character: the neuron the scoring assigned to it and its mean weights.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Assignment {
     /// The letter.
     pub character: char,
@@ -804,7 +802,7 @@ pub struct Assignment {
 }
 
 /// The acceptance figures (summary.json `results`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// The letters, in order.
     pub characters: String,
@@ -856,151 +854,14 @@ pub struct Outcome {
     pub wall_seconds: f64,
 }
 
-/// Run the protocol.
+/// Run the protocol: a [`Run`] advanced one training epoch (characters ×
+/// `train_spikes_per_char` intervals) at a time, `progress` called after each chunk.
 pub fn run(p: &Params, seed: u64, progress: Progress<'_>) -> Result<Outcome> {
-    p.validate("protocol")?;
-    let t_start = std::time::Instant::now();
-    let letters = p.characters.letters("protocol.characters")?;
-    let n = letters.len();
-    let inputs: Vec<Vec<usize>> = letters
-        .iter()
-        .map(|&c| active_pixels(c).expect("validated letter"))
-        .collect();
-
-    let mut rng = rng::component(seed, Stream::Init, RNG_COMPONENT);
-    let span = p.w_init_max - p.w_init_min;
-    let w0: Vec<f64> = (0..n * N_PIXELS)
-        .map(|_| p.w_init_min + span * rng.random::<f64>())
-        .collect();
-    let mut layer = Layer::new(n, w0.clone(), p);
-    let mut counts = vec![0u32; n];
-
-    // Training.
-    let epochs = p.train_epochs as usize;
-    let spc = p.train_spikes_per_char as usize;
-    let len = i64::from(p.interval_ms);
-    let mut winners = Vec::with_capacity(epochs * n * spc);
-    let mut t = 0i64;
-    let mut with_spike = 0u32;
-    for e in 0..epochs {
-        for input in &inputs {
-            for _ in 0..spc {
-                let first = layer.interval(t, input, true, p, &mut counts);
-                winners.push(first.map_or(-1, |j| j as i32));
-                with_spike += u32::from(first.is_some());
-                t += len;
-            }
-        }
-        if !progress((e + 1) as f64 / (epochs + 1) as f64) {
-            return Err(Error::Interrupted);
-        }
-    }
-    let final_w = layer.w.clone();
-
-    // Test: fresh state, frozen weights, dendrites from the trained weights.
-    let tspc = p.test_spikes_per_char as usize;
-    let r_test: fn(f64, &Params) -> f64 = match p.test_resistance {
-        TestResistance::Head => resistance_head_test,
-        TestResistance::Formula => resistance,
-    };
-    layer.reset_state();
-    set_dendrites(&mut layer.decay_d, &mut layer.gain_d, &final_w, p, r_test);
-    let mut test_counts = vec![0u32; n * n * tspc];
-    let mut fired = vec![false; n * tspc * n];
-    let mut t = 0i64;
-    for (c, input) in inputs.iter().enumerate() {
-        for s in 0..tspc {
-            counts.fill(0);
-            layer.interval(t, input, false, p, &mut counts);
-            t += len;
-            let k = c * tspc + s;
-            for j in 0..n {
-                test_counts[(j * n + c) * tspc + s] = counts[j];
-                fired[k * n + j] = counts[j] > 0;
-            }
-        }
-    }
-    if !progress(1.0) {
-        return Err(Error::Interrupted);
-    }
-
-    let sc = score(&fired, n, tspc);
-    let presentations = |j: usize, c: usize| -> u32 {
-        (0..tspc)
-            .filter(|&s| test_counts[(j * n + c) * tspc + s] > 0)
-            .count() as u32
-    };
-    let response: Vec<Vec<u32>> = (0..n)
-        .map(|j| (0..n).map(|c| presentations(j, c)).collect())
-        .collect();
-    let majority: Vec<bool> = (0..n * n)
-        .map(|k| 2 * response[k / n][k % n] as usize > tspc)
-        .collect();
-    let permutation = is_permutation(&majority, n, n);
-    let permutation_presentations = (0..tspc)
-        .filter(|&s| {
-            let m: Vec<bool> = (0..n * n).map(|k| test_counts[k * tspc + s] > 0).collect();
-            is_permutation(&m, n, n)
-        })
-        .count() as u32;
-
-    let assignments: Vec<Assignment> = letters
-        .iter()
-        .enumerate()
-        .map(|(c, &ch)| {
-            let neuron = sc.assigned_window.iter().position(|&a| a == Some(c));
-            let (act, inact) = match neuron {
-                Some(j) => {
-                    let row = &final_w[j * N_PIXELS..(j + 1) * N_PIXELS];
-                    let on = &inputs[c];
-                    let a = on.iter().map(|&i| row[i]).sum::<f64>() / on.len() as f64;
-                    let off: Vec<f64> = (0..N_PIXELS)
-                        .filter(|i| !on.contains(i))
-                        .map(|i| row[i])
-                        .collect();
-                    (Some(a), Some(off.iter().sum::<f64>() / off.len() as f64))
-                }
-                None => (None, None),
-            };
-            Assignment {
-                character: ch,
-                neuron,
-                mean_w_active: act,
-                mean_w_inactive: inact,
-            }
-        })
-        .collect();
-    let weights_ok = assignments.iter().all(|a| {
-        matches!((a.mean_w_active, a.mean_w_inactive), (Some(x), Some(y)) if x >= 0.6 && y <= 0.1)
-    });
-    let thresholds = if n <= 4 { (0.875, 0.75) } else { (0.95, 0.5) };
-    let metrics_ok = sc.total_correct >= thresholds.0 && sc.precision >= thresholds.1;
-    let accepted = metrics_ok && (n > 4 || (permutation && weights_ok));
-
-    let summary = Summary {
-        characters: letters.iter().collect(),
-        train_intervals: winners.len() as u32,
-        train_intervals_with_spike: with_spike,
-        response,
-        permutation,
-        permutation_presentations,
-        score: sc,
-        reference_total_correct: 0.875,
-        reference_precision: 0.75,
-        assignments,
-        weights_ok,
-        thresholds,
-        accepted,
-    };
-    Ok(Outcome {
-        summary,
-        n_neurons: n,
-        initial_weights: w0,
-        final_weights: final_w,
-        train_winners: winners,
-        test_counts,
-        wall_seconds: t_start.elapsed().as_secs_f64(),
-    })
+    let mut run = Run::new(p, seed)?;
+    let n = p.characters.letters("protocol.characters")?.len() as u64;
+    let epoch = n * u64::from(p.train_spikes_per_char) * u64::from(p.interval_ms);
+    super::run::run_to_end(&mut run, epoch, progress)?;
+    run.outcome()
 }
 
 #[cfg(test)]

@@ -41,8 +41,6 @@
 //! `DRN_Const` with N = 200 and γ = 1 is bistable, in upstream's loop as here: some
 //! realisations run away to ≈ 400 Hz (see `examples/drn_const.toml`).
 
-use std::time::Instant;
-
 use rand::Rng as _;
 use serde::{Deserialize, Serialize};
 
@@ -56,6 +54,9 @@ use crate::spiking::neuron::LifNeurapseParams;
 use crate::spiking::plasticity::{NeurapseBParams, PlasticitySpec};
 use crate::spiking::source::PoissonParams;
 use crate::{Error, Result};
+
+mod engine;
+pub use engine::Run;
 
 /// Component id of the connectivity stream (within [`Stream::Init`]).
 const CONNECT_ID: u64 = 0xD12;
@@ -265,7 +266,7 @@ impl Params {
 }
 
 /// The acceptance figures of a run (summary.json `results`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// `const` or `plastic`.
     pub variant: Variant,
@@ -457,91 +458,11 @@ fn cv(x: &[f64]) -> f64 {
     var.sqrt() / mean
 }
 
-/// Run the protocol.
+/// Run the protocol: a [`Run`] advanced in 200 chunks, `progress` called after each.
 pub fn run(p: &Params, seed: u64, progress: Progress<'_>) -> Result<Outcome> {
-    p.validate("protocol")?;
-    let t0 = Instant::now();
-    let Built {
-        mut net,
-        synapses,
-        duplicates,
-    } = build(p, seed)?;
-    let (n, n_exc) = (p.n, p.n_exc());
-    let plastic = p.variant == Variant::Plastic;
-    let mut spike_steps = Vec::new();
-    let mut spike_ids = Vec::new();
-    let mut trace = Vec::with_capacity(if plastic { p.steps as usize } else { 0 });
-    let w_start = mean_weight(&net, 0, p.I0);
-    let every = (p.steps / 200).max(1);
-    for t in 0..p.steps {
-        net.run(1);
-        for &i in net.populations()[0].last_spikes() {
-            spike_steps.push(t);
-            spike_ids.push(i);
-        }
-        if plastic {
-            trace.push(mean_weight(&net, 0, p.I0));
-        }
-        if (t + 1) % every == 0 && !progress((t + 1) as f64 / p.steps as f64) {
-            return Err(Error::Interrupted);
-        }
-    }
-    let sim_seconds = t0.elapsed().as_secs_f64();
-    let mut counts = vec![0u64; n];
-    for &i in &spike_ids {
-        counts[i as usize] += 1;
-    }
-    let exc_spikes: u64 = counts[..n_exc].iter().sum();
-    let inh_spikes: u64 = counts[n_exc..].iter().sum();
-    let seconds = p.steps as f64 * p.dt_ms / 1000.0;
-    let rate = |spikes: u64, k: usize| {
-        if k == 0 {
-            f64::NAN
-        } else {
-            spikes as f64 / (k as f64 * seconds)
-        }
-    };
-    let bin = (10.0 / p.dt_ms).round().max(1.0) as u64;
-    let mut bins = vec![0.0; p.steps.div_ceil(bin) as usize];
-    for (&t, &i) in spike_steps.iter().zip(&spike_ids) {
-        if (i as usize) < n_exc {
-            bins[(t / bin) as usize] += 1.0;
-        }
-    }
-    let drive_spikes = net.population("drive").map_or(0, |d| d.spike_count());
-    let (start, mid, end) = if plastic {
-        let mid = trace[(p.steps / 2) as usize - usize::from(p.steps >= 2)];
-        (Some(w_start), Some(mid), trace.last().copied())
-    } else {
-        (None, None, None)
-    };
-    let summary = Summary {
-        variant: p.variant,
-        n,
-        n_exc,
-        gamma: p.gamma,
-        synapses,
-        duplicate_draws: duplicates,
-        drive_spikes,
-        exc_spikes,
-        inh_spikes,
-        exc_rate_hz: rate(exc_spikes, n_exc),
-        inh_rate_hz: rate(inh_spikes, n - n_exc),
-        active_exc: counts[..n_exc].iter().filter(|&&c| c > 0).count(),
-        active_inh: counts[n_exc..].iter().filter(|&&c| c > 0).count(),
-        cv_exc_10ms: cv(&bins),
-        mean_exc_w_start: start,
-        mean_exc_w_mid: mid,
-        mean_exc_w_end: end,
-        mean_exc_w_rel_change: start.zip(end).map(|(a, b)| b / a - 1.0),
-        sim_seconds,
-    };
-    Ok(Outcome {
-        summary,
-        spike_steps,
-        spike_ids,
-        mean_exc_weight: trace,
-    })
+    let mut run = Run::new(p, seed)?;
+    super::run::run_to_end(&mut run, (p.steps / 200).max(1), progress)?;
+    run.outcome()
 }
 
 #[cfg(test)]

@@ -10,17 +10,29 @@
 //! | `drn` | [`drn`] | Neurapse's dynamic random networks `DRN_Const` / `DRN_Plastic` |
 //!
 //! Every module has the same shape: a `Params` struct (serde, defaults = the published
-//! set-up, `validate(path)` naming the key path of a bad value), a `run(&Params, seed,
-//! progress)` that returns an `Outcome` (the acceptance figures as a serialisable `summary`
-//! plus the arrays the command line draws), and no I/O.
+//! set-up, `validate(path)` naming the key path of a bad value), a `Run` (the complete state
+//! of a run: network, random streams, position in the protocol, accumulators) that implements
+//! [`Engine`], and a `run(&Params, seed, progress)` that drives a `Run` to its end and returns
+//! an `Outcome` (the acceptance figures as a serialisable `summary` plus the arrays the command
+//! line draws). No I/O.
+//!
+//! As engines, protocol runs decide their own length ([`Engine::remaining`]); a front end
+//! advances them in chunks of any size (the results do not depend on it), writes what
+//! [`Engine::drain`] hands out (the `data/<name>` files, each once it is final), checkpoints
+//! them ([`ProtocolRun`], magic `NPLASTPR`) and resumes them ([`restore`]). Their
+//! [`Engine::summary`] is the protocol's acceptance figures once the run is complete, and
+//! progress figures (`complete: false`, `phase`, `steps`, `total_steps`, position) before.
 
 use serde::{Deserialize, Serialize};
 
+use crate::checkpoint::MAGIC_PROTOCOL;
+use crate::engine::Engine;
 use crate::Result;
 
 pub mod characters;
 pub mod drn;
 pub mod polychronization;
+mod run;
 pub mod sorf;
 
 /// A protocol and its parameters, as written in experiment files (`[protocol] kind = …`).
@@ -68,6 +80,17 @@ impl ProtocolSpec {
             ProtocolSpec::Drn(p) => p.validate(path),
         }
     }
+
+    /// Check the parameters (key paths under `protocol`) and build the run, ready to advance.
+    pub fn build(&self, seed: u64) -> Result<Box<dyn Engine>> {
+        self.validate("protocol")?;
+        Ok(match self {
+            ProtocolSpec::Polychronization(p) => Box::new(polychronization::Run::new(p, seed)?),
+            ProtocolSpec::Sorf(p) => Box::new(sorf::Run::new(p, seed)?),
+            ProtocolSpec::Characters(p) => Box::new(characters::Run::new(p, seed)?),
+            ProtocolSpec::Drn(p) => Box::new(drn::Run::new(p, seed)?),
+        })
+    }
 }
 
 /// Progress of a protocol run: called with the fraction done (0…1) now and then; returning
@@ -75,10 +98,50 @@ impl ProtocolSpec {
 /// error.
 pub type Progress<'a> = &'a mut dyn FnMut(f64) -> bool;
 
-/// A protocol run from checkpoint bytes (`NPLASTPR`).
-pub fn restore(bytes: &[u8]) -> Result<Box<dyn crate::engine::Engine>> {
-    let _ = bytes;
-    Err(crate::Error::Checkpoint(
-        "protocol runs cannot be restored by this build".into(),
-    ))
+/// The state of a protocol run, as a protocol-run checkpoint (`NPLASTPR`) holds it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum ProtocolRun {
+    /// A `polychronization` run.
+    Polychronization(polychronization::Run),
+    /// A `sorf` run.
+    Sorf(sorf::Run),
+    /// A `characters` run.
+    Characters(characters::Run),
+    /// A `drn` run.
+    Drn(drn::Run),
+}
+
+impl ProtocolRun {
+    /// The run as an engine.
+    pub fn into_engine(self) -> Box<dyn Engine> {
+        match self {
+            ProtocolRun::Polychronization(r) => Box::new(r),
+            ProtocolRun::Sorf(r) => Box::new(r),
+            ProtocolRun::Characters(r) => Box::new(r),
+            ProtocolRun::Drn(r) => Box::new(r),
+        }
+    }
+}
+
+/// [`ProtocolRun`] by reference: a run checkpoints itself without a copy of its state. Its
+/// encoding is the same as the owned enum's (same names, same variant order).
+#[derive(Serialize)]
+#[serde(rename = "ProtocolRun")]
+enum ProtocolRunRef<'a> {
+    Polychronization(&'a polychronization::Run),
+    Sorf(&'a sorf::Run),
+    Characters(&'a characters::Run),
+    Drn(&'a drn::Run),
+}
+
+/// Write `run` as a protocol-run checkpoint.
+fn write_checkpoint(run: ProtocolRunRef<'_>, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    crate::checkpoint::write_as(MAGIC_PROTOCOL, &run, w)
+}
+
+/// A protocol run from checkpoint bytes (`NPLASTPR`), to continue where it stopped. It runs on
+/// one thread until [`Engine::set_threads`] is called.
+pub fn restore(bytes: &[u8]) -> Result<Box<dyn Engine>> {
+    let run: ProtocolRun = crate::checkpoint::read_as(MAGIC_PROTOCOL, "protocol-run", bytes)?;
+    Ok(run.into_engine())
 }

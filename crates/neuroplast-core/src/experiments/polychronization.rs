@@ -25,7 +25,10 @@ use serde::{Deserialize, Serialize};
 use super::Progress;
 use crate::spiking::benchmarks::izh06_with;
 use crate::spiking::plasticity::{Izhikevich2006Params, PlasticitySpec};
-use crate::{ensure, Error, Result};
+use crate::{ensure, Result};
+
+mod engine;
+pub use engine::Run;
 
 /// Parameters of the `polychronization` protocol (defaults: spnet, one hour).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -123,7 +126,7 @@ impl Params {
 }
 
 /// Mean rates of one window.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WindowRate {
     /// Start, s.
     pub from_s: u64,
@@ -136,7 +139,7 @@ pub struct WindowRate {
 }
 
 /// Statistics of the excitatory weights (spnet's bounds [0, 10]).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WeightStats {
     /// Mean weight.
     pub mean: f64,
@@ -176,13 +179,14 @@ impl WeightStats {
 }
 
 /// Spectrum of the population rate in one window.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Spectrum {
     /// Start of the window, s.
     pub from_s: u64,
     /// End of the window, s.
     pub to_s: u64,
-    /// Frequencies, Hz: 1/`spectrum_s` … 100 Hz.
+    /// Frequencies, Hz: 1/`spectrum_s` … 100 Hz. Neither this nor `power` is part of the
+    /// figures (summary.json) or of a checkpoint: a restored complete run has them empty.
     #[serde(skip)]
     pub freq_hz: Vec<f64>,
     /// Periodogram (arbitrary units) at `freq_hz`.
@@ -261,7 +265,7 @@ impl Spectrum {
 }
 
 /// Spikes of a window, for a raster.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Raster {
     /// Step (ms) of each spike.
     pub steps: Vec<u64>,
@@ -270,7 +274,7 @@ pub struct Raster {
 }
 
 /// The acceptance figures of a run (summary.json's `results`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Neurons, excitatory neurons.
     pub n: usize,
@@ -334,108 +338,12 @@ pub fn sum(a: &[u32], b: &[u32]) -> Vec<u32> {
     a.iter().zip(b).map(|(x, y)| x + y).collect()
 }
 
-/// Run the protocol.
+/// Run the protocol: a [`Run`] advanced one simulated second at a time, `progress` called
+/// after each.
 pub fn run(p: &Params, seed: u64, progress: Progress<'_>) -> Result<Outcome> {
-    p.validate("protocol")?;
-    let n = p.n;
-    let ne = (0.8 * n as f64) as usize;
-    let mut net = izh06_with(n, seed, p.stdp.clone(), p.thalamic == Thalamic::OnePerMs)?.build()?;
-    let exc_weights = |net: &crate::spiking::network::Network| {
-        let exc = net
-            .projection("exc")
-            .expect("izh06 has an `exc` projection");
-        exc.synapses.weights().into_owned()
-    };
-    let weights_initial = WeightStats::of(&exc_weights(&net));
-    let secs = p.duration_s;
-    let spec_from = secs - p.spectrum_s;
-    let raster_from = secs - p.raster_s;
-    let (mut rate_e, mut rate_i) = (Vec::with_capacity(secs as usize), Vec::new());
-    let window = 1000 * p.spectrum_s as usize;
-    let series = || Vec::with_capacity(window);
-    let (mut first_e, mut first_i, mut last_e, mut last_i) =
-        (series(), series(), series(), series());
-    let (mut raster_first, mut raster_last) = (Raster::default(), Raster::default());
-    let t0 = std::time::Instant::now();
-    for s in 0..secs {
-        let (mut ce, mut ci) = (0u64, 0u64);
-        for _ in 0..1000 {
-            net.run(1);
-            let t = net.step_count() - 1;
-            let spikes = net.populations()[0].last_spikes();
-            let e = spikes.iter().filter(|&&i| (i as usize) < ne).count() as u64;
-            ce += e;
-            ci += spikes.len() as u64 - e;
-            if s < p.spectrum_s {
-                first_e.push(e as u32);
-                first_i.push((spikes.len() as u64 - e) as u32);
-            }
-            if s >= spec_from {
-                last_e.push(e as u32);
-                last_i.push((spikes.len() as u64 - e) as u32);
-            }
-            for (keep, r) in [
-                (s < p.raster_s, &mut raster_first),
-                (s >= raster_from, &mut raster_last),
-            ] {
-                if keep {
-                    r.steps.extend(std::iter::repeat_n(t, spikes.len()));
-                    r.ids.extend_from_slice(spikes);
-                }
-            }
-        }
-        rate_e.push(ce as f64 / ne as f64);
-        rate_i.push(ci as f64 / (n - ne) as f64);
-        if !progress((s + 1) as f64 / secs as f64) {
-            return Err(Error::Interrupted);
-        }
-    }
-    let wall = t0.elapsed().as_secs_f64();
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
-    let rates = p
-        .rate_windows_s
-        .iter()
-        .filter(|w| w[0] < secs)
-        .map(|w| {
-            let (a, b) = (w[0] as usize, w[1].min(secs) as usize);
-            WindowRate {
-                from_s: w[0],
-                to_s: b as u64,
-                exc_hz: mean(&rate_e[a..b]),
-                inh_hz: mean(&rate_i[a..b]),
-            }
-        })
-        .collect();
-    let weights = exc_weights(&net);
-    let summary = Summary {
-        n,
-        ne,
-        duration_s: secs,
-        rates,
-        weights_initial,
-        weights_final: WeightStats::of(&weights),
-        spectrum_first: Spectrum::of(&first_e, 0),
-        spectrum_last: Spectrum::of(&last_e, spec_from),
-        spectrum_first_all: Spectrum::of(&sum(&first_e, &first_i), 0),
-        spectrum_last_all: Spectrum::of(&sum(&last_e, &last_i), spec_from),
-        spectrum_last_inh: Spectrum::of(&last_i, spec_from),
-        synaptic_events: net.synaptic_events(),
-        spike_hash: format!("{:016x}", net.spike_hash()),
-        simulation_seconds: wall,
-        realtime_factor: secs as f64 / wall.max(1e-12),
-    };
-    Ok(Outcome {
-        summary,
-        rate_exc_per_s: rate_e,
-        rate_inh_per_s: rate_i,
-        weights,
-        counts_first_exc: first_e,
-        counts_first_inh: first_i,
-        counts_last_exc: last_e,
-        counts_last_inh: last_i,
-        raster_first,
-        raster_last,
-    })
+    let mut run = Run::new(p, seed)?;
+    super::run::run_to_end(&mut run, 1000, progress)?;
+    run.outcome()
 }
 
 #[cfg(test)]

@@ -32,13 +32,9 @@
 //! * test: tuning curves, circular OSI `|Σ r·e^{2iθ}| / Σ r`, preferred response orientation,
 //!   peak and mean rates; final E → I weights.
 
-use std::time::Instant;
-
-use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use super::Progress;
-use crate::rng::{component, Stream};
 use crate::spiking::connector::{Connector, Value};
 use crate::spiking::monitor::MonitorSpec;
 use crate::spiking::network::{
@@ -47,7 +43,10 @@ use crate::spiking::network::{
 use crate::spiking::neuron::SorfParams;
 use crate::spiking::plasticity::{HomeostaticStdpParams, PlasticitySpec};
 use crate::spiking::source::PoissonParams;
-use crate::{ensure, Error, Result};
+use crate::{ensure, Result};
+
+mod engine;
+pub use engine::Run;
 
 /// Side of the input images (the notebook's 32×32).
 pub const SIDE: usize = 32;
@@ -195,7 +194,7 @@ impl Params {
 }
 
 /// The acceptance figures (summary.json `results`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Epochs trained.
     pub epochs: usize,
@@ -483,187 +482,49 @@ fn run_counting(net: &mut Network, steps: u64, exc: &mut [f64], inh: &mut [f64])
     }
 }
 
-fn set_rates(net: &mut Network, on: &[f64], off: &[f64]) -> Result<()> {
+/// Set the ON and OFF Poisson rates (checked in [`Params::validate`]: finite, ≥ 0).
+fn set_rates(net: &mut Network, on: &[f64], off: &[f64]) {
     for (pop, r) in [("on_poiss", on), ("off_poiss", off)] {
         net.population_mut(pop)
             .expect("built above")
-            .set_state("rate", r)?;
+            .set_state("rate", r)
+            .expect("rates checked in Params::validate");
     }
-    Ok(())
 }
 
-/// Run the protocol.
+/// (rf_match, its orientation in degrees, corr(w_on, w_off)) of each of the `n` Exc neurons
+/// of the `[exc][pixel]` weights `on` and `off`.
+fn receptive_fields(on: &[f64], off: &[f64], n: usize, p: &Params) -> Vec<(f64, f64, f64)> {
+    let ds: Vec<Vec<f64>> = (0..n)
+        .map(|e| {
+            let (a, b) = (&on[e * PIX..(e + 1) * PIX], &off[e * PIX..(e + 1) * PIX]);
+            a.iter().zip(b).map(|(x, y)| x - y).collect()
+        })
+        .collect();
+    let refs: Vec<&[f64]> = ds.iter().map(|d| d.as_slice()).collect();
+    rf_match_all(&refs, p.frequency)
+        .into_iter()
+        .enumerate()
+        .map(|(e, (m, deg))| {
+            let (a, b) = (&on[e * PIX..(e + 1) * PIX], &off[e * PIX..(e + 1) * PIX]);
+            (m, deg, pearson(a, b))
+        })
+        .collect()
+}
+
+/// Run the protocol: a [`Run`] advanced one training presentation (stimulus and rest) at a
+/// time, `progress` called after each chunk.
 pub fn run(p: &Params, seed: u64, progress: Progress<'_>) -> Result<Outcome> {
-    p.validate("protocol")?;
-    let mut net = build(p, seed)?;
-    let n = p.n_exc;
-    let k_or = p.orientations;
-    let rates_of = |k: usize| -> (Vec<f64>, Vec<f64>) {
-        let theta = std::f64::consts::PI * k as f64 / k_or as f64;
-        let z = grating(theta, 0.0, p.frequency);
-        (
-            z.iter().map(|&v| p.max_rate * v.max(0.0)).collect(),
-            z.iter().map(|&v| p.max_rate * (-v).max(0.0)).collect(),
-        )
-    };
-    let gratings: Vec<(Vec<f64>, Vec<f64>)> = (0..k_or).map(rates_of).collect();
-    let rest = vec![p.rest_rate; PIX];
-    let w_on_initial = weight_matrix(&net, "on_exc");
-    let w_off_initial = weight_matrix(&net, "off_exc");
-    let (stim, pause) = (p.stimulus_ms as u64, p.rest_ms as u64);
-    let (tstim, tpause) = (p.test_stimulus_ms as u64, p.test_rest_ms as u64);
-    let total = (p.epochs * k_or) as f64 * (stim + pause) as f64
-        + if p.test {
-            k_or as f64 * (tstim + tpause) as f64
-        } else {
-            0.0
-        };
-    let mut done = 0.0;
-    let mut order: Vec<usize> = (0..k_or).collect();
-    let mut rng = component(seed, Stream::Input, 0x50F);
-    let epoch_s = (k_or as u64 * (stim + pause)) as f64 / 1000.0;
-    let (mut exc_rates, mut inh_rates) = (Vec::new(), Vec::new());
-    let mut walls = Vec::new();
-    let mut epoch_weights = Vec::new();
-    for _ in 0..p.epochs {
-        let t0 = Instant::now();
-        order.shuffle(&mut rng);
-        let (mut ce, mut ci) = (vec![0.0; n], vec![0.0; n]);
-        for &k in &order {
-            set_rates(&mut net, &gratings[k].0, &gratings[k].1)?;
-            run_counting(&mut net, stim, &mut ce, &mut ci);
-            set_rates(&mut net, &rest, &rest)?;
-            run_counting(&mut net, pause, &mut ce, &mut ci);
-            done += (stim + pause) as f64;
-            if !progress(done / total) {
-                return Err(Error::Interrupted);
-            }
-        }
-        exc_rates.extend(ce.iter().map(|c| c / epoch_s));
-        inh_rates.extend(ci.iter().map(|c| c / epoch_s));
-        walls.push(t0.elapsed().as_secs_f64());
-        if p.record_epoch_weights {
-            epoch_weights.extend(weight_matrix(&net, "on_exc"));
-            epoch_weights.extend(weight_matrix(&net, "off_exc"));
-        }
-    }
-    for name in ["on_exc", "off_exc", "exc_inh"] {
-        net.set_plastic(name, false)?;
-    }
-    let w_on_final = weight_matrix(&net, "on_exc");
-    let w_off_final = weight_matrix(&net, "off_exc");
-    let w_ei = weight_matrix(&net, "exc_inh"); // [inh][exc]
-    let t0 = Instant::now();
-    let (mut tuning, mut inh_tuning) = (Vec::new(), Vec::new());
-    if p.test {
-        for (on, off) in &gratings {
-            set_rates(&mut net, &rest, &rest)?;
-            let (mut de, mut di) = (vec![0.0; n], vec![0.0; n]);
-            run_counting(&mut net, tpause, &mut de, &mut di);
-            set_rates(&mut net, on, off)?;
-            let (mut ce, mut ci) = (vec![0.0; n], vec![0.0; n]);
-            run_counting(&mut net, tstim, &mut ce, &mut ci);
-            let s = tstim as f64 / 1000.0;
-            tuning.extend(ce.iter().map(|c| c / s));
-            inh_tuning.extend(ci.iter().map(|c| c / s));
-            done += (tstim + tpause) as f64;
-            if !progress(done / total) {
-                return Err(Error::Interrupted);
-            }
-        }
-    }
-    let wall_test = t0.elapsed().as_secs_f64();
-    // figures
-    let rf = |on: &[f64], off: &[f64]| -> Vec<(f64, f64, f64)> {
-        let ds: Vec<Vec<f64>> = (0..n)
-            .map(|e| {
-                let (a, b) = (&on[e * PIX..(e + 1) * PIX], &off[e * PIX..(e + 1) * PIX]);
-                a.iter().zip(b).map(|(x, y)| x - y).collect()
-            })
-            .collect();
-        let refs: Vec<&[f64]> = ds.iter().map(|d| d.as_slice()).collect();
-        rf_match_all(&refs, p.frequency)
-            .into_iter()
-            .enumerate()
-            .map(|(e, (m, deg))| {
-                let (a, b) = (&on[e * PIX..(e + 1) * PIX], &off[e * PIX..(e + 1) * PIX]);
-                (m, deg, pearson(a, b))
-            })
-            .collect()
-    };
-    let rf0 = rf(&w_on_initial, &w_off_initial);
-    let rf1 = rf(&w_on_final, &w_off_final);
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
-    let per_epoch = |r: &[f64]| -> Vec<f64> { r.chunks(n).map(mean).collect() };
-    let exc_pe = per_epoch(&exc_rates);
-    let inh_pe = per_epoch(&inh_rates);
-    let later = |v: &[f64]| (v.len() > 1).then(|| mean(&v[1..]));
-    // tuning curves (empty without the test phase)
-    let curves: Vec<Vec<f64>> = if p.test {
-        (0..n)
-            .map(|e| (0..k_or).map(|k| tuning[k * n + e]).collect())
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let (osis, prefs): (Vec<f64>, Vec<f64>) = if p.test {
-        curves.iter().map(|c| osi(c)).unzip()
-    } else {
-        (Vec::new(), Vec::new())
-    };
-    let rf_deg: Vec<f64> = rf1.iter().map(|r| r.1).collect();
-    let summary = Summary {
-        epochs: p.epochs,
-        exc_rate_epochs_2_on: later(&exc_pe),
-        inh_rate_epochs_2_on: later(&inh_pe),
-        exc_rate_per_epoch: exc_pe,
-        inh_rate_per_epoch: inh_pe,
-        exc_rate_last_epoch: exc_rates[exc_rates.len() - n..].to_vec(),
-        inh_rate_last_epoch: inh_rates[inh_rates.len() - n..].to_vec(),
-        rf_match_initial: rf0.iter().map(|r| r.0).collect(),
-        rf_match_final: rf1.iter().map(|r| r.0).collect(),
-        distinct_orientations: distinct_orientations(&rf_deg, 20.0),
-        rf_orientation_deg: rf_deg,
-        corr_on_off_initial: rf0.iter().map(|r| r.2).collect(),
-        corr_on_off_final: rf1.iter().map(|r| r.2).collect(),
-        w_exc_inh_final: (0..n)
-            .map(|e| (0..n).map(|i| w_ei[i * n + e]).collect())
-            .collect(),
-        osi: osis,
-        pref_deg: prefs,
-        test_peak_rate: if p.test {
-            curves
-                .iter()
-                .map(|c| c.iter().cloned().fold(0.0, f64::max))
-                .collect()
-        } else {
-            Vec::new()
-        },
-        test_mean_rate: if p.test {
-            curves.iter().map(|c| mean(c)).collect()
-        } else {
-            Vec::new()
-        },
-        wall_seconds_per_epoch: walls,
-        wall_seconds_test: wall_test,
-    };
-    Ok(Outcome {
-        summary,
-        w_on_initial,
-        w_off_initial,
-        w_on_final,
-        w_off_final,
-        exc_rates,
-        inh_rates,
-        tuning,
-        inh_tuning,
-        epoch_weights,
-    })
+    let mut run = Run::new(p, seed)?;
+    let chunk = (p.stimulus_ms + p.rest_ms) as u64;
+    super::run::run_to_end(&mut run, chunk, progress)?;
+    run.outcome()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Error;
 
     #[test]
     fn figures_by_hand() {

@@ -5,6 +5,7 @@ mod counting;
 mod determinism;
 mod golden;
 mod invariants;
+mod protocols;
 mod reference;
 mod spiking;
 
