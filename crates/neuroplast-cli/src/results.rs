@@ -176,6 +176,7 @@ pub fn write_arrays(dir: &Path, chunk: &ArrayChunk) -> Result<()> {
                 ArrayData::U32(v) => ndarray_npy::write_npy(&path, &view(&one.shape, v)?),
                 ArrayData::U64(v) => ndarray_npy::write_npy(&path, &view(&one.shape, v)?),
                 ArrayData::U8(v) => ndarray_npy::write_npy(&path, &view(&one.shape, v)?),
+                ArrayData::I32(v) => ndarray_npy::write_npy(&path, &view(&one.shape, v)?),
             };
             return r.with_context(|| format!("cannot write {}", path.display()));
         }
@@ -189,6 +190,7 @@ pub fn write_arrays(dir: &Path, chunk: &ArrayChunk) -> Result<()> {
             ArrayData::U32(v) => w.add_array(a.name.as_str(), &view(&a.shape, v)?),
             ArrayData::U64(v) => w.add_array(a.name.as_str(), &view(&a.shape, v)?),
             ArrayData::U8(v) => w.add_array(a.name.as_str(), &view(&a.shape, v)?),
+            ArrayData::I32(v) => w.add_array(a.name.as_str(), &view(&a.shape, v)?),
         };
         r.with_context(|| format!("cannot write {}", path.display()))?;
     }

@@ -2,7 +2,7 @@
 //! against [`neuroplast_config::Experiment`] and [`neuroplast_core::engine::Engine`].
 //!
 //! A run builds the engine (or restores it from `checkpoint.bin`), advances it in chunks of
-//! [`Experiment::chunk_steps`], streams each drained [`Recording`] into the staged results
+//! [`Experiment::chunk_steps`], streams each drained [`Recording`](neuroplast_core::recording::Recording) into the staged results
 //! directory ([`Sinks`]), then writes what the run ends with, the checkpoint,
 //! `config.toml`, `summary.json`, the analyses and the figures, and renames the directory into
 //! place. `resume DIR` continues in place: the continuation's recordings are appended to
@@ -235,12 +235,13 @@ pub fn resume(a: ResumeArgs) -> Result<Outcome> {
     engine.set_profile(a.profile);
     let t0 = engine.step_count();
     let steps = match (a.steps, engine.remaining()) {
-        (Some(s), Some(left)) => s.min(left),
-        (Some(s), None) => s,
-        (None, Some(0)) => refuse!(
-            "{} is complete: its protocol has no steps left",
+        (_, Some(0)) => refuse!(
+            "{} is complete: its protocol has no steps left (run it again with other \
+             parameters instead)",
             a.dir.display()
         ),
+        (Some(s), Some(left)) => s.min(left),
+        (Some(s), None) => s,
         (None, Some(left)) => left,
         (None, None) => refuse!("give --steps N: how many more steps to run"),
     };

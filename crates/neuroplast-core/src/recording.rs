@@ -83,6 +83,8 @@ pub enum ArrayData {
     U32(Vec<u32>),
     /// 64-bit unsigned integers.
     U64(Vec<u64>),
+    /// 32-bit signed integers (e.g. −1 for "none").
+    I32(Vec<i32>),
     /// Bytes (0/1 states).
     U8(Vec<u8>),
 }
@@ -94,6 +96,7 @@ impl ArrayData {
             ArrayData::F64(v) => v.len(),
             ArrayData::U32(v) => v.len(),
             ArrayData::U64(v) => v.len(),
+            ArrayData::I32(v) => v.len(),
             ArrayData::U8(v) => v.len(),
         }
     }

@@ -62,15 +62,6 @@ impl ProtocolSpec {
         }
     }
 
-    /// The protocol run as an engine (validated; seeded with `seed`).
-    pub fn build(&self, seed: u64) -> Result<Box<dyn crate::engine::Engine>> {
-        let _ = seed;
-        Err(crate::Error::config(
-            "protocol",
-            "protocol runs are not engines in this build yet",
-        ))
-    }
-
     /// Check the parameters; `path` is the key path of the table (`protocol`).
     pub fn validate(&self, path: &str) -> Result<()> {
         match self {

@@ -186,6 +186,18 @@ pub(crate) fn f64s(d: Option<ArrayData>) -> Vec<f64> {
 }
 
 /// The `U32` values of `d`.
+pub(crate) fn i32s(d: Option<ArrayData>) -> Vec<i32> {
+    match d {
+        Some(ArrayData::I32(v)) => v,
+        None => Vec::new(),
+        Some(other) => {
+            debug_assert!(false, "expected i32 data, got {other:?}");
+            Vec::new()
+        }
+    }
+}
+
+/// The values of a drained `u32` array (empty when absent).
 pub(crate) fn u32s(d: Option<ArrayData>) -> Vec<u32> {
     match d {
         Some(ArrayData::U32(v)) => v,

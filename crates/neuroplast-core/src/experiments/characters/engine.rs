@@ -20,7 +20,7 @@ use super::{
     Assignment, Layer, Outcome, Params, Summary, TestResistance, N_PIXELS, RNG_COMPONENT,
 };
 use crate::engine::{Engine, Kind, PhaseInfo, Summary as Figures};
-use crate::experiments::run::{self, f64s, u32s, Cursor, Pending, Segments};
+use crate::experiments::run::{self, f64s, i32s, u32s, Cursor, Pending, Segments};
 use crate::experiments::{write_checkpoint, ProtocolRunRef};
 use crate::hash::Fnv1a;
 use crate::recording::{ArrayData, Recording};
@@ -193,7 +193,7 @@ impl Run {
         f.push(
             "train_winners",
             vec![epochs, winners.len() / epochs.max(1)],
-            ArrayData::F64(winners.into_iter().map(f64::from).collect()),
+            ArrayData::I32(winners),
         );
     }
 
@@ -208,10 +208,7 @@ impl Run {
             n_neurons: self.letters.len(),
             initial_weights: f64s(take("weights_initial")),
             final_weights: f64s(take("weights_final")),
-            train_winners: f64s(take("train_winners"))
-                .into_iter()
-                .map(|w| w as i32)
-                .collect(),
+            train_winners: i32s(take("train_winners")),
             test_counts: u32s(take("response")),
             wall_seconds: self.wall_s,
         })

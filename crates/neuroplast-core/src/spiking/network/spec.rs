@@ -157,14 +157,14 @@ pub(super) fn delay_steps(
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Action {
-    /// [`Network::set_plastic`].
+    /// [`Network::set_plastic`](super::Network::set_plastic).
     SetPlastic {
         /// Projection name.
         projection: String,
         /// `false` freezes, `true` unfreezes.
         plastic: bool,
     },
-    /// [`Network::reward`].
+    /// [`Network::reward`](super::Network::reward).
     Reward {
         /// Dopamine added.
         amount: f64,

@@ -10,7 +10,7 @@
 //!   (`Vec<f64>` per variable);
 //! * an `impl` of [`NeuronModel`] (one `step` for the whole population, or one shard of it)
 //!   and of [`BuiltinModel`] (check and build);
-//! * one line in the [`models!`](registry) list below, which makes the model's name usable in
+//! * one line in the `models!` list below, which makes the model's name usable in
 //!   experiment files, the builder, the docs table and the tests that enumerate the registry.
 //!
 //! Units are PyNN's: ms, mV, nA, nF, µS (so µS × mV = nA and nA / nF = mV/ms). A model that
