@@ -31,6 +31,11 @@ pub struct SpikingBench {
     /// (`shared/bench/peers/README.md`; `sed -n 's/^RESULT //p'` leaves the JSON).
     #[arg(long)]
     json: bool,
+    /// Give every numeric parameter of every neuron population one value per neuron (the
+    /// benchmark's values, each neuron's made different in the last bits: value·(1 + 10⁻¹²·i)),
+    /// to measure what per-neuron parameters cost against one value per population.
+    #[arg(long)]
+    per_neuron: bool,
 }
 
 /// What to benchmark.
@@ -106,6 +111,23 @@ fn loadavg() -> Option<f64> {
         .ok()
 }
 
+/// Every numeric parameter of every non-source population as one value per neuron, each a
+/// hair different from the next (so no constant is uniform and every lane is an array).
+fn per_neuron(b: &mut neuroplast_core::spiking::network::NetworkBuilder) -> Result<()> {
+    use neuroplast_core::spiking::connector::Value;
+    for (name, n, model) in b.populations() {
+        if name.starts_with("input") || model.name().starts_with("SpikeSource") {
+            continue;
+        }
+        for &param in model.per_neuron_params() {
+            let base = model.param(param).expect("a listed parameter");
+            let values = (0..n).map(|i| base * (1.0 + 1e-12 * i as f64)).collect();
+            b.param(&name, param, Value::Array { values })?;
+        }
+    }
+    Ok(())
+}
+
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     xs[xs.len() / 2]
@@ -145,7 +167,11 @@ fn bench_spiking(which: Benchmark, o: &SpikingBench) -> Result<()> {
     let mut last = None;
     for _ in 0..o.repeats {
         let t0 = Instant::now();
-        let mut net = which.builder(n, o.seed)?.build()?;
+        let mut b = which.builder(n, o.seed)?;
+        if o.per_neuron {
+            per_neuron(&mut b)?;
+        }
+        let mut net = b.build()?;
         net.set_threads(o.threads)?;
         builds.push(t0.elapsed().as_secs_f64());
         let (w0, c0) = (Instant::now(), thread_cpu_s());
@@ -193,6 +219,7 @@ fn bench_spiking(which: Benchmark, o: &SpikingBench) -> Result<()> {
         "sim_cpu": if cpus.is_empty() { json!(null) } else { json!(median(cpus)) },
         "sim_runs": sims,
         "build_runs": builds,
+        "per_neuron_params": o.per_neuron,
         "spikes": spikes,
         "synapses": net.synapse_count(),
         "rate_hz": rate,

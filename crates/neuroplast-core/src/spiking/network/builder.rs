@@ -137,6 +137,14 @@ impl NetworkBuilder {
         Ok(())
     }
 
+    /// The populations declared so far: (name, size, model), in declaration order.
+    pub fn populations(&self) -> Vec<(String, usize, ModelSpec)> {
+        self.pops
+            .iter()
+            .map(|d| (d.name.clone(), d.n, d.model.clone()))
+            .collect()
+    }
+
     /// Initialise state variable `var` of population `pop` (applied at build, in call order,
     /// each from the population's own random stream).
     pub fn init(&mut self, pop: &str, var: &str, value: Value) -> Result<()> {
