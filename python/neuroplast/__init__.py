@@ -6,8 +6,9 @@
 >>> rec["activity_e"].shape
 (1000,)
 
-Experiment files (the CLI's TOML) run with :func:`load_experiment`; the results equal the
-command line's, spike for spike.
+Experiment files of every kind (the CLI's TOML) run with :func:`load_experiment`; the
+results equal the command line's, spike for spike. Steps are 0-based everywhere: a spike of
+step t happened in the update from t to t + 1.
 """
 
 from . import analysis, sorn, spiking
@@ -22,7 +23,7 @@ from ._neuroplast import (
     ShapeError,
     __version__,
 )
-from .experiment import Experiment, load_experiment, run_protocol
+from .experiment import Experiment, RunResult, load_experiment, run_protocol
 from .spiking import Network, SpikingRecording
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "Network",
     "NeuroplastError",
     "RuleError",
+    "RunResult",
     "ShapeError",
     "__version__",
     "load_experiment",

@@ -11,6 +11,14 @@ import numpy as np
 from ._neuroplast import ConfigError
 
 
+def config_error(path: str, msg: str) -> ConfigError:
+    """A :class:`neuroplast.ConfigError` ``"path: msg"`` whose ``.path`` is ``path``, as the
+    compiled module's."""
+    e = ConfigError(f"{path}: {msg}")
+    e.path = path
+    return e
+
+
 def count(value: Any, name: str, minimum: int = 0) -> int:
     """``value`` as an int ≥ ``minimum``; a float must be whole (``2.0`` is fine, ``2.5`` not)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -20,10 +28,10 @@ def count(value: Any, name: str, minimum: int = 0) -> int:
     else:
         f = float(value)
         if not f.is_integer():
-            raise ConfigError(f"{name}: must be a whole number, got {value!r}")
+            raise config_error(name, f"must be a whole number, got {value!r}")
         n = int(f)
     if n < minimum:
-        raise ConfigError(f"{name}: must be ≥ {minimum}, got {n}")
+        raise config_error(name, f"must be ≥ {minimum}, got {n}")
     return n
 
 
@@ -65,24 +73,25 @@ def unsigned(x: Any, name: str, dtype: Any, ndim: int, maximum: int | None = Non
     dimensions, refusing negative, non-whole or too large values instead of wrapping them."""
     a = np.asarray(x)
     if a.ndim != ndim:
-        raise ConfigError(f"{name}: expected a {ndim}-D array, got shape {a.shape}")
+        raise config_error(name, f"expected a {ndim}-D array, got shape {a.shape}")
     if a.dtype.kind == "b":
         a = a.astype(dtype)
     if a.dtype.kind not in "iuf":
-        raise ConfigError(f"{name}: expected whole numbers ≥ 0, got dtype {a.dtype}")
+        raise config_error(name, f"expected whole numbers ≥ 0, got dtype {a.dtype}")
     top = np.iinfo(dtype).max if maximum is None else maximum
     if a.size:
         if a.dtype.kind == "f":
             bad = ~np.isfinite(a) | (a != np.floor(a))
             if bad.any():
                 i = np.unravel_index(int(np.argmax(bad)), a.shape)
-                raise ConfigError(f"{name}: expected whole numbers, got {a[i].item()!r} at index {tuple(int(k) for k in i)}")
+                raise config_error(name, f"expected whole numbers, got {a[i].item()!r} at index {tuple(int(k) for k in i)}")
         lo, hi = a.min(), a.max()
         if lo < 0 or hi > top:
             v = lo if lo < 0 else hi
             i = np.unravel_index(int(np.argmax(a == v)), a.shape)
-            raise ConfigError(
-                f"{name}: values must be in [0, {top}], got {v.item()!r} at index {tuple(int(k) for k in i)}"
+            raise config_error(
+                name,
+                f"values must be in [0, {top}], got {v.item()!r} at index {tuple(int(k) for k in i)}",
             )
     return np.ascontiguousarray(a, dtype=dtype)
 

@@ -7,14 +7,12 @@ it to the last digit. Spike rasters are ``(steps, units)`` arrays of 0/1.
 
 from __future__ import annotations
 
-import json
 from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
 from . import _neuroplast as _core
-from ._neuroplast import ConfigError
-from ._checks import count, unsigned
+from ._checks import config_error, count, unsigned
 
 __all__ = [
     "Avalanches",
@@ -87,10 +85,8 @@ def avalanche_report(
         dw, sw = del_papa_windows(ne)
         duration_window = duration_window or dw
         size_window = size_window or sw
-    return json.loads(
-        _core.avalanche_report_json(
-            _activity(activity), list(duration_window), list(size_window), threshold
-        )
+    return _core.avalanche_report(
+        _activity(activity), list(duration_window), list(size_window), threshold
     )
 
 
@@ -103,9 +99,7 @@ def pooled_avalanche_report(
     of ⟨S⟩(T) on the duration window."""
     d = np.concatenate([unsigned(r.durations, "durations", np.uint64, 1) for r in runs])
     s = np.concatenate([unsigned(r.sizes, "sizes", np.uint64, 1) for r in runs])
-    return json.loads(
-        _core.pooled_report_json(d, s, len(runs), list(duration_window), list(size_window))
-    )
+    return _core.pooled_report(d, s, len(runs), list(duration_window), list(size_window))
 
 
 class WeightFits(NamedTuple):
@@ -128,7 +122,7 @@ def weight_fits(w: Sequence[float] | np.ndarray) -> WeightFits:
     """Lognormal, normal and exponential fits of positive weights (e.g. ``state_dict()["w_ee_w"]``)."""
     a = np.ascontiguousarray(w, dtype=np.float64)
     if a.ndim != 1:
-        raise ConfigError(f"w: expected a 1-D array of weights, got shape {a.shape}")
+        raise config_error("w", f"expected a 1-D array of weights, got shape {a.shape}")
     n, best, ln, no, ex, skew = _core.weight_fits(a)
     return WeightFits(n, best, *ln, *no, *ex, skew)
 
@@ -183,5 +177,5 @@ def series_statistics(series: Sequence[float] | np.ndarray, lag: int = 1) -> tup
     """(lag-``lag`` Pearson autocorrelation, smoothness = std of first differences)."""
     a = np.ascontiguousarray(series, dtype=np.float64)
     if a.ndim != 1:
-        raise ConfigError(f"series: expected a 1-D array, got shape {a.shape}")
+        raise config_error("series", f"expected a 1-D array, got shape {a.shape}")
     return _core.series_statistics(a, count(lag, "lag"))

@@ -28,32 +28,59 @@ def _axes(ax: Any) -> Any:
 def raster(
     rec: Mapping[str, Any], ax: Any = None, start: int | None = None, stop: int | None = None
 ) -> Any:
-    """Spike raster of ``run(..., record=["spikes"])`` output: E units in black, I units
-    (above them) in red, steps ``start … stop``."""
+    """Spike raster of a recording, steps ``start … stop`` (inclusive, 0-based: a spike of
+    step t happened in the update t → t + 1).
+
+    * SORN (``Sorn.run(..., record=["spikes"])``): E units in black, I units (above them) in
+      red, x-axis in steps;
+    * spiking (``Network.run``, ``Experiment.run().recording``): every recorded population,
+      stacked in recording order (each above the previous one, by its size), x-axis in ms
+      (a spike of step t at t·dt).
+    """
     ax = _axes(ax)
-    e, i = rec["spikes_e"], rec.get("spikes_i")
-    ne = int(e["neuron"].max()) + 1 if len(e["neuron"]) else 0
-    for s, offset, colour, label in ((e, 0, "k", "E"), (i, ne, "tab:red", "I")):
-        if s is None:
-            continue
-        t = s["step"].astype(np.int64)
+
+    def window(t: np.ndarray) -> np.ndarray:
         keep = np.ones(len(t), bool)
         if start is not None:
             keep &= t >= start
         if stop is not None:
             keep &= t <= stop
-        ax.scatter(t[keep], s["neuron"][keep] + offset, s=1, c=colour, marker="|", label=label)
-    ax.set_xlabel("step")
-    ax.set_ylabel("unit")
+        return keep
+
+    if "spikes_e" in rec:
+        e, i = rec["spikes_e"], rec.get("spikes_i")
+        ne = int(rec.get("units_e", 0)) or (int(e["neuron"].max()) + 1 if len(e["neuron"]) else 0)
+        for s, offset, colour, label in ((e, 0, "k", "E"), (i, ne, "tab:red", "I")):
+            if s is None:
+                continue
+            t = s["step"].astype(np.int64)
+            keep = window(t)
+            ax.scatter(t[keep], s["neuron"][keep] + offset, s=1, c=colour, marker="|", label=label)
+        ax.set_xlabel("step")
+        ax.set_ylabel("unit")
+        return ax
+    if not isinstance(rec.get("spikes"), Mapping):
+        raise KeyError("no spikes in this recording: record them (SORN: record=['spikes'])")
+    dt = float(rec.get("dt_ms", 1.0))
+    sizes = rec.get("sizes", {})
+    offset = 0
+    for pop, (steps, ids) in rec["spikes"].items():
+        t = np.asarray(steps).astype(np.int64)
+        keep = window(t)
+        ax.scatter(t[keep] * dt, np.asarray(ids)[keep] + offset, s=1, marker="|", label=pop)
+        offset += int(sizes.get(pop, 0)) or (int(np.max(ids)) + 1 if len(ids) else 0)
+    ax.set_xlabel("time (ms)")
+    ax.set_ylabel("neuron")
     return ax
 
 
 def activity(rec: Mapping[str, Any], ne: int | None = None, ax: Any = None) -> Any:
-    """Active E (and I) units per step of ``run(..., record=["activity"])``; divided by
+    """Active E (and I) units per step of ``run(..., record=["activity"])`` (element k is
+    step ``first_step + k``, 0-based); divided by
     ``ne`` and the recording's ``units_i`` (else ⌊0.2·ne⌋) when ``ne`` is given, to show
     fractions."""
     ax = _axes(ax)
-    first = int(rec.get("first_step", 1))
+    first = int(rec.get("first_step", 0))
     ni = None if ne is None else int(rec.get("units_i", int(0.2 * ne)))
     for key, label, n in (("activity_e", "E", ne), ("activity_i", "I", ni)):
         if key in rec:

@@ -1,8 +1,14 @@
 """The SORN from Python: build from a preset, run, record, freeze rules, save and load.
 
 Every parameter of the presets can be given as a keyword (the names of the experiment file's
-``[sorn]`` table, e.g. ``noise_sigma``, ``eta_stdp``, ``h_ip``); an unknown keyword raises
-``TypeError``, a bad value :class:`neuroplast.ConfigError` naming the parameter.
+``[sorn]`` table, e.g. ``noise_sigma``, ``eta_stdp``, ``h_ip``). Keywords reach Rust as typed
+values (ints, floats, bools, strings, lists and dicts of them; numpy scalars and arrays too),
+never as text: any seed of 0 … 2⁶⁴ − 1 works. An unknown keyword raises ``TypeError``, a bad
+value :class:`neuroplast.ConfigError` naming ``sorn.<key>``.
+
+Steps are 0-based everywhere: a spike of step ``t`` is a unit active after the update from
+state ``t`` to ``t + 1`` (the ``t``-th update of the network); ``activity_e[k]`` counts the
+units of step ``first_step + k``.
 """
 
 from __future__ import annotations
@@ -12,8 +18,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from . import _neuroplast
-from ._checks import count, progress_callback, rule_names
+from . import _neo, _neuroplast
+from ._checks import config_error, count, progress_callback, rule_names
 from ._neuroplast import ConfigError
 
 __all__ = ["Sorn", "Recording", "RULES", "RECORDINGS"]
@@ -22,27 +28,6 @@ __all__ = ["Sorn", "Recording", "RULES", "RECORDINGS"]
 RULES = ("stdp", "ip", "sn", "istdp", "sp")
 #: What :meth:`Sorn.run` can record (``name`` or ``"name:k"`` for every k steps).
 RECORDINGS = ("activity", "spikes", "connection_fraction", "thresholds", "weights", "internal")
-
-
-def _toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, np.integer)):
-        return str(int(v))
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        if f != f:
-            return "nan"
-        if f in (float("inf"), float("-inf")):
-            return "inf" if f > 0 else "-inf"
-        return repr(f)
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(v, Mapping):
-        return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    raise TypeError(f"cannot use a value of type {type(v).__name__} as a parameter: {v!r}")
 
 
 def _record_names(record: Iterable[str] | Mapping[str, Any] | None) -> list[str]:
@@ -71,37 +56,28 @@ def _rule_names(rules: str | Iterable[str] | None) -> list[str]:
 
 class Recording(dict):
     """What :meth:`Sorn.run` recorded: a dict of numpy arrays (keys in :meth:`Sorn.run`),
-    plus :meth:`to_neo`."""
+    plus :meth:`to_neo`. Steps are 0-based (see the module docs)."""
 
     def to_neo(self, population: str = "e", dt_ms: float = 1.0) -> Any:
         """The spikes of ``population`` (``"e"`` or ``"i"``) as a ``neo.Segment`` with one
-        ``neo.SpikeTrain`` per unit, one step = ``dt_ms`` milliseconds, so that Elephant's
-        analyses apply. Needs ``neo`` (``pip install neo``) and a ``spikes`` recording."""
-        try:
-            import neo
-            import quantities as pq
-        except ImportError as e:
-            raise ImportError("to_neo() needs neo: pip install neo") from e
+        ``neo.SpikeTrain`` per unit: a spike of step ``t`` at ``t · dt_ms`` ms, ``t_start =
+        first_step · dt_ms`` and ``t_stop = last_step · dt_ms`` (the end of the run), so that
+        Elephant's analyses apply. Needs ``neo`` (``pip install neo``) and a ``spikes``
+        recording."""
         key = f"spikes_{population}"
         if key not in self:
             raise KeyError(f"no {key!r} in this recording: run(..., record=['spikes'])")
         s = self[key]
         n = int(self.get("units_" + population, 0)) or (int(s["neuron"].max()) + 1 if len(s["neuron"]) else 0)
-        first = int(self.get("first_step", 1))
-        last = int(self.get("last_step", int(s["step"].max()) if len(s["step"]) else first))
-        t_start = (first - 1) * dt_ms * pq.ms
-        t_stop = last * dt_ms * pq.ms
-        seg = neo.Segment(name=f"neuroplast {population.upper()} spikes")
-        order = np.argsort(s["neuron"], kind="stable")
-        neurons, steps = s["neuron"][order], s["step"][order]
-        bounds = np.searchsorted(neurons, np.arange(n + 1))
-        for u in range(n):
-            times = steps[bounds[u]:bounds[u + 1]].astype(float) * dt_ms
-            seg.spiketrains.append(
-                neo.SpikeTrain(times * pq.ms, t_start=t_start, t_stop=t_stop, name=f"{population}{u}",
-                               annotations={"unit": u, "population": population})
-            )
-        return seg
+        first = int(self.get("first_step", 0))
+        last = int(self.get("last_step", int(s["step"].max()) + 1 if len(s["step"]) else first))
+        return _neo.segment(
+            f"neuroplast {population.upper()} spikes",
+            [(population, s["step"], s["neuron"], n)],
+            dt_ms,
+            first,
+            last,
+        )
 
 
 class Sorn:
@@ -112,7 +88,7 @@ class Sorn:
     preset:
         ``"lazar2009"``, ``"zheng2013"``, ``"delpapa2017"`` or ``"sorn-package"``.
     seed:
-        Master seed; the same seed gives the same spikes, bit for bit.
+        Master seed, 0 … 2⁶⁴ − 1; the same seed gives the same spikes, bit for bit.
     ne:
         Number of excitatory units (N_I = ⌊0.2 N_E⌋ unless ``ni`` is given).
     threads:
@@ -131,20 +107,11 @@ class Sorn:
         **params: Any,
     ) -> None:
         seed = count(seed, "seed")
-        if seed >= 2**63:
-            raise ConfigError(f"seed: must be < 2^63 (a TOML integer), got {seed}")
-        lines = [
-            "[simulation]",
-            "steps = 1",
-            f"seed = {_toml_value(seed)}",
-            f"threads = {_toml_value(threads)}",
-            "[sorn]",
-            f"preset = {_toml_value(preset)}",
-            f"ne = {_toml_value(ne)}",
-        ]
-        lines += [f"{k} = {_toml_value(v)}" for k, v in params.items()]
+        if seed >= 2**64:
+            raise config_error("seed", f"must be < 2^64 (an unsigned 64-bit integer), got {seed}")
+        threads = count(threads, "threads", 1)
         try:
-            core = _neuroplast.SornCore.from_toml("\n".join(lines) + "\n", "Sorn()")
+            core = _neuroplast.SornCore(preset, ne, seed, threads, params)
         except ConfigError as e:
             path = getattr(e, "path", "")
             key = path.removeprefix("sorn.")
@@ -180,7 +147,8 @@ class Sorn:
         record: Sequence[str] | Mapping[str, Any] | None = ("activity",),
         freeze: str | Iterable[str] | None = None,
         progress: bool | Callable[[int], Any] = False,
-    ) -> dict[str, Any]:
+        profile: bool = False,
+    ) -> Recording:
         """Advance ``steps`` steps and return what was recorded during them.
 
         Parameters
@@ -194,19 +162,26 @@ class Sorn:
             Rules to keep frozen during this call only.
         progress:
             ``True`` for a tqdm bar (if tqdm is installed), or a callable ``f(steps_done)``.
+        profile:
+            Time every phase of the step; the result's ``profile`` is ``{phase: {"seconds",
+            "share"}}`` in schedule order (as the CLI's ``--profile``).
 
         Returns
         -------
-        dict
-            ``first_step`` (int) and, as asked: ``activity_e``/``activity_i`` (uint32,
-            shape ``(steps,)``: active units after each step); ``spikes_e``/``spikes_i``
-            (dicts of ``step`` uint64 and ``neuron`` uint32 arrays);
+        Recording
+            ``first_step`` and ``last_step`` (ints: this call recorded steps ``first_step ≤
+            t < last_step``, 0-based; ``last_step`` is :attr:`t` after the call) and, as
+            asked: ``activity_e``/``activity_i`` (uint32, shape ``(steps,)``: active units
+            of each step, element k being step ``first_step + k``); ``spikes_e``/``spikes_i``
+            (dicts of ``step`` uint64 and ``neuron`` uint32 arrays; a spike of step t is a
+            unit active after the update t → t + 1);
             ``connection_fraction`` (float64) with ``connection_fraction_steps`` (uint64);
             ``thresholds`` (float64, ``(samples, ne)``) with ``thresholds_steps``;
             ``weights`` (list of dicts of ``ee_post``/``ee_pre``/``ee_w`` and ``ei_*``);
             ``internal`` (uint8, ``(steps, ne)``: Θ of the drive before the input, with the
-            same noise). ``"spikes:K"`` keeps only the spikes of the last K steps.
-            Always ``last_step``, ``units_e`` and ``units_i``.
+            same noise). ``"spikes:K"`` keeps only the spikes of the last K steps of the call.
+            Periodic samples (``*_steps``) are taken when the step count is a multiple of k,
+            including the state the call starts from. Always ``units_e`` and ``units_i``.
             The arrays are handed over from Rust without copying. If Ctrl-C (or an
             exception from ``progress``) stops the run, the steps done stay done and the
             exception carries what they recorded as ``exc.recording``.
@@ -221,14 +196,15 @@ class Sorn:
 
         def finish(raw: Any) -> Recording:
             rec = Recording(raw)
-            rec["last_step"] = self._core.t
             rec["units_e"] = self._core.ne
             rec["units_i"] = self._core.ni
             return rec
 
         try:
             return finish(
-                self._core.run(steps, _record_names(record), _rule_names(freeze), arr, callback)
+                self._core.run(
+                    steps, _record_names(record), _rule_names(freeze), arr, callback, profile
+                )
             )
         except BaseException as e:
             # Ctrl-C or an exception from `progress`: the steps run so far stay run, and
@@ -263,6 +239,12 @@ class Sorn:
     def spike_hash(self) -> str:
         """Fingerprint of every step's active units since step 0 (as in summary.json)."""
         return self._core.spike_hash
+
+    def summary(self) -> dict[str, Any]:
+        """The figures of the run so far, as the CLI's summary.json has them: ``steps``,
+        ``spike_hash``, ``mean_rate_e``/``mean_rate_i``, ``connection_fraction_ee``,
+        ``synapses``, ``mean_threshold_e``, ``active_rules``, ``network_mb``, ``ne``, ``ni``."""
+        return self._core.summary()
 
     # -- state -----------------------------------------------------------------------------
 

@@ -8,7 +8,8 @@
 
 Runs release the GIL, stop cleanly on Ctrl-C (KeyboardInterrupt between 50 ms slices), and
 give the same spikes as the command line for the same file (``spike_hash`` equals
-``summary.json``'s).
+``summary.json``'s). Steps are 0-based: a spike of step ``t`` happened in the update from
+``t·dt`` to ``(t + 1)·dt``, and its time is ``t·dt`` (Brian2's convention).
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from . import _neuroplast
-from ._checks import count, progress_callback, strings
-from ._neuroplast import ConfigError
+from . import _neo, _neuroplast
+from ._checks import config_error, count, progress_callback, strings
 
 __all__ = ["Network", "SpikingRecording"]
 
@@ -28,18 +28,46 @@ __all__ = ["Network", "SpikingRecording"]
 class SpikingRecording(dict):
     """What a run recorded (the file's ``[record]`` tables), as numpy arrays.
 
-    * ``rec["spikes"][pop]`` = ``(steps, neurons)``: step index and population-local neuron of
-      every spike;
+    * ``rec["spikes"][pop]`` = ``(steps, neurons)``: step index (0-based) and population-local
+      neuron of every spike;
     * ``rec["state"]["pop.var"]`` = ``(steps, neurons, values)`` with ``values`` of shape
       (samples, recorded neurons);
     * ``rec["rate"][pop]`` = ``(bin_start_steps, rate_hz)``;
-    * ``rec["dt_ms"]``, ``rec["steps"]`` (steps of this run), ``rec["spike_hash"]``.
+    * ``rec["activity"][pop]`` = active neurons per step (activity monitors), element k being
+      step ``rec["activity_first_step"] + k``;
+    * ``rec["series"]``, ``rec["arrays"]``: a protocol's samples and data files;
+    * ``rec["first_step"]``, ``rec["last_step"]`` (the run covered steps ``first_step ≤ t <
+      last_step``), ``rec["dt_ms"]``, ``rec["steps"]`` (steps of this run), ``rec["spike_hash"]``,
+      ``rec["sizes"]`` ({population: neurons}) and, with ``profile=True``, ``rec["profile"]``.
     """
 
     def spike_times_ms(self, population: str) -> np.ndarray:
-        """Spike times (ms from the start of the simulation) of a population."""
+        """Spike times (ms from the start of the simulation) of a population: ``step · dt``."""
         steps, _ = self["spikes"][population]
         return steps * self["dt_ms"]
+
+    def to_neo(self, populations: str | Iterable[str] | None = None) -> Any:
+        """The spikes of ``populations`` (default: every recorded one) as a ``neo.Segment``
+        with one ``neo.SpikeTrain`` per neuron (annotated with its ``population`` and
+        ``unit``), times in ms (a spike of step t at ``t · dt_ms``), ``t_start`` the run's
+        first step and ``t_stop`` its end. Needs ``neo`` (``pip install neo``)."""
+        spikes = self["spikes"]
+        if populations is None:
+            names = list(spikes)
+        else:
+            names = strings(populations, "populations")
+        trains = []
+        for pop in names:
+            if pop not in spikes:
+                raise KeyError(
+                    f"no spikes of {pop!r} in this recording; recorded: {sorted(spikes)} "
+                    f"(add [record.{pop}] spikes = true to the file)"
+                )
+            steps, ids = spikes[pop]
+            n = int(self.get("sizes", {}).get(pop, 0)) or (int(ids.max()) + 1 if len(ids) else 0)
+            trains.append((pop, steps, ids, n))
+        first = int(self.get("first_step", 0))
+        return _neo.segment("neuroplast spikes", trains, self["dt_ms"], first, int(self["last_step"]))
 
 
 class Network:
@@ -82,6 +110,12 @@ class Network:
         """(name, size, model) of every population."""
         return self._core.populations()
 
+    def summary(self) -> dict[str, Any]:
+        """The figures of the run so far, as the CLI's summary.json has them (``steps``,
+        ``spike_hash``, per population ``n``, ``spikes``, ``mean_rate_hz``, projections,
+        ``synaptic_events``, ``network_mb``, …)."""
+        return self._core.summary()
+
     def spike_counts(self) -> dict[str, int]:
         """Spikes so far per population."""
         return dict(self._core.spike_counts())
@@ -91,8 +125,29 @@ class Network:
         return self._core.state(population, variable)
 
     def set_state(self, population: str, variable: str, values: Any) -> None:
-        """Overwrite a state variable, e.g. the ``rate`` of a Poisson source mid-run."""
-        self._core.set_state(population, variable, np.ascontiguousarray(values, dtype=np.float64))
+        """Overwrite a state variable of every neuron of ``population`` (one value per neuron,
+        or a scalar for all), e.g. ``v`` or the ``rate`` of a Poisson source mid-run; the same
+        as ``set(f"{population}.{variable}", values)``.
+
+        Errors name the key of the call, ``<population>.<name>``, with ``[i]`` for the first
+        bad neuron (e.g. ``exc.v[7]``): a :class:`neuroplast.ConfigError` for a bad value or a
+        wrong number of values, ``KeyError`` for an unknown population. A model parameter
+        (``tau_m``) is refused with a ConfigError naming ``exc.tau_m``: a built network cannot
+        change its parameters yet (give them in the file, per neuron if needed, or as an
+        override)."""
+        self.set(f"{population}.{variable}", values)
+
+    def set(self, key: str, values: Any) -> None:
+        """``set("exc.v", values)``: :meth:`set_state` with the key written as
+        ``<population>.<name>``; a scalar applies to every neuron."""
+        if not isinstance(key, str) or "." not in key:
+            raise TypeError(f"key: expected '<population>.<name>', got {key!r}")
+        population, name = key.split(".", 1)
+        sizes = {n: k for n, k, _ in self.populations}
+        a = np.asarray(values, dtype=np.float64)
+        if a.ndim == 0 and population in sizes:
+            a = np.full(sizes[population], float(a))
+        self._core.set(population, name, np.ascontiguousarray(a))
 
     def weights(self, projection: str) -> np.ndarray:
         """The synaptic weights of a projection (float64, one per synapse, in the order of
@@ -123,11 +178,14 @@ class Network:
         duration_ms: float | None = None,
         steps: int | None = None,
         progress: bool | Callable[[int], Any] | None = None,
+        profile: bool = False,
     ) -> SpikingRecording:
         """Advance ``duration_ms`` (or ``steps``; default: the file's duration) and return
-        what the monitors recorded during this call.
+        what the monitors recorded during this call (:class:`SpikingRecording`).
 
         ``progress``: ``True`` for a tqdm bar, or a callable given the steps done so far.
+        ``profile``: time every phase of the step; ``rec["profile"]`` is then ``{phase:
+        {"seconds", "share"}}`` in schedule order (as the CLI's ``--profile``).
         Ctrl-C (or an exception from ``progress``) stops the run between 50 ms slices; the
         network stays where it got to (``t``) and the exception carries what was recorded
         until then as ``exc.recording``, so the next call starts with a clean recording."""
@@ -135,7 +193,7 @@ class Network:
             raise TypeError("give duration_ms or steps, not both")
         if duration_ms is not None:
             if duration_ms < 0:
-                raise ConfigError(f"duration_ms: must be ≥ 0, got {duration_ms}")
+                raise config_error("duration_ms", f"must be ≥ 0, got {duration_ms}")
             n = duration_ms / self.dt_ms
             steps = int(round(n))
             if abs(n - steps) > 1e-9 * max(steps, 1):
@@ -146,20 +204,21 @@ class Network:
         callback, bar = progress_callback(progress, steps)
         t0 = self.t
         try:
-            done = self._core.run(steps, callback)
+            done, raw = self._core.run(steps, callback, profile)
         except BaseException as e:
-            e.recording = self._recording(self.t - t0)
+            if isinstance(getattr(e, "recording", None), dict):
+                e.recording = self._recording(e.recording, self.t - t0)
             raise
         finally:
             if bar is not None:
                 bar.close()
-        return self._recording(done)
+        return self._recording(raw, done)
 
-    def _recording(self, steps: int) -> SpikingRecording:
-        rec = SpikingRecording(self._core.take_recordings())
-        rec["dt_ms"] = self.dt_ms
+    def _recording(self, raw: dict[str, Any], steps: int) -> SpikingRecording:
+        rec = SpikingRecording(raw)
         rec["steps"] = steps
         rec["spike_hash"] = self.spike_hash
+        rec["sizes"] = {n: k for n, k, _ in self.populations}
         return rec
 
     def save(self) -> bytes:
@@ -167,8 +226,13 @@ class Network:
         return self._core.to_bytes()
 
     def load(self, data: bytes) -> None:
-        """Restore a state saved by :meth:`save` from a network of the same file."""
-        self._core.load_bytes(data)
+        """Restore a state saved by :meth:`save` from a network of the same file. Bytes of
+        another network (other time step, seed, populations, projections or recordings) are
+        refused with a :class:`neuroplast.ConfigError` naming what differs; damaged bytes with
+        a :class:`neuroplast.CheckpointError`. Nothing changes then."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"Network.load: expected bytes, got {type(data).__name__}")
+        self._core.load_bytes(bytes(data))
 
     def __repr__(self) -> str:
         pops = ", ".join(f"{n}: {k} × {m}" for n, k, m in self.populations)

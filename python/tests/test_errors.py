@@ -84,6 +84,18 @@ def test_a_bad_value_for_a_known_keyword_is_a_config_error():
     with pytest.raises(neuroplast.ConfigError, match="unknown variant `maybe`") as e:
         Sorn(threshold_test="maybe")
     assert e.value.path == "sorn.threshold_test"
+    # values that are no parameter value at all are named by their key path too
+    for kwargs, path in [
+        ({"noise_sigma": None}, "sorn.noise_sigma"),
+        ({"w_ee": {"kind": "bernoulli", "p": object()}}, "sorn.w_ee.p"),
+        ({"ip_clamp": [0.0, None]}, "sorn.ip_clamp[1]"),
+        ({"eta_stdp": 2**70}, "sorn.eta_stdp"),
+        ({"w_ee": {1: 2}}, "sorn.w_ee"),
+    ]:
+        with pytest.raises(neuroplast.ConfigError) as e:
+            Sorn(**kwargs)
+        assert e.value.path == path, kwargs
+        assert str(e.value).startswith(path + ":")
 
 
 def test_every_damaged_checkpoint_byte_is_a_checkpoint_error():
@@ -139,7 +151,7 @@ def test_loading_and_recording_mistakes_are_named():
     s = Sorn(ne=20)
     assert Sorn.load(memoryview(s.state_dict()["checkpoint"])).t == s.t
     with pytest.raises(neuroplast.ConfigError, match="seed: must be < 2"):
-        Sorn(seed=2**63)
+        Sorn(seed=2**64)
     with pytest.raises(neuroplast.ConfigError, match="takes no ':k'"):
         s.run(5, record=["activity:5"])
     with pytest.raises(neuroplast.ConfigError, match="asked for twice"):

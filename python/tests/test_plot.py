@@ -6,6 +6,8 @@ import pytest
 mpl = pytest.importorskip("matplotlib")
 mpl.use("Agg")
 
+import neuroplast  # noqa: E402
+from conftest import ROOT  # noqa: E402
 from neuroplast import analysis, plot  # noqa: E402
 from neuroplast.sorn import Sorn  # noqa: E402
 
@@ -45,3 +47,16 @@ def test_avalanche_distributions(rec):
         assert len(ax.lines) == 2  # data and the fitted power law
         x, y = ax.lines[0].get_data()
         assert np.all(y > 0)
+
+
+def test_raster_of_a_spiking_recording():
+    net = neuroplast.Network.from_file(ROOT / "examples" / "coba.toml")
+    rec = net.run(steps=1000)
+    ax = plot.raster(rec, start=500)
+    offsets = [c.get_offsets() for c in ax.collections]
+    exc_steps, _ = rec["spikes"]["exc"]
+    inh_steps, _ = rec["spikes"]["inh"]
+    assert [len(o) for o in offsets] == [int((exc_steps >= 500).sum()), int((inh_steps >= 500).sum())]
+    assert offsets[0][:, 0].min() >= 50.0  # ms: step 500 of 0.1 ms
+    assert offsets[1][:, 1].min() >= 3200  # inh above the 3200 exc neurons
+    assert ax.get_xlabel() == "time (ms)"

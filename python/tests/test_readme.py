@@ -18,4 +18,4 @@ def test_readme_python_block(tmp_path, monkeypatch, cli):
     assert scope["rec"]["activity_e"].shape == (100_000,)
     assert scope["net2"].spike_hash == scope["net"].spike_hash
     assert os.path.exists("state.bin")
-    assert len(scope["res"]["spike_hash"]) == 16
+    assert len(scope["res"].summary["spike_hash"]) == 16

@@ -15,14 +15,15 @@ def test_recordings_have_documented_dtypes_and_shapes():
         record={"activity": True, "spikes": True, "connection_fraction": 100,
                 "thresholds": 250, "weights": 500},
     )
-    assert rec["first_step"] == 1
+    # 0-based steps: the call recorded steps 0 … 499
+    assert rec["first_step"] == 0 and rec["last_step"] == 500
     assert rec["activity_e"].dtype == np.uint32 and rec["activity_e"].shape == (500,)
     assert rec["activity_i"].dtype == np.uint32 and rec["activity_i"].shape == (500,)
     e = rec["spikes_e"]
     assert e["step"].dtype == np.uint64 and e["neuron"].dtype == np.uint32
     assert e["step"].shape == e["neuron"].shape
-    # Spikes and activity agree step by step.
-    counts = np.bincount(e["step"].astype(np.int64) - 1, minlength=500)
+    # Spikes and activity agree step by step (a spike of step t: active after update t).
+    counts = np.bincount(e["step"].astype(np.int64), minlength=500)
     np.testing.assert_array_equal(counts, rec["activity_e"])
     assert e["neuron"].max() < 60
     # Periodic samples at t % k == 0, including the state before the first step.
@@ -133,7 +134,7 @@ def test_inputs_drive_the_given_units():
     rec = net.run(20, inputs=u, record=["spikes"])
     on = rec["spikes_e"]["neuron"]
     steps = rec["spikes_e"]["step"]
-    for t in range(1, 21):
+    for t in range(20):  # 0-based: the updates 0 … 19 of this call
         assert set(range(5)) <= set(on[steps == t].tolist())
 
 
@@ -192,3 +193,57 @@ def test_interrupted_run_hands_over_its_recording():
     for key in ["activity_e", "activity_i"]:
         assert np.array_equal(np.concatenate([part[key], rest[key]]), whole[key])
     assert net.spike_hash == straight.spike_hash
+
+
+def test_seeds_span_the_whole_u64_range():
+    # Typed values across the boundary: a seed never passes through a TOML integer.
+    top = 2**64 - 1
+    a = Sorn(ne=40, seed=top)
+    b = Sorn(ne=40, seed=np.uint64(top))
+    c = Sorn(ne=40, seed=2**63 - 1)  # top mod 2^63: a truncated seed would equal it
+    d = Sorn(ne=40, seed=2**63)
+    for net in (a, b, c, d):
+        net.run(300, record=())
+    assert a.spike_hash == b.spike_hash
+    assert len({a.spike_hash, c.spike_hash, d.spike_hash}) == 3
+    assert Sorn.load(a.state_dict()).spike_hash == a.spike_hash
+    with pytest.raises(neuroplast.ConfigError, match="seed: must be < 2\\^64"):
+        Sorn(seed=2**64)
+
+
+def test_keywords_are_typed_values():
+    # numpy scalars and arrays, tuples and nested dicts are values like their Python twins
+    plain = Sorn(preset="lazar2009", ne=50, seed=2, noise_sigma=0.01, ip_clamp=[0.0, 1.0],
+                 w_ee={"kind": "bernoulli", "p": 0.1}, plasticity=["stdp", "ip"])
+    typed = Sorn(preset="lazar2009", ne=np.int64(50), seed=2, noise_sigma=np.float64(0.01),
+                 ip_clamp=np.array([0.0, 1.0]), w_ee={"kind": "bernoulli", "p": np.float64(0.1)},
+                 plasticity=("stdp", "ip"))
+    for net in (plain, typed):
+        net.run(200, record=())
+    assert plain.spike_hash == typed.spike_hash
+    assert set(typed.active_rules) == {"ip", "stdp"}
+    assert "noise_sigma = 0.01" in plain.params()
+
+
+def test_spike_window_is_the_last_steps_of_the_call():
+    net = Sorn(ne=50, seed=1)
+    net.run(30, record=())
+    whole = Sorn(ne=50, seed=1)
+    whole.run(30, record=())
+    full = whole.run(10_000, record=["spikes"])
+    last = net.run(10_000, record=["spikes:7"])
+    keep = full["spikes_e"]["step"] >= 30 + 10_000 - 7
+    np.testing.assert_array_equal(last["spikes_e"]["step"], full["spikes_e"]["step"][keep])
+    np.testing.assert_array_equal(last["spikes_e"]["neuron"], full["spikes_e"]["neuron"][keep])
+    assert set(last["spikes_e"]["step"].tolist()) <= set(range(10_023, 10_030))
+
+
+def test_profile_and_summary():
+    net = Sorn(ne=50, seed=1)
+    rec = net.run(500, record=(), profile=True)
+    prof = rec["profile"]
+    assert list(prof) and all(set(v) == {"seconds", "share"} for v in prof.values())
+    assert sum(v["share"] for v in prof.values()) == pytest.approx(1.0)
+    assert "profile" not in net.run(5, record=())
+    s = net.summary()
+    assert s["steps"] == 505 and s["spike_hash"] == net.spike_hash and s["ne"] == 50

@@ -17,15 +17,31 @@ def test_same_spikes_as_the_cli(cli, tmp_path):
     out = tmp_path / "out"
     subprocess.run([cli, "run", str(COBA), "--steps", "1500", "--out", str(out), "-q"], check=True)
     summary = json.loads((out / "summary.json").read_text())
-    net = npl.load_experiment(COBA)
-    assert isinstance(net, npl.Network)
-    rec = net.run(steps=1500)
-    assert rec["spike_hash"] == summary["spike_hash"]
+    # load_experiment takes every kind of file; .run() runs it as the CLI does
+    exp = npl.load_experiment(COBA)
+    assert exp.kind == "spiking" and exp.dt_ms == 0.1
+    res = exp.run(steps=1500)
+    assert res.summary["spike_hash"] == summary["spike_hash"]
+    for key in ("steps", "duration_ms", "synapses", "synaptic_events", "seed", "kind"):
+        assert res.summary[key] == summary[key], key
+    assert res.summary["populations"] == {
+        p: {k: v[k] for k in ("n", "model", "spikes", "mean_rate_hz")}
+        for p, v in summary["populations"].items()
+    }
+    rec = res.recording
+    assert isinstance(rec, npl.SpikingRecording) and rec["steps"] == 1500
     steps, ids = rec["spikes"]["exc"]
     assert steps.dtype == np.uint64 and ids.dtype == np.uint32
-    assert len(steps) == net.spike_counts()["exc"] > 0
+    assert len(steps) == summary["populations"]["exc"]["spikes"] > 0
     cli_spikes = np.load(out / "spikes" / "exc.npz")
     assert np.array_equal(cli_spikes["step"], steps) and np.array_equal(cli_spikes["neuron"], ids)
+    t, _, v = rec["state"]["exc.v"]
+    np.testing.assert_array_equal(v, np.load(out / "state" / "exc_v.npy"))
+    np.testing.assert_array_equal(t, np.load(out / "state" / "exc_v_steps.npy"))
+    # the network to drive by hand gives the same spikes
+    net = exp.build()
+    assert isinstance(net, npl.Network)
+    assert net.run(steps=1500)["spike_hash"] == summary["spike_hash"]
 
 
 def test_neurapse_feedforward_reference_spike():
@@ -57,8 +73,78 @@ def test_duration_threads_state_and_save_load():
     with pytest.raises(ValueError, match="whole number of steps"):
         a.run(duration_ms=0.05)
     v[7] = np.nan
-    with pytest.raises(npl.ConfigError, match=r"populations\.exc\.v\[7\].*finite"):
+    # errors name the key of the call: <population>.<name>[neuron]
+    with pytest.raises(npl.ConfigError, match=r"^exc\.v\[7\]: .*finite") as e:
         a.set_state("exc", "v", v)
+    assert e.value.path == "exc.v[7]"
+    with pytest.raises(npl.ConfigError, match=r"^exc\.v\[7\]: .*finite"):
+        a.set("exc.v", v)
+    assert np.all(a.state("exc", "v") <= -50.0), "nothing changed"
+
+
+def test_set_state_and_parameters_name_the_key_of_the_call():
+    net = npl.Network.from_file(COBA, ["simulation.duration_ms=10"])
+    net.set("exc.v", -55.0)  # a scalar for every neuron
+    assert np.all(net.state("exc", "v") == -55.0)
+    v = np.linspace(-70.0, -60.0, 3200)
+    net.set_state("exc", "v", v)
+    np.testing.assert_array_equal(net.state("exc", "v"), v)
+    with pytest.raises(npl.ConfigError) as e:
+        net.set_state("exc", "v", np.zeros(5))
+    assert e.value.path == "exc.v" and "3200" in str(e.value)
+    # a parameter: refused clearly until the core can change parameters of a built network
+    with pytest.raises(npl.ConfigError, match="tau_m is a parameter of IF_cond_exp") as e:
+        net.set("exc.tau_m", 25.0)
+    assert e.value.path == "exc.tau_m"
+    assert "populations.exc.params.tau_m" in str(e.value)
+    with pytest.raises(npl.ConfigError, match="no state variable or parameter") as e:
+        net.set_state("inh", "nope", 1.0)
+    assert e.value.path == "inh.nope"
+    with pytest.raises(KeyError, match="no population"):
+        net.set_state("nope", "v", 1.0)
+    with pytest.raises(TypeError, match="population"):
+        net.set("v", 1.0)
+
+
+def test_load_refuses_bytes_of_another_network():
+    a = npl.Network.from_file(COBA, ["simulation.duration_ms=10"])
+    a.run(steps=50)
+    same = npl.Network.from_file(COBA, ["simulation.duration_ms=10"])
+    same.load(a.save())
+    assert same.t == 50 and same.spike_hash == a.spike_hash
+    for overrides, what in [
+        (["simulation.seed=2"], "simulation.seed"),
+        (["populations.exc.n=3000"], "the populations"),
+        (["record.inh.rate.bin_ms=10.0"], "the recordings"),
+    ]:
+        other = npl.Network.from_file(COBA, ["simulation.duration_ms=10", *overrides])
+        with pytest.raises(npl.ConfigError, match=what):
+            other.load(a.save())
+        assert other.t == 0, "nothing changed"
+    with pytest.raises(npl.CheckpointError):
+        same.load(b"NPLAST nothing")
+
+
+def test_profile_and_neo():
+    neo = pytest.importorskip("neo")
+    net = npl.Network.from_file(COBA)
+    net.run(steps=100)
+    rec = net.run(steps=400, profile=True)
+    prof = rec["profile"]
+    assert prof and sum(p["share"] for p in prof.values()) == pytest.approx(1.0)
+    assert rec["first_step"] == 100 and rec["last_step"] == 500
+    seg = rec.to_neo()
+    assert isinstance(seg, neo.Segment) and len(seg.spiketrains) == 3200 + 800
+    st = seg.spiketrains[0]
+    assert st.annotations["unit"] == 0 and st.annotations["population"] == "exc"
+    assert float(st.t_start.rescale("ms")) == pytest.approx(10.0)
+    assert float(st.t_stop.rescale("ms")) == pytest.approx(50.0)
+    steps, ids = rec["spikes"]["exc"]
+    np.testing.assert_allclose(st.rescale("ms").magnitude, steps[ids == 0] * 0.1)
+    assert sum(len(s) for s in seg.spiketrains) == sum(len(v[0]) for v in rec["spikes"].values())
+    assert len(rec.to_neo("inh").spiketrains) == 800
+    with pytest.raises(KeyError, match="no spikes of 'nope'"):
+        rec.to_neo(["nope"])
 
 
 def test_interrupted_run_hands_over_its_recording():
@@ -88,8 +174,12 @@ def test_interrupted_run_hands_over_its_recording():
 def test_bad_file_names_the_key(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(COBA.read_text().replace('receptor = "excitatory"', 'receptor = "ampa"', 1))
+    # a model's receptor names are checked when the network is built: by from_file, and by
+    # load_experiment's run() / build() (load_experiment itself only reads the file)
     with pytest.raises(npl.ConfigError, match="receptor"):
-        npl.load_experiment(bad)
+        npl.Network.from_file(bad)
+    with pytest.raises(npl.ConfigError, match="receptor"):
+        npl.load_experiment(bad).run(steps=10)
 
 
 REWARD_NET = """
@@ -148,6 +238,20 @@ def test_reward_stdp_needs_reward_and_freeze_stops_it(tmp_path):
         net.weights("nope")
 
 
+def test_protocol_files_load_and_validate():
+    chars = ROOT / "examples" / "characters.toml"
+    exp = npl.load_experiment(chars, ["simulation.seed=2"])
+    assert exp.kind == "protocol" and exp.seed == 2
+    with pytest.raises(ValueError, match="not a protocol"):
+        npl.run_protocol(COBA)
+    with pytest.raises(npl.ConfigError, match="protocol.spectrum_s"):
+        npl.run_protocol(ROOT / "examples" / "polychronization.toml", ["protocol.spectrum_s=0"])
+    with pytest.raises(npl.ConfigError, match="steps"):
+        exp.run(steps=10)  # a protocol's phases set its length
+    with pytest.raises(ValueError, match="protocol"):
+        exp.build()
+
+
 def test_run_protocol_matches_the_cli(cli, tmp_path):
     chars = ROOT / "examples" / "characters.toml"
     r = npl.run_protocol(chars, ["simulation.seed=2"])
@@ -164,9 +268,3 @@ def test_run_protocol_matches_the_cli(cli, tmp_path):
         ["protocol.duration_s=2", "protocol.spectrum_s=1"],
     )
     assert poly["duration_s"] == 2 and len(poly["rates"]) == 1
-    with pytest.raises(ValueError, match="run_protocol"):
-        npl.load_experiment(chars)
-    with pytest.raises(ValueError, match="not a protocol"):
-        npl.run_protocol(COBA)
-    with pytest.raises(npl.ConfigError, match="protocol.spectrum_s"):
-        npl.run_protocol(ROOT / "examples" / "polychronization.toml", ["protocol.spectrum_s=0"])

@@ -1,24 +1,22 @@
 //! `neuroplast._neuroplast.analysis`: the core's analyses on numpy arrays (the Python facade
-//! is `python/neuroplast/analysis.py`). Reports come back as JSON text that the facade parses,
-//! so their fields are exactly those of summary.json.
+//! is `python/neuroplast/analysis.py`). Reports come back as dicts converted from the same
+//! serialisable reports the CLI writes (`conv::to_py`), so their fields are exactly those of
+//! summary.json.
 
 use neuroplast_core::analysis::avalanches::{avalanches as find_avalanches, Threshold};
 use neuroplast_core::analysis::report::{
-    avalanche_report, del_papa_windows as windows, log_binned_pmf as binned_pmf, pooled_report,
+    self, del_papa_windows as windows, log_binned_pmf as binned_pmf,
 };
 use neuroplast_core::analysis::stats::{self, Raster};
 use neuroplast_core::analysis::weights::fit_weights;
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 
+use crate::conv::to_py;
 use crate::errors::core_err;
 
 fn threshold(t: Option<u32>) -> Threshold {
     t.map_or(Threshold::HalfMean, Threshold::Fixed)
-}
-
-fn json<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
 fn raster(a: &PyReadonlyArray2<'_, u8>) -> PyResult<Raster> {
@@ -47,38 +45,41 @@ fn avalanches<'py>(
     ))
 }
 
-/// Del Papa's avalanche analysis of one series, as JSON.
+/// Del Papa's avalanche analysis of one series, as summary.json's dict.
 #[pyfunction]
 #[pyo3(signature = (activity, duration_window, size_window, threshold=None))]
-fn avalanche_report_json(
+fn avalanche_report<'py>(
+    py: Python<'py>,
     activity: PyReadonlyArray1<'_, u32>,
     duration_window: [u64; 2],
     size_window: [u64; 2],
     threshold: Option<u32>,
-) -> PyResult<String> {
+) -> PyResult<Bound<'py, PyAny>> {
     let a = activity.as_slice()?;
-    let (_, rep) = avalanche_report(a, self::threshold(threshold), duration_window, size_window)
-        .map_err(core_err)?;
-    Ok(json(&rep))
+    let (_, rep) =
+        report::avalanche_report(a, self::threshold(threshold), duration_window, size_window)
+            .map_err(core_err)?;
+    to_py(py, &rep)
 }
 
-/// Fits of pooled durations and sizes, as JSON.
+/// Fits of pooled durations and sizes, as summary.json's dict.
 #[pyfunction]
-fn pooled_report_json(
+fn pooled_report<'py>(
+    py: Python<'py>,
     durations: PyReadonlyArray1<'_, u64>,
     sizes: PyReadonlyArray1<'_, u64>,
     runs: usize,
     duration_window: [u64; 2],
     size_window: [u64; 2],
-) -> PyResult<String> {
-    let rep = pooled_report(
+) -> PyResult<Bound<'py, PyAny>> {
+    let rep = report::pooled_report(
         durations.as_slice()?,
         sizes.as_slice()?,
         runs,
         duration_window,
         size_window,
     );
-    Ok(json(&rep))
+    to_py(py, &rep)
 }
 
 /// Lognormal / normal / exponential fits of positive weights:
@@ -183,8 +184,8 @@ fn log_binned_pmf<'py>(
 /// Add the analysis functions to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(avalanches, m)?)?;
-    m.add_function(wrap_pyfunction!(avalanche_report_json, m)?)?;
-    m.add_function(wrap_pyfunction!(pooled_report_json, m)?)?;
+    m.add_function(wrap_pyfunction!(avalanche_report, m)?)?;
+    m.add_function(wrap_pyfunction!(pooled_report, m)?)?;
     m.add_function(wrap_pyfunction!(weight_fits, m)?)?;
     m.add_function(wrap_pyfunction!(raster_statistics, m)?)?;
     m.add_function(wrap_pyfunction!(fano_factor, m)?)?;

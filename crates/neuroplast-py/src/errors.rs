@@ -1,7 +1,7 @@
 //! The Python exception hierarchy: `NeuroplastError` and one subclass per kind of core or
 //! configuration error, each carrying the key path (`.path`) it concerns.
 
-use neuroplast_config::ConfigError as CfgError;
+use neuroplast_config::{ConfigError as CfgError, RestoreError};
 use neuroplast_core::Error;
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
@@ -50,6 +50,16 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
+/// A [`ConfigError`] for `path` with message `path: msg`.
+pub fn config_err(path: &str, msg: String) -> PyErr {
+    let text = if path.is_empty() {
+        msg
+    } else {
+        format!("{path}: {msg}")
+    };
+    with_path::<ConfigError>(text, path)
+}
+
 /// An exception of class `E` with message `msg` and attribute `path`.
 fn with_path<E: pyo3::PyTypeInfo>(msg: String, path: &str) -> PyErr {
     Python::attach(|py| {
@@ -78,16 +88,32 @@ pub trait ToPyResult<T> {
     fn to_py(self) -> PyResult<T>;
 }
 
+/// A configuration error as a [`ConfigError`]. A file-level problem (cannot read, TOML syntax)
+/// names the file. The command line's flags are Python's keyword arguments of the same name
+/// (`--steps` → `steps`), so an error about one names the keyword.
+pub fn cfg_err(e: CfgError) -> PyErr {
+    let path = e.path.strip_prefix("--").unwrap_or(&e.path);
+    let msg = if path.is_empty() {
+        format!("{}: {}", e.file, e.msg)
+    } else {
+        format!("{path}: {}", e.msg)
+    };
+    with_path::<ConfigError>(msg, path)
+}
+
 impl<T> ToPyResult<T> for Result<T, CfgError> {
     fn to_py(self) -> PyResult<T> {
-        self.map_err(|e| {
-            // A file-level problem (cannot read, TOML syntax) names the file.
-            let msg = if e.path.is_empty() {
-                format!("{}: {}", e.file, e.msg)
-            } else {
-                format!("{}: {}", e.path, e.msg)
-            };
-            with_path::<ConfigError>(msg, &e.path)
+        self.map_err(cfg_err)
+    }
+}
+
+impl<T> ToPyResult<T> for Result<T, RestoreError> {
+    /// Unreadable bytes are a [`CheckpointError`]; a checkpoint of another network a
+    /// [`ConfigError`] naming what differs.
+    fn to_py(self) -> PyResult<T> {
+        self.map_err(|e| match e {
+            RestoreError::Unreadable(e) => core_err(e),
+            RestoreError::Differs(e) => cfg_err(e),
         })
     }
 }

@@ -1,45 +1,34 @@
-//! Spiking networks from Python: a network built from a spiking experiment file, run with the
-//! GIL released, recordings handed over as numpy arrays (`neuroplast.spiking.Network` wraps it).
+//! Spiking networks from Python (`neuroplast.spiking.Network` wraps [`NetworkCore`]): a
+//! network built from a spiking experiment file, run through [`run_detached`], recordings
+//! handed over as numpy arrays, checkpoints refused when they hold another network.
 
 use std::path::PathBuf;
-use std::time::Instant;
 
 use neuroplast_config::spiking::SpikingExperiment;
-use neuroplast_config::AnyExperiment;
+use neuroplast_config::Experiment;
 use neuroplast_core::checkpoint;
-use neuroplast_core::spiking::monitor::Recordings;
+use neuroplast_core::engine::Engine;
 use neuroplast_core::spiking::network::Network;
-use numpy::{IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1};
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
-use crate::errors::{core_err, ToPyResult};
-use crate::SLICE;
+use crate::conv::{self, Span};
+use crate::errors::{config_err, core_err, ToPyResult};
+use crate::run::{self, run_detached};
 
 /// A spiking network built from an experiment file.
 #[pyclass(module = "neuroplast._neuroplast", name = "NetworkCore")]
 pub struct NetworkCore {
     net: Network,
     exp: SpikingExperiment,
-    acc: Recordings,
 }
 
-fn append(acc: &mut Recordings, chunk: Recordings) {
-    if acc.spikes.is_empty() && acc.states.is_empty() && acc.rates.is_empty() {
-        *acc = chunk;
-        return;
-    }
-    for (a, c) in acc.spikes.iter_mut().zip(chunk.spikes) {
-        a.steps.extend(c.steps);
-        a.ids.extend(c.ids);
-    }
-    for (a, c) in acc.states.iter_mut().zip(chunk.states) {
-        a.steps.extend(c.steps);
-        a.values.extend(c.values);
-    }
-    for (a, c) in acc.rates.iter_mut().zip(chunk.rates) {
-        a.steps.extend(c.steps);
-        a.rates.extend(c.rates);
+impl NetworkCore {
+    /// Build the network of `exp`.
+    pub fn new(exp: SpikingExperiment) -> PyResult<NetworkCore> {
+        let net = exp.build().to_py()?;
+        Ok(NetworkCore { net, exp })
     }
 }
 
@@ -49,27 +38,16 @@ impl NetworkCore {
     #[staticmethod]
     #[pyo3(signature = (path, overrides=Vec::new()))]
     fn from_file(path: PathBuf, overrides: Vec<String>) -> PyResult<Self> {
-        let exp = match AnyExperiment::load(&path, &overrides).to_py()? {
-            AnyExperiment::Spiking(e) => *e,
-            AnyExperiment::Sorn(_) => {
-                return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                    "{} is a SORN experiment (it has [sorn]); use neuroplast.load_experiment or neuroplast.Sorn",
-                    path.display()
-                )))
-            }
-            AnyExperiment::Protocol(_) => {
-                return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                    "{} is a protocol experiment (it has [protocol]); run it with neuroplast.run_protocol",
-                    path.display()
-                )))
-            }
-        };
-        let net = exp.build().to_py()?;
-        Ok(NetworkCore {
-            net,
-            exp,
-            acc: Recordings::default(),
-        })
+        let exp = neuroplast_config::load(&path, &overrides).to_py()?;
+        match exp.as_any().downcast_ref::<SpikingExperiment>() {
+            Some(e) => NetworkCore::new(e.clone()),
+            None => Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "{} is a {} experiment, not a spiking network ([populations]); load it with \
+                 neuroplast.load_experiment",
+                path.display(),
+                exp.kind().name()
+            ))),
+        }
     }
 
     /// Steps the file asks for.
@@ -119,6 +97,11 @@ impl NetworkCore {
         self.net.synaptic_events()
     }
 
+    /// The figures of the run so far (summary.json's engine entries).
+    fn summary<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        conv::to_py(py, &Engine::summary(&self.net))
+    }
+
     /// Use `threads` threads (results do not change).
     fn set_threads(&mut self, threads: usize) -> PyResult<()> {
         self.net.set_threads(threads).map_err(core_err)
@@ -131,9 +114,7 @@ impl NetworkCore {
         population: &str,
         variable: &str,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        let pop = self.net.population(population).ok_or_else(|| {
-            pyo3::exceptions::PyKeyError::new_err(format!("no population {population:?}"))
-        })?;
+        let pop = self.population(population)?;
         let values = pop.state(variable).ok_or_else(|| {
             pyo3::exceptions::PyKeyError::new_err(format!(
                 "{} has no state variable {variable:?}; it has: {}",
@@ -144,18 +125,56 @@ impl NetworkCore {
         Ok(values.into_pyarray(py))
     }
 
-    /// Overwrite a state variable of every neuron (e.g. Poisson `rate`).
-    fn set_state(
+    /// Set `name` of every neuron of `population`: a state variable (`v`, a Poisson `rate`),
+    /// checked by the core. Errors name `<population>.<name>[<neuron>]`, the key of the call.
+    /// A model parameter is refused with a ConfigError until the core can change parameters
+    /// of a built network.
+    fn set(
         &mut self,
         population: &str,
-        variable: &str,
+        name: &str,
         values: PyReadonlyArray1<'_, f64>,
     ) -> PyResult<()> {
-        let pop = self.net.population_mut(population).ok_or_else(|| {
-            pyo3::exceptions::PyKeyError::new_err(format!("no population {population:?}"))
-        })?;
-        let values = values.as_slice()?;
-        pop.set_state(variable, values).map_err(core_err)
+        let key = format!("{population}.{name}");
+        let index = self.population_index(population)?;
+        let model = &self.exp.models[index];
+        let pop = self
+            .net
+            .population_mut(population)
+            .expect("found by population_index");
+        if pop.state(name).is_none() {
+            let params = model.per_neuron_params();
+            return Err(config_err(
+                &key,
+                if params.contains(&name) {
+                    format!(
+                        "{name} is a parameter of {} (not a state variable): a built network \
+                         cannot change its parameters yet; give it in the file \
+                         (populations.{population}.params.{name}) or as an override",
+                        model.name()
+                    )
+                } else {
+                    format!(
+                        "{} has no state variable or parameter {name:?}; state: {}; parameters: {}",
+                        model.name(),
+                        pop.state_names().join(", "),
+                        params.join(", ")
+                    )
+                },
+            ));
+        }
+        pop.set_state(name, values.as_slice()?).map_err(|e| {
+            // the core names the file's `populations.<pop>.<name>…`; the call said `<pop>.<name>`
+            core_err(match e {
+                neuroplast_core::Error::Config { path, msg } => neuroplast_core::Error::Config {
+                    path: path
+                        .strip_prefix("populations.")
+                        .map_or(path.clone(), str::to_string),
+                    msg,
+                },
+                other => other,
+            })
+        })
     }
 
     /// Synaptic weights of a projection, in storage order (with `pre`/`post` from
@@ -171,7 +190,7 @@ impl NetworkCore {
 
     /// Presynaptic neuron, postsynaptic neuron and delay (steps) of every synapse of a
     /// projection (the order of `weights`).
-    #[allow(clippy::type_complexity)]
+    #[allow(clippy::type_complexity)] // reason: three named arrays, as the docstring says
     fn connections<'py>(
         &self,
         py: Python<'py>,
@@ -212,81 +231,31 @@ impl NetworkCore {
         self.net.reward(amount, projection).map_err(core_err)
     }
 
-    /// Run `steps` steps with the GIL released (Ctrl-C between 50 ms slices), calling
-    /// `progress(done)` between slices; recordings accumulate until `take_recordings`.
-    #[pyo3(signature = (steps, progress=None))]
-    fn run(
+    /// Run `steps` steps through `run_detached` (GIL released, Ctrl-C between 50 ms slices,
+    /// `progress(done)` between them); returns (steps done, the recording of this call as
+    /// `conv::recording`'s dict, with `profile` when `profile` is true).
+    #[pyo3(signature = (steps, progress=None, profile=false))]
+    fn run<'py>(
         &mut self,
-        py: Python<'_>,
+        py: Python<'py>,
         steps: u64,
-        progress: Option<Bound<'_, PyAny>>,
-    ) -> PyResult<u64> {
-        let mut done = 0;
-        while done < steps {
-            let left = steps - done;
-            let net = &mut self.net;
-            let (n, chunk) = py.detach(|| {
-                let t0 = Instant::now();
-                let mut n = 0;
-                // 64 steps at a time: the 50 ms slices (and Ctrl-C) stay responsive on any network
-                let per = 64.min(left);
-                while n < left {
-                    let k = per.min(left - n);
-                    net.run(k);
-                    n += k;
-                    if t0.elapsed() > SLICE {
-                        break;
-                    }
-                }
-                (n, net.drain())
-            });
-            append(&mut self.acc, chunk);
-            done += n;
-            py.check_signals()?;
-            if let Some(cb) = &progress {
-                cb.call1((done,))?;
-            }
+        progress: Option<Bound<'py, PyAny>>,
+        profile: bool,
+    ) -> PyResult<(u64, Bound<'py, PyDict>)> {
+        let start = self.net.step_count();
+        Engine::set_profile(&mut self.net, profile);
+        let outcome = run_detached(py, &mut self.net, steps, progress.as_ref());
+        let prof = run::profile(&self.net);
+        Engine::set_profile(&mut self.net, false);
+        let (done, rec) = outcome?;
+        let d = conv::recording(py, rec, &Span::of(&self.net, start))?;
+        if let Some(p) = prof {
+            d.set_item("profile", conv::json(py, &p)?)?;
         }
-        Ok(done)
+        Ok((done, d))
     }
 
-    /// Everything recorded since the last call, as a dict:
-    /// `spikes` {population: (steps, neurons)}, `state` {"population.variable": (steps,
-    /// neurons, values[samples × neurons])}, `rate` {population: (bin start steps, Hz)}.
-    fn take_recordings<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let rec = std::mem::take(&mut self.acc);
-        let out = PyDict::new(py);
-        let spikes = PyDict::new(py);
-        for c in rec.spikes {
-            spikes.set_item(
-                &c.population,
-                (c.steps.into_pyarray(py), c.ids.into_pyarray(py)),
-            )?;
-        }
-        let state = PyDict::new(py);
-        for c in rec.states {
-            let k = c.neurons.len().max(1);
-            let samples = c.values.len() / k;
-            let values = c.values.into_pyarray(py).reshape([samples, k])?;
-            state.set_item(
-                format!("{}.{}", c.population, c.variable),
-                (c.steps.into_pyarray(py), c.neurons.into_pyarray(py), values),
-            )?;
-        }
-        let rate = PyDict::new(py);
-        for c in rec.rates {
-            rate.set_item(
-                &c.population,
-                (c.steps.into_pyarray(py), c.rates.into_pyarray(py)),
-            )?;
-        }
-        out.set_item("spikes", spikes)?;
-        out.set_item("state", state)?;
-        out.set_item("rate", rate)?;
-        Ok(out)
-    }
-
-    /// The whole network as checkpoint bytes (`from_bytes` continues it bit-exactly).
+    /// The whole network as checkpoint bytes (`load_bytes` continues it bit-exactly).
     fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         let mut out = Vec::new();
         checkpoint::write_network(&self.net, &mut out)
@@ -294,17 +263,39 @@ impl NetworkCore {
         Ok(PyBytes::new(py, &out))
     }
 
-    /// Replace the network by one decoded from `to_bytes` output (same experiment file).
+    /// Replace the network by one decoded from `to_bytes` output of a network of the same
+    /// file: `Experiment::restore` refuses another network naming what differs (ConfigError),
+    /// unreadable bytes are a CheckpointError. The threads stay.
     fn load_bytes(&mut self, data: &[u8]) -> PyResult<()> {
+        Experiment::restore(&self.exp, data).to_py()?;
+        // NOTE: restore's engine is a `Box<dyn Engine>`, which cannot give back the `Network`
+        // this class needs for its accessors; decode the (checked) bytes again.
         let threads = self.net.threads();
-        self.net = checkpoint::network_from_bytes(data).map_err(core_err)?;
-        self.net.set_threads(threads).map_err(core_err)?;
-        self.acc = Recordings::default();
+        let mut net = checkpoint::network_from_bytes(data).map_err(core_err)?;
+        net.set_threads(threads).map_err(core_err)?;
+        self.net = net;
         Ok(())
     }
 }
 
 impl NetworkCore {
+    fn population_index(&self, name: &str) -> PyResult<usize> {
+        self.net
+            .populations()
+            .iter()
+            .position(|p| p.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = self.net.populations().iter().map(|p| p.name()).collect();
+                pyo3::exceptions::PyKeyError::new_err(format!(
+                    "no population {name:?}; the populations are {names:?}"
+                ))
+            })
+    }
+
+    fn population(&self, name: &str) -> PyResult<&neuroplast_core::spiking::network::Population> {
+        Ok(&self.net.populations()[self.population_index(name)?])
+    }
+
     fn projection(&self, name: &str) -> PyResult<&neuroplast_core::spiking::network::Projection> {
         self.net.projection(name).ok_or_else(|| {
             let names: Vec<&str> = self
@@ -320,21 +311,7 @@ impl NetworkCore {
     }
 }
 
-/// `"spiking"` for a file with `[populations]`, `"sorn"` for one with `[sorn]`, `"protocol"`
-/// for one with `[protocol]` (validated).
-
-#[pyfunction]
-#[pyo3(signature = (path, overrides=Vec::new()))]
-fn experiment_kind(path: PathBuf, overrides: Vec<String>) -> PyResult<&'static str> {
-    Ok(match AnyExperiment::load(&path, &overrides).to_py()? {
-        AnyExperiment::Spiking(_) => "spiking",
-        AnyExperiment::Sorn(_) => "sorn",
-        AnyExperiment::Protocol(_) => "protocol",
-    })
-}
-
-/// Register the class and function.
+/// Register the class.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<NetworkCore>()?;
-    m.add_function(wrap_pyfunction!(experiment_kind, m)?)
+    m.add_class::<NetworkCore>()
 }

@@ -200,16 +200,20 @@ class _Runner:
         rec = net.run(timesteps, inputs=u, record=record, freeze=frozen, progress=self._progress())
 
         def raster(key: str, n: int, first: int, count: int) -> np.ndarray:
+            # Row k: the state after update `first + k` (0-based spike steps: a spike of
+            # step s is a unit active in x(s + 1)).
             r = np.zeros((count, n))
             s = rec[key]
-            keep = s["step"] >= first
-            r[s["step"][keep].astype(np.int64) - first, s["neuron"][keep]] = 1.0
+            steps = s["step"].astype(np.int64)
+            keep = steps >= first
+            r[steps[keep] - first, s["neuron"][keep]] = 1.0
             return r
 
         s = net.state_dict()
         t = net.t
-        xs = raster("spikes_e", ne, t - 1, 2)
-        ys = raster("spikes_i", ni, t - 1, 2)
+        # x(t − 1) and x(t): the updates t − 2 and t − 1
+        xs = raster("spikes_e", ne, t - 2, 2)
+        ys = raster("spikes_i", ni, t - 2, 2)
         if timesteps == 1:
             # x(t−1) is the state the call started from.
             xs[0] = state["X"][:, -1] if state is not None else 0.0
@@ -225,9 +229,9 @@ class _Runner:
         }
         values: dict[str, list] = {}
         if "ExcitatoryActivation" in want:
-            values["ExcitatoryActivation"] = list(raster("spikes_e", ne, t0 + 1, timesteps))
+            values["ExcitatoryActivation"] = list(raster("spikes_e", ne, t0, timesteps))
         if "InhibitoryActivation" in want:
-            values["InhibitoryActivation"] = list(raster("spikes_i", ni, t0 + 1, timesteps))
+            values["InhibitoryActivation"] = list(raster("spikes_i", ni, t0, timesteps))
         if "RecurrentActivation" in want:
             # r(t+1) = Θ(W_EE x − W_EI y + ξ − T_E): the same noise, no input.
             values["RecurrentActivation"] = [

@@ -70,20 +70,55 @@ impl SornExperiment {
         SornExperiment::from_table(table, name, base_dir)
     }
 
+    /// A network without input or recordings from typed parts (Python's `Sorn(...)`): the
+    /// `[sorn]` table (preset, `ne` and any parameter, resolved and validated as a file's,
+    /// errors naming `sorn.<key>`), the master seed (any `u64`: it never passes through a
+    /// TOML integer) and the threads. Its length is one step; callers run it as they like.
+    ///
+    /// ```
+    /// use neuroplast_config::SornExperiment;
+    /// let mut sorn = toml::Table::new();
+    /// sorn.insert("preset".into(), "lazar2009".into());
+    /// sorn.insert("ne".into(), 40.into());
+    /// let exp = SornExperiment::from_parts(sorn.clone(), u64::MAX, 1, "Sorn()").unwrap();
+    /// assert_eq!(exp.seed(), u64::MAX);
+    /// sorn.insert("eta_ip".into(), (-1.0).into());
+    /// let err = SornExperiment::from_parts(sorn, 1, 1, "Sorn()").unwrap_err();
+    /// assert_eq!(err.path, "sorn.eta_ip");
+    /// ```
+    pub fn from_parts(sorn: toml::Table, seed: u64, threads: usize, name: &str) -> Result<Self> {
+        let threads = i64::try_from(threads).map_err(|_| {
+            ConfigError::new(
+                name,
+                "simulation.threads",
+                format!("must be ≤ {}, got {threads}", i64::MAX),
+            )
+        })?;
+        let mut simulation = toml::Table::new();
+        simulation.insert("steps".into(), toml::Value::Integer(1));
+        simulation.insert("threads".into(), toml::Value::Integer(threads));
+        let mut table = toml::Table::new();
+        table.insert("simulation".into(), toml::Value::Table(simulation));
+        table.insert("sorn".into(), toml::Value::Table(sorn));
+        let mut exp = SornExperiment::from_table(table, name, Path::new("."))?;
+        exp.file.simulation.seed = seed;
+        Ok(exp)
+    }
+
     /// Resolve an experiment from a parsed TOML table.
     pub fn from_table(table: toml::Table, name: &str, base_dir: &Path) -> Result<Self> {
         if is_protocol(&table, name)? {
             return Err(ConfigError::new(
                 name,
                 "protocol",
-                "this is a protocol experiment file; it is not a SORN experiment (load it with AnyExperiment or ProtocolExperiment, or `neuroplast run` it)",
+                "this is a protocol experiment file; it is not a SORN experiment (load it with neuroplast_config::load, or `neuroplast run` it)",
             ));
         }
         if is_spiking(&table, name)? {
             return Err(ConfigError::new(
                 name,
                 "populations",
-                "this is a spiking network file; it is not a SORN experiment (load it with AnyExperiment or SpikingExperiment, or `neuroplast run` it)",
+                "this is a spiking network file; it is not a SORN experiment (load it with neuroplast_config::load, or `neuroplast run` it)",
             ));
         }
         let mut file: ExperimentFile = error::deserialize(toml::Value::Table(table), name, "")?;

@@ -15,6 +15,7 @@ pub mod input;
 pub mod params;
 pub mod plasticity;
 pub mod presets;
+mod state;
 
 use rand::seq::{index, SliceRandom};
 use rand::Rng as _;
@@ -30,6 +31,7 @@ use crate::Result;
 use input::Input;
 pub use params::*;
 pub use presets::Preset;
+pub use state::{DenseMatrix, SornState};
 
 /// A SORN: parameters, state, weights and random streams. Serialisable as a whole (that is
 /// what a checkpoint stores).
