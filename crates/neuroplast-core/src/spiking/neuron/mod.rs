@@ -30,9 +30,11 @@
 
 pub mod adex;
 pub mod hh;
+pub mod if_curr_exp;
 pub mod izhikevich;
 pub mod lanes;
 pub mod lif;
+pub mod lif_neurapse;
 mod registry;
 pub mod sorf;
 
@@ -40,12 +42,12 @@ use serde::{Deserialize, Serialize};
 
 pub use adex::{AdEx, AdExParams, ResetSemantics};
 pub use hh::{HhCondExp, HhCondExpParams, HhIntegrator, HodgkinHuxley, HodgkinHuxleyParams};
+pub use if_curr_exp::{IfCurrExp, IfCurrExpParams};
 pub use izhikevich::{
     Izhikevich, Izhikevich2007, Izhikevich2007Params, IzhikevichIntegrator, IzhikevichParams,
 };
-pub use lif::{
-    IfCondExp, IfCondExpParams, IfCurrExp, IfCurrExpParams, LifNeurapse, LifNeurapseParams,
-};
+pub use lif::{IfCondExp, IfCondExpParams};
+pub use lif_neurapse::{LifNeurapse, LifNeurapseParams};
 pub use registry::{per_neuron, Build, BuiltinModel, ParamTable};
 pub use sorf::{Sorf, SorfParams};
 
@@ -260,5 +262,31 @@ pub(crate) fn check_rates(path: &str, rates: &[f64], offset: usize) -> crate::Re
             format!("{path}[{}]", offset + i),
             format!("must be a rate ≥ 0 Hz, got {}", rates[i]),
         )),
+    }
+}
+
+/// Helpers shared by the models' tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::NeuronModel;
+
+    /// What the network does: weights for receptors with a `receptor_state` go there, the
+    /// rest through `syn`; then one step.
+    pub(crate) fn step_with(
+        model: &mut (impl NeuronModel + ?Sized),
+        syn: &mut [f64],
+        current: &[f64],
+        spikes: &mut Vec<u32>,
+    ) {
+        let r_n = model.receptors().len();
+        for r in 0..r_n {
+            if let Some(g) = model.receptor_state(r) {
+                for (i, x) in g.iter_mut().enumerate() {
+                    *x += syn[i * r_n + r];
+                    syn[i * r_n + r] = 0.0;
+                }
+            }
+        }
+        model.step(syn, current, spikes);
     }
 }
