@@ -4,9 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lanes::LaneSet;
 use super::{
-    check_finite, check_positive, push_fresh, refractory_steps, NeuronModel, Receptor,
-    ReceptorKind, BLOCK,
+    check_finite, check_positive, push_fresh, push_fresh_lanes, refractory_steps, NeuronModel,
+    Receptor, ReceptorKind, BLOCK,
 };
 use crate::{ensure, Result};
 
@@ -107,7 +108,7 @@ const CURR_RECEPTORS: &[Receptor] = &[
 /// `τm τs / (cm (τm − τs)) · (e^{−h/τm} − e^{−h/τs})`, and its limit `h e^{−h/τ} / cm` when
 /// `τs = τm` (NEST `iaf_psc_exp`, Rotter & Diesmann 1999). Written with `expm1` so nearly equal
 /// time constants lose no precision.
-fn psc_exp_propagator(tau_m: f64, tau_s: f64, cm: f64, h: f64) -> f64 {
+pub(crate) fn psc_exp_propagator(tau_m: f64, tau_s: f64, cm: f64, h: f64) -> f64 {
     let k = 1.0 / tau_s - 1.0 / tau_m; // rate difference, 1/ms
     if (k * h).abs() < 1e-12 {
         // τs = τm (to rounding): second-order expansion of the general formula.
@@ -139,30 +140,48 @@ fn psc_exp_propagator(tau_m: f64, tau_s: f64, cm: f64, h: f64) -> f64 {
 pub struct IfCurrExp {
     params: IfCurrExpParams,
     dt: f64,
-    refrac_steps: f64,
-    /// `exp(−dt/tau_m)`.
-    p22: f64,
-    /// Constant current → v: `tau_m/cm · (1 − exp(−dt/tau_m))`.
-    p20: f64,
-    /// Excitatory current → v.
-    p21_e: f64,
-    /// Inhibitory current → v.
-    p21_i: f64,
-    /// `exp(−dt/tau_syn_E)`.
-    p11_e: f64,
-    /// `exp(−dt/tau_syn_I)`.
-    p11_i: f64,
+    /// The update's constants when every neuron has the same parameters.
+    c: CurrConsts,
+    /// Per-neuron constants when some parameter differs between neurons.
+    lanes: Option<CurrLanes>,
     /// Membrane potential, mV.
     pub v: Vec<f64>,
     /// Excitatory synaptic current, nA.
     pub i_exc: Vec<f64>,
     /// Inhibitory synaptic current, nA.
     pub i_inh: Vec<f64>,
-    /// Refractory counter: set to `refrac_steps` = round(tau_refrac/dt) + 1 on a spike,
-    /// decremented every step; the neuron integrates when it is ≤ 1. A counter equal to
-    /// `refrac_steps` marks a spike of this step (whole numbers stored as f64 so the update
-    /// vectorises).
+    /// Refractory counter: set to `nref` = round(tau_refrac/dt) + 1 on a spike, decremented
+    /// every step; the neuron integrates when it is ≤ 1. A counter equal to `nref` marks a
+    /// spike of this step (whole numbers stored as f64 so the update vectorises).
     refrac: Vec<f64>,
+}
+
+crate::lanes! {
+    /// Constants of the `IF_curr_exp` update (its exact propagators), derived from one
+    /// neuron's parameters.
+    CurrConsts, CurrLanes, CurrBlock, CurrAccess {
+        v_rest, v_thresh, v_reset, i_offset, p22, p20, p21_e, p21_i, p11_e, p11_i, nref,
+    }
+}
+
+impl CurrConsts {
+    /// `p22 = exp(−dt/tau_m)`; `p20` (constant current → v) `= tau_m/cm · (1 − exp(−dt/tau_m))`;
+    /// `p21_*` (synaptic current → v) from [`psc_exp_propagator`]; `p11_* = exp(−dt/tau_syn_*)`.
+    fn of(p: &IfCurrExpParams, dt_ms: f64) -> Result<CurrConsts> {
+        Ok(CurrConsts {
+            v_rest: p.v_rest,
+            v_thresh: p.v_thresh,
+            v_reset: p.v_reset,
+            i_offset: p.i_offset,
+            p22: (-dt_ms / p.tau_m).exp(),
+            p20: -p.tau_m / p.cm * (-dt_ms / p.tau_m).exp_m1(),
+            p21_e: psc_exp_propagator(p.tau_m, p.tau_syn_E, p.cm, dt_ms),
+            p21_i: psc_exp_propagator(p.tau_m, p.tau_syn_I, p.cm, dt_ms),
+            p11_e: (-dt_ms / p.tau_syn_E).exp(),
+            p11_i: (-dt_ms / p.tau_syn_I).exp(),
+            nref: refractory_steps(p.tau_refrac, dt_ms)? as f64 + 1.0,
+        })
+    }
 }
 
 impl IfCurrExp {
@@ -174,25 +193,19 @@ impl IfCurrExp {
             "dt",
             "must be a finite number > 0 ms, got {dt_ms}"
         );
-        let p = params;
         Ok(IfCurrExp {
-            params: p.clone(),
+            params: params.clone(),
             dt: dt_ms,
-            refrac_steps: refractory_steps(p.tau_refrac, dt_ms)? as f64 + 1.0,
-            p22: (-dt_ms / p.tau_m).exp(),
-            p20: -p.tau_m / p.cm * (-dt_ms / p.tau_m).exp_m1(),
-            p21_e: psc_exp_propagator(p.tau_m, p.tau_syn_E, p.cm, dt_ms),
-            p21_i: psc_exp_propagator(p.tau_m, p.tau_syn_I, p.cm, dt_ms),
-            p11_e: (-dt_ms / p.tau_syn_E).exp(),
-            p11_i: (-dt_ms / p.tau_syn_I).exp(),
-            v: vec![p.v_rest; n],
+            c: CurrConsts::of(params, dt_ms)?,
+            lanes: None,
+            v: vec![params.v_rest; n],
             i_exc: vec![0.0; n],
             i_inh: vec![0.0; n],
             refrac: vec![0.0; n],
         })
     }
 
-    /// The parameters.
+    /// The parameters (those of every neuron, before per-neuron values).
     pub fn params(&self) -> &IfCurrExpParams {
         &self.params
     }
@@ -203,42 +216,51 @@ impl IfCurrExp {
     }
 
     #[inline(always)]
-    fn update<const EXT: bool>(&mut self, current: &[f64], spikes: &mut Vec<u32>) {
-        let p = &self.params;
+    fn update<const EXT: bool, L>(&mut self, lanes: &L, current: &[f64], spikes: &mut Vec<u32>)
+    where
+        L: LaneSet,
+        for<'a> L::Block<'a>: CurrAccess,
+    {
         let n = self.v.len();
-        let (el, th, reset, offset) = (p.v_rest, p.v_thresh, p.v_reset, p.i_offset);
-        let (p22, p20, p21e, p21i, p11e, p11i) = (
-            self.p22, self.p20, self.p21_e, self.p21_i, self.p11_e, self.p11_i,
-        );
-        let nref = self.refrac_steps;
         let current = if EXT { &current[..n] } else { &[][..] };
         let mut base = 0;
         while base < n {
             let end = (base + BLOCK).min(n);
+            let c = lanes.block(base, end);
             let v = &mut self.v[base..end];
             let ie = &mut self.i_exc[base..end];
             let ii = &mut self.i_inh[base..end];
             let refrac = &mut self.refrac[base..end];
             for k in 0..v.len() {
                 let (i_e, i_i, v0) = (ie[k], ii[k], v[k]);
+                let el = c.v_rest(k);
                 let i_in = if EXT {
-                    offset + current[base + k]
+                    c.i_offset(k) + current[base + k]
                 } else {
-                    offset
+                    c.i_offset(k)
                 };
-                let v1 = el + (v0 - el) * p22 + i_e * p21e + i_i * p21i + i_in * p20;
+                let v1 = el
+                    + (v0 - el) * c.p22(k)
+                    + i_e * c.p21_e(k)
+                    + i_i * c.p21_i(k)
+                    + i_in * c.p20(k);
                 let r = refrac[k];
                 let active = r <= 1.0;
                 let v1 = if active { v1 } else { v0 };
-                let spike = active & (v1 > th);
-                v[k] = if spike { reset } else { v1 };
-                refrac[k] = if spike { nref } else { (r - 1.0).max(0.0) };
-                ie[k] = i_e * p11e;
-                ii[k] = i_i * p11i;
+                let spike = active & (v1 > c.v_thresh(k));
+                v[k] = if spike { c.v_reset(k) } else { v1 };
+                refrac[k] = if spike { c.nref(k) } else { (r - 1.0).max(0.0) };
+                ie[k] = i_e * c.p11_e(k);
+                ii[k] = i_i * c.p11_i(k);
             }
-            // a separate OR-reduction vectorises; accumulating it in the loop above does not
-            if refrac.iter().fold(false, |a, &r| a | (r == nref)) {
-                push_fresh(refrac, nref, base, spikes);
+            if <L::Block<'_> as CurrAccess>::UNIFORM {
+                // a separate OR-reduction vectorises; accumulating it in the loop above does not
+                let nref = c.nref(0);
+                if refrac.iter().fold(false, |a, &r| a | (r == nref)) {
+                    push_fresh(refrac, nref, base, spikes);
+                }
+            } else {
+                push_fresh_lanes(refrac, |k| c.nref(k), base, spikes);
             }
             base = end;
         }
@@ -265,8 +287,21 @@ impl super::BuiltinModel for IfCurrExp {
     }
 
     fn build(params: &IfCurrExpParams, n: usize, ctx: super::Build<'_>) -> Result<Self> {
-        super::no_per_neuron(&ctx, "IfCurrExp")?;
-        IfCurrExp::new(params, n, ctx.dt_ms)
+        let mut m = IfCurrExp::new(params, n, ctx.dt_ms)?;
+        if !ctx.per_neuron.is_empty() {
+            let each = super::per_neuron_consts(
+                params,
+                n,
+                &ctx,
+                "params",
+                IfCurrExpParams::validate,
+                |p| CurrConsts::of(p, ctx.dt_ms),
+            )?;
+            m.v = each.iter().map(|(p, _)| p.v_rest).collect();
+            let consts: Vec<CurrConsts> = each.into_iter().map(|(_, c)| c).collect();
+            m.lanes = Some(CurrLanes::of(&consts));
+        }
+        Ok(m)
     }
 }
 
@@ -302,16 +337,34 @@ impl NeuronModel for IfCurrExp {
     }
 
     fn step(&mut self, _syn: &mut [f64], current: &[f64], spikes: &mut Vec<u32>) {
-        crate::spiking::simd::dispatch(
-            #[inline(always)]
-            || {
-                if current.is_empty() {
-                    self.update::<false>(current, spikes);
-                } else {
-                    self.update::<true>(current, spikes);
-                }
-            },
-        );
+        match self.lanes.take() {
+            None => {
+                let c = self.c;
+                crate::spiking::simd::dispatch(
+                    #[inline(always)]
+                    || {
+                        if current.is_empty() {
+                            self.update::<false, _>(&c, current, spikes);
+                        } else {
+                            self.update::<true, _>(&c, current, spikes);
+                        }
+                    },
+                );
+            }
+            Some(lanes) => {
+                crate::spiking::simd::dispatch(
+                    #[inline(always)]
+                    || {
+                        if current.is_empty() {
+                            self.update::<false, _>(&lanes, current, spikes);
+                        } else {
+                            self.update::<true, _>(&lanes, current, spikes);
+                        }
+                    },
+                );
+                self.lanes = Some(lanes);
+            }
+        }
     }
 
     fn receptor_state(&mut self, r: usize) -> Option<&mut [f64]> {
@@ -341,11 +394,78 @@ mod tests {
         for _ in 0..300 {
             let current: Vec<f64> = (0..n).map(|_| rng.random_range(1.0..4.0)).collect();
             a.step(&mut [], &current, &mut sa);
-            b.update::<true>(&current, &mut sb);
+            let c = b.c;
+            b.update::<true, _>(&c, &current, &mut sb);
         }
         assert_eq!(sa, sb);
         assert!(sa.len() > 1000, "{} spikes", sa.len());
         assert!(a == b);
+        // per-neuron constants (the lanes instantiation)
+        let tau: Vec<f64> = (0..n).map(|i| 10.0 + 0.01 * i as f64).collect();
+        let per = [("tau_m".to_string(), tau)];
+        let ctx = super::super::Build {
+            dt_ms: 0.1,
+            offset: 0,
+            rng: crate::rng::component(1, crate::rng::Stream::Poisson, 0),
+            per_neuron: &per,
+        };
+        let mut a =
+            <IfCurrExp as super::super::BuiltinModel>::build(&Default::default(), n, ctx).unwrap();
+        let mut b = a.clone();
+        let (mut sa, mut sb) = (Vec::new(), Vec::new());
+        for _ in 0..300 {
+            let current: Vec<f64> = (0..n).map(|_| rng.random_range(1.0..4.0)).collect();
+            a.step(&mut [], &current, &mut sa);
+            let lanes = b.lanes.take().unwrap();
+            b.update::<true, _>(&lanes, &current, &mut sb);
+            b.lanes = Some(lanes);
+        }
+        assert_eq!(sa, sb);
+        assert!(sa.len() > 1000, "{} spikes", sa.len());
+        assert!(a == b);
+    }
+
+    /// Per-neuron parameters (every one of them, each neuron its own values) give each neuron
+    /// the bits of a one-neuron population with its parameters; equal per-neuron values give
+    /// the plain model's bits through the lanes.
+    #[test]
+    fn per_neuron_parameters_equal_separate_populations() {
+        use crate::spiking::neuron::testing::{per_neuron_equals_one_neuron_populations, Drive};
+        use crate::spiking::neuron::{ModelSpec, Neurons};
+        let n = 120;
+        let f = |a: f64, b: f64| (0..n).map(|i| a + b * i as f64).collect::<Vec<f64>>();
+        let per = [
+            ("cm", f(0.5, 0.005)),
+            ("tau_m", f(10.0, 0.1)),
+            ("tau_refrac", f(0.0, 0.05)),
+            ("tau_syn_E", f(2.0, 0.05)),
+            ("tau_syn_I", f(5.0, 0.05)),
+            ("v_rest", f(-66.0, 0.02)),
+            ("v_reset", f(-70.0, 0.03)),
+            ("v_thresh", f(-52.0, 0.02)),
+            ("i_offset", f(0.6, 0.004)),
+        ];
+        let drive = Drive {
+            dt: 0.1,
+            steps: 3000,
+            current: (0.0, 0.8),
+            syn: &[1.0, 0.3],
+        };
+        let spec = ModelSpec::IF_curr_exp(IfCurrExpParams::default());
+        let (spikes, lanes) = per_neuron_equals_one_neuron_populations(&spec, &per, &drive);
+        assert!(spikes > 1000, "{spikes} spikes");
+        let Neurons::IF_curr_exp(m) = lanes else {
+            unreachable!()
+        };
+        assert!(m.lanes.is_some());
+        // the initial v is each neuron's v_rest
+        let m = crate::spiking::neuron::testing::build(
+            &spec,
+            n,
+            0.1,
+            &[("v_rest".into(), f(-66.0, 0.02))],
+        );
+        assert_eq!(m.state("v").unwrap(), &f(-66.0, 0.02)[..]);
     }
 
     /// Run `steps` steps of a one-neuron model without input and return the spike steps.

@@ -299,12 +299,16 @@ impl super::BuiltinModel for IfCondExp {
     fn build(params: &IfCondExpParams, n: usize, ctx: super::Build<'_>) -> Result<Self> {
         let mut m = IfCondExp::new(params, n, ctx.dt_ms)?;
         if !ctx.per_neuron.is_empty() {
-            let each = super::per_neuron(params, n, &ctx, "params", IfCondExpParams::validate)?;
-            let consts = each
-                .iter()
-                .map(|p| CondConsts::of(p, ctx.dt_ms))
-                .collect::<Result<Vec<_>>>()?;
-            m.v = each.iter().map(|p| p.v_rest).collect();
+            let each = super::per_neuron_consts(
+                params,
+                n,
+                &ctx,
+                "params",
+                IfCondExpParams::validate,
+                |p| CondConsts::of(p, ctx.dt_ms),
+            )?;
+            m.v = each.iter().map(|(p, _)| p.v_rest).collect();
+            let consts: Vec<CondConsts> = each.into_iter().map(|(_, c)| c).collect();
             m.lanes = Some(CondLanes::of(&consts));
         }
         Ok(m)

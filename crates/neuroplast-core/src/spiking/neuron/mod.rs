@@ -48,7 +48,7 @@ pub use izhikevich::{
 };
 pub use lif::{IfCondExp, IfCondExpParams};
 pub use lif_neurapse::{LifNeurapse, LifNeurapseParams};
-pub use registry::{per_neuron, Build, BuiltinModel, ParamTable};
+pub use registry::{per_neuron, per_neuron_consts, Build, BuiltinModel, ParamTable};
 pub use sorf::{Sorf, SorfParams};
 
 use super::source::{PoissonSource, SpikeArraySource};
@@ -268,7 +268,136 @@ pub(crate) fn check_rates(path: &str, rates: &[f64], offset: usize) -> crate::Re
 /// Helpers shared by the models' tests.
 #[cfg(test)]
 pub(crate) mod testing {
-    use super::NeuronModel;
+    use super::{Build, ModelSpec, NeuronModel, Neurons};
+    use rand::{Rng as _, SeedableRng as _};
+
+    /// Inputs of the per-neuron checks: a random external current in `current` nA (none on
+    /// every third step, so both update paths run) and, with probability 0.1 per neuron,
+    /// receptor and step, a random weight in `[0, syn[r])` on receptor `r`.
+    pub(crate) struct Drive {
+        pub(crate) dt: f64,
+        pub(crate) steps: usize,
+        pub(crate) current: (f64, f64),
+        pub(crate) syn: &'static [f64],
+    }
+
+    /// `n` neurons of `spec` built with the per-neuron values `per`.
+    pub(crate) fn build(
+        spec: &ModelSpec,
+        n: usize,
+        dt: f64,
+        per: &[(String, Vec<f64>)],
+    ) -> Neurons {
+        let ctx = Build {
+            dt_ms: dt,
+            offset: 0,
+            rng: crate::rng::component(1, crate::rng::Stream::Poisson, 0),
+            per_neuron: per,
+        };
+        spec.build(n, ctx).unwrap()
+    }
+
+    /// Run `models` (each a slice of the same neurons) on the same inputs; returns each
+    /// model's spikes as (step, neuron of the whole) and checks nothing.
+    fn run(models: &mut [(Neurons, usize)], n: usize, drive: &Drive) -> Vec<(usize, u32)> {
+        let mut rng = crate::rng::Rng::seed_from_u64(17);
+        let r_n = models[0].0.receptors().len();
+        let mut out = Vec::new();
+        for t in 0..drive.steps {
+            let current: Vec<f64> = if t % 3 == 2 {
+                Vec::new()
+            } else {
+                (0..n)
+                    .map(|_| rng.random_range(drive.current.0..drive.current.1))
+                    .collect()
+            };
+            let syn: Vec<f64> = (0..n * r_n)
+                .map(|k| {
+                    let w = drive.syn[k % r_n];
+                    if w > 0.0 && rng.random::<f64>() < 0.1 {
+                        rng.random_range(0.0..w)
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            for (m, lo) in models.iter_mut() {
+                let len = m.len();
+                let mut s = syn[*lo * r_n..(*lo + len) * r_n].to_vec();
+                let c = if current.is_empty() {
+                    &[][..]
+                } else {
+                    &current[*lo..*lo + len]
+                };
+                let mut spikes = Vec::new();
+                step_with(m, &mut s, c, &mut spikes);
+                out.extend(spikes.iter().map(|&i| (t, *lo as u32 + i)));
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    /// The bits of every state variable of `m`, by name.
+    fn state_bits(m: &Neurons) -> Vec<(&'static str, Vec<u64>)> {
+        m.state_names()
+            .iter()
+            .map(|&s| (s, m.state(s).unwrap().iter().map(|x| x.to_bits()).collect()))
+            .collect()
+    }
+
+    /// `n` neurons of `spec` whose parameters differ as `per` says give, spike for spike and
+    /// bit for bit in every state variable, what `n` one-neuron populations with those
+    /// parameters give; `n` neurons with per-neuron values all equal to `spec`'s give the
+    /// plain model's bits. Returns (number of spikes, the model built with equal values).
+    pub(crate) fn per_neuron_equals_one_neuron_populations(
+        spec: &ModelSpec,
+        per: &[(&str, Vec<f64>)],
+        drive: &Drive,
+    ) -> (usize, Neurons) {
+        let n = per[0].1.len();
+        let owned: Vec<(String, Vec<f64>)> = per
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        let mut many = [(build(spec, n, drive.dt, &owned), 0)];
+        let mut ones: Vec<(Neurons, usize)> = (0..n)
+            .map(|i| {
+                let mut s = spec.clone();
+                for (name, values) in per {
+                    assert!(s.set_param(name, values[i]), "{name}");
+                }
+                (build(&s, 1, drive.dt, &[]), i)
+            })
+            .collect();
+        let s_many = run(&mut many, n, drive);
+        let s_ones = run(&mut ones, n, drive);
+        assert_eq!(s_many, s_ones, "{}: spikes", spec.name());
+        let bits = state_bits(&many[0].0);
+        for (i, (one, _)) in ones.iter().enumerate() {
+            for (name, b) in state_bits(one) {
+                let all = &bits.iter().find(|(s, _)| *s == name).unwrap().1;
+                assert_eq!(b[0], all[i], "{}: {name} of neuron {i}", spec.name());
+            }
+        }
+        // equal per-neuron values: the lanes path with the plain model's numbers
+        let equal: Vec<(String, Vec<f64>)> = per
+            .iter()
+            .map(|(k, _)| (k.to_string(), vec![spec.param(k).unwrap(); n]))
+            .collect();
+        let mut plain = [(build(spec, n, drive.dt, &[]), 0)];
+        let mut lanes = [(build(spec, n, drive.dt, &equal), 0)];
+        let s_plain = run(&mut plain, n, drive);
+        assert_eq!(
+            s_plain,
+            run(&mut lanes, n, drive),
+            "{}: equal values",
+            spec.name()
+        );
+        assert_eq!(state_bits(&plain[0].0), state_bits(&lanes[0].0));
+        let [(lanes, _)] = lanes;
+        (s_many.len(), lanes)
+    }
 
     /// What the network does: weights for receptors with a `receptor_state` go there, the
     /// rest through `syn`; then one step.
