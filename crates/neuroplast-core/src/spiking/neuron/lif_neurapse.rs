@@ -4,7 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_finite, check_positive, NeuronModel, Receptor, ReceptorKind};
+use super::lanes::LaneSet;
+use super::{check_finite, check_positive, NeuronModel, Receptor, ReceptorKind, BLOCK};
 use crate::{ensure, Result};
 
 /// Append the indices of the `true` entries of `fired` to `spikes`, in increasing order.
@@ -117,17 +118,40 @@ const INSTANT_RECEPTORS: &[Receptor] = &[Receptor {
 pub struct LifNeurapse {
     params: LifNeurapseParams,
     dt: f64,
-    /// Steps held at `EL` after a spike step, `max(int(Rp/dt), 1)`.
-    hold_steps: f64,
-    /// `gL·EL/C`, mV/ms.
-    gl_el_c: f64,
-    /// `dt − gL·dt²/(2C)`, ms.
-    h: f64,
+    /// The update's constants when every neuron has the same parameters.
+    c: NeurapseConsts,
+    /// Per-neuron constants when some parameter differs between neurons.
+    lanes: Option<NeurapseLanes>,
     /// Membrane potential, mV (the marker `10·V_thresh` on a spike step).
     pub v: Vec<f64>,
     /// Remaining steps at `EL` (whole numbers stored as f64 so the update vectorises).
     refrac: Vec<f64>,
     fired: Vec<bool>,
+}
+
+crate::lanes! {
+    /// Constants of the Neurapse LIF update, derived from one neuron's parameters.
+    NeurapseConsts, NeurapseLanes, NeurapseBlock, NeurapseAccess {
+        C, gL, EL, V_thresh, marker, gl_el_c, h, hold, i_offset,
+    }
+}
+
+impl NeurapseConsts {
+    /// `marker = 10·V_thresh`; `gl_el_c = gL·EL/C` (mV/ms); `h = dt − gL·dt²/(2C)` (ms);
+    /// `hold = max(int(Rp/dt), 1)` steps at `EL` after a spike step.
+    fn of(p: &LifNeurapseParams, dt_ms: f64) -> NeurapseConsts {
+        NeurapseConsts {
+            C: p.C,
+            gL: p.gL,
+            EL: p.EL,
+            V_thresh: p.V_thresh,
+            marker: 10.0 * p.V_thresh,
+            gl_el_c: p.gL * p.EL / p.C,
+            h: dt_ms - p.gL * dt_ms * dt_ms / (2.0 * p.C),
+            hold: (p.Rp / dt_ms).trunc().max(1.0),
+            i_offset: p.i_offset,
+        }
+    }
 }
 
 impl LifNeurapse {
@@ -139,21 +163,18 @@ impl LifNeurapse {
             "dt",
             "must be a finite number > 0 ms, got {dt_ms}"
         );
-        let p = params;
-        let n_rp = (p.Rp / dt_ms).trunc();
         Ok(LifNeurapse {
-            params: p.clone(),
+            params: params.clone(),
             dt: dt_ms,
-            hold_steps: n_rp.max(1.0),
-            gl_el_c: p.gL * p.EL / p.C,
-            h: dt_ms - p.gL * dt_ms * dt_ms / (2.0 * p.C),
-            v: vec![p.EL; n],
+            c: NeurapseConsts::of(params, dt_ms),
+            lanes: None,
+            v: vec![params.EL; n],
             refrac: vec![0.0; n],
             fired: vec![false; n],
         })
     }
 
-    /// The parameters.
+    /// The parameters (those of every neuron, before per-neuron values).
     pub fn params(&self) -> &LifNeurapseParams {
         &self.params
     }
@@ -163,43 +184,56 @@ impl LifNeurapse {
         self.dt
     }
 
-    fn update<const EXT: bool>(&mut self, syn: &mut [f64], current: &[f64]) {
-        let p = &self.params;
+    /// One step; uniform constants run as one block of the whole shard, per-neuron lanes in
+    /// blocks of [`BLOCK`].
+    fn update<const EXT: bool, L>(&mut self, lanes: &L, syn: &mut [f64], current: &[f64])
+    where
+        L: LaneSet,
+        for<'a> L::Block<'a>: NeurapseAccess,
+    {
         let n = self.v.len();
-        let (c, gl, el, th, offset) = (p.C, p.gL, p.EL, p.V_thresh, p.i_offset);
-        let marker = 10.0 * th;
-        let (gl_el_c, h, hold) = (self.gl_el_c, self.h, self.hold_steps);
-        let syn = &mut syn[..n];
-        let current = if EXT { &current[..n] } else { &[][..] };
-        let v = &mut self.v[..n];
-        let refrac = &mut self.refrac[..n];
-        let fired = &mut self.fired[..n];
-        for i in 0..n {
-            let i_in = if EXT {
-                offset + current[i] + syn[i]
+        let mut base = 0;
+        while base < n {
+            let end = if <L::Block<'_> as NeurapseAccess>::UNIFORM {
+                n
             } else {
-                offset + syn[i]
+                (base + BLOCK).min(n)
             };
-            syn[i] = 0.0;
-            let v0 = v[i];
-            let v1 = v0 + (-gl * v0 / c + gl_el_c + i_in / c) * h;
-            let active = refrac[i] <= 0.0;
-            let spike = active && v1 >= th;
-            v[i] = if spike {
-                marker
-            } else if active {
-                v1
-            } else {
-                el
-            };
-            refrac[i] = if spike {
-                hold
-            } else if active {
-                0.0
-            } else {
-                refrac[i] - 1.0
-            };
-            fired[i] = spike;
+            let c = lanes.block(base, end);
+            let syn = &mut syn[base..end];
+            let current = if EXT { &current[base..end] } else { &[][..] };
+            let v = &mut self.v[base..end];
+            let refrac = &mut self.refrac[base..end];
+            let fired = &mut self.fired[base..end];
+            for i in 0..v.len() {
+                let i_in = if EXT {
+                    c.i_offset(i) + current[i] + syn[i]
+                } else {
+                    c.i_offset(i) + syn[i]
+                };
+                syn[i] = 0.0;
+                let v0 = v[i];
+                let (cm, gl) = (c.C(i), c.gL(i));
+                let v1 = v0 + (-gl * v0 / cm + c.gl_el_c(i) + i_in / cm) * c.h(i);
+                let active = refrac[i] <= 0.0;
+                let spike = active && v1 >= c.V_thresh(i);
+                v[i] = if spike {
+                    c.marker(i)
+                } else if active {
+                    v1
+                } else {
+                    c.EL(i)
+                };
+                refrac[i] = if spike {
+                    c.hold(i)
+                } else if active {
+                    0.0
+                } else {
+                    refrac[i] - 1.0
+                };
+                fired[i] = spike;
+            }
+            base = end;
         }
     }
 }
@@ -221,8 +255,21 @@ impl super::BuiltinModel for LifNeurapse {
     }
 
     fn build(params: &LifNeurapseParams, n: usize, ctx: super::Build<'_>) -> Result<Self> {
-        super::no_per_neuron(&ctx, "LifNeurapse")?;
-        LifNeurapse::new(params, n, ctx.dt_ms)
+        let mut m = LifNeurapse::new(params, n, ctx.dt_ms)?;
+        if !ctx.per_neuron.is_empty() {
+            let each = super::per_neuron_consts(
+                params,
+                n,
+                &ctx,
+                "params",
+                LifNeurapseParams::validate,
+                |p| Ok(NeurapseConsts::of(p, ctx.dt_ms)),
+            )?;
+            m.v = each.iter().map(|(p, _)| p.EL).collect();
+            let consts: Vec<NeurapseConsts> = each.into_iter().map(|(_, c)| c).collect();
+            m.lanes = Some(NeurapseLanes::of(&consts));
+        }
+        Ok(m)
     }
 }
 
@@ -254,10 +301,23 @@ impl NeuronModel for LifNeurapse {
     }
 
     fn step(&mut self, syn: &mut [f64], current: &[f64], spikes: &mut Vec<u32>) {
-        if current.is_empty() {
-            self.update::<false>(syn, current);
-        } else {
-            self.update::<true>(syn, current);
+        match self.lanes.take() {
+            None => {
+                let c = self.c;
+                if current.is_empty() {
+                    self.update::<false, _>(&c, syn, current);
+                } else {
+                    self.update::<true, _>(&c, syn, current);
+                }
+            }
+            Some(lanes) => {
+                if current.is_empty() {
+                    self.update::<false, _>(&lanes, syn, current);
+                } else {
+                    self.update::<true, _>(&lanes, syn, current);
+                }
+                self.lanes = Some(lanes);
+            }
         }
         collect_spikes(&self.fired, spikes);
     }
@@ -267,6 +327,42 @@ impl NeuronModel for LifNeurapse {
 mod tests {
     use super::*;
     use crate::spiking::neuron::testing::step_with;
+
+    /// Per-neuron parameters (every one of them) give each neuron the bits of a one-neuron
+    /// population with its parameters; equal per-neuron values give the plain model's bits
+    /// through the lanes; the initial `v` is each neuron's `EL`.
+    #[test]
+    fn per_neuron_parameters_equal_separate_populations() {
+        use crate::spiking::neuron::testing::{
+            build, per_neuron_equals_one_neuron_populations, Drive,
+        };
+        use crate::spiking::neuron::{ModelSpec, Neurons};
+        let n = 100;
+        let f = |a: f64, b: f64| (0..n).map(|i| a + b * i as f64).collect::<Vec<f64>>();
+        let per = [
+            ("C", f(0.25, 0.001)),
+            ("gL", f(0.025, 0.0001)),
+            ("V_thresh", f(15.0, 0.1)),
+            ("EL", f(-72.0, 0.05)),
+            ("Rp", f(0.0, 0.037)),
+            ("i_offset", f(2.0, 0.02)),
+        ];
+        let drive = Drive {
+            dt: 0.1,
+            steps: 3000,
+            current: (0.0, 3.0),
+            syn: &[2.0],
+        };
+        let spec = ModelSpec::LIF_neurapse(LifNeurapseParams::default());
+        let (spikes, lanes) = per_neuron_equals_one_neuron_populations(&spec, &per, &drive);
+        assert!(spikes > 1000, "{spikes} spikes");
+        let Neurons::LIF_neurapse(m) = lanes else {
+            unreachable!()
+        };
+        assert!(m.lanes.is_some());
+        let m = build(&spec, n, 0.1, &[("EL".into(), f(-72.0, 0.05))]);
+        assert_eq!(m.state("v").unwrap(), &f(-72.0, 0.05)[..]);
+    }
 
     // spiking.md §1.8, data/neurapse_reference_numbers.json key `lif` (`Rp=0ms`, `Rp=2ms`).
     const LIF_COUNTS_RP0: [usize; 10] = [20, 27, 33, 39, 45, 50, 55, 60, 65, 70];
