@@ -243,17 +243,6 @@ pub(crate) fn refractory_steps(ms: f64, dt_ms: f64) -> crate::Result<u32> {
     Ok(steps as u32)
 }
 
-/// Refuse per-neuron parameter values in a model that takes every parameter as one value.
-pub(crate) fn no_per_neuron(ctx: &Build<'_>, model: &str) -> crate::Result<()> {
-    match ctx.per_neuron.first() {
-        None => Ok(()),
-        Some((name, _)) => Err(crate::Error::config(
-            format!("params.{name}"),
-            format!("{model} takes one value of {name} for every neuron (no per-neuron values)"),
-        )),
-    }
-}
-
 /// Check per-neuron Poisson rates (finite, ≥ 0); errors name `{path}[{offset + i}]`.
 pub(crate) fn check_rates(path: &str, rates: &[f64], offset: usize) -> crate::Result<()> {
     match rates.iter().position(|r| !(r.is_finite() && *r >= 0.0)) {
