@@ -423,6 +423,36 @@ mod tests {
             assert_eq!(sa, sb, "{integrator:?}");
             assert!(sa.len() > 1000, "{integrator:?}: {} spikes", sa.len());
             assert!(a == b, "{integrator:?}");
+            // per-neuron constants (the lanes instantiation)
+            let tau: Vec<f64> = (0..n).map(|i| 15.0 + 0.01 * i as f64).collect();
+            let per = [("tau_m".to_string(), tau)];
+            let spec = crate::spiking::neuron::ModelSpec::IF_cond_exp(p.clone());
+            let crate::spiking::neuron::Neurons::IF_cond_exp(mut a) =
+                crate::spiking::neuron::testing::build(&spec, n, 0.1, &per)
+            else {
+                unreachable!()
+            };
+            let mut b = a.clone();
+            let (mut sa, mut sb) = (Vec::new(), Vec::new());
+            for _ in 0..300 {
+                let current: Vec<f64> = (0..n).map(|_| rng.random_range(0.0..1.6)).collect();
+                let ge: Vec<f64> = (0..n).map(|_| rng.random_range(0.0..0.004)).collect();
+                for m in [&mut a, &mut b] {
+                    m.g_exc.iter_mut().zip(&ge).for_each(|(g, x)| *g += x);
+                }
+                a.step(&mut [], &current, &mut sa);
+                let lanes = b.lanes.take().unwrap();
+                match integrator {
+                    Integrator::Euler => b.update::<true, false, _>(&lanes, &current, &mut sb),
+                    Integrator::ExponentialEuler => {
+                        b.update::<true, true, _>(&lanes, &current, &mut sb)
+                    }
+                }
+                b.lanes = Some(lanes);
+            }
+            assert_eq!(sa, sb, "{integrator:?}");
+            assert!(sa.len() > 1000, "{integrator:?}: {} spikes", sa.len());
+            assert!(a == b, "{integrator:?}");
         }
     }
 
