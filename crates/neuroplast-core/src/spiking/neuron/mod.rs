@@ -10,8 +10,10 @@
 //!   (`Vec<f64>` per variable);
 //! * an `impl` of [`NeuronModel`] (one `step` for the whole population, or one shard of it)
 //!   and of [`BuiltinModel`] (check and build);
-//! * one line in the [`models!`](registry) list below, which makes the model's name usable in
-//!   experiment files, the builder, the docs table and the tests that enumerate the registry.
+//! * one line in the `models!` list below, `Name => Type in file`, which declares
+//!   the file's module, re-exports its public items and makes the model's name usable in
+//!   experiment files, the builder, the docs table and the tests that enumerate the registry
+//!   (older files holding two models are declared by hand and listed as `Name => Type`).
 //!
 //! Units are PyNN's: ms, mV, nA, nF, µS (so µS × mV = nA and nA / nF = mV/ms). A model that
 //! reproduces another code's numbers (Neurapse, spnet, ANNarchy) says so in its `//!` doc and
@@ -30,11 +32,9 @@
 
 pub mod adex;
 pub mod hh;
-pub mod if_curr_exp;
 pub mod izhikevich;
 pub mod lanes;
 pub mod lif;
-pub mod lif_neurapse;
 mod registry;
 pub mod sorf;
 
@@ -42,12 +42,10 @@ use serde::{Deserialize, Serialize};
 
 pub use adex::{AdEx, AdExParams, ResetSemantics};
 pub use hh::{HhCondExp, HhCondExpParams, HhIntegrator, HodgkinHuxley, HodgkinHuxleyParams};
-pub use if_curr_exp::{IfCurrExp, IfCurrExpParams};
 pub use izhikevich::{
     Izhikevich, Izhikevich2007, Izhikevich2007Params, IzhikevichIntegrator, IzhikevichParams,
 };
 pub use lif::{IfCondExp, IfCondExpParams};
-pub use lif_neurapse::{LifNeurapse, LifNeurapseParams};
 pub use registry::{per_neuron, per_neuron_consts, Build, BuiltinModel, ParamTable};
 pub use sorf::{Sorf, SorfParams};
 
@@ -58,9 +56,9 @@ models! {
     /// Conductance-based LIF (PyNN `IF_cond_exp`).
     IF_cond_exp => IfCondExp,
     /// Current-based LIF with exponential synaptic currents (PyNN `IF_curr_exp`).
-    IF_curr_exp => IfCurrExp,
+    IF_curr_exp => IfCurrExp in if_curr_exp,
     /// The LIF of the Neurapse course library (Heun update, marker value, refractory reset).
-    LIF_neurapse => LifNeurapse,
+    LIF_neurapse => LifNeurapse in lif_neurapse,
     /// Adaptive exponential integrate-and-fire (PyNN `EIF_cond_exp_isfa_ista`).
     EIF_cond_exp_isfa_ista => AdEx,
     /// Izhikevich 2003 "simple model" (PyNN `Izhikevich`), per-neuron a, b, c, d.
@@ -83,9 +81,11 @@ models! {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReceptorKind {
-    /// An exponentially decaying synaptic current; a spike adds `w` nA.
+    /// A synaptic current with the model's time course; a spike of weight `w` nA adds `w` to
+    /// an exponentially decaying current, or gives an alpha-shaped current peaking at `w`.
     Current,
-    /// An exponentially decaying conductance; a spike adds `w` µS.
+    /// A synaptic conductance with the model's time course; a spike of weight `w` µS adds `w`
+    /// to an exponentially decaying conductance, or gives an alpha-shaped one peaking at `w`.
     Conductance,
     /// A current `w` (model units) that acts during the next integration step only
     /// (Izhikevich 2003/2006: `I += w`, then `I` is cleared).

@@ -146,11 +146,18 @@ fn name_the_neuron(e: Error, ctx: &Build<'_>, i: usize) -> Error {
     }
 }
 
-/// Declares the one list of neuron models: `Name => Type`, each line with a `///` summary
-/// (the docs table's text). Generates [`ModelSpec`](super::ModelSpec),
-/// [`Neurons`](super::Neurons) and the per-shard dispatch.
+/// Declares the one list of neuron models: `Name => Type` (a type of a module declared by
+/// hand) or `Name => Type in file` (the model's own file `neuron/file.rs`: the line declares
+/// the module and re-exports its public items, so adding a model is that file and that line),
+/// each line with a `///` summary (the docs table's text). Generates
+/// [`ModelSpec`](super::ModelSpec), [`Neurons`](super::Neurons) and the per-shard dispatch.
 macro_rules! models {
-    ($( #[doc = $doc:literal] $name:ident => $ty:ty ),* $(,)?) => {
+    ($( #[doc = $doc:literal] $name:ident => $ty:ident $(in $module:ident)? ),* $(,)?) => {
+        $($(
+            pub mod $module;
+            pub use $module::*;
+        )?)*
+
         /// A neuron model with its parameters: what a population is made of. In experiment
         /// files, `model = "<name>"` and `params = { … }` (serde: adjacently tagged). One
         /// variant per line of the `models!` list.

@@ -5,7 +5,7 @@
 //! rule through a transposed index (positions of each neuron's incoming synapses in the
 //! projection's storage, not copies — Auryn's `DuplexConnection`).
 //!
-//! A rule is one file and one line in the [`rules!`](registry) list below: a type that
+//! A rule is one file and one line in the `rules!` list below: a type that
 //! implements [`SynapseRule`] — its parameters and their check, its state for a projection,
 //! what it does when spikes arrive ([`Arrivals`]: it hands each synapse's delivered amount to
 //! the network and may change the weight), after the postsynaptic spikes of a step
