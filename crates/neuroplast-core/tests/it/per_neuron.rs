@@ -35,6 +35,14 @@ fn model(name: &str) -> Option<(ModelSpec, Drive)> {
             ModelSpec::IF_curr_exp(IfCurrExpParams::default()),
             d(0.1, 2000, (0.0, 1.6), &[1.0, 0.5]),
         ),
+        "IF_curr_alpha" => (
+            ModelSpec::IF_curr_alpha(IfCurrAlphaParams::default()),
+            d(0.1, 2000, (0.0, 1.6), &[2.0, 1.0]),
+        ),
+        "IF_cond_alpha" => (
+            ModelSpec::IF_cond_alpha(IfCondAlphaParams::default()),
+            d(0.1, 2000, (0.0, 1.6), &[0.05, 0.05]),
+        ),
         "LIF_neurapse" => (
             ModelSpec::LIF_neurapse(LifNeurapseParams::default()),
             d(0.1, 2000, (0.0, 9.0), &[3.0]),

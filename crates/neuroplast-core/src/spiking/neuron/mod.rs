@@ -55,8 +55,12 @@ use registry::models;
 models! {
     /// Conductance-based LIF (PyNN `IF_cond_exp`).
     IF_cond_exp => IfCondExp,
+    /// Conductance-based LIF with alpha-shaped synaptic conductances (PyNN `IF_cond_alpha`).
+    IF_cond_alpha => IfCondAlpha in if_cond_alpha,
     /// Current-based LIF with exponential synaptic currents (PyNN `IF_curr_exp`).
     IF_curr_exp => IfCurrExp in if_curr_exp,
+    /// Current-based LIF with alpha-shaped synaptic currents, exact integration (PyNN `IF_curr_alpha`).
+    IF_curr_alpha => IfCurrAlpha in if_curr_alpha,
     /// The LIF of the Neurapse course library (Heun update, marker value, refractory reset).
     LIF_neurapse => LifNeurapse in lif_neurapse,
     /// Adaptive exponential integrate-and-fire (PyNN `EIF_cond_exp_isfa_ista`).
