@@ -8,6 +8,7 @@ mod invariants;
 mod per_neuron;
 mod reference;
 mod spiking;
+mod tsodyks_markram;
 
 use neuroplast_core::monitor::RecordSpec;
 use neuroplast_core::simulation::Simulation;
