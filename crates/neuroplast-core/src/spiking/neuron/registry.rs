@@ -183,6 +183,15 @@ macro_rules! models {
                 }
             }
 
+            /// Model `name` with its default parameters; `None` for a name not in
+            /// [`NAMES`](Self::NAMES).
+            pub fn default_of(name: &str) -> Option<ModelSpec> {
+                match name {
+                    $(stringify!($name) => Some(ModelSpec::$name(Default::default())),)*
+                    _ => None,
+                }
+            }
+
             /// Check the parameters; `path` is the parameter table's key path.
             pub fn validate(&self, path: &str) -> $crate::Result<()> {
                 match self {

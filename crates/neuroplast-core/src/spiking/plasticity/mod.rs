@@ -55,7 +55,7 @@ rules! {
 /// A plasticity rule: one file, one line in the `rules!` list.
 pub trait SynapseRule: Sized {
     /// The parameters, as written in experiment files (serde; `Default` = the published set).
-    type Params;
+    type Params: Default;
 
     /// Check the parameters; errors name `{path}.{key}`.
     fn validate(params: &Self::Params, path: &str, dt: f64) -> Result<()>;

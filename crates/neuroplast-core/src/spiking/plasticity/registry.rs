@@ -43,6 +43,15 @@ macro_rules! rules {
                 }
             }
 
+            /// Rule `kind` with its default parameters; `None` for a kind not in
+            /// [`NAMES`](Self::NAMES).
+            pub fn default_of(kind: &str) -> Option<PlasticitySpec> {
+                match kind {
+                    $($name => Some(PlasticitySpec::$variant(Default::default())),)*
+                    _ => None,
+                }
+            }
+
             /// Check the parameters; `path` is the key path of the rule table.
             pub fn validate(&self, path: &str, dt: f64) -> $crate::Result<()> {
                 match self {
