@@ -968,7 +968,7 @@ fn bad_spiking_input_is_refused_with_the_key_path() {
         ),
         (
             "model = \"IF_curr_exp\"",
-            "model = \"IF_curr_alpha\"",
+            "model = \"IF_curr_beta\"",
             "populations.inh.model",
         ),
         (

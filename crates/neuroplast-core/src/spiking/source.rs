@@ -3,7 +3,19 @@
 //!
 //! Current generators follow PyNN's (`DCSource`, `StepCurrentSource`, `ACSource`,
 //! `NoisyCurrentSource`) plus a square-pulse train and a ramp. Amplitudes are in nA, times in
-//! ms and converted to steps once: a source is on for steps `start ≤ t < stop`.
+//! ms and converted to steps once: a source is on for steps `start ≤ t < stop` (`stop` is
+//! exclusive).
+//!
+//! ## Per-target amplitudes
+//!
+//! A [`Waveform`] holds one value of each amplitude parameter, applied to every target
+//! neuron. [`CurrentSource::new_per_target`] takes, besides the waveform, one value per
+//! target neuron for any of the parameters [`Waveform::per_target_params`] names (`amplitude`,
+//! step `amplitudes`, sine `offset`, noise `mean` / `stdev`, ramp `from` / `to`): target `k`
+//! then gets exactly what a source of the same waveform with its own values would give it,
+//! bit for bit (the same expression, evaluated per target). The times (`start`, `stop`,
+//! `times`, `period`, …) stay shared. A source without per-target values runs the scalar path
+//! unchanged; one with them pays one branch per step and one multiply-add per target.
 
 use rand::Rng as _;
 use rand_distr::{Distribution, StandardNormal};
@@ -128,6 +140,50 @@ pub enum Waveform {
     },
 }
 
+impl Waveform {
+    /// The waveform's `kind` as written in experiment files (`dc`, `step`, …).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Waveform::Dc { .. } => "dc",
+            Waveform::Step { .. } => "step",
+            Waveform::Pulses { .. } => "pulses",
+            Waveform::Ramp { .. } => "ramp",
+            Waveform::Sine { .. } => "sine",
+            Waveform::RandomPulses { .. } => "random_pulses",
+            Waveform::RandomNeurons { .. } => "random_neurons",
+            Waveform::Noise { .. } => "noise",
+        }
+    }
+
+    /// The parameters of this waveform that can be given one value per target neuron
+    /// ([`CurrentSource::new_per_target`]).
+    pub fn per_target_params(&self) -> &'static [&'static str] {
+        match self {
+            Waveform::Dc { .. }
+            | Waveform::Pulses { .. }
+            | Waveform::RandomPulses { .. }
+            | Waveform::RandomNeurons { .. } => &["amplitude"],
+            Waveform::Step { .. } => &["amplitudes"],
+            Waveform::Ramp { .. } => &["from", "to"],
+            Waveform::Sine { .. } => &["amplitude", "offset"],
+            Waveform::Noise { .. } => &["mean", "stdev"],
+        }
+    }
+
+    /// How many per-target values parameter `name` takes for `targets` target neurons:
+    /// `targets`, except step `amplitudes`: `targets × times.len()`, one row of amplitudes per
+    /// target, target-major. `None` for a name not in [`per_target_params`](Self::per_target_params).
+    pub fn per_target_len(&self, name: &str, targets: usize) -> Option<usize> {
+        if !self.per_target_params().contains(&name) {
+            return None;
+        }
+        Some(match self {
+            Waveform::Step { times, .. } => targets * times.len(),
+            _ => targets,
+        })
+    }
+}
+
 /// `ms` as a whole number of steps of `dt`; anything else is an error naming `path`.
 pub(crate) fn whole_steps(path: &str, ms: f64, dt: f64) -> Result<u64> {
     ensure!(
@@ -155,6 +211,20 @@ pub struct CurrentSource {
     kind: Compiled,
     rng: Option<Rng>,
     held: Vec<f64>,
+    /// Per-target amplitudes (absent in the scalar case, which serialises as before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    per_target: Option<PerTarget>,
+}
+
+/// The amplitude parameters of a source, one value per target (in the order of
+/// `CurrentSource::neurons`): `a` and `b` are, by waveform, `amplitude` (dc, pulses,
+/// random_*; `b` empty), the step `amplitudes` (target-major rows; `b` empty), `from` / `to`
+/// (ramp), `amplitude` / `offset` (sine) and `mean` / `stdev` (noise). A parameter without
+/// per-target values has the waveform's value for every target.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct PerTarget {
+    a: Vec<f64>,
+    b: Vec<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -212,15 +282,39 @@ enum Compiled {
 
 impl CurrentSource {
     /// Compile `waveform` for neurons `neurons` of population `population`; `rng` is used by
-    /// the noise waveform only.
+    /// the random waveforms only. Errors name `{path}.{key}` (`path`: the waveform's table).
     pub fn new(
         path: &str,
         waveform: &Waveform,
         population: usize,
-        mut neurons: Vec<u32>,
+        neurons: Vec<u32>,
         dt: f64,
         rng: Rng,
     ) -> Result<CurrentSource> {
+        Self::new_per_target(path, waveform, population, neurons, &[], dt, rng)
+    }
+
+    /// [`new`](Self::new) with per-target values of some of the waveform's amplitude
+    /// parameters: `per_target` holds `(name, values)` with `name` one of
+    /// [`Waveform::per_target_params`] and `values[k]` the value for `neurons[k]` (in the order
+    /// given here; step `amplitudes`: `values[k·m + j]` is the `j`-th of the `m` amplitudes of
+    /// `neurons[k]`, see [`Waveform::per_target_len`]). The waveform's own value of such a
+    /// parameter is then unused. Each target gets, bit for bit, what a source of this
+    /// waveform with its own values would give it. With per-target values a neuron may be
+    /// listed only once. Errors name `{path}.{name}` and `{path}.{name}[k]`.
+    pub fn new_per_target(
+        path: &str,
+        waveform: &Waveform,
+        population: usize,
+        mut neurons: Vec<u32>,
+        per_target: &[(String, Vec<f64>)],
+        dt: f64,
+        rng: Rng,
+    ) -> Result<CurrentSource> {
+        let per_target = match per_target {
+            [] => None,
+            given => Some(PerTarget::of(path, waveform, &neurons, given)?),
+        };
         neurons.sort_unstable();
         neurons.dedup();
         let stop_of = |stop: &Option<f64>, key: &str| -> Result<u64> {
@@ -424,6 +518,7 @@ impl CurrentSource {
             kind,
             rng: noisy.then_some(rng),
             held,
+            per_target,
         })
     }
 
@@ -496,6 +591,10 @@ impl CurrentSource {
 
     /// Add this source's current at step `t` to `add(neuron, nA)`.
     pub fn apply(&mut self, t: u64, mut add: impl FnMut(u32, f64)) {
+        if self.per_target.is_some() {
+            self.apply_per_target(t, add);
+            return;
+        }
         if let Compiled::RandomPulses {
             amplitude,
             probability,
@@ -559,6 +658,207 @@ impl CurrentSource {
                 add(j, a);
             }
         }
+    }
+
+    /// [`apply`](Self::apply) with per-target amplitudes: for each target the expression of
+    /// the scalar path with the target's own values.
+    fn apply_per_target(&mut self, t: u64, mut add: impl FnMut(u32, f64)) {
+        let Some(PerTarget { a, b }) = &self.per_target else {
+            return;
+        };
+        let neurons = &self.neurons;
+        // deterministic waveforms skip zero amplitudes, as the scalar path does
+        #[inline(always)]
+        fn each(neurons: &[u32], add: &mut impl FnMut(u32, f64), f: impl Fn(usize) -> f64) {
+            for (k, &j) in neurons.iter().enumerate() {
+                let x = f(k);
+                if x != 0.0 {
+                    add(j, x);
+                }
+            }
+        }
+        match self.kind {
+            Compiled::Const { start, stop, .. } => {
+                if (start..stop).contains(&t) {
+                    each(neurons, &mut add, |k| a[k]);
+                }
+            }
+            Compiled::Step { ref at, .. } => {
+                let m = at.len();
+                match at.partition_point(|&s| s <= t) {
+                    0 => {}
+                    idx => each(neurons, &mut add, |k| a[k * m + idx - 1]),
+                }
+            }
+            Compiled::Pulses {
+                start,
+                width,
+                period,
+                count,
+                ..
+            } => {
+                if t >= start && (t - start) / period < count && (t - start) % period < width {
+                    each(neurons, &mut add, |k| a[k]);
+                }
+            }
+            Compiled::Ramp { start, stop, .. } => {
+                if (start..stop).contains(&t) {
+                    let (num, den) = ((t - start) as f64, (stop - start) as f64);
+                    each(neurons, &mut add, |k| a[k] + (b[k] - a[k]) * num / den);
+                }
+            }
+            Compiled::Sine {
+                omega_per_step,
+                phase,
+                start,
+                stop,
+                ..
+            } => {
+                if (start..stop).contains(&t) {
+                    let s = (omega_per_step * (t - start) as f64 + phase).sin();
+                    each(neurons, &mut add, |k| b[k] + a[k] * s);
+                }
+            }
+            Compiled::Noise {
+                every, start, stop, ..
+            } => {
+                if !(start..stop).contains(&t) {
+                    return;
+                }
+                if (t - start) % every == 0 {
+                    let rng = self.rng.as_mut().expect("noise sources own a stream");
+                    for (k, h) in self.held.iter_mut().enumerate() {
+                        let z: f64 = StandardNormal.sample(rng);
+                        *h = a[k] + b[k] * z;
+                    }
+                }
+                for (&j, &h) in neurons.iter().zip(&self.held) {
+                    add(j, h);
+                }
+            }
+            Compiled::RandomPulses {
+                probability,
+                start,
+                stop,
+                ..
+            } => {
+                if (start..stop).contains(&t) {
+                    let rng = self.rng.as_mut().expect("random sources own a stream");
+                    super::bernoulli_hits(neurons.len() as u64, probability, rng, |k| {
+                        add(neurons[k as usize], a[k as usize])
+                    });
+                }
+            }
+            Compiled::RandomNeurons {
+                count, start, stop, ..
+            } => {
+                if (start..stop).contains(&t) {
+                    let rng = self.rng.as_mut().expect("random sources own a stream");
+                    for _ in 0..count {
+                        let k = rng.random_range(0..neurons.len());
+                        add(neurons[k], a[k]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl PerTarget {
+    /// The per-target values `given` for `neurons` (as given, not yet sorted), checked and
+    /// put in ascending neuron order; parameters not given get the waveform's value.
+    fn of(
+        path: &str,
+        waveform: &Waveform,
+        neurons: &[u32],
+        given: &[(String, Vec<f64>)],
+    ) -> Result<PerTarget> {
+        let n = neurons.len();
+        let names = waveform.per_target_params();
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by_key(|&k| neurons[k]);
+        let mut a_b: [Option<Vec<f64>>; 2] = [None, None];
+        for (name, values) in given {
+            let key = format!("{path}.{name}");
+            let Some(slot) = names.iter().position(|x| x == name) else {
+                return Err(crate::Error::config(
+                    key,
+                    format!(
+                        "a {} waveform takes per-target values of {}",
+                        waveform.kind(),
+                        names.join(", ")
+                    ),
+                ));
+            };
+            let len = waveform.per_target_len(name, n).expect("a per-target name");
+            ensure!(
+                values.len() == len,
+                &key,
+                "needs {len} values ({}), got {}",
+                if len == n {
+                    format!("one per target neuron: {n}")
+                } else {
+                    format!("{} per target neuron, target-major", len / n.max(1))
+                },
+                values.len()
+            );
+            if let Some(w) = order.windows(2).find(|w| neurons[w[0]] == neurons[w[1]]) {
+                return Err(crate::Error::config(
+                    key,
+                    format!(
+                        "neuron {} is a target twice; with per-target values each target is listed once",
+                        neurons[w[0]]
+                    ),
+                ));
+            }
+            for (k, &x) in values.iter().enumerate() {
+                let ok = if name == "stdev" {
+                    x.is_finite() && x >= 0.0
+                } else {
+                    x.is_finite()
+                };
+                ensure!(
+                    ok,
+                    format!("{key}[{k}]"),
+                    "must be {}, got {x}",
+                    if name == "stdev" {
+                        "finite and ≥ 0"
+                    } else {
+                        "finite"
+                    }
+                );
+            }
+            let row = len / n.max(1);
+            let sorted: Vec<f64> = order
+                .iter()
+                .flat_map(|&k| values[k * row..(k + 1) * row].iter().copied())
+                .collect();
+            a_b[slot] = Some(sorted);
+        }
+        let scalar = |slot: usize| -> Vec<f64> {
+            let x = match (waveform, slot) {
+                (Waveform::Dc { amplitude, .. }, 0)
+                | (Waveform::Pulses { amplitude, .. }, 0)
+                | (Waveform::RandomPulses { amplitude, .. }, 0)
+                | (Waveform::RandomNeurons { amplitude, .. }, 0)
+                | (Waveform::Sine { amplitude, .. }, 0) => *amplitude,
+                (Waveform::Sine { offset, .. }, 1) => *offset,
+                (Waveform::Ramp { from, .. }, 0) => *from,
+                (Waveform::Ramp { to, .. }, 1) => *to,
+                (Waveform::Noise { mean, .. }, 0) => *mean,
+                (Waveform::Noise { stdev, .. }, 1) => *stdev,
+                (Waveform::Step { amplitudes, .. }, 0) => {
+                    return (0..n).flat_map(|_| amplitudes.iter().copied()).collect();
+                }
+                _ => return Vec::new(),
+            };
+            vec![x; n]
+        };
+        let [a, b] = a_b;
+        Ok(PerTarget {
+            a: a.unwrap_or_else(|| scalar(0)),
+            b: b.unwrap_or_else(|| scalar(1)),
+        })
     }
 }
 
@@ -1087,6 +1387,262 @@ mod tests {
             err.contains("sources.pulse.start") && err.contains("whole number"),
             "{err}"
         );
+    }
+
+    /// The currents of `sources` over `steps` steps, accumulated per neuron of a population
+    /// of `n` as the network does (in source order).
+    fn currents(sources: &mut [CurrentSource], n: usize, steps: u64) -> Vec<Vec<u64>> {
+        (0..steps)
+            .map(|t| {
+                let mut c = vec![0.0f64; n];
+                for s in sources.iter_mut() {
+                    s.apply(t, |j, a| c[j as usize] += a);
+                }
+                c.iter().map(|x| x.to_bits()).collect()
+            })
+            .collect()
+    }
+
+    /// A DC source with per-neuron amplitudes gives, bit for bit, the currents of one DC
+    /// source per neuron; so do the other deterministic waveforms with per-target values of
+    /// each of their amplitude parameters (targets given out of order).
+    #[test]
+    fn per_target_values_equal_one_source_per_neuron() {
+        let n = 7;
+        let neurons: Vec<u32> = vec![5, 0, 3, 6, 1, 4, 2];
+        let vals = |a: f64, b: f64| -> Vec<f64> {
+            neurons.iter().map(|&j| a + b * f64::from(j)).collect()
+        };
+        let dc = Waveform::Dc {
+            amplitude: 1.0,
+            start: 0.2,
+            stop: Some(1.0),
+        };
+        let step = Waveform::Step {
+            times: vec![0.1, 0.4, 0.7],
+            amplitudes: vec![1.0, -2.0, 0.5],
+        };
+        let pulses = Waveform::Pulses {
+            amplitude: 2.0,
+            start: 0.1,
+            width: 0.2,
+            period: 0.3,
+            count: 3,
+        };
+        let ramp = Waveform::Ramp {
+            from: 0.0,
+            to: 1.0,
+            start: 0.1,
+            stop: 0.9,
+        };
+        let sine = Waveform::Sine {
+            amplitude: 1.0,
+            offset: 0.5,
+            frequency: 700.0,
+            phase: 30.0,
+            start: 0.1,
+            stop: None,
+        };
+        // (waveform, per-target values, the waveform of target j)
+        type Own = Box<dyn Fn(u32) -> Waveform>;
+        type PerTarget = Vec<(String, Vec<f64>)>;
+        let cases: Vec<(Waveform, PerTarget, Own)> = vec![
+            (
+                dc.clone(),
+                vec![("amplitude".into(), vals(0.3, 0.17))],
+                Box::new(|j| Waveform::Dc {
+                    amplitude: 0.3 + 0.17 * f64::from(j),
+                    start: 0.2,
+                    stop: Some(1.0),
+                }),
+            ),
+            (
+                step.clone(),
+                vec![(
+                    "amplitudes".into(),
+                    neurons
+                        .iter()
+                        .flat_map(|&j| [1.0, -2.0 + 0.1 * f64::from(j), 0.5 * f64::from(j)])
+                        .collect(),
+                )],
+                Box::new(|j| Waveform::Step {
+                    times: vec![0.1, 0.4, 0.7],
+                    amplitudes: vec![1.0, -2.0 + 0.1 * f64::from(j), 0.5 * f64::from(j)],
+                }),
+            ),
+            (
+                pulses.clone(),
+                vec![("amplitude".into(), vals(-1.0, 0.5))],
+                Box::new(|j| Waveform::Pulses {
+                    amplitude: -1.0 + 0.5 * f64::from(j),
+                    start: 0.1,
+                    width: 0.2,
+                    period: 0.3,
+                    count: 3,
+                }),
+            ),
+            (
+                ramp.clone(),
+                vec![("to".into(), vals(2.0, -0.3))],
+                Box::new(|j| Waveform::Ramp {
+                    from: 0.0,
+                    to: 2.0 - 0.3 * f64::from(j),
+                    start: 0.1,
+                    stop: 0.9,
+                }),
+            ),
+            (
+                sine.clone(),
+                vec![
+                    ("amplitude".into(), vals(0.2, 0.13)),
+                    ("offset".into(), vals(-0.1, 0.07)),
+                ],
+                Box::new(|j| Waveform::Sine {
+                    amplitude: 0.2 + 0.13 * f64::from(j),
+                    offset: -0.1 + 0.07 * f64::from(j),
+                    frequency: 700.0,
+                    phase: 30.0,
+                    start: 0.1,
+                    stop: None,
+                }),
+            ),
+        ];
+        for (w, per, own) in cases {
+            let mut one =
+                [
+                    CurrentSource::new_per_target("s", &w, 0, neurons.clone(), &per, 0.1, rng())
+                        .unwrap(),
+                ];
+            let mut each: Vec<CurrentSource> = (0..n as u32)
+                .map(|j| CurrentSource::new("s", &own(j), 0, vec![j], 0.1, rng()).unwrap())
+                .collect();
+            let (a, b) = (currents(&mut one, n, 20), currents(&mut each, n, 20));
+            assert_eq!(a, b, "{}", w.kind());
+            assert!(a.iter().flatten().any(|&x| x != 0), "{}", w.kind());
+        }
+    }
+
+    /// Random waveforms: per-target values all equal to the waveform's give the scalar
+    /// source's currents bit for bit (the same draws); different values scale each target.
+    #[test]
+    fn random_waveforms_with_per_target_values() {
+        let n = 50;
+        let neurons: Vec<u32> = (0..n as u32).collect();
+        let noise = Waveform::Noise {
+            mean: 0.5,
+            stdev: 0.2,
+            dt: Some(0.2),
+            start: 0.0,
+            stop: None,
+        };
+        let pulses = Waveform::RandomPulses {
+            amplitude: 3.0,
+            probability: 0.2,
+            start: 0.0,
+            stop: None,
+        };
+        let pick = Waveform::RandomNeurons {
+            amplitude: 3.0,
+            count: 4,
+            start: 0.0,
+            stop: None,
+        };
+        for (w, per) in [
+            (
+                &noise,
+                vec![
+                    ("mean".to_string(), vec![0.5; n]),
+                    ("stdev".to_string(), vec![0.2; n]),
+                ],
+            ),
+            (&pulses, vec![("amplitude".to_string(), vec![3.0; n])]),
+            (&pick, vec![("amplitude".to_string(), vec![3.0; n])]),
+        ] {
+            let mut plain = [CurrentSource::new("s", w, 0, neurons.clone(), 0.1, rng()).unwrap()];
+            let mut per =
+                [
+                    CurrentSource::new_per_target("s", w, 0, neurons.clone(), &per, 0.1, rng())
+                        .unwrap(),
+                ];
+            let a = currents(&mut plain, n, 200);
+            assert_eq!(a, currents(&mut per, n, 200), "{}", w.kind());
+        }
+        // amplitude k·0.1 for target k: every hit of target k carries exactly that
+        let amps: Vec<f64> = (0..n).map(|k| 0.1 * k as f64).collect();
+        let mut s = CurrentSource::new_per_target(
+            "s",
+            &pulses,
+            0,
+            neurons.clone(),
+            &[("amplitude".into(), amps.clone())],
+            0.1,
+            rng(),
+        )
+        .unwrap();
+        let mut hits = 0;
+        for t in 0..100 {
+            s.apply(t, |j, a| {
+                assert_eq!(a, amps[j as usize]);
+                hits += 1;
+            });
+        }
+        assert!(hits > 500, "{hits}");
+    }
+
+    #[test]
+    fn bad_per_target_values_name_the_key() {
+        let dc = Waveform::Dc {
+            amplitude: 1.0,
+            start: 0.0,
+            stop: None,
+        };
+        let err = |w: &Waveform, neurons: Vec<u32>, per: Vec<(String, Vec<f64>)>| {
+            CurrentSource::new_per_target("sources.b.waveform", w, 0, neurons, &per, 0.1, rng())
+                .unwrap_err()
+                .to_string()
+        };
+        let e = err(&dc, vec![0, 1], vec![("mean".into(), vec![1.0, 2.0])]);
+        assert!(
+            e.contains("sources.b.waveform.mean")
+                && e.contains("takes per-target values of amplitude"),
+            "{e}"
+        );
+        let e = err(&dc, vec![0, 1], vec![("amplitude".into(), vec![1.0])]);
+        assert!(
+            e.contains("sources.b.waveform.amplitude") && e.contains("one per target neuron: 2"),
+            "{e}"
+        );
+        let e = err(
+            &dc,
+            vec![0, 1, 2],
+            vec![("amplitude".into(), vec![1.0, f64::NAN, 0.0])],
+        );
+        assert!(e.contains("sources.b.waveform.amplitude[1]"), "{e}");
+        let e = err(&dc, vec![4, 1, 4], vec![("amplitude".into(), vec![1.0; 3])]);
+        assert!(e.contains("neuron 4 is a target twice"), "{e}");
+        let noise = Waveform::Noise {
+            mean: 0.0,
+            stdev: 1.0,
+            dt: None,
+            start: 0.0,
+            stop: None,
+        };
+        let e = err(&noise, vec![0, 1], vec![("stdev".into(), vec![1.0, -1.0])]);
+        assert!(
+            e.contains("sources.b.waveform.stdev[1]") && e.contains("≥ 0"),
+            "{e}"
+        );
+        let step = Waveform::Step {
+            times: vec![0.0, 1.0],
+            amplitudes: vec![1.0, 2.0],
+        };
+        assert_eq!(step.per_target_len("amplitudes", 3), Some(6));
+        let e = err(
+            &step,
+            vec![0, 1, 2],
+            vec![("amplitudes".into(), vec![1.0; 3])],
+        );
+        assert!(e.contains("needs 6 values (2 per target neuron"), "{e}");
     }
 
     #[test]

@@ -5,9 +5,11 @@ mod counting;
 mod determinism;
 mod golden;
 mod invariants;
+mod per_neuron;
 mod protocols;
 mod reference;
 mod spiking;
+mod tsodyks_markram;
 
 use neuroplast_core::monitor::RecordSpec;
 use neuroplast_core::simulation::Simulation;

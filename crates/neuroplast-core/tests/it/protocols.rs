@@ -475,10 +475,9 @@ fn drained_files_are_the_outcome() {
         (f[0].1.clone(), &f[0].2),
         (vec![4, 4, 3], &ArrayData::U32(o.test_counts))
     );
-    let winners: Vec<f64> = o.train_winners.iter().map(|&w| f64::from(w)).collect();
     assert_eq!(
         (f[1].1.clone(), &f[1].2),
-        (vec![25, 4], &ArrayData::F64(winners))
+        (vec![25, 4], &ArrayData::I32(o.train_winners))
     );
     assert_eq!(
         (f[3].1.clone(), &f[3].2),

@@ -36,7 +36,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_finite, check_positive, refractory_steps, NeuronModel, Receptor, ReceptorKind};
+use super::lanes::LaneSet;
+use super::{
+    check_finite, check_positive, refractory_steps, NeuronModel, Receptor, ReceptorKind, BLOCK,
+};
 use crate::{ensure, Result};
 
 /// What happens at and after a spike; see the module docs.
@@ -266,14 +269,10 @@ const COND_RECEPTORS: &[Receptor] = &[
 pub struct AdEx {
     params: AdExParams,
     dt: f64,
-    refrac_steps: f64,
-    g_leak: f64,
-    /// `g_leak · delta_T`, nA.
-    gl_delta_t: f64,
-    /// `a` in µS.
-    a_us: f64,
-    decay_e: f64,
-    decay_i: f64,
+    /// The update's constants when every neuron has the same parameters.
+    c: AdExConsts,
+    /// Per-neuron constants when some parameter differs between neurons.
+    lanes: Option<AdExLanes>,
     /// Membrane potential, mV.
     pub v: Vec<f64>,
     /// Adaptation current, nA.
@@ -288,6 +287,41 @@ pub struct AdEx {
     fired: Vec<bool>,
 }
 
+crate::lanes! {
+    /// Constants of the AdEx update, derived from one neuron's parameters.
+    AdExConsts, AdExLanes, AdExBlock, AdExAccess {
+        v_rest, v_thresh, delta_T, e_rev_E, e_rev_I, v_spike, v_reset, b, cm, tau_w,
+        g_leak, gl_delta_t, a_us, decay_e, decay_i, nref, i_offset,
+    }
+}
+
+impl AdExConsts {
+    /// `g_leak = cm/tau_m`, `gl_delta_t = g_leak·delta_T` (nA), `a_us = a/1000` (µS),
+    /// `decay_* = 1 − dt/tau_syn_*` (Euler), `nref = round(tau_refrac/dt)`.
+    fn of(p: &AdExParams, dt_ms: f64) -> Result<AdExConsts> {
+        let g_leak = p.cm / p.tau_m;
+        Ok(AdExConsts {
+            v_rest: p.v_rest,
+            v_thresh: p.v_thresh,
+            delta_T: p.delta_T,
+            e_rev_E: p.e_rev_E,
+            e_rev_I: p.e_rev_I,
+            v_spike: p.v_spike,
+            v_reset: p.v_reset,
+            b: p.b,
+            cm: p.cm,
+            tau_w: p.tau_w,
+            g_leak,
+            gl_delta_t: g_leak * p.delta_T,
+            a_us: p.a * 1e-3,
+            decay_e: 1.0 - dt_ms / p.tau_syn_E,
+            decay_i: 1.0 - dt_ms / p.tau_syn_I,
+            nref: refractory_steps(p.tau_refrac, dt_ms)? as f64,
+            i_offset: p.i_offset,
+        })
+    }
+}
+
 impl AdEx {
     /// `n` neurons at `v = v_rest`, `w = 0`, time step `dt_ms`.
     pub fn new(params: &AdExParams, n: usize, dt_ms: f64) -> Result<AdEx> {
@@ -297,18 +331,12 @@ impl AdEx {
             "dt",
             "must be a finite number > 0 ms, got {dt_ms}"
         );
-        let p = params;
-        let g_leak = p.cm / p.tau_m;
         Ok(AdEx {
-            params: p.clone(),
+            params: params.clone(),
             dt: dt_ms,
-            refrac_steps: refractory_steps(p.tau_refrac, dt_ms)? as f64,
-            g_leak,
-            gl_delta_t: g_leak * p.delta_T,
-            a_us: p.a * 1e-3,
-            decay_e: 1.0 - dt_ms / p.tau_syn_E,
-            decay_i: 1.0 - dt_ms / p.tau_syn_I,
-            v: vec![p.v_rest; n],
+            c: AdExConsts::of(params, dt_ms)?,
+            lanes: None,
+            v: vec![params.v_rest; n],
             w: vec![0.0; n],
             g_exc: vec![0.0; n],
             g_inh: vec![0.0; n],
@@ -317,7 +345,7 @@ impl AdEx {
         })
     }
 
-    /// The parameters.
+    /// The parameters (those of every neuron, before per-neuron values).
     pub fn params(&self) -> &AdExParams {
         &self.params
     }
@@ -327,73 +355,109 @@ impl AdEx {
         self.dt
     }
 
-    fn update<const EXT: bool, const NEURAPSE: bool>(&mut self, syn: &mut [f64], current: &[f64]) {
-        let p = &self.params;
+    /// One step; uniform constants run as one block of the whole shard, per-neuron lanes in
+    /// blocks of [`BLOCK`].
+    fn update<const EXT: bool, const NEURAPSE: bool, L>(
+        &mut self,
+        lanes: &L,
+        syn: &mut [f64],
+        current: &[f64],
+    ) where
+        L: LaneSet,
+        for<'a> L::Block<'a>: AdExAccess,
+    {
         let n = self.v.len();
-        let (el, vt, dlt, ee, ei) = (p.v_rest, p.v_thresh, p.delta_T, p.e_rev_E, p.e_rev_I);
-        let (vspike, vreset, b, cm, tw) = (p.v_spike, p.v_reset, p.b, p.cm, p.tau_w);
-        let (gl, gl_dt, a, dt) = (self.g_leak, self.gl_delta_t, self.a_us, self.dt);
-        let (de, di, nref) = (self.decay_e, self.decay_i, self.refrac_steps);
-        let offset = p.i_offset;
-        let syn = &mut syn[..2 * n];
-        let current = if EXT { &current[..n] } else { &[][..] };
-        let v = &mut self.v[..n];
-        let w = &mut self.w[..n];
-        let ge = &mut self.g_exc[..n];
-        let gi = &mut self.g_inh[..n];
-        let refrac = &mut self.refrac[..n];
-        let fired = &mut self.fired[..n];
-        for i in 0..n {
-            let g_e = ge[i] + syn[2 * i];
-            let g_i = gi[i] + syn[2 * i + 1];
-            syn[2 * i] = 0.0;
-            syn[2 * i + 1] = 0.0;
-            let (v0, w0) = (v[i], w[i]);
-            let i_in = if EXT { offset + current[i] } else { offset };
-            // Same operation order as Neurapse's SI expression when the conductances are 0.
-            let dv = (-gl * (v0 - el) + gl_dt * ((v0.min(vspike) - vt) / dlt).exp() - w0
-                + i_in
-                + g_e * (ee - v0)
-                + g_i * (ei - v0))
-                / cm;
-            let dw = (a * (v0 - el) - w0) / tw;
-            let v1 = v0 + dv * dt;
-            let w1 = w0 + dw * dt;
-            if NEURAPSE {
-                let resetting = refrac[i] > 0.0;
-                let spike = !resetting && v1 >= vspike;
-                v[i] = if resetting {
-                    vreset
-                } else if spike {
-                    NEURAPSE_MARKER_MV
-                } else {
-                    v1
-                };
-                w[i] = if resetting { w0 + b } else { w1 };
-                refrac[i] = if spike { 1.0 } else { 0.0 };
-                fired[i] = spike;
+        let dt = self.dt;
+        let mut base = 0;
+        while base < n {
+            let end = if <L::Block<'_> as AdExAccess>::UNIFORM {
+                n
             } else {
-                let active = refrac[i] <= 0.0;
-                let spike = active && v1 >= vspike;
-                v[i] = if spike {
-                    vreset
-                } else if active {
-                    v1
+                (base + BLOCK).min(n)
+            };
+            let c = lanes.block(base, end);
+            let syn = &mut syn[2 * base..2 * end];
+            let current = if EXT { &current[base..end] } else { &[][..] };
+            let v = &mut self.v[base..end];
+            let w = &mut self.w[base..end];
+            let ge = &mut self.g_exc[base..end];
+            let gi = &mut self.g_inh[base..end];
+            let refrac = &mut self.refrac[base..end];
+            let fired = &mut self.fired[base..end];
+            for i in 0..v.len() {
+                let g_e = ge[i] + syn[2 * i];
+                let g_i = gi[i] + syn[2 * i + 1];
+                syn[2 * i] = 0.0;
+                syn[2 * i + 1] = 0.0;
+                let (v0, w0) = (v[i], w[i]);
+                let i_in = if EXT {
+                    c.i_offset(i) + current[i]
                 } else {
-                    v0
+                    c.i_offset(i)
                 };
-                w[i] = if spike { w1 + b } else { w1 };
-                refrac[i] = if spike {
-                    nref
-                } else if active {
-                    0.0
+                let (el, vspike) = (c.v_rest(i), c.v_spike(i));
+                // Same operation order as Neurapse's SI expression when the conductances are 0.
+                let dv = (-c.g_leak(i) * (v0 - el)
+                    + c.gl_delta_t(i) * ((v0.min(vspike) - c.v_thresh(i)) / c.delta_T(i)).exp()
+                    - w0
+                    + i_in
+                    + g_e * (c.e_rev_E(i) - v0)
+                    + g_i * (c.e_rev_I(i) - v0))
+                    / c.cm(i);
+                let dw = (c.a_us(i) * (v0 - el) - w0) / c.tau_w(i);
+                let v1 = v0 + dv * dt;
+                let w1 = w0 + dw * dt;
+                if NEURAPSE {
+                    let resetting = refrac[i] > 0.0;
+                    let spike = !resetting && v1 >= vspike;
+                    v[i] = if resetting {
+                        c.v_reset(i)
+                    } else if spike {
+                        NEURAPSE_MARKER_MV
+                    } else {
+                        v1
+                    };
+                    w[i] = if resetting { w0 + c.b(i) } else { w1 };
+                    refrac[i] = if spike { 1.0 } else { 0.0 };
+                    fired[i] = spike;
                 } else {
-                    refrac[i] - 1.0
-                };
-                fired[i] = spike;
+                    let active = refrac[i] <= 0.0;
+                    let spike = active && v1 >= vspike;
+                    v[i] = if spike {
+                        c.v_reset(i)
+                    } else if active {
+                        v1
+                    } else {
+                        v0
+                    };
+                    w[i] = if spike { w1 + c.b(i) } else { w1 };
+                    refrac[i] = if spike {
+                        c.nref(i)
+                    } else if active {
+                        0.0
+                    } else {
+                        refrac[i] - 1.0
+                    };
+                    fired[i] = spike;
+                }
+                ge[i] = g_e * c.decay_e(i);
+                gi[i] = g_i * c.decay_i(i);
             }
-            ge[i] = g_e * de;
-            gi[i] = g_i * di;
+            base = end;
+        }
+    }
+
+    fn run<L>(&mut self, lanes: &L, syn: &mut [f64], current: &[f64])
+    where
+        L: LaneSet,
+        for<'a> L::Block<'a>: AdExAccess,
+    {
+        let neurapse = self.params.reset_semantics == ResetSemantics::Neurapse;
+        match (current.is_empty(), neurapse) {
+            (true, false) => self.update::<false, false, _>(lanes, syn, current),
+            (false, false) => self.update::<true, false, _>(lanes, syn, current),
+            (true, true) => self.update::<false, true, _>(lanes, syn, current),
+            (false, true) => self.update::<true, true, _>(lanes, syn, current),
         }
     }
 }
@@ -425,8 +489,17 @@ impl super::BuiltinModel for AdEx {
     }
 
     fn build(params: &AdExParams, n: usize, ctx: super::Build<'_>) -> Result<Self> {
-        super::no_per_neuron(&ctx, "AdEx")?;
-        AdEx::new(params, n, ctx.dt_ms)
+        let mut m = AdEx::new(params, n, ctx.dt_ms)?;
+        if !ctx.per_neuron.is_empty() {
+            let each =
+                super::per_neuron_consts(params, n, &ctx, "params", AdExParams::validate, |p| {
+                    AdExConsts::of(p, ctx.dt_ms)
+                })?;
+            m.v = each.iter().map(|(p, _)| p.v_rest).collect();
+            let consts: Vec<AdExConsts> = each.into_iter().map(|(_, c)| c).collect();
+            m.lanes = Some(AdExLanes::of(&consts));
+        }
+        Ok(m)
     }
 }
 
@@ -464,12 +537,15 @@ impl NeuronModel for AdEx {
     }
 
     fn step(&mut self, syn: &mut [f64], current: &[f64], spikes: &mut Vec<u32>) {
-        let neurapse = self.params.reset_semantics == ResetSemantics::Neurapse;
-        match (current.is_empty(), neurapse) {
-            (true, false) => self.update::<false, false>(syn, current),
-            (false, false) => self.update::<true, false>(syn, current),
-            (true, true) => self.update::<false, true>(syn, current),
-            (false, true) => self.update::<true, true>(syn, current),
+        match self.lanes.take() {
+            None => {
+                let c = self.c;
+                self.run(&c, syn, current);
+            }
+            Some(lanes) => {
+                self.run(&lanes, syn, current);
+                self.lanes = Some(lanes);
+            }
         }
         spikes.extend(
             self.fired
@@ -484,6 +560,58 @@ impl NeuronModel for AdEx {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Per-neuron parameters (every one of them) give each neuron the bits of a one-neuron
+    /// population with its parameters, in both reset semantics; equal per-neuron values give
+    /// the plain model's bits through the lanes; the initial `v` is each neuron's `v_rest`.
+    #[test]
+    fn per_neuron_parameters_equal_separate_populations() {
+        use crate::spiking::neuron::testing::{
+            build, per_neuron_equals_one_neuron_populations, Drive,
+        };
+        use crate::spiking::neuron::{ModelSpec, Neurons};
+        let n = 100;
+        let f = |a: f64, b: f64| (0..n).map(|i| a + b * i as f64).collect::<Vec<f64>>();
+        let mut per = vec![
+            ("cm", f(0.25, 0.001)),
+            ("tau_m", f(8.0, 0.03)),
+            ("v_rest", f(-71.0, 0.01)),
+            ("v_thresh", f(-51.0, 0.02)),
+            ("delta_T", f(1.5, 0.01)),
+            ("tau_w", f(100.0, 1.0)),
+            ("a", f(2.0, 0.04)),
+            ("b", f(0.05, 0.001)),
+            ("v_reset", f(-72.0, 0.05)),
+            ("v_spike", f(-42.0, 0.05)),
+            ("tau_syn_E", f(3.0, 0.03)),
+            ("tau_syn_I", f(6.0, 0.03)),
+            ("e_rev_E", f(-2.0, 0.03)),
+            ("e_rev_I", f(-82.0, 0.03)),
+            ("i_offset", f(0.3, 0.003)),
+        ];
+        let drive = Drive {
+            dt: 0.1,
+            steps: 3000,
+            current: (0.0, 1.0),
+            syn: &[0.02, 0.02],
+        };
+        per.push(("tau_refrac", f(0.0, 0.05)));
+        let spec = ModelSpec::EIF_cond_exp_isfa_ista(AdExParams::default());
+        let (spikes, lanes) = per_neuron_equals_one_neuron_populations(&spec, &per, &drive);
+        assert!(spikes > 1000, "{spikes} spikes");
+        let Neurons::EIF_cond_exp_isfa_ista(m) = lanes else {
+            unreachable!()
+        };
+        assert!(m.lanes.is_some());
+        let m = build(&spec, n, 0.1, &[("v_rest".into(), f(-71.0, 0.01))]);
+        assert_eq!(m.state("v").unwrap(), &f(-71.0, 0.01)[..]);
+        // Neurapse semantics (no refractory period)
+        per.pop();
+        let (tonic, _) = preset("tonic").unwrap();
+        let spec = ModelSpec::EIF_cond_exp_isfa_ista(tonic);
+        let (spikes, _) = per_neuron_equals_one_neuron_populations(&spec, &per, &drive);
+        assert!(spikes > 1000, "{spikes} spikes");
+    }
 
     /// Run one neuron for `steps` steps with constant drive `i_na`, from (`v0`, `w0`); return
     /// the spike columns in Neurapse's convention (step `s` → column `s + 1`).

@@ -59,8 +59,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lanes::LaneSet;
 use super::{
-    check_finite, check_non_negative, check_positive, NeuronModel, Receptor, ReceptorKind,
+    check_finite, check_non_negative, check_positive, NeuronModel, Receptor, ReceptorKind, BLOCK,
 };
 use crate::{ensure, Result};
 
@@ -181,8 +182,10 @@ pub struct HodgkinHuxley {
     dt: f64,
     /// Factor on the gating rates: 1, or 10⁻³ in Neurapse mode.
     rate_scale: f64,
-    /// nA → µA/cm².
-    na_to_density: f64,
+    /// The update's constants when every neuron has the same parameters.
+    c: HhConsts,
+    /// Per-neuron constants when some parameter differs between neurons.
+    lanes: Option<HhLanes>,
     /// Membrane potential, mV.
     pub v: Vec<f64>,
     /// Sodium activation.
@@ -192,6 +195,49 @@ pub struct HodgkinHuxley {
     /// Potassium activation.
     pub n: Vec<f64>,
     fired: Vec<bool>,
+}
+
+crate::lanes! {
+    /// Constants of the classic HH update, derived from one neuron's parameters.
+    HhConsts, HhLanes, HhBlock, HhAccess {
+        cm, e_na, e_k, e_l, g_na, g_k, g_l, i_offset, na_to_density, v_spike,
+    }
+}
+
+impl HhConsts {
+    /// `na_to_density = 10⁻³ / area` (nA → µA/cm²); the rest are the parameters.
+    fn of(p: &HodgkinHuxleyParams) -> HhConsts {
+        HhConsts {
+            cm: p.cm,
+            e_na: p.e_na,
+            e_k: p.e_k,
+            e_l: p.e_l,
+            g_na: p.g_na,
+            g_k: p.g_k,
+            g_l: p.g_l,
+            i_offset: p.i_offset,
+            na_to_density: 1e-3 / p.area,
+            v_spike: p.v_spike,
+        }
+    }
+}
+
+/// Time derivatives of `(V, m, h, n)` of neuron `k` of a block for input density `i`, the
+/// gating rates scaled by `s`.
+#[inline]
+fn hh_deriv(c: &impl HhAccess, k: usize, s: f64, y: [f64; 4], i: f64) -> [f64; 4] {
+    let [v, m, h, n] = y;
+    let i_na = c.g_na(k) * (m * m * m) * h * (v - c.e_na(k));
+    let n2 = n * n;
+    let i_k = c.g_k(k) * (n2 * n2) * (v - c.e_k(k));
+    let i_l = c.g_l(k) * (v - c.e_l(k));
+    let [am, bm, ah, bh, an, bn] = hh_rates(v);
+    [
+        (i - i_na - i_k - i_l) / c.cm(k),
+        s * (am * (1.0 - m) - bm * m),
+        s * (ah * (1.0 - h) - bh * h),
+        s * (an * (1.0 - n) - bn * n),
+    ]
 }
 
 impl HodgkinHuxley {
@@ -213,7 +259,8 @@ impl HodgkinHuxley {
             } else {
                 1.0
             },
-            na_to_density: 1e-3 / params.area,
+            c: HhConsts::of(params),
+            lanes: None,
             v: vec![v0; n],
             m: vec![am / (am + bm); n],
             h: vec![ah / (ah + bh); n],
@@ -222,28 +269,56 @@ impl HodgkinHuxley {
         })
     }
 
-    /// The parameters.
+    /// The parameters (those of every neuron, before per-neuron values).
     pub fn params(&self) -> &HodgkinHuxleyParams {
         &self.params
     }
 
-    /// Time derivatives of `(V, m, h, n)` for input density `i`.
-    #[inline]
-    fn deriv(&self, y: [f64; 4], i: f64) -> [f64; 4] {
-        let p = &self.params;
-        let [v, m, h, n] = y;
-        let i_na = p.g_na * (m * m * m) * h * (v - p.e_na);
-        let n2 = n * n;
-        let i_k = p.g_k * (n2 * n2) * (v - p.e_k);
-        let i_l = p.g_l * (v - p.e_l);
-        let [am, bm, ah, bh, an, bn] = hh_rates(v);
+    /// One step; uniform constants run as one block of the whole shard, per-neuron lanes in
+    /// blocks of [`BLOCK`].
+    fn update<L>(&mut self, lanes: &L, syn: &mut [f64], current: &[f64])
+    where
+        L: LaneSet,
+        for<'a> L::Block<'a>: HhAccess,
+    {
+        let n = self.v.len();
+        let dt = self.dt;
+        let rk4 = self.params.integrator == HhIntegrator::Rk4;
         let s = self.rate_scale;
-        [
-            (i - i_na - i_k - i_l) / p.cm,
-            s * (am * (1.0 - m) - bm * m),
-            s * (ah * (1.0 - h) - bh * h),
-            s * (an * (1.0 - n) - bn * n),
-        ]
+        let mut base = 0;
+        while base < n {
+            let end = if <L::Block<'_> as HhAccess>::UNIFORM {
+                n
+            } else {
+                (base + BLOCK).min(n)
+            };
+            let c = lanes.block(base, end);
+            for k in 0..end - base {
+                let i = base + k;
+                let ext = if current.is_empty() { 0.0 } else { current[i] };
+                let input = c.i_offset(k) + c.na_to_density(k) * (syn[i] + ext);
+                syn[i] = 0.0;
+                let y = [self.v[i], self.m[i], self.h[i], self.n[i]];
+                let k1 = hh_deriv(&c, k, s, y, input);
+                let y1 = if rk4 {
+                    let y2 = std::array::from_fn(|j| y[j] + 0.5 * dt * k1[j]);
+                    let k2 = hh_deriv(&c, k, s, y2, input);
+                    let y3 = std::array::from_fn(|j| y[j] + 0.5 * dt * k2[j]);
+                    let k3 = hh_deriv(&c, k, s, y3, input);
+                    let y4 = std::array::from_fn(|j| y[j] + dt * k3[j]);
+                    let k4 = hh_deriv(&c, k, s, y4, input);
+                    std::array::from_fn(|j| {
+                        y[j] + dt / 6.0 * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j])
+                    })
+                } else {
+                    std::array::from_fn(|j| y[j] + dt * k1[j])
+                };
+                let th = c.v_spike(k);
+                self.fired[i] = y[0] < th && y1[0] >= th;
+                [self.v[i], self.m[i], self.h[i], self.n[i]] = y1;
+            }
+            base = end;
+        }
     }
 }
 
@@ -268,8 +343,13 @@ impl super::BuiltinModel for HodgkinHuxley {
     }
 
     fn build(params: &HodgkinHuxleyParams, n: usize, ctx: super::Build<'_>) -> Result<Self> {
-        super::no_per_neuron(&ctx, "HodgkinHuxley")?;
-        HodgkinHuxley::new(params, n, ctx.dt_ms)
+        let mut m = HodgkinHuxley::new(params, n, ctx.dt_ms)?;
+        if !ctx.per_neuron.is_empty() {
+            let each = super::per_neuron(params, n, &ctx, "params", HodgkinHuxleyParams::validate)?;
+            let consts: Vec<HhConsts> = each.iter().map(HhConsts::of).collect();
+            m.lanes = Some(HhLanes::of(&consts));
+        }
+        Ok(m)
     }
 }
 
@@ -307,35 +387,15 @@ impl NeuronModel for HodgkinHuxley {
     }
 
     fn step(&mut self, syn: &mut [f64], current: &[f64], spikes: &mut Vec<u32>) {
-        let n = self.v.len();
-        let dt = self.dt;
-        let rk4 = self.params.integrator == HhIntegrator::Rk4;
-        let (offset, conv, th) = (
-            self.params.i_offset,
-            self.na_to_density,
-            self.params.v_spike,
-        );
-        for i in 0..n {
-            let ext = if current.is_empty() { 0.0 } else { current[i] };
-            let input = offset + conv * (syn[i] + ext);
-            syn[i] = 0.0;
-            let y = [self.v[i], self.m[i], self.h[i], self.n[i]];
-            let k1 = self.deriv(y, input);
-            let y1 = if rk4 {
-                let y2 = std::array::from_fn(|j| y[j] + 0.5 * dt * k1[j]);
-                let k2 = self.deriv(y2, input);
-                let y3 = std::array::from_fn(|j| y[j] + 0.5 * dt * k2[j]);
-                let k3 = self.deriv(y3, input);
-                let y4 = std::array::from_fn(|j| y[j] + dt * k3[j]);
-                let k4 = self.deriv(y4, input);
-                std::array::from_fn(|j| {
-                    y[j] + dt / 6.0 * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j])
-                })
-            } else {
-                std::array::from_fn(|j| y[j] + dt * k1[j])
-            };
-            self.fired[i] = y[0] < th && y1[0] >= th;
-            [self.v[i], self.m[i], self.h[i], self.n[i]] = y1;
+        match self.lanes.take() {
+            None => {
+                let c = self.c;
+                self.update(&c, syn, current);
+            }
+            Some(lanes) => {
+                self.update(&lanes, syn, current);
+                self.lanes = Some(lanes);
+            }
         }
         crate::spiking::simd::push_fired(&self.fired, spikes);
     }
@@ -464,10 +524,10 @@ const COND_RECEPTORS: &[Receptor] = &[
 pub struct HhCondExp {
     params: HhCondExpParams,
     dt: f64,
-    half_e: f64,
-    full_e: f64,
-    half_i: f64,
-    full_i: f64,
+    /// The update's constants when every neuron has the same parameters.
+    c: TraubConsts,
+    /// Per-neuron constants when some parameter differs between neurons.
+    lanes: Option<TraubLanes>,
     /// Membrane potential, mV.
     pub v: Vec<f64>,
     /// Sodium activation.
@@ -483,6 +543,65 @@ pub struct HhCondExp {
     fired: Vec<bool>,
 }
 
+crate::lanes! {
+    /// Constants of the `HH_cond_exp` update, derived from one neuron's parameters.
+    TraubConsts, TraubLanes, TraubBlock, TraubAccess {
+        gbar_Na, gbar_K, g_leak, cm, v_offset, e_rev_Na, e_rev_K, e_rev_leak, e_rev_E, e_rev_I,
+        half_e, full_e, half_i, full_i, i_offset, v_spike,
+    }
+}
+
+impl TraubConsts {
+    /// `half_* = exp(−dt/(2 tau_syn_*))`, `full_* = exp(−dt/tau_syn_*)`; the rest are the
+    /// parameters.
+    fn of(p: &HhCondExpParams, dt_ms: f64) -> TraubConsts {
+        TraubConsts {
+            gbar_Na: p.gbar_Na,
+            gbar_K: p.gbar_K,
+            g_leak: p.g_leak,
+            cm: p.cm,
+            v_offset: p.v_offset,
+            e_rev_Na: p.e_rev_Na,
+            e_rev_K: p.e_rev_K,
+            e_rev_leak: p.e_rev_leak,
+            e_rev_E: p.e_rev_E,
+            e_rev_I: p.e_rev_I,
+            half_e: (-0.5 * dt_ms / p.tau_syn_E).exp(),
+            full_e: (-dt_ms / p.tau_syn_E).exp(),
+            half_i: (-0.5 * dt_ms / p.tau_syn_I).exp(),
+            full_i: (-dt_ms / p.tau_syn_I).exp(),
+            i_offset: p.i_offset,
+            v_spike: p.v_spike,
+        }
+    }
+}
+
+/// Steady-state gates `(m, h, n)` of the Traub model at `v` mV.
+fn traub_rest(v: f64, v_offset: f64) -> (f64, f64, f64) {
+    let [am, bm, ah, bh, an, bn] = traub_rates(v - v_offset);
+    (am / (am + bm), ah / (ah + bh), an / (an + bn))
+}
+
+/// Time derivatives of `(V, m, h, n)` of neuron `k` of a block with conductances `ge`, `gi`
+/// and input `i` nA.
+#[inline]
+fn traub_deriv(c: &impl TraubAccess, k: usize, y: [f64; 4], ge: f64, gi: f64, i: f64) -> [f64; 4] {
+    let [v, m, h, n] = y;
+    let n2 = n * n;
+    let i_ion = c.gbar_Na(k) * (m * m * m) * h * (v - c.e_rev_Na(k))
+        + c.gbar_K(k) * (n2 * n2) * (v - c.e_rev_K(k))
+        + c.g_leak(k) * (v - c.e_rev_leak(k))
+        + ge * (v - c.e_rev_E(k))
+        + gi * (v - c.e_rev_I(k));
+    let [am, bm, ah, bh, an, bn] = traub_rates(v - c.v_offset(k));
+    [
+        (i - i_ion) / c.cm(k),
+        am * (1.0 - m) - bm * m,
+        ah * (1.0 - h) - bh * h,
+        an * (1.0 - n) - bn * n,
+    ]
+}
+
 impl HhCondExp {
     /// `n` neurons at −65 mV with steady-state gates, time step `dt_ms`.
     pub fn new(params: &HhCondExpParams, n: usize, dt_ms: f64) -> Result<HhCondExp> {
@@ -493,47 +612,71 @@ impl HhCondExp {
             "must be a finite number of ms > 0, got {dt_ms}"
         );
         let v0 = -65.0;
-        let [am, bm, ah, bh, an, bn] = traub_rates(v0 - params.v_offset);
+        let (m0, h0, n0) = traub_rest(v0, params.v_offset);
         Ok(HhCondExp {
             params: params.clone(),
             dt: dt_ms,
-            half_e: (-0.5 * dt_ms / params.tau_syn_E).exp(),
-            full_e: (-dt_ms / params.tau_syn_E).exp(),
-            half_i: (-0.5 * dt_ms / params.tau_syn_I).exp(),
-            full_i: (-dt_ms / params.tau_syn_I).exp(),
+            c: TraubConsts::of(params, dt_ms),
+            lanes: None,
             v: vec![v0; n],
-            m: vec![am / (am + bm); n],
-            h: vec![ah / (ah + bh); n],
-            n: vec![an / (an + bn); n],
+            m: vec![m0; n],
+            h: vec![h0; n],
+            n: vec![n0; n],
             g_exc: vec![0.0; n],
             g_inh: vec![0.0; n],
             fired: vec![false; n],
         })
     }
 
-    /// The parameters.
+    /// The parameters (those of every neuron, before per-neuron values).
     pub fn params(&self) -> &HhCondExpParams {
         &self.params
     }
 
-    /// Time derivatives of `(V, m, h, n)` with conductances `ge`, `gi` and input `i` nA.
-    #[inline]
-    fn deriv(&self, y: [f64; 4], ge: f64, gi: f64, i: f64) -> [f64; 4] {
-        let p = &self.params;
-        let [v, m, h, n] = y;
-        let n2 = n * n;
-        let i_ion = p.gbar_Na * (m * m * m) * h * (v - p.e_rev_Na)
-            + p.gbar_K * (n2 * n2) * (v - p.e_rev_K)
-            + p.g_leak * (v - p.e_rev_leak)
-            + ge * (v - p.e_rev_E)
-            + gi * (v - p.e_rev_I);
-        let [am, bm, ah, bh, an, bn] = traub_rates(v - p.v_offset);
-        [
-            (i - i_ion) / p.cm,
-            am * (1.0 - m) - bm * m,
-            ah * (1.0 - h) - bh * h,
-            an * (1.0 - n) - bn * n,
-        ]
+    /// One step; uniform constants run as one block of the whole shard, per-neuron lanes in
+    /// blocks of [`BLOCK`].
+    fn update<L>(&mut self, lanes: &L, syn: &mut [f64], current: &[f64])
+    where
+        L: LaneSet,
+        for<'a> L::Block<'a>: TraubAccess,
+    {
+        let n = self.v.len();
+        let dt = self.dt;
+        let mut base = 0;
+        while base < n {
+            let end = if <L::Block<'_> as TraubAccess>::UNIFORM {
+                n
+            } else {
+                (base + BLOCK).min(n)
+            };
+            let c = lanes.block(base, end);
+            for k in 0..end - base {
+                let i = base + k;
+                let (he, fe, hi, fi) = (c.half_e(k), c.full_e(k), c.half_i(k), c.full_i(k));
+                let ge = self.g_exc[i] + syn[2 * i];
+                let gi = self.g_inh[i] + syn[2 * i + 1];
+                syn[2 * i] = 0.0;
+                syn[2 * i + 1] = 0.0;
+                let input = c.i_offset(k) + if current.is_empty() { 0.0 } else { current[i] };
+                let y = [self.v[i], self.m[i], self.h[i], self.n[i]];
+                let k1 = traub_deriv(&c, k, y, ge, gi, input);
+                let y2 = std::array::from_fn(|j| y[j] + 0.5 * dt * k1[j]);
+                let k2 = traub_deriv(&c, k, y2, ge * he, gi * hi, input);
+                let y3 = std::array::from_fn(|j| y[j] + 0.5 * dt * k2[j]);
+                let k3 = traub_deriv(&c, k, y3, ge * he, gi * hi, input);
+                let y4 = std::array::from_fn(|j| y[j] + dt * k3[j]);
+                let k4 = traub_deriv(&c, k, y4, ge * fe, gi * fi, input);
+                let y1: [f64; 4] = std::array::from_fn(|j| {
+                    y[j] + dt / 6.0 * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j])
+                });
+                let th = c.v_spike(k);
+                self.fired[i] = y[0] < th && y1[0] >= th;
+                [self.v[i], self.m[i], self.h[i], self.n[i]] = y1;
+                self.g_exc[i] = ge * fe;
+                self.g_inh[i] = gi * fi;
+            }
+            base = end;
+        }
     }
 }
 
@@ -562,8 +705,18 @@ impl super::BuiltinModel for HhCondExp {
     }
 
     fn build(params: &HhCondExpParams, n: usize, ctx: super::Build<'_>) -> Result<Self> {
-        super::no_per_neuron(&ctx, "HhCondExp")?;
-        HhCondExp::new(params, n, ctx.dt_ms)
+        let mut m = HhCondExp::new(params, n, ctx.dt_ms)?;
+        if !ctx.per_neuron.is_empty() {
+            let each = super::per_neuron(params, n, &ctx, "params", HhCondExpParams::validate)?;
+            // the steady-state gates at −65 mV depend on each neuron's v_offset
+            for (i, p) in each.iter().enumerate() {
+                (m.m[i], m.h[i], m.n[i]) = traub_rest(m.v[i], p.v_offset);
+            }
+            let consts: Vec<TraubConsts> =
+                each.iter().map(|p| TraubConsts::of(p, ctx.dt_ms)).collect();
+            m.lanes = Some(TraubLanes::of(&consts));
+        }
+        Ok(m)
     }
 }
 
@@ -605,31 +758,15 @@ impl NeuronModel for HhCondExp {
     }
 
     fn step(&mut self, syn: &mut [f64], current: &[f64], spikes: &mut Vec<u32>) {
-        let n = self.v.len();
-        let dt = self.dt;
-        let (he, fe, hi, fi) = (self.half_e, self.full_e, self.half_i, self.full_i);
-        let (offset, th) = (self.params.i_offset, self.params.v_spike);
-        for i in 0..n {
-            let ge = self.g_exc[i] + syn[2 * i];
-            let gi = self.g_inh[i] + syn[2 * i + 1];
-            syn[2 * i] = 0.0;
-            syn[2 * i + 1] = 0.0;
-            let input = offset + if current.is_empty() { 0.0 } else { current[i] };
-            let y = [self.v[i], self.m[i], self.h[i], self.n[i]];
-            let k1 = self.deriv(y, ge, gi, input);
-            let y2 = std::array::from_fn(|j| y[j] + 0.5 * dt * k1[j]);
-            let k2 = self.deriv(y2, ge * he, gi * hi, input);
-            let y3 = std::array::from_fn(|j| y[j] + 0.5 * dt * k2[j]);
-            let k3 = self.deriv(y3, ge * he, gi * hi, input);
-            let y4 = std::array::from_fn(|j| y[j] + dt * k3[j]);
-            let k4 = self.deriv(y4, ge * fe, gi * fi, input);
-            let y1: [f64; 4] = std::array::from_fn(|j| {
-                y[j] + dt / 6.0 * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j])
-            });
-            self.fired[i] = y[0] < th && y1[0] >= th;
-            [self.v[i], self.m[i], self.h[i], self.n[i]] = y1;
-            self.g_exc[i] = ge * fe;
-            self.g_inh[i] = gi * fi;
+        match self.lanes.take() {
+            None => {
+                let c = self.c;
+                self.update(&c, syn, current);
+            }
+            Some(lanes) => {
+                self.update(&lanes, syn, current);
+                self.lanes = Some(lanes);
+            }
         }
         crate::spiking::simd::push_fired(&self.fired, spikes);
     }
@@ -638,6 +775,98 @@ impl NeuronModel for HhCondExp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Per-neuron parameters (every one of them) give each neuron the bits of a one-neuron
+    /// population with its parameters (classic HH with both integrators and in Neurapse's
+    /// time units, and HH_cond_exp); equal per-neuron values give the plain model's bits;
+    /// `HH_cond_exp` starts each neuron's gates at the steady state of its own `v_offset`.
+    #[test]
+    fn per_neuron_parameters_equal_separate_populations() {
+        use crate::spiking::neuron::testing::{
+            build, per_neuron_equals_one_neuron_populations, Drive,
+        };
+        use crate::spiking::neuron::{ModelSpec, Neurons};
+        let n = 60;
+        let f = |a: f64, b: f64| (0..n).map(|i| a + b * i as f64).collect::<Vec<f64>>();
+        let per = [
+            ("cm", f(0.9, 0.004)),
+            ("e_na", f(49.0, 0.03)),
+            ("e_k", f(-78.0, 0.03)),
+            ("e_l", f(-56.0, 0.03)),
+            ("g_na", f(110.0, 0.3)),
+            ("g_k", f(34.0, 0.05)),
+            ("g_l", f(0.28, 0.0005)),
+            ("i_offset", f(4.0, 0.05)),
+            ("area", f(0.9e-3, 4e-6)),
+            ("v_spike", f(-5.0, 0.2)),
+        ];
+        let drive = Drive {
+            dt: 0.01,
+            steps: 3000,
+            current: (0.0, 12.0),
+            syn: &[5.0],
+        };
+        for (integrator, neurapse_time_units, min_spikes) in [
+            (HhIntegrator::Euler, false, 100),
+            (HhIntegrator::Rk4, false, 100),
+            (HhIntegrator::Euler, true, 0),
+        ] {
+            let spec = ModelSpec::HH_squid(HodgkinHuxleyParams {
+                integrator,
+                neurapse_time_units,
+                ..Default::default()
+            });
+            let (spikes, lanes) = per_neuron_equals_one_neuron_populations(&spec, &per, &drive);
+            assert!(spikes >= min_spikes, "{integrator:?}: {spikes} spikes");
+            let Neurons::HH_squid(m) = lanes else {
+                unreachable!()
+            };
+            assert!(m.lanes.is_some());
+        }
+        let per = [
+            ("gbar_Na", f(19.0, 0.03)),
+            ("gbar_K", f(5.5, 0.01)),
+            ("g_leak", f(0.009, 0.00003)),
+            ("cm", f(0.19, 0.0003)),
+            ("v_offset", f(-64.0, 0.03)),
+            ("e_rev_Na", f(49.0, 0.03)),
+            ("e_rev_K", f(-91.0, 0.03)),
+            ("e_rev_leak", f(-66.0, 0.03)),
+            ("e_rev_E", f(-1.0, 0.03)),
+            ("e_rev_I", f(-81.0, 0.03)),
+            ("tau_syn_E", f(0.15, 0.002)),
+            ("tau_syn_I", f(1.5, 0.02)),
+            ("i_offset", f(1.0, 0.01)),
+            ("v_spike", f(-5.0, 0.2)),
+        ];
+        let drive = Drive {
+            dt: 0.01,
+            steps: 5000,
+            current: (0.0, 2.0),
+            syn: &[0.02, 0.005],
+        };
+        let spec = ModelSpec::HH_cond_exp(HhCondExpParams::default());
+        let (spikes, lanes) = per_neuron_equals_one_neuron_populations(&spec, &per, &drive);
+        assert!(spikes > 100, "{spikes} spikes");
+        let Neurons::HH_cond_exp(m) = lanes else {
+            unreachable!()
+        };
+        assert!(m.lanes.is_some());
+        let m = build(&spec, n, 0.01, &[("v_offset".into(), f(-64.0, 0.03))]);
+        for (i, v_offset) in f(-64.0, 0.03).into_iter().enumerate() {
+            let one = HhCondExp::new(
+                &HhCondExpParams {
+                    v_offset,
+                    ..Default::default()
+                },
+                1,
+                0.01,
+            )
+            .unwrap();
+            assert_eq!(m.state("m").unwrap()[i], one.m[0]);
+            assert_eq!(m.state("n").unwrap()[i], one.n[0]);
+        }
+    }
 
     // Neurapse `example1.py`: dt = 0.01 ms, 15000 steps, 15 µA/cm² on steps 6000…9000
     // inclusive, initial V/h/m/n below.
@@ -724,7 +953,7 @@ mod tests {
             ..Default::default()
         };
         let hh = HodgkinHuxley::new(&p, 1, 0.01).unwrap();
-        assert_eq!(hh.na_to_density, 0.5);
+        assert_eq!(hh.c.na_to_density, 0.5);
         let err = HodgkinHuxleyParams {
             area: 0.0,
             ..Default::default()

@@ -70,7 +70,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_finite, check_positive, NeuronModel, Receptor, ReceptorKind};
+use super::lanes::LaneSet;
+use super::{check_finite, check_positive, NeuronModel, Receptor, ReceptorKind, BLOCK};
 use crate::{ensure, Result};
 
 /// How [`Izhikevich`] advances `v` and `u` over one step.
@@ -196,6 +197,10 @@ fn check_dt(dt_ms: f64) -> Result<()> {
 pub struct Izhikevich {
     params: IzhikevichParams,
     dt: f64,
+    /// The update's constants when every neuron has the same `i_offset`.
+    consts: IzhConsts,
+    /// Per-neuron `i_offset` (a, b, c and d are per-neuron state anyway).
+    lanes: Option<IzhLanes>,
     /// Membrane potential, mV.
     pub v: Vec<f64>,
     /// Recovery variable.
@@ -219,6 +224,10 @@ impl Izhikevich {
         Ok(Izhikevich {
             params: params.clone(),
             dt: dt_ms,
+            consts: IzhConsts {
+                i_offset: params.i_offset,
+            },
+            lanes: None,
             v: vec![-65.0; n],
             u: vec![params.b * -65.0; n],
             a: vec![params.a; n],
@@ -234,42 +243,85 @@ impl Izhikevich {
         &self.params
     }
 
+    /// One step; a uniform `i_offset` runs as one block of the whole shard, per-neuron
+    /// values in blocks of [`BLOCK`].
     #[inline(always)]
-    fn update<const EXT: bool, const SPNET: bool>(&mut self, syn: &mut [f64], current: &[f64]) {
+    fn update<const EXT: bool, const SPNET: bool, L>(
+        &mut self,
+        lanes: &L,
+        syn: &mut [f64],
+        current: &[f64],
+    ) where
+        L: LaneSet,
+        for<'a> L::Block<'a>: IzhAccess,
+    {
         let n = self.v.len();
         let dt = self.dt;
         let h = 0.5 * dt;
-        let offset = self.params.i_offset;
-        let syn = &mut syn[..n];
-        let current = if EXT { &current[..n] } else { &[][..] };
-        let v = &mut self.v[..n];
-        let u = &mut self.u[..n];
-        let (a, b, c, d) = (&self.a[..n], &self.b[..n], &self.c[..n], &self.d[..n]);
-        let fired = &mut self.fired[..n];
-        for i in 0..n {
-            let input = if EXT {
-                offset + syn[i] + current[i]
+        let mut base = 0;
+        while base < n {
+            let end = if <L::Block<'_> as IzhAccess>::UNIFORM {
+                n
             } else {
-                offset + syn[i]
+                (base + BLOCK).min(n)
             };
-            syn[i] = 0.0;
-            let (v0, u0) = (v[i], u[i]);
-            let (v1, u1) = if SPNET {
-                let v_half = v0 + h * ((0.04 * v0 + 5.0) * v0 + 140.0 - u0 + input);
-                let v1 = v_half + h * ((0.04 * v_half + 5.0) * v_half + 140.0 - u0 + input);
-                (v1, u0 + dt * (a[i] * (b[i] * v1 - u0)))
-            } else {
-                (
-                    v0 + dt * ((0.04 * v0 + 5.0) * v0 + 140.0 - u0 + input),
-                    u0 + dt * (a[i] * (b[i] * v0 - u0)),
-                )
-            };
-            let spike = v1 >= SPIKE_V;
-            v[i] = if spike { c[i] } else { v1 };
-            u[i] = if spike { u1 + d[i] } else { u1 };
-            fired[i] = spike;
+            let cs = lanes.block(base, end);
+            let syn = &mut syn[base..end];
+            let current = if EXT { &current[base..end] } else { &[][..] };
+            let v = &mut self.v[base..end];
+            let u = &mut self.u[base..end];
+            let (a, b) = (&self.a[base..end], &self.b[base..end]);
+            let (c, d) = (&self.c[base..end], &self.d[base..end]);
+            let fired = &mut self.fired[base..end];
+            for i in 0..v.len() {
+                let input = if EXT {
+                    cs.i_offset(i) + syn[i] + current[i]
+                } else {
+                    cs.i_offset(i) + syn[i]
+                };
+                syn[i] = 0.0;
+                let (v0, u0) = (v[i], u[i]);
+                let (v1, u1) = if SPNET {
+                    let v_half = v0 + h * ((0.04 * v0 + 5.0) * v0 + 140.0 - u0 + input);
+                    let v1 = v_half + h * ((0.04 * v_half + 5.0) * v_half + 140.0 - u0 + input);
+                    (v1, u0 + dt * (a[i] * (b[i] * v1 - u0)))
+                } else {
+                    (
+                        v0 + dt * ((0.04 * v0 + 5.0) * v0 + 140.0 - u0 + input),
+                        u0 + dt * (a[i] * (b[i] * v0 - u0)),
+                    )
+                };
+                let spike = v1 >= SPIKE_V;
+                v[i] = if spike { c[i] } else { v1 };
+                u[i] = if spike { u1 + d[i] } else { u1 };
+                fired[i] = spike;
+            }
+            base = end;
         }
     }
+
+    #[inline(always)]
+    fn run<L>(&mut self, lanes: &L, syn: &mut [f64], current: &[f64])
+    where
+        L: LaneSet,
+        for<'a> L::Block<'a>: IzhAccess,
+    {
+        let spnet = self.params.integrator == IzhikevichIntegrator::Spnet;
+        crate::spiking::simd::dispatch(
+            #[inline(always)]
+            || match (current.is_empty(), spnet) {
+                (true, true) => self.update::<false, true, _>(lanes, syn, current),
+                (true, false) => self.update::<false, false, _>(lanes, syn, current),
+                (false, true) => self.update::<true, true, _>(lanes, syn, current),
+                (false, false) => self.update::<true, false, _>(lanes, syn, current),
+            },
+        );
+    }
+}
+
+crate::lanes! {
+    /// Constants of the Izhikevich 2003 update that are not per-neuron state.
+    IzhConsts, IzhLanes, IzhBlock, IzhAccess { i_offset }
 }
 
 crate::param_table!(IzhikevichParams {
@@ -288,30 +340,28 @@ impl super::BuiltinModel for Izhikevich {
     }
 
     fn build(params: &IzhikevichParams, n: usize, ctx: super::Build<'_>) -> Result<Self> {
-        use super::ParamTable;
         let mut m = Izhikevich::new(params, n, ctx.dt_ms)?;
+        if ctx.per_neuron.is_empty() {
+            return Ok(m);
+        }
+        let each = super::per_neuron(params, n, &ctx, "params", IzhikevichParams::validate)?;
         for (name, values) in ctx.per_neuron {
-            let path = format!("params.{name}");
-            // a, b, c, d are per-neuron state already; i_offset is one value
-            if !matches!(name.as_str(), "a" | "b" | "c" | "d") {
-                return Err(crate::Error::config(
-                    path,
-                    "Izhikevich takes one i_offset for every neuron (a, b, c and d may differ)",
-                ));
-            }
-            for (i, &x) in values.iter().enumerate() {
-                let mut p = params.clone();
-                p.set(name, x);
-                if let Err(crate::Error::Config { msg, .. }) = p.validate("params") {
-                    return Err(crate::Error::config(
-                        format!("{path}[{}]", ctx.offset + i),
-                        msg,
-                    ));
+            match name.as_str() {
+                // per-neuron state already
+                "a" | "b" | "c" | "d" => m
+                    .state_mut(name)
+                    .expect("a, b, c, d are state")
+                    .copy_from_slice(values),
+                _ => {
+                    let consts: Vec<IzhConsts> = each
+                        .iter()
+                        .map(|p| IzhConsts {
+                            i_offset: p.i_offset,
+                        })
+                        .collect();
+                    m.lanes = Some(IzhLanes::of(&consts));
                 }
             }
-            m.state_mut(name)
-                .expect("a, b, c, d are state")
-                .copy_from_slice(values);
         }
         if ctx.per_neuron.iter().any(|(name, _)| name == "b") {
             m.init_derived(&["b"]);
@@ -369,16 +419,16 @@ impl NeuronModel for Izhikevich {
     }
 
     fn step(&mut self, syn: &mut [f64], current: &[f64], spikes: &mut Vec<u32>) {
-        let spnet = self.params.integrator == IzhikevichIntegrator::Spnet;
-        crate::spiking::simd::dispatch(
-            #[inline(always)]
-            || match (current.is_empty(), spnet) {
-                (true, true) => self.update::<false, true>(syn, current),
-                (true, false) => self.update::<false, false>(syn, current),
-                (false, true) => self.update::<true, true>(syn, current),
-                (false, false) => self.update::<true, false>(syn, current),
-            },
-        );
+        match self.lanes.take() {
+            None => {
+                let c = self.consts;
+                self.run(&c, syn, current);
+            }
+            Some(lanes) => {
+                self.run(&lanes, syn, current);
+                self.lanes = Some(lanes);
+            }
+        }
         crate::spiking::simd::push_fired(&self.fired, spikes);
     }
 }
@@ -486,14 +536,42 @@ impl Izhikevich2007Params {
 pub struct Izhikevich2007 {
     params: Izhikevich2007Params,
     dt: f64,
-    inv_c: f64,
-    marker: f64,
+    /// The update's constants when every neuron has the same parameters.
+    consts: Izh07Consts,
+    /// Per-neuron constants when some parameter differs between neurons.
+    lanes: Option<Izh07Lanes>,
     /// Membrane potential, mV (`3·v_peak` on a spike step).
     pub v: Vec<f64>,
     /// Recovery current, nA.
     pub u: Vec<f64>,
     /// Spiked in the previous step: this step resets (Neurapse's `fireflag`).
     pending: Vec<bool>,
+}
+
+crate::lanes! {
+    /// Constants of the Izhikevich 2007 update, derived from one neuron's parameters.
+    Izh07Consts, Izh07Lanes, Izh07Block, Izh07Access {
+        inv_c, k, v_r, v_t, a, b, c, d, v_peak, marker, i_offset,
+    }
+}
+
+impl Izh07Consts {
+    /// `inv_c = 1/cm`, `marker = 3·v_peak`.
+    fn of(p: &Izhikevich2007Params) -> Izh07Consts {
+        Izh07Consts {
+            inv_c: 1.0 / p.cm,
+            k: p.k,
+            v_r: p.v_r,
+            v_t: p.v_t,
+            a: p.a,
+            b: p.b,
+            c: p.c,
+            d: p.d,
+            v_peak: p.v_peak,
+            marker: 3.0 * p.v_peak,
+            i_offset: p.i_offset,
+        }
+    }
 }
 
 impl Izhikevich2007 {
@@ -504,47 +582,61 @@ impl Izhikevich2007 {
         Ok(Izhikevich2007 {
             params: params.clone(),
             dt: dt_ms,
-            inv_c: 1.0 / params.cm,
-            marker: 3.0 * params.v_peak,
+            consts: Izh07Consts::of(params),
+            lanes: None,
             v: vec![params.v_r; n],
             u: vec![0.0; n],
             pending: vec![false; n],
         })
     }
 
-    /// The parameters.
+    /// The parameters (those of every neuron, before per-neuron values).
     pub fn params(&self) -> &Izhikevich2007Params {
         &self.params
     }
 
-    fn update<const EXT: bool>(&mut self, syn: &mut [f64], current: &[f64]) {
-        let p = &self.params;
+    /// One step; uniform constants run as one block of the whole shard, per-neuron lanes in
+    /// blocks of [`BLOCK`].
+    fn update<const EXT: bool, L>(&mut self, lanes: &L, syn: &mut [f64], current: &[f64])
+    where
+        L: LaneSet,
+        for<'a> L::Block<'a>: Izh07Access,
+    {
         let n = self.v.len();
-        let (dt, inv_c, k, vr, vt, a, b, c, d) =
-            (self.dt, self.inv_c, p.k, p.v_r, p.v_t, p.a, p.b, p.c, p.d);
-        let (v_peak, marker, offset) = (p.v_peak, self.marker, p.i_offset);
-        let syn = &mut syn[..n];
-        let current = if EXT { &current[..n] } else { &[][..] };
-        let v = &mut self.v[..n];
-        let u = &mut self.u[..n];
-        let pending = &mut self.pending[..n];
-        for i in 0..n {
-            let input = if EXT {
-                offset + syn[i] + current[i]
+        let dt = self.dt;
+        let mut base = 0;
+        while base < n {
+            let end = if <L::Block<'_> as Izh07Access>::UNIFORM {
+                n
             } else {
-                offset + syn[i]
+                (base + BLOCK).min(n)
             };
-            syn[i] = 0.0;
-            let (v0, u0) = (v[i], u[i]);
-            let v1 = v0 + dt * (inv_c * (k * (v0 - vr) * (v0 - vt) - u0 + input));
-            let u1 = u0 + dt * (a * (b * (v0 - vr) - u0));
-            let reset = pending[i];
-            let v1 = if reset { c } else { v1 };
-            let u1 = if reset { u0 + d } else { u1 };
-            let spike = v1 >= v_peak;
-            v[i] = if spike { marker } else { v1 };
-            u[i] = u1;
-            pending[i] = spike;
+            let c = lanes.block(base, end);
+            let syn = &mut syn[base..end];
+            let current = if EXT { &current[base..end] } else { &[][..] };
+            let v = &mut self.v[base..end];
+            let u = &mut self.u[base..end];
+            let pending = &mut self.pending[base..end];
+            for i in 0..v.len() {
+                let input = if EXT {
+                    c.i_offset(i) + syn[i] + current[i]
+                } else {
+                    c.i_offset(i) + syn[i]
+                };
+                syn[i] = 0.0;
+                let (v0, u0) = (v[i], u[i]);
+                let (vr, vt) = (c.v_r(i), c.v_t(i));
+                let v1 = v0 + dt * (c.inv_c(i) * (c.k(i) * (v0 - vr) * (v0 - vt) - u0 + input));
+                let u1 = u0 + dt * (c.a(i) * (c.b(i) * (v0 - vr) - u0));
+                let reset = pending[i];
+                let v1 = if reset { c.c(i) } else { v1 };
+                let u1 = if reset { u0 + c.d(i) } else { u1 };
+                let spike = v1 >= c.v_peak(i);
+                v[i] = if spike { c.marker(i) } else { v1 };
+                u[i] = u1;
+                pending[i] = spike;
+            }
+            base = end;
         }
     }
 }
@@ -570,8 +662,15 @@ impl super::BuiltinModel for Izhikevich2007 {
     }
 
     fn build(params: &Izhikevich2007Params, n: usize, ctx: super::Build<'_>) -> Result<Self> {
-        super::no_per_neuron(&ctx, "Izhikevich2007")?;
-        Izhikevich2007::new(params, n, ctx.dt_ms)
+        let mut m = Izhikevich2007::new(params, n, ctx.dt_ms)?;
+        if !ctx.per_neuron.is_empty() {
+            let each =
+                super::per_neuron(params, n, &ctx, "params", Izhikevich2007Params::validate)?;
+            m.v = each.iter().map(|p| p.v_r).collect();
+            let consts: Vec<Izh07Consts> = each.iter().map(Izh07Consts::of).collect();
+            m.lanes = Some(Izh07Lanes::of(&consts));
+        }
+        Ok(m)
     }
 }
 
@@ -605,10 +704,23 @@ impl NeuronModel for Izhikevich2007 {
     }
 
     fn step(&mut self, syn: &mut [f64], current: &[f64], spikes: &mut Vec<u32>) {
-        if current.is_empty() {
-            self.update::<false>(syn, current);
-        } else {
-            self.update::<true>(syn, current);
+        match self.lanes.take() {
+            None => {
+                let c = self.consts;
+                if current.is_empty() {
+                    self.update::<false, _>(&c, syn, current);
+                } else {
+                    self.update::<true, _>(&c, syn, current);
+                }
+            }
+            Some(lanes) => {
+                if current.is_empty() {
+                    self.update::<false, _>(&lanes, syn, current);
+                } else {
+                    self.update::<true, _>(&lanes, syn, current);
+                }
+                self.lanes = Some(lanes);
+            }
         }
         // `pending` is exactly "spiked in this step" until the next call.
         crate::spiking::simd::push_fired(&self.pending, spikes);
@@ -639,9 +751,12 @@ mod tests {
                 let syn: Vec<f64> = (0..n).map(|_| rng.random_range(-2.0..4.0)).collect();
                 let (mut ya, mut yb) = (syn.clone(), syn);
                 a.step(&mut ya, &current, &mut sa);
+                let c = b.consts;
                 match integrator {
-                    IzhikevichIntegrator::Spnet => b.update::<true, true>(&mut yb, &current),
-                    IzhikevichIntegrator::Euler => b.update::<true, false>(&mut yb, &current),
+                    IzhikevichIntegrator::Spnet => b.update::<true, true, _>(&c, &mut yb, &current),
+                    IzhikevichIntegrator::Euler => {
+                        b.update::<true, false, _>(&c, &mut yb, &current)
+                    }
                 }
                 crate::spiking::simd::push_fired(&b.fired, &mut sb);
             }
@@ -649,6 +764,110 @@ mod tests {
             assert!(sa.len() > 1000, "{integrator:?}: {} spikes", sa.len());
             assert!(a == b, "{integrator:?}");
         }
+    }
+
+    /// Izhikevich 2003: per-neuron `i_offset` (and a, b, c, d, which are state) give each
+    /// neuron the bits of a one-neuron population with its values; `u = b·v` with each
+    /// neuron's `b`. Izhikevich 2007: every parameter per neuron likewise, initial `v = v_r`.
+    #[test]
+    fn per_neuron_parameters_equal_separate_populations() {
+        use crate::spiking::neuron::testing::{
+            build, per_neuron_equals_one_neuron_populations, Drive,
+        };
+        use crate::spiking::neuron::{ModelSpec, Neurons};
+        let n = 100;
+        let f = |a: f64, b: f64| (0..n).map(|i| a + b * i as f64).collect::<Vec<f64>>();
+        let per = [
+            ("a", f(0.02, 0.0008)),
+            ("b", f(0.2, 0.0006)),
+            ("c", f(-65.0, 0.15)),
+            ("d", f(8.0, -0.06)),
+            ("i_offset", f(2.0, 0.05)),
+        ];
+        for integrator in [IzhikevichIntegrator::Spnet, IzhikevichIntegrator::Euler] {
+            let drive = Drive {
+                dt: 0.5,
+                steps: 2000,
+                current: (0.0, 10.0),
+                syn: &[4.0],
+            };
+            let spec = ModelSpec::Izhikevich(IzhikevichParams {
+                integrator,
+                ..Default::default()
+            });
+            let (spikes, lanes) = per_neuron_equals_one_neuron_populations(&spec, &per, &drive);
+            assert!(spikes > 1000, "{spikes} spikes");
+            let Neurons::Izhikevich(m) = lanes else {
+                unreachable!()
+            };
+            assert!(m.lanes.is_some());
+        }
+        let m = build(
+            &ModelSpec::Izhikevich(IzhikevichParams::default()),
+            n,
+            1.0,
+            &[("b".into(), f(0.2, 0.0006))],
+        );
+        let u: Vec<f64> = f(0.2, 0.0006).iter().map(|b| b * -65.0).collect();
+        assert_eq!(m.state("u").unwrap(), &u[..]);
+        let per = [
+            ("cm", f(0.1, 0.0005)),
+            ("k", f(0.0007, 0.000002)),
+            ("v_r", f(-60.0, 0.02)),
+            ("v_t", f(-40.0, 0.02)),
+            ("v_peak", f(35.0, 0.05)),
+            ("a", f(0.03, 0.0001)),
+            ("b", f(-0.002, 0.00003)),
+            ("c", f(-50.0, 0.03)),
+            ("d", f(0.1, 0.0005)),
+            ("i_offset", f(0.1, 0.001)),
+        ];
+        let drive = Drive {
+            dt: 0.1,
+            steps: 3000,
+            current: (0.0, 0.6),
+            syn: &[0.2],
+        };
+        let spec = ModelSpec::Izhikevich2007(Izhikevich2007Params::default());
+        let (spikes, lanes) = per_neuron_equals_one_neuron_populations(&spec, &per, &drive);
+        assert!(spikes > 1000, "{spikes} spikes");
+        let Neurons::Izhikevich2007(m) = lanes else {
+            unreachable!()
+        };
+        assert!(m.lanes.is_some());
+        let m = build(&spec, n, 0.1, &[("v_r".into(), f(-60.0, 0.02))]);
+        assert_eq!(m.state("v").unwrap(), &f(-60.0, 0.02)[..]);
+    }
+
+    /// The AVX-512 copy also runs the per-neuron instantiation with the AVX2 body's bits.
+    #[test]
+    fn avx512_copy_is_bit_identical_with_per_neuron_offsets() {
+        use rand::{Rng as _, SeedableRng as _};
+        let mut rng = crate::rng::Rng::seed_from_u64(6);
+        let n = 1037;
+        let offsets: Vec<f64> = (0..n).map(|i| 2.0 + 0.005 * i as f64).collect();
+        let per = [("i_offset".to_string(), offsets)];
+        let spec = crate::spiking::neuron::ModelSpec::Izhikevich(IzhikevichParams::default());
+        let crate::spiking::neuron::Neurons::Izhikevich(mut a) =
+            crate::spiking::neuron::testing::build(&spec, n, 1.0, &per)
+        else {
+            unreachable!()
+        };
+        let mut b = a.clone();
+        let (mut sa, mut sb) = (Vec::new(), Vec::new());
+        for _ in 0..300 {
+            let current: Vec<f64> = (0..n).map(|_| rng.random_range(0.0..10.0)).collect();
+            let syn: Vec<f64> = (0..n).map(|_| rng.random_range(-2.0..4.0)).collect();
+            let (mut ya, mut yb) = (syn.clone(), syn);
+            a.step(&mut ya, &current, &mut sa);
+            let lanes = b.lanes.take().unwrap();
+            b.update::<true, true, _>(&lanes, &mut yb, &current);
+            b.lanes = Some(lanes);
+            crate::spiking::simd::push_fired(&b.fired, &mut sb);
+        }
+        assert_eq!(sa, sb);
+        assert!(sa.len() > 1000, "{} spikes", sa.len());
+        assert!(a == b);
     }
 
     fn run(model: &mut impl NeuronModel, steps: usize, current: &[f64]) -> Vec<usize> {

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::BLOCK;
 
 /// One constant of a model's update across a shard: the same for every neuron (stored as a
-/// block of copies so it reads like an array), or one value per neuron.
+/// block of `BLOCK` (64) copies so it reads like an array), or one value per neuron.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Lane {
     /// Every neuron has this value (`BLOCK` copies of it).
@@ -64,7 +64,7 @@ pub trait LaneSet {
     type Block<'a>: Copy
     where
         Self: 'a;
-    /// The constants of neurons `lo..hi` (at most one block of 64).
+    /// The constants of neurons `lo..hi` (at most `BLOCK` = 64 of them).
     fn block(&self, lo: usize, hi: usize) -> Self::Block<'_>;
 }
 

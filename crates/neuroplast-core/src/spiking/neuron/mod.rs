@@ -10,8 +10,10 @@
 //!   (`Vec<f64>` per variable);
 //! * an `impl` of [`NeuronModel`] (one `step` for the whole population, or one shard of it)
 //!   and of [`BuiltinModel`] (check and build);
-//! * one line in the `models!` list below, which makes the model's name usable in
-//!   experiment files, the builder, the docs table and the tests that enumerate the registry.
+//! * one line in the `models!` list below, `Name => Type in file`, which declares
+//!   the file's module, re-exports its public items and makes the model's name usable in
+//!   experiment files, the builder, the docs table and the tests that enumerate the registry
+//!   (older files holding two models are declared by hand and listed as `Name => Type`).
 //!
 //! Units are PyNN's: ms, mV, nA, nF, µS (so µS × mV = nA and nA / nF = mV/ms). A model that
 //! reproduces another code's numbers (Neurapse, spnet, ANNarchy) says so in its `//!` doc and
@@ -43,10 +45,8 @@ pub use hh::{HhCondExp, HhCondExpParams, HhIntegrator, HodgkinHuxley, HodgkinHux
 pub use izhikevich::{
     Izhikevich, Izhikevich2007, Izhikevich2007Params, IzhikevichIntegrator, IzhikevichParams,
 };
-pub use lif::{
-    IfCondExp, IfCondExpParams, IfCurrExp, IfCurrExpParams, LifNeurapse, LifNeurapseParams,
-};
-pub use registry::{per_neuron, Build, BuiltinModel, ParamTable};
+pub use lif::{IfCondExp, IfCondExpParams};
+pub use registry::{per_neuron, per_neuron_consts, Build, BuiltinModel, ParamTable};
 pub use sorf::{Sorf, SorfParams};
 
 use super::source::{PoissonSource, SpikeArraySource};
@@ -55,10 +55,14 @@ use registry::models;
 models! {
     /// Conductance-based LIF (PyNN `IF_cond_exp`).
     IF_cond_exp => IfCondExp,
+    /// Conductance-based LIF with alpha-shaped synaptic conductances (PyNN `IF_cond_alpha`).
+    IF_cond_alpha => IfCondAlpha in if_cond_alpha,
     /// Current-based LIF with exponential synaptic currents (PyNN `IF_curr_exp`).
-    IF_curr_exp => IfCurrExp,
+    IF_curr_exp => IfCurrExp in if_curr_exp,
+    /// Current-based LIF with alpha-shaped synaptic currents, exact integration (PyNN `IF_curr_alpha`).
+    IF_curr_alpha => IfCurrAlpha in if_curr_alpha,
     /// The LIF of the Neurapse course library (Heun update, marker value, refractory reset).
-    LIF_neurapse => LifNeurapse,
+    LIF_neurapse => LifNeurapse in lif_neurapse,
     /// Adaptive exponential integrate-and-fire (PyNN `EIF_cond_exp_isfa_ista`).
     EIF_cond_exp_isfa_ista => AdEx,
     /// Izhikevich 2003 "simple model" (PyNN `Izhikevich`), per-neuron a, b, c, d.
@@ -81,9 +85,11 @@ models! {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReceptorKind {
-    /// An exponentially decaying synaptic current; a spike adds `w` nA.
+    /// A synaptic current with the model's time course; a spike of weight `w` nA adds `w` to
+    /// an exponentially decaying current, or gives an alpha-shaped current peaking at `w`.
     Current,
-    /// An exponentially decaying conductance; a spike adds `w` µS.
+    /// A synaptic conductance with the model's time course; a spike of weight `w` µS adds `w`
+    /// to an exponentially decaying conductance, or gives an alpha-shaped one peaking at `w`.
     Conductance,
     /// A current `w` (model units) that acts during the next integration step only
     /// (Izhikevich 2003/2006: `I += w`, then `I` is cleared).
@@ -241,17 +247,6 @@ pub(crate) fn refractory_steps(ms: f64, dt_ms: f64) -> crate::Result<u32> {
     Ok(steps as u32)
 }
 
-/// Refuse per-neuron parameter values in a model that takes every parameter as one value.
-pub(crate) fn no_per_neuron(ctx: &Build<'_>, model: &str) -> crate::Result<()> {
-    match ctx.per_neuron.first() {
-        None => Ok(()),
-        Some((name, _)) => Err(crate::Error::config(
-            format!("params.{name}"),
-            format!("{model} takes one value of {name} for every neuron (no per-neuron values)"),
-        )),
-    }
-}
-
 /// Check per-neuron Poisson rates (finite, ≥ 0); errors name `{path}[{offset + i}]`.
 pub(crate) fn check_rates(path: &str, rates: &[f64], offset: usize) -> crate::Result<()> {
     match rates.iter().position(|r| !(r.is_finite() && *r >= 0.0)) {
@@ -260,5 +255,160 @@ pub(crate) fn check_rates(path: &str, rates: &[f64], offset: usize) -> crate::Re
             format!("{path}[{}]", offset + i),
             format!("must be a rate ≥ 0 Hz, got {}", rates[i]),
         )),
+    }
+}
+
+/// Helpers shared by the models' tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{Build, ModelSpec, NeuronModel, Neurons};
+    use rand::{Rng as _, SeedableRng as _};
+
+    /// Inputs of the per-neuron checks: a random external current in `current` nA (none on
+    /// every third step, so both update paths run) and, with probability 0.1 per neuron,
+    /// receptor and step, a random weight in `[0, syn[r])` on receptor `r`.
+    pub(crate) struct Drive {
+        pub(crate) dt: f64,
+        pub(crate) steps: usize,
+        pub(crate) current: (f64, f64),
+        pub(crate) syn: &'static [f64],
+    }
+
+    /// `n` neurons of `spec` built with the per-neuron values `per`.
+    pub(crate) fn build(
+        spec: &ModelSpec,
+        n: usize,
+        dt: f64,
+        per: &[(String, Vec<f64>)],
+    ) -> Neurons {
+        let ctx = Build {
+            dt_ms: dt,
+            offset: 0,
+            rng: crate::rng::component(1, crate::rng::Stream::Poisson, 0),
+            per_neuron: per,
+        };
+        spec.build(n, ctx).unwrap()
+    }
+
+    /// Run `models` (each a slice of the same neurons) on the same inputs; returns each
+    /// model's spikes as (step, neuron of the whole) and checks nothing.
+    fn run(models: &mut [(Neurons, usize)], n: usize, drive: &Drive) -> Vec<(usize, u32)> {
+        let mut rng = crate::rng::Rng::seed_from_u64(17);
+        let r_n = models[0].0.receptors().len();
+        let mut out = Vec::new();
+        for t in 0..drive.steps {
+            let current: Vec<f64> = if t % 3 == 2 {
+                Vec::new()
+            } else {
+                (0..n)
+                    .map(|_| rng.random_range(drive.current.0..drive.current.1))
+                    .collect()
+            };
+            let syn: Vec<f64> = (0..n * r_n)
+                .map(|k| {
+                    let w = drive.syn[k % r_n];
+                    if w > 0.0 && rng.random::<f64>() < 0.1 {
+                        rng.random_range(0.0..w)
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            for (m, lo) in models.iter_mut() {
+                let len = m.len();
+                let mut s = syn[*lo * r_n..(*lo + len) * r_n].to_vec();
+                let c = if current.is_empty() {
+                    &[][..]
+                } else {
+                    &current[*lo..*lo + len]
+                };
+                let mut spikes = Vec::new();
+                step_with(m, &mut s, c, &mut spikes);
+                out.extend(spikes.iter().map(|&i| (t, *lo as u32 + i)));
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    /// The bits of every state variable of `m`, by name.
+    fn state_bits(m: &Neurons) -> Vec<(&'static str, Vec<u64>)> {
+        m.state_names()
+            .iter()
+            .map(|&s| (s, m.state(s).unwrap().iter().map(|x| x.to_bits()).collect()))
+            .collect()
+    }
+
+    /// `n` neurons of `spec` whose parameters differ as `per` says give, spike for spike and
+    /// bit for bit in every state variable, what `n` one-neuron populations with those
+    /// parameters give; `n` neurons with per-neuron values all equal to `spec`'s give the
+    /// plain model's bits. Returns (number of spikes, the model built with equal values).
+    pub(crate) fn per_neuron_equals_one_neuron_populations(
+        spec: &ModelSpec,
+        per: &[(&str, Vec<f64>)],
+        drive: &Drive,
+    ) -> (usize, Neurons) {
+        let n = per[0].1.len();
+        let owned: Vec<(String, Vec<f64>)> = per
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        let mut many = [(build(spec, n, drive.dt, &owned), 0)];
+        let mut ones: Vec<(Neurons, usize)> = (0..n)
+            .map(|i| {
+                let mut s = spec.clone();
+                for (name, values) in per {
+                    assert!(s.set_param(name, values[i]), "{name}");
+                }
+                (build(&s, 1, drive.dt, &[]), i)
+            })
+            .collect();
+        let s_many = run(&mut many, n, drive);
+        let s_ones = run(&mut ones, n, drive);
+        assert_eq!(s_many, s_ones, "{}: spikes", spec.name());
+        let bits = state_bits(&many[0].0);
+        for (i, (one, _)) in ones.iter().enumerate() {
+            for (name, b) in state_bits(one) {
+                let all = &bits.iter().find(|(s, _)| *s == name).unwrap().1;
+                assert_eq!(b[0], all[i], "{}: {name} of neuron {i}", spec.name());
+            }
+        }
+        // equal per-neuron values: the lanes path with the plain model's numbers
+        let equal: Vec<(String, Vec<f64>)> = per
+            .iter()
+            .map(|(k, _)| (k.to_string(), vec![spec.param(k).unwrap(); n]))
+            .collect();
+        let mut plain = [(build(spec, n, drive.dt, &[]), 0)];
+        let mut lanes = [(build(spec, n, drive.dt, &equal), 0)];
+        let s_plain = run(&mut plain, n, drive);
+        assert_eq!(
+            s_plain,
+            run(&mut lanes, n, drive),
+            "{}: equal values",
+            spec.name()
+        );
+        assert_eq!(state_bits(&plain[0].0), state_bits(&lanes[0].0));
+        let [(lanes, _)] = lanes;
+        (s_many.len(), lanes)
+    }
+
+    /// What the network does: weights for receptors with a `receptor_state` go there, the
+    /// rest through `syn`; then one step.
+    pub(crate) fn step_with(
+        model: &mut (impl NeuronModel + ?Sized),
+        syn: &mut [f64],
+        current: &[f64],
+        spikes: &mut Vec<u32>,
+    ) {
+        let r_n = model.receptors().len();
+        for r in 0..r_n {
+            if let Some(g) = model.receptor_state(r) {
+                for (i, x) in g.iter_mut().enumerate() {
+                    *x += syn[i * r_n + r];
+                    syn[i * r_n + r] = 0.0;
+                }
+            }
+        }
+        model.step(syn, current, spikes);
     }
 }

@@ -96,40 +96,68 @@ pub fn per_neuron<P: ParamTable + Clone>(
     path: &str,
     validate: impl Fn(&P, &str) -> Result<()>,
 ) -> Result<Vec<P>> {
+    let each = per_neuron_consts(base, n, ctx, path, validate, |_| Ok(()))?;
+    Ok(each.into_iter().map(|(p, ())| p).collect())
+}
+
+/// [`per_neuron`], and the constants of each neuron's update derived from its parameters
+/// with `derive` (which may fail too, e.g. a refractory period shorter than half a step;
+/// its errors are named like `validate`'s): `(parameters, constants)` of every neuron.
+pub fn per_neuron_consts<P: ParamTable + Clone, C>(
+    base: &P,
+    n: usize,
+    ctx: &Build<'_>,
+    path: &str,
+    validate: impl Fn(&P, &str) -> Result<()>,
+    derive: impl Fn(&P) -> Result<C>,
+) -> Result<Vec<(P, C)>> {
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let mut p = base.clone();
         for (name, values) in ctx.per_neuron {
             p.set(name, values[i]);
         }
-        if let Err(e) = validate(&p, path) {
-            return Err(match e {
-                Error::Config { path: at, msg } => {
-                    let named = ctx
-                        .per_neuron
-                        .iter()
-                        .find(|(name, _)| at.ends_with(&format!(".{name}")));
-                    match named {
-                        Some((name, values)) => Error::config(
-                            format!("{at}[{}]", ctx.offset + i),
-                            format!("{msg} (the per-neuron value of {name} is {})", values[i]),
-                        ),
-                        None => Error::config(at, msg),
-                    }
-                }
-                other => other,
-            });
+        match validate(&p, path).and_then(|()| derive(&p)) {
+            Ok(c) => out.push((p, c)),
+            Err(e) => return Err(name_the_neuron(e, ctx, i)),
         }
-        out.push(p);
     }
     Ok(out)
 }
 
-/// Declares the one list of neuron models: `Name => Type`, each line with a `///` summary
-/// (the docs table's text). Generates [`ModelSpec`](super::ModelSpec),
-/// [`Neurons`](super::Neurons) and the per-shard dispatch.
+/// An error about the parameters of neuron `i` of the shard: when its key is a parameter
+/// given per neuron, the key gets the neuron's index and the message its value.
+fn name_the_neuron(e: Error, ctx: &Build<'_>, i: usize) -> Error {
+    match e {
+        Error::Config { path: at, msg } => {
+            let named = ctx
+                .per_neuron
+                .iter()
+                .find(|(name, _)| at.ends_with(&format!(".{name}")));
+            match named {
+                Some((name, values)) => Error::config(
+                    format!("{at}[{}]", ctx.offset + i),
+                    format!("{msg} (the per-neuron value of {name} is {})", values[i]),
+                ),
+                None => Error::config(at, msg),
+            }
+        }
+        other => other,
+    }
+}
+
+/// Declares the one list of neuron models: `Name => Type` (a type of a module declared by
+/// hand) or `Name => Type in file` (the model's own file `neuron/file.rs`: the line declares
+/// the module and re-exports its public items, so adding a model is that file and that line),
+/// each line with a `///` summary (the docs table's text). Generates
+/// [`ModelSpec`](super::ModelSpec), [`Neurons`](super::Neurons) and the per-shard dispatch.
 macro_rules! models {
-    ($( #[doc = $doc:literal] $name:ident => $ty:ty ),* $(,)?) => {
+    ($( #[doc = $doc:literal] $name:ident => $ty:ident $(in $module:ident)? ),* $(,)?) => {
+        $($(
+            pub mod $module;
+            pub use $module::*;
+        )?)*
+
         /// A neuron model with its parameters: what a population is made of. In experiment
         /// files, `model = "<name>"` and `params = { … }` (serde: adjacently tagged). One
         /// variant per line of the `models!` list.
@@ -152,6 +180,15 @@ macro_rules! models {
             pub fn name(&self) -> &'static str {
                 match self {
                     $(ModelSpec::$name(_) => stringify!($name),)*
+                }
+            }
+
+            /// Model `name` with its default parameters; `None` for a name not in
+            /// [`NAMES`](Self::NAMES).
+            pub fn default_of(name: &str) -> Option<ModelSpec> {
+                match name {
+                    $(stringify!($name) => Some(ModelSpec::$name(Default::default())),)*
+                    _ => None,
                 }
             }
 

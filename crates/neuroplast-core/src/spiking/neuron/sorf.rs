@@ -32,7 +32,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_finite, check_positive, refractory_steps, NeuronModel, Receptor, ReceptorKind};
+use super::lanes::LaneSet;
+use super::{
+    check_finite, check_positive, refractory_steps, NeuronModel, Receptor, ReceptorKind, BLOCK,
+};
 use crate::{ensure, Result};
 
 /// Parameters of [`Sorf`] (ANNarchy notebook values).
@@ -176,8 +179,10 @@ const SORF_RECEPTORS: &[Receptor] = &[
 pub struct Sorf {
     params: SorfParams,
     dt: f64,
-    refrac_steps: f64,
-    decay: [f64; 4],
+    /// The update's constants when every neuron has the same parameters.
+    consts: SorfConsts,
+    /// Per-neuron constants when some parameter differs between neurons.
+    lanes: Option<SorfLanes>,
     /// Membrane potential, mV.
     pub v: Vec<f64>,
     /// Recovery variable.
@@ -195,6 +200,40 @@ pub struct Sorf {
     fired: Vec<bool>,
 }
 
+crate::lanes! {
+    /// Constants of the SORF update, derived from one neuron's parameters.
+    SorfConsts, SorfLanes, SorfBlock, SorfAccess {
+        a, b, c, d, vrev_ampa, vrev_nmda, vrev_gabaa, vrev_gabab, v_min, v_thresh, nref,
+        i_offset, decay_ampa, decay_nmda, decay_gabaa, decay_gabab,
+    }
+}
+
+impl SorfConsts {
+    /// `decay_r = exp(−dt/tau_r)`, `nref = round(tau_refrac/dt)`; the rest are the parameters.
+    fn of(p: &SorfParams, dt_ms: f64) -> Result<SorfConsts> {
+        let [decay_ampa, decay_nmda, decay_gabaa, decay_gabab] =
+            [p.tau_ampa, p.tau_nmda, p.tau_gabaa, p.tau_gabab].map(|tau| (-dt_ms / tau).exp());
+        Ok(SorfConsts {
+            a: p.a,
+            b: p.b,
+            c: p.c,
+            d: p.d,
+            vrev_ampa: p.vrev_ampa,
+            vrev_nmda: p.vrev_nmda,
+            vrev_gabaa: p.vrev_gabaa,
+            vrev_gabab: p.vrev_gabab,
+            v_min: p.v_min,
+            v_thresh: p.v_thresh,
+            nref: refractory_steps(p.tau_refrac, dt_ms)? as f64,
+            i_offset: p.i_offset,
+            decay_ampa,
+            decay_nmda,
+            decay_gabaa,
+            decay_gabab,
+        })
+    }
+}
+
 impl Sorf {
     /// `n` neurons with `v = −65`, `u = −13`, time step `dt_ms`.
     pub fn new(params: &SorfParams, n: usize, dt_ms: f64) -> Result<Sorf> {
@@ -204,18 +243,11 @@ impl Sorf {
             "dt",
             "must be a finite number of ms > 0, got {dt_ms}"
         );
-        let decay = [
-            params.tau_ampa,
-            params.tau_nmda,
-            params.tau_gabaa,
-            params.tau_gabab,
-        ]
-        .map(|tau| (-dt_ms / tau).exp());
         Ok(Sorf {
             params: params.clone(),
             dt: dt_ms,
-            refrac_steps: refractory_steps(params.tau_refrac, dt_ms)? as f64,
-            decay,
+            consts: SorfConsts::of(params, dt_ms)?,
+            lanes: None,
             v: vec![-65.0; n],
             u: vec![-13.0; n],
             g_ampa: vec![0.0; n],
@@ -227,68 +259,102 @@ impl Sorf {
         })
     }
 
-    /// The parameters.
+    /// The parameters (those of every neuron, before per-neuron values).
     pub fn params(&self) -> &SorfParams {
         &self.params
     }
 
     /// One step; the weights of this step's arrivals are already in the conductances (the
-    /// network delivers into `receptor_state`).
+    /// network delivers into `receptor_state`). Uniform constants run as one block of the
+    /// whole shard, per-neuron lanes in blocks of [`BLOCK`].
     #[inline(always)]
-    fn update<const EXT: bool>(&mut self, current: &[f64]) {
-        let p = &self.params;
+    fn update<const EXT: bool, L>(&mut self, lanes: &L, current: &[f64])
+    where
+        L: LaneSet,
+        for<'a> L::Block<'a>: SorfAccess,
+    {
         let n = self.v.len();
         let dt = self.dt;
         let h = 0.5 * dt;
-        let (a, b, c, d) = (p.a, p.b, p.c, p.d);
-        let (ea, en, eg, ebb) = (p.vrev_ampa, p.vrev_nmda, p.vrev_gabaa, p.vrev_gabab);
-        let (v_min, th, nref, offset) = (p.v_min, p.v_thresh, self.refrac_steps, p.i_offset);
-        let [da, dn, dga, dgb] = self.decay;
-        let current = if EXT { &current[..n] } else { &[][..] };
-        let v = &mut self.v[..n];
-        let u = &mut self.u[..n];
-        let ga = &mut self.g_ampa[..n];
-        let gn = &mut self.g_nmda[..n];
-        let gga = &mut self.g_gabaa[..n];
-        let ggb = &mut self.g_gabab[..n];
-        let refrac = &mut self.refrac[..n];
-        let fired = &mut self.fired[..n];
-        for i in 0..n {
-            let (g_a, g_n, g_ga, g_gb) = (ga[i], gn[i], gga[i], ggb[i]);
-            let (v0, u0) = (v[i], u[i]);
-            let active = refrac[i] <= 0.0;
-            let ext = if EXT { offset + current[i] } else { offset };
-            let input = g_a * (ea - v0)
-                + g_n * nmda_gate(v0) * (en - v0)
-                + g_ga * (eg - v0)
-                + g_gb * (ebb - v0)
-                + ext;
-            let kv = (0.04 * v0 + 5.0) * v0 + 140.0 - u0 + input;
-            let ku = a * (b * v0 - u0);
-            let vh = v0 + h * kv;
-            let uh = u0 + h * ku;
-            let v1 = v0 + dt * ((0.04 * vh + 5.0) * vh + 140.0 - uh + input);
-            let u1 = u0 + dt * (a * (b * vh - uh));
-            let (v1, u1) = if active { (v1, u1) } else { (v0, u0) };
-            // (a plain comparison, not f64::max: it vectorises to one vmaxpd)
-            let v1 = if v1 < v_min { v_min } else { v1 };
-            let spike = active && v1 >= th;
-            v[i] = if spike { c } else { v1 };
-            u[i] = if spike { u1 + d } else { u1 };
-            let keep = if spike { 0.0 } else { 1.0 };
-            ga[i] = g_a * da * keep;
-            gn[i] = g_n * dn * keep;
-            gga[i] = g_ga * dga * keep;
-            ggb[i] = g_gb * dgb * keep;
-            refrac[i] = if spike {
-                nref
-            } else if active {
-                0.0
+        let mut base = 0;
+        while base < n {
+            let end = if <L::Block<'_> as SorfAccess>::UNIFORM {
+                n
             } else {
-                refrac[i] - 1.0
+                (base + BLOCK).min(n)
             };
-            fired[i] = spike;
+            let c = lanes.block(base, end);
+            let current = if EXT { &current[base..end] } else { &[][..] };
+            let v = &mut self.v[base..end];
+            let u = &mut self.u[base..end];
+            let ga = &mut self.g_ampa[base..end];
+            let gn = &mut self.g_nmda[base..end];
+            let gga = &mut self.g_gabaa[base..end];
+            let ggb = &mut self.g_gabab[base..end];
+            let refrac = &mut self.refrac[base..end];
+            let fired = &mut self.fired[base..end];
+            for i in 0..v.len() {
+                let (a, b) = (c.a(i), c.b(i));
+                let (g_a, g_n, g_ga, g_gb) = (ga[i], gn[i], gga[i], ggb[i]);
+                let (v0, u0) = (v[i], u[i]);
+                let active = refrac[i] <= 0.0;
+                let ext = if EXT {
+                    c.i_offset(i) + current[i]
+                } else {
+                    c.i_offset(i)
+                };
+                let input = g_a * (c.vrev_ampa(i) - v0)
+                    + g_n * nmda_gate(v0) * (c.vrev_nmda(i) - v0)
+                    + g_ga * (c.vrev_gabaa(i) - v0)
+                    + g_gb * (c.vrev_gabab(i) - v0)
+                    + ext;
+                let kv = (0.04 * v0 + 5.0) * v0 + 140.0 - u0 + input;
+                let ku = a * (b * v0 - u0);
+                let vh = v0 + h * kv;
+                let uh = u0 + h * ku;
+                let v1 = v0 + dt * ((0.04 * vh + 5.0) * vh + 140.0 - uh + input);
+                let u1 = u0 + dt * (a * (b * vh - uh));
+                let (v1, u1) = if active { (v1, u1) } else { (v0, u0) };
+                // (a plain comparison, not f64::max: it vectorises to one vmaxpd)
+                let v_min = c.v_min(i);
+                let v1 = if v1 < v_min { v_min } else { v1 };
+                let spike = active && v1 >= c.v_thresh(i);
+                v[i] = if spike { c.c(i) } else { v1 };
+                u[i] = if spike { u1 + c.d(i) } else { u1 };
+                let keep = if spike { 0.0 } else { 1.0 };
+                ga[i] = g_a * c.decay_ampa(i) * keep;
+                gn[i] = g_n * c.decay_nmda(i) * keep;
+                gga[i] = g_ga * c.decay_gabaa(i) * keep;
+                ggb[i] = g_gb * c.decay_gabab(i) * keep;
+                refrac[i] = if spike {
+                    c.nref(i)
+                } else if active {
+                    0.0
+                } else {
+                    refrac[i] - 1.0
+                };
+                fired[i] = spike;
+            }
+            base = end;
         }
+    }
+
+    #[inline(always)]
+    fn run<L>(&mut self, lanes: &L, current: &[f64])
+    where
+        L: LaneSet,
+        for<'a> L::Block<'a>: SorfAccess,
+    {
+        crate::spiking::simd::dispatch(
+            #[inline(always)]
+            || {
+                if current.is_empty() {
+                    self.update::<false, _>(lanes, current);
+                } else {
+                    self.update::<true, _>(lanes, current);
+                }
+            },
+        );
     }
 }
 
@@ -319,8 +385,16 @@ impl super::BuiltinModel for Sorf {
     }
 
     fn build(params: &SorfParams, n: usize, ctx: super::Build<'_>) -> Result<Self> {
-        super::no_per_neuron(&ctx, "Sorf")?;
-        Sorf::new(params, n, ctx.dt_ms)
+        let mut m = Sorf::new(params, n, ctx.dt_ms)?;
+        if !ctx.per_neuron.is_empty() {
+            let each =
+                super::per_neuron_consts(params, n, &ctx, "params", SorfParams::validate, |p| {
+                    SorfConsts::of(p, ctx.dt_ms)
+                })?;
+            let consts: Vec<SorfConsts> = each.into_iter().map(|(_, c)| c).collect();
+            m.lanes = Some(SorfLanes::of(&consts));
+        }
+        Ok(m)
     }
 }
 
@@ -372,16 +446,16 @@ impl NeuronModel for Sorf {
     }
 
     fn step(&mut self, _syn: &mut [f64], current: &[f64], spikes: &mut Vec<u32>) {
-        crate::spiking::simd::dispatch(
-            #[inline(always)]
-            || {
-                if current.is_empty() {
-                    self.update::<false>(current);
-                } else {
-                    self.update::<true>(current);
-                }
-            },
-        );
+        match self.lanes.take() {
+            None => {
+                let c = self.consts;
+                self.run(&c, current);
+            }
+            Some(lanes) => {
+                self.run(&lanes, current);
+                self.lanes = Some(lanes);
+            }
+        }
         crate::spiking::simd::push_fired(&self.fired, spikes);
     }
 }
@@ -410,40 +484,110 @@ mod tests {
         use rand::{Rng as _, SeedableRng as _};
         let mut rng = crate::rng::Rng::seed_from_u64(7);
         let n = 37; // not a multiple of the vector width
-        let mut a = Sorf::new(&SorfParams::default(), n, 1.0).unwrap();
-        for i in 0..n {
-            a.v[i] = rng.random_range(-90.0..30.0);
-            a.u[i] = rng.random_range(-20.0..10.0);
-            a.g_nmda[i] = rng.random_range(0.0..0.5);
-            a.refrac[i] = f64::from(rng.random_range(0..3u8));
-        }
-        let mut b = a.clone();
-        let (mut sa, mut sb) = (Vec::new(), Vec::new());
-        for _ in 0..300 {
-            let current: Vec<f64> = (0..n).map(|_| rng.random_range(-5.0..25.0)).collect();
-            for (q, r) in [(0, 0.4), (2, 0.2), (3, 0.05)] {
-                let g: Vec<f64> = (0..n).map(|_| rng.random_range(0.0..r)).collect();
-                for (m, g) in [(&mut a, &g), (&mut b, &g)] {
-                    for (x, y) in m.receptor_state(q).unwrap().iter_mut().zip(g) {
-                        *x += y;
+        for per_neuron in [false, true] {
+            // per-neuron d and tau_nmda: the lanes instantiation
+            let per: Vec<(String, Vec<f64>)> = if per_neuron {
+                vec![
+                    ("d".into(), (0..n).map(|i| 6.0 + 0.1 * i as f64).collect()),
+                    (
+                        "tau_nmda".into(),
+                        (0..n).map(|i| 100.0 + i as f64).collect(),
+                    ),
+                ]
+            } else {
+                Vec::new()
+            };
+            let spec = crate::spiking::neuron::ModelSpec::SORF(SorfParams::default());
+            let crate::spiking::neuron::Neurons::SORF(mut a) =
+                crate::spiking::neuron::testing::build(&spec, n, 1.0, &per)
+            else {
+                unreachable!()
+            };
+            assert_eq!(a.lanes.is_some(), per_neuron);
+            for i in 0..n {
+                a.v[i] = rng.random_range(-90.0..30.0);
+                a.u[i] = rng.random_range(-20.0..10.0);
+                a.g_nmda[i] = rng.random_range(0.0..0.5);
+                a.refrac[i] = f64::from(rng.random_range(0..3u8));
+            }
+            let mut b = a.clone();
+            let (mut sa, mut sb) = (Vec::new(), Vec::new());
+            for _ in 0..300 {
+                let current: Vec<f64> = (0..n).map(|_| rng.random_range(-5.0..25.0)).collect();
+                for (q, r) in [(0, 0.4), (2, 0.2), (3, 0.05)] {
+                    let g: Vec<f64> = (0..n).map(|_| rng.random_range(0.0..r)).collect();
+                    for (m, g) in [(&mut a, &g), (&mut b, &g)] {
+                        for (x, y) in m.receptor_state(q).unwrap().iter_mut().zip(g) {
+                            *x += y;
+                        }
                     }
                 }
+                a.step(&mut [], &current, &mut sa);
+                match b.lanes.take() {
+                    None => {
+                        let c = b.consts;
+                        b.update::<true, _>(&c, &current);
+                    }
+                    Some(lanes) => {
+                        b.update::<true, _>(&lanes, &current);
+                        b.lanes = Some(lanes);
+                    }
+                }
+                crate::spiking::simd::push_fired(&b.fired, &mut sb);
             }
-            a.step(&mut [], &current, &mut sa);
-            b.update::<true>(&current);
-            crate::spiking::simd::push_fired(&b.fired, &mut sb);
+            assert_eq!(sa, sb);
+            assert!(sa.len() > 100, "{} spikes", sa.len());
+            for (x, y) in [
+                (&a.v, &b.v),
+                (&a.u, &b.u),
+                (&a.g_nmda, &b.g_nmda),
+                (&a.g_gabab, &b.g_gabab),
+            ] {
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(x), bits(y));
+            }
         }
-        assert_eq!(sa, sb);
-        assert!(sa.len() > 100, "{} spikes", sa.len());
-        for (x, y) in [
-            (&a.v, &b.v),
-            (&a.u, &b.u),
-            (&a.g_nmda, &b.g_nmda),
-            (&a.g_gabab, &b.g_gabab),
-        ] {
-            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(x), bits(y));
-        }
+    }
+
+    /// Per-neuron parameters (every one of them) give each neuron the bits of a one-neuron
+    /// population with its parameters; equal per-neuron values give the plain model's bits.
+    #[test]
+    fn per_neuron_parameters_equal_separate_populations() {
+        use crate::spiking::neuron::testing::{per_neuron_equals_one_neuron_populations, Drive};
+        use crate::spiking::neuron::{ModelSpec, Neurons};
+        let n = 100;
+        let f = |a: f64, b: f64| (0..n).map(|i| a + b * i as f64).collect::<Vec<f64>>();
+        let per = [
+            ("a", f(0.02, 0.0002)),
+            ("b", f(0.2, 0.0002)),
+            ("c", f(-65.0, 0.1)),
+            ("d", f(8.0, -0.05)),
+            ("tau_ampa", f(5.0, 0.02)),
+            ("tau_nmda", f(150.0, -0.5)),
+            ("tau_gabaa", f(6.0, 0.02)),
+            ("tau_gabab", f(150.0, 0.5)),
+            ("vrev_ampa", f(0.0, 0.02)),
+            ("vrev_nmda", f(0.0, -0.02)),
+            ("vrev_gabaa", f(-70.0, 0.02)),
+            ("vrev_gabab", f(-90.0, 0.02)),
+            ("v_min", f(-90.0, -0.02)),
+            ("v_thresh", f(30.0, 0.02)),
+            ("tau_refrac", f(0.5, 0.05)),
+            ("i_offset", f(1.0, 0.05)),
+        ];
+        let drive = Drive {
+            dt: 0.5,
+            steps: 2000,
+            current: (-5.0, 20.0),
+            syn: &[0.4, 0.1, 0.2, 0.05],
+        };
+        let spec = ModelSpec::SORF(SorfParams::default());
+        let (spikes, lanes) = per_neuron_equals_one_neuron_populations(&spec, &per, &drive);
+        assert!(spikes > 1000, "{spikes} spikes");
+        let Neurons::SORF(m) = lanes else {
+            unreachable!()
+        };
+        assert!(m.lanes.is_some());
     }
 
     #[test]

@@ -5,21 +5,15 @@
 //! rule through a transposed index (positions of each neuron's incoming synapses in the
 //! projection's storage, not copies — Auryn's `DuplexConnection`).
 //!
-//! A rule is one file and one line in the `rules!` list below: a type that
-//! implements [`SynapseRule`] — its parameters and their check, its state for a projection,
-//! what it does when spikes arrive ([`Arrivals`]: it hands each synapse's delivered amount to
-//! the network and may change the weight), after the postsynaptic spikes of a step
-//! ([`PostSpikes`]), and optionally on a reward. [`Plasticity`] wraps every rule with what all
-//! of them share: the spike history (last arrival per synapse, last spike per postsynaptic
-//! neuron), the transposed index and freezing.
-//!
-//! | rule | file | what |
-//! |---|---|---|
-//! | `izhikevich2006` | [`izhikevich2006`] | spnet's STDP with a slow weight-derivative update |
-//! | `pair_stdp` | [`pair_stdp`] | pair-based STDP, all-to-all or nearest, additive or multiplicative (Song 2000) |
-//! | `reward_stdp` | [`reward`] | reward-modulated STDP (Izhikevich 2007) |
-//! | `homeostatic_stdp` | [`homeostatic`] | STDP with homeostatic scaling (Carlson 2013) |
-//! | `neurapse_a`, `neurapse_b` | [`neurapse`] | the Neurapse course library's rules |
+//! A rule is one file and one line in the `rules!` list below (`Variant = "name" => State in
+//! file` declares the file's module and re-exports it): a type that implements
+//! [`SynapseRule`] — its parameters and their check, its state for a projection, what it does
+//! when spikes arrive ([`Arrivals`]: it hands each synapse's delivered amount to the network
+//! and may change the weight), after the postsynaptic spikes of a step ([`PostSpikes`]), and
+//! optionally on a reward. [`Plasticity`] wraps every rule with what all of them share: the
+//! spike history (last arrival per synapse, last spike per postsynaptic neuron), the
+//! transposed index and freezing. The rules, their summaries and parameters are listed by
+//! [`PlasticitySpec::SUMMARIES`] and in `docs/models.md` (checked against this list by a test).
 
 use serde::{Deserialize, Serialize};
 
@@ -54,12 +48,14 @@ rules! {
     NeurapseA = "neurapse_a" => NeurapseAState,
     /// Neurapse's PLASTIC_SYNAPSE_B as DRN_Plastic applies it.
     NeurapseB = "neurapse_b" => NeurapseBState,
+    /// Short-term depression and facilitation, delivering w·u·x (Tsodyks & Markram; PyNN `TsodyksMarkramSynapse`).
+    TsodyksMarkram = "tsodyks_markram" => TsodyksMarkramState in tsodyks_markram,
 }
 
 /// A plasticity rule: one file, one line in the `rules!` list.
 pub trait SynapseRule: Sized {
     /// The parameters, as written in experiment files (serde; `Default` = the published set).
-    type Params;
+    type Params: Default;
 
     /// Check the parameters; errors name `{path}.{key}`.
     fn validate(params: &Self::Params, path: &str, dt: f64) -> Result<()>;

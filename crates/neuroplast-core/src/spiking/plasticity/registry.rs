@@ -4,9 +4,17 @@
 //! `plasticity = { kind = "name", … }`) and of [`RuleState`](super::RuleState) (the built
 //! rule), with one `match` per projection and step as the dispatch.
 
-/// Declares the one list of plasticity rules; see the module docs.
+/// Declares the one list of plasticity rules: `Variant = "name" => State` (a type of a module
+/// declared by hand) or `Variant = "name" => State in file` (the rule's own file
+/// `plasticity/file.rs`: the line declares the module and re-exports its public items), each
+/// line with a `///` summary; see the module docs.
 macro_rules! rules {
-    ($( #[doc = $doc:literal] $variant:ident = $name:literal => $ty:ty ),* $(,)?) => {
+    ($( #[doc = $doc:literal] $variant:ident = $name:literal => $ty:ident $(in $module:ident)? ),* $(,)?) => {
+        $($(
+            pub mod $module;
+            pub use $module::*;
+        )?)*
+
         /// A plasticity rule and its parameters, as written in experiment files
         /// (`plasticity = { kind = "pair_stdp", … }`). One variant per line of the `rules!`
         /// list.
@@ -32,6 +40,15 @@ macro_rules! rules {
             pub fn name(&self) -> &'static str {
                 match self {
                     $(PlasticitySpec::$variant(_) => $name,)*
+                }
+            }
+
+            /// Rule `kind` with its default parameters; `None` for a kind not in
+            /// [`NAMES`](Self::NAMES).
+            pub fn default_of(kind: &str) -> Option<PlasticitySpec> {
+                match kind {
+                    $($name => Some(PlasticitySpec::$variant(Default::default())),)*
+                    _ => None,
                 }
             }
 
