@@ -59,6 +59,9 @@ enum Cmd {
         /// Results directory written by `neuroplast run`.
         dir: PathBuf,
     },
+    /// Print every built-in neuron model and plasticity rule with its parameters and
+    /// defaults, as Markdown (the text of docs/models.md).
+    Models,
     /// Measure speed and memory.
     Bench {
         #[command(subcommand)]
@@ -75,6 +78,10 @@ fn main() -> ExitCode {
         Cmd::Resume(a) => run::resume(a),
         Cmd::Sweep(a) => sweep::sweep(a),
         Cmd::Plot { dir } => finished(run::plot(&dir)),
+        Cmd::Models => {
+            print!("{}", neuroplast_config::catalogue::markdown());
+            Ok(session::Outcome::Finished)
+        }
         Cmd::Bench { what } => finished(bench::bench(what)),
     };
     match result {

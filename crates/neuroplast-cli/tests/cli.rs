@@ -1695,3 +1695,45 @@ fn sorf_protocol_short_run() {
     }
     assert_eq!(results[0], results[1]);
 }
+
+#[test]
+fn models_prints_the_catalogue_of_docs_models_md() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = neuroplast(&["models"], tmp.path());
+    assert_eq!(o.status.code(), Some(0));
+    let docs = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/models.md"),
+    )
+    .unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), docs);
+}
+
+#[test]
+fn a_seed_above_two_to_the_63_runs_and_its_config_repeats_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(d, "s.toml", SPIKING);
+    let seed = u64::MAX.to_string();
+    let o = neuroplast(&["run", "s.toml", "--seed", &seed, "--out", "a", "-q"], d);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let config = std::fs::read_to_string(d.join("a/config.toml")).unwrap();
+    assert!(config.contains(&format!("seed = \"{seed}\"")), "{config}");
+    let o = neuroplast(&["run", "a/config.toml", "--out", "b", "-q"], d);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let hash = |dir: &str| {
+        let s = std::fs::read_to_string(d.join(dir).join("summary.json")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&s).unwrap();
+        v["spike_hash"].as_str().unwrap().to_string()
+    };
+    assert_eq!(hash("a"), hash("b"));
+}

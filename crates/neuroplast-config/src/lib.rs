@@ -33,11 +33,13 @@
 //! assert_eq!(err.path, "sorn.noise_sigma");
 //! ```
 
+pub mod catalogue;
 mod error;
 pub mod experiment;
 pub mod overrides;
 pub mod protocol;
 pub mod schema;
+pub mod seed;
 pub mod sorn;
 pub mod spiking;
 

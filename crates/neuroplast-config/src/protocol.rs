@@ -47,6 +47,7 @@ pub struct ProtocolFile {
 #[serde(deny_unknown_fields)]
 pub struct ProtocolSimulation {
     /// Master seed of every random stream.
+    #[serde(with = "crate::seed")]
     pub seed: u64,
     /// Threads (results are identical for any value).
     #[serde(default = "one_thread")]

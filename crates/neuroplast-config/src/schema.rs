@@ -344,7 +344,7 @@ pub struct SimulationSection {
     /// Number of steps to run (≥ 1).
     pub steps: u64,
     /// Master seed of every random stream.
-    #[serde(default = "default_seed")]
+    #[serde(default = "default_seed", with = "crate::seed")]
     pub seed: u64,
     /// Threads for the row-parallel plasticity passes (results are identical for any value).
     #[serde(default = "default_threads")]

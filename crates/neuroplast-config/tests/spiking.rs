@@ -132,6 +132,18 @@ fn bad_values_name_their_key_path() {
         ),
         ("p = 0.1", "p = 1.5", "projections.ee.connector.p", "1.5"),
         (
+            "stop = 30.0",
+            "stop = 30.05",
+            "sources.kick.waveform.stop",
+            "30.05",
+        ),
+        (
+            "params = { i_offset = 0.5 }",
+            "params = { i_offset = 0.5, refractory = \"brain2\" }",
+            "populations.exc.params.refractory",
+            "`nest` or `brian2`",
+        ),
+        (
             "delay_ms = 0.5",
             "delay_ms = 0.55",
             "projections.ee.delay_ms",

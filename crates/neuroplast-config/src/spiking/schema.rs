@@ -126,7 +126,7 @@ pub struct SpikingSimulation {
     /// Length of the run, ms (a whole number of steps).
     pub duration_ms: f64,
     /// Master seed of every random stream.
-    #[serde(default = "one_u64")]
+    #[serde(default = "one_u64", with = "crate::seed")]
     pub seed: u64,
     /// Threads (results are identical for any value).
     #[serde(default = "one_usize")]

@@ -17,7 +17,9 @@ use rand::Rng as _;
 use super::connector::{Connector, Value};
 use super::network::{DelayRounding, ModelSpec, NetworkBuilder, ProjectionSpec, SynapseSpec};
 use super::neuron::lif::Integrator;
-use super::neuron::{IfCondExpParams, IfCurrExpParams, IzhikevichIntegrator, IzhikevichParams};
+use super::neuron::{
+    IfCondExpParams, IfCurrExpParams, IzhikevichIntegrator, IzhikevichParams, RefractoryRule,
+};
 use super::plasticity::{Izhikevich2006Params, PlasticitySpec};
 use super::source::Waveform;
 use crate::rng::{component, Stream};
@@ -116,6 +118,8 @@ pub fn coba(n: usize, seed: u64) -> Result<NetworkBuilder> {
         cm: 0.2,
         tau_m: 20.0,
         tau_refrac: 5.0,
+        // NEST's rule, as the golden hashes were recorded; Brian2's script holds one step fewer
+        refractory: RefractoryRule::Nest,
         tau_syn_E: 5.0,
         tau_syn_I: 10.0,
         e_rev_E: 0.0,
@@ -173,6 +177,8 @@ pub fn cuba(n: usize, seed: u64) -> Result<NetworkBuilder> {
         cm: 0.2,
         tau_m: 20.0,
         tau_refrac: 5.0,
+        // NEST's rule, as the golden hashes were recorded; Brian2's script holds one step fewer
+        refractory: RefractoryRule::Nest,
         tau_syn_E: 5.0,
         tau_syn_I: 10.0,
         v_thresh: -50.0,

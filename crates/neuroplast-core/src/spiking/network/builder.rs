@@ -464,8 +464,14 @@ impl NetworkBuilder {
                 ));
             }
             let rng = component(self.seed, Stream::CurrentNoise, k as u64);
+            // the waveform's own keys (start, stop, amplitude, …) sit under `.waveform`
             sources.push(CurrentSource::new(
-                &path, waveform, p, neurons, self.dt, rng,
+                &format!("{path}.waveform"),
+                waveform,
+                p,
+                neurons,
+                self.dt,
+                rng,
             )?);
             for s in &mut pops[p].shards {
                 if s.current.is_empty() {

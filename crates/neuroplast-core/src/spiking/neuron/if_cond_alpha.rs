@@ -45,7 +45,7 @@ use serde::{Deserialize, Serialize};
 use super::if_curr_alpha::phi;
 use super::lanes::LaneSet;
 use super::{
-    check_finite, check_positive, push_fresh, push_fresh_lanes, refractory_steps, NeuronModel,
+    check_finite, check_positive, push_fresh, push_fresh_lanes, NeuronModel, RefractoryRule,
     Receptor, ReceptorKind, BLOCK,
 };
 use crate::{ensure, Result};
@@ -61,6 +61,9 @@ pub struct IfCondAlphaParams {
     pub tau_m: f64,
     /// Refractory period, ms (rounded to whole steps).
     pub tau_refrac: f64,
+    /// When the neuron integrates again after a spike: `"nest"` (default) or `"brian2"`
+    /// (one step sooner); see [`RefractoryRule`].
+    pub refractory: RefractoryRule,
     /// Rise time of the excitatory alpha conductance (its peak time), ms.
     pub tau_syn_E: f64,
     /// Rise time of the inhibitory alpha conductance (its peak time), ms.
@@ -86,6 +89,7 @@ impl Default for IfCondAlphaParams {
             cm: 1.0,
             tau_m: 20.0,
             tau_refrac: 0.1,
+            refractory: RefractoryRule::Nest,
             tau_syn_E: 0.3,
             tau_syn_I: 0.5,
             e_rev_E: 0.0,
@@ -194,7 +198,7 @@ impl CondAlphaConsts {
             v_reset: p.v_reset,
             i_offset: p.i_offset,
             dt_cm: h / p.cm,
-            nref: refractory_steps(p.tau_refrac, h)? as f64 + 1.0,
+            nref: p.refractory.counter(p.tau_refrac, h)?,
             p11_e,
             p11_i,
             pxg_e,

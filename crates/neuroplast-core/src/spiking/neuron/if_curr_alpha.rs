@@ -50,7 +50,7 @@ use serde::{Deserialize, Serialize};
 use super::if_curr_exp::psc_exp_propagator;
 use super::lanes::LaneSet;
 use super::{
-    check_finite, check_positive, push_fresh, push_fresh_lanes, refractory_steps, NeuronModel,
+    check_finite, check_positive, push_fresh, push_fresh_lanes, NeuronModel, RefractoryRule,
     Receptor, ReceptorKind, BLOCK,
 };
 use crate::{ensure, Result};
@@ -66,6 +66,9 @@ pub struct IfCurrAlphaParams {
     pub tau_m: f64,
     /// Refractory period, ms (rounded to whole steps).
     pub tau_refrac: f64,
+    /// When the neuron integrates again after a spike: `"nest"` (default) or `"brian2"`
+    /// (one step sooner); see [`RefractoryRule`].
+    pub refractory: RefractoryRule,
     /// Rise time of the excitatory alpha current (its peak time), ms.
     pub tau_syn_E: f64,
     /// Rise time of the inhibitory alpha current (its peak time), ms.
@@ -87,6 +90,7 @@ impl Default for IfCurrAlphaParams {
             cm: 1.0,
             tau_m: 20.0,
             tau_refrac: 0.1,
+            refractory: RefractoryRule::Nest,
             tau_syn_E: 0.5,
             tau_syn_I: 0.5,
             v_rest: -65.0,
@@ -221,7 +225,7 @@ impl AlphaConsts {
             p11_i,
             pxi_e: e / p.tau_syn_E * h * p11_e,
             pxi_i: e / p.tau_syn_I * h * p11_i,
-            nref: refractory_steps(p.tau_refrac, h)? as f64 + 1.0,
+            nref: p.refractory.counter(p.tau_refrac, h)?,
         })
     }
 }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::lanes::LaneSet;
 use super::{
-    check_finite, check_positive, push_fresh, push_fresh_lanes, refractory_steps, NeuronModel,
+    check_finite, check_positive, push_fresh, push_fresh_lanes, NeuronModel, RefractoryRule,
     Receptor, ReceptorKind, BLOCK,
 };
 use crate::{ensure, Result};
@@ -22,6 +22,9 @@ pub struct IfCurrExpParams {
     pub tau_m: f64,
     /// Refractory period, ms (rounded to whole steps).
     pub tau_refrac: f64,
+    /// When the neuron integrates again after a spike: `"nest"` (default) or `"brian2"`
+    /// (one step sooner); see [`RefractoryRule`].
+    pub refractory: RefractoryRule,
     /// Excitatory synaptic current decay time constant, ms.
     pub tau_syn_E: f64,
     /// Inhibitory synaptic current decay time constant, ms.
@@ -42,6 +45,7 @@ impl Default for IfCurrExpParams {
             cm: 1.0,
             tau_m: 20.0,
             tau_refrac: 0.1,
+            refractory: RefractoryRule::Nest,
             tau_syn_E: 5.0,
             tau_syn_I: 5.0,
             v_rest: -65.0,
@@ -179,7 +183,7 @@ impl CurrConsts {
             p21_i: psc_exp_propagator(p.tau_m, p.tau_syn_I, p.cm, dt_ms),
             p11_e: (-dt_ms / p.tau_syn_E).exp(),
             p11_i: (-dt_ms / p.tau_syn_I).exp(),
-            nref: refractory_steps(p.tau_refrac, dt_ms)? as f64 + 1.0,
+            nref: p.refractory.counter(p.tau_refrac, dt_ms)?,
         })
     }
 }

@@ -23,8 +23,8 @@ use serde::{Deserialize, Serialize};
 
 use super::lanes::LaneSet;
 use super::{
-    check_finite, check_positive, push_fresh, push_fresh_lanes, refractory_steps, NeuronModel,
-    Receptor, ReceptorKind, BLOCK,
+    check_finite, check_positive, push_fresh, push_fresh_lanes, NeuronModel, Receptor,
+    ReceptorKind, RefractoryRule, BLOCK,
 };
 use crate::{ensure, Result};
 
@@ -50,6 +50,9 @@ pub struct IfCondExpParams {
     pub tau_m: f64,
     /// Refractory period, ms.
     pub tau_refrac: f64,
+    /// When the neuron integrates again after a spike: `"nest"` (default) or `"brian2"`
+    /// (one step sooner); see [`RefractoryRule`].
+    pub refractory: RefractoryRule,
     /// Excitatory conductance decay time constant, ms.
     pub tau_syn_E: f64,
     /// Inhibitory conductance decay time constant, ms.
@@ -76,6 +79,7 @@ impl Default for IfCondExpParams {
             cm: 1.0,
             tau_m: 20.0,
             tau_refrac: 0.1,
+            refractory: RefractoryRule::Nest,
             tau_syn_E: 5.0,
             tau_syn_I: 5.0,
             e_rev_E: 0.0,
@@ -168,7 +172,7 @@ impl CondConsts {
             v_reset: p.v_reset,
             decay_e,
             decay_i,
-            nref: refractory_steps(p.tau_refrac, dt_ms)? as f64 + 1.0,
+            nref: p.refractory.counter(p.tau_refrac, dt_ms)?,
             dt_cm: dt_ms / p.cm,
             i_offset: p.i_offset,
         })

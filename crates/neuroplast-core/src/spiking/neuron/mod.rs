@@ -235,6 +235,36 @@ pub(crate) fn check_non_negative(path: &str, values: &[(&str, f64)]) -> crate::R
     Ok(())
 }
 
+/// When a LIF neuron integrates again after a spike: the `refractory` key of the LIF models'
+/// parameter tables (`"nest"` or `"brian2"`). With `R = round(tau_refrac / dt)`:
+///
+/// * `"nest"` (the default, NEST's rule): after a spike in step `s`, `v` is held at `v_reset`
+///   in steps `s+1 … s+R` and integrates again in step `s+R+1`;
+/// * `"brian2"` (Brian2's `refractory=`): the neuron is refractory while
+///   `timestep(t − lastspike) < R`, so `v` is held in steps `s+1 … s+R−1` — one step fewer, and
+///   none at all when `R ≤ 1`. Use it to match a Brian2 script spike for spike.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefractoryRule {
+    /// NEST's rule: held for `R` steps after the spike step.
+    #[default]
+    Nest,
+    /// Brian2's rule: held for `R − 1` steps after the spike step.
+    Brian2,
+}
+
+impl RefractoryRule {
+    /// The refractory counter a spike sets (the models integrate while it is ≤ 1 and count it
+    /// down by one per step; a counter equal to this value marks a spike of this step).
+    pub(crate) fn counter(self, tau_refrac: f64, dt_ms: f64) -> crate::Result<f64> {
+        let steps = refractory_steps(tau_refrac, dt_ms)?;
+        Ok(match self {
+            RefractoryRule::Nest => f64::from(steps) + 1.0,
+            RefractoryRule::Brian2 => f64::from(steps.max(1)),
+        })
+    }
+}
+
 /// Refractory period in whole steps, rounded to the nearest step; a period > 0 that rounds to
 /// 0 steps is an error (it would silently disable refractoriness).
 pub(crate) fn refractory_steps(ms: f64, dt_ms: f64) -> crate::Result<u32> {
@@ -410,5 +440,67 @@ pub(crate) mod testing {
             }
         }
         model.step(syn, current, spikes);
+    }
+}
+
+#[cfg(test)]
+mod refractory_rule_tests {
+    use super::testing::build;
+    use super::{ModelSpec, NeuronModel, RefractoryRule};
+
+    /// A LIF model of the registry driven so hard that it crosses threshold in the first step
+    /// it integrates: its inter-spike interval is exactly the steps it is held plus one.
+    fn isis(name: &str, rule: RefractoryRule, tau_refrac: f64) -> Vec<usize> {
+        let mut spec = ModelSpec::default_of(name).unwrap();
+        match &mut spec {
+            ModelSpec::IF_cond_exp(p) => p.refractory = rule,
+            ModelSpec::IF_curr_exp(p) => p.refractory = rule,
+            ModelSpec::IF_cond_alpha(p) => p.refractory = rule,
+            ModelSpec::IF_curr_alpha(p) => p.refractory = rule,
+            other => panic!("{} has no refractory rule", other.name()),
+        }
+        assert!(spec.set_param("tau_refrac", tau_refrac));
+        assert!(spec.set_param("i_offset", 400.0));
+        let mut m = build(&spec, 1, 0.1, &[]);
+        let mut syn = vec![0.0; m.receptors().len()];
+        let (mut spikes, mut steps) = (Vec::new(), Vec::new());
+        for t in 0..300 {
+            spikes.clear();
+            m.step(&mut syn, &[], &mut spikes);
+            if !spikes.is_empty() {
+                steps.push(t);
+            }
+        }
+        steps.windows(2).map(|w| w[1] - w[0]).collect()
+    }
+
+    #[test]
+    fn nest_holds_r_steps_and_brian2_one_fewer() {
+        for name in [
+            "IF_cond_exp",
+            "IF_curr_exp",
+            "IF_cond_alpha",
+            "IF_curr_alpha",
+        ] {
+            // R = round(2 ms / 0.1 ms) = 20: NEST integrates again R + 1 steps after the
+            // spike, Brian2 (timestep(t − lastspike) ≥ R) R steps after it.
+            let nest = isis(name, RefractoryRule::Nest, 2.0);
+            let brian2 = isis(name, RefractoryRule::Brian2, 2.0);
+            assert!(
+                nest.len() > 5 && nest.iter().all(|&d| d == 21),
+                "{name}: {nest:?}"
+            );
+            assert!(
+                brian2.len() > 5 && brian2.iter().all(|&d| d == 20),
+                "{name}: {brian2:?}"
+            );
+            // R = 1: Brian2 is not refractory at all in the next step, NEST holds one step.
+            assert!(isis(name, RefractoryRule::Nest, 0.1)
+                .iter()
+                .all(|&d| d == 2));
+            assert!(isis(name, RefractoryRule::Brian2, 0.1)
+                .iter()
+                .all(|&d| d == 1));
+        }
     }
 }

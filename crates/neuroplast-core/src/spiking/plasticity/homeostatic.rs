@@ -824,7 +824,7 @@ mod tests {
     /// The closed form equals the notebook's per-step evaluation on random spike trains,
     /// including window exits, anti-STDP and weights pinned at both bounds.
     #[test]
-    fn matches_the_per_step_notebook_rule() {
+    fn homeostatic_stdp_matches_the_per_step_notebook_rule() {
         let cases = [
             // notebook parameters, short window, fast rates
             HomeostaticStdpParams {
