@@ -113,6 +113,8 @@ pub(crate) struct Frame<'a, 'b, T, S: TargetSink> {
     pub input: &'a [T],
     pub base: usize,
     pub len: usize,
+    /// Offset of this (sub-)block within the registers (resets run on 64-element sub-blocks).
+    pub reg_off: usize,
     pub rng: &'a mut Rng,
     pub syn: Option<&'a SynChunk<'b>>,
     pub sink: &'a mut S,
@@ -123,6 +125,8 @@ pub(crate) struct Frame<'a, 'b, T, S: TargetSink> {
 /// Read access to one operand of a loop: a slice, a scalar, or the destination itself.
 trait Rd<T: Copy>: Copy {
     fn rd(&self, d: &[T], k: usize) -> T;
+    /// The same operand cut to `n` elements, so the loops' bounds checks disappear.
+    fn fit(self, n: usize) -> Self;
 }
 
 #[derive(Clone, Copy)]
@@ -137,17 +141,29 @@ impl<T: Copy> Rd<T> for Sl<'_, T> {
     fn rd(&self, _: &[T], k: usize) -> T {
         self.0[k]
     }
+    #[inline(always)]
+    fn fit(self, n: usize) -> Self {
+        Sl(&self.0[..n])
+    }
 }
 impl<T: Copy> Rd<T> for Sc<T> {
     #[inline(always)]
     fn rd(&self, _: &[T], _: usize) -> T {
         self.0
     }
+    #[inline(always)]
+    fn fit(self, _: usize) -> Self {
+        self
+    }
 }
 impl<T: Copy> Rd<T> for Dd {
     #[inline(always)]
     fn rd(&self, d: &[T], k: usize) -> T {
         d[k]
+    }
+    #[inline(always)]
+    fn fit(self, _: usize) -> Self {
+        self
     }
 }
 
@@ -182,6 +198,7 @@ macro_rules! kinds {
 
 #[inline(always)]
 fn loop1<T: Float, A: Rd<T>>(d: &mut [T], a: A, f: impl Fn(T) -> T) {
+    let a = a.fit(d.len());
     for k in 0..d.len() {
         let x = f(a.rd(d, k));
         d[k] = x;
@@ -190,6 +207,7 @@ fn loop1<T: Float, A: Rd<T>>(d: &mut [T], a: A, f: impl Fn(T) -> T) {
 
 #[inline(always)]
 fn loop2<T: Float, A: Rd<T>, B: Rd<T>>(d: &mut [T], a: A, b: B, f: impl Fn(T, T) -> T) {
+    let (a, b) = (a.fit(d.len()), b.fit(d.len()));
     for k in 0..d.len() {
         let x = f(a.rd(d, k), b.rd(d, k));
         d[k] = x;
@@ -204,6 +222,8 @@ fn loop3<T: Float, A: Rd<T>, B: Rd<T>, C: Rd<T>>(
     c: C,
     f: impl Fn(T, T, T) -> T,
 ) {
+    let n = d.len();
+    let (a, b, c) = (a.fit(n), b.fit(n), c.fit(n));
     for k in 0..d.len() {
         let x = f(a.rd(d, k), b.rd(d, k), c.rd(d, k));
         d[k] = x;
@@ -219,6 +239,8 @@ fn loop4<T: Float, A: Rd<T>, B: Rd<T>, C: Rd<T>, E: Rd<T>>(
     e: E,
     f: impl Fn(T, T, T, T) -> T,
 ) {
+    let n = d.len();
+    let (a, b, c, e) = (a.fit(n), b.fit(n), c.fit(n), e.fit(n));
     for k in 0..d.len() {
         let x = f(a.rd(d, k), b.rd(d, k), c.rd(d, k), e.rd(d, k));
         d[k] = x;
@@ -232,11 +254,20 @@ fn un_op<T: Float>(d: &mut [T], op: UOp, a: O<T>) {
             kinds!(a, va => loop1(d, va, $f))
         };
     }
+    // one arm per operation: a loop that matched on `op` per element would not vectorise
     match op {
         UOp::Neg => u!(|x: T| -x),
+        UOp::Not => u!(|x: T| ir::un(UOp::Not, x)),
         UOp::Copy => u!(|x: T| x),
         UOp::Exp => u!(|x: T| x.exp()),
+        UOp::Log => u!(|x: T| x.ln()),
+        UOp::Sqrt => u!(|x: T| x.sqrt()),
+        UOp::Abs => u!(|x: T| x.abs()),
+        UOp::Floor => u!(|x: T| x.floor()),
+        UOp::Heaviside => u!(|x: T| ir::un(UOp::Heaviside, x)),
         UOp::PowI(2) => u!(|x: T| x * x),
+        UOp::PowI(3) => u!(|x: T| x * x * x),
+        // the transcendental rest costs far more than the per-element match
         other => u!(move |x: T| ir::un(other, x)),
     }
 }
@@ -252,20 +283,30 @@ fn bin_op<T: Float>(d: &mut [T], op: BOp, a: O<T>, b: O<T>) {
             kinds!(a, va => kinds!(b, vb => loop2(d, va, vb, $f)))
         };
     }
+    // one arm per operation (see `un_op`)
     match op {
         BOp::Add => b2!(|x: T, y: T| x + y),
         BOp::Sub => b2!(|x: T, y: T| x - y),
         BOp::Mul => b2!(|x: T, y: T| x * y),
         BOp::Div => b2!(|x: T, y: T| x / y),
-        BOp::Min => b2!(|x: T, y: T| if y < x { y } else { x }),
-        BOp::Max => b2!(|x: T, y: T| if x < y { y } else { x }),
-        other => b2!(move |x: T, y: T| ir::bin(other, x, y)),
+        BOp::Min => b2!(|x: T, y: T| T::blend(y < x, y, x)),
+        BOp::Max => b2!(|x: T, y: T| T::blend(x < y, y, x)),
+        BOp::Lt => b2!(|x: T, y: T| ir::bin(BOp::Lt, x, y)),
+        BOp::Le => b2!(|x: T, y: T| ir::bin(BOp::Le, x, y)),
+        BOp::Gt => b2!(|x: T, y: T| ir::bin(BOp::Gt, x, y)),
+        BOp::Ge => b2!(|x: T, y: T| ir::bin(BOp::Ge, x, y)),
+        BOp::Eq => b2!(|x: T, y: T| ir::bin(BOp::Eq, x, y)),
+        BOp::Ne => b2!(|x: T, y: T| ir::bin(BOp::Ne, x, y)),
+        BOp::And => b2!(|x: T, y: T| ir::bin(BOp::And, x, y)),
+        BOp::Or => b2!(|x: T, y: T| ir::bin(BOp::Or, x, y)),
+        BOp::Mod => b2!(|x: T, y: T| ir::bin(BOp::Mod, x, y)),
+        BOp::Pow => b2!(|x: T, y: T| x.powf(y)),
     }
 }
 
 #[inline(always)]
 fn sel_op<T: Float>(d: &mut [T], c: O<T>, a: O<T>, b: O<T>) {
-    kinds!(c, vc => kinds!(a, va => kinds!(b, vb => loop3(d, vc, va, vb, |c: T, x: T, y: T| if c != T::ZERO { x } else { y }))))
+    kinds!(c, vc => kinds!(a, va => kinds!(b, vb => loop3(d, vc, va, vb, |c: T, x: T, y: T| T::blend(c != T::ZERO, x, y)))))
 }
 
 #[inline(always)]
@@ -288,12 +329,12 @@ fn selcmp_op<T: Float>(d: &mut [T], cmp: Cmp, x: O<T>, y: O<T>, a: O<T>, b: O<T>
                 O::A(ys) => {
                     let vy = Sl(ys);
                     kinds!(a, va => kinds!(b, vb =>
-                        loop4(d, vx, vy, va, vb, |x: T, y: T, a: T, b: T| if ir::cmp(Cmp::$c, x, y) { a } else { b })))
+                        loop4(d, vx, vy, va, vb, |x: T, y: T, a: T, b: T| T::blend(ir::cmp(Cmp::$c, x, y), a, b))))
                 }
                 O::S(ys) => {
                     let vy = Sc(ys);
                     kinds!(a, va => kinds!(b, vb =>
-                        loop4(d, vx, vy, va, vb, |x: T, y: T, a: T, b: T| if ir::cmp(Cmp::$c, x, y) { a } else { b })))
+                        loop4(d, vx, vy, va, vb, |x: T, y: T, a: T, b: T| T::blend(ir::cmp(Cmp::$c, x, y), a, b))))
                 }
                 O::D => unreachable!(),
             }
@@ -360,6 +401,151 @@ fn f2_op<T: Float>(d: &mut [T], o1: Ar, o2: Ar, a: O<T>, b: O<T>, c: O<T>) {
     }
 }
 
+/// `x + ((a o1 b) o2 c)`: fast loops for `a`, `b`, `c` arrays and `x` an array or the
+/// destination.
+#[inline(always)]
+fn f3_op<T: Float>(d: &mut [T], o1: Ar, o2: Ar, a: O<T>, b: O<T>, c: O<T>, x: O<T>) {
+    let (O::A(a_s), O::A(b_s), O::A(c_s), O::A(_) | O::D) = (a, b, c, x) else {
+        for k in 0..d.len() {
+            let v = get(x, d, k) + ir::ar(o2, ir::ar(o1, get(a, d, k), get(b, d, k)), get(c, d, k));
+            d[k] = v;
+        }
+        return;
+    };
+    macro_rules! f {
+        ($o1:ident, $o2:ident) => {{
+            let (va, vb, vc) = (Sl(a_s), Sl(b_s), Sl(c_s));
+            let f = |a: T, b: T, c: T, x: T| x + ir::ar(Ar::$o2, ir::ar(Ar::$o1, a, b), c);
+            match x {
+                O::A(xs) => loop4(d, va, vb, vc, Sl(xs), f),
+                _ => loop4(d, va, vb, vc, Dd, f),
+            }
+        }};
+    }
+    macro_rules! outer {
+        ($o1:ident) => {
+            match o2 {
+                Ar::Add => f!($o1, Add),
+                Ar::Sub => f!($o1, Sub),
+                Ar::RSub => f!($o1, RSub),
+                Ar::Mul => f!($o1, Mul),
+                Ar::Div => f!($o1, Div),
+                Ar::RDiv => f!($o1, RDiv),
+            }
+        };
+    }
+    match o1 {
+        Ar::Add => outer!(Add),
+        Ar::Sub => outer!(Sub),
+        Ar::Mul => outer!(Mul),
+        Ar::Div => outer!(Div),
+        Ar::RSub => outer!(RSub),
+        Ar::RDiv => outer!(RDiv),
+    }
+}
+
+/// `(x1 c1 y1) and (x2 c2 y2)` as 1/0: fast loops for `x1`, `x2` arrays, `y1`, `y2` arrays or
+/// scalars, comparisons `< <= > >=`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)] // reason: two comparisons of two operands each
+fn andcmp_op<T: Float>(d: &mut [T], c1: Cmp, x1: O<T>, y1: O<T>, c2: Cmp, x2: O<T>, y2: O<T>) {
+    let fast = |c: Cmp| matches!(c, Cmp::Lt | Cmp::Le | Cmp::Gt | Cmp::Ge);
+    let (O::A(x1s), O::A(x2s)) = (x1, x2) else {
+        return andcmp_slow(d, c1, x1, y1, c2, x2, y2);
+    };
+    if !fast(c1) || !fast(c2) || matches!(y1, O::D) || matches!(y2, O::D) {
+        return andcmp_slow(d, c1, x1, y1, c2, x2, y2);
+    }
+    macro_rules! g {
+        ($a:ident, $b:ident) => {
+            match (y1, y2) {
+                (O::A(p), O::A(q)) => loop4(
+                    d,
+                    Sl(x1s),
+                    Sl(p),
+                    Sl(x2s),
+                    Sl(q),
+                    |a: T, b: T, c: T, e: T| {
+                        T::blend(
+                            ir::cmp(Cmp::$a, a, b) & ir::cmp(Cmp::$b, c, e),
+                            T::ONE,
+                            T::ZERO,
+                        )
+                    },
+                ),
+                (O::A(p), O::S(q)) => loop4(
+                    d,
+                    Sl(x1s),
+                    Sl(p),
+                    Sl(x2s),
+                    Sc(q),
+                    |a: T, b: T, c: T, e: T| {
+                        T::blend(
+                            ir::cmp(Cmp::$a, a, b) & ir::cmp(Cmp::$b, c, e),
+                            T::ONE,
+                            T::ZERO,
+                        )
+                    },
+                ),
+                (O::S(p), O::A(q)) => loop4(
+                    d,
+                    Sl(x1s),
+                    Sc(p),
+                    Sl(x2s),
+                    Sl(q),
+                    |a: T, b: T, c: T, e: T| {
+                        T::blend(
+                            ir::cmp(Cmp::$a, a, b) & ir::cmp(Cmp::$b, c, e),
+                            T::ONE,
+                            T::ZERO,
+                        )
+                    },
+                ),
+                (O::S(p), O::S(q)) => loop4(
+                    d,
+                    Sl(x1s),
+                    Sc(p),
+                    Sl(x2s),
+                    Sc(q),
+                    |a: T, b: T, c: T, e: T| {
+                        T::blend(
+                            ir::cmp(Cmp::$a, a, b) & ir::cmp(Cmp::$b, c, e),
+                            T::ONE,
+                            T::ZERO,
+                        )
+                    },
+                ),
+                _ => {}
+            }
+        };
+    }
+    macro_rules! second {
+        ($a:ident) => {
+            match c2 {
+                Cmp::Lt => g!($a, Lt),
+                Cmp::Le => g!($a, Le),
+                Cmp::Gt => g!($a, Gt),
+                _ => g!($a, Ge),
+            }
+        };
+    }
+    match c1 {
+        Cmp::Lt => second!(Lt),
+        Cmp::Le => second!(Le),
+        Cmp::Gt => second!(Gt),
+        _ => second!(Ge),
+    }
+}
+
+#[allow(clippy::too_many_arguments)] // reason: as andcmp_op
+fn andcmp_slow<T: Float>(d: &mut [T], c1: Cmp, x1: O<T>, y1: O<T>, c2: Cmp, x2: O<T>, y2: O<T>) {
+    for k in 0..d.len() {
+        let v =
+            ir::cmp(c1, get(x1, d, k), get(y1, d, k)) & ir::cmp(c2, get(x2, d, k), get(y2, d, k));
+        d[k] = if v { T::ONE } else { T::ZERO };
+    }
+}
+
 #[inline(always)]
 fn dfsum_op<T: Float>(d: &mut [T], x: &[T], terms: &[(&[T], &[T])]) {
     let n = d.len();
@@ -403,25 +589,34 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
         ks: &'s [T],
         splat: &'s [Vec<T>],
         input: &'s [T],
-        base: usize,
-        len: usize,
+        (base, len, off): (usize, usize, usize),
         dst: Dst,
         s: Src,
     ) -> O<'s, T> {
         match s {
             Src::R(r) if dst == Dst::R(r) => O::D,
             Src::A(a) if dst == Dst::A(a) => O::D,
-            Src::R(r) => O::A(&regs[r as usize][..len]),
-            Src::A(a) => O::A(&arrays[a as usize][base..base + len]),
-            Src::K(k) => O::S(ks[k as usize]),
-            Src::P(k) => O::A(&splat[k as usize][..len]),
-            Src::In => O::A(&input[..len]),
+            // (out-of-range operands read as 0: a lowering bug must not become a panic)
+            Src::R(r) => regs
+                .get(r as usize)
+                .and_then(|v| v.get(off..off + len))
+                .map_or(O::S(T::ZERO), O::A),
+            Src::A(a) => arrays
+                .get(a as usize)
+                .and_then(|v| v.get(base..base + len))
+                .map_or(O::S(T::ZERO), O::A),
+            Src::K(k) => O::S(ks.get(k as usize).copied().unwrap_or(T::ZERO)),
+            Src::P(k) => splat
+                .get(k as usize)
+                .and_then(|v| v.get(..len))
+                .map_or(O::S(T::ZERO), O::A),
+            Src::In => input.get(off..off + len).map_or(O::S(T::ZERO), O::A),
         }
     }
 
     fn take_dst(&mut self, d: Dst) -> (Vec<T>, usize) {
         match d {
-            Dst::R(r) => (std::mem::take(&mut self.regs[r as usize]), 0),
+            Dst::R(r) => (std::mem::take(&mut self.regs[r as usize]), self.reg_off),
             Dst::A(a) => (std::mem::take(&mut self.arrays[a as usize]), self.base),
         }
     }
@@ -438,15 +633,15 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
     where
         F: for<'s> FnOnce(&'s mut [T], &'s dyn Fn(Src) -> O<'s, T>),
     {
-        let (base, len) = (self.base, self.len);
+        let (base, len, roff) = (self.base, self.len, self.reg_off);
         let (mut buf, off) = match d {
-            Dst::R(r) => (std::mem::take(&mut self.regs[r as usize]), 0),
+            Dst::R(r) => (std::mem::take(&mut self.regs[r as usize]), roff),
             Dst::A(a) => (std::mem::take(&mut self.arrays[a as usize]), base),
         };
         {
             let (regs, arrays, ks, splat, input) =
                 (&*self.regs, &*self.arrays, self.ks, self.splat, self.input);
-            let opd = |s: Src| Self::opd(regs, arrays, ks, splat, input, base, len, d, s);
+            let opd = |s: Src| Self::opd(regs, arrays, ks, splat, input, (base, len, roff), d, s);
             f(&mut buf[off..off + len], &opd);
         }
         match d {
@@ -467,6 +662,26 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
             Ins::F2 { o1, o2, d, a, b, c } => {
                 self.with_dst(*d, |dd, o| f2_op(dd, *o1, *o2, o(*a), o(*b), o(*c)))
             }
+            Ins::F3 {
+                o1,
+                o2,
+                d,
+                a,
+                b,
+                c,
+                x,
+            } => self.with_dst(*d, |dd, o| f3_op(dd, *o1, *o2, o(*a), o(*b), o(*c), o(*x))),
+            Ins::AndCmp {
+                d,
+                c1,
+                x1,
+                y1,
+                c2,
+                x2,
+                y2,
+            } => self.with_dst(*d, |dd, o| {
+                andcmp_op(dd, *c1, o(*x1), o(*y1), *c2, o(*x2), o(*y2))
+            }),
             Ins::DfSum { d, x, terms } => self.with_dst(*d, |dd, o| {
                 let sl = |s: Src| match o(s) {
                     O::A(a) => a,
@@ -504,13 +719,7 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
                 let (s, n) = (o(*spike), o(*nref));
                 kinds!(s, vs => kinds!(n, vn => loop3(dd, vs, vn, Dd, |s: T, n: T, r: T| {
                     let dec = r - T::ONE;
-                    if s != T::ZERO {
-                        n
-                    } else if dec < T::ZERO {
-                        T::ZERO
-                    } else {
-                        dec
-                    }
+                    T::blend(s != T::ZERO, n, T::blend(dec < T::ZERO, T::ZERO, dec))
                 })))
             }),
             Ins::Gather { d, arr, via } => {
@@ -550,8 +759,7 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
                     self.ks,
                     self.splat,
                     self.input,
-                    0,
-                    len,
+                    (0, len, self.reg_off),
                     Dst::R(u16::MAX),
                     *src,
                 );
@@ -577,8 +785,7 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
                     self.ks,
                     self.splat,
                     self.input,
-                    self.base,
-                    len,
+                    (self.base, len, self.reg_off),
                     Dst::R(u16::MAX),
                     *src,
                 );
@@ -615,6 +822,9 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
         }
     }
 }
+
+/// Sub-block of spike scans and resets.
+const SUB: usize = 64;
 
 /// Run `prog` over elements `0..n` densely (neurons, per-step synapse passes); spikes (local
 /// indices) are appended to `spikes`. `input` is the external current (empty: none).
@@ -661,6 +871,7 @@ pub(crate) fn run_dense<T: Float>(
             input: input_chunk,
             base,
             len,
+            reg_off: 0,
             rng,
             syn,
             sink: &mut sink,
@@ -669,21 +880,37 @@ pub(crate) fn run_dense<T: Float>(
             f.exec(ins);
         }
         if let Some(sp) = prog.spike {
-            let mask: &[T] = match sp {
-                Src::R(r) => &f.regs[r as usize][..len],
-                Src::A(a) => &f.arrays[a as usize][base..base + len],
-                _ => &[],
-            };
-            // a separate OR-reduction vectorises; most chunks have no spike
-            if mask.iter().fold(false, |acc, &x| acc | (x != T::ZERO)) {
-                for (k, &x) in mask.iter().enumerate() {
-                    if x != T::ZERO {
-                        spikes.push((base + k) as u32);
+            // spikes and resets by 64-element sub-blocks: most sub-blocks have no spike
+            let mut sub = 0;
+            while sub < len {
+                let sl = SUB.min(len - sub);
+                let mut m = [T::ZERO; SUB];
+                let mask: &[T] = match sp {
+                    Src::R(r) => &f.regs[r as usize][sub..sub + sl],
+                    Src::A(a) => &f.arrays[a as usize][base + sub..base + sub + sl],
+                    _ => &[],
+                };
+                m[..mask.len()].copy_from_slice(mask);
+                // a separate OR-reduction vectorises
+                if m.iter().fold(false, |acc, &x| acc | (x != T::ZERO)) {
+                    for (k, &x) in m[..sl].iter().enumerate() {
+                        if x != T::ZERO {
+                            spikes.push((base + sub + k) as u32);
+                        }
+                    }
+                    if !prog.reset.is_empty() {
+                        f.base = base + sub;
+                        f.len = sl;
+                        f.reg_off = sub;
+                        for ins in &prog.reset {
+                            f.exec(ins);
+                        }
+                        f.base = base;
+                        f.len = len;
+                        f.reg_off = 0;
                     }
                 }
-                for ins in &prog.reset {
-                    f.exec(ins);
-                }
+                sub += sl;
             }
         }
         base += len;
@@ -745,6 +972,7 @@ pub(crate) fn run_batch<T: Float, S: TargetSink>(
             input: &[],
             base,
             len,
+            reg_off: 0,
             rng,
             syn: Some(&chunk),
             sink,
@@ -753,5 +981,150 @@ pub(crate) fn run_batch<T: Float, S: TargetSink>(
             f.exec(ins);
         }
         base += len;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng as _;
+
+    fn cpu_ns() -> u64 {
+        std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Cost of each instruction kind per element (run with --ignored --nocapture in release).
+    #[test]
+    #[ignore]
+    fn instruction_costs() {
+        let n = 4000;
+        let reps = 5000;
+        let progs: Vec<(&str, Vec<Ins>)> = vec![
+            (
+                "bin A*K -> R",
+                vec![Ins::Bin {
+                    op: BOp::Mul,
+                    d: Dst::R(0),
+                    a: Src::A(0),
+                    b: Src::K(1),
+                }],
+            ),
+            (
+                "bin A*A -> R",
+                vec![Ins::Bin {
+                    op: BOp::Mul,
+                    d: Dst::R(0),
+                    a: Src::A(0),
+                    b: Src::A(1),
+                }],
+            ),
+            (
+                "bin A*K in place",
+                vec![Ins::Bin {
+                    op: BOp::Mul,
+                    d: Dst::A(1),
+                    a: Src::A(1),
+                    b: Src::K(1),
+                }],
+            ),
+            (
+                "bin A<=K -> R",
+                vec![Ins::Bin {
+                    op: BOp::Le,
+                    d: Dst::R(0),
+                    a: Src::A(0),
+                    b: Src::K(1),
+                }],
+            ),
+            (
+                "copy R -> A",
+                vec![Ins::Un {
+                    op: UOp::Copy,
+                    d: Dst::A(2),
+                    a: Src::R(1),
+                }],
+            ),
+            (
+                "selcmp",
+                vec![Ins::SelCmp {
+                    cmp: Cmp::Le,
+                    d: Dst::R(0),
+                    x: Src::A(0),
+                    y: Src::K(1),
+                    a: Src::R(1),
+                    b: Src::A(1),
+                }],
+            ),
+            (
+                "f2",
+                vec![Ins::F2 {
+                    o1: Ar::Add,
+                    o2: Ar::Mul,
+                    d: Dst::R(0),
+                    a: Src::R(1),
+                    b: Src::P(1),
+                    c: Src::P(1),
+                }],
+            ),
+            (
+                "dfsum3",
+                vec![Ins::DfSum {
+                    d: Dst::R(0),
+                    x: Src::A(0),
+                    terms: vec![
+                        (Src::P(1), Src::P(1)),
+                        (Src::A(1), Src::P(1)),
+                        (Src::A(2), Src::P(1)),
+                    ],
+                }],
+            ),
+            (
+                "refrac",
+                vec![Ins::Refrac {
+                    r: 3,
+                    spike: Src::R(1),
+                    nref: Src::K(1),
+                }],
+            ),
+        ];
+        for (name, main) in progs {
+            let prog = Program {
+                main,
+                reset: vec![],
+                spike: None,
+                n_regs: 2,
+            };
+            let mut scratch = Scratch::<f64>::for_program(&prog);
+            let mut arrays = vec![vec![0.5f64; n]; 4];
+            let ks = vec![0.0, 0.75];
+            let splat = vec![vec![0.0; CHUNK], vec![0.75; CHUNK]];
+            let mut rng = Rng::seed_from_u64(1);
+            let mut sp = Vec::new();
+            let t0 = cpu_ns();
+            for _ in 0..reps {
+                crate::spiking::simd::dispatch(
+                    #[inline(always)]
+                    || {
+                        run_dense(
+                            &prog,
+                            &mut scratch,
+                            &mut arrays,
+                            &ks,
+                            &splat,
+                            &[],
+                            n,
+                            &mut rng,
+                            None,
+                            &mut sp,
+                        )
+                    },
+                );
+            }
+            let t = cpu_ns() - t0;
+            println!("{name:>20}: {:.3} ns/element", t as f64 / (n * reps) as f64);
+        }
     }
 }

@@ -171,6 +171,17 @@ impl Cmp {
         }
     }
 
+    /// The same comparison with its operands swapped (`a < b` is `b > a`).
+    pub fn flipped(self) -> Cmp {
+        match self {
+            Cmp::Lt => Cmp::Gt,
+            Cmp::Le => Cmp::Ge,
+            Cmp::Gt => Cmp::Lt,
+            Cmp::Ge => Cmp::Le,
+            c => c,
+        }
+    }
+
     /// The comparison a binary operation is, if it is one.
     pub fn of(op: BOp) -> Option<Cmp> {
         Some(match op {
@@ -310,6 +321,40 @@ pub enum Ins {
         b: Src,
         /// third
         c: Src,
+    },
+    /// `d = x + ((a o1 b) o2 c)`, one pass (the explicit update `x + h·f`)
+    F3 {
+        /// inner operation
+        o1: Ar,
+        /// middle operation
+        o2: Ar,
+        /// destination
+        d: Dst,
+        /// first
+        a: Src,
+        /// second
+        b: Src,
+        /// third
+        c: Src,
+        /// the value added last
+        x: Src,
+    },
+    /// `d = (x1 c1 y1) and (x2 c2 y2)`, one pass (a threshold while not refractory)
+    AndCmp {
+        /// destination
+        d: Dst,
+        /// first comparison
+        c1: Cmp,
+        /// compared
+        x1: Src,
+        /// compared with
+        y1: Src,
+        /// second comparison
+        c2: Cmp,
+        /// compared
+        x2: Src,
+        /// compared with
+        y2: Src,
     },
     /// `d = g₀(e₀ − x) + g₁(e₁ − x) + …`, left to right, one pass (conductance-based
     /// currents)
@@ -477,20 +522,8 @@ pub fn bin<T: Float>(op: BOp, x: T, y: T) -> T {
         BOp::Ne => b(x != y),
         BOp::And => b(x != T::ZERO && y != T::ZERO),
         BOp::Or => b(x != T::ZERO || y != T::ZERO),
-        BOp::Min => {
-            if y < x {
-                y
-            } else {
-                x
-            }
-        }
-        BOp::Max => {
-            if x < y {
-                y
-            } else {
-                x
-            }
-        }
+        BOp::Min => T::blend(y < x, y, x),
+        BOp::Max => T::blend(x < y, y, x),
     }
 }
 

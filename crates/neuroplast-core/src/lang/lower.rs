@@ -60,6 +60,8 @@ pub(crate) enum Node {
     Sel(Val, Val, Val),
     SelCmp(Cmp, Val, Val, Val, Val),
     F2(Ar, Ar, Val, Val, Val),
+    F3(Ar, Ar, Val, Val, Val, Val),
+    AndCmp(Cmp, Val, Val, Cmp, Val, Val),
     DfSum(Val, Vec<(Val, Val)>),
     Rand(Dist),
     Index,
@@ -89,6 +91,8 @@ impl Node {
             Node::Sel(c, a, b) => vec![*c, *a, *b],
             Node::SelCmp(_, x, y, a, b) => vec![*x, *y, *a, *b],
             Node::F2(_, _, a, b, c) => vec![*a, *b, *c],
+            Node::F3(_, _, a, b, c, x) => vec![*a, *b, *c, *x],
+            Node::AndCmp(_, a, b, _, c, e) => vec![*a, *b, *c, *e],
             Node::DfSum(x, t) => {
                 let mut v = vec![*x];
                 for (g, e) in t {
@@ -125,6 +129,18 @@ impl Node {
                 *a = f(*a);
                 *b = f(*b);
                 *c = f(*c);
+            }
+            Node::F3(_, _, a, b, c, x) => {
+                *a = f(*a);
+                *b = f(*b);
+                *c = f(*c);
+                *x = f(*x);
+            }
+            Node::AndCmp(_, a, b, _, c, e) => {
+                *a = f(*a);
+                *b = f(*b);
+                *c = f(*c);
+                *e = f(*e);
             }
             Node::DfSum(x, t) => {
                 *x = f(*x);
@@ -455,6 +471,8 @@ impl Lowerer {
         self.fuse_dfsum();
         self.fuse_selcmp();
         self.fuse_f2();
+        self.fuse_f3();
+        self.fuse_andcmp(spike);
         self.dce(spike);
         self.forward_stores(n_main, spike);
         self.emit(n_main, spike)
@@ -576,13 +594,7 @@ impl Lowerer {
             let (mut x, mut y) = (x, y);
             if matches!(x, Val::K(_) | Val::Time) {
                 std::mem::swap(&mut x, &mut y);
-                cmp = match cmp {
-                    Cmp::Lt => Cmp::Gt,
-                    Cmp::Le => Cmp::Ge,
-                    Cmp::Gt => Cmp::Lt,
-                    Cmp::Ge => Cmp::Le,
-                    c => c,
-                };
+                cmp = cmp.flipped();
             }
             if matches!(x, Val::K(_) | Val::Time) || matches!(cmp, Cmp::Eq | Cmp::Ne) {
                 continue;
@@ -619,6 +631,62 @@ impl Lowerer {
         }
     }
 
+    /// `x + F2(…)` → one pass.
+    fn fuse_f3(&mut self) {
+        let uses = self.uses(None);
+        for i in 0..self.nodes.len() {
+            let Node::Bin(BOp::Add, l, r) = self.nodes[i].clone() else {
+                continue;
+            };
+            for (x, t) in [(l, r), (r, l)] {
+                let Val::V(j) = t else { continue };
+                if uses[j as usize] != 1 {
+                    continue;
+                }
+                if let Node::F2(o1, o2, a, b, c) = self.nodes[j as usize].clone() {
+                    self.nodes[j as usize] = Node::Dead;
+                    self.nodes[i] = Node::F3(o1, o2, a, b, c, x);
+                    break;
+                }
+            }
+        }
+    }
+
+    /// `(x1 c1 y1) and (x2 c2 y2)` → one pass.
+    fn fuse_andcmp(&mut self, spike: Option<Val>) {
+        let uses = self.uses(spike);
+        let cmp_of = |me: &Self, v: Val| -> Option<(u32, Cmp, Val, Val)> {
+            let Val::V(j) = v else { return None };
+            if uses[j as usize] != 1 {
+                return None;
+            }
+            let Node::Bin(op, x, y) = me.nodes[j as usize] else {
+                return None;
+            };
+            let c = Cmp::of(op)?;
+            if matches!(c, Cmp::Eq | Cmp::Ne) {
+                return None;
+            }
+            match (x, y) {
+                (Val::K(_) | Val::Time, Val::K(_) | Val::Time) => None,
+                (Val::K(_) | Val::Time, _) => Some((j, c.flipped(), y, x)),
+                _ => Some((j, c, x, y)),
+            }
+        };
+        for i in 0..self.nodes.len() {
+            let Node::Bin(BOp::And, l, r) = self.nodes[i] else {
+                continue;
+            };
+            if let (Some((j1, c1, x1, y1)), Some((j2, c2, x2, y2))) =
+                (cmp_of(self, l), cmp_of(self, r))
+            {
+                self.nodes[j1 as usize] = Node::Dead;
+                self.nodes[j2 as usize] = Node::Dead;
+                self.nodes[i] = Node::AndCmp(c1, x1, y1, c2, x2, y2);
+            }
+        }
+    }
+
     /// A value computed only to be stored (and read afterwards) is computed into the array.
     fn forward_stores(&mut self, n_main: usize, spike: Option<Val>) {
         for st in 0..self.nodes.len() {
@@ -630,10 +698,19 @@ impl Lowerer {
             if !same_block || spike == Some(Val::V(d as u32)) {
                 continue;
             }
+            // A select that keeps the array's old value (`c ? a : arr`, `max(arr, lo)`) is not
+            // computed in place: LLVM turns `d[k] = c ? a : d[k]` into a masked store, which
+            // is very slow on AMD processors; a register and a copy are cheaper.
+            let reads = |v: &Val| *v == Val::A(arr);
             let ok_kind = match &self.nodes[d] {
-                Node::Un(..) | Node::Bin(..) | Node::Sel(..) => true,
-                Node::SelCmp(_, x, y, _, _) => *x != Val::A(arr) && *y != Val::A(arr),
+                Node::Un(..) => true,
+                Node::Bin(BOp::Min | BOp::Max, a, b) => !reads(a) && !reads(b),
+                Node::Bin(..) => true,
+                Node::Sel(c, a, b) => !reads(c) && !reads(a) && !reads(b),
+                Node::SelCmp(_, x, y, a, b) => !reads(x) && !reads(y) && !reads(a) && !reads(b),
                 Node::F2(_, _, a, b, _) => *a != Val::A(arr) && *b != Val::A(arr),
+                Node::F3(_, _, a, b, c, _) => !reads(a) && !reads(b) && !reads(c),
+                Node::AndCmp(..) => false,
                 Node::DfSum(x, t) => {
                     *x != Val::A(arr)
                         && t.iter()
@@ -742,7 +819,7 @@ impl Lowerer {
                 };
             // operands first (so the destination never aliases an operand register)
             let ins_args: Vec<Src> = {
-                let splat_all = matches!(n, Node::F2(..) | Node::DfSum(..));
+                let splat_all = matches!(n, Node::F2(..) | Node::F3(..) | Node::DfSum(..));
                 n.args()
                     .into_iter()
                     .map(|v| src(v, splat_all, &mut consts, &mut splats))
@@ -811,6 +888,24 @@ impl Lowerer {
                     a: a(0),
                     b: a(1),
                     c: a(2),
+                },
+                Node::F3(o1, o2, ..) => Ins::F3 {
+                    o1: *o1,
+                    o2: *o2,
+                    d,
+                    a: a(0),
+                    b: a(1),
+                    c: a(2),
+                    x: a(3),
+                },
+                Node::AndCmp(c1, _, _, c2, _, _) => Ins::AndCmp {
+                    d,
+                    c1: *c1,
+                    x1: a(0),
+                    y1: a(1),
+                    c2: *c2,
+                    x2: a(2),
+                    y2: a(3),
                 },
                 Node::DfSum(_, t) => Ins::DfSum {
                     d,

@@ -945,6 +945,26 @@ impl NeuronExec {
         both!(self, c => c.no_input.compiled.program.len())
     }
 
+    /// The compiled step, one instruction per line (for reports and the docs' "how execution
+    /// works").
+    pub fn program_listing(&self) -> String {
+        both!(self, c => {
+            let p = &c.no_input.compiled;
+            let mut out = String::new();
+            for ins in &p.program.main {
+                out.push_str(&format!("{ins:?}\n"));
+            }
+            if !p.program.reset.is_empty() {
+                out.push_str("-- reset (chunks with a spike):\n");
+                for ins in &p.program.reset {
+                    out.push_str(&format!("{ins:?}\n"));
+                }
+            }
+            out.push_str(&format!("scalars: {:?}\n", p.consts));
+            out
+        })
+    }
+
     /// The names of the state variables.
     pub fn state_names(&self) -> Vec<String> {
         self.def()

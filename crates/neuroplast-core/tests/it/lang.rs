@@ -91,3 +91,90 @@ fn if_cond_exp_equations_are_bit_identical_to_the_builtin() {
         assert!(total > 5000, "{total} spikes");
     }
 }
+
+#[test]
+#[ignore]
+fn print_if_cond_exp_program() {
+    let def = neuron("IF_cond_exp.toml", "IF_cond_exp");
+    let e = NeuronExec::new(&def, 10, 0.1, Precision::F64, rng(1)).unwrap();
+    println!("{}", e.program_listing());
+}
+
+/// CPU time of this thread, ns (Linux; 0 elsewhere): comparisons on a busy machine.
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Speed of the IF_cond_exp equations against the built-in (run with `--ignored
+/// --nocapture`; the criterion bench `lang` is the reference, this one reports thread CPU
+/// time so that it can be run on a busy machine).
+#[test]
+#[ignore]
+fn speed_if_cond_exp_cpu_time() {
+    let def = neuron("IF_cond_exp.toml", "IF_cond_exp");
+    let n = 4000;
+    let steps = 20_000;
+    let coba: [(&str, f64); 11] = [
+        ("cm", 0.2),
+        ("tau_m", 20.0),
+        ("tau_refrac", 5.0),
+        ("tau_syn_E", 5.0),
+        ("tau_syn_I", 10.0),
+        ("e_rev_E", 0.0),
+        ("e_rev_I", -80.0),
+        ("v_thresh", -50.0),
+        ("v_reset", -60.0),
+        ("v_rest", -60.0),
+        ("i_offset", 0.2),
+    ];
+    let mut r = rng(3);
+    let v0: Vec<f64> = (0..n).map(|_| r.random_range(-60.0..-50.0)).collect();
+    let p = IfCondExpParams {
+        cm: 0.2,
+        tau_refrac: 5.0,
+        tau_syn_I: 10.0,
+        e_rev_I: -80.0,
+        v_reset: -60.0,
+        v_rest: -60.0,
+        i_offset: 0.2,
+        ..Default::default()
+    };
+    let mut best = [u64::MAX; 3];
+    let mut spikes = Vec::new();
+    for _round in 0..3 {
+        let mut b = IfCondExp::new(&p, n, 0.1).unwrap();
+        b.v = v0.clone();
+        let t0 = thread_cpu_ns();
+        for _ in 0..steps {
+            spikes.clear();
+            b.step(&mut [], &[], &mut spikes);
+        }
+        best[0] = best[0].min(thread_cpu_ns() - t0);
+        for (k, prec) in [(1, Precision::F64), (2, Precision::F32)] {
+            let params: Vec<(&str, &[f64])> = coba
+                .iter()
+                .map(|(k, v)| (*k, std::slice::from_ref(v)))
+                .collect();
+            let mut e = NeuronExec::with_params(&def, n, 0.1, prec, rng(1), &params).unwrap();
+            e.set("v", &v0).unwrap();
+            let t0 = thread_cpu_ns();
+            for _ in 0..steps {
+                spikes.clear();
+                e.step(&[], &mut spikes);
+            }
+            best[k] = best[k].min(thread_cpu_ns() - t0);
+        }
+    }
+    let ns = |t: u64| t as f64 / (n * steps) as f64;
+    println!(
+        "ns/neuron/step: builtin {:.3}, equations f64 {:.3} ({:.2}×), f32 {:.3} ({:.2}×)",
+        ns(best[0]),
+        ns(best[1]),
+        best[1] as f64 / best[0] as f64,
+        ns(best[2]),
+        best[2] as f64 / best[0] as f64
+    );
+}
