@@ -536,8 +536,17 @@ pub(crate) fn lower_groups(
             }
             e
         };
-        let f = |lw: &mut Lowerer, i: usize, ys: &[Val]| {
-            let e = stage_env(i, ys);
+        // … at time t + c·dt (Runge–Kutta stages)
+        let step_dt = b.dt;
+        let stage_env_at = |lw: &mut Lowerer, i: usize, ys: &[Val], c: f64| {
+            let mut e = stage_env(i, ys);
+            if c != 0.0 {
+                e.time = Some(lw.bin(BOp::Add, Val::Time, Val::K(c * step_dt)));
+            }
+            e
+        };
+        let f = |lw: &mut Lowerer, i: usize, ys: &[Val], c: f64| {
+            let e = stage_env_at(lw, i, ys, c);
             lw.expr(&g.rhs[i], &e)
         };
         let n = g.vars.len();
@@ -572,21 +581,21 @@ pub(crate) fn lower_groups(
                             .collect();
                         (0..n)
                             .map(|i| {
-                                let e = stage_env(i, &ys);
+                                let e = stage_env_at(lw, i, &ys, 0.5);
                                 let inc = scaled(lw, b, &h, &g.rhs[i], &e);
                                 lw.bin(BOp::Add, x[i], inc)
                             })
                             .collect()
                     }
                     Method::Heun => {
-                        let k1: Vec<Val> = (0..n).map(|i| f(lw, i, &x)).collect();
+                        let k1: Vec<Val> = (0..n).map(|i| f(lw, i, &x, 0.0)).collect();
                         let ys: Vec<Val> = (0..n)
                             .map(|i| {
                                 let t = lw.bin(BOp::Mul, Val::K(b.dt), k1[i]);
                                 lw.bin(BOp::Add, x[i], t)
                             })
                             .collect();
-                        let k2: Vec<Val> = (0..n).map(|i| f(lw, i, &ys)).collect();
+                        let k2: Vec<Val> = (0..n).map(|i| f(lw, i, &ys, 1.0)).collect();
                         (0..n)
                             .map(|i| {
                                 let s = lw.bin(BOp::Add, k1[i], k2[i]);
@@ -606,13 +615,13 @@ pub(crate) fn lower_groups(
                                 })
                                 .collect()
                         };
-                        let k1: Vec<Val> = (0..n).map(|i| f(lw, i, &x)).collect();
+                        let k1: Vec<Val> = (0..n).map(|i| f(lw, i, &x, 0.0)).collect();
                         let y2 = step(lw, &k1, hh);
-                        let k2: Vec<Val> = (0..n).map(|i| f(lw, i, &y2)).collect();
+                        let k2: Vec<Val> = (0..n).map(|i| f(lw, i, &y2, 0.5)).collect();
                         let y3 = step(lw, &k2, hh);
-                        let k3: Vec<Val> = (0..n).map(|i| f(lw, i, &y3)).collect();
+                        let k3: Vec<Val> = (0..n).map(|i| f(lw, i, &y3, 0.5)).collect();
                         let y4 = step(lw, &k3, b.dt);
-                        let k4: Vec<Val> = (0..n).map(|i| f(lw, i, &y4)).collect();
+                        let k4: Vec<Val> = (0..n).map(|i| f(lw, i, &y4, 1.0)).collect();
                         (0..n)
                             .map(|i| {
                                 let a2 = lw.bin(BOp::Mul, Val::K(2.0), k2[i]);

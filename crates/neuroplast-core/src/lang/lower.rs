@@ -259,6 +259,8 @@ pub(crate) struct Env {
     pub delay: Option<Val>,
     /// Neurons: the external current (`None`: 0, no current this step).
     pub input: Option<Val>,
+    /// The time `t` (`None`: the start of the step; Runge–Kutta stages set `t + c·dt`).
+    pub time: Option<Val>,
 }
 
 /// Builds SSA nodes.
@@ -400,7 +402,7 @@ impl Lowerer {
             RExpr::Ext(k) => env.ext.get(*k as usize).copied().unwrap_or(Val::K(0.0)),
             RExpr::Noise(k) => env.noise.get(*k as usize).copied().unwrap_or(Val::K(0.0)),
             RExpr::Builtin(b) => match b {
-                Builtin::T => Val::Time,
+                Builtin::T => env.time.unwrap_or(Val::Time),
                 Builtin::Dt => Val::K(env.dt),
                 Builtin::I => match env.index {
                     Some(v) => v,

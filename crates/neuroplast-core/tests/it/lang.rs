@@ -229,6 +229,75 @@ fn sorf_rsneuron_equations_are_bit_identical_to_the_builtin() {
     assert!(total > 2000, "{total} spikes");
 }
 
+/// `exact` on a linear two-variable system with a constant inhomogeneous term (a damped
+/// rotation driven towards a fixed point) equals the closed form to 1e-12 at every step.
+#[test]
+fn exact_linear_system_equals_the_closed_form() {
+    let mut src =
+        ModelSource::brian2("dx/dt = -gamma*x - omega*y + k : 1\ndy/dt = omega*x - gamma*y : 1");
+    src.parameters = "gamma = 0.05/ms\nomega = 0.3/ms\nk = 0.2/ms".into();
+    src.method = Some("exact".into());
+    src.init = Some("x = 1.0; y = 0.5".into());
+    let def = NeuronModelDef::from_source("rotation", &src).unwrap();
+    let dt = 0.1;
+    let mut e = NeuronExec::new(&def, 1, dt, Precision::F64, rng(1)).unwrap();
+    let (g, w, k) = (0.05f64, 0.3f64, 0.2f64);
+    let den = g * g + w * w;
+    let (xs, ys) = (k * g / den, k * w / den);
+    let (x0, y0) = (1.0 - xs, 0.5 - ys);
+    let mut max_err: f64 = 0.0;
+    for step in 1..=2000 {
+        e.step(&[], &mut Vec::new());
+        let t = step as f64 * dt;
+        let (c, s, d) = ((w * t).cos(), (w * t).sin(), (-g * t).exp());
+        let x = xs + d * (x0 * c - y0 * s);
+        let y = ys + d * (x0 * s + y0 * c);
+        max_err = max_err
+            .max((e.get("x").unwrap()[0] - x).abs())
+            .max((e.get("y").unwrap()[0] - y).abs());
+    }
+    assert!(max_err < 1e-12, "max error {max_err}");
+}
+
+/// Error of `method` on dx/dt = −x + sin t, x(0) = 1, at t = 3 ms with step `dt` (at t = 2 ms
+/// the leading error terms of RK4 nearly cancel and the ratio is not yet 16).
+fn method_error(method: &str, dt: f64) -> f64 {
+    let src = ModelSource::annarchy(
+        "",
+        &format!("dx/dt = -x + sin(t) : init = 1.0, method = {method}"),
+    );
+    let def = NeuronModelDef::from_source("m", &src).unwrap();
+    let mut e = NeuronExec::new(&def, 1, dt, Precision::F64, rng(1)).unwrap();
+    let steps = (3.0 / dt).round() as usize;
+    for _ in 0..steps {
+        e.step(&[], &mut Vec::new());
+    }
+    let t = 3.0f64;
+    let exact = 1.5 * (-t).exp() + 0.5 * (t.sin() - t.cos());
+    (e.get("x").unwrap()[0] - exact).abs()
+}
+
+/// Halving dt divides each method's error by 2^order.
+#[test]
+fn explicit_methods_converge_with_their_order() {
+    for (method, order) in [
+        ("euler", 1),
+        ("exponential", 1),
+        ("midpoint", 2),
+        ("rk2", 2),
+        ("heun", 2),
+        ("rk4", 4),
+    ] {
+        let (e1, e2) = (method_error(method, 0.1), method_error(method, 0.05));
+        let ratio = e1 / e2;
+        let want = 2f64.powi(order);
+        assert!(
+            ratio > 0.8 * want && ratio < 1.25 * want,
+            "{method}: error {e1:e} → {e2:e}, ratio {ratio:.3}, expected ≈ {want}"
+        );
+    }
+}
+
 #[test]
 #[ignore]
 fn print_if_cond_exp_program() {
