@@ -43,6 +43,7 @@ mod neuron;
 mod parse;
 mod source;
 mod symbolic;
+mod synapse;
 mod units;
 
 pub use error::{ErrorKind, LangError, LangResult};
@@ -51,3 +52,4 @@ pub use float::{Float, Precision};
 pub use integrate::Method;
 pub use neuron::{NeuronExec, NeuronModelDef, ParamInfo, TargetMut, VarInfo, VarRole};
 pub use source::{ModelSource, Syntax};
+pub use synapse::{Side, SynapseExec, SynapseModelDef};

@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use neuroplast_core::lang::{ModelSource, NeuronExec, NeuronModelDef, Precision};
+use neuroplast_core::lang::{
+    ModelSource, NeuronExec, NeuronModelDef, Precision, Side, SynapseExec, SynapseModelDef, Values,
+};
 use neuroplast_core::rng::Rng;
 use neuroplast_core::spiking::neuron::{
     IfCondExp, IfCondExpParams, IfCurrExp, IfCurrExpParams, Izhikevich, IzhikevichIntegrator,
@@ -296,6 +298,167 @@ fn explicit_methods_converge_with_their_order() {
             "{method}: error {e1:e} → {e2:e}, ratio {ratio:.3}, expected ≈ {want}"
         );
     }
+}
+
+fn synapse(file: &str, name: &str) -> SynapseModelDef {
+    let models = model_file(file);
+    SynapseModelDef::from_source(name, &models[name]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Pair STDP in Brian2 syntax (Song 2000, Brian2's example, event-driven traces): one pre and
+/// one post spike Δt apart change the weight by the closed-form window, dApre·e^{−Δt/τ} for
+/// pre before post and dApost·e^{Δt/τ} for post before pre; the weight is delivered (ge += w)
+/// before it changes.
+#[test]
+fn pair_stdp_equations_give_the_closed_form_window() {
+    let def = synapse("pair_stdp.toml", "pair_stdp");
+    assert_eq!(def.targets(), vec!["ge".to_string()]);
+    assert!(def.reads().is_empty());
+    let (gmax, tau, dt) = (0.01f64, 20.0f64, 0.1f64);
+    let (a_plus, a_minus) = (0.01 * gmax, -0.01 * gmax * 1.05);
+    for lag in [-400i64, -123, -7, -1, 1, 7, 123, 400] {
+        let mut syn =
+            SynapseExec::new(&def, &[0], &[0], 1, &[], dt, Precision::F64, rng(1), &[]).unwrap();
+        let w0 = 0.005;
+        syn.set("w", &[w0]).unwrap();
+        let (t_pre, t_post) = if lag > 0 {
+            (100u64, 100 + lag as u64)
+        } else {
+            (100 + (-lag) as u64, 100u64)
+        };
+        let mut delivered = Vec::new();
+        for t in 0..600u64 {
+            if t == t_pre {
+                syn.on_arrivals(t, &[0], &[], |target, post, x| {
+                    delivered.push((target, post, x))
+                });
+            }
+            if t == t_post {
+                syn.on_post_spikes(t, &[0], &[], |_, _, _| {});
+            }
+        }
+        let dw = syn.get("w").unwrap()[0] - w0;
+        let delta = (lag.unsigned_abs() as f64) * dt;
+        let want = if lag > 0 {
+            a_plus * (-delta / tau).exp()
+        } else {
+            a_minus * (-delta / tau).exp()
+        };
+        assert!(
+            (dw - want).abs() < 1e-15,
+            "lag {lag}: Δw {dw:e}, want {want:e}"
+        );
+        // on_pre delivers w before changing it (post-before-pre depresses after delivery)
+        let w_seen = w0;
+        assert_eq!(delivered.len(), 1);
+        assert_eq!((delivered[0].0, delivered[0].1), (0, 0));
+        assert!((delivered[0].2 - w_seen).abs() < 1e-18, "{delivered:?}");
+    }
+}
+
+/// An event-driven trace equals the same equation integrated every step (`exact`), at every
+/// event, for random spike trains on 50 synapses.
+#[test]
+fn event_driven_traces_equal_per_step_integration_at_every_event() {
+    let mk = |flag: &str| {
+        let mut src = ModelSource::brian2(&format!("dA/dt = (A0 - A)/tau : 1 {flag}"));
+        src.parameters = "tau = 17*ms\nA0 = 0.02".into();
+        src.on_pre = Some("A += 0.1".into());
+        src.on_post = Some("A *= 0.5".into());
+        SynapseModelDef::from_source("trace", &src).unwrap()
+    };
+    let (ed, clock) = (mk("(event-driven)"), mk(""));
+    assert!(!ed.has_per_step() && clock.has_per_step());
+    let m = 50u32;
+    let pre: Vec<u32> = (0..m).collect();
+    let post: Vec<u32> = (0..m).map(|s| s % 5).collect();
+    let mut a =
+        SynapseExec::new(&ed, &pre, &post, 5, &[], 0.1, Precision::F64, rng(1), &[]).unwrap();
+    let mut b = SynapseExec::new(
+        &clock,
+        &pre,
+        &post,
+        5,
+        &[],
+        0.1,
+        Precision::F64,
+        rng(1),
+        &[],
+    )
+    .unwrap();
+    let mut r = rng(4);
+    let mut events = 0;
+    for t in 0..5000u64 {
+        let batch: Vec<u32> = (0..m).filter(|_| r.random_bool(0.01)).collect();
+        let posts: Vec<u32> = (0..5).filter(|_| r.random_bool(0.003)).collect();
+        for syn in [&mut a, &mut b] {
+            syn.on_arrivals(t, &batch, &[], |_, _, _| {});
+            syn.on_post_spikes(t, &posts, &[], |_, _, _| {});
+        }
+        let (va, vb) = (a.get("A").unwrap(), b.get("A").unwrap());
+        let touched = batch
+            .iter()
+            .copied()
+            .chain((0..m).filter(|s| posts.contains(&(s % 5))));
+        for s in touched {
+            let (x, y) = (va[s as usize], vb[s as usize]);
+            assert!(
+                (x - y).abs() <= 1e-12 * y.abs().max(1e-3),
+                "step {t} synapse {s}: {x} vs {y}"
+            );
+            events += 1;
+        }
+        b.per_step(t, &[]);
+    }
+    assert!(events > 2000, "{events} events");
+}
+
+/// The SORF homeostatic STDP (ANNarchy syntax): one step by hand. `post.r` is read from the
+/// values the network provides, `g_target += w` goes to target 0, the trace reset `ltp =
+/// A_plus` happens on arrival, and `w` moves by (α·w·(1 − R/R_target) + β·stdp)·K per step,
+/// clipped to [0, 10].
+#[test]
+fn homeo_stdp_equations_step_by_hand() {
+    let def = synapse("sorf.toml", "homeo_stdp");
+    assert_eq!(def.reads(), vec![(Side::Post, "r".to_string())]);
+    assert_eq!(def.targets(), vec!["g_target".to_string()]);
+    assert!(def.has_per_step());
+    let mut syn = SynapseExec::new(
+        &def,
+        &[0, 1],
+        &[0, 0],
+        1,
+        &[1, 1],
+        1.0,
+        Precision::F64,
+        rng(1),
+        &[],
+    )
+    .unwrap();
+    syn.set("w", &[1.0, 10.0]).unwrap();
+    let rate = [12.0];
+    let vals = [Values::F64(&rate)];
+    let mut got = Vec::new();
+    syn.on_arrivals(5, &[0], &vals, |t, j, x| got.push((t, j, x)));
+    assert_eq!(got, vec![(0, 0, 1.0)]);
+    assert_eq!(syn.get("ltp").unwrap(), vec![4.5e-5, 0.0]);
+    syn.per_step(5, &vals);
+    // synapse 0: t_post (never) < t_pre = 4: stdp = −ltd = 0; synapse 1: t_post = t_pre = −∞
+    let (r, t, g, rt, alpha) = (12.0f64, 10000.0f64, 50.0f64, 10.0f64, 0.1f64);
+    let k = r / (t * (1.0 + (1.0 - r / rt).abs() * g));
+    let w0 = 1.0 + (alpha * 1.0 * (1.0 - r / rt) + 50.0 * -0.0) * k;
+    let w1 = (10.0 + (alpha * 10.0 * (1.0 - r / rt) + 50.0 * 0.0) * k).clamp(0.0, 10.0);
+    let w = syn.get("w").unwrap();
+    assert!(
+        (w[0] - w0).abs() < 1e-15 && (w[1] - w1).abs() < 1e-15,
+        "{w:?} vs {w0}, {w1}"
+    );
+    // the ltp trace decayed exactly over the step
+    let ltp = syn.get("ltp").unwrap()[0];
+    assert!(
+        (ltp - 4.5e-5 * (-1.0f64 / 60.0).exp()).abs() < 1e-20,
+        "{ltp}"
+    );
 }
 
 #[test]
