@@ -168,11 +168,6 @@ impl BinOp {
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne
         )
     }
-
-    /// `and` / `or` (condition, condition → condition).
-    pub fn is_logic(self) -> bool {
-        matches!(self, BinOp::And | BinOp::Or)
-    }
 }
 
 /// An expression with its span.

@@ -152,8 +152,6 @@ pub enum Refractory {
 pub struct Checked {
     /// The source texts (for errors of later stages).
     pub sources: Sources,
-    /// Synapse model (else neuron model).
-    pub synapse: bool,
     /// Parameters, in order.
     pub params: Vec<Param>,
     /// Variables, in order of declaration (implicit ANNarchy conductances last).
@@ -223,7 +221,6 @@ enum Decl0 {
 
 struct Checker<'a> {
     src: &'a Sources,
-    ast: &'a ModelAst,
     synapse: bool,
     brian: bool,
     params: Vec<Param>,
@@ -263,13 +260,6 @@ impl<'a> Checker<'a> {
             Ty::Num(Dim::ONE)
         } else {
             Ty::Any
-        }
-    }
-
-    fn dim_of(&self, t: Ty) -> Option<Dim> {
-        match t {
-            Ty::Num(d) => Some(d),
-            _ => None,
         }
     }
 
@@ -400,7 +390,6 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        let b = |x| Ok((RExpr::Builtin(x), Ty::Num(Dim::SECOND)));
         let time_ty = if self.brian {
             Ty::Num(Dim::SECOND)
         } else {
@@ -409,7 +398,7 @@ impl<'a> Checker<'a> {
         match name {
             "pi" => return Ok((RExpr::Const(std::f64::consts::PI), self.any_num())),
             "inf" => return Ok((RExpr::Const(f64::INFINITY), Ty::Any)),
-            "dt" => return b(Builtin::Dt).map(|(e, _): (RExpr, Ty)| (e, time_ty)),
+            "dt" => return Ok((RExpr::Builtin(Builtin::Dt), time_ty)),
             _ => {}
         }
         if ctx != Ctx::Param && ctx != Ctx::Delay {
@@ -958,7 +947,6 @@ pub fn check(src: &Sources, ast: &ModelAst, synapse: bool) -> LangResult<Checked
     let brian = ast.syntax == Syntax::Brian2;
     let mut c = Checker {
         src,
-        ast,
         synapse,
         brian,
         params: Vec::new(),
@@ -1149,7 +1137,7 @@ pub fn check(src: &Sources, ast: &ModelAst, synapse: bool) -> LangResult<Checked
             }
         };
         let Some(kind) = kind else {
-            for f in &d.flags {
+            if let Some(f) = d.flags.first() {
                 return Err(c.err(
                     ErrorKind::Unsupported,
                     f.span,
@@ -1461,7 +1449,6 @@ pub fn check(src: &Sources, ast: &ModelAst, synapse: bool) -> LangResult<Checked
     }
     Ok(Checked {
         sources: src.clone(),
-        synapse,
         params: c.params,
         vars: c.vars,
         eqs,

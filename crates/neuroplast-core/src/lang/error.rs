@@ -46,17 +46,18 @@ pub struct LangError {
     pub kind: ErrorKind,
     /// The model's name.
     pub model: String,
-    /// The field of the model table the error is in (`equations`, `threshold`, `on_pre`, …);
-    /// empty for an error about the model as a whole.
-    pub field: String,
+    /// The field of the model table the error is in (see [`field`](Self::field)).
+    field_id: Option<Field>,
+    /// The model's syntax (field names depend on it).
+    syntax: Syntax,
     /// Line within the field, from 1 (0: no position).
-    pub line: usize,
+    pub line: u32,
     /// Column within the line, in characters, from 1 (0: no position).
-    pub column: usize,
+    pub column: u32,
     /// The text of that line.
     pub line_text: String,
     /// Width of the caret underline, in characters (at least 1).
-    pub width: usize,
+    pub width: u32,
     /// What is wrong.
     pub message: String,
     /// What is allowed instead (may be empty).
@@ -64,16 +65,23 @@ pub struct LangError {
 }
 
 impl LangError {
+    /// The field of the model table the error is in (`equations`, `threshold`, `on_pre`, …);
+    /// empty for an error about the model as a whole.
+    pub fn field(&self) -> &'static str {
+        self.field_id.map_or("", |f| f.key(self.syntax))
+    }
+
     /// The message as a [`crate::Error::Config`] at key path `{prefix}.{field}` (e.g. prefix
     /// `models.adaptive_lif` gives `models.adaptive_lif.equations`), the whole rendered text
     /// (with the caret) as its `msg`.
     pub fn into_config(self, prefix: &str) -> crate::Error {
-        let path = if self.field.is_empty() {
+        let field = self.field();
+        let path = if field.is_empty() {
             prefix.to_string()
         } else if prefix.is_empty() {
-            self.field.clone()
+            field.to_string()
         } else {
-            format!("{prefix}.{}", self.field)
+            format!("{prefix}.{field}")
         };
         crate::Error::Config {
             path,
@@ -85,8 +93,8 @@ impl LangError {
 impl fmt::Display for LangError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "model `{}`", self.model)?;
-        if !self.field.is_empty() {
-            write!(f, ", {}", self.field)?;
+        if !self.field().is_empty() {
+            write!(f, ", {}", self.field())?;
         }
         if self.line > 0 {
             write!(f, ", line {}, column {}", self.line, self.column)?;
@@ -99,10 +107,10 @@ impl fmt::Display for LangError {
             let lead: String = self
                 .line_text
                 .chars()
-                .take(self.column.saturating_sub(1))
+                .take((self.column as usize).saturating_sub(1))
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
-            write!(f, "{lead}{}", "^".repeat(self.width.max(1)))?;
+            write!(f, "{lead}{}", "^".repeat((self.width as usize).max(1)))?;
             if !self.allowed.is_empty() {
                 write!(f, "\n{pad} = allowed: {}", self.allowed)?;
             }
@@ -172,13 +180,14 @@ impl Sources {
         LangError {
             kind,
             model: self.model.clone(),
-            field: span.field.key(self.syntax).to_string(),
-            line,
-            column,
+            field_id: Some(span.field),
+            syntax: self.syntax,
+            line: line as u32,
+            column: column as u32,
             line_text: text[line_start..line_end]
                 .trim_end_matches('\r')
                 .to_string(),
-            width,
+            width: width as u32,
             message: message.into(),
             allowed: allowed.into(),
         }
@@ -195,7 +204,8 @@ impl Sources {
         LangError {
             kind,
             model: self.model.clone(),
-            field: field.map_or(String::new(), |f| f.key(self.syntax).to_string()),
+            field_id: field,
+            syntax: self.syntax,
             line: 0,
             column: 0,
             line_text: String::new(),

@@ -582,6 +582,7 @@ fn dfsum_op<T: Float>(d: &mut [T], x: &[T], terms: &[(&[T], &[T])]) {
 
 impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
     /// The operand `s` for the current chunk, with `dst` the instruction's destination.
+    #[allow(clippy::too_many_arguments)] // reason: the frame's parts, borrowed separately
     #[inline(always)]
     fn opd<'s>(
         regs: &'s [Vec<T>],

@@ -22,7 +22,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ast::BinOp;
-use super::check::{eval_const, Checked, Equation, VarKind};
+use super::check::{eval_const, Checked, Equation};
 use super::error::{ErrorKind, LangResult};
 use super::expm::{propagators, Mat};
 use super::ir::{BOp, Dist, UOp};
@@ -702,7 +702,6 @@ pub(crate) fn lower_groups(
             (GroupKind::Exact { a, b: bs }, _) => {
                 out.extend(lower_exact(lw, b, g, a, bs, &x, &stage_env));
             }
-            (GroupKind::Explicit, _) => {}
         }
     }
     out
@@ -726,9 +725,9 @@ fn lower_exact(
         row[i] = true;
         let mut stack = vec![i];
         while let Some(p) = stack.pop() {
-            for q in 0..n {
-                if nonzero(p, q) && !row[q] {
-                    row[q] = true;
+            for (q, seen) in row.iter_mut().enumerate() {
+                if nonzero(p, q) && !*seen {
+                    *seen = true;
                     stack.push(q);
                 }
             }
@@ -737,7 +736,8 @@ fn lower_exact(
     let scalar = |i: usize| (0..n).all(|j| j == i || !nonzero(i, j));
     let coupled: Vec<usize> = (0..n).filter(|&i| !scalar(i)).collect();
     // numerical propagators for the coupled rows (per element if coefficients are)
-    let mut pq: Option<(Vec<Vec<BV>>, Vec<Vec<BV>>)> = None;
+    type Table = Vec<Vec<BV>>;
+    let mut pq: Option<(Table, Table)> = None;
     if !coupled.is_empty() {
         let vals: Vec<Vec<BV>> = (0..n)
             .map(|i| {
@@ -752,9 +752,9 @@ fn lower_exact(
         let mut q_acc = vec![vec![Vec::with_capacity(count); n]; n];
         for k in 0..count {
             let mut m = Mat::zeros(n);
-            for i in 0..n {
-                for j in 0..n {
-                    let v = match &vals[i][j] {
+            for (i, row) in vals.iter().enumerate() {
+                for (j, v) in row.iter().enumerate() {
+                    let v = match v {
                         BV::S(x) => *x,
                         BV::E(xs) => xs.get(k).copied().unwrap_or(f64::NAN),
                     };
@@ -846,15 +846,4 @@ fn lower_exact(
         out.push((g.vars[i], new));
     }
     out
-}
-
-/// Variables whose value the integration plan of `c` changes every step (neurons: all ODE and
-/// assigned variables; synapses: all but the event-driven ones).
-pub(crate) fn stepped_vars(c: &Checked) -> Vec<u32> {
-    (0..c.vars.len() as u32)
-        .filter(|&v| {
-            let var = &c.vars[v as usize];
-            matches!(var.kind, VarKind::Ode | VarKind::Assigned) && !var.event_driven
-        })
-        .collect()
 }

@@ -159,18 +159,6 @@ pub enum Cmp {
 }
 
 impl Cmp {
-    /// The comparison as a binary operation.
-    pub fn bop(self) -> BOp {
-        match self {
-            Cmp::Lt => BOp::Lt,
-            Cmp::Le => BOp::Le,
-            Cmp::Gt => BOp::Gt,
-            Cmp::Ge => BOp::Ge,
-            Cmp::Eq => BOp::Eq,
-            Cmp::Ne => BOp::Ne,
-        }
-    }
-
     /// The same comparison with its operands swapped (`a < b` is `b > a`).
     pub fn flipped(self) -> Cmp {
         match self {
@@ -438,13 +426,9 @@ pub struct Program {
 
 impl Program {
     /// Number of instructions (main + reset), for reports.
+    #[allow(clippy::len_without_is_empty)] // reason: a count for reports, not a collection
     pub fn len(&self) -> usize {
         self.main.len() + self.reset.len()
-    }
-
-    /// `true` when there is nothing to run.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

@@ -756,7 +756,7 @@ impl Lowerer {
     fn emit(&self, n_main: usize, spike: Option<Val>) -> Compiled {
         let mut consts: Vec<f64> = vec![0.0]; // slot 0: t
         let mut splats: Vec<u16> = Vec::new();
-        let mut slot = |x: f64, consts: &mut Vec<f64>| -> u16 {
+        let slot = |x: f64, consts: &mut Vec<f64>| -> u16 {
             match consts
                 .iter()
                 .skip(1)
@@ -790,35 +790,34 @@ impl Lowerer {
             if matches!(n, Node::Dead) {
                 continue;
             }
-            let mut src =
-                |v: Val, splat: bool, consts: &mut Vec<f64>, splats: &mut Vec<u16>| -> Src {
-                    match v {
-                        Val::K(x) => {
-                            let k = slot(x, consts);
-                            if splat {
-                                if !splats.contains(&k) {
-                                    splats.push(k);
-                                }
-                                Src::P(k)
-                            } else {
-                                Src::K(k)
+            let src = |v: Val, splat: bool, consts: &mut Vec<f64>, splats: &mut Vec<u16>| -> Src {
+                match v {
+                    Val::K(x) => {
+                        let k = slot(x, consts);
+                        if splat {
+                            if !splats.contains(&k) {
+                                splats.push(k);
                             }
+                            Src::P(k)
+                        } else {
+                            Src::K(k)
                         }
-                        Val::Time => {
-                            if splat {
-                                if !splats.contains(&0) {
-                                    splats.push(0);
-                                }
-                                Src::P(0)
-                            } else {
-                                Src::K(0)
-                            }
-                        }
-                        Val::A(a) => Src::A(a),
-                        Val::In => Src::In,
-                        Val::V(j) => Src::R(reg_of[j as usize].unwrap_or(0)),
                     }
-                };
+                    Val::Time => {
+                        if splat {
+                            if !splats.contains(&0) {
+                                splats.push(0);
+                            }
+                            Src::P(0)
+                        } else {
+                            Src::K(0)
+                        }
+                    }
+                    Val::A(a) => Src::A(a),
+                    Val::In => Src::In,
+                    Val::V(j) => Src::R(reg_of[j as usize].unwrap_or(0)),
+                }
+            };
             // operands first (so the destination never aliases an operand register)
             let ins_args: Vec<Src> = {
                 let splat_all = matches!(n, Node::F2(..) | Node::F3(..) | Node::DfSum(..));

@@ -696,7 +696,7 @@ impl<T: Float> SCore<T> {
             derived: vec![],
             first_derived: layout.first_derived,
         };
-        let mut load = |part: Part, want: bool, b: &mut Build| {
+        let load = |part: Part, want: bool, b: &mut Build| {
             want.then(|| compile(&def, &layout, b, part, &reads, &targets))
         };
         let on_pre = load(Part::OnPre, !c.on_pre.is_empty(), &mut b);

@@ -70,18 +70,19 @@ impl Dim {
 
     /// Power of ten of this dimension's system unit in SI (e.g. −3 for volt: 1 mV).
     fn system_exp10(self) -> Option<i32> {
-        let mut twice = 0i32;
-        for k in 0..7 {
-            twice += i32::from(self.0[k]) * SYSTEM_EXP10[k];
-        }
+        let twice: i32 = self
+            .0
+            .iter()
+            .zip(SYSTEM_EXP10)
+            .map(|(&e, s)| i32::from(e) * s)
+            .sum();
         (twice % 2 == 0).then_some(twice / 2)
     }
 
     /// The exponents written out, e.g. `m² kg s⁻³ A⁻¹` (`1` when dimensionless).
     pub fn base_form(self) -> String {
         let mut parts = Vec::new();
-        for k in 0..7 {
-            let e = self.0[k];
+        for (&e, base) in self.0.iter().zip(BASE) {
             if e == 0 {
                 continue;
             }
@@ -95,7 +96,7 @@ impl Dim {
             } else {
                 superscript(&format!("{e}/2"))
             };
-            parts.push(format!("{}{exp}", BASE[k]));
+            parts.push(format!("{base}{exp}"));
         }
         if parts.is_empty() {
             "1".into()
@@ -363,8 +364,6 @@ mod tests {
         assert_eq!(
             volt().div(Dim::SECOND).div(Dim::SECOND).to_string(),
             "volt/second/second (m² kg s⁻⁵ A⁻¹)"
-                .replace("volt/second/second ", "")
-                .replace(['(', ')'], "")
         );
         assert_eq!(Dim::SECOND.pow(-0.5).unwrap().base_form(), "s⁻¹ᐟ²");
         assert_eq!(Dim::SECOND.pow(0.3), None);

@@ -84,12 +84,8 @@ fn if_cond_exp_equations_are_bit_identical_to_the_builtin() {
             assert_eq!(sa, sb, "spikes at step {step}");
             total += sa.len();
             let v = eq.state_f64("v").unwrap();
-            for j in 0..n {
-                assert_eq!(
-                    v[j].to_bits(),
-                    builtin.v[j].to_bits(),
-                    "v[{j}] at step {step}"
-                );
+            for (j, (a, b)) in v.iter().zip(&builtin.v).enumerate() {
+                assert_eq!(a.to_bits(), b.to_bits(), "v[{j}] at step {step}");
             }
             assert_eq!(eq.state_f64("g_exc").unwrap(), &builtin.g_exc[..]);
         }
@@ -144,8 +140,8 @@ fn if_curr_exp_exact_matches_the_builtin_to_rounding() {
         }
         total += sa.len();
         let v = eq.state_f64("v").unwrap();
-        for j in 0..n {
-            max_dv = max_dv.max((v[j] - builtin.v[j]).abs());
+        for (a, b) in v.iter().zip(&builtin.v) {
+            max_dv = max_dv.max((a - b).abs());
         }
     }
     assert_eq!(first_divergence, None);
