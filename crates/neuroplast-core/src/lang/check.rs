@@ -234,6 +234,41 @@ struct Checker<'a> {
     bindings: Vec<BTreeMap<String, (RExpr, Ty)>>,
     ext: Vec<ExtRef>,
     noise: Vec<String>,
+    /// Depth of the expression being resolved (through functions and subexpressions).
+    depth: usize,
+}
+
+/// Deepest resolved expression (after inlining functions and subexpressions).
+const MAX_DEPTH: usize = 400;
+/// Largest resolved expression, in nodes.
+const MAX_NODES: usize = 50_000;
+
+fn size_and_depth(e: &RExpr) -> (usize, usize) {
+    // iterative: the sizes are only bounded after this check
+    let mut stack = vec![(e, 1usize)];
+    let (mut size, mut depth) = (0, 0);
+    while let Some((x, d)) = stack.pop() {
+        size += 1;
+        depth = depth.max(d);
+        if size > MAX_NODES {
+            break;
+        }
+        match x {
+            RExpr::Un(_, a) => stack.push((a, d + 1)),
+            RExpr::Bin(_, a, b) => {
+                stack.push((a, d + 1));
+                stack.push((b, d + 1));
+            }
+            RExpr::Select(c, a, b) => {
+                stack.push((c, d + 1));
+                stack.push((a, d + 1));
+                stack.push((b, d + 1));
+            }
+            RExpr::Call(_, args) => stack.extend(args.iter().map(|a| (a, d + 1))),
+            _ => {}
+        }
+    }
+    (size, depth)
 }
 
 const BUILTIN_NAMES_NEURON: [&str; 6] = ["t", "dt", "i", "I_ext", "xi", "pi"];
@@ -597,6 +632,32 @@ impl<'a> Checker<'a> {
     }
 
     fn expr(&mut self, e: &Expr, ctx: Ctx) -> LangResult<(RExpr, Ty)> {
+        self.depth += 1;
+        let r = if self.depth > MAX_DEPTH {
+            Err(self.err(
+                ErrorKind::Unsupported,
+                e.span,
+                format!("the expression is nested more than {MAX_DEPTH} levels deep once functions and subexpressions are substituted"),
+                "flatter definitions",
+            ))
+        } else {
+            self.expr_inner(e, ctx)
+        };
+        self.depth -= 1;
+        let (r, t) = r?;
+        let (size, depth) = size_and_depth(&r);
+        if size > MAX_NODES || depth > MAX_DEPTH {
+            return Err(self.err(
+                ErrorKind::Unsupported,
+                e.span,
+                format!("the expression grows beyond {MAX_NODES} operations or {MAX_DEPTH} levels once functions and subexpressions are substituted"),
+                "smaller definitions",
+            ));
+        }
+        Ok((r, t))
+    }
+
+    fn expr_inner(&mut self, e: &Expr, ctx: Ctx) -> LangResult<(RExpr, Ty)> {
         let span = e.span;
         Ok(match &e.kind {
             ExprKind::Num(x) => {
@@ -960,6 +1021,7 @@ pub fn check(src: &Sources, ast: &ModelAst, synapse: bool) -> LangResult<Checked
         bindings: Vec::new(),
         ext: Vec::new(),
         noise: Vec::new(),
+        depth: 0,
     };
     let reserved = |n: &str| -> bool {
         [

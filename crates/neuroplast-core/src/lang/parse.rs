@@ -26,6 +26,9 @@ use super::error::{ErrorKind, LangResult, Sources};
 use super::lexer::{lines, tokenize, Tok, Token};
 use super::source::Syntax;
 
+/// Deepest nesting of an expression.
+const MAX_DEPTH: usize = 200;
+
 const KEYWORDS: [&str; 9] = [
     "and", "or", "not", "if", "else", "True", "False", "true", "false",
 ];
@@ -35,6 +38,8 @@ pub struct Parser<'a> {
     src: &'a Sources,
     toks: &'a [Token],
     pos: usize,
+    /// Nesting depth (bounded, so no text can exhaust the stack).
+    depth: usize,
     /// Span just after the last token (for "unexpected end" errors).
     end: Span,
 }
@@ -49,6 +54,7 @@ impl<'a> Parser<'a> {
             src,
             toks,
             pos: 0,
+            depth: 0,
             end,
         }
     }
@@ -121,8 +127,27 @@ impl<'a> Parser<'a> {
         }
     }
 
+    fn enter(&mut self) -> LangResult<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return self.err(
+                self.here(),
+                format!("expression nested more than {MAX_DEPTH} levels deep"),
+                "flatter expressions (define intermediate values)",
+            );
+        }
+        Ok(())
+    }
+
     /// A whole expression.
     pub fn expr(&mut self) -> LangResult<Expr> {
+        self.enter()?;
+        let r = self.expr_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn expr_inner(&mut self) -> LangResult<Expr> {
         let a = self.or()?;
         if self.peek_ident("if") {
             // Python style: a if c else b
@@ -172,7 +197,10 @@ impl<'a> Parser<'a> {
     fn not(&mut self) -> LangResult<Expr> {
         if self.peek_ident("not") || self.peek_op("!") {
             let start = self.bump().map(|t| t.span).unwrap_or(self.end);
-            let a = self.not()?;
+            self.enter()?;
+            let a = self.not();
+            self.depth -= 1;
+            let a = a?;
             let span = start.to(a.span);
             return Ok(Expr::new(ExprKind::Not(Box::new(a)), span));
         }
@@ -235,13 +263,19 @@ impl<'a> Parser<'a> {
     fn unary(&mut self) -> LangResult<Expr> {
         if self.peek_op("-") {
             let start = self.bump().map(|t| t.span).unwrap_or(self.end);
-            let a = self.unary()?;
+            self.enter()?;
+            let a = self.unary();
+            self.depth -= 1;
+            let a = a?;
             let span = start.to(a.span);
             return Ok(Expr::new(ExprKind::Neg(Box::new(a)), span));
         }
         if self.peek_op("+") {
             self.bump();
-            return self.unary();
+            self.enter()?;
+            let a = self.unary();
+            self.depth -= 1;
+            return a;
         }
         self.power()
     }
@@ -250,7 +284,10 @@ impl<'a> Parser<'a> {
         let a = self.atom()?;
         if self.peek_op("**") || self.peek_op("^") {
             self.bump();
-            let b = self.unary()?;
+            self.enter()?;
+            let b = self.unary();
+            self.depth -= 1;
+            let b = b?;
             let span = a.span.to(b.span);
             return Ok(Expr::new(
                 ExprKind::Bin(BinOp::Pow, Box::new(a), Box::new(b)),

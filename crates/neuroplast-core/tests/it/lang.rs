@@ -543,3 +543,525 @@ fn speed_if_cond_exp_cpu_time() {
         best[2] as f64 / best[0] as f64
     );
 }
+
+// ---- errors ------------------------------------------------------------------------------------
+
+fn brian(eqs: &str, params: &str) -> ModelSource {
+    let mut m = ModelSource::brian2(eqs);
+    m.parameters = params.into();
+    m
+}
+
+/// The error of building neuron model `name` from `src` (must fail).
+fn neuron_err(name: &str, src: &ModelSource) -> neuroplast_core::lang::LangError {
+    match NeuronModelDef::from_source(name, src) {
+        Ok(_) => panic!("{name}: no error"),
+        Err(e) => e,
+    }
+}
+
+/// Every error names the model, the field, the line and column, draws a caret under the spot
+/// and says what is allowed.
+fn assert_located(
+    e: &neuroplast_core::lang::LangError,
+    field: &str,
+    line: u32,
+    column: u32,
+    caret: &str,
+    allowed: &str,
+) {
+    let text = e.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "model `{}`, {field}, line {line}, column {column}: ",
+            e.model
+        )),
+        "{text}"
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    let caret_line = lines
+        .iter()
+        .find(|l| l.contains('^'))
+        .expect("a caret line");
+    let col = caret_line.find('^').unwrap() - caret_line.find('|').unwrap() - 2;
+    assert_eq!(col + 1, column as usize, "{text}");
+    assert!(caret_line.trim_end().ends_with(caret), "{text}");
+    assert!(text.contains(&format!("= allowed: ")), "{text}");
+    assert!(e.allowed.contains(allowed), "{text}");
+}
+
+#[test]
+fn error_syntax() {
+    let e = neuron_err("m", &ModelSource::annarchy("", "dv/dt = (v + ) * 2"));
+    assert_eq!(e.kind, neuroplast_core::lang::ErrorKind::Syntax);
+    assert_located(&e, "equations", 1, 14, "^", "a number, a name");
+    println!("{e}");
+}
+
+#[test]
+fn error_unknown_name_lists_the_nearest() {
+    let e = neuron_err(
+        "cuba",
+        &brian("dv/dt = (El - v)/taum : volt", "tau_m = 20*ms\nEl = -49*mV"),
+    );
+    assert_eq!(e.kind, neuroplast_core::lang::ErrorKind::UnknownName);
+    assert!(e.message.contains("unknown name `taum`"), "{e}");
+    assert_located(&e, "equations", 1, 18, "^^^^", "nearest: tau_m");
+    // unknown functions too
+    let e = neuron_err("m", &ModelSource::annarchy("", "dv/dt = exq(v)"));
+    assert_located(&e, "equations", 1, 9, "^^^^^^", "nearest: exp");
+}
+
+#[test]
+fn error_defined_twice() {
+    let e = neuron_err(
+        "m",
+        &ModelSource::annarchy("tau = 10.0", "dv/dt = -v/tau\nx = 2*v\nx = 3*v"),
+    );
+    assert_eq!(e.kind, neuroplast_core::lang::ErrorKind::Duplicate);
+    assert!(e.message.contains("`x` is defined twice"), "{e}");
+    assert_located(&e, "equations", 3, 1, "^", "one definition per name");
+}
+
+#[test]
+fn error_ode_for_a_parameter() {
+    let e = neuron_err(
+        "m",
+        &ModelSource::annarchy("a = 1.0\ntau = 10.0", "tau * da/dt = -a"),
+    );
+    assert_eq!(e.kind, neuroplast_core::lang::ErrorKind::OdeForParameter);
+    assert!(e.message.contains("parameters, line 1"), "{e}");
+    assert_located(&e, "equations", 1, 7, "^^", "remove `a` from parameters");
+}
+
+#[test]
+fn error_threshold_must_be_a_condition() {
+    let mut src = brian("dv/dt = -v/tau : volt", "tau = 10*ms");
+    src.threshold = Some("v - 50*mV".into());
+    let e = neuron_err("m", &src);
+    assert_eq!(e.kind, neuroplast_core::lang::ErrorKind::Type);
+    assert!(
+        e.message.contains("the threshold must be a condition"),
+        "{e}"
+    );
+    assert!(e.message.contains("volt (m² kg s⁻³ A⁻¹)"), "{e}");
+    assert_located(
+        &e,
+        "threshold",
+        1,
+        1,
+        "^^^^^^^^^",
+        "a comparison such as v > v_thresh",
+    );
+}
+
+#[test]
+fn error_wrong_units_name_both_dimensions() {
+    let e = neuron_err(
+        "m",
+        &brian(
+            "dv/dt = (El - v)/tau + I : volt\nI : amp",
+            "tau = 10*ms\nEl = -65*mV",
+        ),
+    );
+    assert_eq!(e.kind, neuroplast_core::lang::ErrorKind::Units);
+    assert!(
+        e.message
+            .contains("left side is volt/second (m² kg s⁻⁴ A⁻¹)"),
+        "{e}"
+    );
+    assert!(e.message.contains("right side is amp (A)"), "{e}");
+    assert_located(
+        &e,
+        "equations",
+        1,
+        9,
+        "^",
+        "quantities of the same dimension",
+    );
+    // the declared unit against the right-hand side
+    let e = neuron_err("m", &brian("dv/dt = (El - v) : volt", "El = -65*mV"));
+    assert!(
+        e.message.contains("the right side must be volt/second"),
+        "{e}"
+    );
+    assert!(e.message.contains("it is volt (m² kg s⁻³ A⁻¹)"), "{e}");
+}
+
+#[test]
+fn error_method_cannot_integrate() {
+    let mut src = brian("dv/dt = (v*v - v)/tau : 1", "tau = 10*ms");
+    src.method = Some("exact".into());
+    let e = neuron_err("m", &src);
+    assert_eq!(e.kind, neuroplast_core::lang::ErrorKind::Method);
+    assert!(
+        e.message
+            .contains("method `exact` cannot integrate dv/dt: it is not linear in v"),
+        "{e}"
+    );
+    assert_located(&e, "equations", 1, 1, "^", "exponential_euler");
+    // jointly nonlinear: g·v with both in the system
+    let mut src = brian("dv/dt = -g*v/tau : 1\ndg/dt = -g/tau : 1", "tau = 10*ms");
+    src.method = Some("exact".into());
+    let e = neuron_err("m", &src);
+    assert!(e.message.contains("it is not linear in v, g"), "{e}");
+    // a coefficient that changes during the run
+    let mut src = brian("dv/dt = -g*v/tau : 1\ng : 1", "tau = 10*ms");
+    src.method = Some("exact".into());
+    let e = neuron_err("m", &src);
+    assert!(
+        e.message
+            .contains("the coefficient of v depends on g, which changes during the run"),
+        "{e}"
+    );
+    // exponential Euler needs linearity in the variable itself
+    let e = neuron_err(
+        "m",
+        &ModelSource::annarchy("", "dv/dt = exp(v) : method=exponential"),
+    );
+    assert!(e.message.contains("needs dv/dt to be linear in v"), "{e}");
+    assert_located(
+        &e,
+        "equations",
+        1,
+        1,
+        "^",
+        "euler, midpoint (rk2), heun, rk4",
+    );
+    // unknown method names
+    let mut src = brian("dv/dt = -v/tau : 1", "tau = 10*ms");
+    src.method = Some("rk45".into());
+    let e = neuron_err("m", &src);
+    assert_located(&e, "method", 1, 1, "^^^^", "exact");
+    // noise needs Euler–Maruyama
+    let mut src = brian("dv/dt = -v/tau + xi/sqrt(tau) : 1", "tau = 10*ms");
+    src.method = Some("rk4".into());
+    let e = neuron_err("m", &src);
+    assert!(
+        e.message.contains("white noise (xi) needs method `euler`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn error_unsupported_flags_and_targets() {
+    let e = neuron_err("m", &brian("dv/dt = -v/tau : volt (shared)", "tau = 10*ms"));
+    assert_eq!(e.kind, neuroplast_core::lang::ErrorKind::Unsupported);
+    assert_located(&e, "equations", 1, 24, "^^^^^^", "(unless refractory)");
+    let mut src = brian("dv/dt = -v/tau : volt", "tau = 10*ms");
+    src.threshold = Some("v > 1*mV".into());
+    src.reset = Some("tau = 5*ms".into());
+    let e = neuron_err("m", &src);
+    assert!(e.message.contains("`tau` is a parameter"), "{e}");
+    assert_located(&e, "reset", 1, 1, "^^^", "a variable of this model: v");
+}
+
+#[test]
+fn error_refractory_rounding_to_zero_steps() {
+    let mut src = brian("dv/dt = -v/tau : volt (unless refractory)", "tau = 10*ms");
+    src.threshold = Some("v > 1*mV".into());
+    src.refractory = Some("0.1*ms".into());
+    let def = NeuronModelDef::from_source("m", &src).unwrap();
+    let e = NeuronExec::new(&def, 2, 1.0, Precision::F64, rng(1)).unwrap_err();
+    assert!(e.message.contains("rounds to 0 steps at dt = 1 ms"), "{e}");
+    assert_located(
+        &e,
+        "refractory",
+        1,
+        1,
+        "^^^^^^",
+        "0 or at least half a time step",
+    );
+    let cfg = e.into_config("models.m").to_string();
+    assert!(cfg.starts_with("models.m.refractory: model `m`"), "{cfg}");
+}
+
+// ---- fuzz ------------------------------------------------------------------------------------
+
+/// Every model table of every file under `examples/models/`.
+fn corpus() -> Vec<(String, ModelSource)> {
+    let dir = format!("{}/../../examples/models", env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|f| f.ends_with(".toml"))
+        .collect();
+    files.sort();
+    files.iter().flat_map(|f| model_file(f)).collect()
+}
+
+/// Tokens the mutations insert.
+const TOKENS: &[&str] = &[
+    "(",
+    ")",
+    "+",
+    "-",
+    "*",
+    "/",
+    "**",
+    "^",
+    ":",
+    "=",
+    "+=",
+    "-=",
+    "*=",
+    ",",
+    ";",
+    "\n",
+    "#",
+    "dt",
+    "t",
+    "v",
+    "w",
+    "i",
+    "j",
+    "x",
+    "exp(",
+    "log(",
+    "sqrt(",
+    "pow(",
+    "clip(",
+    "min(",
+    "rand()",
+    "randn()",
+    "xi",
+    "xi_2",
+    "if",
+    "else",
+    "else:",
+    "and",
+    "or",
+    "not",
+    "True",
+    "0",
+    "1",
+    "0.0",
+    "1e308",
+    "-1e308",
+    "1e-320",
+    "inf",
+    "0/0",
+    "1/0",
+    "ms",
+    "mV",
+    "nS",
+    "volt",
+    "second",
+    "(event-driven)",
+    "(unless refractory)",
+    "(constant)",
+    "d",
+    "/dt",
+    "dv/dt",
+    "init=",
+    "min=",
+    "max=",
+    "method=exact",
+    "method=rk4",
+    "method=exponential",
+    "method=midpoint",
+    "post.",
+    "pre.",
+    "_post",
+    "_pre",
+    "g_target",
+    "g_exc",
+    "I_ext",
+    "t_pre",
+    "t_post",
+    "delay",
+    "exprel(",
+    "heaviside(",
+    "floor(",
+    "%",
+    "<",
+    ">=",
+    "==",
+    "!=",
+    "'",
+    "\"",
+    "µ",
+    "é",
+    "\t",
+];
+
+/// Apply mutations `(kind, position, length, token)` to `text`.
+fn mutate(text: &str, ops: &[(u8, usize, usize, usize)]) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    for &(kind, pos, len, tok) in ops {
+        let n = chars.len();
+        let p = if n == 0 { 0 } else { pos % (n + 1) };
+        let l = len % 8 + 1;
+        match kind % 7 {
+            0 => {
+                let end = (p + l).min(n);
+                chars.drain(p..end);
+            }
+            1 => {
+                let end = (p + l).min(n);
+                let dup: Vec<char> = chars[p..end].to_vec();
+                chars.splice(p..p, dup);
+            }
+            2 if n > 1 => {
+                let q = (p + l) % n;
+                let p = p.min(n - 1);
+                chars.swap(p, q);
+            }
+            3 | 4 => {
+                let t: Vec<char> = TOKENS[tok % TOKENS.len()].chars().collect();
+                chars.splice(p..p, t);
+            }
+            5 => {
+                // replace a run by a token
+                let end = (p + l).min(n);
+                let t: Vec<char> = TOKENS[tok % TOKENS.len()].chars().collect();
+                chars.splice(p..end, t);
+            }
+            _ => {
+                // deep nesting
+                let depth = 150 + len % 200;
+                let mut s: Vec<char> = "(".repeat(depth).chars().collect();
+                s.push('v');
+                s.extend(")".repeat(depth).chars());
+                chars.splice(p..p, s);
+            }
+        }
+    }
+    chars.into_iter().collect()
+}
+
+/// A field of a model table by number.
+fn field_mut(m: &mut ModelSource, k: usize) -> Option<&mut String> {
+    match k % 9 {
+        0 => Some(&mut m.parameters),
+        1 => Some(&mut m.equations),
+        2 => m.threshold.as_mut().or(m.spike.as_mut()),
+        3 => m.reset.as_mut(),
+        4 => m.init.as_mut(),
+        5 => m.on_pre.as_mut().or(m.pre_spike.as_mut()),
+        6 => m.on_post.as_mut().or(m.post_spike.as_mut()),
+        7 => m.refractory.as_mut().or(m.method.as_mut()),
+        _ => Some(&mut m.functions),
+    }
+}
+
+/// Parse, check, lower, build and run a few steps; any error is fine, a panic is not.
+fn exercise(name: &str, src: &ModelSource) {
+    if let Ok(def) = NeuronModelDef::from_source(name, src) {
+        let _ = def.parameters();
+        let _ = def.variables();
+        for p in [Precision::F64, Precision::F32] {
+            if let Ok(mut e) = NeuronExec::new(&def, 3, 0.1, p, rng(2)) {
+                let mut spikes = Vec::new();
+                e.step(&[], &mut spikes);
+                e.step(&[0.5, -1.0, 1e9], &mut spikes);
+                e.step(&[1.0], &mut spikes);
+                if let Some(t) = def.targets().first() {
+                    if let Some(mut tm) = e.target_mut(t) {
+                        tm.add(1, 0.25);
+                    }
+                }
+                e.step(&[], &mut spikes);
+                let _ = e.set_param("nope", &[1.0]);
+                if let Some(p) = def.parameters().first() {
+                    let _ = e.set_param(&p.name, &[1.0, 2.0, 3.0]);
+                    e.step(&[], &mut spikes);
+                }
+                assert!(spikes.iter().all(|&s| s < 3));
+            }
+        }
+    }
+    if let Ok(def) = SynapseModelDef::from_source(name, src) {
+        let reads = def.reads();
+        let data = [0.5, -0.25];
+        let values: Vec<Values> = reads.iter().map(|_| Values::F64(&data)).collect();
+        if let Ok(mut s) = SynapseExec::new(
+            &def,
+            &[0, 1, 2],
+            &[0, 1, 1],
+            2,
+            &[],
+            0.1,
+            Precision::F64,
+            rng(3),
+            &[],
+        ) {
+            s.on_arrivals(0, &[0, 2], &values, |_, _, _| {});
+            s.on_post_spikes(1, &[1, 7], &values, |_, _, _| {});
+            s.per_step(1, &values);
+            s.on_arrivals(5, &[1, 9], &[], |_, _, _| {});
+            s.flush(9);
+        }
+    }
+}
+
+/// A random expression of depth ≤ `d`.
+fn random_expr(r: &mut Rng, d: u32) -> String {
+    let leaves = [
+        "v", "w", "x", "t", "dt", "0", "1", "2.5", "-3", "1e300", "tau", "i", "rand()", "xi",
+        "I_ext",
+    ];
+    if d == 0 || r.random_bool(0.3) {
+        return leaves[r.random_range(0..leaves.len())].to_string();
+    }
+    let a = random_expr(r, d - 1);
+    let b = random_expr(r, d - 1);
+    match r.random_range(0..12) {
+        0 => format!("({a} + {b})"),
+        1 => format!("({a} - {b})"),
+        2 => format!("({a} * {b})"),
+        3 => format!("({a} / {b})"),
+        4 => format!("({a} ** {b})"),
+        5 => format!("exp({a})"),
+        6 => format!("({a} if {a} > {b} else {b})"),
+        7 => format!("clip({a}, {b}, 1)"),
+        8 => format!("sqrt({a})"),
+        9 => format!("-{a}"),
+        10 => format!("log({a})"),
+        _ => format!("({a} % {b})"),
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 3000, ..Default::default() })]
+
+    /// No model text makes the language panic: mutated copies of every shipped model
+    /// (deleted, duplicated, swapped and inserted characters and tokens, deep nesting).
+    #[test]
+    fn fuzz_mutated_models_never_panic(
+        which in 0usize..64,
+        field in 0usize..9,
+        ops in proptest::collection::vec((0u8..7, 0usize..4000, 0usize..64, 0usize..1000), 1..4),
+    ) {
+        let models = corpus();
+        let (name, mut src) = models[which % models.len()].clone();
+        if let Some(text) = field_mut(&mut src, field) {
+            *text = mutate(text, &ops);
+        }
+        exercise(&name, &src);
+    }
+
+    /// Random expressions in every position of a small model, in both syntaxes.
+    #[test]
+    fn fuzz_random_expressions_never_panic(seed in 0u64..u64::MAX, method in 0usize..7) {
+        let mut r = rng(seed);
+        let methods = ["euler", "exact", "exponential_euler", "midpoint", "heun", "rk4", "linear"];
+        let (e1, e2, e3) = (random_expr(&mut r, 4), random_expr(&mut r, 3), random_expr(&mut r, 3));
+        let mut b = ModelSource::brian2(&format!("dv/dt = {e1} : 1 (unless refractory)\ndw/dt = -w/tau + {e2} : 1\nx = {e3} : 1"));
+        b.parameters = "tau = 10".into();
+        b.method = Some(methods[method].into());
+        b.threshold = Some(format!("{e2} > {e3}"));
+        b.reset = Some(format!("v = {e3}; w += {e1}"));
+        b.refractory = Some(if method % 2 == 0 { "1".into() } else { format!("{e2} > 0") });
+        b.init = Some(format!("v = {e2}\nw = rand()"));
+        exercise("random", &b);
+        let mut a = ModelSource::annarchy("tau = 10.0", &format!("dv/dt = {e1} : init = 1, method = {}\ntau * dw/dt = -w + {e2} : min = -1, max = 1\nx = {e3}", methods[method]));
+        a.spike = Some(format!("v > {e3}"));
+        a.reset = Some(format!("v = {e2}"));
+        exercise("random", &a);
+        let mut s = ModelSource::annarchy("tau = 10.0", &format!("dw/dt = {e1} - w/tau\ntrace = {e2} : min=0"));
+        s.pre_spike = Some(format!("g_target += {e3}\nw = clip(w + {e2}, 0, 1)"));
+        s.post_spike = Some(format!("w += {e1}"));
+        exercise("random_syn", &s);
+    }
+}
