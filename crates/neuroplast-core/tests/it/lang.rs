@@ -586,7 +586,7 @@ fn assert_located(
     let col = caret_line.find('^').unwrap() - caret_line.find('|').unwrap() - 2;
     assert_eq!(col + 1, column as usize, "{text}");
     assert!(caret_line.trim_end().ends_with(caret), "{text}");
-    assert!(text.contains(&format!("= allowed: ")), "{text}");
+    assert!(text.contains("= allowed: "), "{text}");
     assert!(e.allowed.contains(allowed), "{text}");
 }
 
