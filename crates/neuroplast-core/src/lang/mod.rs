@@ -44,6 +44,8 @@ mod parse;
 mod source;
 mod symbolic;
 mod synapse;
+#[cfg(test)]
+mod tests;
 mod units;
 
 pub use error::{ErrorKind, LangError, LangResult};

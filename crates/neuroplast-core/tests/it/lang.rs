@@ -457,6 +457,133 @@ fn homeo_stdp_equations_step_by_hand() {
     );
 }
 
+/// Brian2's CUBA model string runs as written (units, `(unless refractory)`, exact
+/// integration, rand() in the initial values) and follows the built-in CUBA neuron (IF_curr_exp
+/// with cm = tau_m so that 1 nA of synaptic current is 1 mV of Brian2's `ge`) to rounding,
+/// with the CUBA synapse models' weights delivered at random.
+#[test]
+fn brian2_cuba_string_follows_the_builtin_cuba_neuron() {
+    let def = neuron("cuba.toml", "CUBA");
+    let exc = synapse("cuba.toml", "CUBA_excitatory");
+    let inh = synapse("cuba.toml", "CUBA_inhibitory");
+    exc.check_post(&def, &[]).unwrap();
+    inh.check_post(&def, &[]).unwrap();
+    let n = 400;
+    let mut eq = NeuronExec::new(&def, n, 0.1, Precision::F64, rng(3)).unwrap();
+    let v0 = eq.get("v").unwrap();
+    assert!(v0.iter().all(|v| (-60.0..-50.0).contains(v)));
+    let params = IfCurrExpParams {
+        cm: 20.0,
+        tau_m: 20.0,
+        tau_refrac: 5.0,
+        tau_syn_E: 5.0,
+        tau_syn_I: 10.0,
+        v_thresh: -50.0,
+        v_reset: -60.0,
+        v_rest: -49.0,
+        i_offset: 0.0,
+    };
+    let mut builtin = IfCurrExp::new(&params, n, 0.1).unwrap();
+    builtin.v = v0;
+    // one synapse per neuron for each pathway, weights from the synapse models
+    let idx: Vec<u32> = (0..n as u32).collect();
+    let mut se =
+        SynapseExec::new(&exc, &idx, &idx, n, &[], 0.1, Precision::F64, rng(1), &[]).unwrap();
+    let mut si =
+        SynapseExec::new(&inh, &idx, &idx, n, &[], 0.1, Precision::F64, rng(1), &[]).unwrap();
+    let mut r = rng(8);
+    let (mut sa, mut sb) = (Vec::new(), Vec::new());
+    let mut total = 0;
+    for t in 0..10_000u64 {
+        let be: Vec<u32> = (0..n as u32).filter(|_| r.random_bool(0.03)).collect();
+        let bi: Vec<u32> = (0..n as u32).filter(|_| r.random_bool(0.01)).collect();
+        se.on_arrivals(t, &be, &[], |k, j, w| {
+            assert_eq!(k, 0);
+            eq.target_mut("ge").unwrap().add(j as usize, w);
+            builtin.i_exc[j as usize] += w;
+        });
+        si.on_arrivals(t, &bi, &[], |_, j, w| {
+            eq.target_mut("gi").unwrap().add(j as usize, w);
+            builtin.i_inh[j as usize] += w;
+        });
+        sa.clear();
+        sb.clear();
+        builtin.step(&mut [], &[], &mut sa);
+        eq.step(&[], &mut sb);
+        assert_eq!(sa, sb, "step {t}");
+        total += sa.len();
+    }
+    let v = eq.get("v").unwrap();
+    let max_dv = v
+        .iter()
+        .zip(&builtin.v)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(max_dv < 1e-10, "{max_dv}");
+    assert!(total > 500, "{total} spikes");
+}
+
+/// AdEx (Euler) and Hodgkin–Huxley (exponential Euler, refractory while v > −40 mV) fire
+/// under a constant current and are silent without.
+#[test]
+fn adex_and_hh_fire_with_current() {
+    for (file, name, amps, dt) in [
+        ("AdEx.toml", "AdEx", 1.0, 0.1),
+        ("HH_squid.toml", "HH_squid", 10.0, 0.01),
+    ] {
+        let def = neuron(file, name);
+        let mut e = NeuronExec::new(&def, 2, dt, Precision::F64, rng(1)).unwrap();
+        let steps = (500.0 / dt) as usize;
+        let mut counts = [0usize; 2];
+        let mut s = Vec::new();
+        for _ in 0..steps {
+            s.clear();
+            e.step(&[0.0, amps], &mut s);
+            for &i in &s {
+                counts[i as usize] += 1;
+            }
+        }
+        assert_eq!(counts[0], 0, "{name}: {counts:?}");
+        assert!(counts[1] > 10, "{name}: {counts:?}");
+        let v = e.get("v").unwrap();
+        assert!(v.iter().all(|v| v.is_finite()), "{name}: {v:?}");
+    }
+}
+
+/// A synapse model is checked against its postsynaptic neuron model: unknown reads, unknown
+/// targets and (Brian2) targets of the wrong dimension are refused with the synapse's span.
+#[test]
+fn synapse_checked_against_the_post_model() {
+    let neuron_def = neuron("cuba.toml", "CUBA");
+    let mut src = ModelSource::brian2("w : volt");
+    src.on_pre = Some("ge_post += w\nw = clip(w + v_pst, 0*mV, 1*mV)".into());
+    let def = SynapseModelDef::from_source("s", &src).unwrap();
+    let e = def.check_post(&neuron_def, &[]).unwrap_err();
+    assert!(
+        e.message.contains("has no `v_pst`") || e.message.contains("has no `v_ps`"),
+        "{e}"
+    );
+    let mut src = ModelSource::brian2("w : 1");
+    src.on_pre = Some("ge_post += w".into());
+    let def = SynapseModelDef::from_source("s", &src).unwrap();
+    let e = def.check_post(&neuron_def, &[]).unwrap_err();
+    assert!(e.message.contains("`ge` of `CUBA` is volt"), "{e}");
+    assert!(
+        e.message.contains("what is added is 1 (dimensionless)"),
+        "{e}"
+    );
+    let mut src = ModelSource::brian2("w : volt");
+    src.on_pre = Some("gx_post += w".into());
+    let def = SynapseModelDef::from_source("s", &src).unwrap();
+    let e = def.check_post(&neuron_def, &[]).unwrap_err();
+    assert!(e.message.contains("`gx` is not a target"), "{e}");
+    assert!(e.allowed.contains("v, ge, gi"), "{e}");
+    let homeo = synapse("sorf.toml", "homeo_stdp");
+    let rs = neuron("sorf.toml", "RSNeuron");
+    assert!(homeo.check_post(&rs, &[]).is_err());
+    homeo.check_post(&rs, &["r"]).unwrap();
+}
+
 #[test]
 #[ignore]
 fn print_if_cond_exp_program() {
