@@ -969,13 +969,13 @@ impl SynapseExec {
                     *slot = step.saturating_sub(u64::from(c.delay[s as usize]));
                 }
             }
-            let batch: Vec<u32> = if batch.iter().all(|&s| (s as usize) < m) {
-                batch.to_vec()
-            } else {
-                batch.iter().copied().filter(|&s| (s as usize) < m).collect()
-            };
-            c.advance(step, &batch);
-            c.run(Part::OnPre, Some(&batch), values, &mut add);
+            // (the reused buffer keeps this allocation-free after the first calls)
+            let mut buf = std::mem::take(&mut c.batch);
+            buf.clear();
+            buf.extend(batch.iter().copied().filter(|&s| (s as usize) < m));
+            c.advance(step, &buf);
+            c.run(Part::OnPre, Some(&buf), values, &mut add);
+            c.batch = buf;
         })
     }
 
