@@ -20,6 +20,7 @@
 //! | [`spiking`] | spiking networks: neuron models, sources, projections, plasticity, monitors |
 //! | [`experiments`] | protocol experiments (polychronization, SORF, characters, DRN) |
 //! | [`analysis`] | avalanches, power-law fits, spike statistics, weight distributions (pure functions) |
+//! | [`lang`] | the model language: neurons and synapses written as equations (Brian2 / ANNarchy syntax) |
 //!
 //! ```
 //! use neuroplast_core::monitor::RecordSpec;
@@ -46,6 +47,7 @@ mod error;
 pub mod exec;
 pub mod experiments;
 pub mod hash;
+pub mod lang;
 pub mod monitor;
 pub mod readout;
 pub mod recording;

@@ -5,6 +5,7 @@ mod counting;
 mod determinism;
 mod golden;
 mod invariants;
+mod lang;
 mod per_neuron;
 mod protocols;
 mod reference;

@@ -1,0 +1,57 @@
+//! # The model language: neurons and synapses written as equations
+//!
+//! Users write neuron and synapse models as equations, in Brian2's or ANNarchy's syntax, and
+//! they run on neuroplast's engine with no compiler: the text is parsed, checked, lowered to a
+//! small instruction set and interpreted chunk by chunk over structure-of-arrays state.
+//!
+//! ```text
+//! ModelSource ──parse──▶ ModelAst ──check──▶ Checked ──plan──▶ NeuronModelDef / SynapseModelDef
+//!   (text)      lexer.rs  ast.rs   check.rs  (names,   integrate.rs  (methods chosen and
+//!               parse.rs           units.rs  units)                   verified)
+//!
+//! NeuronModelDef + n, dt, parameters ──lower──▶ Program ──▶ NeuronExec::step (exec.rs)
+//!                                       lower.rs  ir.rs
+//! ```
+//!
+//! | module | stage |
+//! |---|---|
+//! | `source` | [`ModelSource`]: the model table users write (`[models.<name>]`) |
+//! | `lexer`, `parse` | tokens; both front ends → one syntax tree (`ast`) with spans |
+//! | `units` | dimensions and unit names (Brian2), the coherent system ms, mV, nA |
+//! | `check` | names, types, dimensions; subexpressions and functions inlined |
+//! | `symbolic` | derivatives, linearity, substitution (for the methods) |
+//! | `integrate`, `expm` | integration methods; `e^{Ah}` for `exact` |
+//! | `lower`, `ir` | SSA with folding and sharing → fused instructions → registers |
+//! | `exec` | the chunked interpreter (`f64` or `f32`) |
+//! | `neuron`, `synapse` | [`NeuronModelDef`] / [`NeuronExec`], [`SynapseModelDef`] / [`SynapseExec`] |
+//! | `error` | [`LangError`]: model, field, line, column, caret, what is allowed |
+//!
+//! The guide, the tables "from Brian2" and "from ANNarchy", and how execution works (with
+//! measurements) are in `docs/model-language.md`.
+
+mod ast;
+mod check;
+mod error;
+mod exec;
+mod expm;
+mod float;
+mod integrate;
+mod ir;
+mod lexer;
+mod lower;
+mod neuron;
+mod parse;
+mod source;
+mod symbolic;
+mod synapse;
+#[cfg(test)]
+mod tests;
+mod units;
+
+pub use error::{ErrorKind, LangError, LangResult};
+pub use exec::Values;
+pub use float::{Float, Precision};
+pub use integrate::Method;
+pub use neuron::{NeuronExec, NeuronModelDef, ParamInfo, TargetMut, VarInfo, VarRole};
+pub use source::{ModelSource, Syntax};
+pub use synapse::{Side, SynapseExec, SynapseModelDef};
