@@ -32,7 +32,7 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
         fn visit_str<E: de::Error>(self, v: &str) -> Result<u64, E> {
             v.parse().map_err(|_| {
                 E::custom(format!(
-                    "a seed string must be decimal digits up to 18446744073709551615, got {v:?}"
+                    "a seed string must be decimal digits up to 18446744073709551615: {v:?}"
                 ))
             })
         }

@@ -142,7 +142,10 @@ fn bad_values_inside_tagged_tables_name_their_key() {
 fn plain_paths_are_unchanged() {
     let (path, msg) = error("sorf.toml", &["simulation.seed=\"x\""]);
     assert_eq!(path, "simulation.seed");
-    assert!(msg.contains("expected an integer ≥ 0"), "{msg}");
+    assert!(
+        msg.contains("decimal digits") && msg.contains("\"x\""),
+        "{msg}"
+    );
     let (path, _) = error("coba.toml", &["simulation.dt_ms=\"x\""]);
     assert_eq!(path, "simulation.dt_ms");
 }
