@@ -31,11 +31,12 @@ pub struct SpikingBench {
     /// (`shared/bench/peers/README.md`; `sed -n 's/^RESULT //p'` leaves the JSON).
     #[arg(long)]
     json: bool,
-    /// Give every numeric parameter of every neuron population one value per neuron (the
-    /// benchmark's values, each neuron's made different in the last bits: value·(1 + 10⁻¹²·i)),
-    /// to measure what per-neuron parameters cost against one value per population.
-    #[arg(long)]
-    per_neuron: bool,
+    /// Give parameters of every neuron population one value per neuron (the benchmark's
+    /// values, each neuron's made different in the last bits: value·(1 + 10⁻¹²·i)), to
+    /// measure what per-neuron parameters cost against one value per population: every
+    /// numeric parameter (`--per-neuron`), or those listed (`--per-neuron i_offset,v_thresh`).
+    #[arg(long, value_name = "PARAMS", num_args = 0..=1, default_missing_value = "all")]
+    per_neuron: Option<String>,
 }
 
 /// What to benchmark.
@@ -111,15 +112,31 @@ fn loadavg() -> Option<f64> {
         .ok()
 }
 
-/// Every numeric parameter of every non-source population as one value per neuron, each a
-/// hair different from the next (so no constant is uniform and every lane is an array).
-fn per_neuron(b: &mut neuroplast_core::spiking::network::NetworkBuilder) -> Result<()> {
+/// Parameters `which` ("all": every numeric one) of every non-source population as one value
+/// per neuron, each a hair different from the next (so those constants are arrays).
+fn per_neuron(
+    b: &mut neuroplast_core::spiking::network::NetworkBuilder,
+    which: &str,
+) -> Result<()> {
     use neuroplast_core::spiking::connector::Value;
     for (name, n, model) in b.populations() {
         if name.starts_with("input") || model.name().starts_with("SpikeSource") {
             continue;
         }
-        for &param in model.per_neuron_params() {
+        let all = model.per_neuron_params();
+        let chosen: Vec<&str> = if which == "all" {
+            all.to_vec()
+        } else {
+            which.split(',').map(str::trim).collect()
+        };
+        for param in chosen {
+            if !all.contains(&param) {
+                anyhow::bail!(
+                    "--per-neuron: {} has no parameter `{param}`; it has {}",
+                    model.name(),
+                    all.join(", ")
+                );
+            }
             let base = model.param(param).expect("a listed parameter");
             let values = (0..n).map(|i| base * (1.0 + 1e-12 * i as f64)).collect();
             b.param(&name, param, Value::Array { values })?;
@@ -168,8 +185,8 @@ fn bench_spiking(which: Benchmark, o: &SpikingBench) -> Result<()> {
     for _ in 0..o.repeats {
         let t0 = Instant::now();
         let mut b = which.builder(n, o.seed)?;
-        if o.per_neuron {
-            per_neuron(&mut b)?;
+        if let Some(which) = &o.per_neuron {
+            per_neuron(&mut b, which)?;
         }
         let mut net = b.build()?;
         net.set_threads(o.threads)?;

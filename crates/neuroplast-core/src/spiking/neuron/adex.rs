@@ -376,6 +376,7 @@ impl AdEx {
                 (base + BLOCK).min(n)
             };
             let c = lanes.block(base, end);
+            c.check_len(end - base);
             let syn = &mut syn[2 * base..2 * end];
             let current = if EXT { &current[base..end] } else { &[][..] };
             let v = &mut self.v[base..end];

@@ -293,6 +293,7 @@ impl HodgkinHuxley {
                 (base + BLOCK).min(n)
             };
             let c = lanes.block(base, end);
+            c.check_len(end - base);
             for k in 0..end - base {
                 let i = base + k;
                 let ext = if current.is_empty() { 0.0 } else { current[i] };
@@ -650,6 +651,7 @@ impl HhCondExp {
                 (base + BLOCK).min(n)
             };
             let c = lanes.block(base, end);
+            c.check_len(end - base);
             for k in 0..end - base {
                 let i = base + k;
                 let (he, fe, hi, fi) = (c.half_e(k), c.full_e(k), c.half_i(k), c.full_i(k));

@@ -280,12 +280,16 @@ impl IfCondAlpha {
         while base < n {
             let end = (base + BLOCK).min(n);
             let c = lanes.block(base, end);
+            c.check_len(end - base);
             let v = &mut self.v[base..end];
             let ge = &mut self.g_exc[base..end];
             let gi = &mut self.g_inh[base..end];
             let xe = &mut self.x_exc[base..end];
             let xi = &mut self.x_inh[base..end];
             let refrac = &mut self.refrac[base..end];
+            // spikes of the block, counted only on the per-neuron path (an integer sum keeps
+            // the loop vectorised; the uniform path finds them by one compare per neuron)
+            let mut fired = 0u32;
             for k in 0..v.len() {
                 let (x_e, x_i, g_e, g_i, v0) = (xe[k], xi[k], ge[k], gi[k], v[k]);
                 let i_in = if EXT {
@@ -304,6 +308,9 @@ impl IfCondAlpha {
                 let active = r <= 1.0;
                 let v1 = if active { v1 } else { v0 };
                 let spike = active & (v1 > c.v_thresh(k));
+                if !<L::Block<'_> as CondAlphaAccess>::UNIFORM {
+                    fired += u32::from(spike);
+                }
                 v[k] = if spike { c.v_reset(k) } else { v1 };
                 refrac[k] = if spike { c.nref(k) } else { (r - 1.0).max(0.0) };
                 ge[k] = g_e * c.p11_e(k) + x_e * c.pxg_e(k);
@@ -316,7 +323,7 @@ impl IfCondAlpha {
                 if refrac.iter().fold(false, |a, &r| a | (r == nref)) {
                     push_fresh(refrac, nref, base, spikes);
                 }
-            } else {
+            } else if fired > 0 {
                 push_fresh_lanes(refrac, |k| c.nref(k), base, spikes);
             }
             base = end;

@@ -231,10 +231,14 @@ impl IfCurrExp {
         while base < n {
             let end = (base + BLOCK).min(n);
             let c = lanes.block(base, end);
+            c.check_len(end - base);
             let v = &mut self.v[base..end];
             let ie = &mut self.i_exc[base..end];
             let ii = &mut self.i_inh[base..end];
             let refrac = &mut self.refrac[base..end];
+            // spikes of the block, counted only on the per-neuron path (an integer sum keeps
+            // the loop vectorised; the uniform path finds them by one compare per neuron)
+            let mut fired = 0u32;
             for k in 0..v.len() {
                 let (i_e, i_i, v0) = (ie[k], ii[k], v[k]);
                 let el = c.v_rest(k);
@@ -252,6 +256,9 @@ impl IfCurrExp {
                 let active = r <= 1.0;
                 let v1 = if active { v1 } else { v0 };
                 let spike = active & (v1 > c.v_thresh(k));
+                if !<L::Block<'_> as CurrAccess>::UNIFORM {
+                    fired += u32::from(spike);
+                }
                 v[k] = if spike { c.v_reset(k) } else { v1 };
                 refrac[k] = if spike { c.nref(k) } else { (r - 1.0).max(0.0) };
                 ie[k] = i_e * c.p11_e(k);
@@ -263,7 +270,7 @@ impl IfCurrExp {
                 if refrac.iter().fold(false, |a, &r| a | (r == nref)) {
                     push_fresh(refrac, nref, base, spikes);
                 }
-            } else {
+            } else if fired > 0 {
                 push_fresh_lanes(refrac, |k| c.nref(k), base, spikes);
             }
             base = end;

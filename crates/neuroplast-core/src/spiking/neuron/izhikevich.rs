@@ -266,6 +266,7 @@ impl Izhikevich {
                 (base + BLOCK).min(n)
             };
             let cs = lanes.block(base, end);
+            cs.check_len(end - base);
             let syn = &mut syn[base..end];
             let current = if EXT { &current[base..end] } else { &[][..] };
             let v = &mut self.v[base..end];
@@ -612,6 +613,7 @@ impl Izhikevich2007 {
                 (base + BLOCK).min(n)
             };
             let c = lanes.block(base, end);
+            c.check_len(end - base);
             let syn = &mut syn[base..end];
             let current = if EXT { &current[base..end] } else { &[][..] };
             let v = &mut self.v[base..end];

@@ -3,60 +3,21 @@
 //! A model's update reads a handful of constants derived from its parameters (`g_leak`,
 //! decay factors, the threshold, …). When every neuron has the same parameters, these are
 //! plain numbers that stay in registers: the [`lanes!`](crate::lanes) macro's `<Name>` struct.
-//! When some parameter differs between neurons, the model keeps a `<Name>Lanes`: one
-//! [`Lane`] per constant, a per-neuron array for the constants that differ and a short block
-//! of copies for those that do not, so that the update still reads one slice per constant and
-//! block (it vectorises) and streams memory only for what really varies.
+//! When some parameter differs between neurons, the model keeps a `<Name>Lanes`: every
+//! constant of every neuron, stored by blocks of [`BLOCK`](super::BLOCK) neurons
+//! (`[block][constant][neuron of the block]`), so that the update reads one block's constants
+//! through one pointer at fixed offsets and still vectorises.
 //!
 //! The update is written once, generic over [`LaneSet`]: `L::Block` is the uniform struct
-//! itself (a copy of the numbers) or a `<Name>Block` of slices of one block of neurons, and
+//! itself (a copy of the numbers) or a `<Name>Block` (one block's slice of constants), and
 //! both give the constant of local neuron `k` through the same accessor methods. Both derive
 //! every constant from a neuron's parameters with the same function, so equal values give the
 //! same bits either way.
-
-use serde::{Deserialize, Serialize};
-
-use super::BLOCK;
-
-/// One constant of a model's update across a shard: the same for every neuron (stored as a
-/// block of `BLOCK` (64) copies so it reads like an array), or one value per neuron.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum Lane {
-    /// Every neuron has this value (`BLOCK` copies of it).
-    Uniform(Vec<f64>),
-    /// One value per neuron of the shard.
-    PerNeuron(Vec<f64>),
-}
-
-impl Lane {
-    /// The lane of `values` (one per neuron): uniform when they are all equal (bit for bit).
-    pub fn of(values: Vec<f64>) -> Lane {
-        match values.first() {
-            Some(&v0) if values.iter().all(|v| v.to_bits() == v0.to_bits()) => {
-                Lane::Uniform(vec![v0; BLOCK])
-            }
-            _ => Lane::PerNeuron(values),
-        }
-    }
-
-    /// The values of neurons `lo..hi` (`hi − lo ≤ BLOCK` for a uniform lane).
-    #[inline(always)]
-    pub fn block(&self, lo: usize, hi: usize) -> &[f64] {
-        match self {
-            Lane::Uniform(copies) => &copies[..hi - lo],
-            Lane::PerNeuron(values) => &values[lo..hi],
-        }
-    }
-
-    /// The value of neuron `i`.
-    #[inline]
-    pub fn at(&self, i: usize) -> f64 {
-        match self {
-            Lane::Uniform(copies) => copies[0],
-            Lane::PerNeuron(values) => values[i],
-        }
-    }
-}
+//!
+//! Cost (`neuroplast bench coba --per-neuron [PARAMS]`): the per-neuron update loads every
+//! constant from memory (11 loads per vector of neurons for `IF_cond_exp`) where the uniform
+//! one keeps them in registers, so a population with any per-neuron parameter runs its
+//! update about 1.7× slower (COBA 4k as a whole: 1.4×, measured in docs/spiking.md).
 
 /// The constants of an update, as one value each or as lanes; see the module docs.
 pub trait LaneSet {
@@ -66,6 +27,26 @@ pub trait LaneSet {
         Self: 'a;
     /// The constants of neurons `lo..hi` (at most `BLOCK` = 64 of them).
     fn block(&self, lo: usize, hi: usize) -> Self::Block<'_>;
+}
+
+/// The position of `name` in `names` (for the [`lanes!`](crate::lanes) accessors, evaluated
+/// at compile time); panics (a compile error in a constant) if it is missing.
+pub const fn index_of(names: &[&str], name: &str) -> usize {
+    let mut i = 0;
+    while i < names.len() {
+        let (a, b) = (names[i].as_bytes(), name.as_bytes());
+        if a.len() == b.len() {
+            let mut j = 0;
+            while j < a.len() && a[j] == b[j] {
+                j += 1;
+            }
+            if j == a.len() {
+                return i;
+            }
+        }
+        i += 1;
+    }
+    panic!("not a constant of this lanes! list")
 }
 
 /// Declares the constants of a model's update:
@@ -92,18 +73,26 @@ macro_rules! lanes {
             $(pub(crate) $c: f64,)*
         }
 
-        /// Per-neuron lanes of the constants (see `spiking::neuron::lanes`).
+        /// Per-neuron lanes of the constants (see `spiking::neuron::lanes`): blocks of
+        /// `BLOCK` neurons, each holding its constants one after the other
+        /// (`[block][constant][neuron of the block]`), so that one block's constants are one
+        /// slice at one address and the update needs one pointer for all of them.
         #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-        #[allow(non_snake_case)]
         pub(crate) struct $lanes {
-            $(pub(crate) $c: $crate::spiking::neuron::lanes::Lane,)*
+            data: Vec<f64>,
         }
 
-        /// One block of the lanes.
+        /// One block of the lanes: its constants, `BLOCK` values each.
         #[derive(Clone, Copy, Debug)]
-        #[allow(non_snake_case)]
         pub(crate) struct $block<'a> {
-            $(pub(crate) $c: &'a [f64],)*
+            data: &'a [f64],
+        }
+
+        impl $lanes {
+            /// The constants' names, in storage order.
+            const NAMES: &'static [&'static str] = &[$(stringify!($c)),*];
+            /// Values per block: every constant for `BLOCK` neurons.
+            const STRIDE: usize = Self::NAMES.len() * $crate::spiking::neuron::BLOCK;
         }
 
         /// The constants of local neuron `k` of a block.
@@ -111,6 +100,10 @@ macro_rules! lanes {
         pub(crate) trait $access: Copy {
             /// Whether every neuron has the same constants (then the index is ignored).
             const UNIFORM: bool;
+            /// Check that the block holds `n` values of every constant. Called once before a
+            /// block's loop, it lets the compiler drop the per-neuron bounds checks (and so
+            /// vectorise the loop); a no-op for uniform constants.
+            fn check_len(&self, n: usize);
             $(
                 /// The constant of neuron `k` of the block.
                 fn $c(&self, k: usize) -> f64;
@@ -119,6 +112,8 @@ macro_rules! lanes {
 
         impl $access for $consts {
             const UNIFORM: bool = true;
+            #[inline(always)]
+            fn check_len(&self, _n: usize) {}
             $(
                 #[inline(always)]
                 fn $c(&self, _k: usize) -> f64 {
@@ -129,10 +124,16 @@ macro_rules! lanes {
 
         impl $access for $block<'_> {
             const UNIFORM: bool = false;
+            #[inline(always)]
+            fn check_len(&self, n: usize) {
+                assert!(n <= $crate::spiking::neuron::BLOCK);
+            }
             $(
                 #[inline(always)]
                 fn $c(&self, k: usize) -> f64 {
-                    self.$c[k]
+                    const AT: usize = $crate::spiking::neuron::lanes::index_of($lanes::NAMES, stringify!($c))
+                        * $crate::spiking::neuron::BLOCK;
+                    self.data[AT + k]
                 }
             )*
         }
@@ -149,24 +150,36 @@ macro_rules! lanes {
             type Block<'a> = $block<'a>;
             #[inline(always)]
             fn block(&self, lo: usize, hi: usize) -> $block<'_> {
-                $block { $($c: self.$c.block(lo, hi),)* }
+                const STRIDE: usize = $lanes::STRIDE;
+                debug_assert!(lo % $crate::spiking::neuron::BLOCK == 0 && hi - lo <= $crate::spiking::neuron::BLOCK);
+                let b = lo / $crate::spiking::neuron::BLOCK;
+                // a slice of constant length: the accessors' indices need no bounds checks
+                let data: &[f64; STRIDE] = self.data[b * STRIDE..(b + 1) * STRIDE]
+                    .try_into()
+                    .expect("one block of constants");
+                $block { data }
             }
         }
 
         impl $lanes {
             /// Lanes from the constants of each neuron, in order.
             pub(crate) fn of(per_neuron: &[$consts]) -> $lanes {
-                $lanes {
-                    $($c: $crate::spiking::neuron::lanes::Lane::of(
-                        per_neuron.iter().map(|c| c.$c).collect(),
-                    ),)*
+                const B: usize = $crate::spiking::neuron::BLOCK;
+                let blocks = per_neuron.len().div_ceil(B);
+                let mut data = vec![0.0; blocks * Self::STRIDE];
+                for (i, c) in per_neuron.iter().enumerate() {
+                    let base = (i / B) * Self::STRIDE + i % B;
+                    $(data[base + $crate::spiking::neuron::lanes::index_of(Self::NAMES, stringify!($c)) * B] = c.$c;)*
                 }
+                $lanes { data }
             }
 
             /// The constants of neuron `i`.
             #[allow(dead_code)] // reason: not every model reads single neurons
             pub(crate) fn at(&self, i: usize) -> $consts {
-                $consts { $($c: self.$c.at(i),)* }
+                const B: usize = $crate::spiking::neuron::BLOCK;
+                let base = (i / B) * Self::STRIDE + i % B;
+                $consts { $($c: self.data[base + $crate::spiking::neuron::lanes::index_of(Self::NAMES, stringify!($c)) * B],)* }
             }
         }
     };

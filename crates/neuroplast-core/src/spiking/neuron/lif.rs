@@ -237,11 +237,17 @@ impl IfCondExp {
         while base < n {
             let end = (base + BLOCK).min(n);
             let c = lanes.block(base, end);
+            c.check_len(end - base);
             let v = &mut self.v[base..end];
             let ge = &mut self.g_exc[base..end];
             let gi = &mut self.g_inh[base..end];
             let refrac = &mut self.refrac[base..end];
-            for k in 0..v.len() {
+            let n = v.len();
+            let (ge, gi, refrac) = (&mut ge[..n], &mut gi[..n], &mut refrac[..n]);
+            // spikes of the block, counted only on the per-neuron path (an integer sum keeps
+            // the loop vectorised; the uniform path finds them by one compare per neuron)
+            let mut fired = 0u32;
+            for k in 0..n {
                 let (gl, el, ee, ei) = (c.g_leak(k), c.v_rest(k), c.e_rev_E(k), c.e_rev_I(k));
                 let (g_e, g_i, v0) = (ge[k], gi[k], v[k]);
                 let i_in = if EXT {
@@ -260,6 +266,9 @@ impl IfCondExp {
                 let active = r <= 1.0;
                 let v1 = if active { v1 } else { v0 };
                 let spike = active & (v1 > c.v_thresh(k));
+                if !<L::Block<'_> as CondAccess>::UNIFORM {
+                    fired += u32::from(spike);
+                }
                 v[k] = if spike { c.v_reset(k) } else { v1 };
                 refrac[k] = if spike { c.nref(k) } else { (r - 1.0).max(0.0) };
                 ge[k] = g_e * c.decay_e(k);
@@ -271,7 +280,7 @@ impl IfCondExp {
                 if refrac.iter().fold(false, |a, &r| a | (r == nref)) {
                     push_fresh(refrac, nref, base, spikes);
                 }
-            } else {
+            } else if fired > 0 {
                 push_fresh_lanes(refrac, |k| c.nref(k), base, spikes);
             }
             base = end;

@@ -200,6 +200,7 @@ impl LifNeurapse {
                 (base + BLOCK).min(n)
             };
             let c = lanes.block(base, end);
+            c.check_len(end - base);
             let syn = &mut syn[base..end];
             let current = if EXT { &current[base..end] } else { &[][..] };
             let v = &mut self.v[base..end];

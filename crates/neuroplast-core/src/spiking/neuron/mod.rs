@@ -177,7 +177,9 @@ pub(crate) fn push_fresh(refrac: &[f64], nref: f64, base: usize, spikes: &mut Ve
 }
 
 /// [`push_fresh`] with each neuron's own `nref` (per-neuron refractory periods): appends
-/// `base + k` for every `k` whose counter equals `nref(k)`.
+/// `base + k` for every `k` whose counter equals `nref(k)`. The caller calls it only for a
+/// block with a spike (it counts them in its update loop: a compare against a per-neuron
+/// value here would not vectorise and cost as much as the update itself).
 #[inline(always)]
 pub(crate) fn push_fresh_lanes(
     refrac: &[f64],
@@ -185,16 +187,9 @@ pub(crate) fn push_fresh_lanes(
     base: usize,
     spikes: &mut Vec<u32>,
 ) {
-    // a separate OR-reduction vectorises; accumulating it in the update loop does not
-    if refrac
-        .iter()
-        .enumerate()
-        .fold(false, |a, (k, &r)| a | (r == nref(k)))
-    {
-        for (k, &r) in refrac.iter().enumerate() {
-            if r == nref(k) {
-                spikes.push((base + k) as u32);
-            }
+    for (k, &r) in refrac.iter().enumerate() {
+        if r == nref(k) {
+            spikes.push((base + k) as u32);
         }
     }
 }

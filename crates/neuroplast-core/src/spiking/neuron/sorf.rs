@@ -284,6 +284,7 @@ impl Sorf {
                 (base + BLOCK).min(n)
             };
             let c = lanes.block(base, end);
+            c.check_len(end - base);
             let current = if EXT { &current[base..end] } else { &[][..] };
             let v = &mut self.v[base..end];
             let u = &mut self.u[base..end];
