@@ -4,7 +4,7 @@
 //! decay factors, the threshold, …). When every neuron has the same parameters, these are
 //! plain numbers that stay in registers: the [`lanes!`](crate::lanes) macro's `<Name>` struct.
 //! When some parameter differs between neurons, the model keeps a `<Name>Lanes`: every
-//! constant of every neuron, stored by blocks of [`BLOCK`](super::BLOCK) neurons
+//! constant of every neuron, stored by blocks of `BLOCK` (64) neurons
 //! (`[block][constant][neuron of the block]`), so that the update reads one block's constants
 //! through one pointer at fixed offsets and still vectorises.
 //!
@@ -58,9 +58,9 @@ pub const fn index_of(names: &[&str], name: &str) -> usize {
 /// }
 /// ```
 ///
-/// gives `CondConsts` (one `f64` per constant; `Copy`), `CondLanes` (one [`Lane`] per
-/// constant, built from the per-neuron `CondConsts` with `CondLanes::of`), `CondBlock<'a>`
-/// (one slice per constant) and the accessor trait `CondAccess` with one method per constant
+/// gives `CondConsts` (one `f64` per constant; `Copy`), `CondLanes` (every constant of every
+/// neuron by blocks, built from the per-neuron `CondConsts` with `CondLanes::of`),
+/// `CondBlock<'a>` (one block's constants, one slice) and the accessor trait `CondAccess` with one method per constant
 /// taking the local index in the block, implemented by `CondConsts` (ignores the index) and
 /// `CondBlock`.
 #[macro_export]
