@@ -470,10 +470,10 @@ impl Lowerer {
     pub fn finish(mut self, spike: Option<Val>) -> Compiled {
         let n_main = self.reset_start.unwrap_or(self.nodes.len());
         self.dce(spike);
-        self.fuse_dfsum();
-        self.fuse_selcmp();
-        self.fuse_f2();
-        self.fuse_f3();
+        self.fuse_dfsum(spike);
+        self.fuse_selcmp(spike);
+        self.fuse_f2(spike);
+        self.fuse_f3(spike);
         self.fuse_andcmp(spike);
         self.dce(spike);
         self.forward_stores(n_main, spike);
@@ -546,8 +546,9 @@ impl Lowerer {
         None
     }
 
-    fn fuse_dfsum(&mut self) {
-        let uses = self.uses(None);
+    fn fuse_dfsum(&mut self, spike: Option<Val>) {
+        // the spike mask is a use too: a value it reads must stay computed
+        let uses = self.uses(spike);
         for i in 0..self.nodes.len() {
             let Node::Bin(BOp::Add, l, r) = self.nodes[i].clone() else {
                 continue;
@@ -579,8 +580,8 @@ impl Lowerer {
         }
     }
 
-    fn fuse_selcmp(&mut self) {
-        let uses = self.uses(None);
+    fn fuse_selcmp(&mut self, spike: Option<Val>) {
+        let uses = self.uses(spike);
         for i in 0..self.nodes.len() {
             let Node::Sel(c, a, b) = self.nodes[i].clone() else {
                 continue;
@@ -606,8 +607,8 @@ impl Lowerer {
         }
     }
 
-    fn fuse_f2(&mut self) {
-        let uses = self.uses(None);
+    fn fuse_f2(&mut self, spike: Option<Val>) {
+        let uses = self.uses(spike);
         for i in 0..self.nodes.len() {
             let Node::Bin(op, l, r) = self.nodes[i].clone() else {
                 continue;
@@ -634,8 +635,8 @@ impl Lowerer {
     }
 
     /// `x + F2(…)` → one pass.
-    fn fuse_f3(&mut self) {
-        let uses = self.uses(None);
+    fn fuse_f3(&mut self, spike: Option<Val>) {
+        let uses = self.uses(spike);
         for i in 0..self.nodes.len() {
             let Node::Bin(BOp::Add, l, r) = self.nodes[i].clone() else {
                 continue;
