@@ -93,6 +93,8 @@ pub(crate) struct Scratch<T> {
     pub regs: Vec<Vec<T>>,
     /// The external current of the chunk, converted (f32).
     pub input: Vec<T>,
+    /// What `i` is for element 0: the index of a shard's first neuron in its population.
+    pub index0: usize,
 }
 
 impl<T: Float> Scratch<T> {
@@ -100,6 +102,7 @@ impl<T: Float> Scratch<T> {
         Scratch {
             regs: vec![vec![T::ZERO; CHUNK]; p.n_regs],
             input: vec![T::ZERO; CHUNK],
+            index0: 0,
         }
     }
 }
@@ -113,6 +116,8 @@ pub(crate) struct Frame<'a, 'b, T, S: TargetSink> {
     pub input: &'a [T],
     pub base: usize,
     pub len: usize,
+    /// Added to `base` for the value of `i` (see [`Scratch::index0`]).
+    pub index0: usize,
     /// Offset of this (sub-)block within the registers (resets run on 64-element sub-blocks).
     pub reg_off: usize,
     pub rng: &'a mut Rng,
@@ -712,7 +717,7 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
             Ins::Index { d } => {
                 let (mut buf, off) = self.take_dst(*d);
                 for (k, x) in buf[off..off + self.len].iter_mut().enumerate() {
-                    *x = T::from_f64((self.base + k) as f64);
+                    *x = T::from_f64((self.index0 + self.base + k) as f64);
                 }
                 self.put_dst(*d, buf);
             }
@@ -864,7 +869,9 @@ pub(crate) fn run_dense<T: Float>(
             &[]
         };
         let mut sink = NoTargets;
+        let index0 = scratch.index0;
         let mut f = Frame {
+            index0,
             regs: &mut scratch.regs,
             arrays,
             ks,
@@ -966,6 +973,7 @@ pub(crate) fn run_batch<T: Float, S: TargetSink>(
             dt,
         };
         let mut f = Frame {
+            index0: 0,
             regs: &mut scratch.regs,
             arrays,
             ks,

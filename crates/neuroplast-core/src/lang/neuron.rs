@@ -11,8 +11,10 @@
 //!    conductances) keep their old value in refractory neurons; then `min`/`max` bounds.
 //! 4. Spike where the threshold holds (and the neuron is active); spikes are appended as
 //!    ascending local indices.
-//! 5. Refractoriness as a counter, as the built-in models count it: a spike sets it to
-//!    `round(refractory / dt)`; a neuron with a counter above 0 is refractory and the counter
+//! 5. Refractoriness as a counter: a spike sets it to `R = round(refractory / dt)` (NEST's
+//!    rule, the built-ins' default and ANNarchy syntax's) or `R − 1` (Brian2's rule and Brian2
+//!    syntax's default: active again at the step where `t − lastspike` reaches the period;
+//!    the model table's `refractory_rule` chooses); a neuron with a counter above 0 is refractory and the counter
 //!    drops by one every step — the neuron is held for exactly that many steps after its spike
 //!    step. (A Brian2 condition instead: refractory after a spike while the condition holds.)
 //! 6. Reset statements run for the neurons that spiked, in order.
@@ -359,7 +361,12 @@ fn refractory_steps(def: &NeuronModelDef, b: &Build) -> LangResult<Option<BV>> {
                 b.dt
             )));
         }
-        Ok(s)
+        // Brian2 lets a neuron integrate again at the step where `t − lastspike` reaches the
+        // period; NEST (and the built-ins' default) hold it one step longer
+        Ok(match def.source.refractory_rule_or_default() {
+            crate::spiking::neuron::RefractoryRule::Brian2 if s > 0.0 => s - 1.0,
+            _ => s,
+        })
     };
     Ok(Some(match b.eval(e) {
         Some(BV::S(x)) => BV::S(steps(x)?),
@@ -563,6 +570,8 @@ pub(crate) fn compile_init(c: &Checked, layout: &Layout, b: &mut Build) -> Compi
 struct Core<T> {
     def: Arc<NeuronModelDef>,
     n: usize,
+    /// The population index of neuron 0 (`i` = offset + local index).
+    offset: usize,
     dt: f64,
     layout: Layout,
     /// Parameter values (scalar or per neuron) and which were set explicitly.
@@ -615,7 +624,7 @@ impl<T: Float> Loaded<T> {
 impl<T: Float> Core<T> {
     fn build(
         def: Arc<NeuronModelDef>,
-        n: usize,
+        (n, offset): (usize, usize),
         dt: f64,
         overrides: BTreeMap<usize, BV>,
         rng: Rng,
@@ -627,6 +636,7 @@ impl<T: Float> Core<T> {
         let mut core = Core {
             def: def.clone(),
             n,
+            offset,
             dt,
             layout,
             params,
@@ -679,6 +689,7 @@ impl<T: Float> Core<T> {
             core.arrays.extend(extra);
             let loaded = Loaded::<T>::new(init);
             let mut scratch = Scratch::for_program(&loaded.compiled.program);
+            scratch.index0 = offset;
             let mut none = Vec::new();
             run_dense(
                 &loaded.compiled.program,
@@ -731,6 +742,7 @@ impl<T: Float> Core<T> {
         self.scratch = Scratch {
             regs: vec![vec![T::ZERO; super::ir::CHUNK]; regs],
             input: vec![T::ZERO; super::ir::CHUNK],
+            index0: self.offset,
         };
         Ok(())
     }
@@ -871,6 +883,20 @@ impl NeuronExec {
         rng: Rng,
         params: &[(&str, &[f64])],
     ) -> LangResult<NeuronExec> {
+        Self::shard(def, (n, 0), dt_ms, precision, rng, params)
+    }
+
+    /// As [`with_params`](Self::with_params), for one shard of a larger population: `(n,
+    /// offset)` are the shard's size and the population index of its first neuron, which is
+    /// what `i` counts from (per-neuron `params` are the shard's own, `n` values).
+    pub fn shard(
+        def: &NeuronModelDef,
+        (n, offset): (usize, usize),
+        dt_ms: f64,
+        precision: Precision,
+        rng: Rng,
+        params: &[(&str, &[f64])],
+    ) -> LangResult<NeuronExec> {
         let src = &def.checked.sources;
         if !(dt_ms.is_finite() && dt_ms > 0.0) {
             return Err(src.field_error(
@@ -894,8 +920,8 @@ impl NeuronExec {
         }
         let def = Arc::new(def.clone());
         let inner = match precision {
-            Precision::F64 => Inner::F64(Core::build(def, n, dt_ms, overrides, rng)?),
-            Precision::F32 => Inner::F32(Core::build(def, n, dt_ms, overrides, rng)?),
+            Precision::F64 => Inner::F64(Core::build(def, (n, offset), dt_ms, overrides, rng)?),
+            Precision::F32 => Inner::F32(Core::build(def, (n, offset), dt_ms, overrides, rng)?),
         };
         Ok(NeuronExec { inner })
     }
@@ -1139,6 +1165,9 @@ struct NeuronSnapshot {
     name: String,
     source: ModelSource,
     n: usize,
+    /// Population index of neuron 0 (shards of a network).
+    #[serde(default)]
+    offset: usize,
     dt: f64,
     precision: Precision,
     params: Vec<(String, Vec<f64>)>,
@@ -1155,6 +1184,7 @@ impl Serialize for NeuronExec {
             name: def.name().to_string(),
             source: def.source().clone(),
             n: c.n,
+            offset: c.offset,
             dt: c.dt,
             precision: self.precision(),
             params: c.overrides.iter().map(|(k, v)| (def.checked.params[*k].name.clone(), match v {
@@ -1183,9 +1213,9 @@ impl<'de> Deserialize<'de> for NeuronExec {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_slice()))
             .collect();
-        let mut exec = NeuronExec::with_params(
+        let mut exec = NeuronExec::shard(
             &def,
-            snap.n,
+            (snap.n, snap.offset),
             snap.dt,
             snap.precision,
             snap.rng.clone(),

@@ -18,12 +18,14 @@
 //! The fields a model uses depend on its syntax: Brian2 writes `threshold`, `on_pre`,
 //! `on_post`; ANNarchy writes `spike`, `pre_spike`, `post_spike`. Every other field is shared.
 //! Numbers may be given as TOML numbers where a field holds a single value (`refractory`,
-//! `delay`).
+//! `delay`). `refractory_rule` (`"nest"` / `"brian2"`) says how many steps a refractory
+//! period holds a neuron; it defaults to the syntax's own simulator's rule.
 
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::ast::Field;
 use super::error::{ErrorKind, LangResult, Sources};
+use crate::spiking::neuron::RefractoryRule;
 
 /// Which of the two equation syntaxes a model is written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +73,13 @@ pub struct ModelSource {
         skip_serializing_if = "Option::is_none"
     )]
     pub refractory: Option<String>,
+    /// How many steps a refractory period of `R = round(refractory / dt)` steps holds a neuron:
+    /// `"nest"` (`R` steps after the spike step; NEST's and ANNarchy's count, the built-in
+    /// LIFs' default) or `"brian2"` (`R − 1`: Brian2's, active again at the step where
+    /// `t − lastspike` reaches the period). Default: the rule of the syntax's own simulator,
+    /// `"brian2"` for Brian2 syntax and `"nest"` for ANNarchy's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refractory_rule: Option<RefractoryRule>,
     /// Brian2: the integration method of the whole model (`exact`, `euler`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
@@ -140,6 +149,14 @@ impl ModelSource {
             equations: equations.to_string(),
             ..Default::default()
         }
+    }
+
+    /// The refractory rule in force: `refractory_rule`, or the syntax's default.
+    pub fn refractory_rule_or_default(&self) -> RefractoryRule {
+        self.refractory_rule.unwrap_or(match self.syntax {
+            Some(Syntax::Annarchy) => RefractoryRule::Nest,
+            _ => RefractoryRule::Brian2,
+        })
     }
 
     /// The field texts indexed by [`Field`], after checking that each field given belongs to
@@ -215,6 +232,7 @@ impl ModelSource {
                 ("threshold / spike", threshold.is_some()),
                 ("reset", self.reset.is_some()),
                 ("refractory", self.refractory.is_some()),
+                ("refractory_rule", self.refractory_rule.is_some()),
             ] {
                 if given {
                     return misplaced(key, "a synapse model has parameters, equations, functions, init, on_pre/on_post (pre_spike/post_spike) and delay");

@@ -772,6 +772,7 @@ impl<T: Float> SCore<T> {
         self.scratch = Scratch {
             regs: vec![vec![T::ZERO; super::ir::CHUNK]; regs],
             input: vec![T::ZERO; super::ir::CHUNK],
+            index0: 0,
         };
         Ok(())
     }

@@ -476,7 +476,8 @@ fn brian2_cuba_string_follows_the_builtin_cuba_neuron() {
         cm: 20.0,
         tau_m: 20.0,
         tau_refrac: 5.0,
-        refractory: RefractoryRule::Nest,
+        // a Brian2 model string holds refractory neurons as Brian2 does
+        refractory: RefractoryRule::Brian2,
         tau_syn_E: 5.0,
         tau_syn_I: 10.0,
         v_thresh: -50.0,
@@ -1192,4 +1193,30 @@ proptest::proptest! {
         s.post_spike = Some(format!("w += {e1}"));
         exercise("random_syn", &s);
     }
+}
+
+/// A threshold read only by the reset (no refractory period) still marks the spikes: the
+/// lowering once fused the comparison into the reset's select and left the spike mask reading
+/// the new `v`, so every neuron with v ≠ 0 "spiked" every step.
+#[test]
+fn threshold_read_only_by_the_reset_marks_exactly_the_crossings() {
+    let mut src = ModelSource::brian2("dv/dt = (I_ext*(1*Mohm) - v)/tau : volt");
+    src.parameters = "tau = 10*ms\nv_th = 1*mV".into();
+    src.threshold = Some("v > v_th".into());
+    src.reset = Some("v = 0*mV".into());
+    let def = NeuronModelDef::from_source("lif", &src).unwrap();
+    let mut e = NeuronExec::new(&def, 2, 0.1, Precision::F64, rng(1)).unwrap();
+    let (mut spikes, mut first) = (Vec::new(), None);
+    for step in 0..400 {
+        spikes.clear();
+        e.step(&[3.5, 0.5], &mut spikes); // neuron 1 settles at 0.5 mV, below threshold
+        if !spikes.is_empty() && first.is_none() {
+            first = Some(step);
+            assert_eq!(spikes, [0]);
+            assert_eq!(e.get("v").unwrap()[0], 0.0);
+        }
+        assert!(!spikes.contains(&1), "step {step}");
+    }
+    // v(t) = 3.5 (1 − e^{−t/10 ms}) crosses 1 mV at t = −10 ln(1 − 1/3.5) = 3.36 ms
+    assert_eq!(first, Some(33));
 }
