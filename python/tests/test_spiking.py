@@ -268,3 +268,12 @@ def test_run_protocol_matches_the_cli(cli, tmp_path):
         ["protocol.duration_s=2", "protocol.spectrum_s=1"],
     )
     assert poly["duration_s"] == 2 and len(poly["rates"]) == 1
+
+
+def test_equation_model_file_runs_from_python():
+    # examples/cuba_equations.toml: Brian2's CUBA model string in a [models.CUBA] table; its
+    # golden hash is the CLI test's (crates/neuroplast-config/tests/equations.rs)
+    net = npl.Network.from_file(ROOT / "examples" / "cuba_equations.toml")
+    assert net.run(steps=10_000)["spike_hash"] == "8f720616939357d8"
+    v = net.state("exc", "v")
+    assert v.shape == (3200,) and -80.0 < v.min() and v.max() <= -50.0  # reset -60 mV, inhibition to about -72 mV

@@ -37,6 +37,12 @@ pub struct SpikingBench {
     /// numeric parameter (`--per-neuron`), or those listed (`--per-neuron i_offset,v_thresh`).
     #[arg(long, value_name = "PARAMS", num_args = 0..=1, default_missing_value = "all")]
     per_neuron: Option<String>,
+    /// COBA and CUBA only: the neuron model written as equations (the model library's
+    /// `IF_cond_exp` / `IF_curr_exp`, `examples/models/`) with the built-in's values, run by
+    /// the model language's interpreter; `prep_s` is then its parse + check + lower + compile
+    /// time for N neurons.
+    #[arg(long)]
+    equations: bool,
 }
 
 /// What to benchmark.
@@ -145,6 +151,51 @@ fn per_neuron(
     Ok(())
 }
 
+/// A built-in LIF as the model library's equations (`<model> (equations)`) with its values.
+fn as_equations(
+    builtin: &neuroplast_core::spiking::network::ModelSpec,
+) -> neuroplast_core::Result<neuroplast_core::spiking::network::ModelSpec> {
+    use neuroplast_core::spiking::network::ModelSpec;
+    use neuroplast_core::spiking::neuron::EquationParams;
+    let table = builtin.name();
+    let source = neuroplast_config::library::model(table).ok_or_else(|| {
+        neuroplast_core::Error::config(
+            "model",
+            format!("{table} has no equation version in the model library"),
+        )
+    })?;
+    let mut eq = EquationParams::new(&format!("{table} (equations)"), &source)?;
+    for name in builtin.per_neuron_params() {
+        let value = builtin.param(name).expect("a listed parameter");
+        eq.set_named(name, value, &format!("params.{name}"))?;
+    }
+    Ok(ModelSpec::equations(eq))
+}
+
+/// Parse + check + plan the benchmark's equation model, then lower, compile and initialise
+/// it for `n` neurons (what an equation model adds to building a network), seconds.
+fn equations_prep_s(which: Benchmark, n: usize) -> Result<f64> {
+    use neuroplast_core::lang::{NeuronExec, Precision};
+    use neuroplast_core::spiking::network::ModelSpec;
+    let builtin = which.builder(80, 1)?.populations()[0].2.clone();
+    let t0 = Instant::now();
+    let ModelSpec::equations(eq) = as_equations(&builtin)? else {
+        unreachable!("as_equations makes an equation model")
+    };
+    let def = eq.def().expect("a parsed model");
+    let values: Vec<(&str, Vec<f64>)> = eq
+        .values()
+        .iter()
+        .map(|(k, v)| (k.as_str(), vec![*v]))
+        .collect();
+    let params: Vec<(&str, &[f64])> = values.iter().map(|(k, v)| (*k, v.as_slice())).collect();
+    let rng = neuroplast_core::rng::component(1, neuroplast_core::rng::Stream::Poisson, 0);
+    let exec = NeuronExec::with_params(def, n, which.dt_ms(), Precision::F64, rng, &params)?;
+    let s = t0.elapsed().as_secs_f64();
+    drop(exec);
+    Ok(s)
+}
+
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     xs[xs.len() / 2]
@@ -180,11 +231,28 @@ fn bench_spiking(which: Benchmark, o: &SpikingBench) -> Result<()> {
             dt / 1000.0
         );
     }
+    let prep_s = if o.equations {
+        if which.equations_builder(n, o.seed, &as_equations).is_none() {
+            crate::session::refuse!(
+                "--equations: {} has no equation version; coba and cuba have",
+                which.name()
+            );
+        }
+        equations_prep_s(which, n)?
+    } else {
+        0.0
+    };
     let (mut builds, mut sims, mut walls, mut cpus) = (vec![], vec![], vec![], vec![]);
     let mut last = None;
     for _ in 0..o.repeats {
         let t0 = Instant::now();
-        let mut b = which.builder(n, o.seed)?;
+        let mut b = if o.equations {
+            which
+                .equations_builder(n, o.seed, &as_equations)
+                .expect("checked above")?
+        } else {
+            which.builder(n, o.seed)?
+        };
         if let Some(which) = &o.per_neuron {
             per_neuron(&mut b, which)?;
         }
@@ -229,7 +297,8 @@ fn bench_spiking(which: Benchmark, o: &SpikingBench) -> Result<()> {
         "threads": net.threads(),
         "loadavg_start": load,
         "build_s": median(builds.clone()),
-        "prep_s": 0.0,
+        "prep_s": prep_s,
+        "equations": o.equations,
         "sim_s": sim_s,
         "sim_clock": if o.threads == 1 && !cpus.is_empty() { "cpu" } else { "wall" },
         "sim_wall": median(walls),

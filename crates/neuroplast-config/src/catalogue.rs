@@ -51,6 +51,21 @@ fn anchor(name: &str) -> String {
 fn model_section(s: &mut String, name: &str, summary: &str) {
     let spec = ModelSpec::default_of(name).expect("a name of ModelSpec::NAMES");
     let _ = writeln!(s, "\n### `{name}`\n\n{summary}\n");
+    if let ModelSpec::equations(_) = spec {
+        // its receptors, state and parameters are the model table's
+        s.push_str(
+            "- receptors: the model's variables that are not assigned every step (a weight \
+             delivered to `ge` is added to `ge`, in its unit)\n\
+             - state variables: the model's\n\
+             - parameters: the table's `parameters`; a population's `params` overrides them, \
+             per neuron where the model allows it\n\n\
+             ```toml\n[models.lif]\nsyntax = \"brian2\"\nparameters = \"tau = 10*ms\"\n\
+             equations = \"dv/dt = -v/tau : volt\"\nthreshold = \"v > 1*mV\"\n\
+             reset = \"v = 0*mV\"\n\n[populations.cells]\nmodel = \"lif\"\nn = 100\n\
+             params = { tau = 20.0 }\n```\n",
+        );
+        return;
+    }
     let ctx = Build {
         dt_ms: 0.1,
         offset: 0,

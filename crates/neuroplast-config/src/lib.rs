@@ -36,6 +36,7 @@
 pub mod catalogue;
 mod error;
 pub mod experiment;
+pub mod library;
 pub mod overrides;
 pub mod protocol;
 pub mod schema;

@@ -109,7 +109,7 @@ fn bad_values_inside_tagged_tables_name_their_key() {
             "coba.toml",
             "populations.exc.model=\"rk9\"",
             "populations.exc.model",
-            "unknown variant `rk9`",
+            "unknown model `rk9`; built-in models: IF_cond_exp,",
         ),
         // a field merged into a preset's table must be one of its kind's
         (

@@ -26,6 +26,7 @@ use neuroplast_core::spiking::monitor::MonitorSpec;
 use neuroplast_core::spiking::network::{
     Action, ModelSpec, Network, NetworkBuilder, ProjectionSpec, SynapseSpec,
 };
+use neuroplast_core::spiking::neuron::EquationParams;
 
 mod experiment;
 mod resolve;
@@ -160,18 +161,73 @@ impl SpikingExperiment {
         // one line in the core's list and nothing here; the resolved file lists every
         // parameter. A parameter the model can take per neuron may be a list, a `.npy` path or
         // a value table (`{ kind = "normal", … }`): those become per-neuron values.
+        // `[models.<name>]` tables: models written as equations, used by name like a
+        // built-in; they may not take a built-in's name.
+        for (model_name, _) in &file.models.0 {
+            if ModelSpec::NAMES.contains(&model_name.as_str()) {
+                return Err(err(
+                    &format!("models.{model_name}"),
+                    format!("`{model_name}` is a built-in model; give the model table another name (e.g. `{model_name}_eq`)"),
+                ));
+            }
+        }
         let mut models = Vec::new();
         let mut per_neuron = Vec::new();
+        let tables = &file.models;
         for (pop_name, pop) in &mut file.populations.0 {
             let path = format!("populations.{pop_name}");
             let model_of = |params: toml::Table| -> Result<ModelSpec> {
+                if let Some(source) = tables.get(&pop.model) {
+                    let mut p = EquationParams::new(&pop.model, source)
+                        .map_err(|e| ConfigError::from_core(name, e))?;
+                    for (k, v) in params {
+                        let key = format!("{path}.params.{k}");
+                        let x = match v {
+                            toml::Value::Float(x) => x,
+                            toml::Value::Integer(i) => i as f64,
+                            other => {
+                                use neuroplast_core::spiking::neuron::ParamTable;
+                                let why = if p.get(&k).is_some() {
+                                    " (a population parameter of the model: one value for every neuron)"
+                                } else {
+                                    ""
+                                };
+                                return Err(ConfigError::new(
+                                    name,
+                                    &key,
+                                    format!("must be a number{why}, got {other}"),
+                                ));
+                            }
+                        };
+                        p.set_named(&k, x, &key)
+                            .map_err(|e| ConfigError::from_core(name, e))?;
+                    }
+                    return Ok(ModelSpec::equations(p));
+                }
+                if ModelSpec::default_of(&pop.model).is_none() {
+                    return Err(ConfigError::new(
+                        name,
+                        format!("{path}.model"),
+                        format!(
+                            "unknown model `{}`; built-in models: {}; or the name of a [models.<name>] table of this file ({})",
+                            pop.model,
+                            ModelSpec::NAMES.iter().filter(|m| **m != "equations").copied().collect::<Vec<_>>().join(", "),
+                            if tables.is_empty() {
+                                "this file has none".to_string()
+                            } else {
+                                tables.iter().map(|(k, _)| k).collect::<Vec<_>>().join(", ")
+                            }
+                        ),
+                    ));
+                }
                 let mut t = toml::Table::new();
                 t.insert("model".into(), toml::Value::String(pop.model.clone()));
                 t.insert("params".into(), toml::Value::Table(params));
                 crate::error::deserialize(toml::Value::Table(t), name, &path)
                     .map_err(|e| model_error(&path, e))
             };
-            let names = model_of(toml::Table::new())?.per_neuron_params();
+            let bare = model_of(toml::Table::new())?;
+            let names = bare.per_neuron_params();
             let (mut scalars, mut varying) = (toml::Table::new(), Vec::new());
             for (k, v) in &pop.params {
                 let per = names.contains(&k.as_str())
@@ -191,7 +247,12 @@ impl SpikingExperiment {
             model
                 .validate(&format!("{path}.params"))
                 .map_err(|e| ConfigError::from_core(name, e))?;
-            if let Ok(toml::Value::Table(mut full)) = toml::Value::try_from(&model) {
+            // (an equation model's parameters stay as given: its table holds the others)
+            let builtin = !matches!(model, ModelSpec::equations(_));
+            if let Ok(toml::Value::Table(mut full)) = toml::Value::try_from(&model)
+                .map_err(|_| ())
+                .and_then(|v| if builtin { Ok(v) } else { Err(()) })
+            {
                 if let Some(toml::Value::Table(mut p)) = full.remove("params") {
                     for (k, v) in &varying {
                         let written = toml::Value::try_from(v).expect("values serialise to TOML");

@@ -29,6 +29,10 @@ pub struct SpikingFile {
     pub meta: Option<Meta>,
     /// Time step, duration, seed, threads.
     pub simulation: SpikingSimulation,
+    /// `[models.<name>]`: neuron models written as equations (Brian2 or ANNarchy syntax,
+    /// `docs/model-language.md`), used as `model = "<name>"` of a population.
+    #[serde(default, skip_serializing_if = "Named::is_empty")]
+    pub models: Named<neuroplast_core::lang::ModelSource>,
     /// `[populations.<name>]`, in file order.
     pub populations: Named<PopulationSection>,
     /// `[projections.<name>]`, in file order.

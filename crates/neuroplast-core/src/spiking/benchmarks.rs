@@ -82,13 +82,38 @@ impl Benchmark {
             Benchmark::Stdp00 => stdp00(n, seed),
         }
     }
+
+    /// The network with its neuron model written as equations: COBA and CUBA with their
+    /// built-in model turned into an equation model by `as_equations` (the CLI uses the model
+    /// library's `IF_cond_exp` / `IF_curr_exp`, `examples/models/`, with the built-in's values),
+    /// delivering into the equation model's variables `g_exc`/`g_inh` (COBA) or
+    /// `i_exc`/`i_inh` (CUBA); `None` for the other benchmarks. The library's COBA neuron is
+    /// the built-in's arithmetic in its order, so it gives the built-in's spikes bit for bit.
+    pub fn equations_builder(
+        self,
+        n: usize,
+        seed: u64,
+        as_equations: &dyn Fn(&ModelSpec) -> Result<ModelSpec>,
+    ) -> Option<Result<NetworkBuilder>> {
+        match self {
+            Benchmark::Coba => Some(coba_with(n, seed, Some(as_equations))),
+            Benchmark::Cuba => Some(cuba_with(n, seed, Some(as_equations))),
+            _ => None,
+        }
+    }
 }
 
-fn ei_projections(b: &mut NetworkBuilder, p: f64, w_e: f64, w_i: f64) -> Result<()> {
-    for (name, pre, w, receptor) in [
-        ("exc_all", "exc", w_e, "excitatory"),
-        ("inh_all", "inh", w_i, "inhibitory"),
-    ] {
+/// Turns a built-in model into an equation model (see [`Benchmark::equations_builder`]).
+type AsEquations<'a> = Option<&'a dyn Fn(&ModelSpec) -> Result<ModelSpec>>;
+
+fn ei_projections(
+    b: &mut NetworkBuilder,
+    p: f64,
+    w_e: f64,
+    w_i: f64,
+    [exc, inh]: [&str; 2],
+) -> Result<()> {
+    for (name, pre, w, receptor) in [("exc_all", "exc", w_e, exc), ("inh_all", "inh", w_i, inh)] {
         for post in ["exc", "inh"] {
             b.projection(ProjectionSpec {
                 name: format!("{name}_{post}"),
@@ -114,6 +139,10 @@ fn ei_projections(b: &mut NetworkBuilder, p: f64, w_e: f64, w_i: f64) -> Result<
 /// COBA: `n` conductance-based LIF neurons (80 % excitatory), each ordered pair connected with
 /// p = 80/n, explicit Euler at dt = 0.1 ms, constant drive 20 mV·g_L, w_e = 6 nS, w_i = 67 nS.
 pub fn coba(n: usize, seed: u64) -> Result<NetworkBuilder> {
+    coba_with(n, seed, None)
+}
+
+fn coba_with(n: usize, seed: u64, equations: AsEquations) -> Result<NetworkBuilder> {
     let params = IfCondExpParams {
         cm: 0.2,
         tau_m: 20.0,
@@ -133,8 +162,12 @@ pub fn coba(n: usize, seed: u64) -> Result<NetworkBuilder> {
     let g_l = params.cm / params.tau_m;
     let ne = (0.8 * n as f64) as usize;
     let mut b = NetworkBuilder::new(0.1, seed);
+    let mut model = ModelSpec::IF_cond_exp(params.clone());
+    if let Some(convert) = equations {
+        model = convert(&model)?;
+    }
     for (name, size) in [("exc", ne), ("inh", n - ne)] {
-        b.population(name, size, ModelSpec::IF_cond_exp(params.clone()))?;
+        b.population(name, size, model.clone())?;
         b.init(
             name,
             "v",
@@ -166,13 +199,22 @@ pub fn coba(n: usize, seed: u64) -> Result<NetworkBuilder> {
             },
         )?;
     }
-    ei_projections(&mut b, 80.0 / n as f64, 0.6 * g_l, 6.7 * g_l)?;
+    let receptors = if equations.is_some() {
+        ["g_exc", "g_inh"]
+    } else {
+        ["excitatory", "inhibitory"]
+    };
+    ei_projections(&mut b, 80.0 / n as f64, 0.6 * g_l, 6.7 * g_l, receptors)?;
     Ok(b)
 }
 
 /// CUBA: `n` current-based LIF neurons (80 % excitatory), p = 80/n, exact integration at
 /// dt = 0.1 ms, w_e = 1.62 mV and w_i = −9 mV expressed as currents (w·cm/τ_m).
 pub fn cuba(n: usize, seed: u64) -> Result<NetworkBuilder> {
+    cuba_with(n, seed, None)
+}
+
+fn cuba_with(n: usize, seed: u64, equations: AsEquations) -> Result<NetworkBuilder> {
     let params = IfCurrExpParams {
         cm: 0.2,
         tau_m: 20.0,
@@ -189,8 +231,12 @@ pub fn cuba(n: usize, seed: u64) -> Result<NetworkBuilder> {
     let mv_to_na = params.cm / params.tau_m;
     let ne = (0.8 * n as f64) as usize;
     let mut b = NetworkBuilder::new(0.1, seed);
+    let mut model = ModelSpec::IF_curr_exp(params.clone());
+    if let Some(convert) = equations {
+        model = convert(&model)?;
+    }
     for (name, size) in [("exc", ne), ("inh", n - ne)] {
-        b.population(name, size, ModelSpec::IF_curr_exp(params.clone()))?;
+        b.population(name, size, model.clone())?;
         b.init(
             name,
             "v",
@@ -200,7 +246,18 @@ pub fn cuba(n: usize, seed: u64) -> Result<NetworkBuilder> {
             },
         )?;
     }
-    ei_projections(&mut b, 80.0 / n as f64, 1.62 * mv_to_na, -9.0 * mv_to_na)?;
+    let receptors = if equations.is_some() {
+        ["i_exc", "i_inh"]
+    } else {
+        ["excitatory", "inhibitory"]
+    };
+    ei_projections(
+        &mut b,
+        80.0 / n as f64,
+        1.62 * mv_to_na,
+        -9.0 * mv_to_na,
+        receptors,
+    )?;
     Ok(b)
 }
 

@@ -71,8 +71,27 @@ fn model(name: &str) -> Option<(ModelSpec, Drive)> {
             ModelSpec::SORF(SorfParams::default()),
             d(0.5, 1000, (-5.0, 25.0), &[0.4, 0.1, 0.2, 0.05]),
         ),
+        // the model library's IF_cond_exp as equations (receptors v, g_exc, g_inh)
+        "equations" => (
+            ModelSpec::equations(library_if_cond_exp()),
+            d(0.1, 2000, (0.0, 1.6), &[1e-3, 0.02, 0.02]),
+        ),
         _ => return None,
     })
+}
+
+fn library_if_cond_exp() -> EquationParams {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/models/IF_cond_exp.toml"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    #[derive(serde::Deserialize)]
+    struct File {
+        models: std::collections::BTreeMap<String, neuroplast_core::lang::ModelSource>,
+    }
+    let f: File = toml::from_str(&text).unwrap();
+    EquationParams::new("IF_cond_exp_eq", &f.models["IF_cond_exp"]).unwrap()
 }
 
 /// Spike sources: no input, parameters checked elsewhere (`source.rs`).

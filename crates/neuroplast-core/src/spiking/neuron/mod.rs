@@ -73,6 +73,8 @@ models! {
     HH_squid => HodgkinHuxley,
     /// Traub-style Hodgkin–Huxley with exponential conductances (PyNN `HH_cond_exp`).
     HH_cond_exp => HhCondExp,
+    /// A model written as equations: `model = "<name>"` with a `[models.<name>]` table (Brian2 or ANNarchy syntax; docs/model-language.md).
+    equations => EquationModel in equations,
     /// Carlson et al. 2013 SORF neuron: conductance Izhikevich with AMPA, NMDA, GABA_A, GABA_B.
     SORF => Sorf,
     /// Poisson spike trains (PyNN `SpikeSourcePoisson`).
@@ -96,6 +98,9 @@ pub enum ReceptorKind {
     Instant,
     /// The membrane potential jumps by `w` mV.
     VoltageJump,
+    /// `w` is added to the model's state variable of the receptor's name, in that variable's
+    /// unit (equation models: Brian2's `ge += w`, ANNarchy's `g_target += w`).
+    Variable,
 }
 
 /// One input channel of a neuron model.

@@ -46,6 +46,13 @@ pub trait BuiltinModel: NeuronModel + Sized {
 
     /// `n` neurons of one shard, at their initial state.
     fn build(params: &Self::Params, n: usize, ctx: Build<'_>) -> Result<Self>;
+
+    /// The name populations of these parameters report, when it is not the registry's name
+    /// (equation models report their own). Default: the registry's.
+    fn name_of(params: &Self::Params) -> Option<&'static str> {
+        let _ = params;
+        None
+    }
 }
 
 /// The numeric parameters of a model by name, so that each can be given per neuron.
@@ -53,6 +60,11 @@ pub trait BuiltinModel: NeuronModel + Sized {
 pub trait ParamTable {
     /// Names of the parameters that can differ between neurons.
     const NAMES: &'static [&'static str];
+    /// The names of this value's parameters that can differ between neurons: [`NAMES`](Self::NAMES)
+    /// for a built-in, the model's own for an equation model.
+    fn names(&self) -> &[&'static str] {
+        Self::NAMES
+    }
     /// The value of parameter `name`.
     fn get(&self, name: &str) -> Option<f64>;
     /// Set parameter `name`; `false` if there is none of that name.
@@ -176,10 +188,10 @@ macro_rules! models {
             pub const SUMMARIES: &'static [(&'static str, &'static str)] =
                 &[$((stringify!($name), $doc.trim_ascii())),*];
 
-            /// The model's name as written in experiment files.
+            /// The model's name as written in experiment files (an equation model's own name).
             pub fn name(&self) -> &'static str {
                 match self {
-                    $(ModelSpec::$name(_) => stringify!($name),)*
+                    $(ModelSpec::$name(p) => <$ty as $crate::spiking::neuron::BuiltinModel>::name_of(p).unwrap_or(stringify!($name)),)*
                 }
             }
 
@@ -200,9 +212,9 @@ macro_rules! models {
             }
 
             /// Names of the parameters that can be given per neuron.
-            pub fn per_neuron_params(&self) -> &'static [&'static str] {
+            pub fn per_neuron_params(&self) -> &[&'static str] {
                 match self {
-                    $(ModelSpec::$name(_) => <<$ty as $crate::spiking::neuron::BuiltinModel>::Params as $crate::spiking::neuron::ParamTable>::NAMES,)*
+                    $(ModelSpec::$name(p) => $crate::spiking::neuron::ParamTable::names(p),)*
                 }
             }
 
