@@ -364,7 +364,7 @@ fn refractory_steps(def: &NeuronModelDef, b: &Build) -> LangResult<Option<BV>> {
         // Brian2 lets a neuron integrate again at the step where `t − lastspike` reaches the
         // period; NEST (and the built-ins' default) hold it one step longer
         Ok(match def.source.refractory_rule_or_default() {
-            crate::spiking::neuron::RefractoryRule::Brian2 if s > 0.0 => s - 1.0,
+            crate::refractory::RefractoryRule::Brian2 if s > 0.0 => s - 1.0,
             _ => s,
         })
     };
@@ -750,15 +750,17 @@ impl<T: Float> Core<T> {
     #[inline(always)]
     fn step(&mut self, current: &[f64], spikes: &mut Vec<u32>) {
         let t = self.step as f64 * self.dt;
-        let prog = match (&mut self.input, current.is_empty()) {
-            (Some(p), false) => p,
-            _ => &mut self.no_input,
+        // a current shorter than the population counts as none (as `run_dense` treats a
+        // chunk it does not cover): the input program must never read past it
+        let (prog, current) = match &mut self.input {
+            Some(p) if current.len() >= self.n => (p, current),
+            _ => (&mut self.no_input, &[][..]),
         };
         prog.set_time(t);
         let (n, arrays, scratch, rng) =
             (self.n, &mut self.arrays, &mut self.scratch, &mut self.rng);
         let prog = &*prog;
-        crate::spiking::simd::dispatch(
+        crate::simd::dispatch(
             #[inline(always)]
             || {
                 run_dense(
@@ -927,7 +929,7 @@ impl NeuronExec {
     }
 
     /// Advance every neuron by one step. `current` is the external current of this step in nA
-    /// (system units), one per neuron, or empty for none. Spiking neurons' local indices are
+    /// (system units), one per neuron, or empty (or shorter than the population) for none. Spiking neurons' local indices are
     /// appended to `spikes` in increasing order.
     pub fn step(&mut self, current: &[f64], spikes: &mut Vec<u32>) {
         both_mut!(self, c => c.step(current, spikes))
@@ -1050,6 +1052,19 @@ impl NeuronExec {
     /// A state variable, mutable, when the precision is `f64`.
     pub fn state_f64_mut(&mut self, name: &str) -> Option<&mut [f64]> {
         let k = self.var_index(name)?;
+        match &mut self.inner {
+            Inner::F64(c) => Some(&mut c.arrays[k]),
+            Inner::F32(_) => None,
+        }
+    }
+
+    /// State variable number `k` (in [`NeuronModelDef::variables`] order), mutable, when the
+    /// precision is `f64`: [`state_f64_mut`](Self::state_f64_mut) without the name lookup.
+    #[inline]
+    pub fn var_f64_mut(&mut self, k: usize) -> Option<&mut [f64]> {
+        if k >= self.def().checked.vars.len() {
+            return None;
+        }
         match &mut self.inner {
             Inner::F64(c) => Some(&mut c.arrays[k]),
             Inner::F32(_) => None,

@@ -1220,3 +1220,23 @@ fn threshold_read_only_by_the_reset_marks_exactly_the_crossings() {
     // v(t) = 3.5 (1 − e^{−t/10 ms}) crosses 1 mV at t = −10 ln(1 − 1/3.5) = 3.36 ms
     assert_eq!(first, Some(33));
 }
+
+/// A current slice shorter than the population is no current (the random-expression fuzz
+/// found a Heun program reading `I_ext` past a 1-element slice for 3 neurons; its seed is in
+/// `tests/proptest-regressions/lang.txt`): the same state as a step without current.
+#[test]
+fn a_current_shorter_than_the_population_is_no_current() {
+    let mut src = ModelSource::brian2("dv/dt = (I_ext*(1*Mohm) - v)/tau : volt");
+    src.parameters = "tau = 10*ms".into();
+    src.method = Some("heun".into());
+    let def = NeuronModelDef::from_source("m", &src).unwrap();
+    let mut short = NeuronExec::new(&def, 3, 0.1, Precision::F64, rng(1)).unwrap();
+    let mut none = short.clone();
+    short.set("v", &[1.0, 2.0, 3.0]).unwrap();
+    none.set("v", &[1.0, 2.0, 3.0]).unwrap();
+    let mut s = Vec::new();
+    short.step(&[5.0], &mut s);
+    none.step(&[], &mut s);
+    assert_eq!(short.get("v"), none.get("v"));
+    assert!(short.get("v").unwrap()[0] < 1.0);
+}
