@@ -3,6 +3,7 @@
 use std::time::Instant;
 
 use anyhow::Result;
+use neuroplast_config::library::as_equations;
 use neuroplast_config::SornExperiment;
 use neuroplast_core::checkpoint::NEUROPLAST_VERSION;
 use neuroplast_core::sorn::{input::Input, Sorn};
@@ -149,27 +150,6 @@ fn per_neuron(
         }
     }
     Ok(())
-}
-
-/// A built-in LIF as the model library's equations (`<model> (equations)`) with its values.
-fn as_equations(
-    builtin: &neuroplast_core::spiking::network::ModelSpec,
-) -> neuroplast_core::Result<neuroplast_core::spiking::network::ModelSpec> {
-    use neuroplast_core::spiking::network::ModelSpec;
-    use neuroplast_core::spiking::neuron::EquationParams;
-    let table = builtin.name();
-    let source = neuroplast_config::library::model(table).ok_or_else(|| {
-        neuroplast_core::Error::config(
-            "model",
-            format!("{table} has no equation version in the model library"),
-        )
-    })?;
-    let mut eq = EquationParams::new(&format!("{table} (equations)"), &source)?;
-    for name in builtin.per_neuron_params() {
-        let value = builtin.param(name).expect("a listed parameter");
-        eq.set_named(name, value, &format!("params.{name}"))?;
-    }
-    Ok(ModelSpec::equations(eq))
 }
 
 /// Parse + check + plan the benchmark's equation model, then lower, compile and initialise

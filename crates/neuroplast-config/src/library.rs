@@ -6,6 +6,8 @@
 use std::collections::BTreeMap;
 
 use neuroplast_core::lang::ModelSource;
+use neuroplast_core::spiking::network::ModelSpec;
+use neuroplast_core::spiking::neuron::EquationParams;
 
 /// `(file name, text)` of every file of the library.
 pub const FILES: &[(&str, &str)] = &[
@@ -58,6 +60,24 @@ pub fn model(name: &str) -> Option<ModelSource> {
         .iter()
         .filter_map(|(_, text)| tables(text).ok())
         .find_map(|mut t| t.remove(name))
+}
+
+/// Built-in model `builtin` as the library's table of the same name, with the built-in's
+/// parameter values, named `<model> (equations)` (`neuroplast bench coba --equations`).
+pub fn as_equations(builtin: &ModelSpec) -> neuroplast_core::Result<ModelSpec> {
+    let table = builtin.name();
+    let source = model(table).ok_or_else(|| {
+        neuroplast_core::Error::config(
+            "model",
+            format!("{table} has no equation version in the model library"),
+        )
+    })?;
+    let mut eq = EquationParams::new(&format!("{table} (equations)"), &source)?;
+    for name in builtin.per_neuron_params() {
+        let value = builtin.param(name).expect("a listed parameter");
+        eq.set_named(name, value, &format!("params.{name}"))?;
+    }
+    Ok(ModelSpec::equations(eq))
 }
 
 #[cfg(test)]

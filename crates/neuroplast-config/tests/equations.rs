@@ -4,11 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
+use neuroplast_config::library::as_equations;
 use neuroplast_config::spiking::SpikingExperiment;
 use neuroplast_core::checkpoint::{network_from_bytes, write_network};
 use neuroplast_core::spiking::benchmarks::Benchmark;
-use neuroplast_core::spiking::network::ModelSpec;
-use neuroplast_core::spiking::neuron::EquationParams;
 
 fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -58,16 +57,6 @@ fn brian2_cuba_string_in_a_file_gives_the_builtin_cuba_spikes() {
     let h1 = hash_of(&own, 1);
     assert_eq!(format!("{h1:016x}"), "8f720616939357d8");
     assert_eq!(h1, hash_of(&own, 2));
-}
-
-/// A built-in LIF as the model library's equations, with its values.
-fn as_equations(builtin: &ModelSpec) -> neuroplast_core::Result<ModelSpec> {
-    let source = neuroplast_config::library::model(builtin.name()).expect("in the library");
-    let mut eq = EquationParams::new(&format!("{} (equations)", builtin.name()), &source)?;
-    for name in builtin.per_neuron_params() {
-        eq.set_named(name, builtin.param(name).unwrap(), name)?;
-    }
-    Ok(ModelSpec::equations(eq))
 }
 
 /// `bench coba --equations`' network: the library's IF_cond_exp (the built-in's arithmetic in

@@ -21,6 +21,8 @@
 //! | [`experiments`] | protocol experiments (polychronization, SORF, characters, DRN) |
 //! | [`analysis`] | avalanches, power-law fits, spike statistics, weight distributions (pure functions) |
 //! | [`lang`] | the model language: neurons and synapses written as equations (Brian2 / ANNarchy syntax) |
+//! | [`simd`] | run-time choice of AVX-512 copies of the neuron updates (built-in and equation models) |
+//! | [`refractory`] | how many steps a refractory period holds a neuron (NEST's or Brian2's count) |
 //!
 //! ```
 //! use neuroplast_core::monitor::RecordSpec;
@@ -51,8 +53,10 @@ pub mod lang;
 pub mod monitor;
 pub mod readout;
 pub mod recording;
+pub mod refractory;
 pub mod rng;
 pub mod schedule;
+pub mod simd;
 pub mod simulation;
 pub mod sorn;
 pub mod sparse;

@@ -248,11 +248,11 @@ impl SpikingExperiment {
                 .validate(&format!("{path}.params"))
                 .map_err(|e| ConfigError::from_core(name, e))?;
             // (an equation model's parameters stay as given: its table holds the others)
-            let builtin = !matches!(model, ModelSpec::equations(_));
-            if let Ok(toml::Value::Table(mut full)) = toml::Value::try_from(&model)
-                .map_err(|_| ())
-                .and_then(|v| if builtin { Ok(v) } else { Err(()) })
-            {
+            let written = match model {
+                ModelSpec::equations(_) => None,
+                _ => toml::Value::try_from(&model).ok(),
+            };
+            if let Some(toml::Value::Table(mut full)) = written {
                 if let Some(toml::Value::Table(mut p)) = full.remove("params") {
                     for (k, v) in &varying {
                         let written = toml::Value::try_from(v).expect("values serialise to TOML");

@@ -5,7 +5,7 @@
 //! destination itself" (an instruction that reads the array it writes, such as `ge *= decay`,
 //! runs in place: each loop reads element `k` before it writes it). Each combination of
 //! operand kinds is its own monomorphised loop, which LLVM vectorises; the whole interpreter is
-//! inlined into the two copies [`crate::spiking::simd::dispatch`] chooses between (AVX2 and
+//! inlined into the two copies [`crate::simd::dispatch`] chooses between (AVX2 and
 //! AVX-512, bit-identical).
 
 use rand::Rng as _;
@@ -1114,7 +1114,7 @@ mod tests {
             let mut sp = Vec::new();
             let t0 = cpu_ns();
             for _ in 0..reps {
-                crate::spiking::simd::dispatch(
+                crate::simd::dispatch(
                     #[inline(always)]
                     || {
                         run_dense(

@@ -25,7 +25,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::ast::Field;
 use super::error::{ErrorKind, LangResult, Sources};
-use crate::spiking::neuron::RefractoryRule;
+use crate::refractory::RefractoryRule;
 
 /// Which of the two equation syntaxes a model is written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

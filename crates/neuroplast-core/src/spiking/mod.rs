@@ -10,7 +10,6 @@
 //! | [`projection`] | synapses by presynaptic neuron, grouped by delay; the spike ring |
 //! | [`monitor`] | spikes, state variables, population rates |
 //! | [`network`] | the builder, the network and its step |
-//! | [`simd`] | run-time choice of AVX-512 copies of the neuron updates |
 
 pub mod benchmarks;
 pub mod connector;
@@ -19,7 +18,6 @@ pub mod network;
 pub mod neuron;
 pub mod plasticity;
 pub mod projection;
-pub mod simd;
 pub mod source;
 
 use rand::Rng as _;

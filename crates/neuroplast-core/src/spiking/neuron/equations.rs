@@ -177,6 +177,10 @@ impl ParamTable for EquationParams {
     }
 }
 
+/// The error of the empty default (a `ModelSpec::equations` without its table).
+const NO_TABLE: &str =
+    "an equation model needs its table: write `model = \"<name>\"` with a `[models.<name>]` table";
+
 /// A shard of a population of an equation model.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(from = "NeuronExec", into = "NeuronExec")]
@@ -260,8 +264,8 @@ impl NeuronModel for EquationModel {
     }
 
     fn receptor_state(&mut self, r: usize) -> Option<&mut [f64]> {
-        let name = self.states[*self.targets.get(r)?];
-        self.exec.state_f64_mut(name)
+        // by index: plastic delivery asks once per synaptic event
+        self.exec.var_f64_mut(*self.targets.get(r)?)
     }
 }
 
@@ -269,11 +273,7 @@ impl BuiltinModel for EquationModel {
     type Params = EquationParams;
 
     fn validate(params: &EquationParams, path: &str) -> Result<()> {
-        crate::ensure!(
-            params.def.is_some(),
-            path,
-            "an equation model needs its table: write `model = \"<name>\"` with a `[models.<name>]` table"
-        );
+        crate::ensure!(params.def.is_some(), path, "{NO_TABLE}");
         for (k, v) in &params.table.values {
             crate::ensure!(
                 v.is_finite(),
@@ -286,10 +286,7 @@ impl BuiltinModel for EquationModel {
 
     fn build(params: &EquationParams, n: usize, ctx: Build<'_>) -> Result<EquationModel> {
         let Some(def) = params.def.as_deref() else {
-            return Err(Error::config(
-                "model",
-                "an equation model needs its table: write `model = \"<name>\"` with a `[models.<name>]` table",
-            ));
+            return Err(Error::config("model", NO_TABLE));
         };
         let scalars: Vec<(String, Vec<f64>)> = params
             .table
@@ -334,56 +331,45 @@ impl BuiltinModel for EquationModel {
 /// The registry's signatures hand out `&'static` names (built-in models' names are literals).
 /// An equation model's names are made `'static` once per distinct name or list, so a program
 /// that builds many networks of the same models holds each name once.
-fn intern(s: &str) -> &'static str {
-    static NAMES: OnceLock<Mutex<BTreeMap<String, &'static str>>> = OnceLock::new();
-    let mut m = NAMES
+type Table<K, V> = OnceLock<Mutex<BTreeMap<K, &'static V>>>;
+
+/// The `'static` value of `key` in `table`, leaked by `make` the first time.
+fn interned<K: Ord, V: ?Sized>(
+    table: &Table<K, V>,
+    key: K,
+    make: impl FnOnce(&K) -> Box<V>,
+) -> &'static V {
+    let mut m = table
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|e| e.into_inner());
-    if let Some(&k) = m.get(s) {
-        return k;
+    if let Some(&v) = m.get(&key) {
+        return v;
     }
-    let k: &'static str = Box::leak(s.to_string().into_boxed_str());
-    m.insert(s.to_string(), k);
-    k
+    let v: &'static V = Box::leak(make(&key));
+    m.insert(key, v);
+    v
+}
+
+fn intern(s: &str) -> &'static str {
+    static NAMES: Table<String, str> = OnceLock::new();
+    interned(&NAMES, s.to_string(), |k| k.clone().into_boxed_str())
 }
 
 fn intern_list(names: &[String]) -> &'static [&'static str] {
-    static LISTS: OnceLock<Mutex<BTreeMap<Vec<String>, &'static [&'static str]>>> =
-        OnceLock::new();
-    let mut m = LISTS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    if let Some(&l) = m.get(names) {
-        return l;
-    }
-    let l: &'static [&'static str] =
-        Box::leak(names.iter().map(|s| intern(s)).collect::<Vec<_>>().into_boxed_slice());
-    m.insert(names.to_vec(), l);
-    l
+    static LISTS: Table<Vec<String>, [&'static str]> = OnceLock::new();
+    interned(&LISTS, names.to_vec(), |k| k.iter().map(|s| intern(s)).collect())
 }
 
 fn intern_receptors(list: &[(String, String)]) -> &'static [Receptor] {
-    type Key = Vec<(String, String)>;
-    static LISTS: OnceLock<Mutex<BTreeMap<Key, &'static [Receptor]>>> = OnceLock::new();
-    let mut m = LISTS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    if let Some(&l) = m.get(list) {
-        return l;
-    }
-    let l: &'static [Receptor] = Box::leak(
-        list.iter()
+    static LISTS: Table<Vec<(String, String)>, [Receptor]> = OnceLock::new();
+    interned(&LISTS, list.to_vec(), |k| {
+        k.iter()
             .map(|(name, unit)| Receptor {
                 name: intern(name),
                 kind: ReceptorKind::Variable,
                 weight_unit: intern(if unit.is_empty() { "model units" } else { unit }),
             })
-            .collect::<Vec<_>>()
-            .into_boxed_slice(),
-    );
-    m.insert(list.to_vec(), l);
-    l
+            .collect()
+    })
 }

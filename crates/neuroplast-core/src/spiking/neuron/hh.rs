@@ -398,7 +398,7 @@ impl NeuronModel for HodgkinHuxley {
                 self.lanes = Some(lanes);
             }
         }
-        crate::spiking::simd::push_fired(&self.fired, spikes);
+        crate::simd::push_fired(&self.fired, spikes);
     }
 }
 
@@ -770,7 +770,7 @@ impl NeuronModel for HhCondExp {
                 self.lanes = Some(lanes);
             }
         }
-        crate::spiking::simd::push_fired(&self.fired, spikes);
+        crate::simd::push_fired(&self.fired, spikes);
     }
 }
 

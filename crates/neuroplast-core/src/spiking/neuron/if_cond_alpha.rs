@@ -335,7 +335,7 @@ impl IfCondAlpha {
         L: LaneSet,
         for<'a> L::Block<'a>: CondAlphaAccess,
     {
-        crate::spiking::simd::dispatch(
+        crate::simd::dispatch(
             #[inline(always)]
             || {
                 if current.is_empty() {

@@ -355,7 +355,7 @@ impl IfCurrAlpha {
         L: LaneSet,
         for<'a> L::Block<'a>: AlphaAccess,
     {
-        crate::spiking::simd::dispatch(
+        crate::simd::dispatch(
             #[inline(always)]
             || {
                 if current.is_empty() {

@@ -351,7 +351,7 @@ impl NeuronModel for IfCurrExp {
         match self.lanes.take() {
             None => {
                 let c = self.c;
-                crate::spiking::simd::dispatch(
+                crate::simd::dispatch(
                     #[inline(always)]
                     || {
                         if current.is_empty() {
@@ -363,7 +363,7 @@ impl NeuronModel for IfCurrExp {
                 );
             }
             Some(lanes) => {
-                crate::spiking::simd::dispatch(
+                crate::simd::dispatch(
                     #[inline(always)]
                     || {
                         if current.is_empty() {

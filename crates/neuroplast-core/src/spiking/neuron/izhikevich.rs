@@ -308,7 +308,7 @@ impl Izhikevich {
         for<'a> L::Block<'a>: IzhAccess,
     {
         let spnet = self.params.integrator == IzhikevichIntegrator::Spnet;
-        crate::spiking::simd::dispatch(
+        crate::simd::dispatch(
             #[inline(always)]
             || match (current.is_empty(), spnet) {
                 (true, true) => self.update::<false, true, _>(lanes, syn, current),
@@ -430,7 +430,7 @@ impl NeuronModel for Izhikevich {
                 self.lanes = Some(lanes);
             }
         }
-        crate::spiking::simd::push_fired(&self.fired, spikes);
+        crate::simd::push_fired(&self.fired, spikes);
     }
 }
 
@@ -725,7 +725,7 @@ impl NeuronModel for Izhikevich2007 {
             }
         }
         // `pending` is exactly "spiked in this step" until the next call.
-        crate::spiking::simd::push_fired(&self.pending, spikes);
+        crate::simd::push_fired(&self.pending, spikes);
     }
 }
 
@@ -760,7 +760,7 @@ mod tests {
                         b.update::<true, false, _>(&c, &mut yb, &current)
                     }
                 }
-                crate::spiking::simd::push_fired(&b.fired, &mut sb);
+                crate::simd::push_fired(&b.fired, &mut sb);
             }
             assert_eq!(sa, sb, "{integrator:?}");
             assert!(sa.len() > 1000, "{integrator:?}: {} spikes", sa.len());
@@ -865,7 +865,7 @@ mod tests {
             let lanes = b.lanes.take().unwrap();
             b.update::<true, true, _>(&lanes, &mut yb, &current);
             b.lanes = Some(lanes);
-            crate::spiking::simd::push_fired(&b.fired, &mut sb);
+            crate::simd::push_fired(&b.fired, &mut sb);
         }
         assert_eq!(sa, sb);
         assert!(sa.len() > 1000, "{} spikes", sa.len());

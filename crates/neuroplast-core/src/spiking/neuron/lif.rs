@@ -364,7 +364,7 @@ impl NeuronModel for IfCondExp {
         match self.lanes.take() {
             None => {
                 let c = self.c;
-                crate::spiking::simd::dispatch(
+                crate::simd::dispatch(
                     #[inline(always)]
                     || match (current.is_empty(), exp) {
                         (true, false) => self.update::<false, false, _>(&c, current, spikes),
@@ -375,7 +375,7 @@ impl NeuronModel for IfCondExp {
                 );
             }
             Some(lanes) => {
-                crate::spiking::simd::dispatch(
+                crate::simd::dispatch(
                     #[inline(always)]
                     || match (current.is_empty(), exp) {
                         (true, false) => self.update::<false, false, _>(&lanes, current, spikes),

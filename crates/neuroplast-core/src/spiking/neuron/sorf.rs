@@ -346,7 +346,7 @@ impl Sorf {
         L: LaneSet,
         for<'a> L::Block<'a>: SorfAccess,
     {
-        crate::spiking::simd::dispatch(
+        crate::simd::dispatch(
             #[inline(always)]
             || {
                 if current.is_empty() {
@@ -457,7 +457,7 @@ impl NeuronModel for Sorf {
                 self.lanes = Some(lanes);
             }
         }
-        crate::spiking::simd::push_fired(&self.fired, spikes);
+        crate::simd::push_fired(&self.fired, spikes);
     }
 }
 
@@ -534,7 +534,7 @@ mod tests {
                         b.lanes = Some(lanes);
                     }
                 }
-                crate::spiking::simd::push_fired(&b.fired, &mut sb);
+                crate::simd::push_fired(&b.fired, &mut sb);
             }
             assert_eq!(sa, sb);
             assert!(sa.len() > 100, "{} spikes", sa.len());
