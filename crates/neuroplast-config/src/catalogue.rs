@@ -106,6 +106,25 @@ fn model_section(s: &mut String, name: &str, summary: &str) {
 
 fn rule_section(s: &mut String, kind: &str, summary: &str) {
     let spec = PlasticitySpec::default_of(kind).expect("a kind of PlasticitySpec::NAMES");
+    if let PlasticitySpec::Equations(_) = spec {
+        // its parameters are the model table's
+        let _ = writeln!(s, "\n### `{kind}`\n\n{summary}\n");
+        s.push_str(
+            "Written as `plasticity = { kind = \"<name>\", … }` with a `[models.<name>]` \
+             synapse model (`on_pre` / `on_post`, or `pre_spike` / `post_spike` and per-step \
+             equations); the other keys override the table's `parameters`, and \
+             `rate_window_ms` is the window of `post.r`. The model's `w` is the projection's \
+             weight; what it adds to its target (`ge += w`, `g_target += w`) goes to the \
+             projection's receptor.\n\n\
+             ```toml\n[models.stdp]\nsyntax = \"brian2\"\nparameters = \"tau = 20*ms\"\n\
+             equations = \"\"\"\nw : 1\ndA/dt = -A/tau : 1 (event-driven)\n\"\"\"\n\
+             on_pre = \"\"\"\nge += w\nA += 0.0001\n\"\"\"\n\
+             on_post = \"w = clip(w + A, 0, 0.01)\"\n\n\
+             [projections.ff]\n# pre, post, connector, receptor, weight …\n\
+             plasticity = { kind = \"stdp\", tau = 10.0 }\n```\n",
+        );
+        return;
+    }
     let _ = writeln!(
         s,
         "\n### `{kind}`\n\n{summary}\n\n`plasticity = {{ kind = \"{kind}\", … }}`\n"

@@ -37,6 +37,10 @@ pub struct ProtocolFile {
     pub simulation: ProtocolSimulation,
     /// `[protocol]`: `kind` and the protocol's parameters.
     pub protocol: ProtocolSpec,
+    /// `[models.<name>]`: models written as equations, named by the protocol's parameters
+    /// (`sorf`'s `[protocol.equations]`).
+    #[serde(default, skip_serializing_if = "toml::Table::is_empty")]
+    pub models: toml::Table,
     /// `[output]`.
     #[serde(default)]
     pub output: ProtocolOutput,
@@ -98,7 +102,8 @@ impl ProtocolExperiment {
     }
 
     /// Validate a parsed TOML table.
-    pub fn from_table(table: toml::Table, name: &str) -> Result<Self> {
+    pub fn from_table(mut table: toml::Table, name: &str) -> Result<Self> {
+        expand_models(&mut table, name)?;
         let file: ProtocolFile = crate::error::deserialize(toml::Value::Table(table), name, "")?;
         file.protocol
             .validate("protocol")
@@ -262,4 +267,33 @@ impl crate::Experiment for ProtocolExperiment {
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }
+}
+
+/// `sorf`'s `[protocol.equations]`: `neuron = "<name>"` and the rules' `kind = "<name>"` name
+/// `[models.<name>]` tables of the file; they become the core's equation model and rules (a
+/// resolved file writes them out whole).
+fn expand_models(table: &mut toml::Table, file: &str) -> Result<()> {
+    use crate::spiking::rules::{expand_neuron, expand_rule};
+    let models = table
+        .get("models")
+        .and_then(|m| m.as_table())
+        .cloned()
+        .unwrap_or_default();
+    let eq = table
+        .get_mut("protocol")
+        .and_then(|p| p.as_table_mut())
+        .and_then(|p| p.get_mut("equations"))
+        .and_then(|e| e.as_table_mut());
+    let Some(eq) = eq else {
+        return Ok(());
+    };
+    if let Some(neuron) = eq.get_mut("neuron") {
+        expand_neuron(neuron, &models, "protocol.equations.neuron", file)?;
+    }
+    for key in ["buffer_exc", "exc_inh"] {
+        if let Some(rule) = eq.get_mut(key).and_then(|r| r.as_table_mut()) {
+            expand_rule(rule, &models, &format!("protocol.equations.{key}"), file)?;
+        }
+    }
+    Ok(())
 }

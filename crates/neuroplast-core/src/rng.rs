@@ -37,6 +37,8 @@ pub enum Stream {
     /// Spiking networks: per-neuron amplitudes of current sources drawn from distributions
     /// (one stream per source).
     SourceInit = 10,
+    /// Spiking networks: plasticity rules that draw numbers (one stream per projection).
+    Plasticity = 11,
 }
 
 /// SplitMix64 finaliser: a bijective 64-bit mix (Steele, Lea & Flood 2014).

@@ -4,6 +4,7 @@
 use neuroplast_core::engine::{Engine, Kind, Summary};
 use neuroplast_core::spiking::monitor::MonitorSpec;
 use neuroplast_core::spiking::network::{ModelSpec, Network};
+use neuroplast_core::spiking::plasticity::PlasticitySpec;
 
 use super::{SpikingExperiment, BYTES_PER_SPIKE, PLAN_RATE_HZ};
 use crate::experiment::{flag_error, OutputOptions, ReadoutPlan, RestoreError};
@@ -271,9 +272,10 @@ impl crate::Experiment for SpikingExperiment {
                 "  projection {name:<12} {} → {} · {n} synapses · {synapse}{}\n",
                 spec.pre,
                 spec.post,
-                spec.plasticity
-                    .as_ref()
-                    .map_or(String::new(), |r| format!(" · plastic ({})", r.name()))
+                spec.plasticity.as_ref().map_or(String::new(), |r| match r {
+                    PlasticitySpec::Equations(p) => format!(" · plastic ({}, equations)", p.name()),
+                    r => format!(" · plastic ({})", r.name()),
+                })
             );
         }
         let plan = self.recording_plan();

@@ -30,6 +30,7 @@ use neuroplast_core::spiking::neuron::EquationParams;
 
 mod experiment;
 mod resolve;
+pub(crate) mod rules;
 mod schema;
 
 use std::path::Path;
@@ -130,7 +131,8 @@ impl SpikingExperiment {
 
     /// Resolve a spiking experiment from a parsed TOML table; `base_dir` resolves relative
     /// `.npy` paths.
-    pub fn from_table(table: toml::Table, name: &str, base_dir: &Path) -> Result<Self> {
+    pub fn from_table(mut table: toml::Table, name: &str, base_dir: &Path) -> Result<Self> {
+        rules::expand(&mut table, name)?;
         let mut file: SpikingFile = crate::error::deserialize(toml::Value::Table(table), name, "")?;
         let err = |path: &str, msg: String| ConfigError::new(name, path, msg);
         let sim = &file.simulation;
@@ -678,7 +680,20 @@ impl SpikingExperiment {
         f.meta = Some(Meta {
             neuroplast_version: neuroplast_core::checkpoint::NEUROPLAST_VERSION.to_string(),
         });
-        let body = toml::to_string(&f).expect("experiment serialises to TOML");
+        let mut value = toml::Value::try_from(&f).expect("experiment serialises to TOML");
+        // rules written as equations go back to the short form naming their [models] table
+        let projections = value.get_mut("projections").and_then(|p| p.as_table_mut());
+        for (k, p) in projections.into_iter().flatten() {
+            let short = f
+                .projections
+                .get(k)
+                .and_then(|p| p.plasticity.as_ref())
+                .and_then(rules::short_form);
+            if let (Some(short), Some(t)) = (short, p.as_table_mut()) {
+                t.insert("plasticity".into(), toml::Value::Table(short));
+            }
+        }
+        let body = toml::to_string(&value).expect("experiment serialises to TOML");
         format!(
             "# Fully resolved by neuroplast {} from {}.\n# Every model parameter is explicit; \
              `neuroplast run` on this file repeats the run.\n\n{body}",

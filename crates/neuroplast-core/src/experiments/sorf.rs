@@ -40,7 +40,7 @@ use crate::spiking::monitor::MonitorSpec;
 use crate::spiking::network::{
     DelayRounding, ModelSpec, Network, NetworkBuilder, ProjectionSpec, SynapseSpec,
 };
-use crate::spiking::neuron::SorfParams;
+use crate::spiking::neuron::{EquationParams, SorfParams};
 use crate::spiking::plasticity::{HomeostaticStdpParams, PlasticitySpec};
 use crate::spiking::source::PoissonParams;
 use crate::{ensure, Result};
@@ -94,6 +94,38 @@ pub struct Params {
     pub exc_inh: HomeostaticStdpParams,
     /// Keep the ON/OFF weights after every epoch (data file `weights_epochs.npy`).
     pub record_epoch_weights: bool,
+    /// The same network with its neuron and rules written as equations (the model language's
+    /// check: the notebook's `RSNeuron` and `homeo_stdp` in ANNarchy syntax); `None`: the
+    /// built-in `sorf` neuron and `homeostatic_stdp` with the parameters above.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub equations: Option<Box<SorfEquations>>,
+}
+
+/// The SORF network's models written as equations (`[protocol.equations]`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SorfEquations {
+    /// The neuron of every SORF population.
+    pub neuron: EquationParams,
+    /// The rule of buffer → Exc.
+    pub buffer_exc: PlasticitySpec,
+    /// The rule of Exc → Inh.
+    pub exc_inh: PlasticitySpec,
+    /// The neuron's receptors that excitatory projections add to (the notebook's
+    /// `['ampa', 'nmda']`).
+    #[serde(default = "excitatory_receptors")]
+    pub excitatory: [String; 2],
+    /// The neuron's receptors that Inh → Exc adds to (the notebook's `['gabaa', 'gabab']`).
+    #[serde(default = "inhibitory_receptors")]
+    pub inhibitory: [String; 2],
+}
+
+fn excitatory_receptors() -> [String; 2] {
+    ["g_ampa".into(), "g_nmda".into()]
+}
+
+fn inhibitory_receptors() -> [String; 2] {
+    ["g_gabaa".into(), "g_gabab".into()]
 }
 
 impl Default for Params {
@@ -118,6 +150,7 @@ impl Default for Params {
             buffer_exc: HomeostaticStdpParams::default(),
             exc_inh: HomeostaticStdpParams::sorf_exc_inh(),
             record_epoch_weights: false,
+            equations: None,
         }
     }
 }
@@ -189,6 +222,12 @@ impl Params {
             .validate(&format!("{path}.buffer_exc"), 1.0)?;
         PlasticitySpec::HomeostaticStdp(self.exc_inh.clone())
             .validate(&format!("{path}.exc_inh"), 1.0)?;
+        if let Some(eq) = &self.equations {
+            let path = format!("{path}.equations");
+            ModelSpec::equations(eq.neuron.clone()).validate(&format!("{path}.neuron"))?;
+            eq.buffer_exc.validate(&format!("{path}.buffer_exc"), 1.0)?;
+            eq.exc_inh.validate(&format!("{path}.exc_inh"), 1.0)?;
+        }
         Ok(())
     }
 }
@@ -365,7 +404,24 @@ fn build(p: &Params, seed: u64) -> Result<Network> {
         rate: p.rest_rate,
         ..Default::default()
     });
-    let sorf = ModelSpec::SORF(p.neuron.clone());
+    let sorf = match &p.equations {
+        Some(eq) => ModelSpec::equations(eq.neuron.clone()),
+        None => ModelSpec::SORF(p.neuron.clone()),
+    };
+    let (excitatory, inhibitory) = match &p.equations {
+        Some(eq) => (eq.excitatory.clone(), eq.inhibitory.clone()),
+        None => (
+            ["ampa".into(), "nmda".into()],
+            ["gabaa".into(), "gabab".into()],
+        ),
+    };
+    let (buffer_exc, exc_inh) = match &p.equations {
+        Some(eq) => (eq.buffer_exc.clone(), eq.exc_inh.clone()),
+        None => (
+            PlasticitySpec::HomeostaticStdp(p.buffer_exc.clone()),
+            PlasticitySpec::HomeostaticStdp(p.exc_inh.clone()),
+        ),
+    };
     for (name, n, model) in [
         ("on_poiss", PIX, &poisson),
         ("off_poiss", PIX, &poisson),
@@ -382,8 +438,8 @@ fn build(p: &Params, seed: u64) -> Result<Network> {
                 post: &str,
                 one_to_one: bool,
                 w: [f64; 2],
-                receptors: [&str; 2],
-                rule: Option<&HomeostaticStdpParams>| ProjectionSpec {
+                receptors: &[String; 2],
+                rule: Option<&PlasticitySpec>| ProjectionSpec {
         name: name.into(),
         pre: pre.into(),
         post: post.into(),
@@ -396,11 +452,11 @@ fn build(p: &Params, seed: u64) -> Result<Network> {
         delay: 1.0.into(),
         delay_rounding: DelayRounding::Exact,
         synapse: SynapseSpec::Receptor {
-            names: receptors.iter().map(|s| s.to_string()).collect(),
+            names: receptors.to_vec(),
         },
-        plasticity: rule.map(|r| PlasticitySpec::HomeostaticStdp(r.clone())),
+        plasticity: rule.cloned(),
     };
-    let ampa = ["ampa", "nmda"];
+    let ampa = &excitatory;
     b.projection(proj(
         "on_input", "on_poiss", "on_buf", true, p.w_input, ampa, None,
     ))?;
@@ -420,7 +476,7 @@ fn build(p: &Params, seed: u64) -> Result<Network> {
         false,
         p.w_buffer_exc,
         ampa,
-        Some(&p.buffer_exc),
+        Some(&buffer_exc),
     ))?;
     b.projection(proj(
         "off_exc",
@@ -429,7 +485,7 @@ fn build(p: &Params, seed: u64) -> Result<Network> {
         false,
         p.w_buffer_exc,
         ampa,
-        Some(&p.buffer_exc),
+        Some(&buffer_exc),
     ))?;
     b.projection(proj(
         "exc_inh",
@@ -438,7 +494,7 @@ fn build(p: &Params, seed: u64) -> Result<Network> {
         false,
         p.w_exc_inh,
         ampa,
-        Some(&p.exc_inh),
+        Some(&exc_inh),
     ))?;
     b.projection(proj(
         "inh_exc",
@@ -446,7 +502,7 @@ fn build(p: &Params, seed: u64) -> Result<Network> {
         "exc",
         false,
         p.w_inh_exc,
-        ["gabaa", "gabab"],
+        &inhibitory,
         None,
     ))?;
     for pop in ["exc", "inh"] {

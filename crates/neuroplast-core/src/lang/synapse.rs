@@ -194,6 +194,47 @@ impl SynapseModelDef {
             .collect()
     }
 
+    /// Refuse reads of neuron values other than `allowed` (what the caller provides, written
+    /// `shown` in the message): an error at the read's line and column, with the nearest of
+    /// the model's own names (in Brian2 a misspelt variable reads as a postsynaptic one).
+    pub fn check_reads(&self, allowed: &[(Side, &str)], shown: &str) -> LangResult<()> {
+        let c = &self.checked;
+        let Some(e) = c
+            .ext
+            .iter()
+            .find(|e| e.read && !allowed.contains(&(side(e.scope), e.name.as_str())))
+        else {
+            return Ok(());
+        };
+        let own: Vec<&str> = c
+            .vars
+            .iter()
+            .map(|v| v.name.as_str())
+            .chain(c.params.iter().map(|p| p.name.as_str()))
+            .collect();
+        let near = nearest(&e.name, own.iter().copied(), 3);
+        let which = match side(e.scope) {
+            Side::Pre => "presynaptic",
+            Side::Post => "postsynaptic",
+        };
+        Err(c.sources.error(
+            ErrorKind::Unsupported,
+            e.span,
+            format!(
+                "`{}` reads the {which} neuron's `{}`; here a synapse model reads {shown} only",
+                self.name, e.name
+            ),
+            if near.is_empty() {
+                format!("{shown}, or the model's own variables and parameters")
+            } else {
+                format!(
+                    "{shown}, or the model's own names; nearest: {}",
+                    near.join(", ")
+                )
+            },
+        ))
+    }
+
     /// Whether [`SynapseExec::per_step`] does anything (equations integrated every step).
     pub fn has_per_step(&self) -> bool {
         self.checked.eqs.iter().any(|eq| match eq {
@@ -1005,6 +1046,20 @@ impl SynapseExec {
         })
     }
 
+    /// Postsynaptic neurons `spikes` spiked in step `step`: their synapses' `t_post` becomes
+    /// `step` without running `on_post` (a network that runs the per-step equations of the
+    /// step before `on_post` calls this first; [`on_post_spikes`](Self::on_post_spikes) then
+    /// sets the same value again).
+    pub fn mark_post_spikes(&mut self, step: u64, spikes: &[u32]) {
+        sboth_mut!(self, c => {
+            for &j in spikes {
+                if let Some(slot) = c.last_post.get_mut(j as usize) {
+                    *slot = step;
+                }
+            }
+        })
+    }
+
     /// The per-step equations, over all synapses (see the module docs).
     pub fn per_step(&mut self, step: u64, values: &[Values]) {
         let _ = step;
@@ -1066,6 +1121,23 @@ impl SynapseExec {
             }
         });
         Ok(())
+    }
+
+    /// Exchange the storage of per-synapse variable `name` with `values` (one value per
+    /// synapse; `f64` precision only), so that a network can lend its own array (a plastic
+    /// projection's weights) to the model for a call and take it back after, without a copy.
+    /// `false` (and nothing changes) for an unknown name, `f32` precision or a wrong length.
+    pub fn swap_f64(&mut self, name: &str, values: &mut Vec<f64>) -> bool {
+        let Some(k) = self.var_index(name) else {
+            return false;
+        };
+        match &mut self.inner {
+            SInner::F64(c) if c.arrays[k].len() == values.len() => {
+                std::mem::swap(&mut c.arrays[k], values);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Bring every event-driven variable up to step `step` (before reading them).

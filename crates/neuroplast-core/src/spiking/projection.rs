@@ -258,6 +258,13 @@ impl Synapses {
         &mut self.weight
     }
 
+    /// The weights' storage, one per synapse (a shared weight becomes one weight per synapse
+    /// first), for rules that lend it to a model; its length must not change.
+    pub(crate) fn weight_vec_mut(&mut self) -> &mut Vec<f64> {
+        self.weights_mut();
+        &mut self.weight
+    }
+
     /// Whether any presynaptic spike arrives at step `t` (a spike of one of the delays ago).
     #[inline]
     pub fn has_arrivals(&self, t: u64, ring: &SpikeRing) -> bool {

@@ -429,7 +429,17 @@ impl NetworkBuilder {
                     format!("{path}.plasticity"),
                     "plastic projections must target receptors or double-exponential synapses (not voltage jumps)"
                 );
-                Some(Plasticity::new(rule, &mut synapses, dt))
+                let post_def = match &self.pops[post].model {
+                    ModelSpec::equations(p) => p.def(),
+                    _ => None,
+                };
+                let names = match &spec.synapse {
+                    SynapseSpec::Receptor { names } => names.clone(),
+                    _ => Vec::new(),
+                };
+                rule.check_post(&format!("{path}.plasticity"), post_def, &names)?;
+                let rng = component(self.seed, Stream::Plasticity, k as u64);
+                Some(Plasticity::seeded(rule, &mut synapses, dt, rng))
             }
             None => None,
         };

@@ -597,7 +597,12 @@ impl SynapseRule for HomeostaticStdpState {
         p.w_min
     }
 
-    fn new(p: &HomeostaticStdpParams, synapses: &mut Synapses, dt: f64) -> Self {
+    fn new(
+        p: &HomeostaticStdpParams,
+        synapses: &mut Synapses,
+        dt: f64,
+        _rng: crate::rng::Rng,
+    ) -> Self {
         HomeostaticStdpState::with(p, synapses, dt)
     }
 

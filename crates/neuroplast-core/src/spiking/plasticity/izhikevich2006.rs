@@ -121,7 +121,12 @@ impl SynapseRule for Izhikevich2006State {
         p.w_min
     }
 
-    fn new(p: &Izhikevich2006Params, synapses: &mut Synapses, dt: f64) -> Self {
+    fn new(
+        p: &Izhikevich2006Params,
+        synapses: &mut Synapses,
+        dt: f64,
+        _rng: crate::rng::Rng,
+    ) -> Self {
         Izhikevich2006State::with(p, synapses.len(), dt, None)
     }
 

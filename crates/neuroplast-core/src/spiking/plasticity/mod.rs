@@ -18,6 +18,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::projection::{SpikeRing, Synapses};
+use crate::rng::Rng;
 use crate::Result;
 
 pub mod homeostatic;
@@ -50,6 +51,8 @@ rules! {
     NeurapseB = "neurapse_b" => NeurapseBState,
     /// Short-term depression and facilitation, delivering w·u·x (Tsodyks & Markram; PyNN `TsodyksMarkramSynapse`).
     TsodyksMarkram = "tsodyks_markram" => TsodyksMarkramState in tsodyks_markram,
+    /// A synapse model written as equations (a `[models.<name>]` table; Brian2 or ANNarchy syntax).
+    Equations = "equations" => EquationRuleState in equations,
 }
 
 /// A plasticity rule: one file, one line in the `rules!` list.
@@ -63,8 +66,22 @@ pub trait SynapseRule: Sized {
     /// The lowest weight the rule can give (a plastic conductance must stay ≥ 0).
     fn w_min(params: &Self::Params) -> f64;
 
-    /// The rule's state for the synapses of one projection (parameters validated).
-    fn new(params: &Self::Params, synapses: &mut Synapses, dt: f64) -> Self;
+    /// Check the rule against the projection's postsynaptic side: `post` is the population's
+    /// model when it is written as equations, `receptors` the receptor names the projection
+    /// delivers to. Default: nothing to check.
+    fn check_post(
+        params: &Self::Params,
+        path: &str,
+        post: Option<&crate::lang::NeuronModelDef>,
+        receptors: &[String],
+    ) -> Result<()> {
+        let _ = (params, path, post, receptors);
+        Ok(())
+    }
+
+    /// The rule's state for the synapses of one projection (parameters validated); `rng` is
+    /// the projection's own random stream, for rules that draw numbers.
+    fn new(params: &Self::Params, synapses: &mut Synapses, dt: f64, rng: Rng) -> Self;
 
     /// Spikes arrive at some synapses in step `cx.t`: call `add(post, amount)` for each (the
     /// amount is usually the weight before this step's update), apply the arrival side of the
@@ -229,13 +246,25 @@ pub struct Plasticity {
 }
 
 impl Plasticity {
-    /// State for `synapses` under rule `spec` (validated).
+    /// State for `synapses` under rule `spec` (validated), with a fixed random stream (use
+    /// [`seeded`](Self::seeded) for rules that draw numbers).
     pub fn new(spec: &PlasticitySpec, synapses: &mut Synapses, dt: f64) -> Plasticity {
+        Plasticity::seeded(
+            spec,
+            synapses,
+            dt,
+            crate::rng::stream(0, crate::rng::Stream::Plasticity),
+        )
+    }
+
+    /// State for `synapses` under rule `spec` (validated); `rng` is the projection's random
+    /// stream.
+    pub fn seeded(spec: &PlasticitySpec, synapses: &mut Synapses, dt: f64, rng: Rng) -> Plasticity {
         // plastic weights are per synapse
         synapses.weights_mut();
         let (m, n_post) = (synapses.len(), synapses.n_post());
         Plasticity {
-            rule: spec.build(synapses, dt),
+            rule: spec.build(synapses, dt, rng),
             frozen: false,
             last_arrival: vec![NEVER; m],
             last_post: vec![NEVER; n_post],

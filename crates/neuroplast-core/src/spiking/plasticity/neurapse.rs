@@ -253,7 +253,12 @@ impl SynapseRule for NeurapseAState {
         p.w_min()
     }
 
-    fn new(p: &NeurapseAParams, synapses: &mut Synapses, dt: f64) -> NeurapseAState {
+    fn new(
+        p: &NeurapseAParams,
+        synapses: &mut Synapses,
+        dt: f64,
+        _rng: crate::rng::Rng,
+    ) -> NeurapseAState {
         NeurapseAState {
             params: p.clone(),
             slow: DecayTable::new(dt / p.tau),
@@ -342,7 +347,7 @@ impl SynapseRule for NeurapseBState {
         p.w_min()
     }
 
-    fn new(p: &NeurapseBParams, synapses: &mut Synapses, dt: f64) -> Self {
+    fn new(p: &NeurapseBParams, synapses: &mut Synapses, dt: f64, _rng: crate::rng::Rng) -> Self {
         NeurapseBState {
             params: p.clone(),
             decay: DecayTable::new(dt / p.tau_l),

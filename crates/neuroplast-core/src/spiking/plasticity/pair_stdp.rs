@@ -109,7 +109,7 @@ impl SynapseRule for PairStdpState {
         p.w_min
     }
 
-    fn new(p: &PairStdpParams, synapses: &mut Synapses, dt: f64) -> Self {
+    fn new(p: &PairStdpParams, synapses: &mut Synapses, dt: f64, _rng: crate::rng::Rng) -> Self {
         PairStdpState {
             plus: DecayTable::new(dt / p.tau_plus),
             minus: DecayTable::new(dt / p.tau_minus),

@@ -66,10 +66,19 @@ macro_rules! rules {
                 }
             }
 
-            /// The rule's state for `synapses` (parameters validated).
-            pub(crate) fn build(&self, synapses: &mut $crate::spiking::projection::Synapses, dt: f64) -> RuleState {
+            /// Check the rule against the projection's postsynaptic side: `post` is the
+            /// population's model when it is written as equations, `receptors` what the
+            /// projection delivers to; errors name `path` (the rule table).
+            pub fn check_post(&self, path: &str, post: Option<&$crate::lang::NeuronModelDef>, receptors: &[String]) -> $crate::Result<()> {
                 match self {
-                    $(PlasticitySpec::$variant(p) => RuleState::$variant(<$ty as $crate::spiking::plasticity::SynapseRule>::new(p, synapses, dt)),)*
+                    $(PlasticitySpec::$variant(p) => <$ty as $crate::spiking::plasticity::SynapseRule>::check_post(p, path, post, receptors),)*
+                }
+            }
+
+            /// The rule's state for `synapses` (parameters validated).
+            pub(crate) fn build(&self, synapses: &mut $crate::spiking::projection::Synapses, dt: f64, rng: $crate::rng::Rng) -> RuleState {
+                match self {
+                    $(PlasticitySpec::$variant(p) => RuleState::$variant(<$ty as $crate::spiking::plasticity::SynapseRule>::new(p, synapses, dt, rng)),)*
                 }
             }
         }

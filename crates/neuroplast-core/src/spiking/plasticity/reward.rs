@@ -147,7 +147,7 @@ impl SynapseRule for RewardStdpState {
         p.w_min
     }
 
-    fn new(p: &RewardStdpParams, synapses: &mut Synapses, dt: f64) -> Self {
+    fn new(p: &RewardStdpParams, synapses: &mut Synapses, dt: f64, _rng: crate::rng::Rng) -> Self {
         let da = Dopamine::new(p, dt);
         RewardStdpState(Izhikevich2006State::with(
             &p.stdp_part(),

@@ -104,7 +104,7 @@ impl SynapseRule for TsodyksMarkramState {
         0.0
     }
 
-    fn new(p: &TsodyksMarkramParams, synapses: &mut Synapses, dt: f64) -> Self {
+    fn new(p: &TsodyksMarkramParams, synapses: &mut Synapses, dt: f64, _rng: crate::rng::Rng) -> Self {
         TsodyksMarkramState {
             rec: DecayTable::new(dt / p.tau_rec),
             facil: (p.tau_facil > 0.0).then(|| DecayTable::new(dt / p.tau_facil)),
