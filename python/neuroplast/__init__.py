@@ -24,11 +24,35 @@ from ._neuroplast import (
     __version__,
 )
 from .experiment import Experiment, RunResult, load_experiment, run_protocol
+from .builder import (
+    Model,
+    Population,
+    Projection,
+    all_to_all,
+    fixed_in_degree,
+    fixed_out_degree,
+    fixed_probability,
+    from_list,
+    normal,
+    one_to_one,
+    uniform,
+)
 from .spiking import Network, SpikingRecording
 
 __all__ = [
     "PRESETS",
+    "Model",
+    "Population",
+    "Projection",
+    "all_to_all",
     "analysis",
+    "fixed_in_degree",
+    "fixed_out_degree",
+    "fixed_probability",
+    "from_list",
+    "normal",
+    "one_to_one",
+    "uniform",
     "CheckpointError",
     "ConfigError",
     "Experiment",

@@ -115,7 +115,7 @@ class Experiment:
         (:meth:`run`): ``ValueError``."""
         if self.kind == "sorn":
             return Sorn._wrap(self._core.sorn())
-        return Network(self._core.network())
+        return Network._wrap(self._core.network())
 
     def run(
         self,

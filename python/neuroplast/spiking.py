@@ -19,8 +19,12 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+import copy
+from typing import Mapping
+
 from . import _neo, _neuroplast
 from ._checks import config_error, count, progress_callback, strings
+from ._network import NetworkBuilder
 
 __all__ = ["Network", "SpikingRecording"]
 
@@ -70,11 +74,28 @@ class SpikingRecording(dict):
         return _neo.segment("neuroplast spikes", trains, self["dt_ms"], first, int(self["last_step"]))
 
 
-class Network:
-    """A spiking network built from an experiment file (see ``docs/spiking.md``)."""
+class Network(NetworkBuilder):
+    """A spiking network: built in code (``Network(dt=…, seed=…)`` then ``population``,
+    ``connect``, ``current_source``, ``record``; see :mod:`neuroplast.builder`) or from an
+    experiment file (:meth:`from_file`, :meth:`from_toml`, :meth:`from_dict`). The first run
+    builds it; both ways give the same network and spikes for the same tables
+    (``docs/spiking.md``, ``docs/python.md``)."""
 
-    def __init__(self, core: Any) -> None:
-        self._core = core
+    def __init__(
+        self,
+        dt: float = 0.1,
+        seed: int = 1,
+        *,
+        duration_ms: float = 1000.0,
+        threads: int = 1,
+    ) -> None:
+        super().__init__(dt, seed, duration_ms, threads)
+
+    @classmethod
+    def _wrap(cls, core: Any, spec: dict[str, Any] | None = None) -> "Network":
+        net = cls.__new__(cls)
+        NetworkBuilder._adopt(net, spec, core)
+        return net
 
     @classmethod
     def from_file(
@@ -83,7 +104,35 @@ class Network:
         """Build the network of a spiking experiment file; ``overrides`` are
         ``"key.path=value"`` strings as the CLI's ``--set``. Errors are
         :class:`neuroplast.ConfigError` naming the key path."""
-        return cls(_neuroplast.NetworkCore.from_file(os.fspath(path), strings(overrides, "overrides")))
+        return cls._wrap(
+            _neuroplast.NetworkCore.from_file(os.fspath(path), strings(overrides, "overrides"))
+        )
+
+    @classmethod
+    def from_toml(cls, text: str, name: str = "<text>") -> "Network":
+        """The network of an experiment file's text (what :meth:`to_toml` writes); built at
+        its first run, so populations and projections can still be added."""
+        if not isinstance(text, str):
+            raise TypeError(f"text: expected the text of an experiment file, got {type(text).__name__}")
+        return cls.from_dict(_neuroplast.spiking_dict(text, name))
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Network":
+        """The network of an experiment file given as its tables (``{"simulation": {…},
+        "populations": {…}, …}``); checked now, built at its first run."""
+        if not isinstance(d, Mapping):
+            raise TypeError(f"d: expected a dict of the file's tables, got {type(d).__name__}")
+        spec = copy.deepcopy(dict(d))
+        _neuroplast.spiking_check(spec)
+        return cls._wrap(None, spec)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Network":
+        """A network saved by :meth:`to_bytes`, continued bit-exactly (no file needed)."""
+        text, ckpt = NetworkBuilder._unpack(data)
+        net = cls.from_toml(text, "<bytes>")
+        net._core.load_bytes(ckpt)
+        return net
 
     @property
     def dt_ms(self) -> float:
@@ -179,9 +228,18 @@ class Network:
         steps: int | None = None,
         progress: bool | Callable[[int], Any] | None = None,
         profile: bool = False,
+        every: float | None = None,
+        callback: Callable[["Network", dict[str, int]], Any] | None = None,
     ) -> SpikingRecording:
         """Advance ``duration_ms`` (or ``steps``; default: the file's duration) and return
         what the monitors recorded during this call (:class:`SpikingRecording`).
+
+        ``every`` (ms) with ``callback``: a closed loop. The run stops every ``every`` ms and
+        calls ``callback(net, counts)``, ``counts`` being the spikes of each population since
+        the last call; the callback may change state (Poisson ``rate``, ``v``), freeze or
+        unfreeze plasticity, give rewards, … and the run continues with them (as a
+        ``[[schedule]]`` or a source's schedule would, at the same steps). A callback that
+        returns ``False`` ends the run there. Nothing runs in Python between the calls.
 
         ``progress``: ``True`` for a tqdm bar, or a callable given the steps done so far.
         ``profile``: time every phase of the step; ``rec["profile"]`` is then ``{phase:
@@ -201,6 +259,12 @@ class Network:
                     f"duration_ms = {duration_ms} is not a whole number of steps of {self.dt_ms} ms"
                 )
         steps = self.steps if steps is None else count(steps, "steps")
+        if (every is None) != (callback is None):
+            raise TypeError("give every (ms) and callback together")
+        if callback is not None:
+            if progress is not None or profile:
+                raise TypeError("progress and profile are not taken with a callback")
+            return self._run_loop(steps, every, callback)
         callback, bar = progress_callback(progress, steps)
         t0 = self.t
         try:
@@ -213,6 +277,33 @@ class Network:
             if bar is not None:
                 bar.close()
         return self._recording(raw, done)
+
+    def _run_loop(
+        self, steps: int, every: float, callback: Callable[["Network", dict[str, int]], Any]
+    ) -> SpikingRecording:
+        if not callable(callback):
+            raise TypeError(f"callback: expected a callable, got {type(callback).__name__}")
+        if isinstance(every, bool) or not isinstance(every, (int, float)) or not every > 0:
+            raise config_error("every", f"must be a time > 0 ms, got {every!r}")
+        n = every / self.dt_ms
+        per = int(round(n))
+        if per < 1 or abs(n - per) > 1e-9 * per:
+            raise config_error("every", f"{every} ms is not a whole number of steps of {self.dt_ms} ms")
+        core = self._core
+        parts = []
+        before = dict(core.spike_counts())
+        done = 0
+        while done < steps:
+            k = min(per, steps - done)
+            got, raw = core.run(k, None, False)
+            done += got
+            parts.append(raw)
+            now = dict(core.spike_counts())
+            counts = {p: now[p] - before.get(p, 0) for p in now}
+            before = now
+            if callback(self, counts) is False:
+                break
+        return self._recording(_merge(parts), done)
 
     def _recording(self, raw: dict[str, Any], steps: int) -> SpikingRecording:
         rec = SpikingRecording(raw)
@@ -237,3 +328,33 @@ class Network:
     def __repr__(self) -> str:
         pops = ", ".join(f"{n}: {k} × {m}" for n, k, m in self.populations)
         return f"<neuroplast.Network t={self.t} dt={self.dt_ms} ms [{pops}]>"
+
+
+def _merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The recordings of consecutive calls as one (spikes, samples and rate bins
+    concatenated in time)."""
+    if not parts:
+        return {}
+    out = dict(parts[-1])
+    out["first_step"] = parts[0].get("first_step", 0)
+    for key in ("spikes", "rate"):
+        if key in out:
+            out[key] = {
+                name: tuple(np.concatenate([p[key][name][i] for p in parts]) for i in range(2))
+                for name in out[key]
+            }
+    if "state" in out:
+        merged = {}
+        for name, (_, neurons, _) in out["state"].items():
+            merged[name] = (
+                np.concatenate([p["state"][name][0] for p in parts]),
+                neurons,
+                np.concatenate([p["state"][name][2] for p in parts], axis=0),
+            )
+        out["state"] = merged
+    if "activity" in out:
+        out["activity"] = {
+            name: np.concatenate([p["activity"][name] for p in parts]) for name in out["activity"]
+        }
+        out["activity_first_step"] = parts[0].get("activity_first_step", out["first_step"])
+    return out

@@ -49,7 +49,7 @@ pub use experiment::{from_str, load, Experiment, OutputOptions, ReadoutPlan, Res
 pub use sorn::SornExperiment;
 
 /// Parse TOML text and apply `key.path=value` overrides (`name` is used in errors).
-pub(crate) fn parse_toml(text: &str, name: &str, overrides: &[String]) -> Result<toml::Table> {
+pub fn parse_toml(text: &str, name: &str, overrides: &[String]) -> Result<toml::Table> {
     let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
         ConfigError::new(
             name,

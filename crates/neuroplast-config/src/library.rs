@@ -54,6 +54,25 @@ pub fn tables(text: &str) -> Result<BTreeMap<String, ModelSource>, toml::de::Err
     Ok(toml::from_str::<File>(text)?.models)
 }
 
+/// Every model of the library: `(name, table)`, by file and then by name.
+pub fn all() -> Vec<(String, ModelSource)> {
+    FILES
+        .iter()
+        .filter_map(|(_, text)| tables(text).ok())
+        .flat_map(|t| t.into_iter())
+        .collect()
+}
+
+/// A model table given as data (Python's model objects, a `[models.<name>]` table): its
+/// fields checked (errors name `models.<name>.<field>`), then parsed and checked as a
+/// model (errors with line, column and caret).
+pub fn describe(name: &str, table: toml::Table) -> crate::Result<neuroplast_core::lang::ModelInfo> {
+    let path = format!("models.{name}");
+    let source: ModelSource = crate::error::deserialize(toml::Value::Table(table), name, &path)?;
+    neuroplast_core::lang::describe(name, &source)
+        .map_err(|e| crate::ConfigError::from_core(name, e.into()))
+}
+
 /// Model `name` of the library (a `[models.<name>]` table of one of its files).
 pub fn model(name: &str) -> Option<ModelSource> {
     FILES

@@ -50,6 +50,28 @@ impl NetworkCore {
         }
     }
 
+    /// Build the network of a spiking experiment given as data (the file's tables as a dict:
+    /// `simulation`, `populations`, `projections`, …; what `neuroplast.Network`'s builder
+    /// writes).
+    #[staticmethod]
+    #[pyo3(signature = (spec, name="<python>"))]
+    fn from_dict(spec: &Bound<'_, pyo3::types::PyMapping>, name: &str) -> PyResult<Self> {
+        NetworkCore::new(experiment_of(spec, name)?)
+    }
+
+    /// Build the network of a spiking experiment file's text.
+    #[staticmethod]
+    #[pyo3(signature = (text, name="<text>"))]
+    fn from_toml(text: &str, name: &str) -> PyResult<Self> {
+        NetworkCore::new(SpikingExperiment::from_str(text, name, &[]).to_py()?)
+    }
+
+    /// The resolved experiment file (every parameter explicit; it repeats the run).
+    #[getter]
+    fn resolved_toml(&self) -> String {
+        Experiment::resolved_toml(&self.exp)
+    }
+
     /// Steps the file asks for.
     #[getter]
     fn steps(&self) -> u64 {
@@ -311,7 +333,65 @@ impl NetworkCore {
     }
 }
 
-/// Register the class.
+/// A spiking experiment from its tables as a dict (resolved and checked, not built).
+fn experiment_of(
+    spec: &Bound<'_, pyo3::types::PyMapping>,
+    name: &str,
+) -> PyResult<SpikingExperiment> {
+    let table = conv::config_table(spec, "")?;
+    SpikingExperiment::from_table(table, name, std::path::Path::new(".")).to_py()
+}
+
+/// Check a spiking experiment given as data without building it (ConfigError naming the key).
+#[pyfunction]
+#[pyo3(signature = (spec, name="<python>"))]
+fn spiking_check(spec: &Bound<'_, pyo3::types::PyMapping>, name: &str) -> PyResult<()> {
+    experiment_of(spec, name).map(|_| ())
+}
+
+/// A spiking experiment given as data, as the text of an experiment file.
+#[pyfunction]
+fn spiking_toml(spec: &Bound<'_, pyo3::types::PyMapping>) -> PyResult<String> {
+    let table = conv::config_table(spec, "")?;
+    toml::to_string(&table).map_err(|e| config_err("", format!("cannot write TOML: {e}")))
+}
+
+/// A spiking experiment file's text as data (its tables as a dict).
+#[pyfunction]
+#[pyo3(signature = (text, name="<text>"))]
+fn spiking_dict<'py>(py: Python<'py>, text: &str, name: &str) -> PyResult<Bound<'py, PyAny>> {
+    let table = neuroplast_config::parse_toml(text, name, &[]).to_py()?;
+    conv::to_py(py, &table)
+}
+
+/// Model `name` given as its table (a dict of the `[models.<name>]` fields), parsed and
+/// checked: `{name, kind, syntax, parameters, variables, targets, reads}`.
+#[pyfunction]
+fn model_info<'py>(
+    py: Python<'py>,
+    name: &str,
+    table: &Bound<'_, pyo3::types::PyMapping>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let table = conv::config_table(table, &format!("models.{name}"))?;
+    let info = neuroplast_config::library::describe(name, table).to_py()?;
+    conv::to_py(py, &info)
+}
+
+/// The model library (`examples/models/`): `{name: table}`.
+#[pyfunction]
+fn library_models<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    let all: std::collections::BTreeMap<String, _> =
+        neuroplast_config::library::all().into_iter().collect();
+    conv::to_py(py, &all)
+}
+
+/// Register the class and the functions.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<NetworkCore>()
+    m.add_class::<NetworkCore>()?;
+    m.add_function(wrap_pyfunction!(spiking_check, m)?)?;
+    m.add_function(wrap_pyfunction!(spiking_toml, m)?)?;
+    m.add_function(wrap_pyfunction!(spiking_dict, m)?)?;
+    m.add_function(wrap_pyfunction!(model_info, m)?)?;
+    m.add_function(wrap_pyfunction!(library_models, m)?)?;
+    Ok(())
 }

@@ -285,8 +285,33 @@ impl SpikingExperiment {
             }
         }
         // Projections: exactly one of receptor / synapse; default delay one step.
+        let pop_names: Vec<String> = file
+            .populations
+            .iter()
+            .map(|(k, _)| k.to_string())
+            .collect();
         for (proj_name, p) in &mut file.projections.0 {
             let path = format!("projections.{proj_name}");
+            for (key, pop) in [("pre", &p.pre), ("post", &p.post)] {
+                if !pop_names.contains(pop) {
+                    return Err(err(
+                        &format!("{path}.{key}"),
+                        format!(
+                            "no population named {pop:?}; populations: {}",
+                            pop_names.join(", ")
+                        ),
+                    ));
+                }
+            }
+            let size = |name: &str| file.populations.get(name).map_or(0, |q| q.n);
+            p.connector
+                .validate(
+                    &format!("{path}.connector"),
+                    size(&p.pre),
+                    size(&p.post),
+                    p.pre == p.post,
+                )
+                .map_err(|e| ConfigError::from_core(name, e))?;
             match (&p.receptor, &p.synapse) {
                 (Some(_), Some(_)) => {
                     return Err(err(

@@ -25,6 +25,7 @@
 //! | `exec` | the chunked interpreter (`f64` or `f32`) |
 //! | `neuron`, `synapse` | [`NeuronModelDef`] / [`NeuronExec`], [`SynapseModelDef`] / [`SynapseExec`] |
 //! | `error` | [`LangError`]: model, field, line, column, caret, what is allowed |
+//! | `info` | [`describe`]: a model as plain data (parameters, variables, targets) |
 //!
 //! The guide, the tables "from Brian2" and "from ANNarchy", and how execution works (with
 //! measurements) are in `docs/model-language.md`.
@@ -35,6 +36,7 @@ mod error;
 mod exec;
 mod expm;
 mod float;
+mod info;
 mod integrate;
 mod ir;
 mod lexer;
@@ -51,6 +53,7 @@ mod units;
 pub use error::{ErrorKind, LangError, LangResult};
 pub use exec::Values;
 pub use float::{Float, Precision};
+pub use info::{describe, ModelInfo, ModelKind};
 pub use integrate::Method;
 pub use neuron::{NeuronExec, NeuronModelDef, ParamInfo, TargetMut, VarInfo, VarRole};
 pub use source::{ModelSource, Syntax};

@@ -39,7 +39,7 @@ use super::units::system_unit;
 use crate::rng::Rng;
 
 /// A parameter of a model.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ParamInfo {
     /// Its name.
     pub name: String,
@@ -52,7 +52,8 @@ pub struct ParamInfo {
 }
 
 /// What defines a state variable, for listings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum VarRole {
     /// A differential equation.
     Ode,
@@ -65,7 +66,7 @@ pub enum VarRole {
 }
 
 /// A state variable of a model.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct VarInfo {
     /// Its name.
     pub name: String,

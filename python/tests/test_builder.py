@@ -1,0 +1,192 @@
+"""Networks built in Python: the same spikes as the experiment files they mirror, files written
+and read back, self-contained bytes, closed loops, equation models, and errors that name the
+argument."""
+
+import pathlib
+
+import numpy as np
+import pytest
+
+import neuroplast as npl
+
+EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
+
+COBA_PARAMS = dict(
+    cm=0.2, tau_m=20.0, v_rest=-60.0, e_rev_E=0.0, e_rev_I=-80.0, tau_syn_E=5.0,
+    tau_syn_I=10.0, v_thresh=-50.0, v_reset=-60.0, tau_refrac=5.0, i_offset=0.2,
+    integrator="euler",
+)
+
+
+def coba_in_code(duration_ms=1000.0):
+    """examples/coba.toml, call by call."""
+    net = npl.Network(dt=0.1, seed=7, duration_ms=duration_ms)
+    init = {
+        "v": npl.normal(-55.0, 5.0),
+        "g_exc": npl.normal(0.04, 0.015, clip_low=0.0),
+        "g_inh": npl.normal(0.2, 0.12, clip_low=0.0),
+    }
+    exc = net.population("exc", 3200, "IF_cond_exp", params=COBA_PARAMS, init=init)
+    inh = net.population("inh", 800, "IF_cond_exp", params=COBA_PARAMS, init=init)
+    for pre, post, receptor, w in [
+        (exc, exc, "excitatory", 0.006),
+        (exc, inh, "excitatory", 0.006),
+        (inh, exc, "inhibitory", 0.067),
+        (inh, inh, "inhibitory", 0.067),
+    ]:
+        net.connect(pre, post, npl.fixed_probability(0.02), weight=w, delay=0.1, receptor=receptor)
+    net.record(exc, spikes=True)
+    net.record(inh, spikes=True)
+    return net
+
+
+def test_coba_built_in_code_gives_the_file_spike_hash():
+    file = npl.Network.from_file(EXAMPLES / "coba.toml", ["simulation.duration_ms=200.0"])
+    code = coba_in_code(200.0)
+    file.run()
+    rec = code.run()
+    assert code.spike_hash == file.spike_hash
+    assert len(rec["spikes"]["exc"][0]) > 1000
+    # the file it writes, read back, repeats the run
+    again = npl.Network.from_toml(code.to_toml())
+    again.run()
+    assert again.spike_hash == file.spike_hash
+
+
+def test_izhikevich_stdp_built_in_code_gives_the_file_spike_hash():
+    file = npl.Network.from_file(EXAMPLES / "izhikevich2006.toml", ["simulation.duration_ms=2000.0"])
+    net = npl.Network(dt=1.0, seed=1, duration_ms=2000.0)
+    exc = net.population("exc", 800, "Izhikevich", params=dict(a=0.02, b=0.2, c=-65.0, d=8.0, integrator="spnet"))
+    inh = net.population("inh", 200, "Izhikevich", params=dict(a=0.1, b=0.2, c=-65.0, d=2.0, integrator="spnet"))
+    delays = npl.uniform(0.5, 20.5)
+    stdp = {"kind": "izhikevich2006"}
+    net.connect(exc, exc, npl.fixed_out_degree(80, allow_self=False), weight=6.0, delay=delays,
+                receptor="current", delay_rounding="round", plasticity=stdp)
+    net.connect(exc, inh, npl.fixed_out_degree(20), weight=6.0, delay=delays,
+                receptor="current", delay_rounding="round", plasticity=stdp)
+    net.connect(inh, exc, npl.fixed_out_degree(100), weight=-5.0, delay=1.0, receptor="current")
+    for pop in ("exc", "inh"):
+        net.current_source(f"thalamic_{pop}", pop, {"kind": "random_pulses", "amplitude": 20.0, "probability": 0.001})
+    file.run()
+    net.run()
+    assert net.spike_hash == file.spike_hash
+    np.testing.assert_array_equal(net.weights("exc_exc"), file.weights("exc_exc"))
+
+
+def test_sorf_like_network_with_equation_models_gives_its_file_hash():
+    """The SORF neuron and homeo_stdp from the model library in code = the same tables in a
+    file (examples/sorf_equations.toml's models)."""
+    rs, homeo = npl.Model.library("RSNeuron"), npl.Model.library("homeo_stdp")
+    assert (rs.kind, homeo.kind) == ("neuron", "synapse")
+    assert "g_ampa" in rs.targets
+    net = npl.Network(dt=1.0, seed=3, duration_ms=3000.0)
+    net.population("inp", 64, "SpikeSourcePoisson", params={"rate": 20.0})
+    net.population("buf", 64, rs)
+    net.population("exc", 4, rs)
+    net.connect("inp", "buf", npl.one_to_one(), weight=npl.uniform(0.2, 0.6), delay=1.0, receptor=["g_ampa", "g_nmda"])
+    net.connect("buf", "exc", npl.all_to_all(), weight=npl.uniform(0.1, 0.3), delay=1.0,
+                receptor=["g_ampa", "g_nmda"], plasticity=homeo, rate_window_ms=1000.0, Rtarget=5.0)
+    net.record("exc", spikes=True)
+    w0 = None
+    text = net.to_toml()
+    assert "[models.homeo_stdp]" in text and 'kind = "homeo_stdp"' in text
+    net.run()
+    assert net.summary()["populations"]["exc"]["spikes"] > 0
+    w0 = npl.Network.from_toml(text)
+    w0.run()
+    assert w0.spike_hash == net.spike_hash
+    np.testing.assert_array_equal(w0.weights("buf_exc"), net.weights("buf_exc"))
+
+
+def test_callback_every_100_ms_equals_a_rate_schedule():
+    """A closed loop that sets the Poisson rate every 100 ms gives the same spikes as the
+    source's own rate schedule making the same changes."""
+    def net_with(schedule):
+        net = npl.Network(dt=0.1, seed=5, duration_ms=1000.0)
+        params = {"rate": 10.0}
+        if schedule:
+            params["schedule"] = [{"at": 100.0 * k, "rate": 10.0 + 5.0 * k} for k in range(1, 10)]
+        net.population("inp", 200, "SpikeSourcePoisson", params=params)
+        net.population("out", 20, "IF_curr_exp")
+        net.connect("inp", "out", npl.fixed_probability(0.2), weight=1.0, receptor="excitatory")
+        net.record("out", spikes=True)
+        return net
+
+    fixed = net_with(True)
+    fixed.run()
+    looped = net_with(False)
+    calls = []
+
+    def change(net, counts):
+        calls.append(counts["inp"])
+        k = len(calls)
+        net.set("inp.rate", 10.0 + 5.0 * k)
+
+    rec = looped.run(every=100.0, callback=change)
+    assert len(calls) == 10 and all(c > 0 for c in calls)
+    assert looped.spike_hash == fixed.spike_hash
+    assert rec["steps"] == 10_000 and len(rec["spikes"]["out"][0]) > 0
+
+
+def test_to_bytes_is_self_contained_and_resumes_bit_exactly():
+    whole = coba_in_code(100.0)
+    whole.run()
+    part = coba_in_code(100.0)
+    part.run(duration_ms=40.0)
+    data = part.to_bytes()
+    resumed = npl.Network.from_bytes(data)
+    resumed.run(duration_ms=60.0)
+    assert resumed.spike_hash == whole.spike_hash
+    with pytest.raises(npl.CheckpointError):
+        npl.Network.from_bytes(b"not a network")
+
+
+def test_populations_and_projections_get_and_set():
+    net = npl.Network(dt=0.1, seed=2)
+    p = net.population("cells", 10, "IF_cond_exp")
+    p.set("tau_m", np.linspace(10.0, 30.0, 10))  # per neuron
+    p.set(v=npl.uniform(-70.0, -60.0))  # a state variable: its initial value
+    q = net.connect(p, p, npl.all_to_all(allow_self=False), weight=0.01, receptor="excitatory")
+    assert p.get("tau_m")[0] == 10.0 and p.get("v")["kind"] == "uniform"
+    assert q.get("weight") == 0.01
+    net.run(duration_ms=1.0)
+    v = p.get("v")
+    assert v.shape == (10,) and np.all((v > -71.0) & (v < -59.0))
+    p.set("v", -65.0)
+    assert np.all(p.get("v") == -65.0)
+    assert q.get("weight").shape == (90,)
+    assert np.all(q.get("delay") == 0.1)
+    pre, post, _ = q.get("connections")
+    assert np.all(pre != post)
+    with pytest.raises(TypeError, match="built"):
+        net.population("late", 3, "IF_cond_exp")
+
+
+def test_builder_errors_name_the_argument():
+    net = npl.Network(dt=0.1, seed=1)
+    with pytest.raises(npl.ConfigError) as e:
+        net.population("cells", 10, "IF_cond_exp", params={"tau_mm": 3.0})
+    assert e.value.path == "populations.cells.params.tau_mm"
+    assert "tau_m" in str(e.value)
+    with pytest.raises(npl.ConfigError) as e:
+        net.population("cells", 10, "LIFF")
+    assert e.value.path == "populations.cells.model"
+    net.population("cells", 10, "IF_cond_exp")  # the failed calls changed nothing
+    with pytest.raises(npl.ConfigError) as e:
+        net.connect("cells", "nobody", npl.all_to_all(), weight=1.0, receptor="excitatory")
+    assert e.value.path == "projections.cells_nobody.post"
+    with pytest.raises(npl.ConfigError) as e:
+        net.connect("cells", "cells", npl.fixed_probability(1.5), weight=1.0, receptor="excitatory")
+    assert "p" in e.value.path
+    with pytest.raises(TypeError):
+        net.population("x", 10, "IF_cond_exp", parms={})
+    with pytest.raises(TypeError):
+        net.connect("cells", "cells", npl.all_to_all(), weight=1.0, receptor="excitatory", tau=3.0)
+    with pytest.raises(TypeError):
+        npl.Model("m", equation="dv/dt = -v/tau")
+    with pytest.raises(npl.ConfigError) as e:
+        npl.Model("m", equations="dv/dt = -v/tau : volt", parameters="tau = 10*ms", threshold="v > 1*amp")
+    assert e.value.path == "models.m.threshold"
+    assert "line 1" in str(e.value)
+    with pytest.raises(KeyError, match="IF_cond_exp"):
+        npl.Model.library("IF_cond_expp")
