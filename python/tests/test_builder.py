@@ -190,3 +190,21 @@ def test_builder_errors_name_the_argument():
     assert "line 1" in str(e.value)
     with pytest.raises(KeyError, match="IF_cond_exp"):
         npl.Model.library("IF_cond_expp")
+
+
+def test_cuba_ported_from_brian2_gives_the_equation_file_hash():
+    """examples/python/cuba_from_brian2.py (Brian2's CUBA, line by line) builds
+    examples/cuba_equations.toml's network: its golden spike hash."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "cuba_from_brian2", EXAMPLES / "python" / "cuba_from_brian2.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    net = module.build()
+    net.run()
+    assert net.spike_hash == "8f720616939357d8"
+    file = npl.Network.from_file(EXAMPLES / "cuba_equations.toml")
+    file.run()
+    assert file.spike_hash == net.spike_hash

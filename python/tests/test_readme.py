@@ -19,3 +19,18 @@ def test_readme_python_block(tmp_path, monkeypatch, cli):
     assert scope["net2"].spike_hash == scope["net"].spike_hash
     assert os.path.exists("state.bin")
     assert len(scope["res"].summary["spike_hash"]) == 16
+
+
+def test_python_guide_first_block_runs():
+    """docs/python.md's first example runs as written and writes a file that repeats it."""
+    import neuroplast as npl
+
+    text = (ROOT / "docs" / "python.md").read_text()
+    block = re.findall(r"```python\n(.*?)```", text, re.S)[0]
+    scope: dict = {}
+    exec(compile(block.replace("print(net.to_toml())", "toml = net.to_toml()"), "python.md", "exec"), scope)
+    net = scope["net"]
+    assert len(scope["steps"]) > 0
+    again = npl.Network.from_toml(scope["toml"])
+    again.run(duration_ms=500.0)
+    assert again.spike_hash == net.spike_hash
