@@ -36,7 +36,8 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check \
-    "maturin>=1.7,<2" "numpy>=1.21" "pytest>=7" "matplotlib>=3.5" "neo>=0.13" "tqdm>=4"
+    "maturin>=1.7,<2" "numpy>=1.21" "pytest>=7" "matplotlib>=3.5" "neo>=0.13" "tqdm>=4" \
+    "dask[distributed]>=2024.1"
 .venv/bin/maturin develop --release --locked --quiet
 # The CLI parity test uses the binary `cargo test` just built.
 NEUROPLAST_BIN="$PWD/target/debug/neuroplast" .venv/bin/python -m pytest python/tests -q

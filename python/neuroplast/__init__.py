@@ -11,7 +11,7 @@ results equal the command line's, spike for spike. Steps are 0-based everywhere:
 step t happened in the update from t to t + 1.
 """
 
-from . import analysis, sorn, spiking
+from . import analysis, sorn, spiking, sweeps
 
 # neuroplast.plot needs matplotlib, so it is imported on demand: `from neuroplast import plot`.
 from ._neuroplast import (
@@ -38,6 +38,7 @@ from .builder import (
     uniform,
 )
 from .spiking import Network, SpikingRecording
+from .sweeps import sweep
 
 __all__ = [
     "PRESETS",
@@ -66,5 +67,7 @@ __all__ = [
     "run_protocol",
     "sorn",
     "spiking",
+    "sweeps",
+    "sweep",
     "SpikingRecording",
 ]

@@ -75,9 +75,13 @@ def _recording(kind: str, raw: dict[str, Any], summary: dict[str, Any] | None) -
 class Experiment:
     """A validated experiment file of any kind (see :func:`load_experiment`)."""
 
-    def __init__(self, path: str | os.PathLike[str], overrides: Iterable[str] = ()) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], overrides: Iterable[str] = (), seed: int | None = None
+    ) -> None:
         self.path = os.fspath(path)
-        self._core = _neuroplast.ExperimentCore(self.path, strings(overrides, "overrides"))
+        if seed is not None:
+            seed = count(seed, "seed")
+        self._core = _neuroplast.ExperimentCore(self.path, strings(overrides, "overrides"), seed)
 
     @property
     def kind(self) -> str:
@@ -155,12 +159,15 @@ class Experiment:
         return f"<neuroplast.Experiment {self.path!r}: {self.kind}, {self.steps} steps>"
 
 
-def load_experiment(path: str | os.PathLike[str], overrides: Iterable[str] = ()) -> Experiment:
+def load_experiment(
+    path: str | os.PathLike[str], overrides: Iterable[str] = (), seed: int | None = None
+) -> Experiment:
     """Load and validate an experiment file of any kind (``[sorn]``, ``[populations]`` or
-    ``[protocol]``); ``overrides`` are ``"key.path=value"`` strings as the CLI's ``--set``.
+    ``[protocol]``); ``overrides`` are ``"key.path=value"`` strings as the CLI's ``--set``,
+    ``seed`` the master seed (as the CLI's ``--seed``).
     Errors are :class:`neuroplast.ConfigError` naming the key path. ``.run()`` runs it as the
     CLI does; ``.build()`` gives the network to drive by hand."""
-    return Experiment(path, overrides)
+    return Experiment(path, overrides, seed)
 
 
 def run_protocol(path: str | os.PathLike[str], overrides: Iterable[str] = ()) -> dict[str, Any]:

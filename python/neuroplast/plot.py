@@ -11,7 +11,7 @@ import numpy as np
 
 from . import analysis
 
-__all__ = ["raster", "activity", "weight_histogram", "avalanche_distributions"]
+__all__ = ["raster", "rates", "state", "activity", "weight_histogram", "avalanche_distributions"]
 
 
 def _axes(ax: Any) -> Any:
@@ -71,6 +71,47 @@ def raster(
         offset += int(sizes.get(pop, 0)) or (int(np.max(ids)) + 1 if len(ids) else 0)
     ax.set_xlabel("time (ms)")
     ax.set_ylabel("neuron")
+    return ax
+
+
+def rates(rec: Mapping[str, Any], populations: Any = None, ax: Any = None) -> Any:
+    """Population rates of a spiking recording (``record(…, rate_bin_ms=…)``, files'
+    ``rate = { bin_ms }``): Hz against the bin start in ms, one line per population (all
+    recorded ones, or ``populations``)."""
+    ax = _axes(ax)
+    recorded = rec.get("rate")
+    if not isinstance(recorded, Mapping) or not recorded:
+        raise KeyError("no population rates in this recording: record them with rate_bin_ms= (files: rate = { bin_ms = 5.0 })")
+    names = list(recorded) if populations is None else ([populations] if isinstance(populations, str) else list(populations))
+    dt = float(rec.get("dt_ms", 1.0))
+    for pop in names:
+        if pop not in recorded:
+            raise KeyError(f"no rate of {pop!r} in this recording; recorded: {sorted(recorded)}")
+        start, hz = recorded[pop]
+        ax.plot(np.asarray(start, dtype=float) * dt, hz, lw=0.8, label=pop)
+    ax.set_xlabel("time (ms)")
+    ax.set_ylabel("rate (Hz)")
+    ax.legend()
+    return ax
+
+
+def state(rec: Mapping[str, Any], key: str, ax: Any = None) -> Any:
+    """A recorded state variable of a spiking recording (``key`` = ``"pop.var"``, e.g.
+    ``"exc.v"``): one line per recorded neuron against time in ms."""
+    ax = _axes(ax)
+    recorded = rec.get("state")
+    if not isinstance(recorded, Mapping) or key not in recorded:
+        have = sorted(recorded) if isinstance(recorded, Mapping) else []
+        raise KeyError(f"no state {key!r} in this recording; recorded: {have}")
+    steps, neurons, values = recorded[key]
+    t = np.asarray(steps, dtype=float) * float(rec.get("dt_ms", 1.0))
+    values = np.asarray(values)
+    for k, i in enumerate(np.asarray(neurons)):
+        ax.plot(t, values[:, k], lw=0.8, label=f"{key.split('.', 1)[0]}[{int(i)}]")
+    ax.set_xlabel("time (ms)")
+    ax.set_ylabel(key.split(".", 1)[-1])
+    if len(neurons) <= 10:
+        ax.legend()
     return ax
 
 

@@ -60,3 +60,20 @@ def test_raster_of_a_spiking_recording():
     assert offsets[0][:, 0].min() >= 50.0  # ms: step 500 of 0.1 ms
     assert offsets[1][:, 1].min() >= 3200  # inh above the 3200 exc neurons
     assert ax.get_xlabel() == "time (ms)"
+
+
+def test_rates_and_state_of_a_spiking_recording():
+    net = neuroplast.Network.from_file(ROOT / "examples" / "coba.toml")
+    rec = net.run(steps=1000)
+    ax = plot.rates(rec)
+    assert [l.get_label() for l in ax.get_lines()] == ["exc", "inh"]
+    start, hz = rec["rate"]["exc"]
+    x, y = ax.get_lines()[0].get_data()
+    np.testing.assert_allclose(x, start * 0.1)  # ms
+    np.testing.assert_array_equal(y, hz)
+    ax = plot.state(rec, "exc.v")
+    steps, neurons, v = rec["state"]["exc.v"]
+    assert len(ax.get_lines()) == len(neurons) == 3
+    np.testing.assert_array_equal(ax.get_lines()[1].get_data()[1], v[:, 1])
+    with pytest.raises(KeyError, match="recorded"):
+        plot.state(rec, "exc.w")

@@ -25,13 +25,16 @@ pub struct ExperimentCore {
 
 #[pymethods]
 impl ExperimentCore {
-    /// Load and validate `path` with `overrides` (`key.path=value`, as the CLI's `--set`).
+    /// Load and validate `path` with `overrides` (`key.path=value`, as the CLI's `--set`) and,
+    /// if given, the master `seed` (as the CLI's `--seed`, for every kind of file).
     #[new]
-    #[pyo3(signature = (path, overrides=Vec::new()))]
-    fn new(path: PathBuf, overrides: Vec<String>) -> PyResult<Self> {
-        Ok(ExperimentCore {
-            exp: neuroplast_config::load(&path, &overrides).to_py()?,
-        })
+    #[pyo3(signature = (path, overrides=Vec::new(), seed=None))]
+    fn new(path: PathBuf, overrides: Vec<String>, seed: Option<u64>) -> PyResult<Self> {
+        let mut exp = neuroplast_config::load(&path, &overrides).to_py()?;
+        if let Some(seed) = seed {
+            exp.set_seed(seed).to_py()?;
+        }
+        Ok(ExperimentCore { exp })
     }
 
     /// `"sorn"`, `"spiking"` or `"protocol"`.
