@@ -44,3 +44,33 @@ def segment(
                 )
             )
     return seg
+
+
+def _unit(var: str) -> str:
+    """neuroplast's unit of a built-in model's state variable, by its name: mV for the
+    membrane potential ``v`` and Izhikevich's ``u``, µS for conductances ``g_*``;
+    dimensionless otherwise (see ``SpikingRecording.to_neo``)."""
+    if var in ("v", "u"):
+        return "mV"
+    if var.startswith("g_"):
+        return "uS"
+    return "dimensionless"
+
+
+def signal(key: str, steps: np.ndarray, neurons: np.ndarray, values: np.ndarray, dt_ms: float) -> Any:
+    """A recorded state variable (``(steps, neurons, values)``, values of shape (samples,
+    neurons)) as a ``neo.AnalogSignal`` sampled every ``(steps[1] − steps[0]) · dt_ms``."""
+    import neo
+    import quantities as pq
+
+    steps = np.asarray(steps)
+    every = int(steps[1] - steps[0]) if len(steps) > 1 else 1
+    t0 = float(steps[0]) * dt_ms if len(steps) else 0.0
+    return neo.AnalogSignal(
+        np.asarray(values, dtype=np.float64),
+        units=_unit(key.split(".", 1)[-1]),
+        sampling_period=every * dt_ms * pq.ms,
+        t_start=t0 * pq.ms,
+        name=key,
+        array_annotations={"neuron": np.asarray(neurons)},
+    )

@@ -156,6 +156,15 @@ def raster_statistics(
 def fano_factor(
     raster: npt.NDArray[np.uint8], unit: int, window: int
 ) -> tuple[int, float, float, float | None]: ...
+def spike_trains(
+    steps: npt.NDArray[np.uint64],
+    ids: npt.NDArray[np.uint32],
+    first_step: int,
+    n_steps: int,
+    n: int,
+    dt_ms: float,
+    bin_steps: int,
+) -> tuple[npt.NDArray[np.float64], float, npt.NDArray[np.float64], float | None]: ...
 def hamming_distance(
     a: npt.NDArray[np.uint8], b: npt.NDArray[np.uint8]
 ) -> npt.NDArray[np.uint32]: ...

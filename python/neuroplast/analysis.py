@@ -18,6 +18,7 @@ __all__ = [
     "Avalanches",
     "FanoFactor",
     "SpikeStatistics",
+    "TrainStatistics",
     "WeightFits",
     "avalanche_report",
     "avalanches",
@@ -28,6 +29,7 @@ __all__ = [
     "pooled_avalanche_report",
     "series_statistics",
     "spike_statistics",
+    "spike_trains",
     "weight_fits",
 ]
 
@@ -165,6 +167,51 @@ def fano_factor(raster: np.ndarray, unit: int, window: int) -> FanoFactor:
     only full windows are used)."""
     return FanoFactor(
         *_core.fano_factor(_raster(raster), count(unit, "unit"), count(window, "window", 1))
+    )
+
+
+class TrainStatistics(NamedTuple):
+    """Statistics of spike trains in physical units (:func:`spike_trains`)."""
+
+    rates_hz: np.ndarray
+    mean_rate_hz: float
+    isi_cv: np.ndarray
+    population_fano: float | None
+
+
+def spike_trains(
+    times_ms: Sequence[float] | np.ndarray,
+    ids: Sequence[int] | np.ndarray,
+    n: int,
+    t_start_ms: float,
+    t_stop_ms: float,
+    dt_ms: float,
+    bin_ms: float = 10.0,
+) -> TrainStatistics:
+    """Rates (Hz), ISI coefficients of variation and the population Fano factor of spike
+    trains given as spike times (ms) and neuron ids (``0 … n − 1``), over ``t_start_ms ≤ t <
+    t_stop_ms`` on a grid of ``dt_ms``; population spike counts in bins of ``bin_ms``.
+
+    * ``rates_hz[i]`` = spikes of i / (t_stop − t_start) — Elephant's ``mean_firing_rate``;
+    * ``isi_cv[i]`` = std/mean of i's inter-spike intervals (population std; NaN below 3
+      spikes) — Elephant's ``cv(isi(train))``;
+    * ``population_fano`` = variance / mean of the population count per full bin.
+
+    A spiking recording gives them with ``rec.statistics("exc")``."""
+    dt = float(dt_ms)
+    if not dt > 0:
+        raise config_error("dt_ms", f"must be > 0, got {dt_ms}")
+    first = int(round(float(t_start_ms) / dt))
+    n_steps = int(round((float(t_stop_ms) - float(t_start_ms)) / dt))
+    if n_steps <= 0:
+        raise config_error("t_stop_ms", f"must be after t_start_ms, got [{t_start_ms}, {t_stop_ms})")
+    bin_steps = int(round(float(bin_ms) / dt))
+    if bin_steps < 1:
+        raise config_error("bin_ms", f"must be at least one step of {dt} ms, got {bin_ms}")
+    steps = np.rint(np.asarray(times_ms, dtype=np.float64) / dt).astype(np.uint64)
+    ids_a = np.ascontiguousarray(np.asarray(ids), dtype=np.uint32)
+    return TrainStatistics(
+        *_core.spike_trains(steps, ids_a, first, n_steps, count(n, "n", 1), dt, bin_steps)
     )
 
 

@@ -50,12 +50,29 @@ class SpikingRecording(dict):
         steps, _ = self["spikes"][population]
         return steps * self["dt_ms"]
 
+    def statistics(self, population: str, bin_ms: float = 10.0) -> Any:
+        """Rates (Hz), ISI CVs and the population Fano factor (bins of ``bin_ms``) of a
+        population's recorded spikes over this recording
+        (:func:`neuroplast.analysis.spike_trains`)."""
+        from .analysis import spike_trains
+
+        steps, ids = self["spikes"][population]
+        dt = self["dt_ms"]
+        n = int(self.get("sizes", {}).get(population, 0)) or (int(ids.max()) + 1 if len(ids) else 1)
+        return spike_trains(
+            steps * dt, ids, n, self["first_step"] * dt, self["last_step"] * dt, dt, bin_ms
+        )
+
     def to_neo(self, populations: str | Iterable[str] | None = None) -> Any:
         """The spikes of ``populations`` (default: every recorded one) as a ``neo.Segment``
         with one ``neo.SpikeTrain`` per neuron (annotated with its ``population`` and
         ``unit``), times in ms (a spike of step t at ``t · dt_ms``), ``t_start`` the run's
-        first step and ``t_stop`` its end. Needs ``neo`` (``pip install neo``)."""
-        spikes = self["spikes"]
+        first step and ``t_stop`` its end; and every recorded state variable of those
+        populations as a ``neo.AnalogSignal`` named ``"pop.var"`` (one channel per recorded
+        neuron, ids in ``array_annotations["neuron"]``), with units where the name says them
+        (mV for ``v`` and ``u``, µS for conductances ``g_*``; dimensionless otherwise). Needs
+        ``neo`` (``pip install neo``)."""
+        spikes = self.get("spikes", {})
         if populations is None:
             names = list(spikes)
         else:
@@ -71,7 +88,11 @@ class SpikingRecording(dict):
             n = int(self.get("sizes", {}).get(pop, 0)) or (int(ids.max()) + 1 if len(ids) else 0)
             trains.append((pop, steps, ids, n))
         first = int(self.get("first_step", 0))
-        return _neo.segment("neuroplast spikes", trains, self["dt_ms"], first, int(self["last_step"]))
+        seg = _neo.segment("neuroplast spikes", trains, self["dt_ms"], first, int(self["last_step"]))
+        for key, (steps, neurons, values) in self.get("state", {}).items():
+            if key.split(".", 1)[0] in names or populations is None:
+                seg.analogsignals.append(_neo.signal(key, steps, neurons, values, self["dt_ms"]))
+        return seg
 
 
 class Network(NetworkBuilder):

@@ -208,3 +208,40 @@ def test_cuba_ported_from_brian2_gives_the_equation_file_hash():
     file = npl.Network.from_file(EXAMPLES / "cuba_equations.toml")
     file.run()
     assert file.spike_hash == net.spike_hash
+
+
+def test_to_neo_round_trip_and_elephant_agree_with_our_statistics():
+    """to_neo() holds every spike (times back to the recording's steps and ids) and the state
+    as AnalogSignals with units; Elephant's mean_firing_rate and cv(isi) on it equal
+    analysis.spike_trains."""
+    import os
+
+    neo = pytest.importorskip("neo")
+    if os.environ.get("CI"):
+        import elephant.statistics as es  # installed by scripts/check.sh
+    else:
+        es = pytest.importorskip("elephant.statistics")
+    import quantities as pq
+
+    net = coba_in_code(500.0)
+    net.record("exc", spikes=True, state=["v"], every_ms=1.0, neurons=[0, 5])
+    rec = net.run()
+    seg = rec.to_neo()
+    exc = [st for st in seg.spiketrains if st.annotations["population"] == "exc"]
+    assert len(exc) == 3200
+    steps, ids = rec["spikes"]["exc"]
+    back = sorted((int(round(float(t) / 0.1)), st.annotations["unit"]) for st in exc for t in st.magnitude)
+    assert back == sorted(zip(steps.tolist(), ids.tolist()))
+    (sig,) = seg.analogsignals
+    assert sig.name == "exc.v" and sig.units == pq.mV and sig.shape == (5000 // 10, 2)
+    assert list(sig.array_annotations["neuron"]) == [0, 5]
+    np.testing.assert_array_equal(sig.magnitude, rec["state"]["exc.v"][2])
+    ours = rec.statistics("exc")
+    for st in exc[:200]:
+        i = st.annotations["unit"]
+        rate = es.mean_firing_rate(st).rescale("Hz").magnitude
+        assert abs(rate - ours.rates_hz[i]) < 1e-9
+        if len(st) >= 3:
+            assert abs(es.cv(es.isi(st).magnitude) - ours.isi_cv[i]) < 1e-9
+        else:
+            assert np.isnan(ours.isi_cv[i])

@@ -140,6 +140,44 @@ fn fano_factor(
     Ok((f.windows, f.mean, f.variance, f.fano))
 }
 
+/// Rates (Hz), ISI CVs and the population Fano factor of spike events: `(rates_hz,
+/// mean_rate_hz, isi_cv (NaN below 3 spikes), population_fano)`.
+#[pyfunction]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)] // reason: the window's parts, named in Python
+fn spike_trains<'py>(
+    py: Python<'py>,
+    steps: PyReadonlyArray1<'py, u64>,
+    ids: PyReadonlyArray1<'py, u32>,
+    first_step: u64,
+    n_steps: u64,
+    n: usize,
+    dt_ms: f64,
+    bin_steps: u64,
+) -> PyResult<(
+    Bound<'py, PyArray1<f64>>,
+    f64,
+    Bound<'py, PyArray1<f64>>,
+    Option<f64>,
+)> {
+    let s = stats::train_statistics(
+        steps.as_slice()?,
+        ids.as_slice()?,
+        first_step,
+        n_steps,
+        n,
+        dt_ms,
+        bin_steps,
+    )
+    .map_err(core_err)?;
+    let cv: Vec<f64> = s.isi_cv.iter().map(|c| c.unwrap_or(f64::NAN)).collect();
+    Ok((
+        s.rates_hz.into_pyarray(py),
+        s.mean_rate_hz,
+        cv.into_pyarray(py),
+        s.population_fano,
+    ))
+}
+
 /// Per-step Hamming distance between two rasters of the same shape.
 #[pyfunction]
 fn hamming_distance<'py>(
@@ -189,6 +227,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(weight_fits, m)?)?;
     m.add_function(wrap_pyfunction!(raster_statistics, m)?)?;
     m.add_function(wrap_pyfunction!(fano_factor, m)?)?;
+    m.add_function(wrap_pyfunction!(spike_trains, m)?)?;
     m.add_function(wrap_pyfunction!(hamming_distance, m)?)?;
     m.add_function(wrap_pyfunction!(series_statistics, m)?)?;
     m.add_function(wrap_pyfunction!(del_papa_windows, m)?)?;

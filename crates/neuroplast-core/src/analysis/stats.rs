@@ -320,6 +320,104 @@ pub fn hamming_distance(a: &Raster, b: &Raster) -> Result<Vec<u32>> {
         .collect())
 }
 
+/// Statistics of spike trains given as events, in ms and Hz ([`train_statistics`]).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct TrainStatistics {
+    /// Spikes per second of each neuron over the window.
+    pub rates_hz: Vec<f64>,
+    /// Mean over neurons of `rates_hz`.
+    pub mean_rate_hz: f64,
+    /// Coefficient of variation of each neuron's inter-spike intervals, std/mean (population
+    /// std); `None` below 3 spikes.
+    pub isi_cv: Vec<Option<f64>>,
+    /// Fano factor (variance / mean) of the population's spike count in consecutive bins;
+    /// `None` without spikes or with fewer than 2 full bins.
+    pub population_fano: Option<f64>,
+}
+
+/// Rates, ISI CVs and the population Fano factor of spike events (`steps[k]`, `ids[k]`) of
+/// `n_units` neurons in steps `first_step ≤ t < first_step + n_steps` of `dt_ms`, population
+/// counts in bins of `bin_steps` (events outside the window are left out).
+///
+/// Errors (`analysis.spike_trains.*`): lengths that differ, an id ≥ `n_units`, an empty
+/// window, `dt_ms` not > 0, `bin_steps` = 0.
+pub fn train_statistics(
+    steps: &[u64],
+    ids: &[u32],
+    first_step: u64,
+    n_steps: u64,
+    n_units: usize,
+    dt_ms: f64,
+    bin_steps: u64,
+) -> Result<TrainStatistics> {
+    let path = "analysis.spike_trains";
+    if steps.len() != ids.len() {
+        return Err(Error::ShapeMismatch {
+            what: format!("{path}.ids"),
+            expected: format!("{} (one per spike time)", steps.len()),
+            got: ids.len().to_string(),
+        });
+    }
+    crate::ensure!(n_units > 0, format!("{path}.n"), "must be ≥ 1 neuron");
+    crate::ensure!(
+        n_steps > 0,
+        format!("{path}.t_stop_ms"),
+        "the window is empty"
+    );
+    crate::ensure!(
+        dt_ms.is_finite() && dt_ms > 0.0,
+        format!("{path}.dt_ms"),
+        "must be > 0 ms, got {dt_ms}"
+    );
+    crate::ensure!(
+        bin_steps > 0,
+        format!("{path}.bin_ms"),
+        "must be at least one step"
+    );
+    let mut trains: Vec<Vec<u64>> = vec![Vec::new(); n_units];
+    let bins = (n_steps / bin_steps) as usize;
+    let mut counts = vec![0u64; bins];
+    for (&t, &id) in steps.iter().zip(ids) {
+        crate::ensure!(
+            (id as usize) < n_units,
+            format!("{path}.ids"),
+            "neuron {id} is ≥ n = {n_units}"
+        );
+        if t < first_step || t - first_step >= n_steps {
+            continue;
+        }
+        trains[id as usize].push(t);
+        if let Some(c) = counts.get_mut(((t - first_step) / bin_steps) as usize) {
+            *c += 1;
+        }
+    }
+    let seconds = n_steps as f64 * dt_ms / 1000.0;
+    let rates_hz: Vec<f64> = trains.iter().map(|t| t.len() as f64 / seconds).collect();
+    let isi_cv = trains
+        .iter_mut()
+        .map(|t| {
+            t.sort_unstable();
+            if t.len() < 3 {
+                return None;
+            }
+            let (mean, var) = mean_var(t.windows(2).map(|w| (w[1] - w[0]) as f64));
+            Some(var.sqrt() / mean)
+        })
+        .collect();
+    let population_fano = if bins >= 2 {
+        let (mean, var) = mean_var(counts.iter().map(|&c| c as f64));
+        (mean > 0.0).then(|| var / mean)
+    } else {
+        None
+    };
+    Ok(TrainStatistics {
+        mean_rate_hz: rates_hz.iter().sum::<f64>() / n_units as f64,
+        rates_hz,
+        isi_cv,
+        population_fano,
+    })
+}
+
 /// Fano factor of one unit's spike counts in consecutive windows.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FanoFactor {
@@ -397,6 +495,25 @@ pub fn spike_source_entropy(r: &Raster) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
+
+    /// Rates in Hz, ISI CVs and the population Fano factor of events, by hand: neuron 0
+    /// fires every 10 steps (CV 0), neuron 1 at steps 0, 1, 4 (ISIs 1 and 3: CV ½), neuron 2
+    /// never; 100 steps of 0.5 ms = 50 ms; bins of 50 steps hold 7 and 5 spikes of the window.
+    #[test]
+    fn train_statistics_by_hand() {
+        let mut steps: Vec<u64> = (0..10).map(|k| 1000 + 10 * k).collect();
+        let mut ids = vec![0u32; 10];
+        steps.extend([1000, 1001, 1004, 999, 1100]); // the last two fall outside the window
+        ids.extend([1, 1, 1, 1, 1]);
+        let s = train_statistics(&steps, &ids, 1000, 100, 3, 0.5, 50).unwrap();
+        assert_eq!(s.rates_hz, vec![200.0, 60.0, 0.0]);
+        assert!((s.mean_rate_hz - 260.0 / 3.0).abs() < 1e-12);
+        assert_eq!(s.isi_cv, vec![Some(0.0), Some(0.5), None]);
+        // bins: steps 1000–1049 hold 5 + 3 = 8 spikes, 1050–1099 hold 5: mean 6.5, var 2.25
+        assert_eq!(s.population_fano, Some(2.25 / 6.5));
+        assert!(train_statistics(&steps, &ids, 1000, 100, 1, 0.5, 50).is_err());
+        assert!(train_statistics(&steps, &ids[1..], 1000, 100, 3, 0.5, 50).is_err());
+    }
     use super::*;
 
     /// Raster from per-unit trains (one string of 0/1 per unit, all of length T).
