@@ -245,3 +245,24 @@ def test_to_neo_round_trip_and_elephant_agree_with_our_statistics():
             assert abs(es.cv(es.isi(st).magnitude) - ours.isi_cv[i]) < 1e-9
         else:
             assert np.isnan(ours.isi_cv[i])
+
+
+def test_sorf_script_builds_the_protocol_network():
+    """examples/python/sorf.py (the SORF protocol as a plain script on the public API) gives
+    the built-in protocol's figures on a run of one grating, where both show the same
+    stimulus: the same Exc rate, receptive-field match and Exc → Inh weights."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("sorf_script", EXAMPLES / "python" / "sorf.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    ours = module.run(seed=4, epochs=1, orientations=1)
+    protocol = npl.load_experiment(
+        EXAMPLES / "sorf.toml",
+        ["protocol.epochs=1", "protocol.orientations=1", "protocol.test=false", "output.plots=false"],
+        seed=4,
+    ).run().summary["results"]
+    assert ours["exc_rate_epoch_1"] == pytest.approx(protocol["exc_rate_per_epoch"][0], abs=1e-9)
+    np.testing.assert_allclose(ours["rf_match"], protocol["rf_match_final"], atol=1e-12)
+    np.testing.assert_allclose(ours["corr_on_off"], protocol["corr_on_off_final"], atol=1e-12)
+    assert ours["w_exc_inh_min"] == np.min(protocol["w_exc_inh_final"])
