@@ -291,6 +291,21 @@ class Projection:
             "connections": (pre, post, delay),
         }[what]
 
+    def set(self, what: str, values: Any) -> None:
+        """``set("weight", values)``: before the first run the weight given to ``connect`` (a
+        number, array or distribution); after it the weights of every synapse (one per
+        synapse in the order of ``get("weight")``, or a scalar)."""
+        if what != "weight":
+            raise KeyError(f"{self.name}.{what}: allowed: weight (delays and connections are fixed once drawn)")
+        if self._net._built:
+            self._net.set_weights(self.name, values)
+            return
+
+        def edit(spec: dict[str, Any]) -> None:
+            spec["projections"][self.name]["weight"] = _value(values)
+
+        self._net._change(edit)
+
     def __repr__(self) -> str:
         t = self._net._spec["projections"][self.name]
         return f"<neuroplast.Projection {self.name!r}: {t['pre']} → {t['post']}>"

@@ -224,6 +224,14 @@ class Network(NetworkBuilder):
         :meth:`connections`)."""
         return self._core.weights(projection)
 
+    def set_weights(self, projection: str, values: Any) -> None:
+        """Overwrite the weights of a projection from the next step on: one value per synapse
+        (in the order of :meth:`weights`) or a scalar for all. A plastic projection's rule
+        continues from the new weights. Errors are a :class:`neuroplast.ConfigError` naming
+        ``<projection>.weight`` and change nothing."""
+        a = np.ascontiguousarray(np.atleast_1d(np.asarray(values, dtype=np.float64)))
+        self._core.set_weights(projection, a)
+
     def connections(self, projection: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(pre, post, delay_steps)`` of every synapse of a projection (uint32 arrays in the
         order of :meth:`weights`)."""

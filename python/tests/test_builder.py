@@ -266,3 +266,31 @@ def test_sorf_script_builds_the_protocol_network():
     np.testing.assert_allclose(ours["rf_match"], protocol["rf_match_final"], atol=1e-12)
     np.testing.assert_allclose(ours["corr_on_off"], protocol["corr_on_off_final"], atol=1e-12)
     assert ours["w_exc_inh_min"] == np.min(protocol["w_exc_inh_final"])
+
+
+def test_set_weights_of_a_built_projection():
+    """Weights set on a built network act from the next step: setting 0.02 before the first
+    step is the network built with 0.02; bad values are refused naming the key."""
+    def net_with(w):
+        net = npl.Network(dt=0.1, seed=9, duration_ms=300.0)
+        net.population("inp", 100, "SpikeSourcePoisson", params={"rate": 30.0})
+        net.population("out", 20, "IF_cond_exp")
+        proj = net.connect("inp", "out", npl.fixed_probability(0.3), weight=w, receptor="excitatory",
+                           plasticity={"kind": "pair_stdp", "w_max": 0.05})
+        return net, proj
+
+    direct, _ = net_with(0.02)
+    direct.run()
+    later, proj = net_with(0.01)
+    later.run(steps=0)
+    proj.set("weight", 0.02)
+    assert np.all(proj.get("weight") == 0.02)
+    later.run()
+    assert later.spike_hash == direct.spike_hash
+    np.testing.assert_array_equal(later.weights("inp_out"), direct.weights("inp_out"))
+    with pytest.raises(npl.ConfigError) as e:
+        proj.set("weight", [0.1, 0.2])
+    assert e.value.path == "inp_out.weight"
+    with pytest.raises(npl.ConfigError) as e:
+        later.set_weights("inp_out", np.full(len(proj.get("weight")), np.nan))
+    assert e.value.path == "inp_out.weight[0]"

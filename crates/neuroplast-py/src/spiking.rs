@@ -277,6 +277,15 @@ impl NetworkCore {
         Ok((done, d))
     }
 
+    /// Overwrite a projection's weights (one per synapse, in the order of `weights`, or one
+    /// for all); errors name `<projection>.weight`.
+    fn set_weights(&mut self, projection: &str, values: PyReadonlyArray1<'_, f64>) -> PyResult<()> {
+        self.projection(projection)?;
+        self.net
+            .set_weights(projection, values.as_slice()?)
+            .map_err(core_err)
+    }
+
     /// The whole network as checkpoint bytes (`load_bytes` continues it bit-exactly).
     fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         let mut out = Vec::new();

@@ -277,6 +277,44 @@ impl Network {
         Ok(())
     }
 
+    /// Overwrite the weights of projection `name` (one value per synapse in storage order, as
+    /// [`Synapses::iter`](crate::spiking::projection::Synapses::iter) lists them, or one value
+    /// for all) from the next step on. A plastic projection's lazily computed weights are
+    /// brought up to date first, so its rule continues from the new values. Errors name
+    /// `<name>.weight` (with `[k]` for the first non-finite value) and change nothing.
+    pub fn set_weights(&mut self, name: &str, values: &[f64]) -> Result<()> {
+        let Some(proj) = self.projs.iter_mut().find(|p| p.name == name) else {
+            let names: Vec<&str> = self.projs.iter().map(|p| p.name.as_str()).collect();
+            return Err(crate::Error::config(
+                name,
+                format!("no projection of that name; the projections are {names:?}"),
+            ));
+        };
+        let m = proj.synapses.len();
+        crate::ensure!(
+            values.len() == m || values.len() == 1,
+            format!("{name}.weight"),
+            "got {} values; allowed: 1 or {m} (one per synapse)",
+            values.len()
+        );
+        if let Some(k) = values.iter().position(|w| !w.is_finite()) {
+            return Err(crate::Error::config(
+                format!("{name}.weight[{k}]"),
+                format!("bad value {}; allowed: finite values", values[k]),
+            ));
+        }
+        if let Some(rule) = proj.plasticity.as_mut() {
+            rule.flush(&mut proj.synapses, self.t);
+        }
+        let w = proj.synapses.weights_mut();
+        if values.len() == 1 {
+            w.fill(values[0]);
+        } else {
+            w.copy_from_slice(values);
+        }
+        Ok(())
+    }
+
     /// Give a reward: add `amount` to the dopamine of every `reward_stdp` projection (or only
     /// of `projection`). It acts from the next weight update on. Returns how many projections
     /// received it; an error if none has the rule.
