@@ -12,7 +12,7 @@ from . import _neuroplast
 from ._checks import config_error
 from .builder import Model, Population, Projection, _per_neuron, _value
 
-# what a population's `init` may name is the model's state; anything else is a parameter
+# the start of Network.to_bytes(): then the resolved file's length, the file, the checkpoint
 _MAGIC = b"neuroplast-network\x00v1\x00"
 
 

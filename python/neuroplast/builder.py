@@ -243,7 +243,7 @@ class Population:
                 return table[key][name]
         raise KeyError(f"{self.name}.{name}: not given (defaults are the model's)")
 
-    def set(self, name: str = None, values: Any = None, **kw: Any) -> None:
+    def set(self, name: str | None = None, values: Any = None, **kw: Any) -> None:
         """Before the first run: a parameter (``set("tau_m", 20.0)``, per neuron with an
         array or a distribution) or, for a state variable, its initial value
         (``set(v=npl.uniform(-60, -50))``). After it: a state variable of every neuron."""

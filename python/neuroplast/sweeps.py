@@ -149,8 +149,6 @@ def sweep(
     if executor is None:
         with ProcessPoolExecutor(max_workers=processes or os.cpu_count() or 1) as pool:
             return list(pool.map(run_point, *args))
-    out = executor.map(run_point, *args)
-    out = list(out)
-    if hasattr(executor, "gather"):
-        out = executor.gather(out)
-    return [r.result() if hasattr(r, "result") and not isinstance(r, Point) else r for r in out]
+    out = list(executor.map(run_point, *args))
+    # a Dask Client maps to futures; concurrent.futures executors to results
+    return list(executor.gather(out)) if hasattr(executor, "gather") else out

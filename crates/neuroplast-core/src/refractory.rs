@@ -1,6 +1,6 @@
 //! How many steps a refractory period holds a neuron: NEST's count or Brian2's, one step
 //! apart. The built-in LIF models take it as their `refractory` parameter and equation models
-//! as their table's `refractory_rule` ([`crate::lang::ModelSource`]), so both share one type.
+//! as their model table's `refractory_rule`, so both share one type.
 
 /// When a LIF neuron integrates again after a spike: the `refractory` key of the LIF models'
 /// parameter tables (`"nest"` or `"brian2"`). With `R = round(tau_refrac / dt)`:

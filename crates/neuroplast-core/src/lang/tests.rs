@@ -1,5 +1,5 @@
 //! Tests of the language as a whole that need the crate's internals (checkpoints through
-//! CBOR, as `crate::checkpoint` writes them).
+//! CBOR, as the checkpoints write them).
 
 use std::collections::BTreeMap;
 
