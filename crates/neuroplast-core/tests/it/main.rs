@@ -9,6 +9,7 @@ mod lang;
 mod per_neuron;
 mod protocols;
 mod reference;
+mod retune;
 mod spiking;
 mod tsodyks_markram;
 

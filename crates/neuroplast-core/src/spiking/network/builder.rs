@@ -282,63 +282,15 @@ impl NetworkBuilder {
     /// Every population in shards of at most [`SHARD`] neurons, each shard with its own
     /// random stream and its cut of the per-neuron parameter values.
     fn build_populations(&self) -> Result<Vec<Population>> {
-        let dt = self.dt;
         let mut pops = Vec::with_capacity(self.pops.len());
-        let mut draw = 0u64;
-        for (p, decl) in self.pops.iter().enumerate() {
-            // per-neuron parameter values, drawn in declaration order
-            let mut values = Vec::with_capacity(decl.params.len());
-            for (name, value) in &decl.params {
-                let mut rng = component(self.seed, Stream::ParamInit, draw);
-                draw += 1;
-                values.push((name.clone(), value.sample(decl.n, &mut rng)));
-            }
-            let mut shards = Vec::new();
-            let mut lo = 0;
-            while lo < decl.n {
-                let hi = (lo + SHARD).min(decl.n);
-                let rng = component(
-                    self.seed,
-                    Stream::Poisson,
-                    ((p as u64) << 32) | (lo / SHARD) as u64,
-                );
-                let cut: Vec<(String, Vec<f64>)> = values
-                    .iter()
-                    .map(|(name, v)| (name.clone(), v[lo..hi].to_vec()))
-                    .collect();
-                let ctx = Build {
-                    dt_ms: dt,
-                    offset: lo,
-                    rng,
-                    per_neuron: &cut,
-                };
-                let mut neurons = decl
-                    .model
-                    .build(hi - lo, ctx)
-                    .map_err(|e| prefix(e, &format!("populations.{}", decl.name)))?;
-                let receptors = neurons.receptors().len();
-                // the interleaved buffer only for models that take some receptor through it
-                let buffered = (0..receptors).any(|q| neurons.receptor_state(q).is_none());
-                shards.push(Shard {
-                    lo: lo as u32,
-                    hi: hi as u32,
-                    neurons,
-                    receptors,
-                    syn: if buffered {
-                        vec![0.0; receptors * (hi - lo)]
-                    } else {
-                        Vec::new()
-                    },
-                    current: Vec::new(),
-                    kernels: Vec::new(),
-                    spikes: Vec::with_capacity(hi - lo),
-                });
-                lo = hi;
-            }
+        for (p, (decl, values)) in self.pops.iter().zip(self.sampled_params()).enumerate() {
+            let shards = self.build_shards(p, &decl.model, &values)?;
             pops.push(Population {
                 name: decl.name.clone(),
                 n: decl.n,
                 model: decl.model.name().to_string(),
+                spec: decl.model.clone(),
+                values,
                 shards,
                 kernels: Vec::new(),
                 spikes: Vec::with_capacity(decl.n),
@@ -346,6 +298,77 @@ impl NetworkBuilder {
             });
         }
         Ok(pops)
+    }
+
+    /// The per-neuron parameter values of every population, drawn in declaration order
+    /// (each declaration from its own random stream), as `(name, one value per neuron)`.
+    pub(super) fn sampled_params(&self) -> Vec<Vec<(String, Vec<f64>)>> {
+        let mut draw = 0u64;
+        let mut out = Vec::with_capacity(self.pops.len());
+        for decl in &self.pops {
+            let mut values = Vec::with_capacity(decl.params.len());
+            for (name, value) in &decl.params {
+                let mut rng = component(self.seed, Stream::ParamInit, draw);
+                draw += 1;
+                values.push((name.clone(), value.sample(decl.n, &mut rng)));
+            }
+            out.push(values);
+        }
+        out
+    }
+
+    /// The shards of population `p` with model `model` and per-neuron `values`, at their
+    /// initial state (each shard with its own random stream).
+    pub(super) fn build_shards(
+        &self,
+        p: usize,
+        model: &ModelSpec,
+        values: &[(String, Vec<f64>)],
+    ) -> Result<Vec<Shard>> {
+        let dt = self.dt;
+        let decl = &self.pops[p];
+        let mut shards = Vec::new();
+        let mut lo = 0;
+        while lo < decl.n {
+            let hi = (lo + SHARD).min(decl.n);
+            let rng = component(
+                self.seed,
+                Stream::Poisson,
+                ((p as u64) << 32) | (lo / SHARD) as u64,
+            );
+            let cut: Vec<(String, Vec<f64>)> = values
+                .iter()
+                .map(|(name, v)| (name.clone(), v[lo..hi].to_vec()))
+                .collect();
+            let ctx = Build {
+                dt_ms: dt,
+                offset: lo,
+                rng,
+                per_neuron: &cut,
+            };
+            let mut neurons = model
+                .build(hi - lo, ctx)
+                .map_err(|e| prefix(e, &format!("populations.{}", decl.name)))?;
+            let receptors = neurons.receptors().len();
+            // the interleaved buffer only for models that take some receptor through it
+            let buffered = (0..receptors).any(|q| neurons.receptor_state(q).is_none());
+            shards.push(Shard {
+                lo: lo as u32,
+                hi: hi as u32,
+                neurons,
+                receptors,
+                syn: if buffered {
+                    vec![0.0; receptors * (hi - lo)]
+                } else {
+                    Vec::new()
+                },
+                current: Vec::new(),
+                kernels: Vec::new(),
+                spikes: Vec::with_capacity(hi - lo),
+            });
+            lo = hi;
+        }
+        Ok(shards)
     }
 
     /// Initial states, in declaration order, each from its own random stream; then each
@@ -455,41 +478,66 @@ impl NetworkBuilder {
 
     /// Current sources, checked against their populations.
     fn build_sources(&self, pops: &mut [Population]) -> Result<Vec<CurrentSource>> {
-        let mut sources = Vec::new();
-        for (k, (name, pop, neurons, waveform)) in self.sources.iter().enumerate() {
-            let path = format!("sources.{name}");
-            let p = self.pop_index(pop, &format!("{path}.population"))?;
-            let n = pops[p].n;
-            ensure!(
-                !pops[p].shards[0].neurons.receptors().is_empty(),
-                format!("{path}.population"),
-                "{} is a spike source and takes no current",
-                pops[p].model
-            );
-            let neurons = neurons.clone().unwrap_or_else(|| (0..n as u32).collect());
-            if let Some(&bad) = neurons.iter().find(|&&j| j as usize >= n) {
-                return Err(Error::config(
-                    format!("{path}.neurons"),
-                    format!("neuron {bad} is outside population {pop} (size {n})"),
-                ));
-            }
-            let rng = component(self.seed, Stream::CurrentNoise, k as u64);
-            // the waveform's own keys (start, stop, amplitude, …) sit under `.waveform`
-            sources.push(CurrentSource::new(
-                &format!("{path}.waveform"),
-                waveform,
-                p,
-                neurons,
-                self.dt,
-                rng,
-            )?);
-            for s in &mut pops[p].shards {
+        let mut sources = Vec::with_capacity(self.sources.len());
+        for k in 0..self.sources.len() {
+            let source = self.compile_source(k, pops)?;
+            for s in &mut pops[source.population].shards {
                 if s.current.is_empty() {
                     s.current = vec![0.0; (s.hi - s.lo) as usize];
                 }
             }
+            sources.push(source);
         }
         Ok(sources)
+    }
+
+    /// Current source `k`, compiled and checked against its population.
+    pub(super) fn compile_source(&self, k: usize, pops: &[Population]) -> Result<CurrentSource> {
+        let (name, pop, neurons, waveform) = &self.sources[k];
+        let path = format!("sources.{name}");
+        let p = self.pop_index(pop, &format!("{path}.population"))?;
+        let n = pops[p].n;
+        ensure!(
+            !pops[p].shards[0].neurons.receptors().is_empty(),
+            format!("{path}.population"),
+            "{} is a spike source and takes no current",
+            pops[p].model
+        );
+        let neurons = neurons.clone().unwrap_or_else(|| (0..n as u32).collect());
+        if let Some(&bad) = neurons.iter().find(|&&j| j as usize >= n) {
+            return Err(Error::config(
+                format!("{path}.neurons"),
+                format!("neuron {bad} is outside population {pop} (size {n})"),
+            ));
+        }
+        let rng = component(self.seed, Stream::CurrentNoise, k as u64);
+        // the waveform's own keys (start, stop, amplitude, …) sit under `.waveform`
+        CurrentSource::new(
+            &format!("{path}.waveform"),
+            waveform,
+            p,
+            neurons,
+            self.dt,
+            rng,
+        )
+    }
+
+    /// The model (with its parameter table) of population `p`.
+    pub(super) fn model_of(&self, p: usize) -> &ModelSpec {
+        &self.pops[p].model
+    }
+
+    /// The size of population `p`.
+    pub(super) fn size_of(&self, p: usize) -> usize {
+        self.pops[p].n
+    }
+
+    /// Names of the populations and current sources, in declaration order.
+    pub(super) fn names(&self) -> (Vec<&str>, Vec<&str>) {
+        (
+            self.pops.iter().map(|p| p.name.as_str()).collect(),
+            self.sources.iter().map(|s| s.0.as_str()).collect(),
+        )
     }
 
     /// Monitors, resolved to populations, neurons and variables (errors name `record[k]`).

@@ -9,6 +9,7 @@
 //! | [`schedule`] | the step as data ([`PHASES`]): what runs, in which order, timed by [`Profile`] |
 //! | `delivery.rs` | spikes into the postsynaptic side (static per shard, plastic through the rule) |
 //! | `kernels.rs` | double-exponential kernel synapses |
+//! | `retune.rs` | [`Network::retune`]: new parameters for a built network, mid-run |
 //!
 //! ## Shards and threads
 //!
@@ -23,6 +24,7 @@ pub mod builder;
 mod delivery;
 mod engine;
 mod kernels;
+mod retune;
 pub mod schedule;
 pub mod spec;
 
@@ -62,6 +64,10 @@ pub struct Population {
     name: String,
     n: usize,
     model: String,
+    /// The model with its parameters, and the per-neuron values: what the shards were built
+    /// from, kept so that [`Network::retune`] can tell what a parameter change changes.
+    spec: ModelSpec,
+    values: Vec<(String, Vec<f64>)>,
     shards: Vec<Shard>,
     kernels: Vec<KernelParams>,
     spikes: Vec<u32>,

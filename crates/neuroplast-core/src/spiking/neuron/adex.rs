@@ -485,6 +485,12 @@ crate::param_table!(AdExParams {
 impl super::BuiltinModel for AdEx {
     type Params = AdExParams;
 
+    fn carry_from(&mut self, old: &Self) {
+        super::carry_named(self, old);
+        self.refrac.clone_from(&old.refrac);
+        self.fired.clone_from(&old.fired);
+    }
+
     fn validate(params: &AdExParams, path: &str) -> Result<()> {
         params.validate(path)
     }

@@ -339,6 +339,11 @@ crate::param_table!(HodgkinHuxleyParams {
 impl super::BuiltinModel for HodgkinHuxley {
     type Params = HodgkinHuxleyParams;
 
+    fn carry_from(&mut self, old: &Self) {
+        super::carry_named(self, old);
+        self.fired.clone_from(&old.fired);
+    }
+
     fn validate(params: &HodgkinHuxleyParams, path: &str) -> Result<()> {
         params.validate(path)
     }
@@ -701,6 +706,11 @@ crate::param_table!(HhCondExpParams {
 
 impl super::BuiltinModel for HhCondExp {
     type Params = HhCondExpParams;
+
+    fn carry_from(&mut self, old: &Self) {
+        super::carry_named(self, old);
+        self.fired.clone_from(&old.fired);
+    }
 
     fn validate(params: &HhCondExpParams, path: &str) -> Result<()> {
         params.validate(path)

@@ -351,6 +351,11 @@ impl IfCondAlpha {
 impl super::BuiltinModel for IfCondAlpha {
     type Params = IfCondAlphaParams;
 
+    fn carry_from(&mut self, old: &Self) {
+        super::carry_named(self, old);
+        self.refrac.clone_from(&old.refrac);
+    }
+
     fn validate(params: &IfCondAlphaParams, path: &str) -> Result<()> {
         params.validate(path)
     }

@@ -371,6 +371,11 @@ impl IfCurrAlpha {
 impl super::BuiltinModel for IfCurrAlpha {
     type Params = IfCurrAlphaParams;
 
+    fn carry_from(&mut self, old: &Self) {
+        super::carry_named(self, old);
+        self.refrac.clone_from(&old.refrac);
+    }
+
     fn validate(params: &IfCurrAlphaParams, path: &str) -> Result<()> {
         params.validate(path)
     }

@@ -293,6 +293,11 @@ crate::param_table!(IfCurrExpParams {
 impl super::BuiltinModel for IfCurrExp {
     type Params = IfCurrExpParams;
 
+    fn carry_from(&mut self, old: &Self) {
+        super::carry_named(self, old);
+        self.refrac.clone_from(&old.refrac);
+    }
+
     fn validate(params: &IfCurrExpParams, path: &str) -> Result<()> {
         params.validate(path)
     }

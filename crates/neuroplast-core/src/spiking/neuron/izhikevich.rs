@@ -336,6 +336,11 @@ crate::param_table!(IzhikevichParams {
 impl super::BuiltinModel for Izhikevich {
     type Params = IzhikevichParams;
 
+    fn carry_from(&mut self, old: &Self) {
+        super::carry_named(self, old);
+        self.fired.clone_from(&old.fired);
+    }
+
     fn validate(params: &IzhikevichParams, path: &str) -> Result<()> {
         params.validate(path)
     }
@@ -658,6 +663,11 @@ crate::param_table!(Izhikevich2007Params {
 
 impl super::BuiltinModel for Izhikevich2007 {
     type Params = Izhikevich2007Params;
+
+    fn carry_from(&mut self, old: &Self) {
+        super::carry_named(self, old);
+        self.pending.clone_from(&old.pending);
+    }
 
     fn validate(params: &Izhikevich2007Params, path: &str) -> Result<()> {
         params.validate(path)

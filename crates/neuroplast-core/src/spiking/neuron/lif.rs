@@ -305,6 +305,11 @@ crate::param_table!(IfCondExpParams {
 impl super::BuiltinModel for IfCondExp {
     type Params = IfCondExpParams;
 
+    fn carry_from(&mut self, old: &Self) {
+        super::carry_named(self, old);
+        self.refrac.clone_from(&old.refrac);
+    }
+
     fn validate(params: &IfCondExpParams, path: &str) -> Result<()> {
         params.validate(path)
     }

@@ -251,6 +251,12 @@ crate::param_table!(LifNeurapseParams {
 impl super::BuiltinModel for LifNeurapse {
     type Params = LifNeurapseParams;
 
+    fn carry_from(&mut self, old: &Self) {
+        super::carry_named(self, old);
+        self.refrac.clone_from(&old.refrac);
+        self.fired.clone_from(&old.fired);
+    }
+
     fn validate(params: &LifNeurapseParams, path: &str) -> Result<()> {
         params.validate(path)
     }

@@ -47,7 +47,7 @@ pub use izhikevich::{
     Izhikevich, Izhikevich2007, Izhikevich2007Params, IzhikevichIntegrator, IzhikevichParams,
 };
 pub use lif::{IfCondExp, IfCondExpParams};
-pub use registry::{per_neuron, per_neuron_consts, Build, BuiltinModel, ParamTable};
+pub use registry::{carry_named, per_neuron, per_neuron_consts, Build, BuiltinModel, ParamTable};
 pub use sorf::{Sorf, SorfParams};
 
 use super::source::{PoissonSource, SpikeArraySource};

@@ -53,6 +53,27 @@ pub trait BuiltinModel: NeuronModel + Sized {
         let _ = params;
         None
     }
+
+    /// Take over the state of `old`, the same neurons before a parameter change (`self` was
+    /// just built with the new parameters): by default every named state variable; a model
+    /// with more state than its named variables (refractory counters, spike flags, a random
+    /// stream, a position in a list of spikes) copies that too, so that a run with a change
+    /// continues exactly as one whose parameters had those values from that step on.
+    fn carry_from(&mut self, old: &Self) {
+        carry_named(self, old);
+    }
+}
+
+/// Copy every named state variable of `old` into `new` (the default of
+/// [`BuiltinModel::carry_from`]).
+pub fn carry_named<M: NeuronModel>(new: &mut M, old: &M) {
+    for &name in new.state_names() {
+        if let (Some(src), Some(dst)) = (old.state(name), new.state_mut(name)) {
+            if src.len() == dst.len() {
+                dst.copy_from_slice(src);
+            }
+        }
+    }
 }
 
 /// The numeric parameters of a model by name, so that each can be given per neuron.
@@ -232,6 +253,13 @@ macro_rules! models {
                 }
             }
 
+            /// Check that `other` is this model (any parameters): a parameter change may not
+            /// change a population's model.
+            pub fn same_model(&self, other: &ModelSpec) -> bool {
+                std::mem::discriminant(self) == std::mem::discriminant(other)
+                    && self.name() == other.name()
+            }
+
             /// Build `n` neurons of one shard.
             pub fn build(&self, n: usize, ctx: $crate::spiking::neuron::Build<'_>) -> $crate::Result<Neurons> {
                 Ok(match self {
@@ -248,6 +276,22 @@ macro_rules! models {
         #[allow(clippy::large_enum_variant)]
         pub enum Neurons {
             $( #[doc = $doc] $name($ty), )*
+        }
+
+        impl Neurons {
+            /// Take over the state of `old` (the same model before a parameter change; see
+            /// [`BuiltinModel::carry_from`](crate::spiking::neuron::BuiltinModel::carry_from)).
+            /// `false` when `old` is another model (nothing copied).
+            pub fn carry_from(&mut self, old: &Neurons) -> bool {
+                match (self, old) {
+                    $((Neurons::$name(new), Neurons::$name(old)) => {
+                        <$ty as $crate::spiking::neuron::BuiltinModel>::carry_from(new, old);
+                        true
+                    })*
+                    #[allow(unreachable_patterns)] // reason: one model would make the arm dead
+                    _ => false,
+                }
+            }
         }
 
         impl NeuronModel for Neurons {

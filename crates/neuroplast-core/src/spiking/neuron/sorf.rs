@@ -381,6 +381,12 @@ crate::param_table!(SorfParams {
 impl super::BuiltinModel for Sorf {
     type Params = SorfParams;
 
+    fn carry_from(&mut self, old: &Self) {
+        super::carry_named(self, old);
+        self.refrac.clone_from(&old.refrac);
+        self.fired.clone_from(&old.fired);
+    }
+
     fn validate(params: &SorfParams, path: &str) -> Result<()> {
         params.validate(path)
     }

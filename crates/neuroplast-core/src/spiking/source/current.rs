@@ -88,6 +88,18 @@ enum Compiled {
 }
 
 impl CurrentSource {
+    /// Take the waveform of `new` (the same targets, compiled from changed parameters) from
+    /// the next step on, keeping this source's random stream and held noise values; `false`
+    /// when nothing differs.
+    pub fn retune(&mut self, new: CurrentSource) -> bool {
+        if self.kind == new.kind && self.per_target == new.per_target {
+            return false;
+        }
+        self.kind = new.kind;
+        self.per_target = new.per_target;
+        true
+    }
+
     /// Compile `waveform` for neurons `neurons` of population `population`; `rng` is used by
     /// the random waveforms only. Errors name `{path}.{key}` (`path`: the waveform's table).
     pub fn new(

@@ -145,6 +145,14 @@ crate::param_table!(PoissonParams { rate });
 impl crate::spiking::neuron::BuiltinModel for PoissonSource {
     type Params = PoissonParams;
 
+    fn carry_from(&mut self, old: &Self) {
+        crate::spiking::neuron::carry_named(self, old);
+        self.rng.clone_from(&old.rng);
+        self.t = old.t;
+        // rate changes already made stay made
+        self.next_change = self.changes.partition_point(|&(at, _)| at < old.t);
+    }
+
     fn validate(params: &PoissonParams, path: &str) -> Result<()> {
         params.validate(path)
     }
@@ -311,6 +319,13 @@ crate::param_table!(SpikeArrayParams {});
 
 impl crate::spiking::neuron::BuiltinModel for SpikeArraySource {
     type Params = SpikeArrayParams;
+
+    fn carry_from(&mut self, old: &Self) {
+        crate::spiking::neuron::carry_named(self, old);
+        self.t = old.t;
+        // spikes before the change's step are past
+        self.next = self.events.partition_point(|&(step, _)| step < old.t);
+    }
 
     fn validate(_: &SpikeArrayParams, _: &str) -> Result<()> {
         Ok(())
