@@ -246,7 +246,8 @@ class Population:
     def set(self, name: str | None = None, values: Any = None, **kw: Any) -> None:
         """Before the first run: a parameter (``set("tau_m", 20.0)``, per neuron with an
         array or a distribution) or, for a state variable, its initial value
-        (``set(v=npl.uniform(-60, -50))``). After it: a state variable of every neuron."""
+        (``set(v=npl.uniform(-60, -50))``). After it: a state variable of every neuron, or a
+        parameter from the next step on (:meth:`neuroplast.Network.set`)."""
         items = dict(kw)
         if name is not None:
             items[name] = values

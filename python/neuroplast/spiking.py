@@ -14,17 +14,16 @@ give the same spikes as the command line for the same file (``spike_hash`` equal
 
 from __future__ import annotations
 
+import copy
 import os
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
-import copy
-from typing import Mapping
 
 from . import _neo, _neuroplast
 from ._checks import config_error, count, progress_callback, strings
-from ._network import NetworkBuilder
+from ._network import NetworkBuilder, _clean
 
 __all__ = ["Network", "SpikingRecording"]
 
@@ -201,23 +200,59 @@ class Network(NetworkBuilder):
 
         Errors name the key of the call, ``<population>.<name>``, with ``[i]`` for the first
         bad neuron (e.g. ``exc.v[7]``): a :class:`neuroplast.ConfigError` for a bad value or a
-        wrong number of values, ``KeyError`` for an unknown population. A model parameter
-        (``tau_m``) is refused with a ConfigError naming ``exc.tau_m``: a built network cannot
-        change its parameters yet (give them in the file, per neuron if needed, or as an
-        override)."""
+        wrong number of values, ``KeyError`` for an unknown population."""
         self.set(f"{population}.{variable}", values)
 
     def set(self, key: str, values: Any) -> None:
-        """``set("exc.v", values)``: :meth:`set_state` with the key written as
-        ``<population>.<name>``; a scalar applies to every neuron."""
+        """``set("exc.v", values)``: a state variable of every neuron (:meth:`set_state`);
+        ``set("exc.tau_m", values)``: a model parameter, from the next step on (through
+        :meth:`retune`, so the neurons keep their state). One value per neuron, or a scalar
+        for all. A name that is both (Izhikevich ``a``…``d``, a Poisson ``rate``) sets the
+        state."""
         if not isinstance(key, str) or "." not in key:
             raise TypeError(f"key: expected '<population>.<name>', got {key!r}")
         population, name = key.split(".", 1)
         sizes = {n: k for n, k, _ in self.populations}
         a = np.asarray(values, dtype=np.float64)
+        if population in sizes and name in self._core.parameters(population):
+            state = self._core.state_names(population)
+            if name not in state:
+                params = a.tolist() if a.ndim else float(a)
+
+                def edit(spec: dict[str, Any]) -> None:
+                    spec["populations"][population].setdefault("params", {})[name] = params
+
+                self.retune(edit)
+                return
         if a.ndim == 0 and population in sizes:
             a = np.full(sizes[population], float(a))
         self._core.set(population, name, np.ascontiguousarray(a))
+
+    def retune(self, change: Mapping[str, Any] | Callable[[dict[str, Any]], Any]) -> list[str]:
+        """Change parameters of the built network from the next step on: ``change`` is this
+        network's tables (:meth:`to_dict`) with neuron parameters (scalars or one value per
+        neuron) or current sources' waveforms edited, or a function that edits them in place.
+        Neurons keep their state (potentials, refractory counters, random streams); returns
+        the key paths that changed (``["populations.exc.params"]``).
+
+        The structure stays: populations (names, sizes, models), projections, sources'
+        targets. Anything else, or a bad value, raises :class:`neuroplast.ConfigError` naming
+        the key and changes nothing; :meth:`to_dict`, :meth:`to_toml` and :meth:`to_bytes`
+        describe the network with its new values."""
+        if callable(change):
+            spec = self.to_dict()
+            change(spec)
+        elif isinstance(change, Mapping):
+            spec = copy.deepcopy(dict(change))
+        else:
+            raise TypeError(
+                f"change: expected the network's tables (a dict) or a function editing them, "
+                f"got {type(change).__name__}"
+            )
+        changed = list(self._core.retune(_clean(spec)))
+        if self._spec is not None:
+            self._spec = spec
+        return changed
 
     def weights(self, projection: str) -> np.ndarray:
         """The synaptic weights of a projection (float64, one per synapse, in the order of

@@ -294,3 +294,61 @@ def test_set_weights_of_a_built_projection():
     with pytest.raises(npl.ConfigError) as e:
         later.set_weights("inp_out", np.full(len(proj.get("weight")), np.nan))
     assert e.value.path == "inp_out.weight[0]"
+
+
+def quiet_cells(amplitude=0.0, start=0.0):
+    """Ten IF_curr_exp neurons (R = 20 MΩ, v_rest −65 mV), no input but a DC source."""
+    net = npl.Network(dt=0.1, seed=1)
+    net.population("cells", 10, "IF_curr_exp")
+    net.current_source("drive", "cells", {"kind": "dc", "amplitude": amplitude, "start": start})
+    net.record("cells", spikes=True)
+    return net
+
+
+def test_a_parameter_set_mid_run_drives_v_to_its_closed_form():
+    net = quiet_cells()
+    net.run(100.0)
+    assert np.all(net.state("cells", "v") == -65.0)
+    offsets = 0.05 * np.arange(10)  # nA; −65 + 20·I mV, all below threshold
+    net.set("cells.i_offset", offsets)
+    net.run(400.0)  # 20 τ_m
+    np.testing.assert_allclose(net.state("cells", "v"), -65.0 + 20.0 * offsets, atol=1e-6)
+    assert net.to_dict()["populations"]["cells"]["params"]["i_offset"] == pytest.approx(list(offsets))
+    # Population.set after the build does the same
+    pop = npl.builder.Population(net, "cells")
+    pop.set("i_offset", 0.0)
+    net.run(400.0)
+    np.testing.assert_allclose(net.state("cells", "v"), -65.0, atol=1e-6)
+
+
+def test_a_retuned_source_equals_one_that_starts_then():
+    late = quiet_cells(amplitude=1.0, start=100.0)
+    late.run(300.0)
+    net = quiet_cells()
+    net.run(100.0)
+    changed = net.retune(lambda d: d["sources"]["drive"]["waveform"].update(amplitude=1.0))
+    assert changed == ["sources.drive.waveform"]
+    net.run(200.0)
+    assert late.spike_counts()["cells"] > 0
+    assert net.spike_hash == late.spike_hash
+    # the saved bytes describe the new waveform
+    again = npl.Network.from_bytes(net.to_bytes())
+    assert again.to_dict()["sources"]["drive"]["waveform"]["amplitude"] == 1.0
+
+
+def test_retune_refuses_structure_and_bad_values_naming_the_key():
+    net = quiet_cells()
+    net.run(10.0)
+    before = net.state("cells", "v").copy()
+
+    def grow(d):
+        d["populations"]["cells"]["n"] = 11
+
+    with pytest.raises(npl.ConfigError, match=r"populations\.cells.*size"):
+        net.retune(grow)
+    with pytest.raises(npl.ConfigError, match="tau_m"):
+        net.set("cells.tau_m", -1.0)
+    with pytest.raises(TypeError, match="change"):
+        net.retune(3)
+    np.testing.assert_array_equal(net.state("cells", "v"), before)
+    assert "tau_m" not in net.to_dict()["populations"]["cells"].get("params", {})

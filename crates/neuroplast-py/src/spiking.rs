@@ -147,10 +147,46 @@ impl NetworkCore {
         Ok(values.into_pyarray(py))
     }
 
+    /// Apply this network's tables with parameters or current-source waveforms edited, from
+    /// the next step on (`Network::retune`); returns the key paths that changed. The
+    /// structure (populations, sizes, models, sources' targets) must stay; an error changes
+    /// nothing.
+    #[pyo3(signature = (spec, name="<python>"))]
+    fn retune(
+        &mut self,
+        spec: &Bound<'_, pyo3::types::PyMapping>,
+        name: &str,
+    ) -> PyResult<Vec<String>> {
+        let exp = experiment_of(spec, name)?;
+        let changed = self.net.retune(&exp.builder().to_py()?).map_err(core_err)?;
+        self.exp = exp;
+        Ok(changed)
+    }
+
+    /// The parameters of `population`'s model that can be given per neuron.
+    fn parameters(&self, population: &str) -> PyResult<Vec<String>> {
+        let index = self.population_index(population)?;
+        Ok(self.exp.models[index]
+            .per_neuron_params()
+            .iter()
+            .map(|s| (*s).to_string())
+            .collect())
+    }
+
+    /// The state variables of `population`'s neurons.
+    fn state_names(&self, population: &str) -> PyResult<Vec<String>> {
+        let index = self.population_index(population)?;
+        Ok(self.net.populations()[index]
+            .state_names()
+            .iter()
+            .map(|s| (*s).to_string())
+            .collect())
+    }
+
     /// Set `name` of every neuron of `population`: a state variable (`v`, a Poisson `rate`),
     /// checked by the core. Errors name `<population>.<name>[<neuron>]`, the key of the call.
-    /// A model parameter is refused with a ConfigError until the core can change parameters
-    /// of a built network.
+    /// A model parameter is refused here with a ConfigError: parameters change through
+    /// `retune` (the Python `Network.set` does that).
     fn set(
         &mut self,
         population: &str,
@@ -170,9 +206,8 @@ impl NetworkCore {
                 &key,
                 if params.contains(&name) {
                     format!(
-                        "{name} is a parameter of {} (not a state variable): a built network \
-                         cannot change its parameters yet; give it in the file \
-                         (populations.{population}.params.{name}) or as an override",
+                        "{name} is a parameter of {} (not a state variable): change it with \
+                         Network.set or Network.retune",
                         model.name()
                     )
                 } else {
