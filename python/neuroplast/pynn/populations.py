@@ -93,9 +93,12 @@ class Population(_Parameters, common.Population):
     _recorder_class = Recorder
     _assembly_class = Assembly
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        simulator.state.structure_changed("a new Population")
+        common.Population.__init__(self, *args, **kwargs)
+
     def _create_cells(self) -> None:
         state = simulator.state
-        state.structure_changed("a new Population")
         if not isinstance(self.celltype, StandardCellType) or not hasattr(self.celltype, "engine_model"):
             raise NotImplementedError(
                 f"neuroplast.pynn has no cell type {type(self.celltype).__name__}; "

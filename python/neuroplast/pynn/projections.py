@@ -210,7 +210,7 @@ class Projection(common.Projection):
         parameter_space.evaluate(simplify=False)
         changed = []
         for name, value in parameter_space.items():
-            new = np.asarray(value, dtype=float)
+            new = np.broadcast_to(np.asarray(value, dtype=float), self.pre_index.shape).copy()
             if name == "delay":
                 new = simulator.rounded_delays(new, simulator.state.dt)
             if name == "weight" or not np.array_equal(new, self.values[name]):
