@@ -352,3 +352,36 @@ def test_retune_refuses_structure_and_bad_values_naming_the_key():
         net.retune(3)
     np.testing.assert_array_equal(net.state("cells", "v"), before)
     assert "tau_m" not in net.to_dict()["populations"]["cells"].get("params", {})
+
+
+def test_numpy_arrays_in_the_tables_equal_lists():
+    """1-D numpy arrays go into the tables without Python lists; the network is the same."""
+    rng = np.random.default_rng(4)
+    pre, post = rng.integers(0, 50, 2000), rng.integers(0, 50, 2000)
+    w, d = rng.uniform(0.0, 0.02, 2000), rng.integers(1, 20, 2000) * 0.1
+
+    def spec(convert):
+        return {
+            "simulation": {"dt_ms": 0.1, "duration_ms": 100.0, "seed": 3},
+            "populations": {
+                "inp": {"model": "SpikeSourcePoisson", "n": 50, "params": {"rate": 20.0}},
+                "out": {"model": "IF_cond_exp", "n": 50, "params": {"i_offset": convert(rng_offsets)}},
+            },
+            "projections": {
+                "ff": {
+                    "pre": "inp", "post": "out", "receptor": "excitatory",
+                    "connector": {"kind": "from_list", "pre": convert(pre), "post": convert(post)},
+                    "weight": {"kind": "array", "values": convert(w)},
+                    "delay_ms": {"kind": "array", "values": convert(d)},
+                }
+            },
+            "record": {"out": {"spikes": True}},
+        }
+
+    rng_offsets = rng.uniform(0.0, 0.5, 50)
+    a = npl.Network.from_dict(spec(lambda x: x.tolist()))
+    b = npl.Network.from_dict(spec(lambda x: x))
+    a.run(100.0)
+    b.run(100.0)
+    assert a.spike_counts()["out"] > 0
+    assert a.spike_hash == b.spike_hash

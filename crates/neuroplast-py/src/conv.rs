@@ -29,7 +29,24 @@ pub fn config_value(v: &Bound<'_, PyAny>, path: &str) -> PyResult<toml::Value> {
     if let Ok(s) = v.cast::<PyString>() {
         return Ok(toml::Value::String(s.to_str()?.to_string()));
     }
-    // numpy arrays and scalars: their Python lists and numbers
+    // one-dimensional float and integer numpy arrays directly (a projection's synapses can
+    // be millions of values); other numpy arrays and scalars as their Python lists and numbers
+    if let Ok(a) = v.extract::<PyReadonlyArray1<'_, f64>>() {
+        return Ok(toml::Value::Array(
+            a.as_array()
+                .iter()
+                .map(|&x| toml::Value::Float(x))
+                .collect(),
+        ));
+    }
+    if let Ok(a) = v.extract::<PyReadonlyArray1<'_, i64>>() {
+        return Ok(toml::Value::Array(
+            a.as_array()
+                .iter()
+                .map(|&x| toml::Value::Integer(x))
+                .collect(),
+        ));
+    }
     if v.hasattr("tolist")? && v.hasattr("dtype")? {
         return config_value(&v.call_method0("tolist")?, path);
     }
@@ -54,7 +71,19 @@ pub fn config_value(v: &Bound<'_, PyAny>, path: &str) -> PyResult<toml::Value> {
     if v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>() {
         let mut out = Vec::new();
         for (i, x) in v.try_iter()?.enumerate() {
-            out.push(config_value(&x?, &format!("{path}[{i}]"))?);
+            let x = x?;
+            // numbers without building their key path (only an error needs it)
+            if let Ok(f) = x.cast::<PyFloat>() {
+                out.push(toml::Value::Float(f.value()));
+                continue;
+            }
+            if x.is_exact_instance_of::<PyInt>() {
+                if let Ok(i) = x.extract::<i64>() {
+                    out.push(toml::Value::Integer(i));
+                    continue;
+                }
+            }
+            out.push(config_value(&x, &format!("{path}[{i}]"))?);
         }
         return Ok(toml::Value::Array(out));
     }

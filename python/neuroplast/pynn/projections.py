@@ -141,9 +141,9 @@ class Projection(common.Projection):
             table: dict[str, Any] = {
                 "pre": pre_pop._engine_name,
                 "post": post_pop._engine_name,
-                "connector": {"kind": "from_list", "pre": pre.tolist(), "post": post.tolist()},
-                "weight": {"kind": "array", "values": self.values["weight"][which].tolist()},
-                "delay_ms": {"kind": "array", "values": self.values["delay"][which].tolist()},
+                "connector": {"kind": "from_list", "pre": pre.astype(np.int64), "post": post.astype(np.int64)},
+                "weight": {"kind": "array", "values": self.values["weight"][which]},
+                "delay_ms": {"kind": "array", "values": self.values["delay"][which]},
             }
             table.update(celltype.engine_receptor(self.receptor_type))
             rule = self.synapse_type.engine_plasticity({k: v[which] for k, v in self.values.items()}, celltype)

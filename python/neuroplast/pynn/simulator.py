@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from pyNN import common
 
+from .. import _neuroplast
 from ..spiking import Network
 
 name = "neuroplast"
@@ -108,7 +109,9 @@ class State(common.control.BaseState):
     def network(self) -> Network:
         """The engine, built from the description if there is none."""
         if self.net is None:
-            self.net = Network.from_dict(self.describe())
+            spec = self.describe()
+            # checked and built in one call, without copying the synapse arrays
+            self.net = Network._wrap(_neuroplast.NetworkCore.from_dict(spec), spec)
             self.steps = 0
             for recorder in self.recorders:
                 recorder._start()

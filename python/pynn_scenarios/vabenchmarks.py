@@ -1,0 +1,21 @@
+"""Run PyNN's own ``examples/VAbenchmarks.py`` (from the PyNN 0.13.0 sources that run.sh
+downloads) on ``neuroplast.pynn``, or on any installed PyNN backend:
+
+    .venv/bin/python python/pynn_scenarios/vabenchmarks.py [neuroplast|brian2|nest] [COBA|CUBA]
+
+It prints the example's own report (build time, simulation time, rates); run it from a
+scratch directory (it writes Results/)."""
+
+import pathlib
+import runpy
+import sys
+
+import neuroplast.pynn
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.modules["pyNN.neuroplast"] = neuroplast.pynn  # what pyNN.utility.get_simulator imports
+simulator = sys.argv[1] if len(sys.argv) > 1 else "neuroplast"
+benchmark = sys.argv[2] if len(sys.argv) > 2 else "COBA"
+example = next((ROOT / "target" / "pynn").glob("[Pp]y[Nn][Nn]-0.13.0")) / "examples" / "VAbenchmarks.py"
+sys.argv = [str(example), simulator, benchmark]
+runpy.run_path(str(example), run_name="__main__")
