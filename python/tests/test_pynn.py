@@ -100,3 +100,27 @@ def test_what_a_run_network_cannot_do_is_refused_clearly():
     sim.Population(2, sim.IF_curr_exp())  # after reset the network is built again
     sim.run(10.0)
     sim.end()
+
+
+def test_a_recorded_noisy_current_is_the_current_the_neuron_got():
+    """v of a current LIF follows its exact propagator with the recorded noise as input."""
+    dt, tau_m, cm = 0.1, 20.0, 1.0
+    sim.setup(timestep=dt, rng_seed=7)
+    cell = sim.Population(1, sim.IF_curr_exp(tau_m=tau_m, cm=cm, v_thresh=1000.0))
+    noise = sim.NoisyCurrentSource(mean=0.5, stdev=0.2, start=10.0, stop=60.0, dt=1.0)
+    cell.inject(noise)
+    noise.record()
+    cell.record("v")
+    sim.run(40.0)
+    sim.run(40.0)  # the trace continues over runs
+    v = np.asarray(cell.get_data().segments[0].filter(name="v")[0]).ravel()
+    i = np.asarray(noise.get_data()).ravel()
+    assert v.size == i.size == 801
+    assert np.all(i[:100] == 0.0) and np.all(i[600:] == 0.0)
+    draws = i[100:600].reshape(50, 10)
+    assert np.all(draws == draws[:, :1])  # one draw per ms
+    assert abs(draws[:, 0].mean() - 0.5) < 0.1 and 0.1 < draws[:, 0].std() < 0.3
+    decay = np.exp(-dt / tau_m)
+    predicted = -65.0 + (v[:-1] + 65.0) * decay + tau_m / cm * i[:-1] * (1 - decay)
+    np.testing.assert_allclose(v[1:], predicted, atol=1e-9)
+    sim.end()

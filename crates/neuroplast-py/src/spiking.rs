@@ -163,6 +163,35 @@ impl NetworkCore {
         Ok(changed)
     }
 
+    /// A `noise` current source's current into each of its targets over the draw period of
+    /// the last step run (nA; `CurrentSource::noise_values`).
+    fn noise_values<'py>(
+        &self,
+        py: Python<'py>,
+        source: &str,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let names: Vec<&str> = self
+            .exp
+            .file
+            .sources
+            .0
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let Some(k) = names.iter().position(|n| *n == source) else {
+            return Err(pyo3::exceptions::PyKeyError::new_err(format!(
+                "no current source {source:?}; the sources are {names:?}"
+            )));
+        };
+        match self.net.current_sources()[k].noise_values() {
+            Some(v) => Ok(v.to_vec().into_pyarray(py)),
+            None => Err(config_err(
+                &format!("sources.{source}"),
+                "not a noise source (only noise sources hold drawn values)".to_string(),
+            )),
+        }
+    }
+
     /// The parameters of `population`'s model that can be given per neuron.
     fn parameters(&self, population: &str) -> PyResult<Vec<String>> {
         let index = self.population_index(population)?;

@@ -87,6 +87,9 @@ class State(common.control.BaseState):
         }
         for pop in self.populations:
             spec["populations"][pop._engine_name] = pop._engine_table()
+            equations = getattr(pop.celltype, "engine_equations", None)
+            if equations is not None:
+                spec.setdefault("models", {})[pop.celltype.engine_model] = equations
         projections: dict[str, Any] = {}
         for proj in self.projections:
             projections.update(proj._engine_tables())
@@ -109,6 +112,8 @@ class State(common.control.BaseState):
     def network(self) -> Network:
         """The engine, built from the description if there is none."""
         if self.net is None:
+            for source in self.current_sources:
+                source._start()
             spec = self.describe()
             # checked and built in one call, without copying the synapse arrays
             self.net = Network._wrap(_neuroplast.NetworkCore.from_dict(spec), spec)
@@ -132,11 +137,17 @@ class State(common.control.BaseState):
             return
         net = self.network()
         self.running = True
-        rec = net.run(steps=steps)
-        first = self.steps
-        self.steps += steps
-        for recorder in self.recorders:
-            recorder._collect(rec, first, steps)
+        first, last = self.steps, self.steps + steps
+        # a recorded noise source is read once per draw: the run stops where draws change
+        noisy = [s for s in self.current_sources if s._recording and s._noisy and s._targets]
+        cuts = sorted({c for s in noisy for c in s._cuts(first, last)} | {last})
+        for cut in cuts:
+            rec = net.run(steps=cut - self.steps)
+            for recorder in self.recorders:
+                recorder._collect(rec, self.steps, cut - self.steps)
+            for source in noisy:
+                source._note(net, self.steps, cut)
+            self.steps = cut
 
     def reset(self) -> None:
         """Back to t = 0: the next run builds the engine again from the description."""

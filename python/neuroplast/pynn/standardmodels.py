@@ -82,6 +82,46 @@ class EIF_cond_exp_isfa_ista(_EngineCell, cells.EIF_cond_exp_isfa_ista):
     engine_state = {**_COND, "w": "w"}
 
 
+def _adex_alpha() -> dict[str, Any]:
+    """The library's AdEx model (the built-in EIF_cond_exp_isfa_ista as equations) with alpha
+    conductances: a spike of weight w adds w to ``x``, and g = e·x filtered once more gives
+    PyNN's w·(t/τ)·e^(1 − t/τ)."""
+    from ..builder import Model
+
+    table = dict(Model.library("AdEx").table)
+    table["description"] = "adaptive exponential integrate-and-fire with alpha conductances (PyNN EIF_cond_alpha_isfa_ista)"
+    table["equations"] = table["equations"].replace(
+        "dg_exc/dt = -g_exc/tau_syn_E : siemens\ndg_inh/dt = -g_inh/tau_syn_I : siemens\n",
+        "dg_exc/dt = (2.718281828459045*x_exc - g_exc)/tau_syn_E : siemens\n"
+        "dx_exc/dt = -x_exc/tau_syn_E : siemens\n"
+        "dg_inh/dt = (2.718281828459045*x_inh - g_inh)/tau_syn_I : siemens\n"
+        "dx_inh/dt = -x_inh/tau_syn_I : siemens\n",
+    )
+    assert "x_exc" in table["equations"], "the library's AdEx equations changed"
+    return table
+
+
+class EIF_cond_alpha_isfa_ista(_EngineCell, cells.EIF_cond_alpha_isfa_ista):
+    __doc__ = cells.EIF_cond_alpha_isfa_ista.__doc__
+    # an equation model: the library's AdEx in Brian2 syntax with alpha synapses; its `a` is
+    # in the language's coherent unit µS, PyNN's in nS
+    translations = build_translations(
+        *[(n, n) for n in ("cm", "tau_refrac", "v_spike", "v_reset", "v_rest", "tau_m", "i_offset",
+                           "b", "delta_T", "tau_w", "v_thresh", "e_rev_E", "tau_syn_E", "e_rev_I", "tau_syn_I")],
+        ("a", "a", 0.001),
+    )
+    engine_model = "EIF_cond_alpha_isfa_ista"
+    engine_state = {**_COND, "w": "w"}
+
+    @property
+    def engine_equations(self) -> dict[str, Any]:
+        return _adex_alpha()
+
+    def engine_receptor(self, receptor_type: str) -> dict[str, Any]:
+        super().engine_receptor(receptor_type)
+        return {"receptor": {"excitatory": "x_exc", "inhibitory": "x_inh"}[receptor_type]}
+
+
 class HH_cond_exp(_EngineCell, cells.HH_cond_exp):
     __doc__ = cells.HH_cond_exp.__doc__
     translations = _identity(
@@ -212,6 +252,8 @@ class SpikePairRule(synapses.SpikePairRule):
 class _CurrentSource(StandardCurrentSource):
     """A PyNN current source: one neuroplast source per population it is injected into."""
 
+    _noisy = False  # a noise source, read from the engine while it runs when recorded
+
     def __init__(self, **parameters: Any) -> None:
         super().__init__(**parameters)
         object.__setattr__(self, "_native", {})
@@ -244,6 +286,9 @@ class _CurrentSource(StandardCurrentSource):
 
     def record(self) -> None:
         object.__setattr__(self, "_recording", True)
+
+    def _start(self) -> None:
+        """The engine is (re)built at t = 0."""
 
     def _engine_tables(self) -> dict[str, Any]:
         tables = {}
@@ -361,6 +406,41 @@ class ACSource(_CurrentSource, electrodes.ACSource):
 class NoisyCurrentSource(_CurrentSource, electrodes.NoisyCurrentSource):
     __doc__ = electrodes.NoisyCurrentSource.__doc__
     translations = _identity("mean", "start", "stop", "stdev", "dt")
+
+    _noisy = True
+
+    def _start(self) -> None:
+        object.__setattr__(self, "_trace", [])
+
+    def _steps(self) -> tuple[int, int, int]:
+        """(start, stop, draw period) in steps."""
+        p, dt = self._native, simulator.state.dt
+        every = max(int(round((p.get("dt") or dt) / dt)), 1)
+        return int(round(p["start"] / dt)), int(min(round(p["stop"] / dt), 2**62)), every
+
+    def _cuts(self, a: int, b: int) -> list[int]:
+        """Steps in (a, b) where the current changes: start, each draw, stop."""
+        start, stop, every = self._steps()
+        lo = max(a + 1, start)
+        cuts = [stop] if a < stop < b else []
+        if lo < b:
+            k0 = -(-(lo - start) // every)
+            cuts += (start + every * np.arange(k0, (b - 1 - start) // every + 1)).tolist()
+        return cuts
+
+    def _note(self, net: Any, a: int, b: int) -> None:
+        """Steps a..b−1 ran within one draw: the first target's current then."""
+        start, stop, _ = self._steps()
+        name = next(iter(self._engine_tables()))
+        value = float(net._core.noise_values(name)[0]) if start <= a < stop else 0.0
+        self._trace.append(np.full(b - a, value / next(iter(self._targets)).celltype.current_scale))
+
+    def _get_data(self) -> tuple[np.ndarray, np.ndarray]:
+        steps = simulator.state.steps
+        trace = np.concatenate(getattr(self, "_trace", []) or [np.zeros(0)])
+        start, stop, _ = self._steps()
+        last = trace[-1] if trace.size and start <= steps < stop else 0.0
+        return np.arange(steps + 1) * simulator.state.dt, np.append(trace, last)
 
     def _waveform(self, scale: float) -> dict[str, Any]:
         p = self._native

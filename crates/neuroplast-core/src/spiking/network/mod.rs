@@ -252,6 +252,11 @@ impl Network {
     pub fn projection(&self, name: &str) -> Option<&Projection> {
         self.projs.iter().find(|p| p.name == name)
     }
+    /// The current sources, in the order of the description's `sources`.
+    pub fn current_sources(&self) -> &[super::source::CurrentSource] {
+        &self.sources
+    }
+
     /// Total number of synapses.
     pub fn synapse_count(&self) -> usize {
         self.projs.iter().map(|p| p.synapses.len()).sum()

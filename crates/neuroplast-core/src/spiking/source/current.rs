@@ -408,6 +408,13 @@ impl CurrentSource {
         }
     }
 
+    /// A `noise` source's current into each target (in the order of `neurons`) over its draw
+    /// period that holds the last step run; `None` for other waveforms. Zero before the first
+    /// draw; outside `start..stop` the source adds nothing, whatever this holds.
+    pub fn noise_values(&self) -> Option<&[f64]> {
+        matches!(self.kind, Compiled::Noise { .. }).then_some(self.held.as_slice())
+    }
+
     /// Add this source's current at step `t` to `add(neuron, nA)`.
     pub fn apply(&mut self, t: u64, mut add: impl FnMut(u32, f64)) {
         if self.per_target.is_some() {
