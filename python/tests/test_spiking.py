@@ -92,11 +92,13 @@ def test_set_state_and_parameters_name_the_key_of_the_call():
     with pytest.raises(npl.ConfigError) as e:
         net.set_state("exc", "v", np.zeros(5))
     assert e.value.path == "exc.v" and "3200" in str(e.value)
-    # a parameter: refused clearly until the core can change parameters of a built network
-    with pytest.raises(npl.ConfigError, match="tau_m is a parameter of IF_cond_exp") as e:
-        net.set("exc.tau_m", 25.0)
-    assert e.value.path == "exc.tau_m"
-    assert "populations.exc.params.tau_m" in str(e.value)
+    # a parameter of a file's network: changed through retune, and the file says so
+    net.set("exc.tau_m", 25.0)
+    assert net.to_dict()["populations"]["exc"]["params"]["tau_m"] == 25.0
+    assert net.to_dict()["populations"]["inh"]["params"]["tau_m"] == 20.0
+    with pytest.raises(npl.ConfigError, match="tau_m") as e:
+        net.set("exc.tau_m", -1.0)
+    assert "populations.exc" in e.value.path
     with pytest.raises(npl.ConfigError, match="no state variable or parameter") as e:
         net.set_state("inh", "nope", 1.0)
     assert e.value.path == "inh.nope"
