@@ -124,3 +124,35 @@ def test_a_recorded_noisy_current_is_the_current_the_neuron_got():
     predicted = -65.0 + (v[:-1] + 65.0) * decay + tau_m / cm * i[:-1] * (1 - decay)
     np.testing.assert_allclose(v[1:], predicted, atol=1e-9)
     sim.end()
+
+
+def test_composed_point_neuron_matches_the_standard_cell_and_the_alpha_closed_form():
+    """PointNeuron(LIF, AMPA=CurrExp) follows IF_curr_exp (Euler against the exact
+    propagator, dt 0.01 ms); an AlphaPSR's conductance peaks at w, τ after the arrival."""
+    sim.setup(timestep=0.01, min_delay=0.1)
+    lif = dict(tau_m=10.0, cm=0.5, v_rest=-60.0, v_thresh=-50.0, v_reset=-65.0, tau_refrac=2.0, i_offset=0.1)
+    composed = sim.Population(1, sim.PointNeuron(sim.LIF(**lif), AMPA=sim.CurrExpPostSynapticResponse(tau_syn=3.0)),
+                              initial_values={"v": -60.0})
+    standard = sim.Population(1, sim.IF_curr_exp(tau_syn_E=3.0, **lif), initial_values={"v": -60.0})
+    cond = sim.Population(1, sim.PointNeuron(sim.AdExp(v_rest=-65.0), NMDA=sim.AlphaPSR(tau_syn=20.0, e_syn=0.0)),
+                          initial_values={"v": -65.0})
+    assert composed.get("AMPA.tau_syn") == 3.0 and cond.get("NMDA.e_syn") == 0.0
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[10.0, 12.0, 30.0]))
+    sim.Projection(src, composed, sim.AllToAllConnector(), sim.StaticSynapse(weight=2.0, delay=1.0), receptor_type="AMPA")
+    sim.Projection(src, standard, sim.AllToAllConnector(), sim.StaticSynapse(weight=2.0, delay=1.0), receptor_type="excitatory")
+    sim.Projection(src, cond, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.001, delay=1.0), receptor_type="NMDA")
+    composed.record(["v", "spikes"])
+    standard.record(["v", "spikes"])
+    cond.record("NMDA.gsyn")
+    sim.run(100.0)
+    v1 = np.asarray(composed.get_data().segments[0].filter(name="v")[0]).ravel()
+    v2 = np.asarray(standard.get_data().segments[0].filter(name="v")[0]).ravel()
+    assert v2.max() > -51.0  # the input brings it near threshold
+    assert np.abs(v1 - v2).max() < 0.05
+    g = np.asarray(cond.get_data().segments[0].filter(name="NMDA.gsyn")[0]).ravel()
+    first = g[:int(30.0 / 0.01)]  # the response to the arrivals at 11 and 13 ms
+    t = np.arange(first.size) * 0.01
+    tau, w = 20.0, 0.001
+    expected = sum(w * (t - a) / tau * np.exp(1 - (t - a) / tau) * (t >= a) for a in (11.0, 13.0))
+    assert np.abs(first - expected).max() < 0.01 * expected.max()
+    sim.end()

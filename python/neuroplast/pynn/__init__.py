@@ -46,6 +46,15 @@ from .procedural_api import connect, create, record, record_gsyn, record_v  # no
 from .projections import Projection  # noqa: F401
 from .simulator import StructureError  # noqa: F401
 from .standardmodels import *  # noqa: F401,F403
+from .composed import (  # noqa: F401
+    AdExp,
+    AlphaPSR,
+    CondAlphaPostSynapticResponse,
+    CondExpPostSynapticResponse,
+    CurrExpPostSynapticResponse,
+    LIF,
+    PointNeuron,
+)
 
 
 def list_standard_models() -> list[str]:
