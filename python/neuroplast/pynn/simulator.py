@@ -101,7 +101,7 @@ class State(common.control.BaseState):
         if sources:
             spec["sources"] = sources
         record: dict[str, Any] = {}
-        for recorder in self.recorders:
+        for recorder in sorted(self.recorders, key=lambda r: int(r.population._engine_name[1:])):
             table = recorder._engine_table()
             if table:
                 record[recorder.population._engine_name] = table
