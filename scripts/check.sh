@@ -37,7 +37,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check \
     "maturin>=1.7,<2" "numpy>=1.21" "pytest>=7" "matplotlib>=3.5" "neo>=0.13" "tqdm>=4" \
-    "dask[distributed]>=2024.1" "elephant>=1.0" "PyNN==0.13.0"
+    "dask[distributed]>=2024.1" "elephant>=1.0" "PyNN==0.13.0" "ray>=2.9"
 .venv/bin/maturin develop --release --locked --quiet
 # The CLI parity test uses the binary `cargo test` just built.
 NEUROPLAST_BIN="$PWD/target/debug/neuroplast" .venv/bin/python -m pytest python/tests -q

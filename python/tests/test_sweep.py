@@ -1,4 +1,4 @@
-"""Sweeps from Python: local processes and Dask give the points ``neuroplast sweep`` gives."""
+"""Sweeps from Python: local processes, Dask and Ray give the points ``neuroplast sweep`` gives."""
 
 import json
 import os
@@ -74,6 +74,22 @@ def test_dask_local_cluster_gives_the_cli_sweep(cli_points):
                                   dashboard_address=None) as cluster:
         with distributed.Client(cluster) as client:
             points = npl.sweep(COBA, params=PARAMS, seeds=[1, 2], set=SET, steps=1000, executor=client)
+    check(points, cli_points)
+
+
+def test_ray_remote_gives_the_cli_sweep(cli_points):
+    """The one-point function shipped with ``ray.remote``, as docs/python.md shows."""
+    if os.environ.get("CI"):
+        import ray  # installed by scripts/check.sh: must not be skipped in CI
+    else:
+        ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    try:
+        run = ray.remote(sweeps.run_point)
+        grid = sweeps.grid(PARAMS, [1, 2])
+        points = ray.get([run.remote(COBA, p, s, set=SET, steps=1000) for p, s in grid])
+    finally:
+        ray.shutdown()
     check(points, cli_points)
 
 
