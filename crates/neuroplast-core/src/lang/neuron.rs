@@ -709,6 +709,19 @@ impl<T: Float> Core<T> {
         Ok(core)
     }
 
+    /// Take over `old`'s refractory counters, random stream and step count (the named
+    /// variables are copied by name by the caller).
+    fn carry_from(&mut self, old: &Core<T>) {
+        self.rng = old.rng.clone();
+        self.step = old.step;
+        if let (Some(r), Some(o)) = (self.layout.refrac, old.layout.refrac) {
+            if self.n == old.n {
+                let counter = old.arrays[usize::from(o)].clone();
+                self.arrays[usize::from(r)] = counter;
+            }
+        }
+    }
+
     /// (Re)build the programs and the parameter / derived arrays after a parameter change.
     fn recompile(&mut self) -> LangResult<()> {
         let c = &self.def.checked;
@@ -1006,6 +1019,17 @@ impl NeuronExec {
 
     fn var_index(&self, name: &str) -> Option<usize> {
         self.def().checked.vars.iter().position(|v| v.name == name)
+    }
+
+    /// Take over `old`'s refractory counters, random stream and step count, as after a
+    /// parameter change of a running network (`Network::retune`); the variables are copied
+    /// by name. Nothing happens between populations of different precision.
+    pub fn carry_from(&mut self, old: &NeuronExec) {
+        match (&mut self.inner, &old.inner) {
+            (Inner::F64(a), Inner::F64(b)) => a.carry_from(b),
+            (Inner::F32(a), Inner::F32(b)) => a.carry_from(b),
+            _ => {}
+        }
     }
 
     /// A state variable as `f64` values (a copy).

@@ -272,6 +272,11 @@ impl NeuronModel for EquationModel {
 impl BuiltinModel for EquationModel {
     type Params = EquationParams;
 
+    fn carry_from(&mut self, old: &Self) {
+        super::carry_named(self, old);
+        self.exec.carry_from(&old.exec);
+    }
+
     fn validate(params: &EquationParams, path: &str) -> Result<()> {
         crate::ensure!(params.def.is_some(), path, "{NO_TABLE}");
         for (k, v) in &params.table.values {
