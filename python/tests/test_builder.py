@@ -350,6 +350,21 @@ def test_retune_refuses_structure_and_bad_values_naming_the_key():
         net.set("cells.tau_m", -1.0)
     with pytest.raises(TypeError, match="change"):
         net.retune(3)
+
+    # what a running network would not apply is refused, not silently kept in its tables
+    def reseed(d):
+        d["simulation"]["seed"] = 99
+
+    def restart(d):
+        d["populations"]["cells"]["init"] = {"v": -50.0}
+
+    def rerecord(d):
+        d["record"]["cells"]["state"] = {"v": {}}
+
+    for edit, key in [(reseed, "simulation"), (restart, "populations.cells.init"), (rerecord, "record")]:
+        with pytest.raises(npl.ConfigError, match="differs from the running network") as e:
+            net.retune(edit)
+        assert e.value.path == key
     np.testing.assert_array_equal(net.state("cells", "v"), before)
     assert "tau_m" not in net.to_dict()["populations"]["cells"].get("params", {})
 

@@ -99,6 +99,13 @@ def test_set_state_and_parameters_name_the_key_of_the_call():
     with pytest.raises(npl.ConfigError, match="tau_m") as e:
         net.set("exc.tau_m", -1.0)
     assert "populations.exc" in e.value.path
+
+    def reweigh(d):
+        d["projections"]["exc_exc"]["weight"] = 0.01
+
+    with pytest.raises(npl.ConfigError, match="differs from the running network") as e:
+        net.retune(reweigh)
+    assert e.value.path == "projections"
     with pytest.raises(npl.ConfigError, match="no state variable or parameter") as e:
         net.set_state("inh", "nope", 1.0)
     assert e.value.path == "inh.nope"

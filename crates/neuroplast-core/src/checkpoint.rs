@@ -31,7 +31,7 @@ pub const MAGIC_SPIKING: &[u8; 8] = b"NPLASTSN";
 /// protocol's run state).
 pub const MAGIC_PROTOCOL: &[u8; 8] = b"NPLASTPR";
 /// The checkpoint format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 /// The version of this crate, written into checkpoints.
 pub const NEUROPLAST_VERSION: &str = env!("CARGO_PKG_VERSION");
 

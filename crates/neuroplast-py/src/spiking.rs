@@ -158,6 +158,7 @@ impl NetworkCore {
         name: &str,
     ) -> PyResult<Vec<String>> {
         let exp = experiment_of(spec, name)?;
+        self.exp.check_retune(&exp).to_py()?;
         let changed = self.net.retune(&exp.builder().to_py()?).map_err(core_err)?;
         self.exp = exp;
         Ok(changed)

@@ -92,6 +92,7 @@ class Projection(common.Projection):
                 self.values[name] = np.resize(self.values[name], n)
         if "delay" in self.values:
             self.values["delay"] = simulator.rounded_delays(self.values["delay"], simulator.state.dt)
+        self._split = self._groups()  # the connections are drawn: their split is fixed
 
     def __len__(self) -> int:
         return int(self.pre_index.size)
@@ -134,7 +135,7 @@ class Projection(common.Projection):
 
     def _engine_tables(self) -> dict[str, Any]:
         tables = {}
-        for name, pre_pop, pre, post_pop, post, which in self._groups():
+        for name, pre_pop, pre, post_pop, post, which in self._split:
             if which.size == 0:
                 continue
             celltype = post_pop.celltype
@@ -152,12 +153,12 @@ class Projection(common.Projection):
             tables[name] = table
         return tables
 
-    def _order(self, net: Any, name: str, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(ours, engine's): positions such that our synapse ``which[ours[j]]`` is the engine's
-        synapse ``engine[j]`` (both sorted by pre, then post, keeping their order within)."""
+    @staticmethod
+    def _order(net: Any, name: str, my_pre: np.ndarray, my_post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(ours, engine's): positions such that our synapse ``ours[j]`` of engine projection
+        ``name`` (``my_pre``, ``my_post``) is the engine's synapse ``engine[j]`` (both sorted by
+        pre, then post; lexsort is stable, so multapses keep their order)."""
         pre, post, _ = net.connections(name)
-        groups = {g[0]: g for g in self._groups()}
-        _, _, my_pre, _, my_post, _ = groups[name]
         return np.lexsort((my_post, my_pre)), np.lexsort((post, pre))
 
     def _current(self, name: str) -> np.ndarray:
@@ -167,10 +168,10 @@ class Projection(common.Projection):
         if name != "weight" or net is None:
             return self.values[name]
         w = self.values["weight"].copy()
-        for engine_name, _, _, _, _, which in self._groups():
+        for engine_name, _, pre, _, post, which in self._split:
             if which.size == 0:
                 continue
-            ours, engine = self._order(net, engine_name, which)
+            ours, engine = self._order(net, engine_name, pre, post)
             w[which[ours]] = net.weights(engine_name)[engine]
         return w
 
@@ -225,10 +226,10 @@ class Projection(common.Projection):
                 f"neuroplast.pynn: {', '.join(fixed)} of a projection cannot change after the "
                 "simulation has run (weights can); set them before the first run() or after reset()"
             )
-        for name, _, _, _, _, which in self._groups():
+        for name, _, pre, _, post, which in self._split:
             if which.size == 0:
                 continue
-            ours, engine = self._order(net, name, which)
+            ours, engine = self._order(net, name, pre, post)
             w = np.empty(which.size)
             w[engine] = self.values["weight"][which[ours]]
             net.set_weights(name, w)

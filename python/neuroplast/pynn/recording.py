@@ -93,12 +93,16 @@ class Recorder(recording.Recorder):
                 values[keep] / celltype.state_scale.get(variable.name, 1.0)
             )
 
+    def _spikes(self) -> tuple[np.ndarray, np.ndarray]:
+        """(cell ids, times in ms) of every spike recorded since the last clear."""
+        if not self._spike_ids:
+            return np.zeros(0, int), np.zeros(0)
+        return np.concatenate(self._spike_ids), np.concatenate(self._spike_times)
+
     def _get_spiketimes(self, requested_ids: Any, clear: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        ids = np.concatenate(self._spike_ids) if self._spike_ids else np.zeros(0, int)
-        times = np.concatenate(self._spike_times) if self._spike_times else np.zeros(0)
+        # `clear`: PyNN's Recorder.get clears everything after reading (`_clear_simulator`)
+        ids, times = self._spikes()
         mask = np.isin(ids, np.asarray(list(requested_ids), dtype=int))
-        if clear:
-            self._spike_ids, self._spike_times = [], []
         return ids[mask], times[mask]
 
     def _get_all_signals(self, variable: Any, ids: Any, clear: bool = False) -> tuple[np.ndarray, None]:
@@ -110,7 +114,7 @@ class Recorder(recording.Recorder):
         return data[:, columns], None
 
     def _local_count(self, variable: Any, filter_ids: Any = None) -> dict[int, int]:
-        ids = np.concatenate(self._spike_ids) if self._spike_ids else np.zeros(0, int)
+        ids, _ = self._spikes()
         counts = np.bincount(ids - self.population.first_id, minlength=self.population.size)
         return {int(i): int(counts[int(i) - self.population.first_id]) for i in self.filter_recorded(variable, filter_ids)}
 

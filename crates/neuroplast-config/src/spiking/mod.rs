@@ -30,6 +30,7 @@ use neuroplast_core::spiking::neuron::EquationParams;
 
 mod experiment;
 mod resolve;
+mod retune;
 pub(crate) mod rules;
 mod schema;
 
