@@ -98,6 +98,17 @@ pub struct Synapses {
     uniform: Option<f64>,
 }
 
+/// The distinct delays of `delay`, ascending (`[1]` for none).
+pub(crate) fn distinct(delay: &[u32]) -> Vec<u32> {
+    let mut delays: Vec<u32> = delay.to_vec();
+    delays.sort_unstable();
+    delays.dedup();
+    if delays.is_empty() {
+        delays.push(1);
+    }
+    delays
+}
+
 impl Synapses {
     /// Build from parallel arrays of pre, post, weight and delay (in steps, ≥ 1).
     ///
@@ -116,12 +127,22 @@ impl Synapses {
             m < u32::MAX as usize,
             "more than 4·10⁹ synapses in one projection"
         );
-        let mut delays: Vec<u32> = delay.to_vec();
-        delays.sort_unstable();
-        delays.dedup();
-        if delays.is_empty() {
-            delays.push(1);
-        }
+        Synapses::with_delays(n_pre, n_post, pre, post, weight, delay, distinct(delay))
+    }
+
+    /// As [`new`](Synapses::new), with the list of distinct delays given (ascending, a
+    /// superset of `delay`'s values): the part of a projection that one rank of a distributed
+    /// run keeps has the whole projection's delay groups, so parts merge group by group.
+    pub(crate) fn with_delays(
+        n_pre: usize,
+        n_post: usize,
+        pre: &[u32],
+        post: &[u32],
+        weight: &[f64],
+        delay: &[u32],
+        delays: Vec<u32>,
+    ) -> Synapses {
+        let m = pre.len();
         let nd = delays.len();
         // delay index of each distinct delay value, by lookup table when small
         let max_d = *delays.last().unwrap() as usize;
@@ -171,6 +192,76 @@ impl Synapses {
             } else {
                 order.iter().map(|&s| weight[s as usize]).collect()
             },
+            uniform,
+        }
+    }
+
+    /// The synapses onto postsynaptic neurons `lo..hi` (what one rank of a distributed run
+    /// stores), with the same delay groups.
+    pub(crate) fn retain_posts(&self, lo: u32, hi: u32) -> Synapses {
+        let mut seg = Vec::with_capacity(self.seg.len());
+        let (mut post, mut weight) = (Vec::new(), Vec::new());
+        seg.push(0);
+        for g in 0..self.seg.len() - 1 {
+            let run = self.seg[g] as usize..self.seg[g + 1] as usize;
+            let posts = &self.post[run.clone()];
+            // a run is sorted by target: the kept part is one sub-run
+            let a = run.start + posts.partition_point(|&j| j < lo);
+            let b = run.start + posts.partition_point(|&j| j < hi);
+            post.extend_from_slice(&self.post[a..b]);
+            if self.uniform.is_none() {
+                weight.extend_from_slice(&self.weight[a..b]);
+            }
+            seg.push(post.len() as u32);
+        }
+        Synapses {
+            n_pre: self.n_pre,
+            n_post: self.n_post,
+            delays: self.delays.clone(),
+            seg,
+            post,
+            weight,
+            uniform: self.uniform,
+        }
+    }
+
+    /// The whole projection again from the parts [`retain_posts`](Synapses::retain_posts) (or a
+    /// partitioned build) kept, given in the order of their (disjoint, ascending) target
+    /// ranges: exactly the synapses a one-process build stores, in the same order.
+    pub(crate) fn merge(parts: &[Synapses]) -> Synapses {
+        let first = &parts[0];
+        let groups = first.seg.len() - 1;
+        let uniform = match parts.iter().find(|p| !p.is_empty()) {
+            Some(p) => p.uniform.filter(|w| {
+                parts
+                    .iter()
+                    .filter(|q| !q.is_empty())
+                    .all(|q| q.uniform.map(f64::to_bits) == Some(w.to_bits()))
+            }),
+            None => None,
+        };
+        let m: usize = parts.iter().map(Synapses::len).sum();
+        let mut seg = Vec::with_capacity(first.seg.len());
+        let mut post = Vec::with_capacity(m);
+        let mut weight = Vec::with_capacity(if uniform.is_some() { 0 } else { m });
+        seg.push(0);
+        for g in 0..groups {
+            for p in parts {
+                let run = p.seg[g] as usize..p.seg[g + 1] as usize;
+                post.extend_from_slice(&p.post[run.clone()]);
+                if uniform.is_none() {
+                    weight.extend(run.map(|s| p.weight(s)));
+                }
+            }
+            seg.push(post.len() as u32);
+        }
+        Synapses {
+            n_pre: first.n_pre,
+            n_post: first.n_post,
+            delays: first.delays.clone(),
+            seg,
+            post,
+            weight,
             uniform,
         }
     }

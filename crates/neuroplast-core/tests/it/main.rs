@@ -3,6 +3,7 @@
 
 mod counting;
 mod determinism;
+mod distributed;
 mod golden;
 mod invariants;
 mod lang;

@@ -6,6 +6,10 @@ use super::delivery::resolve_delivery;
 use super::kernels::finish_kernel_rings;
 use super::spec::{delay_steps, Action, ProjectionSpec, SynapseSpec};
 use super::{Network, Population, Projection, Shard, SHARD};
+use std::sync::Arc;
+
+use super::partition::owned_neurons;
+use crate::distributed::{Comm, Partition};
 use crate::exec::Exec;
 use crate::hash::Fnv1a;
 use crate::rng::{component, Stream};
@@ -16,7 +20,7 @@ use crate::spiking::monitor::{
 };
 use crate::spiking::neuron::{Build, ModelSpec, NeuronModel, ReceptorKind};
 use crate::spiking::plasticity::Plasticity;
-use crate::spiking::projection::{Delivery, SpikeRing, Synapses};
+use crate::spiking::projection::{distinct, Delivery, SpikeRing, Synapses};
 use crate::spiking::source::{CurrentSource, Waveform};
 use crate::{ensure, Error, Result};
 
@@ -214,6 +218,25 @@ impl NetworkBuilder {
 
     /// Validate everything, draw connectivity, weights, delays and initial states.
     pub fn build(self) -> Result<Network> {
+        self.build_for(None)
+    }
+
+    /// Build this rank's part of a network distributed over `comm`'s ranks: every rank checks
+    /// and draws everything a one-process build does (so every rank refuses what it refuses),
+    /// owns a contiguous block of every population's shards ([`Partition`]) and keeps the
+    /// static synapses onto its own neurons. With one rank this is [`build`](Self::build).
+    pub fn build_distributed(self, comm: Arc<dyn Comm>) -> Result<Network> {
+        if comm.ranks() <= 1 {
+            return self.build();
+        }
+        self.build_for(Some(comm))
+    }
+
+    fn build_for(self, comm: Option<Arc<dyn Comm>>) -> Result<Network> {
+        let part = comm.as_ref().map(|c| Partition {
+            rank: c.rank(),
+            ranks: c.ranks(),
+        });
         let dt = self.dt;
         ensure!(
             dt.is_finite() && dt > 0.0,
@@ -229,9 +252,19 @@ impl NetworkBuilder {
         self.apply_inits(&mut pops)?;
         let mut projs = Vec::with_capacity(self.projs.len());
         let mut max_delay = vec![1u32; pops.len()];
+        let mut out_degree: Vec<Vec<u32>> = pops.iter().map(|p| vec![0; p.n]).collect();
+        let mut totals = Vec::with_capacity(self.projs.len());
         for (k, spec) in self.projs.iter().enumerate() {
-            let proj = self.build_projection(k, spec, &mut pops)?;
+            let targets = match (part, self.pop_index(&spec.post, "")) {
+                (Some(part), Ok(q)) => Some(owned_neurons(&pops[q], part)),
+                _ => None,
+            };
+            let (proj, degree) = self.build_projection(k, spec, &mut pops, targets)?;
             max_delay[proj.pre] = max_delay[proj.pre].max(proj.synapses.max_delay());
+            totals.push(degree.iter().map(|&d| d as usize).sum());
+            for (d, k) in out_degree[proj.pre].iter_mut().zip(degree) {
+                *d += k;
+            }
             projs.push(proj);
         }
         finish_kernel_rings(&mut pops);
@@ -251,14 +284,8 @@ impl NetworkBuilder {
             .zip(&max_delay)
             .map(|(p, &d)| SpikeRing::new(d as usize + 1, p.n.min(4096)))
             .collect();
-        let mut out_degree: Vec<Vec<u32>> = pops.iter().map(|p| vec![0; p.n]).collect();
-        for p in &projs {
-            for (d, k) in out_degree[p.pre].iter_mut().zip(p.synapses.out_degrees()) {
-                *d += k;
-            }
-        }
         let actions = check_actions(self.actions, &projs)?;
-        Ok(Network {
+        let mut net = Network {
             actions,
             next_action: 0,
             plastic,
@@ -276,7 +303,12 @@ impl NetworkBuilder {
             hash: Fnv1a::default(),
             exec: Exec::default(),
             profile: None,
-        })
+            dist: None,
+        };
+        if let (Some(comm), Some(part)) = (comm, part) {
+            net.attach(comm, part, totals);
+        }
+        Ok(net)
     }
 
     /// Every population in shards of at most [`SHARD`] neurons, each shard with its own
@@ -396,13 +428,16 @@ impl NetworkBuilder {
         Ok(())
     }
 
-    /// One projection: where its spikes go, its synapses drawn, its plasticity attached.
+    /// One projection: where its spikes go, its synapses drawn, its plasticity attached; with
+    /// each presynaptic neuron's out-degree in the whole projection. With `targets = Some(lo,
+    /// hi)` a static projection keeps only its synapses onto postsynaptic neurons `lo..hi`.
     fn build_projection(
         &self,
         k: usize,
         spec: &ProjectionSpec,
         pops: &mut [Population],
-    ) -> Result<Projection> {
+        targets: Option<(u32, u32)>,
+    ) -> Result<(Projection, Vec<u32>)> {
         let dt = self.dt;
         let path = format!("projections.{}", spec.name);
         let pre = self.pop_index(&spec.pre, &format!("{path}.pre"))?;
@@ -418,17 +453,58 @@ impl NetworkBuilder {
             "would make up to {most:.3e} synapses; one projection holds fewer than 2³² (split it, or lower p / k)"
         );
         let mut rng = component(self.seed, Stream::Connect, k as u64);
-        let pairs = spec.connector.pairs(n_pre, n_post, pre == post, &mut rng);
+        let mut pairs = spec.connector.pairs(n_pre, n_post, pre == post, &mut rng);
         let m = pairs.len();
         spec.weight.validate(&format!("{path}.weight"), m)?;
         spec.delay.validate(&format!("{path}.delay_ms"), m)?;
-        let weights = spec.weight.sample(m, &mut rng);
-        let delays_ms = spec.delay.sample(m, &mut rng);
-        let delays = delay_steps(spec, &path, &delays_ms, m, dt)?;
+        let mut out_degree = vec![0u32; n_pre];
+        for &(i, _) in &pairs {
+            out_degree[i as usize] += 1;
+        }
+        // one rank of a distributed run keeps the static synapses onto its own neurons;
+        // plastic projections stay whole on every rank (their rules run everywhere alike)
+        let keep = targets.filter(|_| spec.plasticity.is_none());
+        let constant = matches!(spec.weight, Value::Constant { .. })
+            && matches!(spec.delay, Value::Constant { .. });
+        if let (Some((lo, hi)), true) = (keep, constant) {
+            // constants draw nothing: filter first and never hold the whole projection
+            pairs.retain(|&(_, j)| (lo..hi).contains(&j));
+        }
+        let n = pairs.len();
+        let mut weights = spec.weight.sample(n, &mut rng);
+        let delays_ms = spec.delay.sample(n, &mut rng);
+        let mut delays = delay_steps(spec, &path, &delays_ms, n, dt)?;
+        let all_delays = match (&spec.delay, keep) {
+            // what the whole projection's synapses have, even where this rank keeps none
+            (Value::Constant { value }, Some(_)) if m > 0 => {
+                vec![spec
+                    .delay_rounding
+                    .steps(&format!("{path}.delay_ms"), *value, dt)?]
+            }
+            _ => distinct(&delays),
+        };
+        if let (Some((lo, hi)), false) = (keep, constant) {
+            let mut kept = 0;
+            for s in 0..n {
+                if (lo..hi).contains(&pairs[s].1) {
+                    pairs[kept] = pairs[s];
+                    weights[kept] = weights[s];
+                    delays[kept] = delays[s];
+                    kept += 1;
+                }
+            }
+            pairs.truncate(kept);
+            weights.truncate(kept);
+            delays.truncate(kept);
+        }
+        drop(delays_ms);
         let pre_idx: Vec<u32> = pairs.iter().map(|p| p.0).collect();
         let post_idx: Vec<u32> = pairs.iter().map(|p| p.1).collect();
         drop(pairs);
-        let mut synapses = Synapses::new(n_pre, n_post, &pre_idx, &post_idx, &weights, &delays);
+        let mut synapses = Synapses::with_delays(
+            n_pre, n_post, &pre_idx, &post_idx, &weights, &delays, all_delays,
+        );
+        drop((pre_idx, post_idx, weights, delays));
         let plasticity = match &spec.plasticity {
             Some(rule) => {
                 rule.validate(&format!("{path}.plasticity"), dt)?;
@@ -466,14 +542,17 @@ impl NetworkBuilder {
             }
             None => None,
         };
-        Ok(Projection {
-            name: spec.name.clone(),
-            pre,
-            post,
-            delivery,
-            synapses,
-            plasticity,
-        })
+        Ok((
+            Projection {
+                name: spec.name.clone(),
+                pre,
+                post,
+                delivery,
+                synapses,
+                plasticity,
+            },
+            out_degree,
+        ))
     }
 
     /// Current sources, checked against their populations.

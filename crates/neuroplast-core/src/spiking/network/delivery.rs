@@ -194,8 +194,8 @@ impl Shard {
 pub(super) fn deliver_plastic(
     proj: &mut Projection,
     shards: &mut [Shard],
+    own: std::ops::Range<usize>,
     kernels: &[KernelParams],
-    n_post: usize,
     ring: &SpikeRing,
     t: u64,
 ) {
@@ -208,17 +208,24 @@ pub(super) fn deliver_plastic(
             // (what `deliver` hands to `add`), then the rule
             let (c, delivery) = (c as usize, proj.delivery);
             let kp = &kernels[c];
-            proj.synapses
-                .deliver_delayed(t, ring, 0, n_post as u32, |j, w, d| {
-                    let sh = &mut shards[j / SHARD];
-                    sh.kernels[c].add(kp, j % SHARD, w, t, kernel_len(delivery, d));
-                });
+            let (lo, hi) = match (shards.get(own.start), own.is_empty()) {
+                (Some(first), false) => (first.lo, shards[own.end - 1].hi),
+                _ => (0, 0),
+            };
+            proj.synapses.deliver_delayed(t, ring, lo, hi, |l, w, d| {
+                let j = l + lo as usize;
+                let sh = &mut shards[j / SHARD];
+                sh.kernels[c].add(kp, j % SHARD, w, t, kernel_len(delivery, d));
+            });
             rule.deliver(&mut proj.synapses, t, ring, |_, _| {});
             return;
         }
         Delivery::VoltageJump => unreachable!("checked at build"),
     };
     rule.deliver(&mut proj.synapses, t, ring, |j, w| {
+        if !own.contains(&(j as usize / SHARD)) {
+            return; // another rank's neuron
+        }
         let sh = &mut shards[j as usize / SHARD];
         let l = j as usize % SHARD;
         for q in std::iter::once(a).chain(b) {

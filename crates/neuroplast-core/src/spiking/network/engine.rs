@@ -45,30 +45,24 @@ impl Engine for Network {
     }
 
     fn drain(&mut self) -> Recording {
-        self.monitors.drain()
+        self.drain_recordings()
     }
 
+    /// On a distributed network: rank 0 writes the network a one-process run would hold
+    /// (assembled from every rank), the other ranks write nothing.
     fn checkpoint(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-        crate::checkpoint::write_network(self, w)
+        if self.dist.is_none() {
+            return crate::checkpoint::write_network(self, w);
+        }
+        match self.assembled() {
+            Some(full) => crate::checkpoint::write_network(&full, w),
+            None => Ok(()),
+        }
     }
 
     fn summary(&self) -> Summary {
         let total_s = self.t as f64 * self.dt / 1000.0;
-        let ranges: Vec<Vec<(&str, [f64; 2])>> = self
-            .pops
-            .iter()
-            .map(|p| {
-                p.state_names()
-                    .iter()
-                    .filter_map(|&var| {
-                        let v = p.state(var)?;
-                        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
-                        let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                        Some((var, [lo, hi]))
-                    })
-                    .collect()
-            })
-            .collect();
+        let ranges = self.state_ranges();
         let mut populations = Vec::new();
         for (p, ranges) in self.pops.iter().zip(&ranges) {
             let rate = if total_s > 0.0 {
@@ -90,13 +84,14 @@ impl Engine for Network {
         let projections: Vec<(&str, ProjectionSummary)> = self
             .projs
             .iter()
-            .map(|pr| {
+            .enumerate()
+            .map(|(k, pr)| {
                 (
                     pr.name.as_str(),
                     ProjectionSummary {
                         pre: &self.pops[pr.pre].name,
                         post: &self.pops[pr.post].name,
-                        synapses: pr.synapses.len(),
+                        synapses: self.synapses_of(k),
                         plastic: pr.plasticity.is_some(),
                     },
                 )
@@ -109,10 +104,19 @@ impl Engine for Network {
             .insert("duration_ms", self.t as f64 * self.dt)
             .insert("populations", Ordered(&populations))
             .insert("projections", Ordered(&projections))
-            .insert("synapses", self.synapse_count())
+            .insert(
+                "synapses",
+                (0..self.projs.len())
+                    .map(|k| self.synapses_of(k))
+                    .sum::<usize>(),
+            )
             .insert("synaptic_events", self.events)
             .insert("spike_hash", format!("{:016x}", self.hash.finish()))
             .insert("network_mb", self.state_bytes() as f64 / 1048576.0);
+        if let Some(x) = self.exchange_stats() {
+            // network_mb above is this rank's (rank 0's) share
+            s.insert("ranks", x.ranks).insert("exchange", x);
+        }
         s
     }
 

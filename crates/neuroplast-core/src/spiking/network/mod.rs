@@ -10,6 +10,7 @@
 //! | `delivery.rs` | spikes into the postsynaptic side (static per shard, plastic through the rule) |
 //! | `kernels.rs` | double-exponential kernel synapses |
 //! | `retune.rs` | [`Network::retune`]: new parameters for a built network, mid-run |
+//! | `partition.rs` | one network over several ranks: [`Network::distribute`], the spike exchange |
 //!
 //! ## Shards and threads
 //!
@@ -24,12 +25,14 @@ pub mod builder;
 mod delivery;
 mod engine;
 mod kernels;
+mod partition;
 mod retune;
 pub mod schedule;
 pub mod spec;
 
 pub use super::neuron::{ModelSpec, Neurons};
 pub use builder::NetworkBuilder;
+pub use partition::ExchangeStats;
 pub use schedule::{Phase, Profile, PHASES};
 pub use spec::{Action, DelayRounding, ProjectionSpec, SynapseSpec, TruncateFrom};
 
@@ -212,6 +215,9 @@ pub struct Network {
     /// Phase times while profiling (not part of the state).
     #[serde(skip)]
     profile: Option<Box<Profile>>,
+    /// This rank's part of a distributed run (`None`: one process; never in a checkpoint).
+    #[serde(skip)]
+    dist: Option<Box<partition::Dist>>,
 }
 
 impl Network {
@@ -257,9 +263,9 @@ impl Network {
         &self.sources
     }
 
-    /// Total number of synapses.
+    /// Total number of synapses (on a distributed network: over all ranks).
     pub fn synapse_count(&self) -> usize {
-        self.projs.iter().map(|p| p.synapses.len()).sum()
+        (0..self.projs.len()).map(|k| self.synapses_of(k)).sum()
     }
     /// FNV-1a hash over every spike (step, population, neuron) so far: a run's fingerprint.
     pub fn spike_hash(&self) -> u64 {
@@ -302,6 +308,11 @@ impl Network {
             ));
         };
         let m = proj.synapses.len();
+        crate::ensure!(
+            self.dist.is_none(),
+            format!("{name}.weight"),
+            "weights of a network distributed over ranks cannot be set (each rank holds part of them)"
+        );
         crate::ensure!(
             values.len() == m || values.len() == 1,
             format!("{name}.weight"),
@@ -370,9 +381,10 @@ impl Network {
     pub fn monitor_specs(&self) -> &[super::monitor::MonitorSpec] {
         &self.monitors.specs
     }
-    /// Take what the monitors recorded since the last drain.
+    /// Take what the monitors recorded since the last drain (on a distributed network a
+    /// collective: every rank gets the whole recording).
     pub fn drain(&mut self) -> Recordings {
-        self.monitors.drain()
+        self.drain_recordings()
     }
     /// Bytes of the network's own state (synapses, rings, buffers), approximately.
     pub fn state_bytes(&self) -> usize {

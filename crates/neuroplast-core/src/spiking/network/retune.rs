@@ -27,6 +27,11 @@ impl Network {
     /// `sources.drive.waveform`). An error — another structure, a bad value (naming its key)
     /// — changes nothing.
     pub fn retune(&mut self, b: &NetworkBuilder) -> Result<Vec<String>> {
+        crate::ensure!(
+            self.dist.is_none(),
+            "populations",
+            "a network distributed over ranks cannot be retuned (each rank holds part of it)"
+        );
         let (pop_names, source_names) = b.names();
         let ours: Vec<&str> = self.pops.iter().map(|p| p.name.as_str()).collect();
         if pop_names != ours {

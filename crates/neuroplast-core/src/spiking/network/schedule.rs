@@ -8,6 +8,7 @@
 //! delay, spike, synapse), so results are bit-identical for any thread count. This is Brian2's
 //! order (state update, threshold, `on_pre`) with its one-step effective latency.
 
+use std::ops::Range;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -111,6 +112,9 @@ impl Profile {
 impl Network {
     /// Advance `steps` steps.
     pub fn run(&mut self, steps: u64) {
+        if self.dist.is_some() {
+            return self.run_distributed(steps);
+        }
         let exec = self.exec.clone();
         let threads = exec.threads();
         exec.install(|| {
@@ -165,7 +169,8 @@ impl Network {
             Phase::Plasticity => self.post_plasticity(),
             Phase::Monitors => {
                 if !self.monitors.is_empty() {
-                    self.record(self.t);
+                    self.record_spikes(self.t);
+                    self.record_states(self.t);
                 }
                 self.t += 1;
             }
@@ -173,7 +178,7 @@ impl Network {
     }
 
     /// Scheduled actions due at this step (names and rules were checked at build).
-    fn apply_actions(&mut self) {
+    pub(super) fn apply_actions(&mut self) {
         let t = self.t;
         if self.actions.get(self.next_action).is_none_or(|a| a.0 > t) {
             return;
@@ -197,54 +202,72 @@ impl Network {
         self.actions = actions;
     }
 
-    fn apply_sources(&mut self) {
+    /// Current sources add their current into the shards this process integrates (every
+    /// source still draws its noise for all its neurons, so its stream does not depend on
+    /// the ranks).
+    pub(super) fn apply_sources(&mut self) {
         let t = self.t;
-        for src in &mut self.sources {
-            let pop = &mut self.pops[src.population];
-            src.apply(t, |j, a| {
-                let s = &mut pop.shards[j as usize / SHARD];
-                s.current[j as usize % SHARD] += a;
+        for k in 0..self.sources.len() {
+            let p = self.sources[k].population;
+            let own = self.own(p);
+            let pop = &mut self.pops[p];
+            self.sources[k].apply(t, |j, a| {
+                let s = j as usize / SHARD;
+                if own.contains(&s) {
+                    pop.shards[s].current[j as usize % SHARD] += a;
+                }
             });
         }
     }
 
-    fn deliver_plastic(&mut self) {
-        for &k in &self.plastic {
+    pub(super) fn deliver_plastic(&mut self) {
+        for i in 0..self.plastic.len() {
+            let k = self.plastic[i];
+            let own = self.own(self.projs[k].post);
             let proj = &mut self.projs[k];
             let pop = &mut self.pops[proj.post];
             let ring = &self.rings[proj.pre];
-            deliver_plastic(proj, &mut pop.shards, &pop.kernels, pop.n, ring, self.t);
+            deliver_plastic(proj, &mut pop.shards, own, &pop.kernels, ring, self.t);
         }
     }
 
     fn advance_populations(&mut self, threads: usize) {
-        for (p, pop) in self.pops.iter_mut().enumerate() {
-            let ctx = Ctx {
-                t: self.t,
-                projs: &self.projs,
-                incoming: &self.incoming[p],
-                rings: &self.rings,
-                kernels: &pop.kernels,
-            };
-            let groups = threads.min(pop.shards.len());
-            if groups > 1 {
-                let per = pop.shards.len().div_ceil(groups);
-                pop.shards
-                    .par_chunks_mut(per)
-                    .for_each(|g| advance_group(g, &ctx));
-            } else {
-                advance_group(&mut pop.shards, &ctx);
-            }
-            pop.spikes.clear();
-            for s in &pop.shards {
-                let lo = s.lo;
-                pop.spikes.extend(s.spikes.iter().map(|&i| i + lo));
-            }
+        for p in 0..self.pops.len() {
+            self.advance_population(p, 0..self.pops[p].shards.len(), threads);
+            let pop = &mut self.pops[p];
             pop.spike_count += pop.spikes.len() as u64;
         }
     }
 
-    fn store_spikes(&mut self) {
+    /// Step shards `own` of population `p` (groups of shards in parallel) and list their
+    /// spikes in `spikes` (population indices, ascending).
+    pub(super) fn advance_population(&mut self, p: usize, own: Range<usize>, threads: usize) {
+        let pop = &mut self.pops[p];
+        let ctx = Ctx {
+            t: self.t,
+            projs: &self.projs,
+            incoming: &self.incoming[p],
+            rings: &self.rings,
+            kernels: &pop.kernels,
+        };
+        let shards = &mut pop.shards[own];
+        let groups = threads.min(shards.len());
+        if groups > 1 {
+            let per = shards.len().div_ceil(groups);
+            shards
+                .par_chunks_mut(per)
+                .for_each(|g| advance_group(g, &ctx));
+        } else if !shards.is_empty() {
+            advance_group(shards, &ctx);
+        }
+        pop.spikes.clear();
+        for s in shards.iter() {
+            let lo = s.lo;
+            pop.spikes.extend(s.spikes.iter().map(|&i| i + lo));
+        }
+    }
+
+    pub(super) fn store_spikes(&mut self) {
         let t = self.t;
         for (p, pop) in self.pops.iter().enumerate() {
             self.rings[p].store(t, &pop.spikes);
@@ -257,7 +280,7 @@ impl Network {
         }
     }
 
-    fn post_plasticity(&mut self) {
+    pub(super) fn post_plasticity(&mut self) {
         for &k in &self.plastic {
             let proj = &mut self.projs[k];
             let rule = proj.plasticity.as_mut().expect("plastic projection");
@@ -265,7 +288,8 @@ impl Network {
         }
     }
 
-    fn record(&mut self, t: u64) {
+    /// Spike, activity and rate monitors record step `t`.
+    pub(super) fn record_spikes(&mut self, t: u64) {
         for m in &mut self.monitors.spikes {
             if t < m.start || t >= m.stop {
                 continue;
@@ -277,6 +301,23 @@ impl Network {
                 }
             }
         }
+        for m in &mut self.monitors.activity {
+            m.out.counts.push(self.pops[m.pop].spikes.len() as u32);
+        }
+        for m in &mut self.monitors.rates {
+            m.count += self.pops[m.pop].spikes.len() as u64;
+            if (t + 1 - m.bin_start) == m.bin {
+                m.out.steps.push(m.bin_start);
+                m.out.rates.push(m.count as f64 * m.hz_per_spike);
+                m.count = 0;
+                m.bin_start = t + 1;
+            }
+        }
+    }
+
+    /// State monitors record step `t` (on a distributed network, correct for the neurons this
+    /// rank owns; [`Network::drain`] takes each value from its owner).
+    pub(super) fn record_states(&mut self, t: u64) {
         for m in &mut self.monitors.states {
             if t % m.every != 0 {
                 continue;
@@ -294,18 +335,6 @@ impl Network {
                         .expect("checked at build");
                 }
                 m.out.values.push(values[l as usize]);
-            }
-        }
-        for m in &mut self.monitors.activity {
-            m.out.counts.push(self.pops[m.pop].spikes.len() as u32);
-        }
-        for m in &mut self.monitors.rates {
-            m.count += self.pops[m.pop].spikes.len() as u64;
-            if (t + 1 - m.bin_start) == m.bin {
-                m.out.steps.push(m.bin_start);
-                m.out.rates.push(m.count as f64 * m.hz_per_spike);
-                m.count = 0;
-                m.bin_start = t + 1;
             }
         }
     }
