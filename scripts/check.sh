@@ -44,3 +44,6 @@ NEUROPLAST_BIN="$PWD/target/debug/neuroplast" .venv/bin/python -m pytest python/
 
 step "PyNN's own scenario tests on neuroplast.pynn (PyNN 0.13.0 sources from PyPI)"
 python/pynn_scenarios/run.sh
+
+step "One network over MPI ranks (Open MPI from apt; mpirun -np 2 and 3)"
+scripts/mpi_check.sh

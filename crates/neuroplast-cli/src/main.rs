@@ -5,13 +5,17 @@
 //! (it writes its results and a checkpoint, so `neuroplast resume` can continue it), 1 for any
 //! other failure.
 //!
-//! Modules: `session` (what every command shares), `run` (run, resume, validate, plot for
+//! Under `mpirun -np K` (built with `--features mpi`) `run` and `resume` distribute a spiking
+//! network over the ranks; rank 0 writes the results (`cluster`).
+//!
+//! Modules: `session` (what every command shares), `cluster` (runs over several processes), `run` (run, resume, validate, plot for
 //! every kind), `results` (the results directory), `analysis` (`[analysis]`, `[readout]`),
 //! `figures` (which figures, shared ones) with `sorn`, `spiking` and `protocols` (each kind's
 //! figures), `sweep` + `pooled`, `bench`, and the drawing and file primitives `plots`, `npy`.
 
 mod analysis;
 mod bench;
+mod cluster;
 mod figures;
 mod npy;
 mod plots;
@@ -71,6 +75,22 @@ enum Cmd {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let _mpi = match cluster::init() {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if cluster::ranks() > 1 && !matches!(cli.cmd, Cmd::Run(_) | Cmd::Resume(_)) {
+        if cluster::lead() {
+            eprintln!(
+                "error: under mpirun only `neuroplast run` and `neuroplast resume` are \
+                 distributed; run this command without mpirun"
+            );
+        }
+        return ExitCode::from(2);
+    }
     let finished = |r: anyhow::Result<()>| r.map(|()| session::Outcome::Finished);
     let result = match cli.cmd {
         Cmd::Run(a) => run::run(a),
@@ -88,16 +108,30 @@ fn main() -> ExitCode {
         Ok(session::Outcome::Finished) => ExitCode::SUCCESS,
         Ok(session::Outcome::Interrupted) => ExitCode::from(130),
         Err(e) => {
-            if let Some(c) = e.downcast_ref::<neuroplast_config::ConfigError>() {
-                eprintln!("error: {c}");
-                ExitCode::from(2)
-            } else if let Some(r) = e.downcast_ref::<session::Refused>() {
-                eprintln!("error: {r}");
-                ExitCode::from(2)
-            } else {
-                eprintln!("error: {}", session::chain(&e));
-                ExitCode::from(1)
+            // during a distributed run's collectives: name the rank and stop every rank
+            cluster::fail(&session::chain(&e));
+            // before them every rank has the error (`cluster::agree`); rank 0 prints it
+            if cluster::lead() {
+                if let Some(c) = e.downcast_ref::<neuroplast_config::ConfigError>() {
+                    eprintln!("error: {c}");
+                } else if let Some(r) = e.downcast_ref::<session::Refused>() {
+                    eprintln!("error: {r}");
+                } else {
+                    eprintln!("error: {}", session::chain(&e));
+                }
             }
+            exit_status(&e)
         }
+    }
+}
+
+/// 2 for a refusal (nothing ran or was written), 1 for any other failure.
+fn exit_status(e: &anyhow::Error) -> ExitCode {
+    if e.downcast_ref::<neuroplast_config::ConfigError>().is_some()
+        || e.downcast_ref::<session::Refused>().is_some()
+    {
+        ExitCode::from(2)
+    } else {
+        ExitCode::from(1)
     }
 }

@@ -60,6 +60,7 @@ impl StagedDir {
             fs::remove_dir_all(&tmp)?;
         }
         fs::create_dir(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+        crate::cluster::staging(Some(tmp.clone()));
         Ok(StagedDir {
             tmp,
             target: target.to_path_buf(),
@@ -97,6 +98,7 @@ impl StagedDir {
             }
         }
         self.committed = true;
+        crate::cluster::staging(None);
         Ok(self.target.clone())
     }
 }
@@ -105,6 +107,7 @@ impl Drop for StagedDir {
     fn drop(&mut self) {
         if !self.committed {
             fs::remove_dir_all(&self.tmp).ok();
+            crate::cluster::staging(None);
         }
     }
 }

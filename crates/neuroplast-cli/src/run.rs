@@ -17,8 +17,9 @@ use neuroplast_core::checkpoint::NEUROPLAST_VERSION;
 use neuroplast_core::engine::{Engine, Kind};
 use serde_json::{json, Value};
 
+use crate::cluster;
 use crate::results::{Sinks, StagedDir};
-use crate::session::{self, check_out, config_fingerprint, refuse, stop_requested, Outcome};
+use crate::session::{self, check_out, config_fingerprint, refuse, Outcome};
 
 /// Arguments of `neuroplast run`.
 #[derive(clap::Args)]
@@ -142,31 +143,49 @@ fn planned(exp: &dyn Experiment, engine: &dyn Engine) -> u64 {
 
 /// `neuroplast run`.
 pub fn run(a: RunArgs) -> Result<Outcome> {
-    let exp = load(&a.exp, &a.set, a.seed, a.threads, a.steps)?;
+    let exp = cluster::agree(load(&a.exp, &a.set, a.seed, a.threads, a.steps))?;
     let out = a.out.clone().unwrap_or_else(|| {
         let stem = a.exp.file_stem().unwrap_or_default().to_string_lossy();
         PathBuf::from("results").join(stem.as_ref())
     });
-    check_out(&out, a.force, "choose another --out")?;
+    cluster::agree(if cluster::lead() {
+        check_out(&out, a.force, "choose another --out")
+    } else {
+        Ok(())
+    })?;
+    if a.profile && cluster::ranks() > 1 {
+        refuse!("--profile times the phases of one process; run it without mpirun");
+    }
     let t_build = Instant::now();
-    let mut engine = exp.build()?;
+    let mut engine = cluster::agree(match cluster::comm() {
+        Some(comm) => exp.build_distributed(comm).map_err(Into::into),
+        None => exp.build().map_err(Into::into),
+    })?;
     let build_s = t_build.elapsed().as_secs_f64();
     engine.set_profile(a.profile);
     let steps = planned(&*exp, &*engine);
     if !a.quiet {
-        eprintln!(
-            "neuroplast {NEUROPLAST_VERSION} · {} · {steps} steps{} · seed {} · {} thread(s) · built in {build_s:.2} s",
-            exp.name(),
-            engine
-                .dt_ms()
-                .map_or(String::new(), |dt| format!(" of {dt} ms")),
-            exp.seed(),
-            engine.threads(),
-        );
-        eprint!("{}", exp.describe(&*engine));
-        for w in exp.warnings() {
-            eprintln!("{w}");
+        // describing the network reads its summary: a collective on every rank
+        let description = exp.describe(&*engine);
+        if cluster::lead() {
+            eprintln!(
+                "neuroplast {NEUROPLAST_VERSION} · {} · {steps} steps{} · seed {} · {}{} thread(s) · built in {build_s:.2} s",
+                exp.name(),
+                engine
+                    .dt_ms()
+                    .map_or(String::new(), |dt| format!(" of {dt} ms")),
+                exp.seed(),
+                ranks_times(),
+                engine.threads(),
+            );
+            eprint!("{description}");
+            for w in exp.warnings() {
+                eprintln!("{w}");
+            }
         }
+    }
+    if !cluster::lead() {
+        return follow(&*exp, engine, steps);
     }
     let opts = RunOptions {
         steps,
@@ -179,58 +198,69 @@ pub fn run(a: RunArgs) -> Result<Outcome> {
     Ok(w.outcome())
 }
 
+/// `"K ranks × "` in a distributed run.
+fn ranks_times() -> String {
+    match cluster::ranks() {
+        1 => String::new(),
+        k => format!("{k} ranks × "),
+    }
+}
+
+/// What a rank other than 0 does during a distributed run: the same collectives as
+/// [`simulate`] (summary, chunks and their drains, the agreed stop, checkpoint, summary), in
+/// the same order, writing nothing.
+fn follow(exp: &dyn Experiment, mut engine: Box<dyn Engine>, steps: u64) -> Result<Outcome> {
+    cluster::in_run(true);
+    let start_t = engine.step_count();
+    engine.summary();
+    let chunk = exp.chunk_steps().max(1);
+    let mut done = 0;
+    while done < steps {
+        engine.advance(chunk.min(steps - done));
+        done = engine.step_count() - start_t;
+        engine.drain();
+        if cluster::stop_requested() || engine.remaining() == Some(0) {
+            break;
+        }
+    }
+    let interrupted = done < steps && engine.remaining() != Some(0);
+    engine.finish();
+    if exp.output().checkpoint || interrupted {
+        engine.checkpoint(&mut std::io::sink())?;
+    }
+    engine.summary();
+    cluster::in_run(false);
+    Ok(if interrupted {
+        Outcome::Interrupted
+    } else {
+        Outcome::Finished
+    })
+}
+
 /// `neuroplast resume`.
 pub fn resume(a: ResumeArgs) -> Result<Outcome> {
     let cfg = a.dir.join("config.toml");
-    if !cfg.is_file() {
-        refuse!(
+    cluster::agree(if cfg.is_file() {
+        Ok(())
+    } else {
+        Err(anyhow::Error::new(session::Refused(format!(
             "{} is not a results directory (no config.toml); `neuroplast resume` continues \
              what `neuroplast run` wrote",
             a.dir.display()
-        );
-    }
-    let out = match &a.out {
-        None => a.dir.clone(),
-        Some(o) => {
-            let same = o == &a.dir
-                || matches!((o.canonicalize(), a.dir.canonicalize()), (Ok(x), Ok(y)) if x == y);
-            check_out(
-                o,
-                same || a.force,
-                &format!(
-                    "choose another --out (without --out the run continues in {})",
-                    a.dir.display()
-                ),
-            )?;
-            o.clone()
-        }
-    };
+        ))))
+    })?;
+    let out = cluster::agree(resume_out(&a))?;
     if a.steps == Some(0) {
         refuse!("--steps must be ≥ 1");
     }
-    let mut exp = load(&cfg, &[], None, a.threads, None)?;
-    session::check_unedited(&a.dir)?;
+    if a.profile && cluster::ranks() > 1 {
+        refuse!("--profile times the phases of one process; run it without mpirun");
+    }
+    let mut exp = cluster::agree(load(&cfg, &[], None, a.threads, None))?;
+    cluster::agree(session::check_unedited(&a.dir))?;
     let ck = a.dir.join("checkpoint.bin");
     let t_load = Instant::now();
-    let bytes = std::fs::read(&ck).with_context(|| {
-        format!(
-            "cannot read {} (was the run written with output.checkpoint = false?)",
-            ck.display()
-        )
-    })?;
-    let mut engine = match exp.restore(&bytes) {
-        Ok(e) => e,
-        // a checkpoint of another network: a refusal (exit 2)
-        Err(RestoreError::Differs(mut e)) => {
-            e.file = ck.display().to_string();
-            return Err(e.into());
-        }
-        // damaged or of another format version: a failure (exit 1)
-        Err(RestoreError::Unreadable(e)) => {
-            return Err(anyhow::Error::new(e).context(ck.display().to_string()))
-        }
-    };
-    drop(bytes);
+    let mut engine = cluster::agree(restore(&*exp, &ck))?;
     let build_s = t_load.elapsed().as_secs_f64();
     engine.set_profile(a.profile);
     let t0 = engine.step_count();
@@ -251,10 +281,14 @@ pub fn resume(a: ResumeArgs) -> Result<Outcome> {
     if engine.remaining().is_none() {
         exp.set_steps(t0 + steps)?;
     }
+    if !cluster::lead() {
+        return follow(&*exp, engine, steps);
+    }
     if !a.quiet {
         eprintln!(
-            "resuming {} at step {t0} for {steps} more steps · {} thread(s) · loaded in {build_s:.2} s",
+            "resuming {} at step {t0} for {steps} more steps · {}{} thread(s) · loaded in {build_s:.2} s",
             a.dir.display(),
+            ranks_times(),
             engine.threads()
         );
     }
@@ -269,6 +303,53 @@ pub fn resume(a: ResumeArgs) -> Result<Outcome> {
     Ok(w.outcome())
 }
 
+/// Where `resume` writes (checked on rank 0 only: the other ranks write nothing).
+fn resume_out(a: &ResumeArgs) -> Result<PathBuf> {
+    Ok(match &a.out {
+        None => a.dir.clone(),
+        Some(o) if !cluster::lead() => o.clone(),
+        Some(o) => {
+            let same = o == &a.dir
+                || matches!((o.canonicalize(), a.dir.canonicalize()), (Ok(x), Ok(y)) if x == y);
+            check_out(
+                o,
+                same || a.force,
+                &format!(
+                    "choose another --out (without --out the run continues in {})",
+                    a.dir.display()
+                ),
+            )?;
+            o.clone()
+        }
+    })
+}
+
+/// The engine of checkpoint `ck` (this rank's part of it in a distributed run).
+fn restore(exp: &dyn Experiment, ck: &Path) -> Result<Box<dyn Engine>> {
+    let bytes = std::fs::read(ck).with_context(|| {
+        format!(
+            "cannot read {} (was the run written with output.checkpoint = false?)",
+            ck.display()
+        )
+    })?;
+    let restored = match cluster::comm() {
+        Some(comm) => exp.restore_distributed(&bytes, comm),
+        None => exp.restore(&bytes),
+    };
+    match restored {
+        Ok(e) => Ok(e),
+        // a checkpoint of another network: a refusal (exit 2)
+        Err(RestoreError::Differs(mut e)) => {
+            e.file = ck.display().to_string();
+            Err(e.into())
+        }
+        // damaged or of another format version: a failure (exit 1)
+        Err(RestoreError::Unreadable(e)) => {
+            Err(anyhow::Error::new(e).context(ck.display().to_string()))
+        }
+    }
+}
+
 /// Run `opts.steps` steps of `engine` in chunks, streaming the recordings, then write the
 /// results directory atomically (with `checkpoint.bin` if `[output] checkpoint` or when
 /// interrupted). Ctrl-C stops at the next chunk and still writes everything.
@@ -278,6 +359,8 @@ pub fn simulate(
     out: &Path,
     opts: &RunOptions<'_>,
 ) -> Result<Written> {
+    // from here to the final summary every rank of a distributed run takes part ([`follow`])
+    cluster::in_run(true);
     let start_t = engine.step_count();
     let before = serde_json::to_value(engine.summary())?;
     let steps = opts.steps;
@@ -285,7 +368,7 @@ pub fn simulate(
     let dir = staged.path().to_path_buf();
     let mut sinks = Sinks::new(&dir, opts.resumed_from);
     let pb = session::progress(steps, opts.quiet);
-    stop_requested();
+    crate::session::stop_requested();
     let chunk = exp.chunk_steps().max(1);
     let t0 = Instant::now();
     let mut sim_s = 0.0;
@@ -298,7 +381,7 @@ pub fn simulate(
         done = engine.step_count() - start_t;
         sinks.write(engine.drain())?;
         pb.set_position(done);
-        if stop_requested() || engine.remaining() == Some(0) {
+        if cluster::stop_requested() || engine.remaining() == Some(0) {
             break;
         }
     }
@@ -342,6 +425,7 @@ pub fn simulate(
     } else {
         merge(&mut summary, serde_json::to_value(engine.summary())?);
     }
+    cluster::in_run(false);
     this_run(&mut summary, &before);
     if let Some(first) = recorded.activity_first_step {
         summary["activity_first_step"] = json!(first);

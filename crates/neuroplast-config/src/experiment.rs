@@ -7,7 +7,9 @@
 //! `protocol.rs`).
 
 use std::path::Path;
+use std::sync::Arc;
 
+use neuroplast_core::distributed::Comm;
 use neuroplast_core::engine::{Engine, Kind, Summary};
 use neuroplast_core::readout::ReadoutSpec;
 
@@ -108,6 +110,38 @@ pub trait Experiment: Send + Sync + std::fmt::Debug {
     /// a [`RestoreError::Unreadable`], a checkpoint of another network is refused naming what
     /// differs ([`RestoreError::Differs`]).
     fn restore(&self, bytes: &[u8]) -> std::result::Result<Box<dyn Engine>, RestoreError>;
+
+    /// This rank's part of the engine of a run over `comm`'s ranks (`mpirun -np K neuroplast
+    /// run`): bit-identical to [`build`](Experiment::build)'s run for any number of ranks.
+    /// Only spiking experiment files are distributed; the other kinds refuse, naming `kind`.
+    fn build_distributed(&self, comm: Arc<dyn Comm>) -> Result<Box<dyn Engine>> {
+        let _ = comm;
+        Err(self.not_distributed())
+    }
+
+    /// [`restore`](Experiment::restore), then this rank's part of the engine over `comm`'s
+    /// ranks (a checkpoint of any number of ranks resumes on any number).
+    fn restore_distributed(
+        &self,
+        bytes: &[u8],
+        comm: Arc<dyn Comm>,
+    ) -> std::result::Result<Box<dyn Engine>, RestoreError> {
+        let _ = (bytes, comm);
+        Err(RestoreError::Differs(self.not_distributed()))
+    }
+
+    /// The refusal of a kind that runs on one process only.
+    fn not_distributed(&self) -> ConfigError {
+        ConfigError::new(
+            self.name(),
+            "kind",
+            format!(
+                "a {} experiment runs in one process; `mpirun -np K neuroplast run` distributes \
+                 spiking experiment files only (run this one without mpirun)",
+                self.kind().name()
+            ),
+        )
+    }
 
     /// The configuration with every value explicit (what `config.toml` holds); loading it
     /// gives the same run.

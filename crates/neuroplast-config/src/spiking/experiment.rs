@@ -1,6 +1,9 @@
 //! A spiking file as an [`Experiment`](crate::Experiment): building and restoring its
 //! network, what `validate` prints about it, its outputs and analyses.
 
+use std::sync::Arc;
+
+use neuroplast_core::distributed::Comm;
 use neuroplast_core::engine::{Engine, Kind, Summary};
 use neuroplast_core::spiking::monitor::MonitorSpec;
 use neuroplast_core::spiking::network::{ModelSpec, Network};
@@ -127,18 +130,23 @@ impl crate::Experiment for SpikingExperiment {
     }
 
     fn restore(&self, bytes: &[u8]) -> std::result::Result<Box<dyn Engine>, RestoreError> {
-        let net = neuroplast_core::checkpoint::network_from_bytes(bytes)
-            .map_err(RestoreError::Unreadable)?;
-        if let Err(what) = self.same_network(&net) {
-            return Err(RestoreError::Differs(ConfigError::new(
-                &self.name,
-                "checkpoint",
-                format!(
-                    "config.toml and the checkpoint disagree on {what}; config.toml must not \
-                     be edited before resuming"
-                ),
-            )));
-        }
+        Ok(Box::new(self.finish(self.restored(bytes)?)?))
+    }
+
+    fn build_distributed(&self, comm: Arc<dyn Comm>) -> Result<Box<dyn Engine>> {
+        let net = self
+            .builder()?
+            .build_distributed(comm)
+            .map_err(|e| self.build_error(e))?;
+        Ok(Box::new(self.finish(net)?))
+    }
+
+    fn restore_distributed(
+        &self,
+        bytes: &[u8],
+        comm: Arc<dyn Comm>,
+    ) -> std::result::Result<Box<dyn Engine>, RestoreError> {
+        let net = self.restored(bytes)?.distribute(comm);
         Ok(Box::new(self.finish(net)?))
     }
 
@@ -335,5 +343,24 @@ fn fmt_num(x: f64) -> String {
         "0".into()
     } else {
         s.to_string()
+    }
+}
+
+impl SpikingExperiment {
+    /// The network of checkpoint `bytes`, refused when it is not this file's network.
+    fn restored(&self, bytes: &[u8]) -> std::result::Result<Network, RestoreError> {
+        let net = neuroplast_core::checkpoint::network_from_bytes(bytes)
+            .map_err(RestoreError::Unreadable)?;
+        if let Err(what) = self.same_network(&net) {
+            return Err(RestoreError::Differs(ConfigError::new(
+                &self.name,
+                "checkpoint",
+                format!(
+                    "config.toml and the checkpoint disagree on {what}; config.toml must not \
+                     be edited before resuming"
+                ),
+            )));
+        }
+        Ok(net)
     }
 }

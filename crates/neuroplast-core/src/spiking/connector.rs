@@ -169,20 +169,43 @@ impl Connector {
     /// Draw the pairs, in a fixed order (by pre for out-going connectors, by post for
     /// `fixed_in_degree`; the projection sorts them afterwards).
     pub fn pairs(&self, n_pre: usize, n_post: usize, same: bool, rng: &mut Rng) -> Vec<(u32, u32)> {
+        let mut out = Vec::with_capacity(self.expected(n_pre, n_post));
+        self.each_pair(n_pre, n_post, same, rng, |i, j| out.push((i, j)));
+        out
+    }
+
+    /// About how many pairs [`pairs`](Connector::pairs) draws (a capacity hint).
+    fn expected(&self, n_pre: usize, n_post: usize) -> usize {
+        match self {
+            Connector::FixedProbability { p, .. } if *p < 1.0 => {
+                (n_pre as f64 * n_post as f64 * p.max(0.0) * 1.1) as usize + 16
+            }
+            _ => self.max_synapses(n_pre, n_post).min(1e9) as usize,
+        }
+    }
+
+    /// Call `f(pre, post)` for every pair [`pairs`](Connector::pairs) draws, in its order,
+    /// without holding them (one rank of a distributed build keeps only some).
+    pub fn each_pair(
+        &self,
+        n_pre: usize,
+        n_post: usize,
+        same: bool,
+        rng: &mut Rng,
+        mut f: impl FnMut(u32, u32),
+    ) {
         let no_self = same && !self.allows_self();
-        let mut out = Vec::new();
         match self {
             Connector::AllToAll { .. } => {
-                out.reserve(n_pre * n_post);
                 for i in 0..n_pre {
                     for j in 0..n_post {
                         if !(no_self && i == j) {
-                            out.push((i as u32, j as u32));
+                            f(i as u32, j as u32);
                         }
                     }
                 }
             }
-            Connector::OneToOne => out.extend((0..n_pre as u32).map(|i| (i, i))),
+            Connector::OneToOne => (0..n_pre as u32).for_each(|i| f(i, i)),
             Connector::FixedProbability { p, .. } => {
                 // Geometric skipping over the n_pre × n_post grid (row-major by pre): the same
                 // law as one Bernoulli draw per pair, in O(synapses) time.
@@ -191,40 +214,34 @@ impl Connector {
                     return Connector::AllToAll {
                         allow_self: !no_self,
                     }
-                    .pairs(n_pre, n_post, same, rng);
+                    .each_pair(n_pre, n_post, same, rng, f);
                 }
                 if *p <= 0.0 {
-                    return out;
+                    return;
                 }
-                out.reserve((total as f64 * p * 1.1) as usize + 16);
                 super::bernoulli_hits(total, *p, rng, |pos| {
                     let (i, j) = (pos / n_post as u64, pos % n_post as u64);
                     if !(no_self && i == j) {
-                        out.push((i as u32, j as u32));
+                        f(i as u32, j as u32);
                     }
                 });
             }
             Connector::FixedInDegree { k, multapses, .. } => {
-                out.reserve(n_post * k);
                 for j in 0..n_post {
                     draw_partners(*k, n_pre, no_self.then_some(j), *multapses, rng, |i| {
-                        out.push((i as u32, j as u32))
+                        f(i as u32, j as u32)
                     });
                 }
             }
             Connector::FixedOutDegree { k, multapses, .. } => {
-                out.reserve(n_pre * k);
                 for i in 0..n_pre {
                     draw_partners(*k, n_post, no_self.then_some(i), *multapses, rng, |j| {
-                        out.push((i as u32, j as u32))
+                        f(i as u32, j as u32)
                     });
                 }
             }
-            Connector::FromList { pre, post } => {
-                out.extend(pre.iter().copied().zip(post.iter().copied()))
-            }
+            Connector::FromList { pre, post } => pre.iter().zip(post).for_each(|(&i, &j)| f(i, j)),
         }
-        out
     }
 }
 

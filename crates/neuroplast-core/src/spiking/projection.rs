@@ -98,6 +98,16 @@ pub struct Synapses {
     uniform: Option<f64>,
 }
 
+/// The weights a projection is built from: one per synapse, or one for all (a constant, which
+/// then never needs an array of its own).
+#[derive(Clone, Copy)]
+pub(crate) enum Weights<'a> {
+    /// One per synapse, in input order.
+    Each(&'a [f64]),
+    /// The same for every synapse.
+    All(f64),
+}
+
 /// The distinct delays of `delay`, ascending (`[1]` for none).
 pub(crate) fn distinct(delay: &[u32]) -> Vec<u32> {
     let mut delays: Vec<u32> = delay.to_vec();
@@ -127,7 +137,16 @@ impl Synapses {
             m < u32::MAX as usize,
             "more than 4·10⁹ synapses in one projection"
         );
-        Synapses::with_delays(n_pre, n_post, pre, post, weight, delay, distinct(delay))
+        let delays = distinct(delay);
+        Synapses::with_delays(
+            n_pre,
+            n_post,
+            pre,
+            post,
+            Weights::Each(weight),
+            delay,
+            delays,
+        )
     }
 
     /// As [`new`](Synapses::new), with the list of distinct delays given (ascending, a
@@ -138,7 +157,7 @@ impl Synapses {
         n_post: usize,
         pre: &[u32],
         post: &[u32],
-        weight: &[f64],
+        weight: Weights<'_>,
         delay: &[u32],
         delays: Vec<u32>,
     ) -> Synapses {
@@ -177,9 +196,12 @@ impl Synapses {
                 run.sort_by_key(|&s| post[s as usize]);
             }
         }
-        let uniform = match weight.first() {
-            Some(&w0) if weight.iter().all(|w| w.to_bits() == w0.to_bits()) => Some(w0),
-            _ => None,
+        let uniform = match weight {
+            Weights::All(w) => (m > 0).then_some(w),
+            Weights::Each(ws) => match ws.first() {
+                Some(&w0) if ws.iter().all(|w| w.to_bits() == w0.to_bits()) => Some(w0),
+                _ => None,
+            },
         };
         Synapses {
             n_pre,
@@ -190,7 +212,10 @@ impl Synapses {
             weight: if uniform.is_some() {
                 Vec::new()
             } else {
-                order.iter().map(|&s| weight[s as usize]).collect()
+                match weight {
+                    Weights::Each(ws) => order.iter().map(|&s| ws[s as usize]).collect(),
+                    Weights::All(_) => unreachable!("one weight for all is uniform"),
+                }
             },
             uniform,
         }

@@ -20,7 +20,7 @@ use crate::spiking::monitor::{
 };
 use crate::spiking::neuron::{Build, ModelSpec, NeuronModel, ReceptorKind};
 use crate::spiking::plasticity::Plasticity;
-use crate::spiking::projection::{distinct, Delivery, SpikeRing, Synapses};
+use crate::spiking::projection::{distinct, Delivery, SpikeRing, Synapses, Weights};
 use crate::spiking::source::{CurrentSource, Waveform};
 use crate::{ensure, Error, Result};
 
@@ -453,27 +453,48 @@ impl NetworkBuilder {
             "would make up to {most:.3e} synapses; one projection holds fewer than 2³² (split it, or lower p / k)"
         );
         let mut rng = component(self.seed, Stream::Connect, k as u64);
-        let mut pairs = spec.connector.pairs(n_pre, n_post, pre == post, &mut rng);
-        let m = pairs.len();
-        spec.weight.validate(&format!("{path}.weight"), m)?;
-        spec.delay.validate(&format!("{path}.delay_ms"), m)?;
-        let mut out_degree = vec![0u32; n_pre];
-        for &(i, _) in &pairs {
-            out_degree[i as usize] += 1;
-        }
         // one rank of a distributed run keeps the static synapses onto its own neurons;
         // plastic projections stay whole on every rank (their rules run everywhere alike)
         let keep = targets.filter(|_| spec.plasticity.is_none());
         let constant = matches!(spec.weight, Value::Constant { .. })
             && matches!(spec.delay, Value::Constant { .. });
-        if let (Some((lo, hi)), true) = (keep, constant) {
-            // constants draw nothing: filter first and never hold the whole projection
-            pairs.retain(|&(_, j)| (lo..hi).contains(&j));
+        let mut out_degree = vec![0u32; n_pre];
+        let mut m = 0usize;
+        let mut pairs = Vec::new();
+        match (keep, constant) {
+            // constants draw nothing more: keep only this rank's pairs while drawing
+            (Some((lo, hi)), true) => {
+                spec.connector
+                    .each_pair(n_pre, n_post, pre == post, &mut rng, |i, j| {
+                        m += 1;
+                        out_degree[i as usize] += 1;
+                        if (lo..hi).contains(&j) {
+                            pairs.push((i, j));
+                        }
+                    })
+            }
+            _ => {
+                pairs = spec.connector.pairs(n_pre, n_post, pre == post, &mut rng);
+                m = pairs.len();
+                for &(i, _) in &pairs {
+                    out_degree[i as usize] += 1;
+                }
+            }
         }
+        spec.weight.validate(&format!("{path}.weight"), m)?;
+        spec.delay.validate(&format!("{path}.delay_ms"), m)?;
         let n = pairs.len();
-        let mut weights = spec.weight.sample(n, &mut rng);
-        let delays_ms = spec.delay.sample(n, &mut rng);
+        // constants draw nothing and need no array of their own
+        let mut weights = match spec.weight {
+            Value::Constant { .. } => Vec::new(),
+            _ => spec.weight.sample(n, &mut rng),
+        };
+        let delays_ms = match spec.delay {
+            Value::Constant { .. } => Vec::new(),
+            _ => spec.delay.sample(n, &mut rng),
+        };
         let mut delays = delay_steps(spec, &path, &delays_ms, n, dt)?;
+        drop(delays_ms);
         let all_delays = match (&spec.delay, keep) {
             // what the whole projection's synapses have, even where this rank keeps none
             (Value::Constant { value }, Some(_)) if m > 0 => {
@@ -488,7 +509,9 @@ impl NetworkBuilder {
             for s in 0..n {
                 if (lo..hi).contains(&pairs[s].1) {
                     pairs[kept] = pairs[s];
-                    weights[kept] = weights[s];
+                    if !weights.is_empty() {
+                        weights[kept] = weights[s];
+                    }
                     delays[kept] = delays[s];
                     kept += 1;
                 }
@@ -497,12 +520,15 @@ impl NetworkBuilder {
             weights.truncate(kept);
             delays.truncate(kept);
         }
-        drop(delays_ms);
         let pre_idx: Vec<u32> = pairs.iter().map(|p| p.0).collect();
         let post_idx: Vec<u32> = pairs.iter().map(|p| p.1).collect();
         drop(pairs);
+        let weight = match spec.weight {
+            Value::Constant { value } => Weights::All(value),
+            _ => Weights::Each(&weights),
+        };
         let mut synapses = Synapses::with_delays(
-            n_pre, n_post, &pre_idx, &post_idx, &weights, &delays, all_delays,
+            n_pre, n_post, &pre_idx, &post_idx, weight, &delays, all_delays,
         );
         drop((pre_idx, post_idx, weights, delays));
         let plasticity = match &spec.plasticity {

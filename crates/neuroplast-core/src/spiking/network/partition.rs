@@ -37,7 +37,8 @@ const MAX_INTERVAL: u64 = 1024;
 /// What the ranks exchanged, for the summary.
 #[derive(Clone, Copy, Debug, Default, Serialize)]
 pub struct ExchangeStats {
-    /// Number of ranks.
+    /// Number of ranks (the summary's `ranks`).
+    #[serde(skip)]
     pub ranks: usize,
     /// Steps between exchanges.
     pub interval_steps: u64,
