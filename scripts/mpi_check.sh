@@ -6,6 +6,7 @@
 #  2. a checkpoint written on 2 ranks resumes on 1 and on 3 ranks as the uninterrupted run;
 #  3. a rank killed mid-run: the job exits non-zero within seconds, the launcher names the
 #     rank, no results directory (nor a staged one) is left;
+#  3b. SIGUSR1 to mpirun stops the run like Ctrl-C: results and checkpoint written, status 130;
 #  4. a file that is not distributed (a SORN experiment) is refused, naming `kind`.
 # Installs libopenmpi-dev, openmpi-bin and libclang-dev with apt where missing.
 set -euo pipefail
@@ -96,6 +97,19 @@ grep -q "rank 1" "$OUT/killed-log.txt" || { echo "no rank named:"; cat "$OUT/kil
 if [ -e "$OUT/killed" ] || ls -A "$OUT" | grep -q '^\.killed'; then
     echo "a results directory was left:"; ls -la "$OUT"; exit 1
 fi
+
+# --- 3b. SIGUSR1 to mpirun stops every rank at the same chunk, results and checkpoint written
+"${MPIRUN[@]}" -np 2 "$BIN" run examples/coba.toml --out "$OUT/stopped" -q \
+    --set simulation.duration_ms=600000 >"$OUT/stopped-log.txt" 2>&1 &
+launcher=$!
+sleep 3
+kill -USR1 "$launcher"
+status=0
+wait "$launcher" || status=$?
+[ "$status" = 130 ] || { echo "SIGUSR1: status $status"; cat "$OUT/stopped-log.txt"; exit 1; }
+grep -q '"interrupted": true' "$OUT/stopped/summary.json"
+[ -f "$OUT/stopped/checkpoint.bin" ]
+echo "SIGUSR1: stopped with status 130, results and checkpoint written"
 
 # --- 4. refused before anything runs
 status=0

@@ -275,14 +275,20 @@ mod imp {
     }
 
     /// On SIGTERM (how mpirun stops the other ranks when one fails): remove the staged
-    /// results directory, say why, and exit.
+    /// results directory, say why, and exit. On SIGUSR1 (which mpirun passes on to every
+    /// rank; Ctrl-C makes it stop the job instead): stop at the next chunk and write the
+    /// results and a checkpoint, as Ctrl-C does in one process.
     fn watch_sigterm() {
-        let Ok(mut signals) = signal_hook::iterator::Signals::new([signal_hook::consts::SIGTERM])
-        else {
+        use signal_hook::consts::{SIGTERM, SIGUSR1};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGTERM, SIGUSR1]) else {
             return;
         };
         std::thread::spawn(move || {
-            if signals.forever().next().is_some() {
+            for signal in signals.forever() {
+                if signal == SIGUSR1 {
+                    crate::session::request_stop();
+                    continue;
+                }
                 remove_staging();
                 eprintln!(
                     "neuroplast: rank {} of {} stopped by SIGTERM (the launcher stops every \

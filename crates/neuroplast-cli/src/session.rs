@@ -51,6 +51,13 @@ pub fn stop_requested() -> bool {
     STOP.load(Ordering::SeqCst)
 }
 
+/// Stop every run of this process at its next chunk, as Ctrl-C does (under mpirun: SIGUSR1,
+/// which the launcher passes on to every rank).
+#[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+pub fn request_stop() {
+    STOP.store(true, Ordering::SeqCst);
+}
+
 /// Refuse an output path that is a file, or an existing directory that may not be replaced
 /// (`replace`: `--force`, or the run continuing in place); `hint` says what to do instead.
 pub fn check_out(out: &Path, replace: bool, hint: &str) -> Result<()> {

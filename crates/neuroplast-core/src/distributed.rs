@@ -9,7 +9,7 @@
 //! one process, so the tests check bit-identity for any number of ranks without MPI.
 
 use std::ops::Range;
-use std::sync::{Arc, Barrier, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 /// How the ranks of one distributed run exchange bytes.
 ///
@@ -62,23 +62,43 @@ impl Partition {
 
 /// Ranks as threads of one process: [`LocalComm::group`] makes `k` communicators that
 /// exchange through shared memory with the same collective semantics as MPI's
-/// `MPI_Allgatherv`. For tests and for trying the distributed engine without MPI.
+/// `MPI_Allgatherv`. For tests and for trying the distributed engine without MPI. A rank that
+/// panics makes the others panic at their next collective (like `MPI_Abort`), so a failure
+/// never leaves the other ranks waiting.
 pub struct LocalComm {
     rank: usize,
     shared: Arc<Shared>,
 }
 
 struct Shared {
-    slots: Mutex<Vec<Vec<u8>>>,
-    barrier: Barrier,
+    ranks: usize,
+    state: Mutex<Round>,
+    turn: Condvar,
+}
+
+/// The collective in progress: what each rank gave, how many arrived, which round it is.
+struct Round {
+    slots: Vec<Vec<u8>>,
+    arrived: usize,
+    round: u64,
+    /// What the last round gathered, for the ranks still to read it.
+    done: Arc<Vec<Vec<u8>>>,
+    failed: bool,
 }
 
 impl LocalComm {
     /// `k ≥ 1` communicators, one per rank (hand each to its own thread).
     pub fn group(k: usize) -> Vec<LocalComm> {
         let shared = Arc::new(Shared {
-            slots: Mutex::new(vec![Vec::new(); k]),
-            barrier: Barrier::new(k),
+            ranks: k,
+            state: Mutex::new(Round {
+                slots: vec![Vec::new(); k],
+                arrived: 0,
+                round: 0,
+                done: Arc::new(Vec::new()),
+                failed: false,
+            }),
+            turn: Condvar::new(),
         });
         (0..k)
             .map(|rank| LocalComm {
@@ -89,6 +109,7 @@ impl LocalComm {
     }
 
     /// Run `f` on `k` threads, one per rank, and return what each returned, in rank order.
+    /// A panic in any rank ends every rank and is passed on.
     pub fn run<T: Send>(k: usize, f: impl Fn(Arc<dyn Comm>) -> T + Sync) -> Vec<T> {
         let comms = LocalComm::group(k);
         std::thread::scope(|s| {
@@ -96,14 +117,35 @@ impl LocalComm {
                 .into_iter()
                 .map(|c| {
                     let f = &f;
-                    s.spawn(move || f(Arc::new(c)))
+                    s.spawn(move || {
+                        let shared = c.shared.clone();
+                        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            f(Arc::new(c))
+                        }));
+                        out.unwrap_or_else(|e| {
+                            shared.fail();
+                            std::panic::resume_unwind(e)
+                        })
+                    })
                 })
                 .collect();
-            handles
+            let results: Vec<_> = handles.into_iter().map(|h| h.join()).collect();
+            results
                 .into_iter()
-                .map(|h| h.join().expect("a rank panicked"))
+                .map(|r| r.unwrap_or_else(|e| std::panic::resume_unwind(e)))
                 .collect()
         })
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Round> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn fail(&self) {
+        self.lock().failed = true;
+        self.turn.notify_all();
     }
 }
 
@@ -113,27 +155,36 @@ impl Comm for LocalComm {
     }
 
     fn ranks(&self) -> usize {
-        self.shared.barrier_len()
+        self.shared.ranks
     }
 
     fn all_gather(&self, mine: &[u8]) -> Vec<Vec<u8>> {
-        self.shared.slots.lock().expect("no rank panicked")[self.rank] = mine.to_vec();
-        self.shared.barrier.wait();
-        let all = self.shared.slots.lock().expect("no rank panicked").clone();
-        // nobody writes the next round's slot before everyone has read this one
-        self.shared.barrier.wait();
-        all
+        let sh = &self.shared;
+        let mut st = sh.lock();
+        assert!(!st.failed, "rank {}: another rank failed", self.rank);
+        st.slots[self.rank] = mine.to_vec();
+        st.arrived += 1;
+        let round = st.round;
+        if st.arrived == sh.ranks {
+            // the last to arrive closes the round and wakes the others
+            st.done = Arc::new(std::mem::replace(&mut st.slots, vec![Vec::new(); sh.ranks]));
+            st.arrived = 0;
+            st.round += 1;
+            sh.turn.notify_all();
+        } else {
+            while st.round == round && !st.failed {
+                st = sh.turn.wait(st).unwrap_or_else(|e| e.into_inner());
+            }
+            assert!(st.round != round, "rank {}: another rank failed", self.rank);
+        }
+        // a rank cannot start the next round before this one closed, so `done` is this round's
+        // until every rank has arrived again, which needs this rank too
+        st.done.as_ref().clone()
     }
 
     fn gather(&self, mine: &[u8]) -> Option<Vec<Vec<u8>>> {
         let all = self.all_gather(mine);
         (self.rank == 0).then_some(all)
-    }
-}
-
-impl Shared {
-    fn barrier_len(&self) -> usize {
-        self.slots.lock().expect("no rank panicked").len()
     }
 }
 
@@ -228,5 +279,22 @@ mod tests {
             assert_eq!(a, vec![vec![0, 0], vec![1, 1], vec![2, 2]]);
             assert_eq!(b, vec![vec![], vec![7], vec![7, 7]]);
         }
+    }
+
+    /// A rank that panics ends the others at their next collective instead of leaving them
+    /// waiting, and the panic reaches the caller.
+    #[test]
+    fn a_panicking_rank_ends_every_rank() {
+        let out = std::panic::catch_unwind(|| {
+            LocalComm::run(3, |c| {
+                if c.rank() == 1 {
+                    panic!("rank 1 fails");
+                }
+                for _ in 0..3 {
+                    c.all_gather(&[1]);
+                }
+            })
+        });
+        assert!(out.is_err());
     }
 }

@@ -214,7 +214,8 @@ impl Synapses {
             } else {
                 match weight {
                     Weights::Each(ws) => order.iter().map(|&s| ws[s as usize]).collect(),
-                    Weights::All(_) => unreachable!("one weight for all is uniform"),
+                    // one weight for all is uniform, except without synapses
+                    Weights::All(_) => Vec::new(),
                 }
             },
             uniform,
