@@ -147,44 +147,79 @@ mod imp {
     struct MpiComm {
         size: usize,
         rank: usize,
+        /// Buffers reused by every collective (the spike exchange runs every interval).
+        scratch: Mutex<Scratch>,
+    }
+
+    #[derive(Default)]
+    struct Scratch {
+        lens: Vec<u64>,
+        counts: Vec<i32>,
+        displs: Vec<i32>,
+        buf: Vec<u8>,
     }
 
     /// Bytes per rank moved in one collective call (MPI counts are 32-bit).
     const PIECE: usize = 1 << 30;
 
+    /// Round `k` of a transfer: the piece `k·PIECE ..` of a buffer of `len` bytes.
+    fn piece(len: u64, k: usize) -> std::ops::Range<usize> {
+        let len = len as usize;
+        (k * PIECE).min(len)..((k + 1) * PIECE).min(len)
+    }
+
     impl MpiComm {
-        /// Every rank's length.
-        fn lengths(&self, mine: usize) -> Vec<u64> {
-            let mut lens = vec![0u64; self.size];
-            SimpleCommunicator::world().all_gather_into(&(mine as u64), &mut lens[..]);
-            lens
-        }
-
-        /// Round `k` of a transfer: each rank's piece `k·PIECE ..` of its buffer.
-        fn piece(len: u64, k: usize) -> std::ops::Range<usize> {
-            let len = len as usize;
-            (k * PIECE).min(len)..((k + 1) * PIECE).min(len)
-        }
-
-        fn layout(lens: &[u64], k: usize) -> (Vec<i32>, Vec<i32>, usize) {
-            let counts: Vec<i32> = lens
-                .iter()
-                .map(|&l| MpiComm::piece(l, k).len() as i32)
-                .collect();
-            let mut displs = Vec::with_capacity(counts.len());
-            let mut total = 0usize;
-            for &c in &counts {
-                displs.push(total as i32);
-                total += c as usize;
+        /// Every rank's `mine` into `all`, in rank order: on every rank, or on rank 0 only
+        /// (`to_root`; `all` is left untouched elsewhere), in rounds of at most [`PIECE`]
+        /// bytes per rank.
+        fn collect(&self, mine: &[u8], all: &mut Vec<Vec<u8>>, to_root: bool) {
+            let world = SimpleCommunicator::world();
+            let root = world.process_at_rank(0);
+            let mut guard = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
+            let sc = &mut *guard;
+            sc.lens.resize(self.size, 0);
+            world.all_gather_into(&(mine.len() as u64), &mut sc.lens[..]);
+            let receives = !to_root || self.rank == 0;
+            if receives {
+                all.resize_with(self.size, Vec::new);
+                all.iter_mut().for_each(Vec::clear);
             }
-            (counts, displs, total)
-        }
-
-        fn rounds(lens: &[u64]) -> usize {
-            lens.iter()
+            let rounds = sc
+                .lens
+                .iter()
                 .map(|&l| (l as usize).div_ceil(PIECE))
                 .max()
-                .unwrap_or(0)
+                .unwrap_or(0);
+            for k in 0..rounds {
+                let send = &mine[piece(mine.len() as u64, k)];
+                if !receives {
+                    root.gather_varcount_into(send);
+                    continue;
+                }
+                sc.counts.clear();
+                sc.displs.clear();
+                let mut total = 0usize;
+                for &l in &sc.lens {
+                    let c = piece(l, k).len();
+                    sc.counts.push(c as i32);
+                    sc.displs.push(total as i32);
+                    total += c;
+                }
+                sc.buf.resize(total, 0);
+                {
+                    let mut part =
+                        PartitionMut::new(&mut sc.buf[..], &sc.counts[..], &sc.displs[..]);
+                    if to_root {
+                        root.gather_varcount_into_root(send, &mut part);
+                    } else {
+                        world.all_gather_varcount_into(send, &mut part);
+                    }
+                }
+                for (r, o) in all.iter_mut().enumerate() {
+                    let at = sc.displs[r] as usize;
+                    o.extend_from_slice(&sc.buf[at..at + sc.counts[r] as usize]);
+                }
+            }
         }
     }
 
@@ -197,58 +232,14 @@ mod imp {
             self.size
         }
 
-        fn all_gather(&self, mine: &[u8]) -> Vec<Vec<u8>> {
-            let lens = self.lengths(mine.len());
-            let mut out: Vec<Vec<u8>> = lens
-                .iter()
-                .map(|&l| Vec::with_capacity(l as usize))
-                .collect();
-            for k in 0..MpiComm::rounds(&lens) {
-                let (counts, displs, total) = MpiComm::layout(&lens, k);
-                let mut buf = vec![0u8; total];
-                {
-                    let mut part = PartitionMut::new(&mut buf[..], &counts[..], &displs[..]);
-                    let send = &mine[MpiComm::piece(mine.len() as u64, k)];
-                    SimpleCommunicator::world().all_gather_varcount_into(send, &mut part);
-                }
-                for (r, o) in out.iter_mut().enumerate() {
-                    let at = displs[r] as usize;
-                    o.extend_from_slice(&buf[at..at + counts[r] as usize]);
-                }
-            }
-            out
+        fn all_gather_into(&self, mine: &[u8], all: &mut Vec<Vec<u8>>) {
+            self.collect(mine, all, false);
         }
 
         fn gather(&self, mine: &[u8]) -> Option<Vec<Vec<u8>>> {
-            let lens = self.lengths(mine.len());
-            let world = SimpleCommunicator::world();
-            let root = world.process_at_rank(0);
-            let lead = self.rank == 0;
-            let mut out: Vec<Vec<u8>> = if lead {
-                lens.iter()
-                    .map(|&l| Vec::with_capacity(l as usize))
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            for k in 0..MpiComm::rounds(&lens) {
-                let send = &mine[MpiComm::piece(mine.len() as u64, k)];
-                if !lead {
-                    root.gather_varcount_into(send);
-                    continue;
-                }
-                let (counts, displs, total) = MpiComm::layout(&lens, k);
-                let mut buf = vec![0u8; total];
-                {
-                    let mut part = PartitionMut::new(&mut buf[..], &counts[..], &displs[..]);
-                    root.gather_varcount_into_root(send, &mut part);
-                }
-                for (r, o) in out.iter_mut().enumerate() {
-                    let at = displs[r] as usize;
-                    o.extend_from_slice(&buf[at..at + counts[r] as usize]);
-                }
-            }
-            lead.then_some(out)
+            let mut all = Vec::new();
+            self.collect(mine, &mut all, true);
+            (self.rank == 0).then_some(all)
         }
     }
 
@@ -266,6 +257,7 @@ mod imp {
         let comm: Arc<dyn Comm> = Arc::new(MpiComm {
             size: world.size() as usize,
             rank: world.rank() as usize,
+            scratch: Mutex::default(),
         });
         COMM.set(comm).ok();
         watch_sigterm();

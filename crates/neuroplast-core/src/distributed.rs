@@ -2,10 +2,9 @@
 //! carries bytes between ranks (MPI in the command line, threads in tests), and how neurons
 //! are split over ranks ([`Partition`]).
 //!
-//! The engine never depends on MPI: a distributed spiking network
-//! ([`Network::distribute`](crate::spiking::network::Network::distribute)) only calls
-//! [`Comm::all_gather`], always on the thread that calls `run`, and every rank calls it in the
-//! same order (it is a collective). [`LocalComm`] runs the same protocol between threads of
+//! The engine never depends on MPI: a distributed spiking network (`Network::distribute` in
+//! `spiking::network`) only calls [`Comm`]'s collectives, always on the thread that calls `run`,
+//! and every rank calls them in the same order. [`LocalComm`] runs the same protocol between threads of
 //! one process, so the tests check bit-identity for any number of ranks without MPI.
 
 use std::ops::Range;
@@ -21,8 +20,16 @@ pub trait Comm: Send + Sync {
     fn rank(&self) -> usize;
     /// Number of ranks.
     fn ranks(&self) -> usize;
+    /// Every rank's `mine`, in rank order, on every rank, into `all` (one buffer per rank,
+    /// reused: the spike exchange calls this every interval and allocates nothing once the
+    /// buffers have grown).
+    fn all_gather_into(&self, mine: &[u8], all: &mut Vec<Vec<u8>>);
     /// Every rank's `mine`, in rank order, on every rank.
-    fn all_gather(&self, mine: &[u8]) -> Vec<Vec<u8>>;
+    fn all_gather(&self, mine: &[u8]) -> Vec<Vec<u8>> {
+        let mut all = Vec::new();
+        self.all_gather_into(mine, &mut all);
+        all
+    }
     /// Every rank's `mine`, in rank order, on rank 0 (`None` on the others).
     fn gather(&self, mine: &[u8]) -> Option<Vec<Vec<u8>>>;
 }
@@ -81,8 +88,9 @@ struct Round {
     slots: Vec<Vec<u8>>,
     arrived: usize,
     round: u64,
-    /// What the last round gathered, for the ranks still to read it.
-    done: Arc<Vec<Vec<u8>>>,
+    /// What the last round gathered, for the ranks still to read it (swapped with `slots`
+    /// when a round closes: no rank writes a slot before every rank has read).
+    done: Vec<Vec<u8>>,
     failed: bool,
 }
 
@@ -95,7 +103,7 @@ impl LocalComm {
                 slots: vec![Vec::new(); k],
                 arrived: 0,
                 round: 0,
-                done: Arc::new(Vec::new()),
+                done: vec![Vec::new(); k],
                 failed: false,
             }),
             turn: Condvar::new(),
@@ -158,16 +166,19 @@ impl Comm for LocalComm {
         self.shared.ranks
     }
 
-    fn all_gather(&self, mine: &[u8]) -> Vec<Vec<u8>> {
+    fn all_gather_into(&self, mine: &[u8], all: &mut Vec<Vec<u8>>) {
         let sh = &self.shared;
         let mut st = sh.lock();
         assert!(!st.failed, "rank {}: another rank failed", self.rank);
-        st.slots[self.rank] = mine.to_vec();
+        let slot = &mut st.slots[self.rank];
+        slot.clear();
+        slot.extend_from_slice(mine);
         st.arrived += 1;
         let round = st.round;
         if st.arrived == sh.ranks {
             // the last to arrive closes the round and wakes the others
-            st.done = Arc::new(std::mem::replace(&mut st.slots, vec![Vec::new(); sh.ranks]));
+            let st = &mut *st;
+            std::mem::swap(&mut st.slots, &mut st.done);
             st.arrived = 0;
             st.round += 1;
             sh.turn.notify_all();
@@ -177,9 +188,12 @@ impl Comm for LocalComm {
             }
             assert!(st.round != round, "rank {}: another rank failed", self.rank);
         }
-        // a rank cannot start the next round before this one closed, so `done` is this round's
-        // until every rank has arrived again, which needs this rank too
-        st.done.as_ref().clone()
+        // `done` stays this round's until every rank has arrived again, this one included
+        all.resize_with(sh.ranks, Vec::new);
+        for (dst, src) in all.iter_mut().zip(&st.done) {
+            dst.clear();
+            dst.extend_from_slice(src);
+        }
     }
 
     fn gather(&self, mine: &[u8]) -> Option<Vec<Vec<u8>>> {
@@ -189,10 +203,13 @@ impl Comm for LocalComm {
 }
 
 /// Little-endian encoding of what ranks exchange (counts, spike ids, values).
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Bytes(pub(crate) Vec<u8>);
 
 impl Bytes {
+    pub(crate) fn clear(&mut self) {
+        self.0.clear();
+    }
     pub(crate) fn u32(&mut self, v: u32) {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
@@ -227,14 +244,15 @@ impl<'a> Reader<'a> {
     pub(crate) fn u32(&mut self) -> u32 {
         u32::from_le_bytes(self.take(4).try_into().expect("4 bytes"))
     }
-    /// A length-prefixed run of u32, appended to `out`.
-    pub(crate) fn u32s_into(&mut self, out: &mut Vec<u32>) {
+    /// A length-prefixed run of u32, appended to `out`; returns the bytes read.
+    pub(crate) fn u32s_into(&mut self, out: &mut Vec<u32>) -> usize {
         let n = self.u32() as usize;
         out.extend(
             self.take(4 * n)
                 .chunks_exact(4)
                 .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes"))),
         );
+        4 + 4 * n
     }
     pub(crate) fn f64s(&mut self) -> Vec<f64> {
         let n = self.u32() as usize;

@@ -104,12 +104,7 @@ impl Engine for Network {
             .insert("duration_ms", self.t as f64 * self.dt)
             .insert("populations", Ordered(&populations))
             .insert("projections", Ordered(&projections))
-            .insert(
-                "synapses",
-                (0..self.projs.len())
-                    .map(|k| self.synapses_of(k))
-                    .sum::<usize>(),
-            )
+            .insert("synapses", self.synapse_count())
             .insert("synaptic_events", self.events)
             .insert("spike_hash", format!("{:016x}", self.hash.finish()))
             .insert("network_mb", self.state_bytes() as f64 / 1048576.0);

@@ -5,7 +5,7 @@
 //! |---|---|
 //! | `mod.rs` | [`Network`], [`Population`], [`Projection`]: what a built network holds, and its accessors |
 //! | [`spec`] | what it is built from: [`ProjectionSpec`], [`SynapseSpec`], [`DelayRounding`], [`Action`] |
-//! | [`builder`] | [`NetworkBuilder`]: checks, connectivity, one function per section |
+//! | [`builder`] | [`NetworkBuilder`]: checks, one function per section; `builder/connect.rs`: a projection's synapses drawn (a distributed build's share) |
 //! | [`schedule`] | the step as data ([`PHASES`]): what runs, in which order, timed by [`Profile`] |
 //! | `delivery.rs` | spikes into the postsynaptic side (static per shard, plastic through the rule) |
 //! | `kernels.rs` | double-exponential kernel synapses |

@@ -61,6 +61,10 @@ pub(super) struct Dist {
     pub(super) totals: Vec<usize>,
     /// This rank's spikes in the current interval: `[step][population]`, ascending indices.
     local: Vec<Vec<Vec<u32>>>,
+    /// The exchange's buffers (what this rank sends, what each rank sent), reused.
+    sent: Bytes,
+    received: Vec<Vec<u8>>,
+    cursor: Vec<usize>,
     pub(super) stats: ExchangeStats,
 }
 
@@ -131,6 +135,9 @@ impl Network {
             own,
             totals,
             local: Vec::new(),
+            sent: Bytes::default(),
+            received: Vec::new(),
+            cursor: Vec::new(),
             stats: ExchangeStats {
                 ranks: part.ranks,
                 interval_steps: interval,
@@ -204,34 +211,43 @@ impl Network {
 
     /// Exchange the interval's spikes, then run the global part of its steps.
     fn exchange(&mut self, t0: u64, local: &[Vec<Vec<u32>>]) {
-        let mut mine = Bytes::default();
+        let dist = self.dist.as_mut().expect("distributed");
+        let (mut mine, mut all) = (
+            std::mem::take(&mut dist.sent),
+            std::mem::take(&mut dist.received),
+        );
+        mine.clear();
         for step in local {
             for spikes in step {
                 mine.u32s(spikes);
             }
         }
-        let dist = self.dist.as_ref().expect("distributed");
-        let all = dist.comm.all_gather(&mine.0);
-        let mut readers: Vec<Reader> = all.iter().map(|b| Reader::new(b)).collect();
-        let mut sent = 0u64;
+        dist.comm.all_gather_into(&mine.0, &mut all);
+        // where each rank's bytes are read next (allocated once)
+        let mut at = std::mem::take(&mut dist.cursor);
+        at.clear();
+        at.resize(all.len(), 0);
+        let mut spikes = 0u64;
         for s in 0..local.len() {
             self.t = t0 + s as u64;
             for pop in &mut self.pops {
                 pop.spikes.clear();
-                for r in &mut readers {
-                    r.u32s_into(&mut pop.spikes);
+                for (bytes, at) in all.iter().zip(at.iter_mut()) {
+                    *at += Reader::new(&bytes[*at..]).u32s_into(&mut pop.spikes);
                 }
                 pop.spike_count += pop.spikes.len() as u64;
-                sent += pop.spikes.len() as u64;
+                spikes += pop.spikes.len() as u64;
             }
             self.store_spikes();
             self.post_plasticity();
             self.record_spikes(self.t);
         }
-        let stats = &mut self.dist.as_mut().expect("distributed").stats;
-        stats.exchanges += 1;
-        stats.spikes += sent;
-        stats.bytes_sent += mine.0.len() as u64;
+        let dist = self.dist.as_mut().expect("distributed");
+        dist.cursor = at;
+        dist.stats.exchanges += 1;
+        dist.stats.spikes += spikes;
+        dist.stats.bytes_sent += mine.0.len() as u64;
+        (dist.sent, dist.received) = (mine, all);
     }
 
     /// `[min, max]` of every state variable of every population, over all ranks' neurons (a
