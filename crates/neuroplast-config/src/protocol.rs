@@ -202,7 +202,7 @@ impl crate::Experiment for ProtocolExperiment {
 
     fn restore(&self, bytes: &[u8]) -> std::result::Result<Box<dyn Engine>, RestoreError> {
         let mut engine =
-            neuroplast_core::engine::restore(bytes).map_err(RestoreError::Unreadable)?;
+            neuroplast_core::checkpoint::restore(bytes).map_err(RestoreError::Unreadable)?;
         if engine.kind() != crate::Experiment::kind(self) {
             return Err(RestoreError::Differs(ConfigError::new(
                 &self.name,

@@ -1,10 +1,10 @@
 //! The one seam between engines and front ends.
 //!
-//! A SORN simulation ([`Simulation`](crate::simulation::Simulation)), a spiking network
-//! ([`Network`](crate::spiking::network::Network)) and a protocol run
-//! ([`experiments`](crate::experiments)) all implement [`Engine`]. The command line (`run`,
-//! `resume`, `validate`, `sweep`, `plot`) and Python's GIL-free run loop are written once
-//! against it: build or restore an engine, then
+//! A SORN simulation (`Simulation`), a spiking network (`Network`) and a protocol run (the
+//! protocol experiments) all implement [`Engine`]. The command line (`run`, `resume`,
+//! `validate`, `sweep`, `plot`) and Python's GIL-free run loop are written once against it:
+//! build an engine, or restore one from checkpoint bytes of any kind (the `checkpoint`
+//! module, above every engine), then
 //!
 //! ```text
 //! loop { advance(chunk); write(drain()) }   then   write(finish()); summary(); checkpoint()
@@ -22,10 +22,6 @@
 //! assert!(rec.spikes.is_empty()); // the benchmark records nothing
 //! let mut bytes = Vec::new();
 //! engine.checkpoint(&mut bytes).unwrap();
-//! let mut copy = neuroplast_core::engine::restore(&bytes).unwrap();
-//! engine.advance(50);
-//! copy.advance(50);
-//! assert_eq!(engine.spike_hash(), copy.spike_hash());
 //! ```
 
 use serde::Serialize;
@@ -171,7 +167,7 @@ pub trait Engine: Send {
     }
 
     /// Write the complete state (everything needed to continue bit-exactly; undrained
-    /// recordings included) in the checkpoint format of [`crate::checkpoint`].
+    /// recordings included) in the checkpoint format of [`crate::checkpoint::format`].
     fn checkpoint(&self, w: &mut dyn std::io::Write) -> std::io::Result<()>;
 
     /// Figures of the run so far.
@@ -200,10 +196,4 @@ pub trait Engine: Send {
     fn remaining(&self) -> Option<u64> {
         None
     }
-}
-
-/// An engine from checkpoint bytes of any kind (the magic bytes say which). It runs on one
-/// thread until [`Engine::set_threads`] is called.
-pub fn restore(bytes: &[u8]) -> Result<Box<dyn Engine>> {
-    crate::checkpoint::restore(bytes)
 }

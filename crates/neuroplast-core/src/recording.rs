@@ -1,11 +1,10 @@
 //! What an engine hands to its front end: [`Recording`], one type for every kind of run.
 //!
-//! An engine records into its monitors during [`Engine::advance`](crate::engine::Engine::advance)
-//! and the front end takes the records out with [`Engine::drain`](crate::engine::Engine::drain)
-//! after every chunk of steps (the command line appends them to files, Python to arrays), so
-//! memory holds one chunk at a time. Every drain returns the same chunks in the same order
-//! (one per monitor, possibly empty), so a front end can append chunk `k` of one drain to
-//! chunk `k` of the previous one.
+//! An engine records into its monitors during `Engine::advance` and the front end takes the
+//! records out with `Engine::drain` after every chunk of steps (the command line appends them
+//! to files, Python to arrays), so memory holds one chunk at a time. Every drain returns the
+//! same chunks in the same order (one per monitor, possibly empty), so a front end can append
+//! chunk `k` of one drain to chunk `k` of the previous one.
 //!
 //! **Steps.** A record of step `t` (0-based) is what the `t`-th update produced: a spike of
 //! step `t` happened during the update from `t·dt` to `(t + 1)·dt` (Brian2's convention; its

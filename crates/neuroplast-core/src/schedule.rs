@@ -1,7 +1,6 @@
-//! The SORN step as data: [`SORN_PHASES`] is the ordered list that
-//! [`Simulation::step`](crate::simulation::Simulation::step) runs (the network phases through
-//! [`Sorn::run_phase`](crate::sorn::Sorn::run_phase)), that `neuroplast validate` prints and
-//! that profiling times. (The spiking step's list is
+//! The SORN step as data: [`SORN_PHASES`] is the ordered list that `Simulation::step` runs
+//! (the network phases through `Sorn::run_phase`), that `neuroplast validate` prints and that
+//! profiling times. (The spiking step's list is
 //! [`spiking::network::PHASES`](crate::spiking::network::PHASES).)
 
 use std::time::Instant;
@@ -77,7 +76,7 @@ impl SornPhase {
         }
     }
 
-    /// Whether the phase belongs to the network ([`crate::sorn::Sorn::run_phase`]) rather
+    /// Whether the phase belongs to the network (`Sorn::run_phase`) rather
     /// than to the simulation around it.
     pub fn is_network(self) -> bool {
         !matches!(self, SornPhase::Events | SornPhase::Monitors)

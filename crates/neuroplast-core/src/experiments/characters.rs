@@ -103,13 +103,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Progress;
 use crate::{Error, Result};
 
 mod engine;
 mod layer;
-pub use engine::Run;
-use layer::{set_dendrites, Layer};
+pub use engine::{run, Run};
 
 /// Pixels per character (5 rows × 3 columns).
 pub const N_PIXELS: usize = 15;
@@ -679,16 +677,6 @@ pub struct Outcome {
     pub wall_seconds: f64,
 }
 
-/// Run the protocol: a [`Run`] advanced one training epoch (characters ×
-/// `train_spikes_per_char` intervals) at a time, `progress` called after each chunk.
-pub fn run(p: &Params, seed: u64, progress: Progress<'_>) -> Result<Outcome> {
-    let mut run = Run::new(p, seed)?;
-    let n = p.characters.letters("protocol.characters")?.len() as u64;
-    let epoch = n * u64::from(p.train_spikes_per_char) * u64::from(p.interval_ms);
-    super::run::run_to_end(&mut run, epoch, progress)?;
-    run.outcome()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -772,35 +760,6 @@ mod tests {
             ..Params::default()
         };
         assert!((stdp_delta_w(-5.0, &ms) - 0.1 * (-5.0f64).exp()).abs() < 1e-15);
-    }
-
-    #[test]
-    fn wta_at_most_one_spike_per_step() {
-        // Identical weights: every neuron gets the same drive; only one may fire per step,
-        // and with the interval lock only one per interval.
-        for inhibition in [Inhibition::Interval, Inhibition::Step] {
-            let p = Params {
-                inhibition,
-                ..Params::default()
-            };
-            let n = 4;
-            let mut l = Layer::new(n, vec![0.9; n * N_PIXELS], &p);
-            let input = active_pixels('C').unwrap();
-            let mut per_interval = 0;
-            for t in 0..100 {
-                let inp: &[usize] = if t == 0 { &input } else { &[] };
-                let before = l.fired.iter().filter(|&&f| f).count();
-                let s = l.step(t, inp, &p);
-                let after = l.fired.iter().filter(|&&f| f).count();
-                assert!(after - before <= 1);
-                per_interval += usize::from(s.is_some());
-            }
-            assert!(per_interval >= 1, "strong input must fire");
-            if inhibition == Inhibition::Interval {
-                assert_eq!(per_interval, 1);
-                assert_eq!(l.fired, vec![true, false, false, false]); // ties: lowest index
-            }
-        }
     }
 
     #[test]

@@ -44,7 +44,6 @@
 use rand::Rng as _;
 use serde::{Deserialize, Serialize};
 
-use super::Progress;
 use crate::rng::{component, Stream};
 use crate::spiking::connector::{Connector, Value};
 use crate::spiking::network::{
@@ -56,7 +55,7 @@ use crate::spiking::source::PoissonParams;
 use crate::{Error, Result};
 
 mod engine;
-pub use engine::Run;
+pub use engine::{run, Run};
 
 /// Component id of the connectivity stream (within [`Stream::Init`]).
 const CONNECT_ID: u64 = 0xD12;
@@ -456,13 +455,6 @@ fn cv(x: &[f64]) -> f64 {
     let mean = x.iter().sum::<f64>() / n;
     let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
     var.sqrt() / mean
-}
-
-/// Run the protocol: a [`Run`] advanced in 200 chunks, `progress` called after each.
-pub fn run(p: &Params, seed: u64, progress: Progress<'_>) -> Result<Outcome> {
-    let mut run = Run::new(p, seed)?;
-    super::run::run_to_end(&mut run, (p.steps / 200).max(1), progress)?;
-    run.outcome()
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::MAGIC_PROTOCOL;
+use crate::checkpoint::format::{read_as, MAGIC_PROTOCOL};
 use crate::engine::Engine;
 use crate::Result;
 
@@ -34,6 +34,8 @@ pub mod drn;
 pub mod polychronization;
 mod run;
 pub mod sorf;
+
+pub use run::Progress;
 
 /// A protocol and its parameters, as written in experiment files (`[protocol] kind = …`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -84,11 +86,6 @@ impl ProtocolSpec {
     }
 }
 
-/// Progress of a protocol run: called with the fraction done (0…1) now and then; returning
-/// `false` asks the run to stop early (Ctrl-C), which it does at the next safe point with an
-/// error.
-pub type Progress<'a> = &'a mut dyn FnMut(f64) -> bool;
-
 /// The state of a protocol run, as a protocol-run checkpoint (`NPLASTPR`) holds it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum ProtocolRun {
@@ -114,25 +111,9 @@ impl ProtocolRun {
     }
 }
 
-/// [`ProtocolRun`] by reference: a run checkpoints itself without a copy of its state. Its
-/// encoding is the same as the owned enum's (same names, same variant order).
-#[derive(Serialize)]
-#[serde(rename = "ProtocolRun")]
-enum ProtocolRunRef<'a> {
-    Polychronization(&'a polychronization::Run),
-    Sorf(&'a sorf::Run),
-    Characters(&'a characters::Run),
-    Drn(&'a drn::Run),
-}
-
-/// Write `run` as a protocol-run checkpoint.
-fn write_checkpoint(run: ProtocolRunRef<'_>, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-    crate::checkpoint::write_as(MAGIC_PROTOCOL, &run, w)
-}
-
 /// A protocol run from checkpoint bytes (`NPLASTPR`), to continue where it stopped. It runs on
 /// one thread until [`Engine::set_threads`] is called.
 pub fn restore(bytes: &[u8]) -> Result<Box<dyn Engine>> {
-    let run: ProtocolRun = crate::checkpoint::read_as(MAGIC_PROTOCOL, "protocol-run", bytes)?;
+    let run: ProtocolRun = read_as(MAGIC_PROTOCOL, "protocol-run", bytes)?;
     Ok(run.into_engine())
 }

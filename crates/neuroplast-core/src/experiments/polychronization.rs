@@ -22,13 +22,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Progress;
 use crate::spiking::benchmarks::izh06_with;
 use crate::spiking::plasticity::{Izhikevich2006Params, PlasticitySpec};
 use crate::{ensure, Result};
 
 mod engine;
-pub use engine::Run;
+pub use engine::{run, Run};
 
 /// Parameters of the `polychronization` protocol (defaults: spnet, one hour).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -336,14 +335,6 @@ pub struct Outcome {
 /// Element-wise sum of two count series.
 pub fn sum(a: &[u32], b: &[u32]) -> Vec<u32> {
     a.iter().zip(b).map(|(x, y)| x + y).collect()
-}
-
-/// Run the protocol: a [`Run`] advanced one simulated second at a time, `progress` called
-/// after each.
-pub fn run(p: &Params, seed: u64, progress: Progress<'_>) -> Result<Outcome> {
-    let mut run = Run::new(p, seed)?;
-    super::run::run_to_end(&mut run, 1000, progress)?;
-    run.outcome()
 }
 
 #[cfg(test)]

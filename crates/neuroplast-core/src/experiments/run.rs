@@ -5,15 +5,42 @@
 //! begun once before its first step and ended once after its last step, in order, and a
 //! segment of zero steps is begun and ended as soon as the previous one has ended.
 //!
-//! Also here: the chunked loop behind each protocol's `run` ([`run_to_end`]) and the
-//! `data/<name>` array files the runs hand out ([`Pending`]).
+//! Also here: the chunked loop behind each protocol's `run` ([`run_to_end`], with its
+//! [`Progress`]), the `data/<name>` array files the runs hand out ([`Pending`]) and the
+//! checkpoint a run writes of itself ([`write_checkpoint`]). Below every protocol: it names
+//! none of them.
 
 use serde::{Deserialize, Serialize};
 
-use super::Progress;
+use crate::checkpoint::format::{write_as, MAGIC_PROTOCOL};
 use crate::engine::{Engine, PhaseInfo};
 use crate::recording::{Array, ArrayChunk, ArrayData, Recording};
 use crate::{Error, Result};
+
+/// Progress of a protocol run: called with the fraction done (0…1) now and then; returning
+/// `false` asks the run to stop early (Ctrl-C), which it does at the next safe point with an
+/// error.
+pub type Progress<'a> = &'a mut dyn FnMut(f64) -> bool;
+
+/// A run by reference as the protocol-run checkpoint's `ProtocolRun` encodes it: a run checkpoints
+/// itself without a copy of its state, and without this module knowing the kinds (`T` is the
+/// run's type). Its encoding is the owned enum's (same names, same variant order).
+#[derive(Serialize)]
+#[serde(rename = "ProtocolRun")]
+pub(crate) enum ProtocolRunRef<'a, T> {
+    Polychronization(&'a T),
+    Sorf(&'a T),
+    Characters(&'a T),
+    Drn(&'a T),
+}
+
+/// Write `run` as a protocol-run checkpoint.
+pub(crate) fn write_checkpoint<T: Serialize>(
+    run: ProtocolRunRef<'_, T>,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    write_as(MAGIC_PROTOCOL, &run, w)
+}
 
 /// Where a run is in its list of segments.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

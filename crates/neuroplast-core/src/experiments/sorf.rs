@@ -34,7 +34,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Progress;
 use crate::spiking::connector::{Connector, Value};
 use crate::spiking::monitor::MonitorSpec;
 use crate::spiking::network::{
@@ -46,7 +45,7 @@ use crate::spiking::source::PoissonParams;
 use crate::{ensure, Result};
 
 mod engine;
-pub use engine::Run;
+pub use engine::{run, Run};
 
 /// Side of the input images (the notebook's 32×32).
 pub const SIDE: usize = 32;
@@ -566,15 +565,6 @@ fn receptive_fields(on: &[f64], off: &[f64], n: usize, p: &Params) -> Vec<(f64, 
             (m, deg, pearson(a, b))
         })
         .collect()
-}
-
-/// Run the protocol: a [`Run`] advanced one training presentation (stimulus and rest) at a
-/// time, `progress` called after each chunk.
-pub fn run(p: &Params, seed: u64, progress: Progress<'_>) -> Result<Outcome> {
-    let mut run = Run::new(p, seed)?;
-    let chunk = (p.stimulus_ms + p.rest_ms) as u64;
-    super::run::run_to_end(&mut run, chunk, progress)?;
-    run.outcome()
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //! checkpointed and restored on the way, ends with the same figures, spikes and data files as
 //! a run advanced in one call.
 
-use neuroplast_core::engine::{self, Engine, Kind};
+use neuroplast_core::checkpoint;
+use neuroplast_core::engine::{Engine, Kind};
 use neuroplast_core::experiments::{self, characters, drn, polychronization, sorf, ProtocolSpec};
 use neuroplast_core::hash::Fnv1a;
 use neuroplast_core::recording::{ArrayData, Recording};
@@ -283,7 +284,7 @@ fn resumed(spec: &ProtocolSpec, seed: u64, first: u64) -> End {
     let mut bytes = Vec::new();
     e.checkpoint(&mut bytes).unwrap();
     drop(e);
-    let mut e = engine::restore(&bytes).unwrap();
+    let mut e = checkpoint::restore(&bytes).unwrap();
     assert_eq!(e.step_count(), first);
     assert_eq!(e.threads(), 1);
     e.set_threads(2).unwrap();

@@ -15,13 +15,16 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use super::layer::{set_dendrites, Layer};
 use super::{
-    active_pixels, is_permutation, resistance, resistance_head_test, score, set_dendrites,
-    Assignment, Layer, Outcome, Params, Summary, TestResistance, N_PIXELS, RNG_COMPONENT,
+    active_pixels, is_permutation, resistance, resistance_head_test, score, Assignment, Outcome,
+    Params, Summary, TestResistance, N_PIXELS, RNG_COMPONENT,
 };
 use crate::engine::{Engine, Kind, PhaseInfo, Summary as Figures};
-use crate::experiments::run::{self, f64s, i32s, u32s, Cursor, Pending, Segments};
-use crate::experiments::{write_checkpoint, ProtocolRunRef};
+use crate::experiments::run::{
+    self, f64s, i32s, run_to_end, u32s, write_checkpoint, Cursor, Pending, Progress,
+    ProtocolRunRef, Segments,
+};
 use crate::hash::Fnv1a;
 use crate::recording::{ArrayData, Recording};
 use crate::rng::{self as rngs, Stream};
@@ -487,4 +490,14 @@ impl Engine for Run {
     fn remaining(&self) -> Option<u64> {
         Some(self.total_steps() - self.cursor.done)
     }
+}
+
+/// Run the protocol: a [`Run`] advanced one training epoch (characters ×
+/// `train_spikes_per_char` intervals) at a time, `progress` called after each chunk.
+pub fn run(p: &Params, seed: u64, progress: Progress<'_>) -> Result<Outcome> {
+    let mut run = Run::new(p, seed)?;
+    let n = p.characters.letters("protocol.characters")?.len() as u64;
+    let epoch = n * u64::from(p.train_spikes_per_char) * u64::from(p.interval_ms);
+    run_to_end(&mut run, epoch, progress)?;
+    run.outcome()
 }

@@ -1,5 +1,5 @@
 //! The output layer of the characters protocol: its own small simulator (structure of arrays,
-//! synapse index j·15 + i), stepped by the protocol's [`Run`](super::Run).
+//! synapse index j·15 + i), stepped by the protocol's `Run`.
 
 use serde::{Deserialize, Serialize};
 
@@ -181,5 +181,40 @@ impl Layer {
         }
         self.fired.fill(false);
         self.any_fired = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiments::characters::active_pixels;
+
+    #[test]
+    fn wta_at_most_one_spike_per_step() {
+        // Identical weights: every neuron gets the same drive; only one may fire per step,
+        // and with the interval lock only one per interval.
+        for inhibition in [Inhibition::Interval, Inhibition::Step] {
+            let p = Params {
+                inhibition,
+                ..Params::default()
+            };
+            let n = 4;
+            let mut l = Layer::new(n, vec![0.9; n * N_PIXELS], &p);
+            let input = active_pixels('C').unwrap();
+            let mut per_interval = 0;
+            for t in 0..100 {
+                let inp: &[usize] = if t == 0 { &input } else { &[] };
+                let before = l.fired.iter().filter(|&&f| f).count();
+                let s = l.step(t, inp, &p);
+                let after = l.fired.iter().filter(|&&f| f).count();
+                assert!(after - before <= 1);
+                per_interval += usize::from(s.is_some());
+            }
+            assert!(per_interval >= 1, "strong input must fire");
+            if inhibition == Inhibition::Interval {
+                assert_eq!(per_interval, 1);
+                assert_eq!(l.fired, vec![true, false, false, false]); // ties: lowest index
+            }
+        }
     }
 }

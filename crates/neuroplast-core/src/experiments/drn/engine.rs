@@ -11,8 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use super::{build, cv, mean_weight, Built, Outcome, Params, Summary, Variant};
 use crate::engine::{Engine, Kind, PhaseInfo, Summary as Figures};
-use crate::experiments::run::{self, f64s, u32s, u64s, Cursor, Pending, Segments};
-use crate::experiments::{write_checkpoint, ProtocolRunRef};
+use crate::experiments::run::{
+    self, f64s, run_to_end, u32s, u64s, write_checkpoint, Cursor, Pending, Progress,
+    ProtocolRunRef, Segments,
+};
 use crate::recording::{ArrayData, Recording};
 use crate::spiking::network::Network;
 use crate::Result;
@@ -275,4 +277,11 @@ impl Engine for Run {
     fn remaining(&self) -> Option<u64> {
         Some(self.p.steps - self.cursor.done)
     }
+}
+
+/// Run the protocol: a [`Run`] advanced in 200 chunks, `progress` called after each.
+pub fn run(p: &Params, seed: u64, progress: Progress<'_>) -> Result<Outcome> {
+    let mut run = Run::new(p, seed)?;
+    run_to_end(&mut run, (p.steps / 200).max(1), progress)?;
+    run.outcome()
 }

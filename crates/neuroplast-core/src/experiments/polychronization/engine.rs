@@ -14,8 +14,10 @@ use super::{
     izh06_with, sum, Outcome, Params, Raster, Spectrum, Summary, Thalamic, WeightStats, WindowRate,
 };
 use crate::engine::{Engine, Kind, PhaseInfo, Summary as Figures};
-use crate::experiments::run::{self, f64s, u32s, u64s, Cursor, Pending, Segments};
-use crate::experiments::{write_checkpoint, ProtocolRunRef};
+use crate::experiments::run::{
+    self, f64s, run_to_end, u32s, u64s, write_checkpoint, Cursor, Pending, Progress,
+    ProtocolRunRef, Segments,
+};
 use crate::recording::{ArrayData, Recording};
 use crate::spiking::network::Network;
 use crate::Result;
@@ -345,4 +347,12 @@ impl Engine for Run {
     fn remaining(&self) -> Option<u64> {
         Some(self.total_steps() - self.cursor.done)
     }
+}
+
+/// Run the protocol: a [`Run`] advanced one simulated second at a time, `progress` called
+/// after each.
+pub fn run(p: &Params, seed: u64, progress: Progress<'_>) -> Result<Outcome> {
+    let mut run = Run::new(p, seed)?;
+    run_to_end(&mut run, 1000, progress)?;
+    run.outcome()
 }

@@ -19,8 +19,9 @@ use super::{
     Outcome, Params, Summary, PIX, SIDE,
 };
 use crate::engine::{Engine, Kind, PhaseInfo, Summary as Figures};
-use crate::experiments::run::{self, f64s, Cursor, Pending, Segments};
-use crate::experiments::{write_checkpoint, ProtocolRunRef};
+use crate::experiments::run::{
+    self, f64s, run_to_end, write_checkpoint, Cursor, Pending, Progress, ProtocolRunRef, Segments,
+};
 use crate::recording::{ArrayData, Recording};
 use crate::rng::{component, Rng, Stream};
 use crate::spiking::network::Network;
@@ -509,4 +510,13 @@ impl Engine for Run {
     fn remaining(&self) -> Option<u64> {
         Some(self.total_steps() - self.cursor.done)
     }
+}
+
+/// Run the protocol: a [`Run`] advanced one training presentation (stimulus and rest) at a
+/// time, `progress` called after each chunk.
+pub fn run(p: &Params, seed: u64, progress: Progress<'_>) -> Result<Outcome> {
+    let mut run = Run::new(p, seed)?;
+    let chunk = (p.stimulus_ms + p.rest_ms) as u64;
+    run_to_end(&mut run, chunk, progress)?;
+    run.outcome()
 }
