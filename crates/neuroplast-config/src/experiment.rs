@@ -1,12 +1,12 @@
-//! [`Experiment`]: what every kind of experiment file offers a front end, and [`load`] /
-//! [`from_str`], which read any of them.
+//! [`Experiment`]: what every kind of experiment file offers a front end, and the types its
+//! methods share ([`OutputOptions`], [`RestoreError`], [`ReadoutPlan`]). Each kind implements
+//! it in its own module (`sorn`, `spiking`, `protocol`); the crate's `load` and `from_str`
+//! read a file of any kind into one.
 //!
 //! The command line's `run`, `resume`, `validate`, `sweep` and `plot` and Python's
 //! `load_experiment` are written once against this trait and the core's
-//! [`Engine`]; the kinds differ only inside their `impl`s (`sorn.rs`, `spiking.rs`,
-//! `protocol.rs`).
+//! [`Engine`]; the kinds differ only inside their `impl`s.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use neuroplast_core::distributed::Comm;
@@ -14,7 +14,7 @@ use neuroplast_core::engine::{Engine, Kind, Summary};
 use neuroplast_core::readout::ReadoutSpec;
 
 use crate::schema::AnalysisSection;
-use crate::{is_protocol, is_spiking, parse_toml, ConfigError, Result};
+use crate::{ConfigError, Result};
 
 /// What a run writes besides its recordings.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -198,47 +198,6 @@ pub trait Experiment: Send + Sync + std::fmt::Debug {
 impl Clone for Box<dyn Experiment> {
     fn clone(&self) -> Self {
         self.clone_box()
-    }
-}
-
-/// Read an experiment file of any kind, applying `overrides` (`key.path=value`).
-pub fn load(path: &Path, overrides: &[String]) -> Result<Box<dyn Experiment>> {
-    let name = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError::new(&name, "", format!("cannot read file: {e}")))?;
-    let base = path.parent().unwrap_or(Path::new("."));
-    from_str(&text, &name, base, overrides)
-}
-
-/// Resolve TOML text of any kind; `name` is used in errors, `base_dir` resolves relative
-/// paths (input matrices, `.npy` arrays).
-pub fn from_str(
-    text: &str,
-    name: &str,
-    base_dir: &Path,
-    overrides: &[String],
-) -> Result<Box<dyn Experiment>> {
-    let table = parse_toml(text, name, overrides)?;
-    if is_protocol(&table, name)? {
-        Ok(Box::new(crate::protocol::ProtocolExperiment::from_table(
-            table, name,
-        )?))
-    } else if is_spiking(&table, name)? {
-        Ok(Box::new(crate::spiking::SpikingExperiment::from_table(
-            table, name, base_dir,
-        )?))
-    } else if !table.contains_key("sorn") {
-        Err(ConfigError::new(
-            name,
-            "",
-            "no network: an experiment file needs a [sorn] section (a SORN network), \
-             [populations] (a spiking network) or [protocol] (a published protocol); \
-             see examples/",
-        ))
-    } else {
-        Ok(Box::new(crate::SornExperiment::from_table(
-            table, name, base_dir,
-        )?))
     }
 }
 

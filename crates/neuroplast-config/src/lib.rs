@@ -37,6 +37,7 @@ pub mod catalogue;
 mod error;
 pub mod experiment;
 pub mod library;
+mod load;
 pub mod overrides;
 pub mod protocol;
 pub mod schema;
@@ -45,7 +46,8 @@ pub mod sorn;
 pub mod spiking;
 
 pub use error::{ConfigError, Result};
-pub use experiment::{from_str, load, Experiment, OutputOptions, ReadoutPlan, RestoreError};
+pub use experiment::{Experiment, OutputOptions, ReadoutPlan, RestoreError};
+pub use load::{from_str, load};
 pub use sorn::SornExperiment;
 
 /// Parse TOML text and apply `key.path=value` overrides (`name` is used in errors).

@@ -1,6 +1,6 @@
 //! The experiment file schema. Every table rejects unknown keys; enums are tagged by `kind`.
-//! The `[sorn]` table is kept as raw TOML here and resolved against its preset in
-//! [`crate::Experiment`].
+//! The `[sorn]` table is kept as raw TOML here and resolved against its preset when the file
+//! is read (`SornExperiment`).
 
 use std::path::PathBuf;
 

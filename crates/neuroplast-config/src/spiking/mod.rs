@@ -36,7 +36,7 @@ mod schema;
 
 use std::path::Path;
 
-use resolve::{resolve_analysis, resolve_number, resolve_number_or, resolve_readout};
+use resolve::{resolve_analysis, resolve_number, resolve_number_or, resolve_readout, whole_steps};
 
 use crate::experiment::ReadoutPlan;
 use crate::schema::Meta;
@@ -100,26 +100,6 @@ pub struct SpikingExperiment {
     /// Name used in error messages.
     pub name: String,
     steps: u64,
-}
-
-fn whole_steps(file: &str, path: &str, ms: f64, dt: f64) -> Result<u64> {
-    if !(ms.is_finite() && ms >= 0.0) {
-        return Err(ConfigError::new(
-            file,
-            path,
-            format!("must be a time ≥ 0 ms, got {ms}"),
-        ));
-    }
-    let s = ms / dt;
-    let r = s.round();
-    if (s - r).abs() > 1e-9 * r.max(1.0) {
-        return Err(ConfigError::new(
-            file,
-            path,
-            format!("{ms} ms is not a whole number of time steps (dt = {dt} ms)"),
-        ));
-    }
-    Ok(r as u64)
 }
 
 impl SpikingExperiment {

@@ -6,9 +6,30 @@ use std::path::Path;
 use neuroplast_core::readout::{ReadoutSpec, Target};
 use neuroplast_core::spiking::connector::Value;
 
-use super::{whole_steps, NumberOr, SpikingFile, SpikingReadout};
+use super::schema::{NumberOr, SpikingFile, SpikingReadout};
 use crate::experiment::ReadoutPlan;
 use crate::{ConfigError, Result};
+
+/// `ms` as a whole number of steps of `dt` ms; `path` names the key in errors.
+pub(super) fn whole_steps(file: &str, path: &str, ms: f64, dt: f64) -> Result<u64> {
+    if !(ms.is_finite() && ms >= 0.0) {
+        return Err(ConfigError::new(
+            file,
+            path,
+            format!("must be a time ≥ 0 ms, got {ms}"),
+        ));
+    }
+    let s = ms / dt;
+    let r = s.round();
+    if (s - r).abs() > 1e-9 * r.max(1.0) {
+        return Err(ConfigError::new(
+            file,
+            path,
+            format!("{ms} ms is not a whole number of time steps (dt = {dt} ms)"),
+        ));
+    }
+    Ok(r as u64)
+}
 
 /// The first population whose spikes are recorded (the analyses' default).
 fn first_recorded(file: &SpikingFile) -> Option<&str> {
