@@ -2,7 +2,7 @@
 //! mpi`). Every rank parses the file, builds its part of the network
 //! ([`Experiment::build_distributed`](neuroplast_config::Experiment::build_distributed)) and
 //! runs the same sequence of collectives; rank 0 alone writes the results directory (the
-//! others follow the run without writing: `run::follow`).
+//! others follow the run without writing: `simulate::follow`).
 //!
 //! Failures: a step that can fail on any rank before the run (reading the file, building, the
 //! output directory) is agreed on ([`agree`]): every rank stops with the first failing rank's

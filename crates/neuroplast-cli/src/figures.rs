@@ -10,9 +10,11 @@ use anyhow::Result;
 use neuroplast_config::protocol::ProtocolExperiment;
 use neuroplast_config::spiking::SpikingExperiment;
 use neuroplast_config::Experiment;
-use neuroplast_core::analysis::report::pooled_report;
+use neuroplast_core::analysis::report::{log_binned_pmf, pooled_report, Fit, PowerLawReport};
 use neuroplast_core::engine::Kind;
 use serde_json::Value;
+
+use crate::plots::{self, LogSeries};
 
 /// Draw every figure of `dir` (experiment `exp`, its `summary.json` content `summary`) into
 /// `dir/plots`; the files written.
@@ -66,7 +68,7 @@ fn avalanches(dir: &Path, exp: &dyn Experiment) -> Result<Vec<PathBuf>> {
         ("size", s, &rep.size, "spikes"),
     ] {
         let p = dir.join("plots").join(format!("avalanche_{what}.png"));
-        crate::pooled::distribution_plot(
+        distribution_plot(
             &p,
             &format!("Avalanche {what}s ({} avalanches)", data.len()),
             &format!("{what} ({unit})"),
@@ -76,4 +78,42 @@ fn avalanches(dir: &Path, exp: &dyn Experiment) -> Result<Vec<PathBuf>> {
         out.push(p);
     }
     Ok(out)
+}
+
+/// An avalanche distribution (log bins: one run's, or pooled over a sweep point's seeds by
+/// `pooled`) and the fitted power law over its window, scaled to the fraction of data inside
+/// the window.
+pub(crate) fn distribution_plot(
+    path: &Path,
+    title: &str,
+    what: &str,
+    (data, data_label): (&[u64], &str),
+    fit: &Fit<PowerLawReport>,
+) -> Result<()> {
+    let (x, p) = log_binned_pmf(data, 10);
+    let mut series = vec![LogSeries {
+        name: data_label,
+        x: &x,
+        y: &p,
+        line: false,
+    }];
+    let (fx, fy, label);
+    if let Fit::Done(r) = fit {
+        let [lo, hi] = r.window;
+        let norm: f64 = (lo..=hi).map(|k| (k as f64).powf(-r.exponent)).sum();
+        let frac = r.n_in_window as f64 / data.len().max(1) as f64;
+        fx = (lo..=hi).map(|k| k as f64).collect::<Vec<_>>();
+        fy = fx
+            .iter()
+            .map(|&k| frac * k.powf(-r.exponent) / norm)
+            .collect::<Vec<_>>();
+        label = format!("power law, exponent {:.2} on [{lo}, {hi}]", r.exponent);
+        series.push(LogSeries {
+            name: &label,
+            x: &fx,
+            y: &fy,
+            line: true,
+        });
+    }
+    plots::loglog(path, title, what, "probability", &series)
 }

@@ -8,10 +8,14 @@
 //! Under `mpirun -np K` (built with `--features mpi`) `run` and `resume` distribute a spiking
 //! network over the ranks; rank 0 writes the results (`cluster`).
 //!
-//! Modules: `session` (what every command shares), `cluster` (runs over several processes), `run` (run, resume, validate, plot for
-//! every kind), `results` (the results directory), `analysis` (`[analysis]`, `[readout]`),
-//! `figures` (which figures, shared ones) with `sorn`, `spiking` and `protocols` (each kind's
-//! figures), `sweep` + `pooled`, `bench`, and the drawing and file primitives `plots`, `npy`.
+//! Modules: `session` (what every command shares), `cluster` (runs over several processes),
+//! `run` (run, resume, validate, plot for every kind), `simulate` (one run into a results
+//! directory: `run`, `resume` and every sweep point), `results` (the results directory),
+//! `analysis` (`[analysis]`, `[readout]`), `figures` (which figures, shared ones) with `sorn`,
+//! `spiking` and `protocols` (each kind's figures), `sweep` (the grid and its points) with
+//! `sweep_report` (the sweep's tables and figures) and `pooled`, `bench`, and the drawing and
+//! file primitives `plots`, `npy`. Command modules share the lower ones and never use each
+//! other.
 
 mod analysis;
 mod bench;
@@ -24,9 +28,11 @@ mod protocols;
 mod results;
 mod run;
 mod session;
+mod simulate;
 mod sorn;
 mod spiking;
 mod sweep;
+mod sweep_report;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

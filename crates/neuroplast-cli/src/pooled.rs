@@ -8,10 +8,11 @@ use anyhow::{Context, Result};
 use ndarray::Array1;
 use ndarray_npy::NpzReader;
 use neuroplast_config::schema::AvalancheSpec;
-use neuroplast_core::analysis::report::{log_binned_pmf, pooled_report, Fit, PowerLawReport};
+use neuroplast_core::analysis::report::{pooled_report, Fit, PowerLawReport};
 use serde_json::{json, Value};
 
-use crate::plots::{self, LogSeries};
+use crate::figures::distribution_plot;
+use crate::results::csv_field;
 
 fn read_run(dir: &Path) -> Result<(Vec<u64>, Vec<u64>)> {
     let path = dir.join("analysis/avalanches.npz");
@@ -41,43 +42,6 @@ fn fit_fields(f: &Fit<PowerLawReport>) -> Vec<String> {
         }
         Fit::Failed { .. } => vec![String::new(); 6],
     }
-}
-
-/// The pooled distribution (log bins) and the fitted power law over its window, scaled to the
-/// fraction of data inside the window.
-pub(crate) fn distribution_plot(
-    path: &Path,
-    title: &str,
-    what: &str,
-    (data, data_label): (&[u64], &str),
-    fit: &Fit<PowerLawReport>,
-) -> Result<()> {
-    let (x, p) = log_binned_pmf(data, 10);
-    let mut series = vec![LogSeries {
-        name: data_label,
-        x: &x,
-        y: &p,
-        line: false,
-    }];
-    let (fx, fy, label);
-    if let Fit::Done(r) = fit {
-        let [lo, hi] = r.window;
-        let norm: f64 = (lo..=hi).map(|k| (k as f64).powf(-r.exponent)).sum();
-        let frac = r.n_in_window as f64 / data.len().max(1) as f64;
-        fx = (lo..=hi).map(|k| k as f64).collect::<Vec<_>>();
-        fy = fx
-            .iter()
-            .map(|&k| frac * k.powf(-r.exponent) / norm)
-            .collect::<Vec<_>>();
-        label = format!("power law, exponent {:.2} on [{lo}, {hi}]", r.exponent);
-        series.push(LogSeries {
-            name: &label,
-            x: &fx,
-            y: &fy,
-            line: true,
-        });
-    }
-    plots::loglog(path, title, what, "probability", &series)
 }
 
 /// Pool, fit and write `pooled.csv`, `pooled.json` and the plots for each group of run
@@ -120,7 +84,7 @@ pub fn write_pooled(
             s.extend(ss);
         }
         let rep = pooled_report(&d, &s, dirs.len(), dw, sw);
-        let mut row: Vec<String> = values.iter().map(|v| crate::sweep::csv_field(v)).collect();
+        let mut row: Vec<String> = values.iter().map(|v| csv_field(v)).collect();
         row.push(dirs.len().to_string());
         row.push(rep.count.to_string());
         row.extend(fit_fields(&rep.duration));
