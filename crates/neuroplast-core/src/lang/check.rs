@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::ast::*;
 use super::error::{nearest, ErrorKind, LangError, LangResult, Sources};
 use super::integrate::Method;
-use super::source::Syntax;
+use super::span::{Field, Span, Syntax};
 use super::symbolic::{Builtin, Func, RExpr, UnOp};
 use super::units::{self, Dim};
 

@@ -154,8 +154,8 @@ fn dependencies(c: &Checked, e: &RExpr) -> Vec<String> {
 /// Decide how every differential equation is integrated, and check that it can be.
 pub(crate) fn plan(c: &Checked) -> LangResult<Plan> {
     let src = &c.sources;
-    let brian = c.sources.syntax == super::source::Syntax::Brian2;
-    let mut odes: Vec<(usize, u32, &RExpr, super::ast::Span)> = Vec::new();
+    let brian = c.sources.syntax == super::span::Syntax::Brian2;
+    let mut odes: Vec<(usize, u32, &RExpr, super::span::Span)> = Vec::new();
     let mut plan = Plan::default();
     for (k, eq) in c.eqs.iter().enumerate() {
         if let Equation::Ode { var, rhs, span } = eq {
@@ -324,7 +324,7 @@ fn event_driven(
     c: &Checked,
     v: u32,
     rhs: &RExpr,
-    span: super::ast::Span,
+    span: super::span::Span,
 ) -> LangResult<EventDriven> {
     let name = &c.vars[v as usize].name;
     let fail = || {

@@ -16,6 +16,7 @@
 //! | module | stage |
 //! |---|---|
 //! | `source` | [`ModelSource`]: the model table users write (`[models.<name>]`) |
+//! | `span` | [`Syntax`], the fields of a model table, spans of text (what errors point at) |
 //! | `lexer`, `parse` | tokens; both front ends → one syntax tree (`ast`) with spans |
 //! | `units` | dimensions and unit names (Brian2), the coherent system ms, mV, nA |
 //! | `check` | names, types, dimensions; subexpressions and functions inlined |
@@ -44,6 +45,7 @@ mod lower;
 mod neuron;
 mod parse;
 mod source;
+mod span;
 mod symbolic;
 mod synapse;
 #[cfg(test)]
@@ -56,5 +58,6 @@ pub use float::{Float, Precision};
 pub use info::{describe, ModelInfo, ModelKind};
 pub use integrate::Method;
 pub use neuron::{NeuronExec, NeuronModelDef, ParamInfo, TargetMut, VarInfo, VarRole};
-pub use source::{ModelSource, Syntax};
+pub use source::ModelSource;
+pub use span::Syntax;
 pub use synapse::{Side, SynapseExec, SynapseModelDef};

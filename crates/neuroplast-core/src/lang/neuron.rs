@@ -34,7 +34,8 @@ use super::integrate::{lower_groups, plan, Build, Plan, BV};
 use super::ir::{BOp, Cmp, UOp};
 use super::lower::{Compiled, Env, Lowerer, Node, Val};
 use super::parse::parse_model;
-use super::source::{ModelSource, Syntax};
+use super::source::ModelSource;
+use super::span::Syntax;
 use super::units::system_unit;
 use crate::rng::Rng;
 
@@ -109,7 +110,7 @@ impl NeuronModelDef {
         if checked.vars.is_empty() {
             return Err(src.field_error(
                 ErrorKind::Unsupported,
-                Some(super::ast::Field::Equations),
+                Some(super::span::Field::Equations),
                 "the model has no variables",
                 "at least one equation, e.g. dv/dt = -v/tau",
             ));
@@ -927,7 +928,7 @@ impl NeuronExec {
             let (k, bv) = param_override(def, name, values, n).map_err(|msg| {
                 src.field_error(
                     ErrorKind::Value,
-                    Some(super::ast::Field::Parameters),
+                    Some(super::span::Field::Parameters),
                     msg.0,
                     msg.1,
                 )

@@ -24,7 +24,7 @@
 use super::ast::*;
 use super::error::{ErrorKind, LangResult, Sources};
 use super::lexer::{lines, tokenize, Tok, Token};
-use super::source::Syntax;
+use super::span::{Field, Span, Syntax};
 
 /// Deepest nesting of an expression.
 const MAX_DEPTH: usize = 200;

@@ -43,7 +43,8 @@ use super::neuron::{
     apply_op, param_values, Layout, Loaded, NeuronModelDef, ParamInfo, VarInfo, VarRole,
 };
 use super::parse::parse_model;
-use super::source::{ModelSource, Syntax};
+use super::source::ModelSource;
+use super::span::Syntax;
 use super::symbolic::{simplify, Builtin, RExpr};
 use super::units::system_unit;
 use crate::rng::Rng;
@@ -936,7 +937,7 @@ impl SynapseExec {
                 let names: Vec<&str> = c.params.iter().map(|p| p.name.as_str()).collect();
                 return Err(src.field_error(
                     ErrorKind::UnknownName,
-                    Some(super::ast::Field::Parameters),
+                    Some(super::span::Field::Parameters),
                     format!("`{name}` is not a parameter of `{}`", def.name()),
                     names.join(", "),
                 ));
@@ -947,7 +948,7 @@ impl SynapseExec {
                 l => {
                     return Err(src.field_error(
                         ErrorKind::Value,
-                        Some(super::ast::Field::Parameters),
+                        Some(super::span::Field::Parameters),
                         format!("`{name}` got {l} values"),
                         format!("1 or {m} (one per synapse)"),
                     ));
