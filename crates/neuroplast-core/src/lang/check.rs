@@ -5,180 +5,13 @@
 use std::collections::BTreeMap;
 
 use super::ast::*;
+use super::checked::{Checked, Equation, ExtRef, Param, RStmt, Refractory, Target, Var, VarKind};
 use super::error::{nearest, ErrorKind, LangError, LangResult, Sources};
-use super::integrate::Method;
+use super::fold::eval_const;
+use super::method::{Method, METHODS_ALLOWED};
 use super::span::{Field, Span, Syntax};
 use super::symbolic::{Builtin, Func, RExpr, UnOp};
 use super::units::{self, Dim};
-
-/// A parameter: a value the same for every step, scalar unless set per neuron.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Param {
-    /// Its name.
-    pub name: String,
-    /// Its value as an expression of earlier parameters (re-evaluated when one of them is set
-    /// per neuron).
-    pub expr: RExpr,
-    /// Its default value (system units: ms, mV, nA, µS, nF).
-    pub default: f64,
-    /// Its dimension (Brian2; dimensionless in ANNarchy syntax).
-    pub dim: Dim,
-    /// ANNarchy `population`: one value for the whole population (cannot be set per neuron).
-    pub population: bool,
-    /// ANNarchy `bool`: a condition.
-    pub boolean: bool,
-    /// Where it is declared.
-    pub span: Span,
-}
-
-/// What defines a variable's value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum VarKind {
-    /// A differential equation.
-    Ode,
-    /// ANNarchy `x = …` / `x += …`, evaluated every step in order.
-    Assigned,
-    /// Brian2 `x : unit`: no equation (changed by resets, synapses, `init`).
-    Plain,
-    /// ANNarchy: a conductance `g_<target>` used but not defined; synapses add to it, and it
-    /// is set to 0 after every step.
-    Implicit,
-}
-
-/// A state variable (one value per neuron or synapse).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Var {
-    /// Its name.
-    pub name: String,
-    /// Its dimension.
-    pub dim: Dim,
-    /// What defines it.
-    pub kind: VarKind,
-    /// Its initial value (ANNarchy `init=`), an expression of parameters; `None`: 0 unless
-    /// the `init` field sets it.
-    pub init: Option<RExpr>,
-    /// Lower bound applied after every step (ANNarchy `min=`).
-    pub min: Option<RExpr>,
-    /// Upper bound applied after every step (ANNarchy `max=`).
-    pub max: Option<RExpr>,
-    /// The method of its ODE, when given for this variable.
-    pub method: Option<(Method, Span)>,
-    /// Held while the neuron is refractory.
-    pub unless_refractory: bool,
-    /// Synapses: integrated exactly between events instead of every step.
-    pub event_driven: bool,
-    /// Brian2 `(constant)`: statements may not change it.
-    pub constant: bool,
-    /// Where it is declared.
-    pub span: Span,
-}
-
-/// One equation, in the order written.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Equation {
-    /// `d var/dt = rhs`.
-    Ode {
-        /// The variable.
-        var: u32,
-        /// The right-hand side.
-        rhs: RExpr,
-        /// The line.
-        span: Span,
-    },
-    /// ANNarchy `var op rhs`, every step.
-    Assign {
-        /// The variable.
-        var: u32,
-        /// `=`, `+=`, …
-        op: AssignOp,
-        /// The right-hand side.
-        rhs: RExpr,
-        /// The line.
-        span: Span,
-    },
-}
-
-/// What a statement assigns.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Target {
-    /// A variable of the model.
-    Var(u32),
-    /// Synapses: a postsynaptic variable (index into [`Checked::ext`]); only `+=` / `-=`.
-    Ext(u32),
-}
-
-/// A resolved statement.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RStmt {
-    /// What it assigns.
-    pub target: Target,
-    /// `=`, `+=`, …
-    pub op: AssignOp,
-    /// The value.
-    pub value: RExpr,
-    /// Where it is written.
-    pub span: Span,
-}
-
-/// A value of the pre- or postsynaptic neuron that a synapse model reads or adds to.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ExtRef {
-    /// `Pre` or `Post`.
-    pub scope: Scope,
-    /// The neuron variable's name (`v`, `ge`, `r`; `g_target` for ANNarchy's projection
-    /// targets).
-    pub name: String,
-    /// Read by some expression.
-    pub read: bool,
-    /// Added to by some statement (a receptor target).
-    pub written: bool,
-    /// Brian2: the dimension of what is added to it (to check against the neuron model).
-    pub write_dim: Option<Dim>,
-    /// Where it is first used.
-    pub span: Span,
-}
-
-/// A refractory period.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Refractory {
-    /// A duration in ms (an expression of parameters, may be per neuron).
-    Duration(RExpr),
-    /// Brian2: after a spike, refractory while this condition holds.
-    Until(RExpr),
-}
-
-/// A checked model.
-#[derive(Clone, Debug)]
-pub struct Checked {
-    /// The source texts (for errors of later stages).
-    pub sources: Sources,
-    /// Parameters, in order.
-    pub params: Vec<Param>,
-    /// Variables, in order of declaration (implicit ANNarchy conductances last).
-    pub vars: Vec<Var>,
-    /// Equations, in order.
-    pub eqs: Vec<Equation>,
-    /// The spike condition.
-    pub threshold: Option<(RExpr, Span)>,
-    /// Reset statements.
-    pub reset: Vec<RStmt>,
-    /// The refractory period.
-    pub refractory: Option<(Refractory, Span)>,
-    /// Initial-value statements.
-    pub init: Vec<RStmt>,
-    /// Synapses: statements on presynaptic arrivals.
-    pub on_pre: Vec<RStmt>,
-    /// Synapses: statements on postsynaptic spikes.
-    pub on_post: Vec<RStmt>,
-    /// Synapses: pre-/postsynaptic values used.
-    pub ext: Vec<ExtRef>,
-    /// Names of the white-noise sources (`xi`, `xi_1`, …).
-    pub noise: Vec<String>,
-    /// The model-wide method (Brian2 `method`).
-    pub method: Option<(Method, Span)>,
-    /// Synapses: the default delay, ms.
-    pub delay: Option<f64>,
-}
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Ty {
@@ -958,51 +791,6 @@ impl<'a> Checker<'a> {
     }
 }
 
-/// Evaluate a constant expression with parameter values from `param`; `None` when it is not
-/// constant.
-pub fn eval_const(e: &RExpr, param: &impl Fn(u32) -> Option<f64>) -> Option<f64> {
-    use BinOp::*;
-    Some(match e {
-        RExpr::Const(x) => *x,
-        RExpr::Bool(b) => f64::from(u8::from(*b)),
-        RExpr::Param(p) => param(*p)?,
-        RExpr::Un(UnOp::Neg, a) => -eval_const(a, param)?,
-        RExpr::Un(UnOp::Not, a) => f64::from(u8::from(eval_const(a, param)? == 0.0)),
-        RExpr::Bin(op, a, b) => {
-            let (x, y) = (eval_const(a, param)?, eval_const(b, param)?);
-            let t = |c: bool| f64::from(u8::from(c));
-            match op {
-                Add => x + y,
-                Sub => x - y,
-                Mul => x * y,
-                Div => x / y,
-                Mod => x - y * (x / y).floor(),
-                Pow => super::lower::pow_f64(x, y),
-                Lt => t(x < y),
-                Le => t(x <= y),
-                Gt => t(x > y),
-                Ge => t(x >= y),
-                Eq => t(x == y),
-                Ne => t(x != y),
-                And => t(x != 0.0 && y != 0.0),
-                Or => t(x != 0.0 || y != 0.0),
-            }
-        }
-        RExpr::Select(c, a, b) => {
-            if eval_const(c, param)? != 0.0 {
-                eval_const(a, param)?
-            } else {
-                eval_const(b, param)?
-            }
-        }
-        RExpr::Call(f, args) if !f.is_random() => {
-            let v: Option<Vec<f64>> = args.iter().map(|a| eval_const(a, param)).collect();
-            super::lower::call_f64(*f, &v?)?
-        }
-        _ => return None,
-    })
-}
-
 /// Check a parsed model.
 pub fn check(src: &Sources, ast: &ModelAst, synapse: bool) -> LangResult<Checked> {
     let brian = ast.syntax == Syntax::Brian2;
@@ -1266,7 +1054,7 @@ pub fn check(src: &Sources, ast: &ModelAst, synapse: bool) -> LangResult<Checked
                             ErrorKind::Method,
                             f.span,
                             "method needs a name: method=midpoint",
-                            super::integrate::METHODS_ALLOWED,
+                            METHODS_ALLOWED,
                         ));
                     };
                     if m == "event-driven" || m == "event_driven" {
@@ -1275,7 +1063,7 @@ pub fn check(src: &Sources, ast: &ModelAst, synapse: bool) -> LangResult<Checked
                                 ErrorKind::Method,
                                 *span,
                                 "event-driven integration is for synapse variables",
-                                super::integrate::METHODS_ALLOWED,
+                                METHODS_ALLOWED,
                             ));
                         }
                         c.vars[v as usize].event_driven = true;
@@ -1286,7 +1074,7 @@ pub fn check(src: &Sources, ast: &ModelAst, synapse: bool) -> LangResult<Checked
                             ErrorKind::Method,
                             *span,
                             format!("unknown method `{m}`"),
-                            super::integrate::METHODS_ALLOWED,
+                            METHODS_ALLOWED,
                         ));
                     };
                     c.vars[v as usize].method = Some((m, *span));
@@ -1452,7 +1240,7 @@ pub fn check(src: &Sources, ast: &ModelAst, synapse: bool) -> LangResult<Checked
                     ErrorKind::Method,
                     *span,
                     format!("unknown method `{m}`"),
-                    super::integrate::METHODS_ALLOWED,
+                    METHODS_ALLOWED,
                 ));
             }
         },

@@ -19,75 +19,17 @@
 //! constant) is updated as `x · R(a h)` with the method's factor `R` computed at build time
 //! (`1 + a h` for Euler).
 
-use serde::{Deserialize, Serialize};
-
 use super::ast::BinOp;
-use super::check::{eval_const, Checked, Equation};
+use super::checked::{Checked, Equation};
 use super::error::{ErrorKind, LangResult};
 use super::expm::{propagators, Mat};
+use super::fold::eval_const;
 use super::ir::{BOp, Dist, UOp};
 use super::lower::{Env, Lowerer, Val};
+use super::method::Method;
 use super::symbolic::{
     derive, linear_coefficients, simplify, subst, subst_noise, Builtin, Func, RExpr,
 };
-
-/// An integration method.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Method {
-    /// Exact propagator of a linear system with constant coefficients.
-    Exact,
-    /// Exponential Euler (each equation linear in its own variable).
-    ExponentialEuler,
-    /// Forward Euler (Euler–Maruyama with white noise).
-    Euler,
-    /// Explicit midpoint (Brian2's `rk2`).
-    Midpoint,
-    /// Heun (explicit trapezoid).
-    Heun,
-    /// Classic fourth-order Runge–Kutta.
-    Rk4,
-}
-
-/// The method names accepted, for messages.
-pub const METHODS_ALLOWED: &str = "exact (linear, constant coefficients), exponential_euler / exponential (each equation linear in its own variable), euler / explicit, midpoint / rk2, heun, rk4";
-
-impl Method {
-    /// The method called `s` (Brian2 and ANNarchy names).
-    pub fn parse(s: &str) -> Option<Method> {
-        Some(match s {
-            "exact" | "linear" | "independent" => Method::Exact,
-            "exponential_euler" | "exponential" => Method::ExponentialEuler,
-            "euler" | "explicit" => Method::Euler,
-            "midpoint" | "rk2" => Method::Midpoint,
-            "heun" => Method::Heun,
-            "rk4" => Method::Rk4,
-            _ => return None,
-        })
-    }
-
-    /// Its name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Method::Exact => "exact",
-            Method::ExponentialEuler => "exponential_euler",
-            Method::Euler => "euler",
-            Method::Midpoint => "midpoint",
-            Method::Heun => "heun",
-            Method::Rk4 => "rk4",
-        }
-    }
-
-    /// Order of accuracy of the explicit methods.
-    pub fn order(self) -> u32 {
-        match self {
-            Method::Euler | Method::ExponentialEuler => 1,
-            Method::Midpoint | Method::Heun => 2,
-            Method::Rk4 => 4,
-            Method::Exact => u32::MAX,
-        }
-    }
-}
 
 /// How a group is integrated.
 #[derive(Clone, Debug, PartialEq)]

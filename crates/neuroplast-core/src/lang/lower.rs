@@ -15,6 +15,7 @@
 use std::collections::BTreeMap;
 
 use super::ast::BinOp;
+use super::fold::{func_uop, small_int};
 use super::ir::{self, Ar, BOp, Cmp, Dist, Dst, Ins, Program, Src, UOp, Via};
 use super::symbolic::{Builtin, Func, RExpr, UnOp};
 
@@ -157,62 +158,6 @@ impl Node {
             _ => {}
         }
     }
-}
-
-/// `x^y` as the interpreter computes it: a small whole exponent by multiplication.
-pub(crate) fn pow_f64(x: f64, y: f64) -> f64 {
-    match small_int(y) {
-        Some(k) => ir::un(UOp::PowI(k), x),
-        None => x.powf(y),
-    }
-}
-
-fn small_int(y: f64) -> Option<i8> {
-    (y == y.trunc() && y.abs() <= 4.0 && y != 0.0).then_some(y as i8)
-}
-
-fn func_uop(f: Func) -> Option<UOp> {
-    Some(match f {
-        Func::Exp => UOp::Exp,
-        Func::Log => UOp::Log,
-        Func::Log10 => UOp::Log10,
-        Func::Sqrt => UOp::Sqrt,
-        Func::Abs => UOp::Abs,
-        Func::Sin => UOp::Sin,
-        Func::Cos => UOp::Cos,
-        Func::Tan => UOp::Tan,
-        Func::Tanh => UOp::Tanh,
-        Func::Sinh => UOp::Sinh,
-        Func::Cosh => UOp::Cosh,
-        Func::Asin => UOp::Asin,
-        Func::Acos => UOp::Acos,
-        Func::Atan => UOp::Atan,
-        Func::Floor => UOp::Floor,
-        Func::Ceil => UOp::Ceil,
-        Func::Trunc => UOp::Trunc,
-        Func::Heaviside => UOp::Heaviside,
-        Func::Sign => UOp::Sign,
-        Func::Exprel => UOp::Exprel,
-        _ => return None,
-    })
-}
-
-/// A built-in function of constant arguments, as the interpreter computes it (`None` for
-/// random draws).
-pub(crate) fn call_f64(f: Func, args: &[f64]) -> Option<f64> {
-    if let Some(u) = func_uop(f) {
-        return Some(ir::un(u, *args.first()?));
-    }
-    Some(match f {
-        Func::Min => ir::bin(BOp::Min, *args.first()?, *args.get(1)?),
-        Func::Max => ir::bin(BOp::Max, *args.first()?, *args.get(1)?),
-        Func::Clip => ir::bin(
-            BOp::Min,
-            ir::bin(BOp::Max, *args.first()?, *args.get(1)?),
-            *args.get(2)?,
-        ),
-        _ => return None,
-    })
 }
 
 fn bop(op: BinOp) -> BOp {

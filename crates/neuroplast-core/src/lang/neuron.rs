@@ -26,7 +26,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::ast::AssignOp;
-use super::check::{check, Checked, Refractory, Target, VarKind};
+use super::check::check;
+use super::checked::{Checked, Refractory, Target, VarKind};
 use super::error::{ErrorKind, LangResult};
 use super::exec::{run_dense, Scratch};
 use super::float::{Float, Precision};
@@ -215,8 +216,8 @@ impl NeuronModelDef {
         let uses = |e: &RExpr| e.any(&|x| *x == RExpr::Builtin(Builtin::IExt));
         let c = &self.checked;
         c.eqs.iter().any(|eq| match eq {
-            super::check::Equation::Ode { rhs, .. }
-            | super::check::Equation::Assign { rhs, .. } => uses(rhs),
+            super::checked::Equation::Ode { rhs, .. }
+            | super::checked::Equation::Assign { rhs, .. } => uses(rhs),
         }) || c.threshold.as_ref().is_some_and(|t| uses(&t.0))
             || c.reset.iter().any(|s| uses(&s.value))
     }
@@ -227,7 +228,7 @@ impl NeuronModelDef {
     }
 
     /// The integration method of each variable with a differential equation.
-    pub fn methods(&self) -> Vec<(String, super::integrate::Method)> {
+    pub fn methods(&self) -> Vec<(String, super::method::Method)> {
         let mut out = Vec::new();
         for g in &self.plan.groups {
             for v in &g.vars {
@@ -465,8 +466,8 @@ fn compile_one(
     let mut changed: Vec<(u32, Val)> = Vec::new();
     for (k, eq) in c.eqs.iter().enumerate() {
         match eq {
-            super::check::Equation::Ode { .. } => snaps[k] = Some(env.clone()),
-            super::check::Equation::Assign { var, op, rhs, .. } => {
+            super::checked::Equation::Ode { .. } => snaps[k] = Some(env.clone()),
+            super::checked::Equation::Assign { var, op, rhs, .. } => {
                 let old = env.vars[*var as usize];
                 let v = lw.expr(rhs, &env);
                 let new = apply_op(&mut lw, *op, old, v);

@@ -24,6 +24,7 @@
 use super::ast::*;
 use super::error::{ErrorKind, LangResult, Sources};
 use super::lexer::{lines, tokenize, Tok, Token};
+use super::method::METHODS_ALLOWED;
 use super::span::{Field, Span, Syntax};
 
 /// Deepest nesting of an expression.
@@ -1053,7 +1054,7 @@ pub fn parse_model(src: &Sources) -> LangResult<ModelAst> {
                         ErrorKind::Syntax,
                         t.span,
                         "expected a method name",
-                        super::integrate::METHODS_ALLOWED,
+                        METHODS_ALLOWED,
                     ))
                 }
             },
@@ -1062,7 +1063,7 @@ pub fn parse_model(src: &Sources) -> LangResult<ModelAst> {
                     ErrorKind::Syntax,
                     t.span.to(toks[toks.len() - 1].span),
                     "expected one method name",
-                    super::integrate::METHODS_ALLOWED,
+                    METHODS_ALLOWED,
                 ))
             }
         }

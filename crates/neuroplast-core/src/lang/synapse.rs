@@ -32,7 +32,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::ast::{AssignOp, Scope};
-use super::check::{check, Checked, Equation, Target, VarKind};
+use super::check::check;
+use super::checked::{Checked, Equation, Target, VarKind};
 use super::error::{nearest, ErrorKind, LangResult};
 use super::exec::{run_batch, Scratch, Values};
 use super::float::{Float, Precision};
