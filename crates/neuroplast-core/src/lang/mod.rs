@@ -6,11 +6,12 @@
 //!
 //! ```text
 //! ModelSource ──parse──▶ ModelAst ──check──▶ Checked ──plan──▶ NeuronModelDef / SynapseModelDef
-//!   (text)      lexer.rs  ast.rs   check.rs  (names,   integrate.rs  (methods chosen and
-//!               parse.rs           units.rs  units)                   verified)
+//!   (text)      lexer.rs  ast.rs   check/    (names,   integrate/    (methods chosen and
+//!               parse/             units.rs  units;                   verified)
+//!                                            checked.rs)
 //!
-//! NeuronModelDef + n, dt, parameters ──lower──▶ Program ──▶ NeuronExec::step (exec.rs)
-//!                                       lower.rs  ir.rs
+//! NeuronModelDef + n, dt, parameters ──lower──▶ Program ──▶ NeuronExec::step (exec/)
+//!                                       lower/    ir.rs
 //! ```
 //!
 //! | module | stage |
