@@ -6,9 +6,9 @@
 //! re-associated: `a + b + c` stays `(a + b) + c`.
 //!
 //! Fusions (each one pass instead of several; same arithmetic, same order):
-//! * `g₀·(e₀ − x) + g₁·(e₁ − x) + …` → [`Ins::DfSum`](ir::Ins::DfSum) (conductance-based currents);
-//! * `(x cmp y) ? a : b` → [`Ins::SelCmp`](ir::Ins::SelCmp) (freezing while refractory, conditions);
-//! * `(a o₁ b) o₂ c` for `+ − × ÷` → [`Ins::F2`](ir::Ins::F2);
+//! * `g₀·(e₀ − x) + g₁·(e₁ − x) + …` → [`Ins::DfSum`] (conductance-based currents);
+//! * `(x cmp y) ? a : b` → [`Ins::SelCmp`] (freezing while refractory, conditions);
+//! * `(a o₁ b) o₂ c` for `+ − × ÷` → [`Ins::F2`];
 //! * a value computed only to be stored in a state array is computed straight into it
 //!   ("store forwarding"), also in place (`ge = ge·decay`).
 //!
@@ -17,6 +17,10 @@
 //! | this file | values, SSA nodes, [`Lowerer`] building them from expressions, [`Compiled`] |
 //! | `fuse` | dead nodes, fusions, store forwarding |
 //! | `emit` | scalar slots, registers, instructions |
+//!
+//! [`Ins::DfSum`]: ir::Ins::DfSum
+//! [`Ins::SelCmp`]: ir::Ins::SelCmp
+//! [`Ins::F2`]: ir::Ins::F2
 
 mod emit;
 mod fuse;

@@ -140,6 +140,8 @@ impl SynapseModelDef {
 
     /// The neuron values the model reads, in the order [`SynapseExec`]'s calls expect them in
     /// `values` (e.g. `(Post, "v")` for `v_post`, `(Post, "r")` for ANNarchy's `post.r`).
+    ///
+    /// [`SynapseExec`]: crate::lang::SynapseExec
     pub fn reads(&self) -> Vec<(Side, String)> {
         self.checked
             .ext
@@ -203,6 +205,8 @@ impl SynapseModelDef {
     }
 
     /// Whether [`SynapseExec::per_step`] does anything (equations integrated every step).
+    ///
+    /// [`SynapseExec::per_step`]: crate::lang::SynapseExec::per_step
     pub fn has_per_step(&self) -> bool {
         self.checked.eqs.iter().any(|eq| match eq {
             Equation::Ode { var, .. } | Equation::Assign { var, .. } => {
