@@ -11,8 +11,7 @@
 
 use std::fmt;
 
-use super::ast::{Field, Span};
-use super::source::Syntax;
+use super::span::{Field, Span, Syntax};
 
 /// What kind of mistake a [`LangError`] reports (for programs that react to it; the message
 /// says the same in words).

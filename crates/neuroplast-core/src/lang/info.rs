@@ -5,7 +5,8 @@ use serde::Serialize;
 
 use super::error::LangResult;
 use super::neuron::{NeuronModelDef, ParamInfo, VarInfo};
-use super::source::{ModelSource, Syntax};
+use super::source::ModelSource;
+use super::span::Syntax;
 use super::synapse::{Side, SynapseModelDef};
 
 /// Whether a model table describes neurons or synapses.

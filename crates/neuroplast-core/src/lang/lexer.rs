@@ -3,8 +3,8 @@
 //! A line ends at a newline (and, in statement fields, at `;`) unless a bracket is still
 //! open: long expressions may continue inside parentheses. `#` starts a comment.
 
-use super::ast::{Field, Span};
 use super::error::{ErrorKind, LangResult, Sources};
+use super::span::{Field, Span};
 
 /// One token.
 #[derive(Clone, Debug, PartialEq)]
@@ -249,7 +249,7 @@ pub fn lines(src: &Sources, toks: Vec<Token>, semicolons: bool) -> LangResult<Ve
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lang::source::Syntax;
+    use crate::lang::span::Syntax;
 
     fn src(text: &str) -> Sources {
         let mut texts = vec![String::new(); Field::ALL.len()];

@@ -6,21 +6,24 @@
 //!
 //! ```text
 //! ModelSource ──parse──▶ ModelAst ──check──▶ Checked ──plan──▶ NeuronModelDef / SynapseModelDef
-//!   (text)      lexer.rs  ast.rs   check.rs  (names,   integrate.rs  (methods chosen and
-//!               parse.rs           units.rs  units)                   verified)
+//!   (text)      lexer.rs  ast.rs   check/    (names,   integrate/    (methods chosen and
+//!               parse/             units.rs  units;                   verified)
+//!                                            checked.rs)
 //!
-//! NeuronModelDef + n, dt, parameters ──lower──▶ Program ──▶ NeuronExec::step (exec.rs)
-//!                                       lower.rs  ir.rs
+//! NeuronModelDef + n, dt, parameters ──lower──▶ Program ──▶ NeuronExec::step (exec/)
+//!                                       lower/    ir.rs
 //! ```
 //!
 //! | module | stage |
 //! |---|---|
 //! | `source` | [`ModelSource`]: the model table users write (`[models.<name>]`) |
+//! | `span` | [`Syntax`], the fields of a model table, spans of text (what errors point at) |
 //! | `lexer`, `parse` | tokens; both front ends → one syntax tree (`ast`) with spans |
 //! | `units` | dimensions and unit names (Brian2), the coherent system ms, mV, nA |
-//! | `check` | names, types, dimensions; subexpressions and functions inlined |
+//! | `check`, `checked` | names, types, dimensions; subexpressions and functions inlined → `Checked` |
+//! | `fold` | constant expressions evaluated as the interpreter would |
 //! | `symbolic` | derivatives, linearity, substitution (for the methods) |
-//! | `integrate`, `expm` | integration methods; `e^{Ah}` for `exact` |
+//! | `method`, `integrate`, `expm` | [`Method`]; integration methods; `e^{Ah}` for `exact` |
 //! | `lower`, `ir` | SSA with folding and sharing → fused instructions → registers |
 //! | `exec` | the chunked interpreter (`f64` or `f32`) |
 //! | `neuron`, `synapse` | [`NeuronModelDef`] / [`NeuronExec`], [`SynapseModelDef`] / [`SynapseExec`] |
@@ -32,18 +35,22 @@
 
 mod ast;
 mod check;
+mod checked;
 mod error;
 mod exec;
 mod expm;
 mod float;
+mod fold;
 mod info;
 mod integrate;
 mod ir;
 mod lexer;
 mod lower;
+mod method;
 mod neuron;
 mod parse;
 mod source;
+mod span;
 mod symbolic;
 mod synapse;
 #[cfg(test)]
@@ -54,7 +61,8 @@ pub use error::{ErrorKind, LangError, LangResult};
 pub use exec::Values;
 pub use float::{Float, Precision};
 pub use info::{describe, ModelInfo, ModelKind};
-pub use integrate::Method;
+pub use method::Method;
 pub use neuron::{NeuronExec, NeuronModelDef, ParamInfo, TargetMut, VarInfo, VarRole};
-pub use source::{ModelSource, Syntax};
+pub use source::ModelSource;
+pub use span::Syntax;
 pub use synapse::{Side, SynapseExec, SynapseModelDef};

@@ -23,19 +23,9 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::ast::Field;
 use super::error::{ErrorKind, LangResult, Sources};
+use super::span::{Field, Syntax};
 use crate::refractory::RefractoryRule;
-
-/// Which of the two equation syntaxes a model is written in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Syntax {
-    /// Brian2: model strings with units (`dv/dt = -v/tau : volt`), checked for dimensions.
-    Brian2,
-    /// ANNarchy: `parameters`, `equations` with `init=`, `min=`, `max=`, `method=`, no units.
-    Annarchy,
-}
 
 /// One model as written in an experiment file (`[models.<name>]`) or a model file.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -1,0 +1,258 @@
+//! One instruction on a [`Frame`]: its operands resolved for the current chunk, its
+//! destination borrowed, and the loop of its kind run.
+
+use rand::Rng as _;
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::lang::float::Float;
+use crate::lang::ir::{Dist, Dst, Ins, Src, Via};
+
+use super::kernels::{
+    andcmp_op, bin_op, dfsum_op, f2_op, f3_op, kinds, loop3, sel_op, selcmp_op, un_op, Dd, Sc, Sl,
+    O,
+};
+use super::{Frame, TargetSink};
+
+impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
+    /// The operand `s` for the current chunk, with `dst` the instruction's destination.
+    #[allow(clippy::too_many_arguments)] // reason: the frame's parts, borrowed separately
+    #[inline(always)]
+    fn opd<'s>(
+        regs: &'s [Vec<T>],
+        arrays: &'s [Vec<T>],
+        ks: &'s [T],
+        splat: &'s [Vec<T>],
+        input: &'s [T],
+        (base, len, off): (usize, usize, usize),
+        dst: Dst,
+        s: Src,
+    ) -> O<'s, T> {
+        match s {
+            Src::R(r) if dst == Dst::R(r) => O::D,
+            Src::A(a) if dst == Dst::A(a) => O::D,
+            // (out-of-range operands read as 0: a lowering bug must not become a panic)
+            Src::R(r) => regs
+                .get(r as usize)
+                .and_then(|v| v.get(off..off + len))
+                .map_or(O::S(T::ZERO), O::A),
+            Src::A(a) => arrays
+                .get(a as usize)
+                .and_then(|v| v.get(base..base + len))
+                .map_or(O::S(T::ZERO), O::A),
+            Src::K(k) => O::S(ks.get(k as usize).copied().unwrap_or(T::ZERO)),
+            Src::P(k) => splat
+                .get(k as usize)
+                .and_then(|v| v.get(..len))
+                .map_or(O::S(T::ZERO), O::A),
+            Src::In => input.get(off..off + len).map_or(O::S(T::ZERO), O::A),
+        }
+    }
+
+    fn take_dst(&mut self, d: Dst) -> (Vec<T>, usize) {
+        match d {
+            Dst::R(r) => (std::mem::take(&mut self.regs[r as usize]), self.reg_off),
+            Dst::A(a) => (std::mem::take(&mut self.arrays[a as usize]), self.base),
+        }
+    }
+
+    fn put_dst(&mut self, d: Dst, buf: Vec<T>) {
+        match d {
+            Dst::R(r) => self.regs[r as usize] = buf,
+            Dst::A(a) => self.arrays[a as usize] = buf,
+        }
+    }
+
+    #[inline(always)]
+    fn with_dst<F>(&mut self, d: Dst, f: F)
+    where
+        F: for<'s> FnOnce(&'s mut [T], &'s dyn Fn(Src) -> O<'s, T>),
+    {
+        let (base, len, roff) = (self.base, self.len, self.reg_off);
+        let (mut buf, off) = match d {
+            Dst::R(r) => (std::mem::take(&mut self.regs[r as usize]), roff),
+            Dst::A(a) => (std::mem::take(&mut self.arrays[a as usize]), base),
+        };
+        {
+            let (regs, arrays, ks, splat, input) =
+                (&*self.regs, &*self.arrays, self.ks, self.splat, self.input);
+            let opd = |s: Src| Self::opd(regs, arrays, ks, splat, input, (base, len, roff), d, s);
+            f(&mut buf[off..off + len], &opd);
+        }
+        match d {
+            Dst::R(r) => self.regs[r as usize] = buf,
+            Dst::A(a) => self.arrays[a as usize] = buf,
+        }
+    }
+
+    #[inline(always)]
+    pub fn exec(&mut self, ins: &Ins) {
+        match ins {
+            Ins::Un { op, d, a } => self.with_dst(*d, |dd, o| un_op(dd, *op, o(*a))),
+            Ins::Bin { op, d, a, b } => self.with_dst(*d, |dd, o| bin_op(dd, *op, o(*a), o(*b))),
+            Ins::Sel { d, c, a, b } => self.with_dst(*d, |dd, o| sel_op(dd, o(*c), o(*a), o(*b))),
+            Ins::SelCmp { cmp, d, x, y, a, b } => {
+                self.with_dst(*d, |dd, o| selcmp_op(dd, *cmp, o(*x), o(*y), o(*a), o(*b)))
+            }
+            Ins::F2 { o1, o2, d, a, b, c } => {
+                self.with_dst(*d, |dd, o| f2_op(dd, *o1, *o2, o(*a), o(*b), o(*c)))
+            }
+            Ins::F3 {
+                o1,
+                o2,
+                d,
+                a,
+                b,
+                c,
+                x,
+            } => self.with_dst(*d, |dd, o| f3_op(dd, *o1, *o2, o(*a), o(*b), o(*c), o(*x))),
+            Ins::AndCmp {
+                d,
+                c1,
+                x1,
+                y1,
+                c2,
+                x2,
+                y2,
+            } => self.with_dst(*d, |dd, o| {
+                andcmp_op(dd, *c1, o(*x1), o(*y1), *c2, o(*x2), o(*y2))
+            }),
+            Ins::DfSum { d, x, terms } => self.with_dst(*d, |dd, o| {
+                let sl = |s: Src| match o(s) {
+                    O::A(a) => a,
+                    _ => &[][..],
+                };
+                let mut ts: [(&[T], &[T]); 8] = [(&[][..], &[][..]); 8];
+                let n = terms.len().min(8);
+                for (slot, (g, e)) in ts.iter_mut().zip(terms.iter()) {
+                    *slot = (sl(*g), sl(*e));
+                }
+                dfsum_op(dd, sl(*x), &ts[..n]);
+            }),
+            Ins::Rand { d, dist } => {
+                let (mut buf, off) = self.take_dst(*d);
+                let dd = &mut buf[off..off + self.len];
+                match dist {
+                    Dist::Uniform => dd
+                        .iter_mut()
+                        .for_each(|x| *x = T::from_f64(self.rng.random::<f64>())),
+                    Dist::Normal => dd.iter_mut().for_each(|x| {
+                        let z: f64 = StandardNormal.sample(&mut *self.rng);
+                        *x = T::from_f64(z)
+                    }),
+                }
+                self.put_dst(*d, buf);
+            }
+            Ins::Index { d } => {
+                let (mut buf, off) = self.take_dst(*d);
+                for (k, x) in buf[off..off + self.len].iter_mut().enumerate() {
+                    *x = T::from_f64((self.index0 + self.base + k) as f64);
+                }
+                self.put_dst(*d, buf);
+            }
+            Ins::Refrac { r, spike, nref } => self.with_dst(Dst::A(*r), |dd, o| {
+                let (s, n) = (o(*spike), o(*nref));
+                kinds!(s, vs => kinds!(n, vn => loop3(dd, vs, vn, Dd, |s: T, n: T, r: T| {
+                    let dec = r - T::ONE;
+                    T::blend(s != T::ZERO, n, T::blend(dec < T::ZERO, T::ZERO, dec))
+                })))
+            }),
+            Ins::Gather { d, arr, via } => {
+                let Some(syn) = self.syn else { return };
+                let len = self.len;
+                let mut buf = std::mem::take(&mut self.regs[*d as usize]);
+                let dd = &mut buf[..len];
+                match via {
+                    Via::Batch => {
+                        let src = &self.arrays[*arr as usize];
+                        match syn.batch {
+                            Some(idx) => {
+                                for (x, &s) in dd.iter_mut().zip(idx) {
+                                    *x = src.get(s as usize).copied().unwrap_or(T::ZERO);
+                                }
+                            }
+                            None => dd.copy_from_slice(&src[self.base..self.base + len]),
+                        }
+                    }
+                    Via::Post | Via::Pre => {
+                        let idx = if *via == Via::Post { syn.post } else { syn.pre };
+                        if let Some(vals) = syn.ext.get(*arr as usize) {
+                            for (x, &j) in dd.iter_mut().zip(idx) {
+                                *x = vals.get(j as usize);
+                            }
+                        }
+                    }
+                }
+                self.regs[*d as usize] = buf;
+            }
+            Ins::Scatter { arr, src } => {
+                let Some(syn) = self.syn else { return };
+                let len = self.len;
+                let o = Self::opd(
+                    self.regs,
+                    &[],
+                    self.ks,
+                    self.splat,
+                    self.input,
+                    (0, len, self.reg_off),
+                    Dst::R(u16::MAX),
+                    *src,
+                );
+                let dst = &mut self.arrays[*arr as usize];
+                let Some(idx) = syn.batch else { return };
+                for (k, &s) in idx.iter().enumerate() {
+                    let x = match o {
+                        O::A(a) => a[k],
+                        O::S(x) => x,
+                        O::D => T::ZERO,
+                    };
+                    if let Some(slot) = dst.get_mut(s as usize) {
+                        *slot = x;
+                    }
+                }
+            }
+            Ins::AddTarget { target, src } => {
+                let Some(syn) = self.syn else { return };
+                let len = self.len;
+                let o = Self::opd(
+                    self.regs,
+                    self.arrays,
+                    self.ks,
+                    self.splat,
+                    self.input,
+                    (self.base, len, self.reg_off),
+                    Dst::R(u16::MAX),
+                    *src,
+                );
+                for (k, &j) in syn.post.iter().enumerate().take(len) {
+                    let x = match o {
+                        O::A(a) => a[k],
+                        O::S(x) => x,
+                        O::D => T::ZERO,
+                    };
+                    self.sink.add(*target, j, x.to_f64());
+                }
+            }
+            Ins::SynInfo { d, via, time } => {
+                let Some(syn) = self.syn else { return };
+                let len = self.len;
+                let mut buf = std::mem::take(&mut self.regs[*d as usize]);
+                let (idx, t) = if *via == Via::Post {
+                    (syn.post, syn.t_post)
+                } else {
+                    (syn.pre, syn.t_pre)
+                };
+                for (k, x) in buf[..len].iter_mut().enumerate() {
+                    *x = if *time {
+                        match t.get(k).copied().unwrap_or(u64::MAX) {
+                            u64::MAX => T::from_f64(f64::NEG_INFINITY),
+                            s => T::from_f64(s as f64 * syn.dt),
+                        }
+                    } else {
+                        T::from_f64(f64::from(idx.get(k).copied().unwrap_or(0)))
+                    };
+                }
+                self.regs[*d as usize] = buf;
+            }
+        }
+    }
+}

@@ -1,0 +1,395 @@
+//! [`SynapseExec`]: the synapses of one projection, `f64` or `f32`, driven by the network
+//! (arrivals, postsynaptic spikes, every step), their state by name, and checkpoints.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::lang::error::{ErrorKind, LangResult};
+use crate::lang::exec::Values;
+use crate::lang::float::{Float, Precision};
+use crate::lang::integrate::BV;
+use crate::lang::source::ModelSource;
+use crate::rng::Rng;
+
+use super::compile::Part;
+use super::def::SynapseModelDef;
+use super::state::SCore;
+
+#[derive(Clone, Debug)]
+enum SInner {
+    F64(SCore<f64>),
+    F32(SCore<f32>),
+}
+
+/// The synapses of one projection under an equation-defined synapse model (see the module
+/// docs for what the network calls).
+#[derive(Clone, Debug)]
+pub struct SynapseExec {
+    inner: SInner,
+}
+
+macro_rules! sboth {
+    ($self:expr, $c:ident => $e:expr) => {
+        match &$self.inner {
+            SInner::F64($c) => $e,
+            SInner::F32($c) => $e,
+        }
+    };
+}
+
+macro_rules! sboth_mut {
+    ($self:expr, $c:ident => $e:expr) => {
+        match &mut $self.inner {
+            SInner::F64($c) => $e,
+            SInner::F32($c) => $e,
+        }
+    };
+}
+
+impl SynapseExec {
+    /// Synapses `s = 0…m−1` from neuron `pre[s]` to `post[s]` (`n_post` postsynaptic neurons),
+    /// with delays in steps (`delay_steps` empty: the model's `delay`, else 0), time step
+    /// `dt_ms`, in `precision`, random numbers from `rng`; `params` sets parameters (one value,
+    /// or one per synapse). Initial values come from `init=` and the `init` field.
+    #[allow(clippy::too_many_arguments)] // reason: the parts of a projection
+    pub fn new(
+        def: &SynapseModelDef,
+        pre: &[u32],
+        post: &[u32],
+        n_post: usize,
+        delay_steps: &[u32],
+        dt_ms: f64,
+        precision: Precision,
+        rng: Rng,
+        params: &[(&str, &[f64])],
+    ) -> LangResult<SynapseExec> {
+        let src = &def.checked.sources;
+        if !(dt_ms.is_finite() && dt_ms > 0.0) {
+            return Err(src.field_error(
+                ErrorKind::Value,
+                None,
+                format!("dt = {dt_ms} ms"),
+                "a finite time step > 0 ms",
+            ));
+        }
+        let m = pre.len();
+        let mut overrides = BTreeMap::new();
+        for (name, values) in params {
+            let c = &def.checked;
+            let Some(k) = c.params.iter().position(|p| p.name == *name) else {
+                let names: Vec<&str> = c.params.iter().map(|p| p.name.as_str()).collect();
+                return Err(src.field_error(
+                    ErrorKind::UnknownName,
+                    Some(crate::lang::span::Field::Parameters),
+                    format!("`{name}` is not a parameter of `{}`", def.name()),
+                    names.join(", "),
+                ));
+            };
+            let bv = match values.len() {
+                1 => BV::S(values[0]),
+                l if l == m && !c.params[k].population => BV::E(values.to_vec()),
+                l => {
+                    return Err(src.field_error(
+                        ErrorKind::Value,
+                        Some(crate::lang::span::Field::Parameters),
+                        format!("`{name}` got {l} values"),
+                        format!("1 or {m} (one per synapse)"),
+                    ));
+                }
+            };
+            overrides.insert(k, bv);
+        }
+        let def = Arc::new(def.clone());
+        let inner = match precision {
+            Precision::F64 => SInner::F64(SCore::build(
+                def,
+                pre,
+                post,
+                n_post,
+                delay_steps,
+                dt_ms,
+                overrides,
+                rng,
+            )?),
+            Precision::F32 => SInner::F32(SCore::build(
+                def,
+                pre,
+                post,
+                n_post,
+                delay_steps,
+                dt_ms,
+                overrides,
+                rng,
+            )?),
+        };
+        Ok(SynapseExec { inner })
+    }
+
+    /// Number of synapses.
+    pub fn len(&self) -> usize {
+        sboth!(self, c => c.pre.len())
+    }
+
+    /// `true` without synapses.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The model.
+    pub fn def(&self) -> &SynapseModelDef {
+        sboth!(self, c => &c.def)
+    }
+
+    /// Presynaptic spikes arrive at synapses `batch` in step `step` (see the module docs).
+    pub fn on_arrivals<F: FnMut(usize, u32, f64)>(
+        &mut self,
+        step: u64,
+        batch: &[u32],
+        values: &[Values],
+        mut add: F,
+    ) {
+        sboth_mut!(self, c => {
+            let m = c.pre.len();
+            for &s in batch {
+                if let Some(slot) = c.last_pre.get_mut(s as usize) {
+                    *slot = step.saturating_sub(u64::from(c.delay[s as usize]));
+                }
+            }
+            // (the reused buffer keeps this allocation-free after the first calls)
+            let mut buf = std::mem::take(&mut c.batch);
+            buf.clear();
+            buf.extend(batch.iter().copied().filter(|&s| (s as usize) < m));
+            c.advance(step, &buf);
+            c.run(Part::OnPre, Some(&buf), values, &mut add);
+            c.batch = buf;
+        })
+    }
+
+    /// Postsynaptic neurons `spikes` spiked in step `step` (see the module docs).
+    pub fn on_post_spikes<F: FnMut(usize, u32, f64)>(
+        &mut self,
+        step: u64,
+        spikes: &[u32],
+        values: &[Values],
+        mut add: F,
+    ) {
+        sboth_mut!(self, c => {
+            let mut batch = std::mem::take(&mut c.batch);
+            batch.clear();
+            for &j in spikes {
+                let j = j as usize;
+                if j >= c.n_post {
+                    continue;
+                }
+                c.last_post[j] = step;
+                batch.extend_from_slice(&c.by_post[c.post_ptr[j] as usize..c.post_ptr[j + 1] as usize]);
+            }
+            c.advance(step, &batch);
+            c.run(Part::OnPost, Some(&batch), values, &mut add);
+            c.batch = batch;
+        })
+    }
+
+    /// Postsynaptic neurons `spikes` spiked in step `step`: their synapses' `t_post` becomes
+    /// `step` without running `on_post` (a network that runs the per-step equations of the
+    /// step before `on_post` calls this first; [`on_post_spikes`](Self::on_post_spikes) then
+    /// sets the same value again).
+    pub fn mark_post_spikes(&mut self, step: u64, spikes: &[u32]) {
+        sboth_mut!(self, c => {
+            for &j in spikes {
+                if let Some(slot) = c.last_post.get_mut(j as usize) {
+                    *slot = step;
+                }
+            }
+        })
+    }
+
+    /// The per-step equations, over all synapses (see the module docs).
+    pub fn per_step(&mut self, step: u64, values: &[Values]) {
+        let _ = step;
+        sboth_mut!(self, c => c.run(Part::PerStep, None, values, &mut crate::lang::exec::NoTargets))
+    }
+
+    /// The names of the per-synapse variables.
+    pub fn state_names(&self) -> Vec<String> {
+        self.def()
+            .checked
+            .vars
+            .iter()
+            .map(|v| v.name.clone())
+            .collect()
+    }
+
+    fn var_index(&self, name: &str) -> Option<usize> {
+        self.def().checked.vars.iter().position(|v| v.name == name)
+    }
+
+    /// A per-synapse variable as `f64` (a copy). Event-driven variables are as of each
+    /// synapse's last event; [`flush`](Self::flush) brings them up to a step first.
+    pub fn get(&self, name: &str) -> Option<Vec<f64>> {
+        let k = self.var_index(name)?;
+        Some(sboth!(self, c => c.arrays[k].iter().map(|x| x.to_f64()).collect()))
+    }
+
+    /// A per-synapse variable without a copy, when the precision is `f64`.
+    pub fn state_f64(&self, name: &str) -> Option<&[f64]> {
+        let k = self.var_index(name)?;
+        match &self.inner {
+            SInner::F64(c) => Some(&c.arrays[k]),
+            SInner::F32(_) => None,
+        }
+    }
+
+    /// Set a per-synapse variable (one value, or one per synapse).
+    pub fn set(&mut self, name: &str, values: &[f64]) -> crate::Result<()> {
+        let Some(k) = self.var_index(name) else {
+            return Err(crate::Error::config(
+                format!("synapses.{name}"),
+                format!(
+                    "unknown variable; allowed: {}",
+                    self.state_names().join(", ")
+                ),
+            ));
+        };
+        let m = self.len();
+        if values.len() != 1 && values.len() != m {
+            return Err(crate::Error::ShapeMismatch {
+                what: format!("synapses.{name}"),
+                expected: format!("1 or {m} values"),
+                got: values.len().to_string(),
+            });
+        }
+        sboth_mut!(self, c => {
+            for (s, x) in c.arrays[k].iter_mut().enumerate() {
+                *x = Float::from_f64(values[if values.len() == 1 { 0 } else { s }]);
+            }
+        });
+        Ok(())
+    }
+
+    /// Exchange the storage of per-synapse variable `name` with `values` (one value per
+    /// synapse; `f64` precision only), so that a network can lend its own array (a plastic
+    /// projection's weights) to the model for a call and take it back after, without a copy.
+    /// `false` (and nothing changes) for an unknown name, `f32` precision or a wrong length.
+    pub fn swap_f64(&mut self, name: &str, values: &mut Vec<f64>) -> bool {
+        let Some(k) = self.var_index(name) else {
+            return false;
+        };
+        match &mut self.inner {
+            SInner::F64(c) if c.arrays[k].len() == values.len() => {
+                std::mem::swap(&mut c.arrays[k], values);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Bring every event-driven variable up to step `step` (before reading them).
+    pub fn flush(&mut self, step: u64) {
+        sboth_mut!(self, c => {
+            let all: Vec<u32> = (0..c.pre.len() as u32).collect();
+            c.advance(step, &all);
+        })
+    }
+}
+
+// ---- checkpoints -----------------------------------------------------------------------------
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SynapseSnapshot {
+    name: String,
+    source: ModelSource,
+    pre: Vec<u32>,
+    post: Vec<u32>,
+    n_post: usize,
+    delay: Vec<u32>,
+    dt: f64,
+    precision: Precision,
+    params: Vec<(String, Vec<f64>)>,
+    state: Vec<Vec<f64>>,
+    last_update: Vec<u64>,
+    last_pre: Vec<u64>,
+    last_post: Vec<u64>,
+    rng: Rng,
+}
+
+impl Serialize for SynapseExec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let def = self.def();
+        let snap = sboth!(self, c => SynapseSnapshot {
+            name: def.name().to_string(),
+            source: def.source().clone(),
+            pre: c.pre.clone(),
+            post: c.post.clone(),
+            n_post: c.n_post,
+            delay: c.delay.clone(),
+            dt: c.dt,
+            precision: match self.inner { SInner::F64(_) => Precision::F64, SInner::F32(_) => Precision::F32 },
+            params: c.overrides.iter().map(|(k, v)| (def.checked.params[*k].name.clone(), match v {
+                BV::S(x) => vec![*x],
+                BV::E(xs) => xs.clone(),
+            })).collect(),
+            state: c.arrays[..def.checked.vars.len()].iter().map(|a| a.iter().map(|x| x.to_f64()).collect()).collect(),
+            last_update: c.last_update.clone(),
+            last_pre: c.last_pre.clone(),
+            last_post: c.last_post.clone(),
+            rng: c.rng.clone(),
+        });
+        snap.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for SynapseExec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let snap = SynapseSnapshot::deserialize(d)?;
+        let def =
+            SynapseModelDef::from_source(&snap.name, &snap.source).map_err(D::Error::custom)?;
+        let params: Vec<(&str, &[f64])> = snap
+            .params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_slice()))
+            .collect();
+        let mut exec = SynapseExec::new(
+            &def,
+            &snap.pre,
+            &snap.post,
+            snap.n_post,
+            &snap.delay,
+            snap.dt,
+            snap.precision,
+            snap.rng.clone(),
+            &params,
+        )
+        .map_err(D::Error::custom)?;
+        let m = snap.pre.len();
+        let ok = sboth_mut!(exec, c => {
+            if snap.state.len() != def.checked.vars.len()
+                || snap.state.iter().any(|a| a.len() != m)
+                || snap.last_update.len() != m
+                || snap.last_pre.len() != m
+                || snap.last_post.len() != c.n_post
+            {
+                false
+            } else {
+                for (a, s) in c.arrays.iter_mut().zip(&snap.state) {
+                    for (x, &y) in a.iter_mut().zip(s) {
+                        *x = Float::from_f64(y);
+                    }
+                }
+                c.last_update = snap.last_update.clone();
+                c.last_pre = snap.last_pre.clone();
+                c.last_post = snap.last_post.clone();
+                c.rng = snap.rng.clone();
+                true
+            }
+        });
+        if !ok {
+            return Err(D::Error::custom("synapse state does not match the model"));
+        }
+        Ok(exec)
+    }
+}

@@ -1,0 +1,402 @@
+//! One projection's synapses in one precision: their arrays and loaded programs, the
+//! transposed index, the event-driven variables (integrated exactly between events) and the
+//! last spike times.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::lang::error::{ErrorKind, LangResult};
+use crate::lang::exec::{run_batch, Scratch, Values};
+use crate::lang::float::Float;
+use crate::lang::integrate::{Build, BV};
+use crate::lang::neuron::{param_values, Layout, Loaded};
+use crate::lang::symbolic::{simplify, Builtin, RExpr};
+use crate::rng::Rng;
+
+use super::compile::{compile, Part};
+use super::def::SynapseModelDef;
+
+/// An event-driven variable at run time.
+#[derive(Clone, Debug, PartialEq)]
+struct EventVar {
+    /// Its array.
+    arr: u16,
+    /// `a·dt` (per synapse when `a` is).
+    z: BV,
+    /// `x∞ = −b/a` (0 where `a = 0`).
+    inf: BV,
+    /// `b·dt`, the change per step where `a = 0`.
+    drift: BV,
+    /// `exp(k·z)` for k = 0, 1, … until it underflows (scalar `z` only).
+    table: Vec<f64>,
+}
+
+fn bv_at(v: &BV, s: usize) -> f64 {
+    match v {
+        BV::S(x) => *x,
+        BV::E(xs) => xs.get(s).copied().unwrap_or(0.0),
+    }
+}
+
+impl EventVar {
+    /// The value `k` steps after `x` for synapse `s`.
+    #[inline]
+    fn advance(&self, s: usize, x: f64, k: u64) -> f64 {
+        let z = bv_at(&self.z, s);
+        if z == 0.0 {
+            return x + bv_at(&self.drift, s) * k as f64;
+        }
+        let f = match (&self.z, self.table.get(k as usize)) {
+            (BV::S(_), Some(&f)) => f,
+            (BV::S(_), None) if self.table.last() == Some(&0.0) => 0.0,
+            _ => (k as f64 * z).exp(),
+        };
+        let inf = bv_at(&self.inf, s);
+        inf + (x - inf) * f
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct SCore<T> {
+    pub(super) def: Arc<SynapseModelDef>,
+    pub(super) dt: f64,
+    pub(super) pre: Vec<u32>,
+    pub(super) post: Vec<u32>,
+    pub(super) delay: Vec<u32>,
+    pub(super) n_post: usize,
+    pub(super) post_ptr: Vec<u32>,
+    pub(super) by_post: Vec<u32>,
+    pub(super) layout: Layout,
+    pub(super) params: Vec<BV>,
+    pub(super) overrides: BTreeMap<usize, BV>,
+    pub(super) arrays: Vec<Vec<T>>,
+    pub(super) on_pre: Option<Loaded<T>>,
+    pub(super) on_post: Option<Loaded<T>>,
+    pub(super) per_step: Option<Loaded<T>>,
+    events: Vec<EventVar>,
+    pub(super) last_update: Vec<u64>,
+    pub(super) last_pre: Vec<u64>,
+    pub(super) last_post: Vec<u64>,
+    pub(super) scratch: Scratch<T>,
+    pub(super) batch: Vec<u32>,
+    pub(super) rng: Rng,
+}
+
+const NEVER: u64 = u64::MAX;
+
+impl<T: Float> SCore<T> {
+    #[allow(clippy::too_many_arguments)] // reason: the parts of a projection
+    pub(super) fn build(
+        def: Arc<SynapseModelDef>,
+        pre: &[u32],
+        post: &[u32],
+        n_post: usize,
+        delay_steps: &[u32],
+        dt: f64,
+        overrides: BTreeMap<usize, BV>,
+        rng: Rng,
+    ) -> LangResult<SCore<T>> {
+        let m = pre.len();
+        let src = &def.checked.sources;
+        if post.len() != m || (!delay_steps.is_empty() && delay_steps.len() != m) {
+            return Err(src.field_error(
+                ErrorKind::Value,
+                None,
+                format!(
+                    "{m} presynaptic indices, {} postsynaptic, {} delays",
+                    post.len(),
+                    delay_steps.len()
+                ),
+                "one pre, one post index per synapse, and one delay per synapse or none",
+            ));
+        }
+        if let Some(&j) = post.iter().find(|&&j| j as usize >= n_post) {
+            return Err(src.field_error(
+                ErrorKind::Value,
+                None,
+                format!("postsynaptic index {j} ≥ {n_post} neurons"),
+                "indices below the number of postsynaptic neurons",
+            ));
+        }
+        let default_delay = def
+            .checked
+            .delay
+            .map_or(0, |ms| (ms / dt).round().max(0.0) as u32);
+        let delay: Vec<u32> = if delay_steps.is_empty() {
+            vec![default_delay; m]
+        } else {
+            delay_steps.to_vec()
+        };
+        // transposed index
+        let mut post_ptr = vec![0u32; n_post + 1];
+        for &j in post {
+            post_ptr[j as usize + 1] += 1;
+        }
+        for j in 0..n_post {
+            post_ptr[j + 1] += post_ptr[j];
+        }
+        let mut fill = post_ptr.clone();
+        let mut by_post = vec![0u32; m];
+        for (s, &j) in post.iter().enumerate() {
+            by_post[fill[j as usize] as usize] = s as u32;
+            fill[j as usize] += 1;
+        }
+        let mut core = SCore {
+            def,
+            dt,
+            pre: pre.to_vec(),
+            post: post.to_vec(),
+            delay,
+            n_post,
+            post_ptr,
+            by_post,
+            layout: Layout::new(0, false, &[]),
+            params: Vec::new(),
+            overrides,
+            arrays: Vec::new(),
+            on_pre: None,
+            on_post: None,
+            per_step: None,
+            events: Vec::new(),
+            last_update: vec![0; m],
+            last_pre: vec![NEVER; m],
+            last_post: vec![NEVER; n_post],
+            scratch: Scratch::default(),
+            batch: Vec::new(),
+            rng,
+        };
+        let c = &core.def.checked;
+        core.arrays = vec![vec![T::ZERO; m]; c.vars.len()];
+        core.recompile()?;
+        // initial values: init= constants, then the init statements
+        let c = &core.def.checked;
+        for (k, v) in c.vars.iter().enumerate() {
+            if let Some(e) = &v.init {
+                let b = Build {
+                    n: m,
+                    dt,
+                    params: &core.params,
+                    derived: vec![],
+                    first_derived: 0,
+                };
+                match b.eval(e) {
+                    Some(BV::S(x)) => core.arrays[k].iter_mut().for_each(|a| *a = T::from_f64(x)),
+                    Some(BV::E(xs)) => {
+                        for (a, x) in core.arrays[k].iter_mut().zip(xs) {
+                            *a = T::from_f64(x);
+                        }
+                    }
+                    None => {}
+                }
+            }
+        }
+        if !c.init.is_empty() {
+            let (reads, targets) = core.ref_slots();
+            let mut b = Build {
+                n: m,
+                dt,
+                params: &core.params,
+                derived: vec![],
+                first_derived: core.arrays.len() as u16,
+            };
+            let init = compile(
+                &core.def,
+                &core.layout,
+                &mut b,
+                Part::Init,
+                &reads,
+                &targets,
+            );
+            let base = core.arrays.len();
+            core.arrays.extend(
+                b.derived
+                    .iter()
+                    .map(|d| d.iter().map(|&x| T::from_f64(x)).collect::<Vec<T>>()),
+            );
+            let loaded = Loaded::<T>::new(init);
+            let mut scratch = Scratch::for_program(&loaded.compiled.program);
+            let empty: Vec<Values> = reads.iter().map(|_| Values::F64(&[])).collect();
+            let mut sink = crate::lang::exec::NoTargets;
+            run_batch(
+                &loaded.compiled.program,
+                &mut scratch,
+                &mut core.arrays,
+                &loaded.ks,
+                &loaded.splat,
+                None,
+                m,
+                &core.pre,
+                &core.post,
+                &core.last_pre,
+                &core.last_post,
+                &empty,
+                dt,
+                &mut core.rng,
+                &mut sink,
+            );
+            core.arrays.truncate(base);
+        }
+        Ok(core)
+    }
+
+    /// Indices into `Checked::ext` of the reads and of the targets.
+    fn ref_slots(&self) -> (Vec<u32>, Vec<u32>) {
+        let c = &self.def.checked;
+        let reads = (0..c.ext.len() as u32)
+            .filter(|&k| c.ext[k as usize].read)
+            .collect();
+        let targets = (0..c.ext.len() as u32)
+            .filter(|&k| c.ext[k as usize].written)
+            .collect();
+        (reads, targets)
+    }
+
+    pub(super) fn recompile(&mut self) -> LangResult<()> {
+        let def = self.def.clone();
+        let c = &def.checked;
+        let m = self.pre.len();
+        self.params = param_values(c, m, self.dt, &self.overrides);
+        // arrays: variables, per-synapse parameters, the delay (ms), derived
+        let mut layout = Layout::new(c.vars.len(), false, &self.params);
+        layout.first_derived += 1;
+        let (reads, targets) = self.ref_slots();
+        let mut b = Build {
+            n: m,
+            dt: self.dt,
+            params: &self.params,
+            derived: vec![],
+            first_derived: layout.first_derived,
+        };
+        let load = |part: Part, want: bool, b: &mut Build| {
+            want.then(|| compile(&def, &layout, b, part, &reads, &targets))
+        };
+        let on_pre = load(Part::OnPre, !c.on_pre.is_empty(), &mut b);
+        let on_post = load(Part::OnPost, !c.on_post.is_empty(), &mut b);
+        let per_step = load(Part::PerStep, def.has_per_step(), &mut b);
+        // event-driven variables
+        let mut events = Vec::new();
+        for ed in &def.plan.event_driven {
+            let z = b
+                .eval(&simplify(&RExpr::bin(
+                    crate::lang::ast::BinOp::Mul,
+                    ed.a.clone(),
+                    RExpr::Builtin(Builtin::Dt),
+                )))
+                .unwrap_or(BV::S(0.0));
+            let a = b.eval(&ed.a).unwrap_or(BV::S(0.0));
+            let bb = b.eval(&ed.b).unwrap_or(BV::S(0.0));
+            let per = |f: &dyn Fn(f64, f64) -> f64| match (&a, &bb) {
+                (BV::S(x), BV::S(y)) => BV::S(f(*x, *y)),
+                _ => BV::E((0..m).map(|s| f(bv_at(&a, s), bv_at(&bb, s))).collect()),
+            };
+            let inf = per(&|a, b| if a == 0.0 { 0.0 } else { -b / a });
+            let dt = self.dt;
+            let drift = per(&|_, b| b * dt);
+            let mut table = Vec::new();
+            if let BV::S(z) = z {
+                // exp(k·a·dt) for every k until it underflows (as the built-in DecayTable)
+                while z != 0.0 && table.len() < 1 << 16 {
+                    let x = (table.len() as f64 * z).exp();
+                    table.push(x);
+                    if x == 0.0 {
+                        break;
+                    }
+                }
+            }
+            events.push(EventVar {
+                arr: ed.var as u16,
+                z,
+                inf,
+                drift,
+                table,
+            });
+        }
+        // arrays
+        let nv = c.vars.len();
+        self.arrays.truncate(nv);
+        for p in &self.params {
+            if let BV::E(xs) = p {
+                self.arrays
+                    .push(xs.iter().map(|&x| T::from_f64(x)).collect());
+            }
+        }
+        self.arrays.push(
+            self.delay
+                .iter()
+                .map(|&d| T::from_f64(f64::from(d) * self.dt))
+                .collect(),
+        );
+        for d in &b.derived {
+            self.arrays
+                .push(d.iter().map(|&x| T::from_f64(x)).collect());
+        }
+        self.events = events;
+        self.layout = layout;
+        let regs = [&on_pre, &on_post, &per_step]
+            .iter()
+            .filter_map(|p| p.as_ref().map(|c| c.program.n_regs))
+            .max()
+            .unwrap_or(0);
+        self.on_pre = on_pre.map(Loaded::new);
+        self.on_post = on_post.map(Loaded::new);
+        self.per_step = per_step.map(Loaded::new);
+        self.scratch = Scratch {
+            regs: vec![vec![T::ZERO; crate::lang::ir::CHUNK]; regs],
+            input: vec![T::ZERO; crate::lang::ir::CHUNK],
+            index0: 0,
+        };
+        Ok(())
+    }
+
+    /// Bring the event-driven variables of synapses `batch` up to `step`.
+    pub(super) fn advance(&mut self, step: u64, batch: &[u32]) {
+        for ev in &self.events {
+            let arr = &mut self.arrays[ev.arr as usize];
+            for &s in batch {
+                let s = s as usize;
+                let k = step.saturating_sub(self.last_update[s]);
+                if k == 0 {
+                    continue;
+                }
+                let new = ev.advance(s, arr[s].to_f64(), k);
+                arr[s] = T::from_f64(new);
+            }
+        }
+        for &s in batch {
+            self.last_update[s as usize] = step;
+        }
+    }
+
+    pub(super) fn run<S: crate::lang::exec::TargetSink>(
+        &mut self,
+        which: Part,
+        batch: Option<&[u32]>,
+        values: &[Values],
+        sink: &mut S,
+    ) {
+        let prog = match which {
+            Part::OnPre => self.on_pre.as_mut(),
+            Part::OnPost => self.on_post.as_mut(),
+            _ => self.per_step.as_mut(),
+        };
+        let Some(prog) = prog else { return };
+        let m = self.pre.len();
+        run_batch(
+            &prog.compiled.program,
+            &mut self.scratch,
+            &mut self.arrays,
+            &prog.ks,
+            &prog.splat,
+            batch,
+            m,
+            &self.pre,
+            &self.post,
+            &self.last_pre,
+            &self.last_post,
+            values,
+            self.dt,
+            &mut self.rng,
+            sink,
+        );
+    }
+}
