@@ -289,7 +289,7 @@ pub struct AdEx {
 
 crate::lanes! {
     /// Constants of the AdEx update, derived from one neuron's parameters.
-    AdExConsts, AdExLanes, AdExBlock, AdExAccess {
+    AdExConsts, AdExLanes, AdExBlock, AdExAccess, AdExVisit {
         v_rest, v_thresh, delta_T, e_rev_E, e_rev_I, v_spike, v_reset, b, cm, tau_w,
         g_leak, gl_delta_t, a_us, decay_e, decay_i, nref, i_offset,
     }

@@ -199,7 +199,7 @@ pub struct HodgkinHuxley {
 
 crate::lanes! {
     /// Constants of the classic HH update, derived from one neuron's parameters.
-    HhConsts, HhLanes, HhBlock, HhAccess {
+    HhConsts, HhLanes, HhBlock, HhAccess, HhVisit {
         cm, e_na, e_k, e_l, g_na, g_k, g_l, i_offset, na_to_density, v_spike,
     }
 }
@@ -551,7 +551,7 @@ pub struct HhCondExp {
 
 crate::lanes! {
     /// Constants of the `HH_cond_exp` update, derived from one neuron's parameters.
-    TraubConsts, TraubLanes, TraubBlock, TraubAccess {
+    TraubConsts, TraubLanes, TraubBlock, TraubAccess, TraubVisit {
         gbar_Na, gbar_K, g_leak, cm, v_offset, e_rev_Na, e_rev_K, e_rev_leak, e_rev_E, e_rev_I,
         half_e, full_e, half_i, full_i, i_offset, v_spike,
     }

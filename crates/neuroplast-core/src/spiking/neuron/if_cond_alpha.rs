@@ -171,7 +171,7 @@ const RECEPTORS: &[Receptor] = &[
 
 crate::lanes! {
     /// Constants of the `IF_cond_alpha` update, derived from one neuron's parameters.
-    CondAlphaConsts, CondAlphaLanes, CondAlphaBlock, CondAlphaAccess {
+    CondAlphaConsts, CondAlphaLanes, CondAlphaBlock, CondAlphaAccess, CondAlphaVisit {
         g_leak, v_rest, e_rev_E, e_rev_I, v_thresh, v_reset, i_offset, dt_cm, nref,
         p11_e, p11_i, pxg_e, pxg_i, avg_g_e, avg_g_i, avg_x_e, avg_x_i,
     }

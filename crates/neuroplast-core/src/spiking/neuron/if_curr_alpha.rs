@@ -198,7 +198,7 @@ pub(crate) fn psc_alpha_propagator(tau_m: f64, tau_s: f64, cm: f64, h: f64) -> f
 crate::lanes! {
     /// Constants of the `IF_curr_alpha` update (its exact propagators), derived from one
     /// neuron's parameters.
-    AlphaConsts, AlphaLanes, AlphaBlock, AlphaAccess {
+    AlphaConsts, AlphaLanes, AlphaBlock, AlphaAccess, AlphaVisit {
         v_rest, v_thresh, v_reset, i_offset, p22, p20, p21_e, p21_i, p2x_e, p2x_i, p11_e,
         p11_i, pxi_e, pxi_i, nref,
     }

@@ -163,7 +163,7 @@ pub struct IfCurrExp {
 crate::lanes! {
     /// Constants of the `IF_curr_exp` update (its exact propagators), derived from one
     /// neuron's parameters.
-    CurrConsts, CurrLanes, CurrBlock, CurrAccess {
+    CurrConsts, CurrLanes, CurrBlock, CurrAccess, CurrVisit {
         v_rest, v_thresh, v_reset, i_offset, p22, p20, p21_e, p21_i, p11_e, p11_i, nref,
     }
 }

@@ -322,7 +322,7 @@ impl Izhikevich {
 
 crate::lanes! {
     /// Constants of the Izhikevich 2003 update that are not per-neuron state.
-    IzhConsts, IzhLanes, IzhBlock, IzhAccess { i_offset }
+    IzhConsts, IzhLanes, IzhBlock, IzhAccess, IzhVisit { i_offset }
 }
 
 crate::param_table!(IzhikevichParams {
@@ -556,7 +556,7 @@ pub struct Izhikevich2007 {
 
 crate::lanes! {
     /// Constants of the Izhikevich 2007 update, derived from one neuron's parameters.
-    Izh07Consts, Izh07Lanes, Izh07Block, Izh07Access {
+    Izh07Consts, Izh07Lanes, Izh07Block, Izh07Access, Izh07Visit {
         inv_c, k, v_r, v_t, a, b, c, d, v_peak, marker, i_offset,
     }
 }

@@ -14,10 +14,29 @@
 //! every constant from a neuron's parameters with the same function, so equal values give the
 //! same bits either way.
 //!
-//! Cost (`neuroplast bench coba --per-neuron [PARAMS]`): the per-neuron update loads every
-//! constant from memory (11 loads per vector of neurons for `IF_cond_exp`) where the uniform
-//! one keeps them in registers, so a population with any per-neuron parameter runs its
-//! update about 1.7× slower (COBA 4k as a whole: 1.4×, measured in docs/spiking.md).
+//! Most heterogeneous populations differ in one parameter (a bias current, a threshold).
+//! Lanes therefore know which constants differ (`mask`) and `visit` runs the update compiled
+//! for that case: no differing constant → the uniform update; exactly one → that constant
+//! read from one column over the whole population and the rest from registers (a
+//! `Masked` set); more → the blocked lanes above.
+//!
+//! Cost (`neuroplast bench coba --per-neuron [PARAMS]`, `IF_cond_exp`, which visits its
+//! lanes): one per-neuron parameter costs one more array read per neuron in a
+//! memory-bound update (≈ 1.05–1.12× the uniform simulation); every parameter per neuron
+//! reads all 11 constants (≈ 1.5×). Figures in docs/spiking.md.
+
+/// The data of lanes as a checkpoint stores it; the mask and uniform values are derived from
+/// it when read.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct LanesData {
+    /// `[block][constant][neuron of the block]`.
+    pub data: Vec<f64>,
+}
+
+/// Lanes `T` read through the constants in the mask `M` only (see [`lanes!`](crate::lanes)).
+/// It holds the lanes by value: a borrowed wrapper could not meet the update's bound for
+/// every block lifetime.
+pub struct Masked<T, const M: u32>(pub T);
 
 /// The constants of an update, as one value each or as lanes; see the module docs.
 pub trait LaneSet {
@@ -54,7 +73,7 @@ pub const fn index_of(names: &[&str], name: &str) -> usize {
 /// ```text
 /// lanes! {
 ///     /// Constants of the IF_cond_exp update.
-///     CondConsts, CondLanes, CondBlock, CondAccess { g_leak, v_rest, … }
+///     CondConsts, CondLanes, CondBlock, CondAccess, CondVisit { g_leak, v_rest, … }
 /// }
 /// ```
 ///
@@ -65,7 +84,7 @@ pub const fn index_of(names: &[&str], name: &str) -> usize {
 /// `CondBlock`.
 #[macro_export]
 macro_rules! lanes {
-    ($(#[$doc:meta])* $consts:ident, $lanes:ident, $block:ident, $access:ident { $($c:ident),* $(,)? }) => {
+    ($(#[$doc:meta])* $consts:ident, $lanes:ident, $block:ident, $access:ident, $visit:ident { $($c:ident),* $(,)? }) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
         #[allow(non_snake_case)] // reason: some constants carry their parameter's PyNN name
@@ -77,15 +96,65 @@ macro_rules! lanes {
         /// `BLOCK` neurons, each holding its constants one after the other
         /// (`[block][constant][neuron of the block]`), so that one block's constants are one
         /// slice at one address and the update needs one pointer for all of them.
+        ///
+        /// It also knows which constants do differ between neurons (`mask`, bit `i` for the
+        /// `i`-th constant) and the value of those that do not (`uniform`): [`visit`]
+        /// (`$lanes::visit`) runs an update that reads only the differing ones from memory.
+        /// Both are derived from the data (also when read from a checkpoint, which stores the
+        /// data alone).
         #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[serde(
+            from = "crate::spiking::neuron::lanes::LanesData",
+            into = "crate::spiking::neuron::lanes::LanesData"
+        )]
         pub(crate) struct $lanes {
             data: Vec<f64>,
+            mask: u32,
+            uniform: $consts,
+            /// When exactly one constant differs between neurons: its values, neuron by
+            /// neuron (so an update can run over any range of neurons in one loop).
+            column: Vec<f64>,
         }
 
-        /// One block of the lanes: its constants, `BLOCK` values each.
+        /// The constants of a range of neurons. `M = u32::MAX` (full lanes): every constant
+        /// from one block of `BLOCK` neurons (`data`). Otherwise `M` has one bit, the one
+        /// constant that differs between neurons, read from `column` (any range of neurons);
+        /// the others come from `uniform`, kept in registers by the update.
         #[derive(Clone, Copy, Debug)]
-        pub(crate) struct $block<'a> {
+        pub(crate) struct $block<'a, const M: u32 = { u32::MAX }> {
+            /// Full lanes: the block's `STRIDE` values; otherwise empty.
             data: &'a [f64],
+            /// One differing constant: its values for the range; otherwise empty.
+            column: &'a [f64],
+            /// Neurons in the range.
+            n: usize,
+            // a copy, not a reference: the update then keeps these values in registers (read
+            // through a reference, a value used only on a spike became a gather)
+            uniform: $consts,
+        }
+
+        /// An update written once, run on uniform constants or on any lanes (see
+        /// [`$lanes::visit`]).
+        pub(crate) trait $visit {
+            /// What the update returns.
+            type Out;
+            /// Run the update over `set`.
+            fn visit<S>(self, set: &S) -> Self::Out
+            where
+                S: $crate::spiking::neuron::lanes::LaneSet,
+                for<'a> S::Block<'a>: $access;
+        }
+
+        impl From<$crate::spiking::neuron::lanes::LanesData> for $lanes {
+            fn from(d: $crate::spiking::neuron::lanes::LanesData) -> $lanes {
+                $lanes::with_data(d.data)
+            }
+        }
+
+        impl From<$lanes> for $crate::spiking::neuron::lanes::LanesData {
+            fn from(l: $lanes) -> $crate::spiking::neuron::lanes::LanesData {
+                $crate::spiking::neuron::lanes::LanesData { data: l.data }
+            }
         }
 
         impl $lanes {
@@ -99,7 +168,23 @@ macro_rules! lanes {
         #[allow(non_snake_case)]
         pub(crate) trait $access: Copy {
             /// Whether every neuron has the same constants (then the index is ignored).
+            #[allow(dead_code)] // reason: updates that visit their lanes ask `BLOCKED`
             const UNIFORM: bool;
+            /// Whether the update must ask for blocks of at most `BLOCK` neurons, aligned
+            /// to `BLOCK` (full lanes); otherwise any range of neurons is one block.
+            const BLOCKED: bool;
+            /// The constants read per neuron: bit `i` for the `i`-th of the list (0 when
+            /// uniform, every bit for full lanes).
+            #[allow(dead_code)] // reason: only updates that visit their lanes ask
+            const MASK: u32;
+            /// Whether constant `name` is the same for every neuron of these constants.
+            #[allow(dead_code)] // reason: only updates that visit their lanes ask
+            fn same_for_all(name: &str) -> bool {
+                Self::MASK & 1u32
+                    .checked_shl($crate::spiking::neuron::lanes::index_of($lanes::NAMES, name) as u32)
+                    .unwrap_or(u32::MAX)
+                    == 0
+            }
             /// Check that the block holds `n` values of every constant. Called once before a
             /// block's loop, it lets the compiler drop the per-neuron bounds checks (and so
             /// vectorise the loop); a no-op for uniform constants.
@@ -112,6 +197,8 @@ macro_rules! lanes {
 
         impl $access for $consts {
             const UNIFORM: bool = true;
+            const MASK: u32 = 0;
+            const BLOCKED: bool = false;
             #[inline(always)]
             fn check_len(&self, _n: usize) {}
             $(
@@ -122,18 +209,29 @@ macro_rules! lanes {
             )*
         }
 
-        impl $access for $block<'_> {
+        impl<const M: u32> $access for $block<'_, M> {
             const UNIFORM: bool = false;
+            const MASK: u32 = M;
+            const BLOCKED: bool = M == u32::MAX;
             #[inline(always)]
             fn check_len(&self, n: usize) {
-                assert!(n <= $crate::spiking::neuron::BLOCK);
+                assert!(n == self.n && (!Self::BLOCKED || n <= $crate::spiking::neuron::BLOCK));
             }
             $(
                 #[inline(always)]
                 fn $c(&self, k: usize) -> f64 {
-                    const AT: usize = $crate::spiking::neuron::lanes::index_of($lanes::NAMES, stringify!($c))
-                        * $crate::spiking::neuron::BLOCK;
-                    self.data[AT + k]
+                    const I: usize = $crate::spiking::neuron::lanes::index_of($lanes::NAMES, stringify!($c));
+                    const AT: usize = I * $crate::spiking::neuron::BLOCK;
+                    if M == u32::MAX {
+                        // the block's lane of this constant, as long as the block: the
+                        // update's `k < n` bounds it (a check the compiler drops; indexing
+                        // the whole block instead forced a scalar epilogue on every block)
+                        self.data[AT..AT + self.n][k]
+                    } else if M & (1 << I) != 0 {
+                        self.column[..self.n][k]
+                    } else {
+                        self.uniform.$c
+                    }
                 }
             )*
         }
@@ -154,10 +252,18 @@ macro_rules! lanes {
                 debug_assert!(lo % $crate::spiking::neuron::BLOCK == 0 && hi - lo <= $crate::spiking::neuron::BLOCK);
                 let b = lo / $crate::spiking::neuron::BLOCK;
                 // a slice of constant length: the accessors' indices need no bounds checks
-                let data: &[f64; STRIDE] = self.data[b * STRIDE..(b + 1) * STRIDE]
-                    .try_into()
-                    .expect("one block of constants");
-                $block { data }
+                let data = &self.data[b * STRIDE..(b + 1) * STRIDE];
+                $block { data, column: &[], n: hi - lo, uniform: self.uniform }
+            }
+        }
+
+        impl<const M: u32> $crate::spiking::neuron::lanes::LaneSet
+            for $crate::spiking::neuron::lanes::Masked<$lanes, M>
+        {
+            type Block<'a> = $block<'a, M> where Self: 'a;
+            #[inline(always)]
+            fn block(&self, lo: usize, hi: usize) -> $block<'_, M> {
+                $block { data: &[], column: &self.0.column[lo..hi], n: hi - lo, uniform: self.0.uniform }
             }
         }
 
@@ -167,11 +273,73 @@ macro_rules! lanes {
                 const B: usize = $crate::spiking::neuron::BLOCK;
                 let blocks = per_neuron.len().div_ceil(B);
                 let mut data = vec![0.0; blocks * Self::STRIDE];
-                for (i, c) in per_neuron.iter().enumerate() {
+                // the last block's unused places repeat the last neuron (never read by an
+                // update; they keep a constant that is the same for every neuron uniform)
+                let last = per_neuron.last().copied();
+                let padding = (per_neuron.len()..blocks * B).filter_map(|_| last);
+                for (i, c) in per_neuron.iter().copied().chain(padding).enumerate() {
                     let base = (i / B) * Self::STRIDE + i % B;
                     $(data[base + $crate::spiking::neuron::lanes::index_of(Self::NAMES, stringify!($c)) * B] = c.$c;)*
                 }
-                $lanes { data }
+                $lanes::with_data(data)
+            }
+
+            /// Lanes over `data` (laid out as [`of`](Self::of) writes it), with the mask of
+            /// the constants that differ between its values and the value of the others.
+            fn with_data(data: Vec<f64>) -> $lanes {
+                const B: usize = $crate::spiking::neuron::BLOCK;
+                let mut mask = 0u32;
+                let mut first = [0.0f64; Self::NAMES.len()];
+                for (j, f) in first.iter_mut().enumerate() {
+                    *f = data.get(j * B).copied().unwrap_or(0.0);
+                    let varies = data
+                        .chunks(Self::STRIDE)
+                        .flat_map(|b| b.get(j * B..(j + 1) * B).unwrap_or(&[]))
+                        .any(|x| x.to_bits() != f.to_bits());
+                    if varies {
+                        mask |= 1u32.checked_shl(j as u32).unwrap_or(0);
+                    }
+                }
+                if Self::NAMES.len() > 32 {
+                    mask = u32::MAX; // more constants than bits: every one from memory
+                }
+                let uniform = $consts {
+                    $($c: first[$crate::spiking::neuron::lanes::index_of(Self::NAMES, stringify!($c))],)*
+                };
+                let column = if mask.count_ones() == 1 {
+                    let j = mask.trailing_zeros() as usize;
+                    data.chunks(Self::STRIDE).flat_map(|b| b[j * B..(j + 1) * B].iter().copied()).collect()
+                } else {
+                    Vec::new()
+                };
+                $lanes { data, mask, uniform, column }
+            }
+
+            /// Runs `v` over these lanes, reading from memory only the constants that differ
+            /// between neurons: the update is compiled once for no differing constant (then it
+            /// is the uniform update), once for each single one, and once for any other set.
+            /// All give the same bits; they differ only in what they load. The lanes are
+            /// handed back with the update's result.
+            #[allow(dead_code)] // reason: not every model's update visits its lanes yet
+            pub(crate) fn visit<V: $visit>(self, v: V) -> ($lanes, V::Out) {
+                use $crate::spiking::neuron::lanes::{index_of, Masked};
+                match self.mask {
+                    0 => {
+                        let out = v.visit(&self.uniform);
+                        (self, out)
+                    }
+                    $(
+                        m if m == const { 1 << index_of($lanes::NAMES, stringify!($c)) } => {
+                            let masked = Masked::<Self, { 1 << index_of($lanes::NAMES, stringify!($c)) }>(self);
+                            let out = v.visit(&masked);
+                            (masked.0, out)
+                        }
+                    )*
+                    _ => {
+                        let out = v.visit(&self);
+                        (self, out)
+                    }
+                }
             }
 
             /// The constants of neuron `i`.

@@ -23,8 +23,8 @@ use serde::{Deserialize, Serialize};
 
 use super::lanes::LaneSet;
 use super::{
-    check_finite, check_positive, push_fresh, push_fresh_lanes, NeuronModel, Receptor,
-    ReceptorKind, RefractoryRule, BLOCK,
+    check_finite, check_positive, push_fresh, push_fresh_chunks, push_fresh_lanes, NeuronModel,
+    Receptor, ReceptorKind, RefractoryRule, BLOCK,
 };
 use crate::{ensure, Result};
 
@@ -149,7 +149,7 @@ const COND_RECEPTORS: &[Receptor] = &[
 
 crate::lanes! {
     /// Constants of the `IF_cond_exp` update, derived from one neuron's parameters.
-    CondConsts, CondLanes, CondBlock, CondAccess {
+    CondConsts, CondLanes, CondBlock, CondAccess, CondVisit {
         g_leak, v_rest, e_rev_E, e_rev_I, v_thresh, v_reset, decay_e, decay_i, nref, dt_cm,
         i_offset,
     }
@@ -233,9 +233,17 @@ impl IfCondExp {
     {
         let n = self.v.len();
         let current = if EXT { &current[..n] } else { &[][..] };
+        // with one refractory period for all, a spike is a counter equal to it
+        let same_nref = <L::Block<'_> as CondAccess>::same_for_all("nref");
         let mut base = 0;
         while base < n {
-            let end = (base + BLOCK).min(n);
+            // full lanes: blocks of `BLOCK` neurons; one differing constant: one loop (the
+            // runtime alias checks of its column would cost as much as a 64-neuron block)
+            let end = if <L::Block<'_> as CondAccess>::BLOCKED {
+                (base + BLOCK).min(n)
+            } else {
+                n
+            };
             let c = lanes.block(base, end);
             c.check_len(end - base);
             let v = &mut self.v[base..end];
@@ -266,7 +274,7 @@ impl IfCondExp {
                 let active = r <= 1.0;
                 let v1 = if active { v1 } else { v0 };
                 let spike = active & (v1 > c.v_thresh(k));
-                if !<L::Block<'_> as CondAccess>::UNIFORM {
+                if !same_nref && <L::Block<'_> as CondAccess>::BLOCKED {
                     fired += u32::from(spike);
                 }
                 v[k] = if spike { c.v_reset(k) } else { v1 };
@@ -274,7 +282,10 @@ impl IfCondExp {
                 ge[k] = g_e * c.decay_e(k);
                 gi[k] = g_i * c.decay_i(k);
             }
-            if <L::Block<'_> as CondAccess>::UNIFORM {
+            if !<L::Block<'_> as CondAccess>::BLOCKED {
+                // one loop over the population: look for spikes 64 neurons at a time
+                push_fresh_chunks(refrac, |k| c.nref(k), base, spikes);
+            } else if same_nref {
                 // a separate OR-reduction vectorises; accumulating it in the loop above does not
                 let nref = c.nref(0);
                 if refrac.iter().fold(false, |a, &r| a | (r == nref)) {
@@ -285,6 +296,35 @@ impl IfCondExp {
             }
             base = end;
         }
+    }
+}
+
+/// One step of the update, over uniform constants or any lanes ([`CondLanes::visit`]).
+struct Step<'s> {
+    m: &'s mut IfCondExp,
+    current: &'s [f64],
+    spikes: &'s mut Vec<u32>,
+}
+
+impl CondVisit for Step<'_> {
+    type Out = ();
+    #[inline(always)]
+    fn visit<S>(self, set: &S)
+    where
+        S: LaneSet,
+        for<'a> S::Block<'a>: CondAccess,
+    {
+        let Step { m, current, spikes } = self;
+        let exp = m.params.integrator == Integrator::ExponentialEuler;
+        crate::simd::dispatch(
+            #[inline(always)]
+            || match (current.is_empty(), exp) {
+                (true, false) => m.update::<false, false, _>(set, current, spikes),
+                (false, false) => m.update::<true, false, _>(set, current, spikes),
+                (true, true) => m.update::<false, true, _>(set, current, spikes),
+                (false, true) => m.update::<true, true, _>(set, current, spikes),
+            },
+        );
     }
 }
 
@@ -365,32 +405,16 @@ impl NeuronModel for IfCondExp {
     }
 
     fn step(&mut self, _syn: &mut [f64], current: &[f64], spikes: &mut Vec<u32>) {
-        let exp = self.params.integrator == Integrator::ExponentialEuler;
-        match self.lanes.take() {
-            None => {
-                let c = self.c;
-                crate::simd::dispatch(
-                    #[inline(always)]
-                    || match (current.is_empty(), exp) {
-                        (true, false) => self.update::<false, false, _>(&c, current, spikes),
-                        (false, false) => self.update::<true, false, _>(&c, current, spikes),
-                        (true, true) => self.update::<false, true, _>(&c, current, spikes),
-                        (false, true) => self.update::<true, true, _>(&c, current, spikes),
-                    },
-                );
-            }
-            Some(lanes) => {
-                crate::simd::dispatch(
-                    #[inline(always)]
-                    || match (current.is_empty(), exp) {
-                        (true, false) => self.update::<false, false, _>(&lanes, current, spikes),
-                        (false, false) => self.update::<true, false, _>(&lanes, current, spikes),
-                        (true, true) => self.update::<false, true, _>(&lanes, current, spikes),
-                        (false, true) => self.update::<true, true, _>(&lanes, current, spikes),
-                    },
-                );
-                self.lanes = Some(lanes);
-            }
+        let lanes = self.lanes.take();
+        let c = self.c;
+        let step = Step {
+            m: self,
+            current,
+            spikes,
+        };
+        match lanes {
+            None => step.visit(&c),
+            Some(lanes) => self.lanes = Some(lanes.visit(step).0),
         }
     }
 
@@ -406,6 +430,7 @@ impl NeuronModel for IfCondExp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spiking::neuron::lanes::index_of;
     use crate::spiking::neuron::testing::step_with;
 
     /// The AVX-512 copies that `step` runs where the CPU has them give the same results as
@@ -477,6 +502,83 @@ mod tests {
     /// Per-neuron parameters: a population whose neurons differ in `v_thresh`, `tau_m` and
     /// `i_offset` gives each neuron the bits of a one-neuron population with that neuron's
     /// parameters; per-neuron values that are all equal give the bits of the plain model.
+    /// One per-neuron parameter (one differing constant) runs the one-column update: the
+    /// same spikes and state as the full lanes and as one population per neuron; the mask
+    /// is found again after a checkpoint (serde) round trip; equal values run the uniform one.
+    #[test]
+    fn one_differing_constant_runs_the_column_update() {
+        use crate::spiking::neuron::{Build, BuiltinModel};
+        let n = 150;
+        let base = IfCondExpParams {
+            i_offset: 1.2,
+            ..Default::default()
+        };
+        let build = |per: Vec<(String, Vec<f64>)>| {
+            let ctx = Build {
+                dt_ms: 0.1,
+                offset: 0,
+                rng: crate::rng::component(1, crate::rng::Stream::Poisson, 0),
+                per_neuron: &per,
+            };
+            IfCondExp::build(&base, n, ctx).unwrap()
+        };
+        let cases: [(&str, fn(usize) -> f64, &str); 4] = [
+            ("i_offset", |i| 1.0 + 0.01 * i as f64, "i_offset"),
+            ("v_thresh", |i| -52.0 + 0.02 * i as f64, "v_thresh"),
+            ("tau_m", |i| 10.0 + 0.1 * i as f64, "g_leak"),
+            ("tau_refrac", |i| 1.0 + 0.05 * i as f64, "nref"),
+        ];
+        for (param, value, constant) in cases {
+            let values: Vec<f64> = (0..n).map(value).collect();
+            let mut column = build(vec![(param.into(), values.clone())]);
+            let lanes = column.lanes.as_ref().expect("per-neuron lanes");
+            let bit = 1 << index_of(CondLanes::NAMES, constant);
+            assert_eq!(lanes.mask, bit, "{param}");
+            let json = serde_json::to_string(lanes).unwrap();
+            let back: CondLanes = serde_json::from_str(&json).unwrap();
+            assert!(
+                &back == lanes,
+                "{param}: mask and column after a round trip"
+            );
+            let mut full = column.clone();
+            let mut ones: Vec<IfCondExp> = (0..n)
+                .map(|i| {
+                    let mut p = base.clone();
+                    assert!(crate::spiking::neuron::ParamTable::set(
+                        &mut p, param, values[i]
+                    ));
+                    IfCondExp::new(&p, 1, 0.1).unwrap()
+                })
+                .collect();
+            let (mut s_col, mut s_full, mut s_ones) = (Vec::new(), Vec::new(), Vec::new());
+            for t in 0..3000u32 {
+                let mut s = Vec::new();
+                column.step(&mut [], &[], &mut s);
+                s_col.extend(s.iter().map(|&i| (t, i)));
+                let lanes = full.lanes.take().unwrap();
+                s.clear();
+                full.update::<false, false, _>(&lanes, &[], &mut s);
+                full.lanes = Some(lanes);
+                s_full.extend(s.iter().map(|&i| (t, i)));
+                for (i, m) in ones.iter_mut().enumerate() {
+                    s.clear();
+                    m.step(&mut [], &[], &mut s);
+                    s_ones.extend(s.iter().map(|_| (t, i as u32)));
+                }
+            }
+            assert!(s_col.len() > 1000, "{param}: {} spikes", s_col.len());
+            assert_eq!(s_col, s_full, "{param}");
+            assert_eq!(s_col, s_ones, "{param}");
+            assert!(
+                column.v == full.v && column.refrac == full.refrac,
+                "{param}"
+            );
+        }
+        // equal values: mask 0, the uniform update
+        let same = build(vec![("i_offset".into(), vec![1.2; n])]);
+        assert_eq!(same.lanes.as_ref().unwrap().mask, 0);
+    }
+
     #[test]
     fn per_neuron_parameters_equal_separate_populations() {
         use crate::spiking::neuron::{Build, BuiltinModel};

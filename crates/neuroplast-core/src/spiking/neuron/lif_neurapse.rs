@@ -131,7 +131,7 @@ pub struct LifNeurapse {
 
 crate::lanes! {
     /// Constants of the Neurapse LIF update, derived from one neuron's parameters.
-    NeurapseConsts, NeurapseLanes, NeurapseBlock, NeurapseAccess {
+    NeurapseConsts, NeurapseLanes, NeurapseBlock, NeurapseAccess, NeurapseVisit {
         C, gL, EL, V_thresh, marker, gl_el_c, h, hold, i_offset,
     }
 }

@@ -200,6 +200,27 @@ pub(crate) fn push_fresh_lanes(
     }
 }
 
+/// [`push_fresh_lanes`] over any number of neurons: finds the chunks of `BLOCK` neurons
+/// holding a spike by a compare that vectorises, and scans only those.
+#[inline(always)]
+pub(crate) fn push_fresh_chunks(
+    refrac: &[f64],
+    nref: impl Fn(usize) -> f64,
+    base: usize,
+    spikes: &mut Vec<u32>,
+) {
+    for (j, chunk) in refrac.chunks(BLOCK).enumerate() {
+        let at = j * BLOCK;
+        let any = chunk
+            .iter()
+            .enumerate()
+            .fold(false, |a, (k, &r)| a | (r == nref(at + k)));
+        if any {
+            push_fresh_lanes(chunk, |k| nref(at + k), base + at, spikes);
+        }
+    }
+}
+
 /// Check that every `(name, value)` is finite; errors name `{path}.{name}`.
 pub(crate) fn check_finite(path: &str, values: &[(&str, f64)]) -> crate::Result<()> {
     for &(name, value) in values {

@@ -202,7 +202,7 @@ pub struct Sorf {
 
 crate::lanes! {
     /// Constants of the SORF update, derived from one neuron's parameters.
-    SorfConsts, SorfLanes, SorfBlock, SorfAccess {
+    SorfConsts, SorfLanes, SorfBlock, SorfAccess, SorfVisit {
         a, b, c, d, vrev_ampa, vrev_nmda, vrev_gabaa, vrev_gabab, v_min, v_thresh, nref,
         i_offset, decay_ampa, decay_nmda, decay_gabaa, decay_gabab,
     }
