@@ -522,7 +522,8 @@ mod tests {
             };
             IfCondExp::build(&base, n, ctx).unwrap()
         };
-        let cases: [(&str, fn(usize) -> f64, &str); 4] = [
+        type Case = (&'static str, fn(usize) -> f64, &'static str);
+        let cases: [Case; 4] = [
             ("i_offset", |i| 1.0 + 0.01 * i as f64, "i_offset"),
             ("v_thresh", |i| -52.0 + 0.02 * i as f64, "v_thresh"),
             ("tau_m", |i| 10.0 + 0.1 * i as f64, "g_leak"),
