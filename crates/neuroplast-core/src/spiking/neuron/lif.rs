@@ -237,8 +237,9 @@ impl IfCondExp {
         let same_nref = <L::Block<'_> as CondAccess>::same_for_all("nref");
         let mut base = 0;
         while base < n {
-            // full lanes: blocks of `BLOCK` neurons; one differing constant: one loop (the
-            // runtime alias checks of its column would cost as much as a 64-neuron block)
+            // full lanes: blocks of `BLOCK` neurons; uniform constants or one differing
+            // constant: one loop over the population (per block, the runtime alias checks of
+            // a column cost as much as the block's update)
             let end = if <L::Block<'_> as CondAccess>::BLOCKED {
                 (base + BLOCK).min(n)
             } else {
