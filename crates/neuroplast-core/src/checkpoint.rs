@@ -14,7 +14,7 @@ use crate::simulation::Simulation;
 use crate::spiking::network::Network;
 use crate::{Error, Result};
 
-pub mod format;
+pub use crate::codec as format;
 
 pub use format::{
     read_as, write_as, FORMAT_VERSION, MAGIC, MAGIC_PROTOCOL, MAGIC_SPIKING, NEUROPLAST_VERSION,

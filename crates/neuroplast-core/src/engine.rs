@@ -167,7 +167,7 @@ pub trait Engine: Send {
     }
 
     /// Write the complete state (everything needed to continue bit-exactly; undrained
-    /// recordings included) in the checkpoint format of [`crate::checkpoint::format`].
+    /// recordings included) in the checkpoint format (`codec.rs`).
     fn checkpoint(&self, w: &mut dyn std::io::Write) -> std::io::Result<()>;
 
     /// Figures of the run so far.

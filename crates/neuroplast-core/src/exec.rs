@@ -5,8 +5,25 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::sorn::plasticity::Par;
 use crate::{ensure, Result};
+
+/// How a row pass runs: serially, or split across the current rayon pool in leaves of at
+/// least `leaf` rows. Rows are independent, so results are identical either way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Par {
+    /// Split across threads.
+    pub parallel: bool,
+    /// Minimum rows per task.
+    pub leaf: usize,
+}
+
+impl Par {
+    /// One thread.
+    pub const SERIAL: Par = Par {
+        parallel: false,
+        leaf: usize::MAX,
+    };
+}
 
 /// A thread pool for row-parallel passes, or serial execution.
 #[derive(Clone, Default)]

@@ -44,6 +44,7 @@
 
 pub mod analysis;
 pub mod checkpoint;
+pub mod codec;
 pub mod distributed;
 pub mod engine;
 mod error;

@@ -1,7 +1,7 @@
 //! The SORN step as data: [`SORN_PHASES`] is the ordered list that `Simulation::step` runs
 //! (the network phases through `Sorn::run_phase`), that `neuroplast validate` prints and that
 //! profiling times. (The spiking step's list is
-//! [`spiking::network::PHASES`](crate::spiking::network::PHASES).)
+//! `spiking::network::PHASES`.)
 
 use std::time::Instant;
 

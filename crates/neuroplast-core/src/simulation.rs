@@ -239,7 +239,7 @@ impl crate::engine::Engine for Simulation {
     }
 
     fn checkpoint(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-        crate::checkpoint::format::write_as(crate::checkpoint::format::MAGIC, self, w)
+        crate::codec::write_as(crate::codec::MAGIC, self, w)
     }
 
     fn summary(&self) -> crate::engine::Summary {

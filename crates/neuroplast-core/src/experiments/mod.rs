@@ -25,7 +25,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::format::{read_as, MAGIC_PROTOCOL};
+use crate::codec::{read_as, MAGIC_PROTOCOL};
 use crate::engine::Engine;
 use crate::Result;
 

@@ -12,7 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::format::{write_as, MAGIC_PROTOCOL};
+use crate::codec::{write_as, MAGIC_PROTOCOL};
 use crate::engine::{Engine, PhaseInfo};
 use crate::recording::{Array, ArrayChunk, ArrayData, Recording};
 use crate::{Error, Result};

@@ -13,23 +13,7 @@ use super::params::IstdpFloor;
 use crate::rng::Rng;
 use crate::sparse::{RowMut, SparseRows};
 
-/// How a row pass runs: serially, or split across the current rayon pool in leaves of at
-/// least `leaf` rows. Rows are independent, so results are identical either way.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Par {
-    /// Split across threads.
-    pub parallel: bool,
-    /// Minimum rows per task.
-    pub leaf: usize,
-}
-
-impl Par {
-    /// One thread.
-    pub const SERIAL: Par = Par {
-        parallel: false,
-        leaf: usize::MAX,
-    };
-}
+pub use crate::exec::Par;
 
 /// Intrinsic plasticity (Lazar 2009): `T_i ← clamp(T_i + η_IP (x_i(t+1) − H_i))`.
 pub fn ip(te: &mut [f64], x_new: &[f64], h_ip: &[f64], eta: f64, clamp: [f64; 2]) {

@@ -52,10 +52,10 @@ impl Engine for Network {
     /// (assembled from every rank), the other ranks write nothing.
     fn checkpoint(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
         if self.dist.is_none() {
-            return crate::checkpoint::write_network(self, w);
+            return crate::codec::write_as(crate::codec::MAGIC_SPIKING, self, w);
         }
         match self.assembled() {
-            Some(full) => crate::checkpoint::write_network(&full, w),
+            Some(full) => crate::codec::write_as(crate::codec::MAGIC_SPIKING, &full, w),
             None => Ok(()),
         }
     }
