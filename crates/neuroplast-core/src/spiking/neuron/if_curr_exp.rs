@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::lanes::LaneSet;
 use super::{
-    check_finite, check_positive, push_fresh, push_fresh_lanes, NeuronModel, RefractoryRule,
+    check_finite, check_positive, push_fresh, push_fresh_chunks, push_fresh_lanes, NeuronModel, RefractoryRule,
     Receptor, ReceptorKind, BLOCK,
 };
 use crate::{ensure, Result};
@@ -227,19 +227,26 @@ impl IfCurrExp {
     {
         let n = self.v.len();
         let current = if EXT { &current[..n] } else { &[][..] };
+        // with one refractory period for all, a spike is a counter equal to it
+        let same_nref = <L::Block<'_> as CurrAccess>::same_for_all("nref");
+        let blocked = <L::Block<'_> as CurrAccess>::BLOCKED;
         let mut base = 0;
         while base < n {
-            let end = (base + BLOCK).min(n);
+            // full lanes: blocks of `BLOCK` neurons; uniform constants or one differing
+            // constant: one loop over the population (as in `IF_cond_exp`)
+            let end = if blocked { (base + BLOCK).min(n) } else { n };
             let c = lanes.block(base, end);
             c.check_len(end - base);
             let v = &mut self.v[base..end];
             let ie = &mut self.i_exc[base..end];
             let ii = &mut self.i_inh[base..end];
             let refrac = &mut self.refrac[base..end];
-            // spikes of the block, counted only on the per-neuron path (an integer sum keeps
-            // the loop vectorised; the uniform path finds them by one compare per neuron)
+            let n = v.len();
+            let (ie, ii, refrac) = (&mut ie[..n], &mut ii[..n], &mut refrac[..n]);
+            // spikes of the block, counted only on the blocked per-neuron path (an integer
+            // sum keeps the loop vectorised; the others find them by one compare per neuron)
             let mut fired = 0u32;
-            for k in 0..v.len() {
+            for k in 0..n {
                 let (i_e, i_i, v0) = (ie[k], ii[k], v[k]);
                 let el = c.v_rest(k);
                 let i_in = if EXT {
@@ -256,7 +263,7 @@ impl IfCurrExp {
                 let active = r <= 1.0;
                 let v1 = if active { v1 } else { v0 };
                 let spike = active & (v1 > c.v_thresh(k));
-                if !<L::Block<'_> as CurrAccess>::UNIFORM {
+                if !same_nref && blocked {
                     fired += u32::from(spike);
                 }
                 v[k] = if spike { c.v_reset(k) } else { v1 };
@@ -264,7 +271,10 @@ impl IfCurrExp {
                 ie[k] = i_e * c.p11_e(k);
                 ii[k] = i_i * c.p11_i(k);
             }
-            if <L::Block<'_> as CurrAccess>::UNIFORM {
+            if !blocked {
+                // one loop over the population: look for spikes 64 neurons at a time
+                push_fresh_chunks(refrac, |k| c.nref(k), base, spikes);
+            } else if same_nref {
                 // a separate OR-reduction vectorises; accumulating it in the loop above does not
                 let nref = c.nref(0);
                 if refrac.iter().fold(false, |a, &r| a | (r == nref)) {
@@ -275,6 +285,35 @@ impl IfCurrExp {
             }
             base = end;
         }
+    }
+}
+
+/// One step of the update, over uniform constants or any lanes ([`CurrLanes::visit`]).
+struct Step<'s> {
+    m: &'s mut IfCurrExp,
+    current: &'s [f64],
+    spikes: &'s mut Vec<u32>,
+}
+
+impl CurrVisit for Step<'_> {
+    type Out = ();
+    #[inline(always)]
+    fn visit<S>(self, set: &S)
+    where
+        S: LaneSet,
+        for<'a> S::Block<'a>: CurrAccess,
+    {
+        let Step { m, current, spikes } = self;
+        crate::simd::dispatch(
+            #[inline(always)]
+            || {
+                if current.is_empty() {
+                    m.update::<false, _>(set, current, spikes);
+                } else {
+                    m.update::<true, _>(set, current, spikes);
+                }
+            },
+        );
     }
 }
 
@@ -353,33 +392,16 @@ impl NeuronModel for IfCurrExp {
     }
 
     fn step(&mut self, _syn: &mut [f64], current: &[f64], spikes: &mut Vec<u32>) {
-        match self.lanes.take() {
-            None => {
-                let c = self.c;
-                crate::simd::dispatch(
-                    #[inline(always)]
-                    || {
-                        if current.is_empty() {
-                            self.update::<false, _>(&c, current, spikes);
-                        } else {
-                            self.update::<true, _>(&c, current, spikes);
-                        }
-                    },
-                );
-            }
-            Some(lanes) => {
-                crate::simd::dispatch(
-                    #[inline(always)]
-                    || {
-                        if current.is_empty() {
-                            self.update::<false, _>(&lanes, current, spikes);
-                        } else {
-                            self.update::<true, _>(&lanes, current, spikes);
-                        }
-                    },
-                );
-                self.lanes = Some(lanes);
-            }
+        let lanes = self.lanes.take();
+        let c = self.c;
+        let step = Step {
+            m: self,
+            current,
+            spikes,
+        };
+        match lanes {
+            None => step.visit(&c),
+            Some(lanes) => self.lanes = Some(lanes.visit(step).0),
         }
     }
 
@@ -482,6 +504,43 @@ mod tests {
             &[("v_rest".into(), f(-66.0, 0.02))],
         );
         assert_eq!(m.state("v").unwrap(), &f(-66.0, 0.02)[..]);
+    }
+
+    /// One per-neuron parameter that changes one constant (`i_offset`, `v_thresh`,
+    /// `tau_refrac`) runs the one-column update: each neuron gets the bits of a one-neuron
+    /// population with its value.
+    #[test]
+    fn one_differing_constant_runs_the_column_update() {
+        use crate::spiking::neuron::lanes::index_of;
+        use crate::spiking::neuron::testing::{
+            build, per_neuron_equals_one_neuron_populations, Drive,
+        };
+        use crate::spiking::neuron::{ModelSpec, Neurons};
+        let n = 120;
+        let f = |a: f64, b: f64| (0..n).map(|i| a + b * i as f64).collect::<Vec<f64>>();
+        let drive = Drive {
+            dt: 0.1,
+            steps: 3000,
+            current: (0.0, 0.8),
+            syn: &[1.0, 0.3],
+        };
+        let spec = ModelSpec::IF_curr_exp(IfCurrExpParams::default());
+        for (param, values, constant) in [
+            ("i_offset", f(0.6, 0.004), "i_offset"),
+            ("v_thresh", f(-52.0, 0.02), "v_thresh"),
+            ("tau_refrac", f(1.0, 0.05), "nref"),
+        ] {
+            let per = [(param.to_string(), values)];
+            let Neurons::IF_curr_exp(m) = build(&spec, n, 0.1, &per) else {
+                unreachable!()
+            };
+            let mask = m.lanes.as_ref().expect("per-neuron lanes").mask;
+            assert_eq!(mask, 1 << index_of(CurrLanes::NAMES, constant), "{param}");
+            let [(_, values)] = per;
+            let (spikes, _) =
+                per_neuron_equals_one_neuron_populations(&spec, &[(param, values)], &drive);
+            assert!(spikes > 1000, "{param}: {spikes} spikes");
+        }
     }
 
     /// Run `steps` steps of a one-neuron model without input and return the spike steps.
