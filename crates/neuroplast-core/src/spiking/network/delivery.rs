@@ -191,6 +191,7 @@ impl Shard {
 /// Deliver the arrivals of step `t` of one plastic projection into population `pop`
 /// (`shards` and their `kernels`), through its rule: the weights delivered are those before
 /// this step's arrival-side update.
+#[inline(always)]
 pub(super) fn deliver_plastic(
     proj: &mut Projection,
     shards: &mut [Shard],

@@ -158,7 +158,7 @@ impl Network {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn run_phase(&mut self, phase: Phase, threads: usize) {
         match phase {
             Phase::Actions => self.apply_actions(),
@@ -178,11 +178,17 @@ impl Network {
     }
 
     /// Scheduled actions due at this step (names and rules were checked at build).
+    #[inline(always)]
     pub(super) fn apply_actions(&mut self) {
         let t = self.t;
         if self.actions.get(self.next_action).is_none_or(|a| a.0 > t) {
             return;
         }
+        self.apply_due_actions(t);
+    }
+
+    #[inline(never)]
+    fn apply_due_actions(&mut self, t: u64) {
         let actions = std::mem::take(&mut self.actions);
         while let Some((at, action)) = actions.get(self.next_action) {
             if *at > t {
@@ -205,6 +211,7 @@ impl Network {
     /// Current sources add their current into the shards this process integrates (every
     /// source still draws its noise for all its neurons, so its stream does not depend on
     /// the ranks).
+    #[inline(always)]
     pub(super) fn apply_sources(&mut self) {
         let t = self.t;
         for k in 0..self.sources.len() {
@@ -220,6 +227,7 @@ impl Network {
         }
     }
 
+    #[inline(always)]
     pub(super) fn deliver_plastic(&mut self) {
         for i in 0..self.plastic.len() {
             let k = self.plastic[i];
@@ -231,6 +239,7 @@ impl Network {
         }
     }
 
+    #[inline(always)]
     fn advance_populations(&mut self, threads: usize) {
         for p in 0..self.pops.len() {
             self.advance_population(p, 0..self.pops[p].shards.len(), threads);
@@ -241,6 +250,7 @@ impl Network {
 
     /// Step shards `own` of population `p` (groups of shards in parallel) and list their
     /// spikes in `spikes` (population indices, ascending).
+    #[inline(always)]
     pub(super) fn advance_population(&mut self, p: usize, own: Range<usize>, threads: usize) {
         let pop = &mut self.pops[p];
         let ctx = Ctx {
@@ -267,6 +277,7 @@ impl Network {
         }
     }
 
+    #[inline(always)]
     pub(super) fn store_spikes(&mut self) {
         let t = self.t;
         for (p, pop) in self.pops.iter().enumerate() {
@@ -280,6 +291,7 @@ impl Network {
         }
     }
 
+    #[inline(always)]
     pub(super) fn post_plasticity(&mut self) {
         for &k in &self.plastic {
             let proj = &mut self.projs[k];
@@ -339,3 +351,4 @@ impl Network {
         }
     }
 }
+

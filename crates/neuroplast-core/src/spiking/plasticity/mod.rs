@@ -291,6 +291,7 @@ impl Plasticity {
 
     /// Deliver the arrivals of step `t` (calling `add(post, amount)`) and apply the arrival
     /// side of the rule (nothing but the delivery of the weights while frozen).
+    #[inline]
     pub fn deliver(
         &mut self,
         synapses: &mut Synapses,
@@ -329,6 +330,7 @@ impl Plasticity {
     }
 
     /// Apply the post-spike side for the spikes of step `t`, then any periodic weight update.
+    #[inline]
     pub fn after_step(&mut self, synapses: &mut Synapses, t: u64, post_spikes: &[u32]) {
         if self.frozen {
             return;
