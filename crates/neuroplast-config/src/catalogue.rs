@@ -113,7 +113,9 @@ fn rule_section(s: &mut String, kind: &str, summary: &str) {
             "Written as `plasticity = { kind = \"<name>\", … }` with a `[models.<name>]` \
              synapse model (`on_pre` / `on_post`, or `pre_spike` / `post_spike` and per-step \
              equations); the other keys override the table's `parameters`, and \
-             `rate_window_ms` is the window of `post.r`. The model's `w` is the projection's \
+             `rate_window_ms` is the window of `post.r`; the model may read any state \
+             variable of its pre- and postsynaptic neurons (`v_post`, `pre.x`: \
+             `docs/model-language.md`). The model's `w` is the projection's \
              weight; what it adds to its target (`ge += w`, `g_target += w`) goes to the \
              projection's receptor.\n\n\
              ```toml\n[models.stdp]\nsyntax = \"brian2\"\nparameters = \"tau = 20*ms\"\n\

@@ -175,17 +175,40 @@ fn equation_rule_errors_name_the_key() {
     assert!(e.msg.contains("built-in rule"), "{e}");
 }
 
-/// A synapse model that reads a neuron value other than `post.r`, or adds to two targets, is
-/// refused when the network is built, naming the rule.
+/// A synapse model that reads a neuron value its populations do not have is refused when the
+/// network is built, at the model's line, listing what it can read; a network whose rule reads
+/// neuron values is refused by a distributed build, naming the projection.
 #[test]
-fn unsupported_reads_and_targets_are_refused() {
-    let reads_v = song_table().replace(
+fn unsupported_reads_are_refused() {
+    let reads_u = song_table().replace(
         "w = clip(w + Apre, 0, gmax)",
-        "w = clip(w + Apre * v_post, 0, gmax)",
+        "w = clip(w + Apre * u_post, 0, gmax)",
     );
-    let e = error("{ kind = \"song\" }", &reads_v);
+    let e = error("{ kind = \"song\" }", &reads_u);
     assert_eq!(e.path, "models.song.on_post", "{e}");
-    assert!(e.msg.contains("`v`") && e.msg.contains("post.r"), "{e}");
+    assert!(
+        e.msg.contains("`u`") && e.msg.contains("(v, g_exc, g_inh)") && e.msg.contains("post.r"),
+        "{e}"
+    );
+    // the presynaptic Poisson sources have a rate and no potential
+    let reads_v_pre = song_table().replace(
+        "w = clip(w + Apre, 0, gmax)",
+        "w = clip(w + Apre * v_pre, 0, gmax)",
+    );
+    let e = error("{ kind = \"song\" }", &reads_v_pre);
+    assert_eq!(e.path, "models.song.on_post", "{e}");
+    assert!(e.msg.contains("presynaptic neuron's (rate)"), "{e}");
+    let exp = SpikingExperiment::from_str(READS_NET, "t.toml", &[]).unwrap();
+    let errors = neuroplast_core::distributed::LocalComm::run(2, |comm| {
+        exp.build_distributed(comm).err().map(|e| e.to_string())
+    });
+    for e in errors {
+        let e = e.expect("refused");
+        assert!(
+            e.contains("projections.ff.plasticity") && e.contains("one process"),
+            "{e}"
+        );
+    }
 }
 
 /// `examples/sorf_equations.toml` (the notebook's RSNeuron and homeo_stdp in ANNarchy syntax)
@@ -241,5 +264,166 @@ fn sorf_with_equation_models_runs_like_the_builtin() {
         "rf_match_final",
     ] {
         assert_eq!(nums(&s_again, k, 4), nums(&s_eq, k, 4), "{k}");
+    }
+}
+
+/// Poisson inputs → `mid` (plastic, `{FF}`) → `out` (plastic, `{REC}`, one-step delay).
+const READS_NET: &str = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 500.0
+seed = 5
+
+[populations.input]
+model = "SpikeSourcePoisson"
+n = 200
+params = { rate = 20.0 }
+
+[populations.mid]
+model = "IF_cond_exp"
+n = 20
+
+[populations.out]
+model = "IF_cond_exp"
+n = 5
+
+[projections.ff]
+pre = "input"
+post = "mid"
+connector = { kind = "all_to_all" }
+receptor = "excitatory"
+weight = { kind = "uniform", low = 0.001, high = 0.003 }
+delay_ms = 0.1
+plasticity = { kind = "vpost" }
+
+[projections.rec]
+pre = "mid"
+post = "out"
+connector = { kind = "all_to_all" }
+receptor = "excitatory"
+weight = 0.002
+delay_ms = 0.1
+plasticity = { kind = "vpre" }
+
+[record.input]
+spikes = true
+
+[record.mid]
+spikes = true
+state = { v = { every_ms = 0.1 } }
+
+[models.vpost]
+syntax = "brian2"
+parameters = """
+eta = 1e-7
+eta2 = 3e-7
+theta = -70.0
+gmax = 0.01
+"""
+equations = "w : 1"
+on_pre = """
+ge += w
+w = clip(w + eta * (v_post - theta), 0, gmax)
+"""
+on_post = "w = clip(w + eta2 * (v_post - theta), 0, gmax)"
+
+[models.vpre]
+syntax = "brian2"
+parameters = "eta = 1e-8"
+equations = "w : 1"
+on_pre = """
+ge += w
+w = w - eta * v_pre
+"""
+"#;
+
+/// Neuron values in synapse models. `v_post` in `on_pre` is the postsynaptic potential after
+/// the previous step (the arrival step's neurons are not updated yet); in `on_post` it is the
+/// value after the step's reset (`v_reset`); `v_pre` at an arrival one step after the spike is
+/// the presynaptic neuron's `v_reset`. Each weight equals a replay of its events from the
+/// recorded spikes and potentials; the run resumes bit-exactly from a checkpoint.
+#[test]
+fn synapse_models_read_neuron_values() {
+    let exp =
+        SpikingExperiment::from_str(READS_NET, "t.toml", &[]).unwrap_or_else(|e| panic!("{e}"));
+    let drawn = exp.build().unwrap();
+    let w0 = |p: &str| drawn.projection(p).unwrap().synapses.weights().to_vec();
+    let (ff0, rec0) = (w0("ff"), w0("rec"));
+    let mut net = exp.build().unwrap();
+    net.run(exp.steps());
+    let rec = net.drain();
+    let spikes = |pop: &str| {
+        let c = rec.spikes.iter().find(|c| c.population == pop).unwrap();
+        c.steps
+            .iter()
+            .copied()
+            .zip(c.ids.iter().copied())
+            .collect::<Vec<(u64, u32)>>()
+    };
+    let (input, mid) = (spikes("input"), spikes("mid"));
+    let v = rec.states.iter().find(|c| c.population == "mid").unwrap();
+    let n_mid = v.neurons.len();
+    assert_eq!(n_mid, 20);
+    assert_eq!(v.steps.len() as u64, exp.steps());
+    let v_at = |t: u64, j: usize| v.values[t as usize * n_mid + j];
+    assert!(mid.len() > 100, "{} mid spikes", mid.len());
+    // ff: on_pre at t = emission + 1 reads v(t − 1); on_post at a spike of step t reads v(t)
+    let (eta, eta2, theta, gmax) = (1e-7, 3e-7, -70.0, 0.01);
+    let ff = net.projection("ff").unwrap();
+    let mut expect = ff0.clone();
+    let mut seen_reset = 0;
+    for (s, (i, j, _, _)) in ff.synapses.iter().enumerate() {
+        let mut w: f64 = ff0[s];
+        let arrivals = input
+            .iter()
+            .filter(|&&(_, k)| k == i)
+            .map(|&(t, _)| (t + 1, 0));
+        let posts = mid.iter().filter(|&&(_, k)| k == j).map(|&(t, _)| (t, 1));
+        let mut events: Vec<(u64, u8)> = arrivals.chain(posts).collect();
+        events.sort();
+        for (t, kind) in events {
+            if t >= exp.steps() {
+                continue;
+            }
+            if kind == 0 {
+                w = (w + eta * (v_at(t - 1, j as usize) - theta)).clamp(0.0, gmax);
+            } else {
+                assert_eq!(v_at(t, j as usize), -65.0, "v after the reset");
+                seen_reset += 1;
+                w = (w + eta2 * (v_at(t, j as usize) - theta)).clamp(0.0, gmax);
+            }
+        }
+        expect[s] = w;
+    }
+    assert!(seen_reset > 1000);
+    let got = ff.synapses.weights();
+    let moved = got.iter().zip(&ff0).filter(|(a, b)| a != b).count();
+    assert!(moved == got.len(), "{moved} of {} weights moved", got.len());
+    assert_eq!(got, &expect[..]);
+    // rec: every arrival adds −eta · v_reset
+    let r = net.projection("rec").unwrap();
+    for (s, (i, _, _, _)) in r.synapses.iter().enumerate() {
+        let n = mid
+            .iter()
+            .filter(|&&(t, k)| k == i && t + 1 < exp.steps())
+            .count();
+        assert!(n > 0);
+        let w = (0..n).fold(rec0[s], |w, _| w - 1e-8 * -65.0);
+        assert_eq!(r.synapses.weights()[s], w, "synapse {s}");
+    }
+    // checkpoint + resume on two threads = the whole run
+    let mut part = exp.build().unwrap();
+    part.run(2_345);
+    let mut bytes = Vec::new();
+    write_network(&part, &mut bytes).unwrap();
+    let mut resumed = network_from_bytes(&bytes).unwrap();
+    resumed.set_threads(2).unwrap();
+    resumed.run(exp.steps() - 2_345);
+    assert_eq!(resumed.spike_hash(), net.spike_hash());
+    for p in ["ff", "rec"] {
+        assert_eq!(
+            resumed.projection(p).unwrap().synapses.weights(),
+            net.projection(p).unwrap().synapses.weights()
+        );
     }
 }

@@ -146,7 +146,10 @@ impl crate::Experiment for SpikingExperiment {
         bytes: &[u8],
         comm: Arc<dyn Comm>,
     ) -> std::result::Result<Box<dyn Engine>, RestoreError> {
-        let net = self.restored(bytes)?.distribute(comm);
+        let net = self
+            .restored(bytes)?
+            .distribute(comm)
+            .map_err(|e| RestoreError::Differs(self.build_error(e)))?;
         Ok(Box::new(self.finish(net)?))
     }
 

@@ -237,7 +237,10 @@ fn a_checkpoint_of_k_ranks_resumes_on_l_ranks() {
         let bytes = first.swap_remove(0);
         for ranks in [1, 3] {
             let hashes = LocalComm::run(ranks, |comm| {
-                let mut net = network_from_bytes(&bytes).unwrap().distribute(comm);
+                let mut net = network_from_bytes(&bytes)
+                    .unwrap()
+                    .distribute(comm)
+                    .unwrap();
                 net.run(270);
                 net.spike_hash()
             });

@@ -301,6 +301,7 @@ impl NetworkBuilder {
             dist: None,
         };
         if let (Some(comm), Some(part)) = (comm, part) {
+            net.check_distributable()?;
             net.attach(comm, part, totals);
         }
         Ok(net)

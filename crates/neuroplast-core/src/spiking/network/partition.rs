@@ -29,6 +29,7 @@ use crate::distributed::{Bytes, Comm, Partition, Reader};
 use crate::recording::Recording;
 use crate::spiking::neuron::NeuronModel;
 use crate::spiking::projection::Synapses;
+use crate::Result;
 
 /// Most steps between two exchanges (a network without projections still exchanges, so
 /// that the spike lists of a step never wait long).
@@ -92,10 +93,11 @@ impl Network {
     /// This network as one rank of a run over `comm`'s ranks: the rank keeps its block of
     /// shards and the static synapses onto them (see the module docs). Every rank must call it
     /// on the same network (e.g. one restored from the same checkpoint). One rank: unchanged.
-    pub fn distribute(mut self, comm: Arc<dyn Comm>) -> Network {
+    pub fn distribute(mut self, comm: Arc<dyn Comm>) -> Result<Network> {
         if comm.ranks() <= 1 {
-            return self;
+            return Ok(self);
         }
+        self.check_distributable()?;
         let part = Partition {
             rank: comm.rank(),
             ranks: comm.ranks(),
@@ -108,7 +110,22 @@ impl Network {
             }
         }
         self.attach(comm, part, totals);
-        self
+        Ok(self)
+    }
+
+    /// Refuse what a distributed run cannot do: a plasticity rule that reads neuron values
+    /// (`v_post`, `pre.x`) would need every rank's neurons each step, and ranks exchange only
+    /// spikes.
+    pub(super) fn check_distributable(&self) -> Result<()> {
+        for proj in &self.projs {
+            if proj.plasticity.as_ref().is_some_and(|p| p.reads_neurons()) {
+                return Err(crate::Error::config(
+                    format!("projections.{}.plasticity", proj.name),
+                    "the rule reads neuron values (such as v_post or pre.x), which ranks do not exchange (only spikes); allowed: run this network in one process",
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Make this network rank `part.rank` of a distributed run (its static synapses already

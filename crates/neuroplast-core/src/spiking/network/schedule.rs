@@ -16,8 +16,10 @@ use serde::{Deserialize, Serialize};
 
 use super::delivery::{advance_group, deliver_plastic, Ctx};
 use super::spec::Action;
-use super::{Network, SHARD};
+use super::{Network, Population, Projection, SHARD};
+use crate::lang::Side;
 use crate::spiking::neuron::NeuronModel;
+use crate::spiking::plasticity::NeuronRead;
 
 /// One phase of the spiking step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -232,6 +234,7 @@ impl Network {
         for i in 0..self.plastic.len() {
             let k = self.plastic[i];
             let own = self.own(self.projs[k].post);
+            fill_reads(&self.pops, &mut self.projs[k]);
             let proj = &mut self.projs[k];
             let pop = &mut self.pops[proj.post];
             let ring = &self.rings[proj.pre];
@@ -294,6 +297,7 @@ impl Network {
     #[inline(always)]
     pub(super) fn post_plasticity(&mut self) {
         for &k in &self.plastic {
+            fill_reads(&self.pops, &mut self.projs[k]);
             let proj = &mut self.projs[k];
             let rule = proj.plasticity.as_mut().expect("plastic projection");
             rule.after_step(&mut proj.synapses, self.t, &self.pops[proj.post].spikes);
@@ -352,3 +356,29 @@ impl Network {
     }
 }
 
+/// Copy the neuron values plastic projection `proj` reads (`v_post`, `pre.x`) from its
+/// populations; nothing for the rules that read none.
+#[inline(always)]
+fn fill_reads(pops: &[Population], proj: &mut Projection) {
+    let (pre, post) = (proj.pre, proj.post);
+    let Some(rule) = proj.plasticity.as_mut() else {
+        return;
+    };
+    let reads = rule.reads_mut();
+    if !reads.is_empty() {
+        copy_reads(pops, pre, post, reads);
+    }
+}
+
+#[inline(never)]
+fn copy_reads(pops: &[Population], pre: usize, post: usize, reads: &mut [NeuronRead]) {
+    for read in reads.iter_mut().filter(|r| !r.from_rule) {
+        let pop = &pops[if read.side == Side::Pre { pre } else { post }];
+        read.values.resize(pop.n, 0.0);
+        for sh in &pop.shards {
+            if let Some(x) = sh.neurons.state(&read.name) {
+                read.values[sh.lo as usize..sh.hi as usize].copy_from_slice(x);
+            }
+        }
+    }
+}

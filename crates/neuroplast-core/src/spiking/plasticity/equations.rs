@@ -20,8 +20,12 @@
 //!   storage is lent to the model for each call (no copy), so weights read, recorded, frozen
 //!   or saved are always the model's.
 //! * **`post.r`** (ANNarchy) is the postsynaptic rate in Hz over the last `rate_window_ms`
-//!   (spikes in `(t − window, t]`, ANNarchy's `compute_firing_rate(window)`); no other neuron
-//!   value is read by synapse models in networks yet.
+//!   (spikes in `(t − window, t]`, ANNarchy's `compute_firing_rate(window)`).
+//! * **other neuron values** (`v_post`, `v_pre`, ANNarchy's `post.v`, `pre.x`): any state
+//!   variable of the pre- or postsynaptic population, copied by the network before each call —
+//!   at arrivals the value after the previous step (the neurons of step `t` are not yet
+//!   updated), after the neurons the value of step `t` (after its reset). One network
+//!   process only: a distributed run refuses such a rule.
 //! * `rand()` draws from the projection's own stream; freezing is the network not calling the
 //!   rule (event-driven variables then decay over the frozen time when it resumes).
 //!
@@ -35,7 +39,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::super::projection::Synapses;
-use super::{Arrivals, PostSpikes, SynapseRule};
+use super::{Arrivals, NeuronRead, PostSpikes, SynapseRule};
 use crate::lang::{ModelSource, Precision, Side, SynapseExec, SynapseModelDef, Values};
 use crate::rng::Rng;
 use crate::{ensure, Error, Result};
@@ -93,6 +97,9 @@ impl PartialEq for EquationRuleParams {
 }
 
 /// The error of the empty default (an `equations` rule without its table).
+/// Most neuron values one synapse model reads (`v_post`, `pre.x`, `post.r`, …).
+const MAX_READS: usize = 8;
+
 const NO_TABLE: &str = "an equation rule needs its table: write `plasticity = { kind = \"<name>\" }` with a `[models.<name>]` table";
 
 impl EquationRuleParams {
@@ -263,24 +270,26 @@ impl EquationRuleState {
         self.rate.as_ref().map(|r| r.rate.as_slice())
     }
 
-    /// Run `f` with the projection's weights lent to the model as its `w`.
+    /// Run `f` with the projection's weights lent to the model as its `w` and the neuron
+    /// values it reads (`neurons`, in the model's order; `post.r` from the rate window).
     fn with_weights<R>(
         &mut self,
         synapses: &mut Synapses,
+        neurons: &[NeuronRead],
         f: impl FnOnce(&mut SynapseExec, &[Values]) -> R,
     ) -> R {
         let weights = synapses.weight_vec_mut();
         let lent = self.exec.swap_f64("w", weights);
         debug_assert!(lent, "w is an f64 variable of every equation rule");
-        let rate;
-        let values: &[Values] = match &self.rate {
-            Some(r) => {
-                rate = [Values::F64(&r.rate)];
-                &rate
-            }
-            None => &[],
-        };
-        let out = f(&mut self.exec, values);
+        let mut values = [Values::F64(&[]); MAX_READS];
+        let n = neurons.len().min(MAX_READS);
+        for (v, read) in values.iter_mut().zip(neurons) {
+            *v = match &self.rate {
+                Some(r) if read.from_rule => Values::F64(&r.rate),
+                _ => Values::F64(&read.values),
+            };
+        }
+        let out = f(&mut self.exec, &values[..n]);
         self.exec.swap_f64("w", synapses.weight_vec_mut());
         out
     }
@@ -307,7 +316,13 @@ impl SynapseRule for EquationRuleState {
             "synapse model `{}` has no per-synapse variable `w` (the projection's weight); allowed: a model that declares `w` (Brian2 `w : 1`, ANNarchy `w` in its equations)",
             def.name()
         );
-        def.check_reads(&[(Side::Post, "r")], "post.r")?;
+        let reads = def.reads().len();
+        ensure!(
+            reads <= MAX_READS,
+            format!("{path}.kind"),
+            "synapse model `{}` reads {reads} neuron values; at most {MAX_READS} are allowed",
+            def.name()
+        );
         ensure!(
             def.targets().len() <= 1,
             format!("{path}.kind"),
@@ -346,6 +361,41 @@ impl SynapseRule for EquationRuleState {
         receptors: &[String],
     ) -> Result<()> {
         p.check_post(path, post, receptors)
+    }
+
+    fn neuron_reads(p: &EquationRuleParams) -> Vec<NeuronRead> {
+        let Some(def) = p.def.as_deref() else {
+            return Vec::new();
+        };
+        def.reads()
+            .into_iter()
+            .map(|(side, name)| NeuronRead {
+                from_rule: (side, name.as_str()) == (Side::Post, "r"),
+                side,
+                name,
+                values: Vec::new(),
+            })
+            .collect()
+    }
+
+    fn check_reads(p: &EquationRuleParams, path: &str, pre: &[&str], post: &[&str]) -> Result<()> {
+        let Some(def) = p.def.as_deref() else {
+            return Err(Error::config(path, NO_TABLE));
+        };
+        let mut allowed: Vec<(Side, &str)> = vec![(Side::Post, "r")];
+        allowed.extend(post.iter().map(|&n| (Side::Post, n)));
+        allowed.extend(pre.iter().map(|&n| (Side::Pre, n)));
+        let list = |names: &[&str]| match names {
+            [] => "none".to_string(),
+            _ => names.join(", "),
+        };
+        let shown = format!(
+            "the postsynaptic neuron's state ({}), the presynaptic neuron's ({}) and post.r",
+            list(post),
+            list(pre)
+        );
+        def.check_reads(&allowed, &shown)?;
+        Ok(())
     }
 
     fn new(p: &EquationRuleParams, synapses: &mut Synapses, dt: f64, rng: Rng) -> Self {
@@ -398,7 +448,7 @@ impl SynapseRule for EquationRuleState {
         for &s in &batch {
             cx.last_arrival[s as usize] = t;
         }
-        self.with_weights(cx.synapses, |exec, values| {
+        self.with_weights(cx.synapses, cx.neurons, |exec, values| {
             exec.on_arrivals(t, &batch, values, |_, j, x| add(j, x));
         });
         self.batch = batch;
@@ -412,7 +462,7 @@ impl SynapseRule for EquationRuleState {
         for &j in cx.spikes {
             cx.last_post[j as usize] = t;
         }
-        self.with_weights(cx.synapses, |exec, values| {
+        self.with_weights(cx.synapses, cx.neurons, |exec, values| {
             exec.mark_post_spikes(t, cx.spikes);
             exec.per_step(t, values);
             exec.on_post_spikes(t, cx.spikes, values, |_, _, _| {});

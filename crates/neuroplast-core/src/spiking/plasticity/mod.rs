@@ -79,6 +79,21 @@ pub trait SynapseRule: Sized {
         Ok(())
     }
 
+    /// The neuron values the rule reads (`v_post`, ANNarchy's `pre.x`), in the order it wants
+    /// them in [`Arrivals::neurons`] and [`PostSpikes::neurons`]. Default: none.
+    fn neuron_reads(params: &Self::Params) -> Vec<NeuronRead> {
+        let _ = params;
+        Vec::new()
+    }
+
+    /// Check the neuron values the rule reads against what the populations have: `pre` and
+    /// `post` name the state variables of the pre- and postsynaptic populations. Errors name
+    /// `path` (the rule table). Default: the rule reads none.
+    fn check_reads(params: &Self::Params, path: &str, pre: &[&str], post: &[&str]) -> Result<()> {
+        let _ = (params, path, pre, post);
+        Ok(())
+    }
+
     /// The rule's state for the synapses of one projection (parameters validated); `rng` is
     /// the projection's own random stream, for rules that draw numbers.
     fn new(params: &Self::Params, synapses: &mut Synapses, dt: f64, rng: Rng) -> Self;
@@ -125,6 +140,9 @@ pub struct Arrivals<'a> {
     pub last_arrival: &'a mut [u64],
     /// Step of each postsynaptic neuron's last spike ([`NEVER`] before the first).
     pub last_post: &'a [u64],
+    /// The neuron values the rule reads ([`SynapseRule::neuron_reads`]), as they are before
+    /// this step's neuron update.
+    pub neurons: &'a [NeuronRead],
 }
 
 /// What a rule sees after the neurons of a step were updated.
@@ -141,6 +159,33 @@ pub struct PostSpikes<'a> {
     pub last_arrival: &'a [u64],
     /// Step of each postsynaptic neuron's last spike.
     pub last_post: &'a mut [u64],
+    /// The neuron values the rule reads ([`SynapseRule::neuron_reads`]), as they are after
+    /// this step's neuron update.
+    pub neurons: &'a [NeuronRead],
+}
+
+/// A neuron value a rule reads: state variable `name` of every neuron of the pre- or
+/// postsynaptic population. The network copies it into `values` (population order) before
+/// each call of the rule; values the rule computes itself (`from_rule`, e.g. ANNarchy's
+/// `post.r` over a rate window) are left empty.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NeuronRead {
+    /// Whose value: the presynaptic or the postsynaptic neuron.
+    pub side: crate::lang::Side,
+    /// The state variable.
+    pub name: String,
+    /// `true` when the rule provides the value itself (the network does not fill it).
+    pub from_rule: bool,
+    /// The value of each neuron, refilled before each use (not part of a checkpoint).
+    #[serde(skip)]
+    pub values: Vec<f64>,
+}
+
+/// Two reads are the same read whatever values they hold (those are refilled before use).
+impl PartialEq for NeuronRead {
+    fn eq(&self, other: &Self) -> bool {
+        (self.side, &self.name, self.from_rule) == (other.side, &other.name, other.from_rule)
+    }
 }
 
 /// The transposed index of a projection: the positions of each postsynaptic neuron's incoming
@@ -243,6 +288,9 @@ pub struct Plasticity {
     last_arrival: Vec<u64>,
     last_post: Vec<u64>,
     index: PostIndex,
+    /// The neuron values the rule reads (empty for most rules).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    reads: Vec<NeuronRead>,
 }
 
 impl Plasticity {
@@ -269,7 +317,23 @@ impl Plasticity {
             last_arrival: vec![NEVER; m],
             last_post: vec![NEVER; n_post],
             index: PostIndex::of(synapses),
+            reads: spec.neuron_reads(),
         }
+    }
+
+    /// The neuron values the rule reads, for the network to fill before each call; empty
+    /// while frozen (nothing reads them then).
+    pub(crate) fn reads_mut(&mut self) -> &mut [NeuronRead] {
+        if self.frozen {
+            &mut []
+        } else {
+            &mut self.reads
+        }
+    }
+
+    /// `true` when the rule reads neuron values (`v_post`, `pre.x`).
+    pub fn reads_neurons(&self) -> bool {
+        self.reads.iter().any(|r| !r.from_rule)
     }
 
     /// `true` for a rule that [`reward`](Self::reward) reaches (`reward_stdp`).
@@ -309,6 +373,7 @@ impl Plasticity {
             ring,
             last_arrival: &mut self.last_arrival,
             last_post: &self.last_post,
+            neurons: &self.reads,
         };
         self.rule.on_arrivals(cx, &mut add);
     }
@@ -326,6 +391,7 @@ impl Plasticity {
             incoming: &self.index,
             last_arrival: &self.last_arrival,
             last_post: &mut self.last_post,
+            neurons: &self.reads,
         });
     }
 
@@ -342,6 +408,7 @@ impl Plasticity {
             incoming: &self.index,
             last_arrival: &self.last_arrival,
             last_post: &mut self.last_post,
+            neurons: &self.reads,
         });
     }
 }

@@ -75,6 +75,21 @@ macro_rules! rules {
                 }
             }
 
+            /// The neuron values the rule reads (`v_post`, `pre.x`), in its order.
+            pub fn neuron_reads(&self) -> Vec<NeuronRead> {
+                match self {
+                    $(PlasticitySpec::$variant(p) => <$ty as $crate::spiking::plasticity::SynapseRule>::neuron_reads(p),)*
+                }
+            }
+
+            /// Check the neuron values the rule reads against the state variables of the
+            /// pre- and postsynaptic populations; errors name `path` (the rule table).
+            pub fn check_reads(&self, path: &str, pre: &[&str], post: &[&str]) -> $crate::Result<()> {
+                match self {
+                    $(PlasticitySpec::$variant(p) => <$ty as $crate::spiking::plasticity::SynapseRule>::check_reads(p, path, pre, post),)*
+                }
+            }
+
             /// The rule's state for `synapses` (parameters validated).
             pub(crate) fn build(&self, synapses: &mut $crate::spiking::projection::Synapses, dt: f64, rng: $crate::rng::Rng) -> RuleState {
                 match self {

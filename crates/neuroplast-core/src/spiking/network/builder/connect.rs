@@ -152,6 +152,11 @@ impl NetworkBuilder {
                     _ => Vec::new(),
                 };
                 rule.check_post(&format!("{path}.plasticity"), post_def, &names)?;
+                rule.check_reads(
+                    &format!("{path}.plasticity"),
+                    pops[pre].shards[0].neurons.state_names(),
+                    pops[post].shards[0].neurons.state_names(),
+                )?;
                 let rng = component(self.seed, Stream::Plasticity, k as u64);
                 Some(Plasticity::seeded(rule, &mut synapses, dt, rng))
             }
