@@ -87,15 +87,31 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
     #[inline(always)]
     pub fn exec(&mut self, ins: &Ins) {
         match ins {
-            Ins::Un { op, d, a } => self.with_dst(*d, |dd, o| un_op(dd, *op, o(*a))),
-            Ins::Bin { op, d, a, b } => self.with_dst(*d, |dd, o| bin_op(dd, *op, o(*a), o(*b))),
-            Ins::Sel { d, c, a, b } => self.with_dst(*d, |dd, o| sel_op(dd, o(*c), o(*a), o(*b))),
-            Ins::SelCmp { cmp, d, x, y, a, b } => {
-                self.with_dst(*d, |dd, o| selcmp_op(dd, *cmp, o(*x), o(*y), o(*a), o(*b)))
-            }
-            Ins::F2 { o1, o2, d, a, b, c } => {
-                self.with_dst(*d, |dd, o| f2_op(dd, *o1, *o2, o(*a), o(*b), o(*c)))
-            }
+            Ins::Un { op, d, a } => self.with_dst(
+                *d,
+                #[inline(always)]
+                |dd, o| un_op(dd, *op, o(*a)),
+            ),
+            Ins::Bin { op, d, a, b } => self.with_dst(
+                *d,
+                #[inline(always)]
+                |dd, o| bin_op(dd, *op, o(*a), o(*b)),
+            ),
+            Ins::Sel { d, c, a, b } => self.with_dst(
+                *d,
+                #[inline(always)]
+                |dd, o| sel_op(dd, o(*c), o(*a), o(*b)),
+            ),
+            Ins::SelCmp { cmp, d, x, y, a, b } => self.with_dst(
+                *d,
+                #[inline(always)]
+                |dd, o| selcmp_op(dd, *cmp, o(*x), o(*y), o(*a), o(*b)),
+            ),
+            Ins::F2 { o1, o2, d, a, b, c } => self.with_dst(
+                *d,
+                #[inline(always)]
+                |dd, o| f2_op(dd, *o1, *o2, o(*a), o(*b), o(*c)),
+            ),
             Ins::F3 {
                 o1,
                 o2,
@@ -104,7 +120,11 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
                 b,
                 c,
                 x,
-            } => self.with_dst(*d, |dd, o| f3_op(dd, *o1, *o2, o(*a), o(*b), o(*c), o(*x))),
+            } => self.with_dst(
+                *d,
+                #[inline(always)]
+                |dd, o| f3_op(dd, *o1, *o2, o(*a), o(*b), o(*c), o(*x)),
+            ),
             Ins::AndCmp {
                 d,
                 c1,
@@ -113,21 +133,27 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
                 c2,
                 x2,
                 y2,
-            } => self.with_dst(*d, |dd, o| {
-                andcmp_op(dd, *c1, o(*x1), o(*y1), *c2, o(*x2), o(*y2))
-            }),
-            Ins::DfSum { d, x, terms } => self.with_dst(*d, |dd, o| {
-                let sl = |s: Src| match o(s) {
-                    O::A(a) => a,
-                    _ => &[][..],
-                };
-                let mut ts: [(&[T], &[T]); 8] = [(&[][..], &[][..]); 8];
-                let n = terms.len().min(8);
-                for (slot, (g, e)) in ts.iter_mut().zip(terms.iter()) {
-                    *slot = (sl(*g), sl(*e));
-                }
-                dfsum_op(dd, sl(*x), &ts[..n]);
-            }),
+            } => self.with_dst(
+                *d,
+                #[inline(always)]
+                |dd, o| andcmp_op(dd, *c1, o(*x1), o(*y1), *c2, o(*x2), o(*y2)),
+            ),
+            Ins::DfSum { d, x, terms } => self.with_dst(
+                *d,
+                #[inline(always)]
+                |dd, o| {
+                    let sl = |s: Src| match o(s) {
+                        O::A(a) => a,
+                        _ => &[][..],
+                    };
+                    let mut ts: [(&[T], &[T]); 8] = [(&[][..], &[][..]); 8];
+                    let n = terms.len().min(8);
+                    for (slot, (g, e)) in ts.iter_mut().zip(terms.iter()) {
+                        *slot = (sl(*g), sl(*e));
+                    }
+                    dfsum_op(dd, sl(*x), &ts[..n]);
+                },
+            ),
             Ins::Rand { d, dist } => {
                 let (mut buf, off) = self.take_dst(*d);
                 let dd = &mut buf[off..off + self.len];
@@ -149,13 +175,17 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
                 }
                 self.put_dst(*d, buf);
             }
-            Ins::Refrac { r, spike, nref } => self.with_dst(Dst::A(*r), |dd, o| {
-                let (s, n) = (o(*spike), o(*nref));
-                kinds!(s, vs => kinds!(n, vn => loop3(dd, vs, vn, Dd, |s: T, n: T, r: T| {
-                    let dec = r - T::ONE;
-                    T::blend(s != T::ZERO, n, T::blend(dec < T::ZERO, T::ZERO, dec))
-                })))
-            }),
+            Ins::Refrac { r, spike, nref } => self.with_dst(
+                Dst::A(*r),
+                #[inline(always)]
+                |dd, o| {
+                    let (s, n) = (o(*spike), o(*nref));
+                    kinds!(s, vs => kinds!(n, vn => loop3(dd, vs, vn, Dd, |s: T, n: T, r: T| {
+                        let dec = r - T::ONE;
+                        T::blend(s != T::ZERO, n, T::blend(dec < T::ZERO, T::ZERO, dec))
+                    })))
+                },
+            ),
             Ins::Gather { d, arr, via } => {
                 let Some(syn) = self.syn else { return };
                 let len = self.len;

@@ -443,23 +443,27 @@ pub(super) fn dfsum_op<T: Float>(d: &mut [T], x: &[T], terms: &[(&[T], &[T])]) {
     let n = d.len();
     let x = &x[..n];
     match terms {
+        [] => d.fill(T::ZERO),
+        [(g0, e0)] => {
+            let (g0, e0) = (&g0[..n], &e0[..n]);
+            for k in 0..n {
+                d[k] = g0[k] * (e0[k] - x[k]);
+            }
+        }
         [(g0, e0), (g1, e1)] => {
             let (g0, e0, g1, e1) = (&g0[..n], &e0[..n], &g1[..n], &e1[..n]);
             for k in 0..n {
                 d[k] = g0[k] * (e0[k] - x[k]) + g1[k] * (e1[k] - x[k]);
             }
         }
-        [(g0, e0), (g1, e1), (g2, e2)] => {
+        [(g0, e0), (g1, e1), (g2, e2), rest @ ..] => {
+            // the first three fused, any others added one by one (no recursion: the whole
+            // function inlines into the SIMD copies)
             let (g0, e0, g1, e1, g2, e2) =
                 (&g0[..n], &e0[..n], &g1[..n], &e1[..n], &g2[..n], &e2[..n]);
             for k in 0..n {
                 d[k] = g0[k] * (e0[k] - x[k]) + g1[k] * (e1[k] - x[k]) + g2[k] * (e2[k] - x[k]);
             }
-        }
-        _ => {
-            // four or more: the first three fused, the rest added one by one
-            let (first, rest) = terms.split_at(terms.len().min(3));
-            dfsum_op(d, x, first);
             for (g, e) in rest {
                 let (g, e) = (&g[..n], &e[..n]);
                 for k in 0..n {
