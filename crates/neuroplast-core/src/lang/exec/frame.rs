@@ -11,7 +11,7 @@ use super::kernels::{
     andcmp_op, bin_op, dfsum_op, f2_op, f3_op, kinds, loop3, sel_op, selcmp_op, un_op, Dd, Sc, Sl,
     O,
 };
-use super::{Frame, TargetSink};
+use super::{Frame, TargetSink, Values};
 
 impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
     /// The operand `s` for the current chunk, with `dst` the instruction's destination.
@@ -205,10 +205,20 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
                     }
                     Via::Post | Via::Pre => {
                         let idx = if *via == Via::Post { syn.post } else { syn.pre };
-                        if let Some(vals) = syn.ext.get(*arr as usize) {
-                            for (x, &j) in dd.iter_mut().zip(idx) {
-                                *x = vals.get(j as usize);
+                        // one loop per precision (not a match per element)
+                        match syn.ext.get(*arr as usize) {
+                            Some(Values::F64(v)) => {
+                                for (x, &j) in dd.iter_mut().zip(idx) {
+                                    *x = T::from_f64(v.get(j as usize).copied().unwrap_or(0.0));
+                                }
                             }
+                            Some(Values::F32(v)) => {
+                                for (x, &j) in dd.iter_mut().zip(idx) {
+                                    let y = v.get(j as usize).copied().unwrap_or(0.0);
+                                    *x = T::from_f64(f64::from(y));
+                                }
+                            }
+                            None => {}
                         }
                     }
                 }

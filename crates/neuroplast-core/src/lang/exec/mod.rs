@@ -18,7 +18,7 @@ mod frame;
 mod kernels;
 
 use super::float::Float;
-use super::ir::{Program, Src, CHUNK};
+use super::ir::{Ins, Program, Src, Via, CHUNK};
 use crate::rng::Rng;
 
 /// A value of a pre- or postsynaptic neuron array, in whatever precision the neuron runs.
@@ -42,14 +42,6 @@ impl Values<'_> {
     /// `true` when empty.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    #[inline(always)]
-    fn get<T: Float>(&self, k: usize) -> T {
-        match self {
-            Values::F64(s) => T::from_f64(s.get(k).copied().unwrap_or(0.0)),
-            Values::F32(s) => T::from_f64(f64::from(s.get(k).copied().unwrap_or(0.0))),
-        }
     }
 }
 
@@ -230,6 +222,7 @@ pub(crate) fn run_dense<T: Float>(
 /// Run `prog` for the synapses `batch` (each at most once), chunk by chunk; `pre`/`post` give
 /// each synapse's neurons, `last_pre`/`last_post` their last spike steps.
 #[allow(clippy::too_many_arguments)] // reason: the parts of an executor, borrowed separately
+#[inline(always)]
 pub(crate) fn run_batch<T: Float, S: TargetSink>(
     prog: &Program,
     scratch: &mut Scratch<T>,
@@ -252,25 +245,48 @@ pub(crate) fn run_batch<T: Float, S: TargetSink>(
     let mut post = [0u32; CHUNK];
     let mut tpre = [u64::MAX; CHUNK];
     let mut tpost = [u64::MAX; CHUNK];
+    // the postsynaptic last spike steps are gathered only for a program that reads them
+    let reads_t_post = prog.main.iter().any(|i| {
+        matches!(
+            i,
+            Ins::SynInfo {
+                via: Via::Post,
+                time: true,
+                ..
+            }
+        )
+    });
+    // a dense pass over every synapse borrows the synapses' own arrays chunk by chunk
+    let dense = batch.is_none() && syn_pre.len() >= n && syn_post.len() >= n && last_pre.len() >= n;
     let mut base = 0;
     while base < n {
         let len = CHUNK.min(n - base);
-        for k in 0..len {
-            let s = match batch {
-                Some(b) => b[base + k] as usize,
-                None => base + k,
-            };
-            pre[k] = syn_pre.get(s).copied().unwrap_or(0);
-            post[k] = syn_post.get(s).copied().unwrap_or(0);
-            tpre[k] = last_pre.get(s).copied().unwrap_or(u64::MAX);
-            tpost[k] = last_post.get(post[k] as usize).copied().unwrap_or(u64::MAX);
+        let (pre, post, tpre): (&[u32], &[u32], &[u64]) = if dense {
+            let r = base..base + len;
+            (&syn_pre[r.clone()], &syn_post[r.clone()], &last_pre[r])
+        } else {
+            for k in 0..len {
+                let s = match batch {
+                    Some(b) => b[base + k] as usize,
+                    None => base + k,
+                };
+                pre[k] = syn_pre.get(s).copied().unwrap_or(0);
+                post[k] = syn_post.get(s).copied().unwrap_or(0);
+                tpre[k] = last_pre.get(s).copied().unwrap_or(u64::MAX);
+            }
+            (&pre[..len], &post[..len], &tpre[..len])
+        };
+        if reads_t_post {
+            for (t, &j) in tpost[..len].iter_mut().zip(post) {
+                *t = last_post.get(j as usize).copied().unwrap_or(u64::MAX);
+            }
         }
         let chunk = SynChunk {
             batch: batch.map(|b| &b[base..base + len]),
-            pre: &pre[..len],
-            post: &post[..len],
+            pre,
+            post,
             ext,
-            t_pre: &tpre[..len],
+            t_pre: tpre,
             t_post: &tpost[..len],
             dt,
         };

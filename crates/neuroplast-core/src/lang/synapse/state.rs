@@ -381,22 +381,28 @@ impl<T: Float> SCore<T> {
         };
         let Some(prog) = prog else { return };
         let m = self.pre.len();
-        run_batch(
-            &prog.compiled.program,
-            &mut self.scratch,
-            &mut self.arrays,
-            &prog.ks,
-            &prog.splat,
-            batch,
-            m,
-            &self.pre,
-            &self.post,
-            &self.last_pre,
-            &self.last_post,
-            values,
-            self.dt,
-            &mut self.rng,
-            sink,
+        // the interpreter inlined into the SIMD copy this CPU runs (bit-identical copies)
+        crate::simd::dispatch(
+            #[inline(always)]
+            || {
+                run_batch(
+                    &prog.compiled.program,
+                    &mut self.scratch,
+                    &mut self.arrays,
+                    &prog.ks,
+                    &prog.splat,
+                    batch,
+                    m,
+                    &self.pre,
+                    &self.post,
+                    &self.last_pre,
+                    &self.last_post,
+                    values,
+                    self.dt,
+                    &mut self.rng,
+                    sink,
+                )
+            },
         );
     }
 }
