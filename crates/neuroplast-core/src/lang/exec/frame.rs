@@ -8,8 +8,8 @@ use crate::lang::float::Float;
 use crate::lang::ir::{Dist, Dst, Ins, Src, Via};
 
 use super::kernels::{
-    andcmp_op, bin_op, dfsum_op, f2_op, f3_op, kinds, loop3, sel_op, selcmp_op, un_op, Dd, Sc, Sl,
-    O,
+    andcmp_op, bin_op, dfsum3_const_e, dfsum_op, f2_op, f3_op, kinds, loop3, sel_op, selcmp_op,
+    un_op, Dd, Sc, Sl, O,
 };
 use super::{Frame, TargetSink, Values};
 
@@ -146,6 +146,31 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
                         O::A(a) => a,
                         _ => &[][..],
                     };
+                    // constant reversal potentials (and leak conductance) from registers, not
+                    // from their splat arrays: the conductance-based membrane's common form
+                    let konst = |s: Src| match s {
+                        Src::P(k) | Src::K(k) => match o(Src::K(k)) {
+                            O::S(v) => Some(v),
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    if let [(g0, e0), (g1, e1), (g2, e2)] = terms.as_slice() {
+                        let (xs, s1, s2, n) = (sl(*x), sl(*g1), sl(*g2), dd.len());
+                        if let (Some(e0), Some(e1), Some(e2)) = (konst(*e0), konst(*e1), konst(*e2))
+                        {
+                            if xs.len() >= n && s1.len() >= n && s2.len() >= n {
+                                let e = [e0, e1, e2];
+                                if let Some(g) = konst(*g0) {
+                                    return dfsum3_const_e(dd, xs, Sc(g), s1, s2, e);
+                                }
+                                let g = sl(*g0);
+                                if g.len() >= n {
+                                    return dfsum3_const_e(dd, xs, Sl(g), s1, s2, e);
+                                }
+                            }
+                        }
+                    }
                     let mut ts: [(&[T], &[T]); 8] = [(&[][..], &[][..]); 8];
                     let n = terms.len().min(8);
                     for (slot, (g, e)) in ts.iter_mut().zip(terms.iter()) {

@@ -473,3 +473,21 @@ pub(super) fn dfsum_op<T: Float>(d: &mut [T], x: &[T], terms: &[(&[T], &[T])]) {
         }
     }
 }
+
+/// `d = g0·(e0 − x) + g1·(e1 − x) + g2·(e2 − x)` with constant `e` (and `g0` a constant or a
+/// slice): the same arithmetic as [`dfsum_op`], reading three arrays instead of seven.
+#[inline(always)]
+pub(super) fn dfsum3_const_e<T: Float, G: Rd<T>>(
+    d: &mut [T],
+    x: &[T],
+    g0: G,
+    g1: &[T],
+    g2: &[T],
+    [e0, e1, e2]: [T; 3],
+) {
+    let n = d.len();
+    let (x, g0, g1, g2) = (&x[..n], g0.fit(n), &g1[..n], &g2[..n]);
+    for k in 0..n {
+        d[k] = g0.rd(d, k) * (e0 - x[k]) + g1[k] * (e1 - x[k]) + g2[k] * (e2 - x[k]);
+    }
+}
