@@ -6,7 +6,8 @@
 //! runs in place: each loop reads element `k` before it writes it). Each combination of
 //! operand kinds is its own monomorphised loop, which LLVM vectorises; the whole interpreter is
 //! inlined into the two copies [`crate::simd::dispatch`] chooses between (AVX2 and
-//! AVX-512, bit-identical).
+//! AVX-512, bit-identical): every closure on the way is `#[inline(always)]`, since one compiled
+//! out of line runs with the baseline's vectors.
 //!
 //! | module | part |
 //! |---|---|
