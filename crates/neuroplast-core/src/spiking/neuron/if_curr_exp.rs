@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::lanes::LaneSet;
+use super::lanes::{LaneSet, Step};
 use super::{
     check_finite, check_positive, push_fresh, push_fresh_chunks, push_fresh_lanes, NeuronModel, RefractoryRule,
     Receptor, ReceptorKind, BLOCK,
@@ -288,14 +288,8 @@ impl IfCurrExp {
     }
 }
 
-/// One step of the update, over uniform constants or any lanes ([`CurrLanes::visit`]).
-struct Step<'s> {
-    m: &'s mut IfCurrExp,
-    current: &'s [f64],
-    spikes: &'s mut Vec<u32>,
-}
-
-impl CurrVisit for Step<'_> {
+/// One step of the update, over uniform constants or any lanes.
+impl CurrVisit for Step<'_, IfCurrExp> {
     type Out = ();
     #[inline(always)]
     fn visit<S>(self, set: &S)

@@ -33,6 +33,17 @@ pub struct LanesData {
     pub data: Vec<f64>,
 }
 
+/// One step of a model's update, handed to its lanes' `visit` (each model implements its
+/// visit trait for `Step<'_, Model>`): the model, the external current, the spike list.
+pub(crate) struct Step<'s, M> {
+    /// The population.
+    pub m: &'s mut M,
+    /// External current of each neuron (empty: none).
+    pub current: &'s [f64],
+    /// The step's spikes are appended here.
+    pub spikes: &'s mut Vec<u32>,
+}
+
 /// Lanes `T` read through the constants in the mask `M` only (see [`lanes!`](crate::lanes)).
 /// It holds the lanes by value: a borrowed wrapper could not meet the update's bound for
 /// every block lifetime.

@@ -21,7 +21,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::lanes::LaneSet;
+use super::lanes::{LaneSet, Step};
 use super::{
     check_finite, check_positive, push_fresh, push_fresh_chunks, push_fresh_lanes, NeuronModel,
     Receptor, ReceptorKind, RefractoryRule, BLOCK,
@@ -300,14 +300,8 @@ impl IfCondExp {
     }
 }
 
-/// One step of the update, over uniform constants or any lanes ([`CondLanes::visit`]).
-struct Step<'s> {
-    m: &'s mut IfCondExp,
-    current: &'s [f64],
-    spikes: &'s mut Vec<u32>,
-}
-
-impl CondVisit for Step<'_> {
+/// One step of the update, over uniform constants or any lanes.
+impl CondVisit for Step<'_, IfCondExp> {
     type Out = ();
     #[inline(always)]
     fn visit<S>(self, set: &S)
