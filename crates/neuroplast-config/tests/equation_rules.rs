@@ -198,6 +198,17 @@ fn unsupported_reads_are_refused() {
     let e = error("{ kind = \"song\" }", &reads_v_pre);
     assert_eq!(e.path, "models.song.on_post", "{e}");
     assert!(e.msg.contains("presynaptic neuron's (rate)"), "{e}");
+    // more neuron values than a rule call carries
+    let nine: Vec<String> = (b'a'..=b'i')
+        .map(|c| format!("{}_post", c as char))
+        .collect();
+    let reads_nine = song_table().replace(
+        "w = clip(w + Apre, 0, gmax)",
+        &format!("w = clip(w + Apre * ({}), 0, gmax)", nine.join(" + ")),
+    );
+    let e = error("{ kind = \"song\" }", &reads_nine);
+    assert_eq!(e.path, "projections.ff.plasticity.kind", "{e}");
+    assert!(e.msg.contains("reads 9 neuron values; at most 8"), "{e}");
     let exp = SpikingExperiment::from_str(READS_NET, "t.toml", &[]).unwrap();
     let errors = neuroplast_core::distributed::LocalComm::run(2, |comm| {
         exp.build_distributed(comm).err().map(|e| e.to_string())

@@ -96,10 +96,10 @@ impl PartialEq for EquationRuleParams {
     }
 }
 
-/// The error of the empty default (an `equations` rule without its table).
 /// Most neuron values one synapse model reads (`v_post`, `pre.x`, `post.r`, …).
 const MAX_READS: usize = 8;
 
+/// The error of the empty default (an `equations` rule without its table).
 const NO_TABLE: &str = "an equation rule needs its table: write `plasticity = { kind = \"<name>\" }` with a `[models.<name>]` table";
 
 impl EquationRuleParams {
