@@ -44,6 +44,39 @@ pub struct SpikingBench {
     /// time for N neurons.
     #[arg(long)]
     equations: bool,
+    /// Precision of the neuron populations' state: `f64` (default) or `f32` (built-in
+    /// `IF_cond_exp` and equation models: coba, and cuba with --equations).
+    #[arg(long, value_enum, default_value = "f64")]
+    precision: PrecisionArg,
+}
+
+/// `--precision`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PrecisionArg {
+    /// 64-bit state.
+    F64,
+    /// 32-bit state.
+    F32,
+}
+
+/// Every non-source population of `b` in `precision` (errors name the population and the
+/// models that have it).
+fn set_precision(
+    b: &mut neuroplast_core::spiking::network::NetworkBuilder,
+    precision: PrecisionArg,
+) -> Result<()> {
+    use neuroplast_core::spiking::neuron::Precision;
+    if precision == PrecisionArg::F64 {
+        return Ok(());
+    }
+    for (name, _, model) in b.populations() {
+        if model.name().starts_with("SpikeSource") {
+            continue;
+        }
+        b.precision(&name, Precision::F32)
+            .map_err(|e| anyhow::anyhow!("--precision f32: {e}"))?;
+    }
+    Ok(())
 }
 
 /// What to benchmark.
@@ -236,6 +269,7 @@ fn bench_spiking(which: Benchmark, o: &SpikingBench) -> Result<()> {
         if let Some(which) = &o.per_neuron {
             per_neuron(&mut b, which)?;
         }
+        set_precision(&mut b, o.precision)?;
         let mut net = b.build()?;
         net.set_threads(o.threads)?;
         builds.push(t0.elapsed().as_secs_f64());
@@ -279,6 +313,7 @@ fn bench_spiking(which: Benchmark, o: &SpikingBench) -> Result<()> {
         "build_s": median(builds.clone()),
         "prep_s": prep_s,
         "equations": o.equations,
+        "precision": if o.precision == PrecisionArg::F32 { "f32" } else { "f64" },
         "sim_s": sim_s,
         "sim_clock": if o.threads == 1 && !cpus.is_empty() { "cpu" } else { "wall" },
         "sim_wall": median(walls),

@@ -71,6 +71,7 @@ fn model_section(s: &mut String, name: &str, summary: &str) {
         offset: 0,
         rng: component(0, Stream::Poisson, 0),
         per_neuron: &[],
+        precision: Default::default(),
     };
     // Defaults always build (the registry test checks it); a model that did not would still
     // get its parameter table.

@@ -332,6 +332,7 @@ fn model_state_names(model: &ModelSpec) -> Vec<&'static str> {
         offset: 0,
         rng: neuroplast_core::rng::component(0, neuroplast_core::rng::Stream::Poisson, 0),
         per_neuron: &[],
+        precision: Default::default(),
     };
     model
         .build(1, ctx)

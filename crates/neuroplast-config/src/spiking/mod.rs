@@ -496,6 +496,7 @@ impl SpikingExperiment {
         let mut b = NetworkBuilder::new(self.dt_ms(), self.seed());
         for ((pop_name, pop), model) in f.populations.iter().zip(&self.models) {
             b.population(pop_name, pop.n, model.clone()).map_err(core)?;
+            b.precision(pop_name, pop.precision).map_err(core)?;
             for (p, param, value) in self.per_neuron.iter().filter(|v| v.0 == pop_name) {
                 b.param(p, param, value.0.clone()).map_err(core)?;
             }

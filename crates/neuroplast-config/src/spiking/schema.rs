@@ -12,6 +12,7 @@ use std::marker::PhantomData;
 
 use neuroplast_core::spiking::connector::{Connector, Value};
 use neuroplast_core::spiking::network::{DelayRounding, SynapseSpec};
+use neuroplast_core::spiking::neuron::Precision;
 use neuroplast_core::spiking::source::Waveform;
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -160,6 +161,14 @@ pub struct PopulationSection {
     /// Initial values of state variables: `v = -65.0` or `v = { kind = "normal", … }`.
     #[serde(default, skip_serializing_if = "Named::is_empty")]
     pub init: Named<NumberOr>,
+    /// `"f64"` (default) or `"f32"`: the precision of the state arrays (`IF_cond_exp` and
+    /// equation models; docs/spiking.md "Precision").
+    #[serde(default, skip_serializing_if = "is_f64")]
+    pub precision: Precision,
+}
+
+fn is_f64(p: &Precision) -> bool {
+    *p == Precision::F64
 }
 
 /// `[projections.<name>]`.

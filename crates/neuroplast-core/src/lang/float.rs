@@ -67,6 +67,8 @@ pub trait Float:
     fn acos(self) -> Self;
     /// Arc tangent.
     fn atan(self) -> Self;
+    /// The larger of `self` and `other` (IEEE `maxNum`: a NaN loses).
+    fn max(self, other: Self) -> Self;
     /// Largest whole number ≤ self.
     fn floor(self) -> Self;
     /// Smallest whole number ≥ self.
@@ -178,6 +180,10 @@ macro_rules! impl_float {
                 <$t>::atan(self)
             }
             #[inline(always)]
+            fn max(self, other: Self) -> Self {
+                <$t>::max(self, other)
+            }
+            #[inline(always)]
             fn floor(self) -> Self {
                 <$t>::floor(self)
             }
@@ -214,6 +220,15 @@ pub enum Precision {
     F64,
     /// 32-bit floating point: half the memory traffic, twice the values per vector instruction.
     F32,
+}
+
+impl std::fmt::Display for Precision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Precision::F64 => "f64",
+            Precision::F32 => "f32",
+        })
+    }
 }
 
 #[cfg(test)]

@@ -103,6 +103,7 @@ fn build(spec: &ModelSpec, n: usize, dt: f64, per: &[(String, Vec<f64>)]) -> Neu
         offset: 0,
         rng: component(1, Stream::Poisson, 0),
         per_neuron: per,
+        precision: Default::default(),
     };
     spec.build(n, ctx).unwrap()
 }

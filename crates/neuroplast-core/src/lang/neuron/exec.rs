@@ -327,6 +327,28 @@ impl NeuronExec {
         }
     }
 
+    /// A state variable, mutable, when the precision is `f32`.
+    pub fn state_f32_mut(&mut self, name: &str) -> Option<&mut [f32]> {
+        let k = self.var_index(name)?;
+        match &mut self.inner {
+            Inner::F32(c) => Some(&mut c.arrays[k]),
+            Inner::F64(_) => None,
+        }
+    }
+
+    /// State variable number `k` (in [`NeuronModelDef::variables`] order), mutable, at the
+    /// executor's precision.
+    #[inline]
+    pub fn var_mut(&mut self, k: usize) -> Option<TargetMut<'_>> {
+        if k >= self.def().checked.vars.len() {
+            return None;
+        }
+        Some(match &mut self.inner {
+            Inner::F64(c) => TargetMut::F64(&mut c.arrays[k]),
+            Inner::F32(c) => TargetMut::F32(&mut c.arrays[k]),
+        })
+    }
+
     /// The target variable `name` for synaptic input (see [`NeuronModelDef::targets`]).
     pub fn target_mut(&mut self, name: &str) -> Option<TargetMut<'_>> {
         let c = &self.def().checked;

@@ -18,7 +18,7 @@ use crate::spiking::monitor::{
     ActivityMon, CountChunk, MonitorSpec, Monitors, RateChunk, RateMon, SpikeChunk, SpikeMon,
     StateChunk, StateMon,
 };
-use crate::spiking::neuron::{Build, ModelSpec, NeuronModel};
+use crate::spiking::neuron::{Build, ModelSpec, NeuronModel, Precision};
 use crate::spiking::projection::SpikeRing;
 use crate::spiking::source::{CurrentSource, Waveform};
 use crate::{ensure, Error, Result};
@@ -67,6 +67,8 @@ struct PopulationDecl {
     model: ModelSpec,
     /// Per-neuron parameter values: (parameter, value specification), in call order.
     params: Vec<(String, Value)>,
+    /// The precision of the state arrays.
+    precision: Precision,
 }
 
 impl NetworkBuilder {
@@ -103,8 +105,41 @@ impl NetworkBuilder {
             n,
             model,
             params: Vec::new(),
+            precision: Precision::F64,
         });
         Ok(self.pops.len() - 1)
+    }
+
+    /// Keep the state of population `pop` in `precision` (default `f64`). `f32` halves the
+    /// memory the update streams and doubles the values per vector instruction; parameters
+    /// and derived constants are computed in `f64` and rounded once, delivered weights are
+    /// rounded to `f32` as they are added, recordings widen the values back to `f64`.
+    /// Available for the models listed by [`ModelSpec::names_with_f32`].
+    pub fn precision(&mut self, pop: &str, precision: Precision) -> Result<()> {
+        let idx = self.pop_index(pop, &format!("populations.{pop}"))?;
+        let decl = &mut self.pops[idx];
+        ensure!(
+            precision == Precision::F64 || decl.model.has_f32(),
+            format!("populations.{pop}.precision"),
+            "{} runs in f64 only; \"f32\" is available for: {}",
+            decl.model.name(),
+            ModelSpec::names_with_f32()
+                .iter()
+                .map(|&m| if m == "equations" {
+                    "equation models"
+                } else {
+                    m
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        decl.precision = precision;
+        Ok(())
+    }
+
+    /// The precision of population `p` (in declaration order).
+    pub fn precision_of(&self, p: usize) -> Precision {
+        self.pops[p].precision
     }
 
     /// Give parameter `param` of population `pop` one value per neuron: an array, or draws
@@ -373,13 +408,14 @@ impl NetworkBuilder {
                 offset: lo,
                 rng,
                 per_neuron: &cut,
+                precision: decl.precision,
             };
             let mut neurons = model
                 .build(hi - lo, ctx)
                 .map_err(|e| prefix(e, &format!("populations.{}", decl.name)))?;
             let receptors = neurons.receptors().len();
             // the interleaved buffer only for models that take some receptor through it
-            let buffered = (0..receptors).any(|q| neurons.receptor_state(q).is_none());
+            let buffered = (0..receptors).any(|q| neurons.receptor_values(q).is_none());
             shards.push(Shard {
                 lo: lo as u32,
                 hi: hi as u32,
@@ -544,7 +580,7 @@ impl NetworkBuilder {
                     let p = self.pop_index(population, &format!("{path}.population"))?;
                     let pop = &pops[p];
                     ensure!(*every >= 1, format!("{path}.every"), "must be ≥ 1 step");
-                    if pop.shards[0].neurons.state(variable).is_none() {
+                    if pop.shards[0].neurons.values(variable).is_none() {
                         return Err(Error::config(
                             format!("{path}.variable"),
                             format!(

@@ -5,8 +5,7 @@
 use super::kernels::{kernel_channel, kernel_len, KernelParams};
 use super::spec::{ProjectionSpec, SynapseSpec, TruncateFrom};
 use super::{Population, Projection, Shard, SHARD};
-use crate::spiking::neuron::NeuronModel;
-use crate::spiking::neuron::ReceptorKind;
+use crate::spiking::neuron::{NeuronModel, ReceptorKind, StateMut};
 use crate::spiking::projection::{Delivery, SpikeRing};
 use crate::{ensure, Error, Result};
 
@@ -42,7 +41,7 @@ impl Target {
     fn of(delivery: Delivery, shard: &mut Shard) -> [Option<Target>; 2] {
         let mut receptor = |q: u8| {
             let q = q as usize;
-            if shard.neurons.receptor_state(q).is_some() {
+            if shard.neurons.receptor_values(q).is_some() {
                 Target::State(q)
             } else {
                 Target::Syn(q)
@@ -59,26 +58,61 @@ impl Target {
         }
     }
 
-    /// The array, its stride and offset in `shard`.
-    fn pick(self, shard: &mut Shard) -> (&mut [f64], usize, usize) {
+    /// The array (at the population's precision), its stride and offset in `shard`.
+    fn pick(self, shard: &mut Shard) -> (StateMut<'_>, usize, usize) {
         let r = shard.receptors;
         match self {
             Target::State(q) => (
                 shard
                     .neurons
-                    .receptor_state(q)
+                    .receptor_values(q)
                     .expect("checked by Target::of"),
                 1,
                 0,
             ),
-            Target::Syn(q) => (&mut shard.syn, r, q),
-            Target::KernelSlow(c) => (&mut shard.kernels[c].slow, 1, 0),
-            Target::KernelFast(c) => (&mut shard.kernels[c].fast, 1, 0),
+            Target::Syn(q) => (StateMut::F64(&mut shard.syn), r, q),
+            Target::KernelSlow(c) => (StateMut::F64(&mut shard.kernels[c].slow), 1, 0),
+            Target::KernelFast(c) => (StateMut::F64(&mut shard.kernels[c].fast), 1, 0),
             Target::V => (
-                shard.neurons.state_mut("v").expect("checked at build"),
+                shard.neurons.values_mut("v").expect("checked at build"),
                 1,
                 0,
             ),
+        }
+    }
+}
+
+/// A value delivered into an array of precision `Self`: `f64` weights are added as they are
+/// to `f64` state, rounded once to `f32` for `f32` state.
+trait Accumulate: Copy + std::ops::AddAssign {
+    /// The weight at this precision.
+    fn of(w: f64) -> Self;
+    /// The array when it has this precision (every shard of a population has the same).
+    fn slice(g: StateMut<'_>) -> &mut [Self];
+}
+
+impl Accumulate for f64 {
+    #[inline(always)]
+    fn of(w: f64) -> f64 {
+        w
+    }
+    fn slice(g: StateMut<'_>) -> &mut [f64] {
+        match g {
+            StateMut::F64(g) => g,
+            StateMut::F32(_) => unreachable!("one precision per population"),
+        }
+    }
+}
+
+impl Accumulate for f32 {
+    #[inline(always)]
+    fn of(w: f64) -> f32 {
+        w as f32
+    }
+    fn slice(g: StateMut<'_>) -> &mut [f32] {
+        match g {
+            StateMut::F32(g) => g,
+            StateMut::F64(_) => unreachable!("one precision per population"),
         }
     }
 }
@@ -111,34 +145,66 @@ fn deliver_group(
     let hi = shards[shards.len() - 1].hi;
     let targets = Target::of(proj.delivery, &mut shards[0]);
     for target in targets.into_iter().flatten() {
+        let single = matches!(target.pick(&mut shards[0]).0, StateMut::F32(_));
         if shards.len() > MAX_TABLE {
             // very large groups: tables of at most MAX_TABLE shards each
             for sub in shards.chunks_mut(MAX_TABLE) {
                 let (slo, shi) = (sub[0].lo, sub[sub.len() - 1].hi);
-                deliver_table::<MAX_TABLE>(sub, target, t, proj, ring, slo, shi);
+                if single {
+                    deliver_table::<MAX_TABLE, f32>(sub, target, t, proj, ring, slo, shi);
+                } else {
+                    deliver_table::<MAX_TABLE, f64>(sub, target, t, proj, ring, slo, shi);
+                }
             }
             continue;
         }
         if shards.len() == 1 {
             for s in shards.iter_mut() {
                 let (slo, shi) = (s.lo, s.hi);
-                let (g, stride, off) = target.pick(s);
-                proj.synapses
-                    .deliver(t, ring, slo, shi, |j, w| g[j * stride + off] += w);
+                match target.pick(s) {
+                    (StateMut::F64(g), stride, off) => {
+                        deliver_one(g, stride, off, t, proj, ring, slo, shi);
+                    }
+                    (StateMut::F32(g), stride, off) => {
+                        deliver_one(g, stride, off, t, proj, ring, slo, shi);
+                    }
+                }
             }
             continue;
         }
-        if shards.len() <= 16 {
-            deliver_table::<16>(shards, target, t, proj, ring, lo, hi);
-        } else {
-            deliver_table::<MAX_TABLE>(shards, target, t, proj, ring, lo, hi);
+        match (shards.len() <= 16, single) {
+            (true, false) => deliver_table::<16, f64>(shards, target, t, proj, ring, lo, hi),
+            (true, true) => deliver_table::<16, f32>(shards, target, t, proj, ring, lo, hi),
+            (false, false) => {
+                deliver_table::<MAX_TABLE, f64>(shards, target, t, proj, ring, lo, hi);
+            }
+            (false, true) => {
+                deliver_table::<MAX_TABLE, f32>(shards, target, t, proj, ring, lo, hi);
+            }
         }
     }
 }
 
+/// Delivery into the array `g` of one shard (neurons `lo..hi`).
+#[allow(clippy::too_many_arguments)] // reason: one call site per precision, all plain values
+#[inline(always)]
+fn deliver_one<F: Accumulate>(
+    g: &mut [F],
+    stride: usize,
+    off: usize,
+    t: u64,
+    proj: &Projection,
+    ring: &SpikeRing,
+    lo: u32,
+    hi: u32,
+) {
+    proj.synapses
+        .deliver(t, ring, lo, hi, |j, w| g[j * stride + off] += F::of(w));
+}
+
 /// Delivery into up to `N` shards through a table of their arrays (`N` small for small
-/// groups: the table is rebuilt every step).
-fn deliver_table<const N: usize>(
+/// groups: the table is rebuilt every step); `F` is the population's precision.
+fn deliver_table<const N: usize, F: Accumulate>(
     shards: &mut [Shard],
     target: Target,
     t: u64,
@@ -147,17 +213,17 @@ fn deliver_table<const N: usize>(
     lo: u32,
     hi: u32,
 ) {
-    let mut table: [&mut [f64]; N] = std::array::from_fn(|_| Default::default());
+    let mut table: [&mut [F]; N] = std::array::from_fn(|_| Default::default());
     let mut layout = (1, 0);
     for (slot, s) in table.iter_mut().zip(shards.iter_mut()) {
         let (g, stride, off) = target.pick(s);
-        *slot = g;
+        *slot = F::slice(g);
         layout = (stride, off);
     }
     let (stride, off) = layout;
     let mask = SHARD - 1;
     proj.synapses.deliver(t, ring, lo, hi, |j, w| {
-        table[j >> SHARD_BITS][(j & mask) * stride + off] += w;
+        table[j >> SHARD_BITS][(j & mask) * stride + off] += F::of(w);
     });
 }
 
@@ -230,8 +296,8 @@ pub(super) fn deliver_plastic(
         let sh = &mut shards[j as usize / SHARD];
         let l = j as usize % SHARD;
         for q in std::iter::once(a).chain(b) {
-            match sh.neurons.receptor_state(q) {
-                Some(g) => g[l] += w,
+            match sh.neurons.receptor_values(q) {
+                Some(mut g) => g.add(l, w),
                 None => sh.syn[l * sh.receptors + q] += w,
             }
         }
@@ -296,7 +362,7 @@ pub(super) fn resolve_delivery(
         }
         SynapseSpec::VoltageJump => {
             ensure!(
-                post.shards[0].neurons.state("v").is_some(),
+                post.shards[0].neurons.values("v").is_some(),
                 format!("{path}.synapse"),
                 "{} has no membrane potential v",
                 post.model

@@ -106,7 +106,7 @@ impl Population {
     pub fn state(&self, name: &str) -> Option<Vec<f64>> {
         let mut out = Vec::with_capacity(self.n);
         for s in &self.shards {
-            out.extend_from_slice(s.neurons.state(name)?);
+            s.neurons.values(name)?.extend_into(&mut out);
         }
         Some(out)
     }
@@ -121,7 +121,7 @@ impl Population {
             values.len()
         );
         let model = &self.shards[0].neurons; // every population has ≥ 1 neuron
-        if model.state(name).is_none() {
+        if model.values(name).is_none() {
             return Err(unknown_state(
                 &self.name,
                 &self.model,
@@ -145,11 +145,10 @@ impl Population {
             ));
         }
         for s in &mut self.shards {
-            let dst = s
-                .neurons
-                .state_mut(name)
-                .expect("checked above: same model");
-            dst.copy_from_slice(&values[s.lo as usize..s.hi as usize]);
+            s.neurons
+                .values_mut(name)
+                .expect("checked above: same model")
+                .copy_from(&values[s.lo as usize..s.hi as usize]);
         }
         Ok(())
     }

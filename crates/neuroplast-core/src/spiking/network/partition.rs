@@ -280,7 +280,8 @@ impl Network {
                     .filter_map(|&var| {
                         let mut r = [f64::INFINITY, f64::NEG_INFINITY];
                         for s in &pop.shards[self.own(p)] {
-                            for &v in s.neurons.state(var)? {
+                            let x = s.neurons.values(var)?;
+                            for v in (0..x.len()).map(|i| x.get(i)) {
                                 r = [r[0].min(v), r[1].max(v)];
                             }
                         }

@@ -57,6 +57,15 @@ impl Network {
                     ),
                 ));
             }
+            let precision = pop.shards[0].neurons.precision();
+            if b.precision_of(p) != precision {
+                return Err(Error::config(
+                    format!("{path}.precision"),
+                    format!(
+                        "a built population keeps its precision ({precision}); only parameters can change"
+                    ),
+                ));
+            }
             if *model == pop.spec && values == pop.values {
                 continue;
             }
@@ -94,12 +103,12 @@ impl Network {
                 let mut neurons = built.neurons; // at the initial state, with the new values
                 let keep: Vec<(&str, Vec<f64>)> = fresh
                     .iter()
-                    .filter_map(|&name| neurons.state(name).map(|v| (name, v.to_vec())))
+                    .filter_map(|&name| neurons.values(name).map(|v| (name, v.to_vec())))
                     .collect();
                 neurons.carry_from(&shard.neurons);
                 for (name, v) in keep {
-                    if let Some(dst) = neurons.state_mut(name) {
-                        dst.copy_from_slice(&v);
+                    if let Some(mut dst) = neurons.values_mut(name) {
+                        dst.copy_from(&v);
                     }
                 }
                 shard.neurons = neurons;

@@ -18,7 +18,7 @@ use super::delivery::{advance_group, deliver_plastic, Ctx};
 use super::spec::Action;
 use super::{Network, Population, Projection, SHARD};
 use crate::lang::Side;
-use crate::spiking::neuron::NeuronModel;
+use crate::spiking::neuron::{NeuronModel, StateRef};
 use crate::spiking::plasticity::NeuronRead;
 
 /// One phase of the spiking step.
@@ -341,16 +341,16 @@ impl Network {
             let pop = &self.pops[m.pop];
             m.out.steps.push(t);
             // one lookup of the variable per shard, not per neuron
-            let (mut cur, mut values): (u32, &[f64]) = (u32::MAX, &[]);
+            let (mut cur, mut values) = (u32::MAX, StateRef::F64(&[]));
             for &(s, l) in &m.at {
                 if s != cur {
                     cur = s;
                     values = pop.shards[s as usize]
                         .neurons
-                        .state(&m.out.variable)
+                        .values(&m.out.variable)
                         .expect("checked at build");
                 }
-                m.out.values.push(values[l as usize]);
+                m.out.values.push(values.get(l as usize));
             }
         }
     }
@@ -376,8 +376,15 @@ fn copy_reads(pops: &[Population], pre: usize, post: usize, reads: &mut [NeuronR
         let pop = &pops[if read.side == Side::Pre { pre } else { post }];
         read.values.resize(pop.n, 0.0);
         for sh in &pop.shards {
-            if let Some(x) = sh.neurons.state(&read.name) {
-                read.values[sh.lo as usize..sh.hi as usize].copy_from_slice(x);
+            let dst = &mut read.values[sh.lo as usize..sh.hi as usize];
+            match sh.neurons.values(&read.name) {
+                Some(StateRef::F64(x)) => dst.copy_from_slice(x),
+                Some(StateRef::F32(x)) => {
+                    for (d, &v) in dst.iter_mut().zip(x) {
+                        *d = f64::from(v);
+                    }
+                }
+                None => {}
             }
         }
     }

@@ -15,15 +15,17 @@
 //! * `i` counts neurons across shards (the population index), and `rand()` / `xi` draw from
 //!   the shard's own stream, so a population gives the same numbers at any thread count.
 //!
-//! Populations of equation models run in `f64` in networks.
+//! Populations of equation models run in `f64`, or in `f32` with `precision = "f32"`.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Build, BuiltinModel, NeuronModel, ParamTable, Receptor, ReceptorKind};
-use crate::lang::{NeuronExec, NeuronModelDef, Precision, VarRole};
+use super::{
+    Build, BuiltinModel, NeuronModel, ParamTable, Receptor, ReceptorKind, StateMut, StateRef,
+};
+use crate::lang::{NeuronExec, NeuronModelDef, Precision, TargetMut, VarRole};
 use crate::{Error, Result};
 
 /// The parameters of a population of an equation model: the model (its name and table) and
@@ -195,6 +197,7 @@ pub struct EquationModel {
 impl PartialEq for EquationModel {
     fn eq(&self, other: &Self) -> bool {
         self.exec.def().source() == other.exec.def().source()
+            && self.exec.precision() == other.exec.precision()
             && self.states == other.states
             && self.states.iter().all(|s| self.exec.get(s) == other.exec.get(s))
     }
@@ -267,10 +270,37 @@ impl NeuronModel for EquationModel {
         // by index: plastic delivery asks once per synaptic event
         self.exec.var_f64_mut(*self.targets.get(r)?)
     }
+
+    fn precision(&self) -> Precision {
+        self.exec.precision()
+    }
+
+    fn values(&self, name: &str) -> Option<StateRef<'_>> {
+        match self.exec.precision() {
+            Precision::F64 => self.exec.state_f64(name).map(StateRef::F64),
+            Precision::F32 => self.exec.state_f32(name).map(StateRef::F32),
+        }
+    }
+
+    fn values_mut(&mut self, name: &str) -> Option<StateMut<'_>> {
+        match self.exec.precision() {
+            Precision::F64 => self.exec.state_f64_mut(name).map(StateMut::F64),
+            Precision::F32 => self.exec.state_f32_mut(name).map(StateMut::F32),
+        }
+    }
+
+    fn receptor_values(&mut self, r: usize) -> Option<StateMut<'_>> {
+        Some(match self.exec.var_mut(*self.targets.get(r)?)? {
+            TargetMut::F64(s) => StateMut::F64(s),
+            TargetMut::F32(s) => StateMut::F32(s),
+        })
+    }
 }
 
 impl BuiltinModel for EquationModel {
     type Params = EquationParams;
+
+    const F32: bool = true;
 
     fn carry_from(&mut self, old: &Self) {
         super::carry_named(self, old);
@@ -309,7 +339,7 @@ impl BuiltinModel for EquationModel {
             def,
             (n, ctx.offset),
             ctx.dt_ms,
-            Precision::F64,
+            ctx.precision,
             ctx.rng,
             &given,
         )

@@ -440,6 +440,7 @@ mod tests {
             offset: 0,
             rng: crate::rng::component(1, crate::rng::Stream::Poisson, 0),
             per_neuron: &per,
+            precision: Default::default(),
         };
         let mut a =
             <IfCurrExp as super::super::BuiltinModel>::build(&Default::default(), n, ctx).unwrap();

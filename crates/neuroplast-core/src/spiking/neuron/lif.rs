@@ -24,8 +24,9 @@ use serde::{Deserialize, Serialize};
 use super::lanes::{LaneSet, Step};
 use super::{
     check_finite, check_positive, push_fresh, push_fresh_chunks, push_fresh_lanes, NeuronModel,
-    Receptor, ReceptorKind, RefractoryRule, BLOCK,
+    Precision, Receptor, ReceptorKind, RefractoryRule, StateMut, StateRef, BLOCK,
 };
+use crate::lang::Float;
 use crate::{ensure, Result};
 
 /// How a model's ODEs are advanced over one step.
@@ -198,6 +199,27 @@ pub struct IfCondExp {
     /// every step; the neuron integrates when it is ≤ 1. A counter equal to `nref` marks a
     /// spike of this step (whole numbers stored as f64 so the update vectorises).
     refrac: Vec<f64>,
+    /// The state in `f32` for a population built with `precision = "f32"` (the four arrays
+    /// above are then empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    single: Option<Box<SingleState>>,
+}
+
+/// The state of an `f32` population: `v`, `g_exc`, `g_inh` and the refractory counter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct SingleState {
+    v: Vec<f32>,
+    g_exc: Vec<f32>,
+    g_inh: Vec<f32>,
+    refrac: Vec<f32>,
+}
+
+/// The state arrays one update runs over, at either precision.
+struct Arrays<'a, F> {
+    v: &'a mut [F],
+    g_exc: &'a mut [F],
+    g_inh: &'a mut [F],
+    refrac: &'a mut [F],
 }
 
 impl IfCondExp {
@@ -213,7 +235,22 @@ impl IfCondExp {
             g_exc: vec![0.0; n],
             g_inh: vec![0.0; n],
             refrac: vec![0.0; n],
+            single: None,
         })
+    }
+
+    /// The same neurons with their state in `f32` (each value rounded once).
+    fn into_f32(mut self) -> IfCondExp {
+        let round = |x: &mut Vec<f64>| -> Vec<f32> {
+            std::mem::take(x).into_iter().map(|v| v as f32).collect()
+        };
+        self.single = Some(Box::new(SingleState {
+            v: round(&mut self.v),
+            g_exc: round(&mut self.g_exc),
+            g_inh: round(&mut self.g_inh),
+            refrac: round(&mut self.refrac),
+        }));
+        self
     }
 
     /// The parameters (those of every neuron, before per-neuron values).
@@ -231,72 +268,121 @@ impl IfCondExp {
         L: LaneSet,
         for<'a> L::Block<'a>: CondAccess,
     {
-        let n = self.v.len();
-        let current = if EXT { &current[..n] } else { &[][..] };
-        // with one refractory period for all, a spike is a counter equal to it
-        let same_nref = <L::Block<'_> as CondAccess>::same_for_all("nref");
-        let mut base = 0;
-        while base < n {
-            // full lanes: blocks of `BLOCK` neurons; uniform constants or one differing
-            // constant: one loop over the population (per block, the runtime alias checks of
-            // a column cost as much as the block's update)
-            let end = if <L::Block<'_> as CondAccess>::BLOCKED {
-                (base + BLOCK).min(n)
-            } else {
-                n
-            };
-            let c = lanes.block(base, end);
-            c.check_len(end - base);
-            let v = &mut self.v[base..end];
-            let ge = &mut self.g_exc[base..end];
-            let gi = &mut self.g_inh[base..end];
-            let refrac = &mut self.refrac[base..end];
-            let n = v.len();
-            let (ge, gi, refrac) = (&mut ge[..n], &mut gi[..n], &mut refrac[..n]);
-            // spikes of the block, counted only on the per-neuron path (an integer sum keeps
-            // the loop vectorised; the uniform path finds them by one compare per neuron)
-            let mut fired = 0u32;
-            for k in 0..n {
-                let (gl, el, ee, ei) = (c.g_leak(k), c.v_rest(k), c.e_rev_E(k), c.e_rev_I(k));
-                let (g_e, g_i, v0) = (ge[k], gi[k], v[k]);
-                let i_in = if EXT {
-                    c.i_offset(k) + current[base + k]
-                } else {
-                    c.i_offset(k)
-                };
-                let v1 = if EXP {
-                    let g_tot = gl + g_e + g_i;
-                    let v_inf = (gl * el + g_e * ee + g_i * ei + i_in) / g_tot;
-                    v_inf + (v0 - v_inf) * (-g_tot * c.dt_cm(k)).exp()
-                } else {
-                    v0 + c.dt_cm(k) * (gl * (el - v0) + g_e * (ee - v0) + g_i * (ei - v0) + i_in)
-                };
-                let r = refrac[k];
-                let active = r <= 1.0;
-                let v1 = if active { v1 } else { v0 };
-                let spike = active & (v1 > c.v_thresh(k));
-                if !same_nref && <L::Block<'_> as CondAccess>::BLOCKED {
-                    fired += u32::from(spike);
-                }
-                v[k] = if spike { c.v_reset(k) } else { v1 };
-                refrac[k] = if spike { c.nref(k) } else { (r - 1.0).max(0.0) };
-                ge[k] = g_e * c.decay_e(k);
-                gi[k] = g_i * c.decay_i(k);
-            }
-            if !<L::Block<'_> as CondAccess>::BLOCKED {
-                // one loop over the population: look for spikes 64 neurons at a time
-                push_fresh_chunks(refrac, |k| c.nref(k), base, spikes);
-            } else if same_nref {
-                // a separate OR-reduction vectorises; accumulating it in the loop above does not
-                let nref = c.nref(0);
-                if refrac.iter().fold(false, |a, &r| a | (r == nref)) {
-                    push_fresh(refrac, nref, base, spikes);
-                }
-            } else if fired > 0 {
-                push_fresh_lanes(refrac, |k| c.nref(k), base, spikes);
-            }
-            base = end;
+        match self.single.as_deref_mut() {
+            None => update::<EXT, EXP, L, f64>(
+                Arrays {
+                    v: &mut self.v,
+                    g_exc: &mut self.g_exc,
+                    g_inh: &mut self.g_inh,
+                    refrac: &mut self.refrac,
+                },
+                lanes,
+                current,
+                spikes,
+            ),
+            Some(s) => update::<EXT, EXP, L, f32>(
+                Arrays {
+                    v: &mut s.v,
+                    g_exc: &mut s.g_exc,
+                    g_inh: &mut s.g_inh,
+                    refrac: &mut s.refrac,
+                },
+                lanes,
+                current,
+                spikes,
+            ),
         }
+    }
+}
+
+/// One step of `IF_cond_exp` over state arrays of precision `F`; the constants are `f64`,
+/// rounded to `F` where they are used (once per step for uniform constants).
+#[inline(always)]
+fn update<const EXT: bool, const EXP: bool, L, F: Float>(
+    s: Arrays<'_, F>,
+    lanes: &L,
+    current: &[f64],
+    spikes: &mut Vec<u32>,
+) where
+    L: LaneSet,
+    for<'a> L::Block<'a>: CondAccess,
+{
+    let f = F::from_f64;
+    let n = s.v.len();
+    let current = if EXT { &current[..n] } else { &[][..] };
+    // with one refractory period for all, a spike is a counter equal to it
+    let same_nref = <L::Block<'_> as CondAccess>::same_for_all("nref");
+    let mut base = 0;
+    while base < n {
+        // full lanes: blocks of `BLOCK` neurons; uniform constants or one differing
+        // constant: one loop over the population (per block, the runtime alias checks of
+        // a column cost as much as the block's update)
+        let end = if <L::Block<'_> as CondAccess>::BLOCKED {
+            (base + BLOCK).min(n)
+        } else {
+            n
+        };
+        let c = lanes.block(base, end);
+        c.check_len(end - base);
+        let v = &mut s.v[base..end];
+        let ge = &mut s.g_exc[base..end];
+        let gi = &mut s.g_inh[base..end];
+        let refrac = &mut s.refrac[base..end];
+        let n = v.len();
+        let (ge, gi, refrac) = (&mut ge[..n], &mut gi[..n], &mut refrac[..n]);
+        // spikes of the block, counted only on the per-neuron path (an integer sum keeps
+        // the loop vectorised; the uniform path finds them by one compare per neuron)
+        let mut fired = 0u32;
+        let one = F::ONE;
+        for k in 0..n {
+            let (gl, el, ee, ei) = (
+                f(c.g_leak(k)),
+                f(c.v_rest(k)),
+                f(c.e_rev_E(k)),
+                f(c.e_rev_I(k)),
+            );
+            let (g_e, g_i, v0) = (ge[k], gi[k], v[k]);
+            let i_in = if EXT {
+                f(c.i_offset(k)) + f(current[base + k])
+            } else {
+                f(c.i_offset(k))
+            };
+            let v1 = if EXP {
+                let g_tot = gl + g_e + g_i;
+                let v_inf = (gl * el + g_e * ee + g_i * ei + i_in) / g_tot;
+                v_inf + (v0 - v_inf) * (-g_tot * f(c.dt_cm(k))).exp()
+            } else {
+                v0 + f(c.dt_cm(k)) * (gl * (el - v0) + g_e * (ee - v0) + g_i * (ei - v0) + i_in)
+            };
+            let r = refrac[k];
+            let active = r <= one;
+            let v1 = if active { v1 } else { v0 };
+            let spike = active & (v1 > f(c.v_thresh(k)));
+            if !same_nref && <L::Block<'_> as CondAccess>::BLOCKED {
+                fired += u32::from(spike);
+            }
+            v[k] = if spike { f(c.v_reset(k)) } else { v1 };
+            refrac[k] = if spike {
+                f(c.nref(k))
+            } else {
+                (r - one).max(F::ZERO)
+            };
+            ge[k] = g_e * f(c.decay_e(k));
+            gi[k] = g_i * f(c.decay_i(k));
+        }
+        if !<L::Block<'_> as CondAccess>::BLOCKED {
+            // one loop over the population: look for spikes 64 neurons at a time
+            push_fresh_chunks(refrac, |k| f(c.nref(k)), base, spikes);
+        } else if same_nref {
+            // a separate OR-reduction vectorises; accumulating it in the loop above does not
+            let nref = f(c.nref(0));
+            if refrac.iter().fold(false, |a, &r| a | (r == nref)) {
+                push_fresh(refrac, nref, base, spikes);
+            }
+        } else if fired > 0 {
+            push_fresh_lanes(refrac, |k| f(c.nref(k)), base, spikes);
+        }
+        base = end;
     }
 }
 
@@ -340,9 +426,14 @@ crate::param_table!(IfCondExpParams {
 impl super::BuiltinModel for IfCondExp {
     type Params = IfCondExpParams;
 
+    const F32: bool = true;
+
     fn carry_from(&mut self, old: &Self) {
         super::carry_named(self, old);
         self.refrac.clone_from(&old.refrac);
+        if let (Some(new), Some(old)) = (self.single.as_deref_mut(), old.single.as_deref()) {
+            new.refrac.clone_from(&old.refrac);
+        }
     }
 
     fn validate(params: &IfCondExpParams, path: &str) -> Result<()> {
@@ -364,13 +455,19 @@ impl super::BuiltinModel for IfCondExp {
             let consts: Vec<CondConsts> = each.into_iter().map(|(_, c)| c).collect();
             m.lanes = Some(CondLanes::of(&consts));
         }
-        Ok(m)
+        Ok(match ctx.precision {
+            Precision::F64 => m,
+            Precision::F32 => m.into_f32(),
+        })
     }
 }
 
 impl NeuronModel for IfCondExp {
     fn len(&self) -> usize {
-        self.v.len()
+        match &self.single {
+            None => self.v.len(),
+            Some(s) => s.v.len(),
+        }
     }
 
     fn receptors(&self) -> &'static [Receptor] {
@@ -382,6 +479,9 @@ impl NeuronModel for IfCondExp {
     }
 
     fn state(&self, name: &str) -> Option<&[f64]> {
+        if self.single.is_some() {
+            return None; // `values`
+        }
         match name {
             "v" => Some(&self.v),
             "g_exc" => Some(&self.g_exc),
@@ -391,6 +491,9 @@ impl NeuronModel for IfCondExp {
     }
 
     fn state_mut(&mut self, name: &str) -> Option<&mut [f64]> {
+        if self.single.is_some() {
+            return None; // `values_mut`
+        }
         match name {
             "v" => Some(&mut self.v),
             "g_exc" => Some(&mut self.g_exc),
@@ -414,9 +517,56 @@ impl NeuronModel for IfCondExp {
     }
 
     fn receptor_state(&mut self, r: usize) -> Option<&mut [f64]> {
+        if self.single.is_some() {
+            return None;
+        }
         match r {
             0 => Some(&mut self.g_exc),
             1 => Some(&mut self.g_inh),
+            _ => None,
+        }
+    }
+
+    fn precision(&self) -> Precision {
+        match self.single {
+            None => Precision::F64,
+            Some(_) => Precision::F32,
+        }
+    }
+
+    fn values(&self, name: &str) -> Option<StateRef<'_>> {
+        let Some(s) = self.single.as_deref() else {
+            return self.state(name).map(StateRef::F64);
+        };
+        Some(StateRef::F32(match name {
+            "v" => &s.v,
+            "g_exc" => &s.g_exc,
+            "g_inh" => &s.g_inh,
+            _ => return None,
+        }))
+    }
+
+    fn values_mut(&mut self, name: &str) -> Option<StateMut<'_>> {
+        if self.single.is_none() {
+            return self.state_mut(name).map(StateMut::F64);
+        }
+        let s = self.single.as_deref_mut()?;
+        Some(StateMut::F32(match name {
+            "v" => &mut s.v,
+            "g_exc" => &mut s.g_exc,
+            "g_inh" => &mut s.g_inh,
+            _ => return None,
+        }))
+    }
+
+    fn receptor_values(&mut self, r: usize) -> Option<StateMut<'_>> {
+        if self.single.is_none() {
+            return self.receptor_state(r).map(StateMut::F64);
+        }
+        let s = self.single.as_deref_mut()?;
+        match r {
+            0 => Some(StateMut::F32(&mut s.g_exc)),
+            1 => Some(StateMut::F32(&mut s.g_inh)),
             _ => None,
         }
     }
@@ -427,6 +577,101 @@ mod tests {
     use super::*;
     use crate::spiking::neuron::lanes::index_of;
     use crate::spiking::neuron::testing::step_with;
+
+    /// `f32` state runs the same update in `f32`: every value equals a scalar `f32` replay of
+    /// the module's equations (constants computed in `f64`, rounded once), both integrators,
+    /// with inputs, spikes and refractoriness; and it stays within single precision of the
+    /// `f64` population until the first spike.
+    #[test]
+    fn f32_state_is_the_update_in_single_precision() {
+        use rand::{Rng as _, SeedableRng as _};
+        let mut rng = crate::rng::Rng::seed_from_u64(3);
+        let (n, dt) = (203, 0.1);
+        for integrator in [Integrator::Euler, Integrator::ExponentialEuler] {
+            let p = IfCondExpParams {
+                integrator,
+                tau_refrac: 2.0,
+                ..Default::default()
+            };
+            let c = CondConsts::of(&p, dt).unwrap();
+            let f = |x: f64| x as f32;
+            let mut m = IfCondExp::new(&p, n, dt).unwrap().into_f32();
+            let mut wide = IfCondExp::new(&p, n, dt).unwrap();
+            assert_eq!(m.precision(), Precision::F32);
+            assert!(m.state("v").is_none() && m.receptor_state(0).is_none());
+            let mut v = vec![f(p.v_rest); n];
+            let (mut ge, mut gi, mut refrac) = (vec![0f32; n], vec![0f32; n], vec![0f32; n]);
+            let (mut spikes, mut wide_spikes, mut first_spike) = (Vec::new(), Vec::new(), None);
+            let mut total = 0;
+            for step in 0..400 {
+                let current: Vec<f64> = (0..n).map(|_| rng.random_range(0.0..2.5)).collect();
+                let w: Vec<f64> = (0..n).map(|_| rng.random_range(0.0..0.004)).collect();
+                for (i, &w) in w.iter().enumerate() {
+                    m.receptor_values(0).unwrap().add(i, w);
+                    m.receptor_values(1).unwrap().add(i, w / 2.0);
+                    wide.g_exc[i] += w;
+                    wide.g_inh[i] += w / 2.0;
+                    ge[i] += f(w);
+                    gi[i] += f(w / 2.0);
+                }
+                spikes.clear();
+                m.step(&mut [], &current, &mut spikes);
+                wide.step(&mut [], &current, &mut wide_spikes);
+                let mut expected = Vec::new();
+                for i in 0..n {
+                    let (gl, el, ee, ei) = (f(c.g_leak), f(c.v_rest), f(c.e_rev_E), f(c.e_rev_I));
+                    let i_in = f(c.i_offset) + f(current[i]);
+                    let v0 = v[i];
+                    let v1 = match integrator {
+                        Integrator::Euler => {
+                            v0 + f(c.dt_cm)
+                                * (gl * (el - v0) + ge[i] * (ee - v0) + gi[i] * (ei - v0) + i_in)
+                        }
+                        Integrator::ExponentialEuler => {
+                            let g_tot = gl + ge[i] + gi[i];
+                            let v_inf = (gl * el + ge[i] * ee + gi[i] * ei + i_in) / g_tot;
+                            v_inf + (v0 - v_inf) * (-g_tot * f(c.dt_cm)).exp()
+                        }
+                    };
+                    let active = refrac[i] <= 1.0;
+                    let v1 = if active { v1 } else { v0 };
+                    if active && v1 > f(c.v_thresh) {
+                        v[i] = f(c.v_reset);
+                        refrac[i] = f(c.nref);
+                        expected.push(i as u32);
+                    } else {
+                        v[i] = v1;
+                        refrac[i] = (refrac[i] - 1.0).max(0.0);
+                    }
+                    ge[i] *= f(c.decay_e);
+                    gi[i] *= f(c.decay_i);
+                }
+                assert_eq!(spikes, expected, "{integrator:?}, step {step}");
+                total += spikes.len();
+                let Some(StateRef::F32(mv)) = m.values("v") else {
+                    panic!("f32 v")
+                };
+                assert_eq!(mv, &v[..], "{integrator:?}, step {step}");
+                if first_spike.is_none() && !wide_spikes.is_empty() {
+                    first_spike = Some(step);
+                }
+                if first_spike.is_none() {
+                    for (a, b) in mv.iter().zip(&wide.v) {
+                        assert!((f64::from(*a) - b).abs() < 1e-4, "{a} against {b}");
+                    }
+                }
+            }
+            assert!(
+                first_spike.is_some_and(|s| s > 0) && total > n,
+                "{total} spikes"
+            );
+            // the state round-trips through serde with its precision
+            let back: IfCondExp =
+                serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
+            assert_eq!(back, m);
+            assert_eq!(back.precision(), Precision::F32);
+        }
+    }
 
     /// The AVX-512 copies that `step` runs where the CPU has them give the same results as
     /// the AVX2 bodies (on a CPU without AVX-512 both sides run the same code).
@@ -514,6 +759,7 @@ mod tests {
                 offset: 0,
                 rng: crate::rng::component(1, crate::rng::Stream::Poisson, 0),
                 per_neuron: &per,
+                precision: Default::default(),
             };
             IfCondExp::build(&base, n, ctx).unwrap()
         };
@@ -589,6 +835,7 @@ mod tests {
                 offset: 0,
                 rng: crate::rng::component(1, crate::rng::Stream::Poisson, 0),
                 per_neuron: &per,
+                precision: Default::default(),
             };
             IfCondExp::build(&base, n, ctx).unwrap()
         };

@@ -37,6 +37,7 @@ pub mod lanes;
 pub mod lif;
 mod registry;
 pub mod sorf;
+mod values;
 
 use serde::{Deserialize, Serialize};
 
@@ -49,6 +50,7 @@ pub use izhikevich::{
 pub use lif::{IfCondExp, IfCondExpParams};
 pub use registry::{carry_named, per_neuron, per_neuron_consts, Build, BuiltinModel, ParamTable};
 pub use sorf::{Sorf, SorfParams};
+pub use values::{Precision, StateMut, StateRef};
 
 use super::source::{PoissonSource, SpikeArraySource};
 use registry::models;
@@ -163,6 +165,31 @@ pub trait NeuronModel {
         let _ = r;
         None
     }
+
+    /// The precision of the state arrays: `f64` unless the population was built with
+    /// `precision = "f32"` (see [`BuiltinModel::F32`]).
+    fn precision(&self) -> Precision {
+        Precision::F64
+    }
+
+    /// State variable `name` at the model's precision: what the network reads (monitors,
+    /// `Population::state`, synapse models' neuron reads). Default: [`state`](Self::state).
+    /// A model with `f32` state returns `None` from `state` and overrides this.
+    fn values(&self, name: &str) -> Option<StateRef<'_>> {
+        self.state(name).map(StateRef::F64)
+    }
+
+    /// [`values`](Self::values), writable (initial values, `Population::set_state`,
+    /// voltage-jump synapses). Default: [`state_mut`](Self::state_mut).
+    fn values_mut(&mut self, name: &str) -> Option<StateMut<'_>> {
+        self.state_mut(name).map(StateMut::F64)
+    }
+
+    /// [`receptor_state`](Self::receptor_state) at the model's precision: where the network
+    /// delivers weights of receptor `r`. Default: [`receptor_state`](Self::receptor_state).
+    fn receptor_values(&mut self, r: usize) -> Option<StateMut<'_>> {
+        self.receptor_state(r).map(StateMut::F64)
+    }
 }
 
 /// Neurons per block in the blocked update loops: the block's spike flags stay in registers /
@@ -174,7 +201,12 @@ pub(crate) const BLOCK: usize = 64;
 /// are below `nref`: they were decremented or are 0). With `nref = 0` a spike leaves the
 /// counter at 0, so the caller must not use this (the LIF models keep at least one step).
 #[inline]
-pub(crate) fn push_fresh(refrac: &[f64], nref: f64, base: usize, spikes: &mut Vec<u32>) {
+pub(crate) fn push_fresh<T: Copy + PartialEq>(
+    refrac: &[T],
+    nref: T,
+    base: usize,
+    spikes: &mut Vec<u32>,
+) {
     for (k, &r) in refrac.iter().enumerate() {
         if r == nref {
             spikes.push((base + k) as u32);
@@ -187,9 +219,9 @@ pub(crate) fn push_fresh(refrac: &[f64], nref: f64, base: usize, spikes: &mut Ve
 /// block with a spike (it counts them in its update loop: a compare against a per-neuron
 /// value here would not vectorise and cost as much as the update itself).
 #[inline(always)]
-pub(crate) fn push_fresh_lanes(
-    refrac: &[f64],
-    nref: impl Fn(usize) -> f64,
+pub(crate) fn push_fresh_lanes<T: Copy + PartialEq>(
+    refrac: &[T],
+    nref: impl Fn(usize) -> T,
     base: usize,
     spikes: &mut Vec<u32>,
 ) {
@@ -203,9 +235,9 @@ pub(crate) fn push_fresh_lanes(
 /// [`push_fresh_lanes`] over any number of neurons: finds the chunks of `BLOCK` neurons
 /// holding a spike by a compare that vectorises, and scans only those.
 #[inline(always)]
-pub(crate) fn push_fresh_chunks(
-    refrac: &[f64],
-    nref: impl Fn(usize) -> f64,
+pub(crate) fn push_fresh_chunks<T: Copy + PartialEq>(
+    refrac: &[T],
+    nref: impl Fn(usize) -> T,
     base: usize,
     spikes: &mut Vec<u32>,
 ) {
@@ -320,6 +352,7 @@ pub(crate) mod testing {
             offset: 0,
             rng: crate::rng::component(1, crate::rng::Stream::Poisson, 0),
             per_neuron: per,
+            precision: Default::default(),
         };
         spec.build(n, ctx).unwrap()
     }

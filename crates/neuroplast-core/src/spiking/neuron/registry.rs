@@ -27,6 +27,9 @@ pub struct Build<'a> {
     /// with `values.len()` = the shard's size. Names are checked against
     /// [`ParamTable::NAMES`] before any model is built.
     pub per_neuron: &'a [(String, Vec<f64>)],
+    /// The precision of the state arrays: [`Precision::F64`](super::Precision::F64) unless
+    /// the population asked for `f32` (only for models with [`BuiltinModel::F32`]).
+    pub precision: super::Precision,
 }
 
 /// A built-in neuron model: what the registry needs besides the step.
@@ -40,6 +43,10 @@ pub trait BuiltinModel: NeuronModel + Sized {
         + std::fmt::Debug
         + Serialize
         + DeserializeOwned;
+
+    /// `true` for a model that can keep its state in `f32` (`precision = "f32"` on a
+    /// population; [`Build::precision`] then says which to build). Default: `f64` only.
+    const F32: bool = false;
 
     /// Check the parameters; errors name `{path}.{key}`.
     fn validate(params: &Self::Params, path: &str) -> Result<()>;
@@ -67,11 +74,16 @@ pub trait BuiltinModel: NeuronModel + Sized {
 /// Copy every named state variable of `old` into `new` (the default of
 /// [`BuiltinModel::carry_from`]).
 pub fn carry_named<M: NeuronModel>(new: &mut M, old: &M) {
+    use super::{StateMut, StateRef};
     for &name in new.state_names() {
-        if let (Some(src), Some(dst)) = (old.state(name), new.state_mut(name)) {
-            if src.len() == dst.len() {
+        match (old.values(name), new.values_mut(name)) {
+            (Some(StateRef::F64(src)), Some(StateMut::F64(dst))) if src.len() == dst.len() => {
                 dst.copy_from_slice(src);
             }
+            (Some(StateRef::F32(src)), Some(StateMut::F32(dst))) if src.len() == dst.len() => {
+                dst.copy_from_slice(src);
+            }
+            _ => {}
         }
     }
 }
@@ -253,6 +265,22 @@ macro_rules! models {
                 }
             }
 
+            /// `true` when the model can keep its state in `f32` ([`BuiltinModel::F32`](crate::spiking::neuron::BuiltinModel::F32)).
+            pub fn has_f32(&self) -> bool {
+                match self {
+                    $(ModelSpec::$name(_) => <$ty as $crate::spiking::neuron::BuiltinModel>::F32,)*
+                }
+            }
+
+            /// The names of the models that can keep their state in `f32`, in list order.
+            pub fn names_with_f32() -> Vec<&'static str> {
+                let mut out = Vec::new();
+                $(if <$ty as $crate::spiking::neuron::BuiltinModel>::F32 {
+                    out.push(stringify!($name));
+                })*
+                out
+            }
+
             /// Check that `other` is this model (any parameters): a parameter change may not
             /// change a population's model.
             pub fn same_model(&self, other: &ModelSpec) -> bool {
@@ -321,6 +349,18 @@ macro_rules! models {
             }
             fn receptor_state(&mut self, r: usize) -> Option<&mut [f64]> {
                 match self { $(Neurons::$name(m) => m.receptor_state(r),)* }
+            }
+            fn precision(&self) -> $crate::spiking::neuron::Precision {
+                match self { $(Neurons::$name(m) => m.precision(),)* }
+            }
+            fn values(&self, name: &str) -> Option<$crate::spiking::neuron::StateRef<'_>> {
+                match self { $(Neurons::$name(m) => m.values(name),)* }
+            }
+            fn values_mut(&mut self, name: &str) -> Option<$crate::spiking::neuron::StateMut<'_>> {
+                match self { $(Neurons::$name(m) => m.values_mut(name),)* }
+            }
+            fn receptor_values(&mut self, r: usize) -> Option<$crate::spiking::neuron::StateMut<'_>> {
+                match self { $(Neurons::$name(m) => m.receptor_values(r),)* }
             }
         }
     };

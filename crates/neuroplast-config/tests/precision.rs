@@ -1,0 +1,193 @@
+//! Populations whose state is `f32` (`precision = "f32"`): the built-in `IF_cond_exp` and the
+//! same model written as equations give the same spikes bit for bit, at any thread count and
+//! through checkpoints; recordings, state reads and writes, static and plastic delivery work
+//! on `f32` state; errors name the key and what is allowed.
+
+use neuroplast_config::library::as_equations;
+use neuroplast_config::spiking::SpikingExperiment;
+use neuroplast_core::checkpoint::{network_from_bytes, write_network};
+use neuroplast_core::spiking::benchmarks::Benchmark;
+use neuroplast_core::spiking::network::{Network, NetworkBuilder};
+use neuroplast_core::spiking::neuron::Precision;
+
+fn coba(equations: bool, precision: Precision) -> NetworkBuilder {
+    let mut b = if equations {
+        Benchmark::Coba
+            .equations_builder(4000, 5, &as_equations)
+            .unwrap()
+            .unwrap()
+    } else {
+        Benchmark::Coba.builder(4000, 5).unwrap()
+    };
+    for pop in ["exc", "inh"] {
+        b.precision(pop, precision).unwrap();
+    }
+    b
+}
+
+fn run(b: NetworkBuilder, steps: u64, threads: usize) -> Network {
+    let mut net = b.build().unwrap();
+    net.set_threads(threads).unwrap();
+    net.run(steps);
+    net
+}
+
+/// COBA 4000 in `f32` (`bench coba --precision f32`): the golden hash; the library's
+/// `IF_cond_exp` as equations in `f32` gives the built-in's spikes (the same arithmetic in the
+/// same order, constants rounded once from `f64`); two threads and checkpoint + resume give
+/// the same.
+#[test]
+fn coba_in_f32_builtin_equals_equations_any_threads_and_resumes() {
+    let steps = 2000;
+    let builtin = run(coba(false, Precision::F32), steps, 1);
+    assert_eq!(format!("{:016x}", builtin.spike_hash()), "7f0c5d95d9b7f41a");
+    let eq = run(coba(true, Precision::F32), steps, 2);
+    assert_eq!(eq.spike_hash(), builtin.spike_hash());
+    // over these 200 ms the f64 network spikes at the same steps; the potentials differ by
+    // rounding (after 2 s the spike trains differ, the rates by < 0.01 %: docs/spiking.md)
+    let wide = run(coba(false, Precision::F64), steps, 1);
+    assert_eq!(wide.spike_hash(), builtin.spike_hash());
+    let v = |n: &Network| n.population("exc").unwrap().state("v").unwrap();
+    let (v32, v64) = (v(&builtin), v(&wide));
+    assert!(v32.iter().all(|&x| x == f64::from(x as f32)));
+    assert_ne!(v32, v64);
+    let worst = v32
+        .iter()
+        .zip(&v64)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(worst < 1e-3, "{worst} mV");
+
+    for equations in [false, true] {
+        let mut part = coba(equations, Precision::F32).build().unwrap();
+        part.run(700);
+        let mut bytes = Vec::new();
+        write_network(&part, &mut bytes).unwrap();
+        let mut resumed = network_from_bytes(&bytes).unwrap();
+        resumed.set_threads(2).unwrap();
+        resumed.run(steps - 700);
+        assert_eq!(resumed.spike_hash(), builtin.spike_hash());
+        assert_eq!(
+            resumed.population("exc").unwrap().state("v"),
+            builtin.population("exc").unwrap().state("v")
+        );
+    }
+}
+
+const SMALL: &str = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 200.0
+seed = 3
+
+[populations.input]
+model = "SpikeSourcePoisson"
+n = 50
+params = { rate = 40.0 }
+
+[populations.cells]
+model = "IF_cond_exp"
+n = 20
+precision = "f32"
+init = { v = -60.3 }
+
+[projections.static]
+pre = "input"
+post = "cells"
+connector = { kind = "fixed_probability", p = 0.5 }
+receptor = "excitatory"
+weight = 0.004
+
+[projections.plastic]
+pre = "input"
+post = "cells"
+connector = { kind = "fixed_probability", p = 0.5 }
+receptor = "excitatory"
+weight = 0.004
+plasticity = { kind = "pair_stdp", w_max = 0.008 }
+
+[record.cells]
+spikes = true
+state = { v = { every_ms = 0.1 }, g_exc = { every_ms = 0.1 } }
+"#;
+
+fn small(set: &[&str]) -> Result<SpikingExperiment, neuroplast_config::ConfigError> {
+    let overrides: Vec<String> = set.iter().map(|s| s.to_string()).collect();
+    SpikingExperiment::from_str(SMALL, "t.toml", &overrides)
+}
+
+/// An `f32` population in a file: initial values are rounded to `f32`; static and plastic
+/// (STDP) projections deliver into its `f32` conductances; every recorded value is an `f32`
+/// widened exactly; `Population::state` reads and `set_state` writes the `f32` arrays; the
+/// resolved file (which keeps `precision`) repeats the run; a checkpoint resumes bit-exactly.
+#[test]
+fn an_f32_population_in_a_file_records_reads_and_learns() {
+    let exp = small(&[]).unwrap_or_else(|e| panic!("{e}"));
+    let mut net = exp.build().unwrap_or_else(|e| panic!("{e}"));
+    let v0 = net.population("cells").unwrap().state("v").unwrap();
+    assert!(v0.iter().all(|&v| v == f64::from(-60.3f32)), "{v0:?}");
+    net.run(exp.steps() / 2);
+    let mut bytes = Vec::new();
+    write_network(&net, &mut bytes).unwrap();
+    net.run(exp.steps() - exp.steps() / 2);
+    let cells = net.population("cells").unwrap();
+    assert!(cells.spike_count() > 20, "{}", cells.spike_count());
+    let w = net.projections()[1].synapses.weights();
+    assert!(
+        w.iter().any(|&x| x != 0.004) && w.iter().all(|&x| (0.0..=0.008).contains(&x)),
+        "STDP changed the weights within bounds"
+    );
+    let rec = net.drain();
+    let chunk = |var: &str| rec.states.iter().find(|c| c.variable == var).unwrap();
+    let (v, g) = (chunk("v"), chunk("g_exc"));
+    assert_eq!(v.values.len(), 20 * exp.steps() as usize);
+    for x in v.values.iter().chain(&g.values) {
+        assert_eq!(*x, f64::from(*x as f32), "an f32 value widened");
+    }
+    assert!(g.values.iter().any(|&x| x > 0.0));
+    let last = net.population("cells").unwrap().state("v").unwrap();
+    assert_eq!(&v.values[v.values.len() - 20..], &last[..]);
+
+    let mut resumed = network_from_bytes(&bytes).unwrap();
+    resumed.run(exp.steps() - exp.steps() / 2);
+    assert_eq!(resumed.spike_hash(), net.spike_hash());
+
+    let resolved = toml::to_string(&exp.file).unwrap();
+    assert!(resolved.contains("precision = \"f32\""), "{resolved}");
+    let again = SpikingExperiment::from_str(&resolved, "resolved.toml", &[]).unwrap();
+    let mut again = again.build().unwrap();
+    again.run(exp.steps());
+    assert_eq!(again.spike_hash(), net.spike_hash());
+
+    let pop = again.population_mut("cells").unwrap();
+    pop.set_state("v", &[-55.1; 20]).unwrap();
+    assert_eq!(pop.state("v").unwrap(), vec![f64::from(-55.1f32); 20]);
+}
+
+/// Errors name the key and what is allowed: a model without `f32`, a precision that does not
+/// exist, and a retune that would change a built population's precision.
+#[test]
+fn precision_errors_name_the_key() {
+    let e = small(&["populations.cells.model=\"IF_curr_exp\""])
+        .and_then(|x| x.build().map(|_| ()))
+        .expect_err("IF_curr_exp has no f32");
+    assert_eq!(e.path, "populations.cells.precision", "{e}");
+    assert!(e.msg.contains("IF_curr_exp runs in f64 only"), "{e}");
+    assert!(
+        e.msg.contains("IF_cond_exp") && e.msg.contains("equation models"),
+        "{e}"
+    );
+
+    let e = small(&["populations.cells.precision=\"f16\""])
+        .map(|_| ())
+        .expect_err("no f16");
+    assert_eq!(e.path, "populations.cells.precision", "{e}");
+    assert!(e.msg.contains("f64") && e.msg.contains("f32"), "{e}");
+
+    let exp = small(&[]).unwrap();
+    let mut net = exp.build().unwrap();
+    let wide = small(&["populations.cells.precision=\"f64\""]).unwrap();
+    let e = net.retune(&wide.builder().unwrap()).unwrap_err();
+    assert!(e.to_string().contains("populations.cells.precision"), "{e}");
+    assert!(e.to_string().contains("keeps its precision (f32)"), "{e}");
+}
