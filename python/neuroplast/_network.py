@@ -78,11 +78,14 @@ class NetworkBuilder:
         model: str | Model,
         params: Mapping[str, Any] | None = None,
         init: Mapping[str, Any] | None = None,
+        precision: str | None = None,
     ) -> Population:
         """Add population ``name`` of ``n`` neurons of ``model`` (a built-in name such as
         ``"IF_cond_exp"``, or a neuron :class:`Model`), with parameter values ``params``
         (numbers, arrays of one value per neuron, distributions) and initial values ``init``
-        (e.g. ``{"v": npl.uniform(-60, -50)}``). Returns its :class:`Population`."""
+        (e.g. ``{"v": npl.uniform(-60, -50)}``). ``precision``: ``"f64"`` (default) or
+        ``"f32"`` state (``IF_cond_exp``, ``IF_curr_exp`` and equation models). Returns its
+        :class:`Population`."""
         _name(name, "name")
         if isinstance(model, Model):
             if model.kind != "neuron":
@@ -103,6 +106,8 @@ class NetworkBuilder:
                 table["params"] = {k: _per_neuron(v) for k, v in _mapping(params, "params").items()}
             if init:
                 table["init"] = {k: _value(v) for k, v in _mapping(init, "init").items()}
+            if precision is not None:
+                table["precision"] = precision
             spec["populations"][name] = table
 
         self._change(edit)

@@ -162,6 +162,43 @@ def test_populations_and_projections_get_and_set():
         net.population("late", 3, "IF_cond_exp")
 
 
+def test_f32_populations_from_python():
+    """precision="f32" is the file's key: the same spikes as COBA in f32 written as a file,
+    state read back as f32 values widened, and an error naming the key for a model without it."""
+    net = coba_in_code(200.0)
+    spec = net.to_toml().replace('model = "IF_cond_exp"', 'model = "IF_cond_exp"\nprecision = "f32"')
+    file = npl.Network.from_toml(spec)
+    code = npl.Network(dt=0.1, seed=7, duration_ms=200.0)
+    init = {
+        "v": npl.normal(-55.0, 5.0),
+        "g_exc": npl.normal(0.04, 0.015, clip_low=0.0),
+        "g_inh": npl.normal(0.2, 0.12, clip_low=0.0),
+    }
+    exc = code.population("exc", 3200, "IF_cond_exp", params=COBA_PARAMS, init=init, precision="f32")
+    inh = code.population("inh", 800, "IF_cond_exp", params=COBA_PARAMS, init=init, precision="f32")
+    for pre, post, receptor, w in [
+        (exc, exc, "excitatory", 0.006),
+        (exc, inh, "excitatory", 0.006),
+        (inh, exc, "inhibitory", 0.067),
+        (inh, inh, "inhibitory", 0.067),
+    ]:
+        code.connect(pre, post, npl.fixed_probability(0.02), weight=w, delay=0.1, receptor=receptor)
+    file.run()
+    code.run()
+    assert code.spike_hash == file.spike_hash
+    v = exc.get("v")
+    assert v.dtype == np.float64 and np.all(v == v.astype(np.float32))
+    wide = coba_in_code(200.0)
+    wide.run()
+    from neuroplast.builder import Population
+
+    assert not np.array_equal(v, Population(wide, "exc").get("v"))
+    with pytest.raises(npl.ConfigError) as e:
+        npl.Network(dt=1.0, seed=1).population("x", 5, "Izhikevich", precision="f32")
+    assert e.value.path == "populations.x.precision"
+    assert "IF_cond_exp" in str(e.value)
+
+
 def test_builder_errors_name_the_argument():
     net = npl.Network(dt=0.1, seed=1)
     with pytest.raises(npl.ConfigError) as e:

@@ -229,6 +229,7 @@ impl SpikingExperiment {
             let model = model_of(scalars)?;
             model
                 .validate(&format!("{path}.params"))
+                .and_then(|()| model.check_precision(pop.precision, &format!("{path}.precision")))
                 .map_err(|e| ConfigError::from_core(name, e))?;
             // (an equation model's parameters stay as given: its table holds the others)
             let written = match model {

@@ -118,21 +118,8 @@ impl NetworkBuilder {
     pub fn precision(&mut self, pop: &str, precision: Precision) -> Result<()> {
         let idx = self.pop_index(pop, &format!("populations.{pop}"))?;
         let decl = &mut self.pops[idx];
-        ensure!(
-            precision == Precision::F64 || decl.model.has_f32(),
-            format!("populations.{pop}.precision"),
-            "{} runs in f64 only; \"f32\" is available for: {}",
-            decl.model.name(),
-            ModelSpec::names_with_f32()
-                .iter()
-                .map(|&m| if m == "equations" {
-                    "equation models"
-                } else {
-                    m
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        decl.model
+            .check_precision(precision, &format!("populations.{pop}.precision"))?;
         decl.precision = precision;
         Ok(())
     }

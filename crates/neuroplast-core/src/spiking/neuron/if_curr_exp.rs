@@ -5,10 +5,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::lanes::{LaneSet, Step};
+use super::single::{arrays, Arrays, Either, Single};
 use super::{
-    check_finite, check_positive, push_fresh, push_fresh_chunks, push_fresh_lanes, NeuronModel, RefractoryRule,
-    Receptor, ReceptorKind, BLOCK,
+    check_finite, check_positive, push_fresh, push_fresh_chunks, push_fresh_lanes, NeuronModel, Precision,
+    Receptor, ReceptorKind, RefractoryRule, BLOCK,
 };
+use crate::lang::Float;
 use crate::{ensure, Result};
 
 /// Parameters of [`IfCurrExp`] (`IF_curr_exp`), PyNN names and defaults.
@@ -158,7 +160,14 @@ pub struct IfCurrExp {
     /// every step; the neuron integrates when it is ≤ 1. A counter equal to `nref` marks a
     /// spike of this step (whole numbers stored as f64 so the update vectorises).
     refrac: Vec<f64>,
+    /// The state in `f32` for a population built with `precision = "f32"` (the four arrays
+    /// above are then empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    single: Option<Box<Single>>,
 }
+
+/// The names of the state arrays.
+const CURR_STATE: &[&str; 3] = &["v", "i_exc", "i_inh"];
 
 crate::lanes! {
     /// Constants of the `IF_curr_exp` update (its exact propagators), derived from one
@@ -206,7 +215,15 @@ impl IfCurrExp {
             i_exc: vec![0.0; n],
             i_inh: vec![0.0; n],
             refrac: vec![0.0; n],
+            single: None,
         })
+    }
+
+    /// The same neurons with their state in `f32` (each value rounded once).
+    fn into_f32(mut self) -> IfCurrExp {
+        let arrays = [&mut self.v, &mut self.i_exc, &mut self.i_inh];
+        self.single = Some(Single::take(arrays, &mut self.refrac));
+        self
     }
 
     /// The parameters (those of every neuron, before per-neuron values).
@@ -225,66 +242,92 @@ impl IfCurrExp {
         L: LaneSet,
         for<'a> L::Block<'a>: CurrAccess,
     {
-        let n = self.v.len();
-        let current = if EXT { &current[..n] } else { &[][..] };
-        // with one refractory period for all, a spike is a counter equal to it
-        let same_nref = <L::Block<'_> as CurrAccess>::same_for_all("nref");
-        let blocked = <L::Block<'_> as CurrAccess>::BLOCKED;
-        let mut base = 0;
-        while base < n {
-            // full lanes: blocks of `BLOCK` neurons; uniform constants or one differing
-            // constant: one loop over the population (as in `IF_cond_exp`)
-            let end = if blocked { (base + BLOCK).min(n) } else { n };
-            let c = lanes.block(base, end);
-            c.check_len(end - base);
-            let v = &mut self.v[base..end];
-            let ie = &mut self.i_exc[base..end];
-            let ii = &mut self.i_inh[base..end];
-            let refrac = &mut self.refrac[base..end];
-            let n = v.len();
-            let (ie, ii, refrac) = (&mut ie[..n], &mut ii[..n], &mut refrac[..n]);
-            // spikes of the block, counted only on the blocked per-neuron path (an integer
-            // sum keeps the loop vectorised; the others find them by one compare per neuron)
-            let mut fired = 0u32;
-            for k in 0..n {
-                let (i_e, i_i, v0) = (ie[k], ii[k], v[k]);
-                let el = c.v_rest(k);
-                let i_in = if EXT {
-                    c.i_offset(k) + current[base + k]
-                } else {
-                    c.i_offset(k)
-                };
-                let v1 = el
-                    + (v0 - el) * c.p22(k)
-                    + i_e * c.p21_e(k)
-                    + i_i * c.p21_i(k)
-                    + i_in * c.p20(k);
-                let r = refrac[k];
-                let active = r <= 1.0;
-                let v1 = if active { v1 } else { v0 };
-                let spike = active & (v1 > c.v_thresh(k));
-                if !same_nref && blocked {
-                    fired += u32::from(spike);
-                }
-                v[k] = if spike { c.v_reset(k) } else { v1 };
-                refrac[k] = if spike { c.nref(k) } else { (r - 1.0).max(0.0) };
-                ie[k] = i_e * c.p11_e(k);
-                ii[k] = i_i * c.p11_i(k);
-            }
-            if !blocked {
-                // one loop over the population: look for spikes 64 neurons at a time
-                push_fresh_chunks(refrac, |k| c.nref(k), base, spikes);
-            } else if same_nref {
-                // a separate OR-reduction vectorises; accumulating it in the loop above does not
-                let nref = c.nref(0);
-                if refrac.iter().fold(false, |a, &r| a | (r == nref)) {
-                    push_fresh(refrac, nref, base, spikes);
-                }
-            } else if fired > 0 {
-                push_fresh_lanes(refrac, |k| c.nref(k), base, spikes);
-            }
-            base = end;
+        let wide = [&mut self.v, &mut self.i_exc, &mut self.i_inh];
+        match arrays(self.single.as_deref_mut(), wide, &mut self.refrac) {
+            Either::F64(a) => update::<EXT, L, f64>(a, lanes, current, spikes),
+            Either::F32(a) => update::<EXT, L, f32>(a, lanes, current, spikes),
         }
+    }
+}
+
+/// One step of `IF_curr_exp` over state arrays of precision `F`; the propagators are `f64`,
+/// rounded to `F` where they are used (once per step for uniform constants).
+#[inline(always)]
+fn update<const EXT: bool, L, F: Float>(
+    mut s: Arrays<'_, F>,
+    lanes: &L,
+    current: &[f64],
+    spikes: &mut Vec<u32>,
+) where
+    L: LaneSet,
+    for<'a> L::Block<'a>: CurrAccess,
+{
+    let f = F::from_f64;
+    let n = s.v.len();
+    let current = if EXT { &current[..n] } else { &[][..] };
+    // with one refractory period for all, a spike is a counter equal to it
+    let same_nref = <L::Block<'_> as CurrAccess>::same_for_all("nref");
+    let blocked = <L::Block<'_> as CurrAccess>::BLOCKED;
+    let one = F::ONE;
+    let mut base = 0;
+    while base < n {
+        // full lanes: blocks of `BLOCK` neurons; uniform constants or one differing
+        // constant: one loop over the population (as in `IF_cond_exp`)
+        let end = if blocked { (base + BLOCK).min(n) } else { n };
+        let c = lanes.block(base, end);
+        c.check_len(end - base);
+        let [ie, ii] = &mut s.syn;
+        let v = &mut s.v[base..end];
+        let ie = &mut ie[base..end];
+        let ii = &mut ii[base..end];
+        let refrac = &mut s.refrac[base..end];
+        let n = v.len();
+        let (ie, ii, refrac) = (&mut ie[..n], &mut ii[..n], &mut refrac[..n]);
+        // spikes of the block, counted only on the blocked per-neuron path (an integer
+        // sum keeps the loop vectorised; the others find them by one compare per neuron)
+        let mut fired = 0u32;
+        for k in 0..n {
+            let (i_e, i_i, v0) = (ie[k], ii[k], v[k]);
+            let el = f(c.v_rest(k));
+            let i_in = if EXT {
+                f(c.i_offset(k)) + f(current[base + k])
+            } else {
+                f(c.i_offset(k))
+            };
+            let v1 = el
+                + (v0 - el) * f(c.p22(k))
+                + i_e * f(c.p21_e(k))
+                + i_i * f(c.p21_i(k))
+                + i_in * f(c.p20(k));
+            let r = refrac[k];
+            let active = r <= one;
+            let v1 = if active { v1 } else { v0 };
+            let spike = active & (v1 > f(c.v_thresh(k)));
+            if !same_nref && blocked {
+                fired += u32::from(spike);
+            }
+            v[k] = if spike { f(c.v_reset(k)) } else { v1 };
+            refrac[k] = if spike {
+                f(c.nref(k))
+            } else {
+                (r - one).max(F::ZERO)
+            };
+            ie[k] = i_e * f(c.p11_e(k));
+            ii[k] = i_i * f(c.p11_i(k));
+        }
+        if !blocked {
+            // one loop over the population: look for spikes 64 neurons at a time
+            push_fresh_chunks(refrac, |k| f(c.nref(k)), base, spikes);
+        } else if same_nref {
+            // a separate OR-reduction vectorises; accumulating it in the loop above does not
+            let nref = f(c.nref(0));
+            if refrac.iter().fold(false, |a, &r| a | (r == nref)) {
+                push_fresh(refrac, nref, base, spikes);
+            }
+        } else if fired > 0 {
+            push_fresh_lanes(refrac, |k| f(c.nref(k)), base, spikes);
+        }
+        base = end;
     }
 }
 
@@ -326,9 +369,14 @@ crate::param_table!(IfCurrExpParams {
 impl super::BuiltinModel for IfCurrExp {
     type Params = IfCurrExpParams;
 
+    const F32: bool = true;
+
     fn carry_from(&mut self, old: &Self) {
         super::carry_named(self, old);
         self.refrac.clone_from(&old.refrac);
+        if let (Some(new), Some(old)) = (self.single.as_deref_mut(), old.single.as_deref()) {
+            new.refrac.clone_from(&old.refrac);
+        }
     }
 
     fn validate(params: &IfCurrExpParams, path: &str) -> Result<()> {
@@ -350,13 +398,19 @@ impl super::BuiltinModel for IfCurrExp {
             let consts: Vec<CurrConsts> = each.into_iter().map(|(_, c)| c).collect();
             m.lanes = Some(CurrLanes::of(&consts));
         }
-        Ok(m)
+        Ok(match ctx.precision {
+            Precision::F64 => m,
+            Precision::F32 => m.into_f32(),
+        })
     }
 }
 
 impl NeuronModel for IfCurrExp {
     fn len(&self) -> usize {
-        self.v.len()
+        match &self.single {
+            None => self.v.len(),
+            Some(s) => s.len(),
+        }
     }
 
     fn receptors(&self) -> &'static [Receptor] {
@@ -364,10 +418,13 @@ impl NeuronModel for IfCurrExp {
     }
 
     fn state_names(&self) -> &'static [&'static str] {
-        &["v", "i_exc", "i_inh"]
+        CURR_STATE
     }
 
     fn state(&self, name: &str) -> Option<&[f64]> {
+        if self.single.is_some() {
+            return None; // `values`
+        }
         match name {
             "v" => Some(&self.v),
             "i_exc" => Some(&self.i_exc),
@@ -377,6 +434,9 @@ impl NeuronModel for IfCurrExp {
     }
 
     fn state_mut(&mut self, name: &str) -> Option<&mut [f64]> {
+        if self.single.is_some() {
+            return None; // `values_mut`
+        }
         match name {
             "v" => Some(&mut self.v),
             "i_exc" => Some(&mut self.i_exc),
@@ -400,12 +460,17 @@ impl NeuronModel for IfCurrExp {
     }
 
     fn receptor_state(&mut self, r: usize) -> Option<&mut [f64]> {
+        if self.single.is_some() {
+            return None; // `receptor_values`
+        }
         match r {
             0 => Some(&mut self.i_exc),
             1 => Some(&mut self.i_inh),
             _ => None,
         }
     }
+
+    super::single::f32_state_access!(CURR_STATE);
 }
 
 #[cfg(test)]

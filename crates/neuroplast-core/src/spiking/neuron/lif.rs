@@ -22,9 +22,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::lanes::{LaneSet, Step};
+use super::single::{arrays, Arrays, Either, Single};
 use super::{
     check_finite, check_positive, push_fresh, push_fresh_chunks, push_fresh_lanes, NeuronModel,
-    Precision, Receptor, ReceptorKind, RefractoryRule, StateMut, StateRef, BLOCK,
+    Precision, Receptor, ReceptorKind, RefractoryRule, BLOCK,
 };
 use crate::lang::Float;
 use crate::{ensure, Result};
@@ -202,25 +203,11 @@ pub struct IfCondExp {
     /// The state in `f32` for a population built with `precision = "f32"` (the four arrays
     /// above are then empty).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    single: Option<Box<SingleState>>,
+    single: Option<Box<Single>>,
 }
 
-/// The state of an `f32` population: `v`, `g_exc`, `g_inh` and the refractory counter.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct SingleState {
-    v: Vec<f32>,
-    g_exc: Vec<f32>,
-    g_inh: Vec<f32>,
-    refrac: Vec<f32>,
-}
-
-/// The state arrays one update runs over, at either precision.
-struct Arrays<'a, F> {
-    v: &'a mut [F],
-    g_exc: &'a mut [F],
-    g_inh: &'a mut [F],
-    refrac: &'a mut [F],
-}
+/// The names of the state arrays.
+const COND_STATE: &[&str; 3] = &["v", "g_exc", "g_inh"];
 
 impl IfCondExp {
     /// `n` neurons at rest, time step `dt_ms`.
@@ -241,15 +228,8 @@ impl IfCondExp {
 
     /// The same neurons with their state in `f32` (each value rounded once).
     fn into_f32(mut self) -> IfCondExp {
-        let round = |x: &mut Vec<f64>| -> Vec<f32> {
-            std::mem::take(x).into_iter().map(|v| v as f32).collect()
-        };
-        self.single = Some(Box::new(SingleState {
-            v: round(&mut self.v),
-            g_exc: round(&mut self.g_exc),
-            g_inh: round(&mut self.g_inh),
-            refrac: round(&mut self.refrac),
-        }));
+        let arrays = [&mut self.v, &mut self.g_exc, &mut self.g_inh];
+        self.single = Some(Single::take(arrays, &mut self.refrac));
         self
     }
 
@@ -268,29 +248,10 @@ impl IfCondExp {
         L: LaneSet,
         for<'a> L::Block<'a>: CondAccess,
     {
-        match self.single.as_deref_mut() {
-            None => update::<EXT, EXP, L, f64>(
-                Arrays {
-                    v: &mut self.v,
-                    g_exc: &mut self.g_exc,
-                    g_inh: &mut self.g_inh,
-                    refrac: &mut self.refrac,
-                },
-                lanes,
-                current,
-                spikes,
-            ),
-            Some(s) => update::<EXT, EXP, L, f32>(
-                Arrays {
-                    v: &mut s.v,
-                    g_exc: &mut s.g_exc,
-                    g_inh: &mut s.g_inh,
-                    refrac: &mut s.refrac,
-                },
-                lanes,
-                current,
-                spikes,
-            ),
+        let wide = [&mut self.v, &mut self.g_exc, &mut self.g_inh];
+        match arrays(self.single.as_deref_mut(), wide, &mut self.refrac) {
+            Either::F64(a) => update::<EXT, EXP, L, f64>(a, lanes, current, spikes),
+            Either::F32(a) => update::<EXT, EXP, L, f32>(a, lanes, current, spikes),
         }
     }
 }
@@ -299,7 +260,7 @@ impl IfCondExp {
 /// rounded to `F` where they are used (once per step for uniform constants).
 #[inline(always)]
 fn update<const EXT: bool, const EXP: bool, L, F: Float>(
-    s: Arrays<'_, F>,
+    mut s: Arrays<'_, F>,
     lanes: &L,
     current: &[f64],
     spikes: &mut Vec<u32>,
@@ -324,9 +285,10 @@ fn update<const EXT: bool, const EXP: bool, L, F: Float>(
         };
         let c = lanes.block(base, end);
         c.check_len(end - base);
+        let [ge, gi] = &mut s.syn;
         let v = &mut s.v[base..end];
-        let ge = &mut s.g_exc[base..end];
-        let gi = &mut s.g_inh[base..end];
+        let ge = &mut ge[base..end];
+        let gi = &mut gi[base..end];
         let refrac = &mut s.refrac[base..end];
         let n = v.len();
         let (ge, gi, refrac) = (&mut ge[..n], &mut gi[..n], &mut refrac[..n]);
@@ -466,7 +428,7 @@ impl NeuronModel for IfCondExp {
     fn len(&self) -> usize {
         match &self.single {
             None => self.v.len(),
-            Some(s) => s.v.len(),
+            Some(s) => s.len(),
         }
     }
 
@@ -475,7 +437,7 @@ impl NeuronModel for IfCondExp {
     }
 
     fn state_names(&self) -> &'static [&'static str] {
-        &["v", "g_exc", "g_inh"]
+        COND_STATE
     }
 
     fn state(&self, name: &str) -> Option<&[f64]> {
@@ -527,49 +489,7 @@ impl NeuronModel for IfCondExp {
         }
     }
 
-    fn precision(&self) -> Precision {
-        match self.single {
-            None => Precision::F64,
-            Some(_) => Precision::F32,
-        }
-    }
-
-    fn values(&self, name: &str) -> Option<StateRef<'_>> {
-        let Some(s) = self.single.as_deref() else {
-            return self.state(name).map(StateRef::F64);
-        };
-        Some(StateRef::F32(match name {
-            "v" => &s.v,
-            "g_exc" => &s.g_exc,
-            "g_inh" => &s.g_inh,
-            _ => return None,
-        }))
-    }
-
-    fn values_mut(&mut self, name: &str) -> Option<StateMut<'_>> {
-        if self.single.is_none() {
-            return self.state_mut(name).map(StateMut::F64);
-        }
-        let s = self.single.as_deref_mut()?;
-        Some(StateMut::F32(match name {
-            "v" => &mut s.v,
-            "g_exc" => &mut s.g_exc,
-            "g_inh" => &mut s.g_inh,
-            _ => return None,
-        }))
-    }
-
-    fn receptor_values(&mut self, r: usize) -> Option<StateMut<'_>> {
-        if self.single.is_none() {
-            return self.receptor_state(r).map(StateMut::F64);
-        }
-        let s = self.single.as_deref_mut()?;
-        match r {
-            0 => Some(StateMut::F32(&mut s.g_exc)),
-            1 => Some(StateMut::F32(&mut s.g_inh)),
-            _ => None,
-        }
-    }
+    super::single::f32_state_access!(COND_STATE);
 }
 
 #[cfg(test)]
@@ -577,6 +497,7 @@ mod tests {
     use super::*;
     use crate::spiking::neuron::lanes::index_of;
     use crate::spiking::neuron::testing::step_with;
+    use crate::spiking::neuron::StateRef;
 
     /// `f32` state runs the same update in `f32`: every value equals a scalar `f32` replay of
     /// the module's equations (constants computed in `f64`, rounded once), both integrators,

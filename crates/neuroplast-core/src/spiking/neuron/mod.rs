@@ -36,6 +36,7 @@ pub mod izhikevich;
 pub mod lanes;
 pub mod lif;
 mod registry;
+mod single;
 pub mod sorf;
 mod values;
 

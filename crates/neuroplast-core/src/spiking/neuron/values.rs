@@ -9,6 +9,31 @@
 
 pub use crate::lang::Precision;
 
+use super::ModelSpec;
+
+impl ModelSpec {
+    /// Check that the model can keep its state in `precision`; the error names `path` (the
+    /// population's `precision` key) and the models that can.
+    pub fn check_precision(&self, precision: Precision, path: &str) -> crate::Result<()> {
+        crate::ensure!(
+            precision == Precision::F64 || self.has_f32(),
+            path,
+            "{} runs in f64 only; \"f32\" is available for: {}",
+            self.name(),
+            ModelSpec::names_with_f32()
+                .iter()
+                .map(|&m| if m == "equations" {
+                    "equation models"
+                } else {
+                    m
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        Ok(())
+    }
+}
+
 /// A state array, read-only, at the population's precision.
 #[derive(Clone, Copy, Debug)]
 pub enum StateRef<'a> {

@@ -1,0 +1,124 @@
+//! The `f32` state of the LIF models (`IF_cond_exp`, `IF_curr_exp`): three named arrays and
+//! the refractory counter. A model keeps its `f64` arrays empty while it holds one of these
+//! (`precision = "f32"`), and runs its update, generic over the precision, on whichever it has.
+
+use serde::{Deserialize, Serialize};
+
+/// Three state arrays (in the order of the model's `state_names`) and the refractory counter,
+/// in `f32`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Single {
+    pub(crate) arrays: [Vec<f32>; 3],
+    pub(crate) refrac: Vec<f32>,
+}
+
+impl Single {
+    /// The `f64` arrays rounded to `f32`; the `f64` vectors are left empty.
+    pub(crate) fn take(arrays: [&mut Vec<f64>; 3], refrac: &mut Vec<f64>) -> Box<Single> {
+        let round = |x: &mut Vec<f64>| -> Vec<f32> {
+            std::mem::take(x).into_iter().map(|v| v as f32).collect()
+        };
+        let [a, b, c] = arrays;
+        Box::new(Single {
+            arrays: [round(a), round(b), round(c)],
+            refrac: round(refrac),
+        })
+    }
+
+    /// Number of neurons.
+    pub(crate) fn len(&self) -> usize {
+        self.refrac.len()
+    }
+
+    /// Array `name` of `names` (the model's state names).
+    pub(crate) fn get(&self, names: &[&str], name: &str) -> Option<&[f32]> {
+        let k = names.iter().position(|&n| n == name)?;
+        self.arrays.get(k).map(Vec::as_slice)
+    }
+
+    /// Array `name` of `names`, mutable.
+    pub(crate) fn get_mut(&mut self, names: &[&str], name: &str) -> Option<&mut [f32]> {
+        let k = names.iter().position(|&n| n == name)?;
+        self.arrays.get_mut(k).map(Vec::as_mut_slice)
+    }
+}
+
+/// The arrays one step of a LIF update runs over: `v`, the two synaptic variables
+/// (conductances or currents) and the refractory counter, of precision `F`.
+pub(crate) struct Arrays<'a, F> {
+    pub(crate) v: &'a mut [F],
+    pub(crate) syn: [&'a mut [F]; 2],
+    pub(crate) refrac: &'a mut [F],
+}
+
+/// [`Arrays`] of the precision a model holds.
+pub(crate) enum Either<'a> {
+    F64(Arrays<'a, f64>),
+    F32(Arrays<'a, f32>),
+}
+
+/// The arrays of a model that holds `f64` arrays `[v, syn_a, syn_b]` and `refrac`, or
+/// `single` when its state is `f32`.
+pub(crate) fn arrays<'a>(
+    single: Option<&'a mut Single>,
+    [v, a, b]: [&'a mut Vec<f64>; 3],
+    refrac: &'a mut Vec<f64>,
+) -> Either<'a> {
+    match single {
+        None => Either::F64(Arrays {
+            v,
+            syn: [a, b],
+            refrac,
+        }),
+        Some(s) => {
+            let [v, a, b] = &mut s.arrays;
+            Either::F32(Arrays {
+                v,
+                syn: [a, b],
+                refrac: &mut s.refrac,
+            })
+        }
+    }
+}
+
+/// The [`NeuronModel`](super::NeuronModel) methods that read and write the state at its
+/// precision, for a model with a field `single: Option<Box<Single>>` whose `state`,
+/// `state_mut` and `receptor_state` return `None` while it is set, state names `$names`, and
+/// receptor `r` in array `r + 1`. Used inside the model's `impl NeuronModel`.
+macro_rules! f32_state_access {
+    ($names:expr) => {
+        fn precision(&self) -> $crate::spiking::neuron::Precision {
+            match self.single {
+                None => $crate::spiking::neuron::Precision::F64,
+                Some(_) => $crate::spiking::neuron::Precision::F32,
+            }
+        }
+
+        fn values(&self, name: &str) -> Option<$crate::spiking::neuron::StateRef<'_>> {
+            use $crate::spiking::neuron::StateRef;
+            match self.single.as_deref() {
+                None => self.state(name).map(StateRef::F64),
+                Some(s) => s.get($names, name).map(StateRef::F32),
+            }
+        }
+
+        fn values_mut(&mut self, name: &str) -> Option<$crate::spiking::neuron::StateMut<'_>> {
+            use $crate::spiking::neuron::StateMut;
+            if self.single.is_none() {
+                return self.state_mut(name).map(StateMut::F64);
+            }
+            let s = self.single.as_deref_mut()?;
+            s.get_mut($names, name).map(StateMut::F32)
+        }
+
+        fn receptor_values(&mut self, r: usize) -> Option<$crate::spiking::neuron::StateMut<'_>> {
+            use $crate::spiking::neuron::StateMut;
+            if self.single.is_none() {
+                return self.receptor_state(r).map(StateMut::F64);
+            }
+            let s = self.single.as_deref_mut()?;
+            s.arrays[1..].get_mut(r).map(|x| StateMut::F32(x))
+        }
+    };
+}
+pub(crate) use f32_state_access;
