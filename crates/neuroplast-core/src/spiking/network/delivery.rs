@@ -5,7 +5,7 @@
 use super::kernels::{kernel_channel, kernel_len, KernelParams};
 use super::spec::{ProjectionSpec, SynapseSpec, TruncateFrom};
 use super::{Population, Projection, Shard, SHARD};
-use crate::spiking::neuron::{NeuronModel, ReceptorKind, StateMut};
+use crate::spiking::neuron::{NeuronModel, Precision, ReceptorKind, StateMut};
 use crate::spiking::projection::{Delivery, SpikeRing};
 use crate::{ensure, Error, Result};
 
@@ -58,7 +58,14 @@ impl Target {
         }
     }
 
+    /// `true` when the array is `f32` (the model's state of an `f32` population; the `syn`
+    /// buffer and kernel traces are always `f64`).
+    fn is_f32(self, shard: &Shard) -> bool {
+        matches!(self, Target::State(_) | Target::V) && shard.neurons.precision() == Precision::F32
+    }
+
     /// The array (at the population's precision), its stride and offset in `shard`.
+    #[inline(always)]
     fn pick(self, shard: &mut Shard) -> (StateMut<'_>, usize, usize) {
         let r = shard.receptors;
         match self {
@@ -145,7 +152,7 @@ fn deliver_group(
     let hi = shards[shards.len() - 1].hi;
     let targets = Target::of(proj.delivery, &mut shards[0]);
     for target in targets.into_iter().flatten() {
-        let single = matches!(target.pick(&mut shards[0]).0, StateMut::F32(_));
+        let single = target.is_f32(&shards[0]);
         if shards.len() > MAX_TABLE {
             // very large groups: tables of at most MAX_TABLE shards each
             for sub in shards.chunks_mut(MAX_TABLE) {
