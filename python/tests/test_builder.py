@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import neuroplast as npl
+from neuroplast.builder import Population
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 
@@ -18,16 +19,16 @@ COBA_PARAMS = dict(
 )
 
 
-def coba_in_code(duration_ms=1000.0):
-    """examples/coba.toml, call by call."""
+def coba_in_code(duration_ms=1000.0, precision=None):
+    """examples/coba.toml, call by call (``precision``: the populations' state precision)."""
     net = npl.Network(dt=0.1, seed=7, duration_ms=duration_ms)
     init = {
         "v": npl.normal(-55.0, 5.0),
         "g_exc": npl.normal(0.04, 0.015, clip_low=0.0),
         "g_inh": npl.normal(0.2, 0.12, clip_low=0.0),
     }
-    exc = net.population("exc", 3200, "IF_cond_exp", params=COBA_PARAMS, init=init)
-    inh = net.population("inh", 800, "IF_cond_exp", params=COBA_PARAMS, init=init)
+    exc = net.population("exc", 3200, "IF_cond_exp", params=COBA_PARAMS, init=init, precision=precision)
+    inh = net.population("inh", 800, "IF_cond_exp", params=COBA_PARAMS, init=init, precision=precision)
     for pre, post, receptor, w in [
         (exc, exc, "excitatory", 0.006),
         (exc, inh, "excitatory", 0.006),
@@ -168,30 +169,15 @@ def test_f32_populations_from_python():
     net = coba_in_code(200.0)
     spec = net.to_toml().replace('model = "IF_cond_exp"', 'model = "IF_cond_exp"\nprecision = "f32"')
     file = npl.Network.from_toml(spec)
-    code = npl.Network(dt=0.1, seed=7, duration_ms=200.0)
-    init = {
-        "v": npl.normal(-55.0, 5.0),
-        "g_exc": npl.normal(0.04, 0.015, clip_low=0.0),
-        "g_inh": npl.normal(0.2, 0.12, clip_low=0.0),
-    }
-    exc = code.population("exc", 3200, "IF_cond_exp", params=COBA_PARAMS, init=init, precision="f32")
-    inh = code.population("inh", 800, "IF_cond_exp", params=COBA_PARAMS, init=init, precision="f32")
-    for pre, post, receptor, w in [
-        (exc, exc, "excitatory", 0.006),
-        (exc, inh, "excitatory", 0.006),
-        (inh, exc, "inhibitory", 0.067),
-        (inh, inh, "inhibitory", 0.067),
-    ]:
-        code.connect(pre, post, npl.fixed_probability(0.02), weight=w, delay=0.1, receptor=receptor)
+    code = coba_in_code(200.0, precision="f32")
     file.run()
     code.run()
     assert code.spike_hash == file.spike_hash
-    v = exc.get("v")
+    assert code.to_toml().count('precision = "f32"') == 2
+    v = Population(code, "exc").get("v")
     assert v.dtype == np.float64 and np.all(v == v.astype(np.float32))
     wide = coba_in_code(200.0)
     wide.run()
-    from neuroplast.builder import Population
-
     assert not np.array_equal(v, Population(wide, "exc").get("v"))
     with pytest.raises(npl.ConfigError) as e:
         npl.Network(dt=1.0, seed=1).population("x", 5, "Izhikevich", precision="f32")
