@@ -58,7 +58,8 @@ fn model_section(s: &mut String, name: &str, summary: &str) {
              delivered to `ge` is added to `ge`, in its unit)\n\
              - state variables: the model's\n\
              - parameters: the table's `parameters`; a population's `params` overrides them, \
-             per neuron where the model allows it\n\n\
+             per neuron where the model allows it\n\
+             - precision: `f64` (default) or `f32` (`precision = \"f32\"` on the population)\n\n\
              ```toml\n[models.lif]\nsyntax = \"brian2\"\nparameters = \"tau = 10*ms\"\n\
              equations = \"dv/dt = -v/tau : volt\"\nthreshold = \"v > 1*mV\"\n\
              reset = \"v = 0*mV\"\n\n[populations.cells]\nmodel = \"lif\"\nn = 100\n\
@@ -87,7 +88,14 @@ fn model_section(s: &mut String, name: &str, summary: &str) {
             .map(|v| format!("`{v}`"))
             .collect();
         let _ = writeln!(s, "- receptors: {}", or_none(&receptors));
-        let _ = writeln!(s, "- state variables: {}\n", or_none(&states));
+        let _ = writeln!(s, "- state variables: {}", or_none(&states));
+        if spec.has_f32() {
+            let _ = writeln!(
+                s,
+                "- precision: `f64` (default) or `f32` (`precision = \"f32\"` on the population)"
+            );
+        }
+        s.push('\n');
     }
     let per = spec.per_neuron_params();
     let table = toml::Value::try_from(&spec).expect("model parameters serialize");
