@@ -48,7 +48,7 @@ fn coba_in_f32_builtin_equals_equations_any_threads_and_resumes() {
     let eq = run(coba(true, Precision::F32), steps, 2);
     assert_eq!(eq.spike_hash(), builtin.spike_hash());
     // over these 200 ms the f64 network spikes at the same steps; the potentials differ by
-    // rounding (after 2 s the spike trains differ, the rates by < 0.01 %: docs/spiking.md)
+    // rounding (later the spike trains differ; the rates agree: docs/spiking.md "Precision")
     let wide = run(coba(false, Precision::F64), steps, 1);
     assert_eq!(wide.spike_hash(), builtin.spike_hash());
     let v = |n: &Network| n.population("exc").unwrap().state("v").unwrap();
@@ -81,7 +81,8 @@ fn coba_in_f32_builtin_equals_equations_any_threads_and_resumes() {
 /// CUBA 4000 in `f32` (`bench cuba --precision f32`): its golden hash on one thread and two.
 /// The library's `IF_curr_exp` integrates with a matrix exponential instead of the built-in's
 /// closed-form propagators: the same numbers to rounding, which in `f64` gives the same spikes
-/// for seconds, in `f32` (rounding ~10⁻⁷ mV) a different spike after some ms; the rates agree.
+/// for seconds, in `f32` (relative rounding ~10⁻⁷) a different spike after some ms; the rates
+/// agree.
 #[test]
 fn cuba_in_f32_golden_and_like_its_equations() {
     let builtin = run(bench(Benchmark::Cuba, false, Precision::F32), 2000, 1);

@@ -222,6 +222,113 @@ pub enum Precision {
     F32,
 }
 
+/// An array of values at either precision, read-only: a population's state variable
+/// (`NeuronModel::values`), or the neuron values a synapse program reads.
+#[derive(Clone, Copy, Debug)]
+pub enum StateRef<'a> {
+    /// Double precision.
+    F64(&'a [f64]),
+    /// Single precision.
+    F32(&'a [f32]),
+}
+
+impl StateRef<'_> {
+    /// Number of neurons.
+    pub fn len(&self) -> usize {
+        match self {
+            StateRef::F64(s) => s.len(),
+            StateRef::F32(s) => s.len(),
+        }
+    }
+
+    /// `true` for an empty array.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value of neuron `i`, widened to `f64` (exact).
+    #[inline]
+    pub fn get(&self, i: usize) -> f64 {
+        match self {
+            StateRef::F64(s) => s[i],
+            StateRef::F32(s) => f64::from(s[i]),
+        }
+    }
+
+    /// Copy every value, widened to `f64`, into `out` (of the same length).
+    pub fn copy_to(&self, out: &mut [f64]) {
+        match self {
+            StateRef::F64(s) => out.copy_from_slice(s),
+            StateRef::F32(s) => {
+                assert_eq!(s.len(), out.len(), "copy_to: lengths differ");
+                for (d, &v) in out.iter_mut().zip(*s) {
+                    *d = f64::from(v);
+                }
+            }
+        }
+    }
+
+    /// Append every value, widened to `f64`, to `out`.
+    pub fn extend_into(&self, out: &mut Vec<f64>) {
+        match self {
+            StateRef::F64(s) => out.extend_from_slice(s),
+            StateRef::F32(s) => out.extend(s.iter().map(|&x| f64::from(x))),
+        }
+    }
+
+    /// Every value, widened to `f64`.
+    pub fn to_vec(&self) -> Vec<f64> {
+        let mut out = Vec::with_capacity(self.len());
+        self.extend_into(&mut out);
+        out
+    }
+}
+
+/// An array of values at either precision, writable: a population's state variable or the
+/// variable synaptic input is added to (`NeuronModel::receptor_values`,
+/// [`NeuronExec::target_mut`](crate::lang::NeuronExec::target_mut)).
+#[derive(Debug)]
+pub enum StateMut<'a> {
+    /// Double precision.
+    F64(&'a mut [f64]),
+    /// Single precision.
+    F32(&'a mut [f32]),
+}
+
+impl StateMut<'_> {
+    /// Overwrite every value (`values.len()` = the array's length), each rounded to the
+    /// array's precision.
+    pub fn copy_from(&mut self, values: &[f64]) {
+        match self {
+            StateMut::F64(s) => s.copy_from_slice(values),
+            StateMut::F32(s) => {
+                assert_eq!(s.len(), values.len(), "copy_from: lengths differ");
+                for (d, &v) in s.iter_mut().zip(values) {
+                    *d = v as f32;
+                }
+            }
+        }
+    }
+
+    /// Add `w` to the value of neuron `i` (an `f32` array adds `w` rounded to `f32`; ignored
+    /// when `i` is out of range).
+    #[inline]
+    pub fn add(&mut self, i: usize, w: f64) {
+        match self {
+            StateMut::F64(s) => {
+                if let Some(x) = s.get_mut(i) {
+                    *x += w;
+                }
+            }
+            StateMut::F32(s) => {
+                if let Some(x) = s.get_mut(i) {
+                    *x += w as f32;
+                }
+            }
+        }
+    }
+}
+
 impl std::fmt::Display for Precision {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {

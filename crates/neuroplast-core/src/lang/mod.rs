@@ -58,11 +58,10 @@ mod tests;
 mod units;
 
 pub use error::{ErrorKind, LangError, LangResult};
-pub use exec::Values;
-pub use float::{Float, Precision};
+pub use float::{Float, Precision, StateMut, StateRef};
 pub use info::{describe, ModelInfo, ModelKind};
 pub use method::Method;
-pub use neuron::{NeuronExec, NeuronModelDef, ParamInfo, TargetMut, VarInfo, VarRole};
+pub use neuron::{NeuronExec, NeuronModelDef, ParamInfo, VarInfo, VarRole};
 pub use source::ModelSource;
 pub use span::Syntax;
 pub use synapse::{Side, SynapseExec, SynapseModelDef};

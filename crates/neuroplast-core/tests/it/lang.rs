@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use neuroplast_core::lang::{
-    ModelSource, NeuronExec, NeuronModelDef, Precision, Side, SynapseExec, SynapseModelDef, Values,
+    ModelSource, NeuronExec, NeuronModelDef, Precision, Side, StateRef, SynapseExec,
+    SynapseModelDef,
 };
 use neuroplast_core::rng::Rng;
 use neuroplast_core::spiking::neuron::{
@@ -433,7 +434,7 @@ fn homeo_stdp_equations_step_by_hand() {
     .unwrap();
     syn.set("w", &[1.0, 10.0]).unwrap();
     let rate = [12.0];
-    let vals = [Values::F64(&rate)];
+    let vals = [StateRef::F64(&rate)];
     let mut got = Vec::new();
     syn.on_arrivals(5, &[0], &vals, |t, j, x| got.push((t, j, x)));
     assert_eq!(got, vec![(0, 0, 1.0)]);
@@ -1103,7 +1104,7 @@ fn exercise(name: &str, src: &ModelSource) {
     if let Ok(def) = SynapseModelDef::from_source(name, src) {
         let reads = def.reads();
         let data = [0.5, -0.25];
-        let values: Vec<Values> = reads.iter().map(|_| Values::F64(&data)).collect();
+        let values: Vec<StateRef> = reads.iter().map(|_| StateRef::F64(&data)).collect();
         if let Ok(mut s) = SynapseExec::new(
             &def,
             &[0, 1, 2],

@@ -11,7 +11,8 @@ use super::kernels::{
     andcmp_op, bin_op, dfsum3_const_e, dfsum_op, f2_op, f3_op, kinds, loop3, sel_op, selcmp_op,
     un_op, Dd, Sc, Sl, O,
 };
-use super::{Frame, TargetSink, Values};
+use super::{Frame, TargetSink};
+use crate::lang::float::StateRef;
 
 impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
     /// The operand `s` for the current chunk, with `dst` the instruction's destination.
@@ -232,12 +233,12 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
                         let idx = if *via == Via::Post { syn.post } else { syn.pre };
                         // one loop per precision (not a match per element)
                         match syn.ext.get(*arr as usize) {
-                            Some(Values::F64(v)) => {
+                            Some(StateRef::F64(v)) => {
                                 for (x, &j) in dd.iter_mut().zip(idx) {
                                     *x = T::from_f64(v.get(j as usize).copied().unwrap_or(0.0));
                                 }
                             }
-                            Some(Values::F32(v)) => {
+                            Some(StateRef::F32(v)) => {
                                 for (x, &j) in dd.iter_mut().zip(idx) {
                                     let y = v.get(j as usize).copied().unwrap_or(0.0);
                                     *x = T::from_f64(f64::from(y));

@@ -18,33 +18,9 @@
 mod frame;
 mod kernels;
 
-use super::float::Float;
+use super::float::{Float, StateRef};
 use super::ir::{Ins, Program, Src, Via, CHUNK};
 use crate::rng::Rng;
-
-/// A value of a pre- or postsynaptic neuron array, in whatever precision the neuron runs.
-#[derive(Clone, Copy, Debug)]
-pub enum Values<'a> {
-    /// An `f64` population.
-    F64(&'a [f64]),
-    /// An `f32` population.
-    F32(&'a [f32]),
-}
-
-impl Values<'_> {
-    /// Number of values.
-    pub fn len(&self) -> usize {
-        match self {
-            Values::F64(s) => s.len(),
-            Values::F32(s) => s.len(),
-        }
-    }
-
-    /// `true` when empty.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
 
 /// Per-chunk synapse context.
 pub(crate) struct SynChunk<'a> {
@@ -55,7 +31,7 @@ pub(crate) struct SynChunk<'a> {
     /// Postsynaptic neuron of each element.
     pub post: &'a [u32],
     /// Pre-/postsynaptic neuron arrays, in the model's order.
-    pub ext: &'a [Values<'a>],
+    pub ext: &'a [StateRef<'a>],
     /// Last spike step of each presynaptic element's neuron (`u64::MAX`: never).
     pub t_pre: &'a [u64],
     /// Last spike step of each postsynaptic element's neuron.
@@ -236,7 +212,7 @@ pub(crate) fn run_batch<T: Float, S: TargetSink>(
     syn_post: &[u32],
     last_pre: &[u64],
     last_post: &[u64],
-    ext: &[Values],
+    ext: &[StateRef],
     dt: f64,
     rng: &mut Rng,
     sink: &mut S,

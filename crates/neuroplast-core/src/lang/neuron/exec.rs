@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::lang::checked::VarKind;
 use crate::lang::error::{ErrorKind, LangResult};
-use crate::lang::float::{Float, Precision};
+use crate::lang::float::{Float, Precision, StateMut};
 use crate::lang::integrate::BV;
 use crate::lang::source::ModelSource;
 use crate::rng::Rng;
@@ -49,34 +49,6 @@ enum Inner {
 #[derive(Clone, Debug)]
 pub struct NeuronExec {
     inner: Inner,
-}
-
-/// Mutable access to a target variable, in the population's precision.
-#[derive(Debug)]
-pub enum TargetMut<'a> {
-    /// An `f64` population.
-    F64(&'a mut [f64]),
-    /// An `f32` population.
-    F32(&'a mut [f32]),
-}
-
-impl TargetMut<'_> {
-    /// Add `w` to neuron `j` (ignored when out of range).
-    #[inline]
-    pub fn add(&mut self, j: usize, w: f64) {
-        match self {
-            TargetMut::F64(s) => {
-                if let Some(x) = s.get_mut(j) {
-                    *x += w;
-                }
-            }
-            TargetMut::F32(s) => {
-                if let Some(x) = s.get_mut(j) {
-                    *x += w as f32;
-                }
-            }
-        }
-    }
 }
 
 macro_rules! both {
@@ -339,26 +311,26 @@ impl NeuronExec {
     /// State variable number `k` (in [`NeuronModelDef::variables`] order), mutable, at the
     /// executor's precision.
     #[inline]
-    pub fn var_mut(&mut self, k: usize) -> Option<TargetMut<'_>> {
+    pub fn var_mut(&mut self, k: usize) -> Option<StateMut<'_>> {
         if k >= self.def().checked.vars.len() {
             return None;
         }
         Some(match &mut self.inner {
-            Inner::F64(c) => TargetMut::F64(&mut c.arrays[k]),
-            Inner::F32(c) => TargetMut::F32(&mut c.arrays[k]),
+            Inner::F64(c) => StateMut::F64(&mut c.arrays[k]),
+            Inner::F32(c) => StateMut::F32(&mut c.arrays[k]),
         })
     }
 
     /// The target variable `name` for synaptic input (see [`NeuronModelDef::targets`]).
-    pub fn target_mut(&mut self, name: &str) -> Option<TargetMut<'_>> {
+    pub fn target_mut(&mut self, name: &str) -> Option<StateMut<'_>> {
         let c = &self.def().checked;
         let k = c
             .vars
             .iter()
             .position(|v| v.name == name && v.kind != VarKind::Assigned)?;
         Some(match &mut self.inner {
-            Inner::F64(c) => TargetMut::F64(&mut c.arrays[k]),
-            Inner::F32(c) => TargetMut::F32(&mut c.arrays[k]),
+            Inner::F64(c) => StateMut::F64(&mut c.arrays[k]),
+            Inner::F32(c) => StateMut::F32(&mut c.arrays[k]),
         })
     }
 

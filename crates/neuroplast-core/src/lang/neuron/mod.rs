@@ -35,5 +35,5 @@ mod state;
 pub(crate) use compile::{apply_op, Layout};
 pub(crate) use def::param_values;
 pub use def::{NeuronModelDef, ParamInfo, VarInfo, VarRole};
-pub use exec::{NeuronExec, TargetMut};
+pub use exec::NeuronExec;
 pub(crate) use state::Loaded;

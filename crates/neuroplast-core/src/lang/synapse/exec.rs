@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::lang::error::{ErrorKind, LangResult};
-use crate::lang::exec::Values;
+use crate::lang::float::StateRef;
 use crate::lang::float::{Float, Precision};
 use crate::lang::integrate::BV;
 use crate::lang::source::ModelSource;
@@ -147,7 +147,7 @@ impl SynapseExec {
         &mut self,
         step: u64,
         batch: &[u32],
-        values: &[Values],
+        values: &[StateRef],
         mut add: F,
     ) {
         sboth_mut!(self, c => {
@@ -172,7 +172,7 @@ impl SynapseExec {
         &mut self,
         step: u64,
         spikes: &[u32],
-        values: &[Values],
+        values: &[StateRef],
         mut add: F,
     ) {
         sboth_mut!(self, c => {
@@ -207,7 +207,7 @@ impl SynapseExec {
     }
 
     /// The per-step equations, over all synapses (see the module docs).
-    pub fn per_step(&mut self, step: u64, values: &[Values]) {
+    pub fn per_step(&mut self, step: u64, values: &[StateRef]) {
         let _ = step;
         sboth_mut!(self, c => c.run(Part::PerStep, None, values, &mut crate::lang::exec::NoTargets))
     }

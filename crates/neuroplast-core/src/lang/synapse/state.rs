@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::lang::error::{ErrorKind, LangResult};
-use crate::lang::exec::{run_batch, Scratch, Values};
+use crate::lang::exec::{run_batch, Scratch};
 use crate::lang::float::Float;
+use crate::lang::float::StateRef;
 use crate::lang::integrate::{Build, BV};
 use crate::lang::neuron::{param_values, Layout, Loaded};
 use crate::lang::symbolic::{simplify, Builtin, RExpr};
@@ -215,7 +216,7 @@ impl<T: Float> SCore<T> {
             );
             let loaded = Loaded::<T>::new(init);
             let mut scratch = Scratch::for_program(&loaded.compiled.program);
-            let empty: Vec<Values> = reads.iter().map(|_| Values::F64(&[])).collect();
+            let empty: Vec<StateRef> = reads.iter().map(|_| StateRef::F64(&[])).collect();
             let mut sink = crate::lang::exec::NoTargets;
             run_batch(
                 &loaded.compiled.program,
@@ -371,7 +372,7 @@ impl<T: Float> SCore<T> {
         &mut self,
         which: Part,
         batch: Option<&[u32]>,
-        values: &[Values],
+        values: &[StateRef],
         sink: &mut S,
     ) {
         let prog = match which {

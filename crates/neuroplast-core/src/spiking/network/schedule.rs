@@ -376,15 +376,8 @@ fn copy_reads(pops: &[Population], pre: usize, post: usize, reads: &mut [NeuronR
         let pop = &pops[if read.side == Side::Pre { pre } else { post }];
         read.values.resize(pop.n, 0.0);
         for sh in &pop.shards {
-            let dst = &mut read.values[sh.lo as usize..sh.hi as usize];
-            match sh.neurons.values(&read.name) {
-                Some(StateRef::F64(x)) => dst.copy_from_slice(x),
-                Some(StateRef::F32(x)) => {
-                    for (d, &v) in dst.iter_mut().zip(x) {
-                        *d = f64::from(v);
-                    }
-                }
-                None => {}
+            if let Some(x) = sh.neurons.values(&read.name) {
+                x.copy_to(&mut read.values[sh.lo as usize..sh.hi as usize]);
             }
         }
     }

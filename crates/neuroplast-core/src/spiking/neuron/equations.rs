@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     Build, BuiltinModel, NeuronModel, ParamTable, Receptor, ReceptorKind, StateMut, StateRef,
 };
-use crate::lang::{NeuronExec, NeuronModelDef, Precision, TargetMut, VarRole};
+use crate::lang::{NeuronExec, NeuronModelDef, Precision, VarRole};
 use crate::{Error, Result};
 
 /// The parameters of a population of an equation model: the model (its name and table) and
@@ -290,10 +290,7 @@ impl NeuronModel for EquationModel {
     }
 
     fn receptor_values(&mut self, r: usize) -> Option<StateMut<'_>> {
-        Some(match self.exec.var_mut(*self.targets.get(r)?)? {
-            TargetMut::F64(s) => StateMut::F64(s),
-            TargetMut::F32(s) => StateMut::F32(s),
-        })
+        self.exec.var_mut(*self.targets.get(r)?)
     }
 }
 

@@ -38,10 +38,12 @@ pub mod lif;
 mod registry;
 mod single;
 pub mod sorf;
-mod values;
 
 use serde::{Deserialize, Serialize};
 
+/// State arrays at the population's precision (`precision = "f32"`): what
+/// [`NeuronModel::values`] and friends return.
+pub use crate::lang::{Precision, StateMut, StateRef};
 pub use crate::refractory::RefractoryRule;
 pub use adex::{AdEx, AdExParams, ResetSemantics};
 pub use hh::{HhCondExp, HhCondExpParams, HhIntegrator, HodgkinHuxley, HodgkinHuxleyParams};
@@ -51,7 +53,6 @@ pub use izhikevich::{
 pub use lif::{IfCondExp, IfCondExpParams};
 pub use registry::{carry_named, per_neuron, per_neuron_consts, Build, BuiltinModel, ParamTable};
 pub use sorf::{Sorf, SorfParams};
-pub use values::{Precision, StateMut, StateRef};
 
 use super::source::{PoissonSource, SpikeArraySource};
 use registry::models;

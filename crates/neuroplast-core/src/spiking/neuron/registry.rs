@@ -11,7 +11,7 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::NeuronModel;
+use super::{ModelSpec, NeuronModel, Precision};
 use crate::rng::Rng;
 use crate::{Error, Result};
 
@@ -29,7 +29,7 @@ pub struct Build<'a> {
     pub per_neuron: &'a [(String, Vec<f64>)],
     /// The precision of the state arrays: [`Precision::F64`](super::Precision::F64) unless
     /// the population asked for `f32` (only for models with [`BuiltinModel::F32`]).
-    pub precision: super::Precision,
+    pub precision: Precision,
 }
 
 /// A built-in neuron model: what the registry needs besides the step.
@@ -168,6 +168,29 @@ pub fn per_neuron_consts<P: ParamTable + Clone, C>(
         }
     }
     Ok(out)
+}
+
+impl ModelSpec {
+    /// Check that the model can keep its state in `precision`; the error names `path` (the
+    /// population's `precision` key) and the models that can.
+    pub fn check_precision(&self, precision: Precision, path: &str) -> crate::Result<()> {
+        crate::ensure!(
+            precision == Precision::F64 || self.has_f32(),
+            path,
+            "{} runs in f64 only; \"f32\" is available for: {}",
+            self.name(),
+            ModelSpec::names_with_f32()
+                .iter()
+                .map(|&m| if m == "equations" {
+                    "equation models"
+                } else {
+                    m
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        Ok(())
+    }
 }
 
 /// An error about the parameters of neuron `i` of the shard: when its key is a parameter

@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize};
 
 use super::super::projection::Synapses;
 use super::{Arrivals, NeuronRead, PostSpikes, SynapseRule};
-use crate::lang::{ModelSource, Precision, Side, SynapseExec, SynapseModelDef, Values};
+use crate::lang::{ModelSource, Precision, Side, SynapseExec, SynapseModelDef, StateRef};
 use crate::rng::Rng;
 use crate::{ensure, Error, Result};
 
@@ -276,17 +276,17 @@ impl EquationRuleState {
         &mut self,
         synapses: &mut Synapses,
         neurons: &[NeuronRead],
-        f: impl FnOnce(&mut SynapseExec, &[Values]) -> R,
+        f: impl FnOnce(&mut SynapseExec, &[StateRef]) -> R,
     ) -> R {
         let weights = synapses.weight_vec_mut();
         let lent = self.exec.swap_f64("w", weights);
         debug_assert!(lent, "w is an f64 variable of every equation rule");
-        let mut values = [Values::F64(&[]); MAX_READS];
+        let mut values = [StateRef::F64(&[]); MAX_READS];
         let n = neurons.len().min(MAX_READS);
         for (v, read) in values.iter_mut().zip(neurons) {
             *v = match &self.rate {
-                Some(r) if read.from_rule => Values::F64(&r.rate),
-                _ => Values::F64(&read.values),
+                Some(r) if read.from_rule => StateRef::F64(&r.rate),
+                _ => StateRef::F64(&read.values),
             };
         }
         let out = f(&mut self.exec, &values[..n]);
