@@ -417,9 +417,20 @@ def test_numpy_arrays_in_the_tables_equal_lists():
         }
 
     rng_offsets = rng.uniform(0.0, 0.5, 50)
-    a = npl.Network.from_dict(spec(lambda x: x.tolist()))
-    b = npl.Network.from_dict(spec(lambda x: x))
+    v0 = rng.uniform(-65.0, -55.0, 50)
+    both = spec(lambda x: x)
+    both["populations"]["out"]["init"] = {"v": {"kind": "array", "values": v0}}
+    b = npl.Network.from_dict(both)
+    a_spec = spec(lambda x: x.tolist())
+    a_spec["populations"]["out"]["init"] = {"v": {"kind": "array", "values": v0.tolist()}}
+    a = npl.Network.from_dict(a_spec)
     a.run(100.0)
     b.run(100.0)
     assert a.spike_counts()["out"] > 0
     assert a.spike_hash == b.spike_hash
+    # a bad index in an array is named with its position
+    bad = spec(lambda x: x)
+    bad["projections"]["ff"]["connector"]["pre"] = np.where(np.arange(2000) == 7, -1, pre)
+    with pytest.raises(npl.ConfigError) as e:
+        npl.Network.from_dict(bad)
+    assert e.value.path == "projections.ff.connector.pre[7]"

@@ -4,6 +4,7 @@
 //! dicts of numpy arrays. Arrays that Rust built are handed to numpy without copying
 //! (`into_pyarray` moves the `Vec`'s buffer).
 
+use neuroplast_config::spiking::{ArrayValues, GivenArray};
 use neuroplast_core::engine::{Engine, Kind};
 use neuroplast_core::monitor::{
     ReadoutRecord, ReadoutTrace, RecordSpec, SpikeWindow, StateFeatures,
@@ -114,6 +115,54 @@ pub fn config_table(m: &Bound<'_, PyMapping>, path: &str) -> PyResult<toml::Tabl
             format!("{path}.{key}")
         };
         t.insert(key, config_value(&v, &sub)?);
+    }
+    Ok(t)
+}
+
+/// A dict of an experiment's tables as a config table, with its one-dimensional float and
+/// integer numpy arrays (at any depth of dicts) taken out beside it with their key paths, for
+/// [`SpikingExperiment::from_tables`](neuroplast_config::spiking::SpikingExperiment::from_tables):
+/// a projection's synapse arrays are copied once instead of becoming a value each.
+pub fn config_tables(m: &Bound<'_, PyMapping>) -> PyResult<(toml::Table, Vec<GivenArray>)> {
+    let mut arrays = Vec::new();
+    let table = tables_into(m, &mut Vec::new(), &mut arrays)?;
+    Ok((table, arrays))
+}
+
+fn tables_into(
+    m: &Bound<'_, PyMapping>,
+    path: &mut Vec<String>,
+    arrays: &mut Vec<GivenArray>,
+) -> PyResult<toml::Table> {
+    let mut t = toml::Table::new();
+    for item in m.items()?.try_iter()? {
+        let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
+        let Ok(key) = k.extract::<String>() else {
+            return Err(config_err(
+                &path.join("."),
+                format!("keys must be strings, got {}", k.repr()?),
+            ));
+        };
+        path.push(key.clone());
+        let values = if let Ok(a) = v.extract::<PyReadonlyArray1<'_, f64>>() {
+            Some(ArrayValues::F64(a.as_array().to_vec()))
+        } else if let Ok(a) = v.extract::<PyReadonlyArray1<'_, i64>>() {
+            Some(ArrayValues::I64(a.as_array().to_vec()))
+        } else {
+            None
+        };
+        if let Some(values) = values {
+            arrays.push(GivenArray {
+                path: path.clone(),
+                values,
+            });
+        } else if let Ok(sub) = v.cast::<PyMapping>() {
+            let sub = tables_into(sub, path, arrays)?;
+            t.insert(key, toml::Value::Table(sub));
+        } else {
+            t.insert(key, config_value(&v, &path.join("."))?);
+        }
+        path.pop();
     }
     Ok(t)
 }

@@ -412,8 +412,8 @@ fn experiment_of(
     spec: &Bound<'_, pyo3::types::PyMapping>,
     name: &str,
 ) -> PyResult<SpikingExperiment> {
-    let table = conv::config_table(spec, "")?;
-    SpikingExperiment::from_table(table, name, std::path::Path::new(".")).to_py()
+    let (table, arrays) = conv::config_tables(spec)?;
+    SpikingExperiment::from_tables(table, arrays, name, std::path::Path::new(".")).to_py()
 }
 
 /// Check a spiking experiment given as data without building it (ConfigError naming the key).

@@ -139,15 +139,22 @@ class Projection(common.Projection):
             if which.size == 0:
                 continue
             celltype = post_pop.celltype
+            # one group of all synapses (the usual case) copies instead of gathering
+            whole = which.size == len(self)
+            values = {k: v.copy() if whole else v[which] for k, v in self.values.items()}
             table: dict[str, Any] = {
                 "pre": pre_pop._engine_name,
                 "post": post_pop._engine_name,
-                "connector": {"kind": "from_list", "pre": pre.astype(np.int64), "post": post.astype(np.int64)},
-                "weight": {"kind": "array", "values": self.values["weight"][which]},
-                "delay_ms": {"kind": "array", "values": self.values["delay"][which]},
+                "connector": {
+                    "kind": "from_list",
+                    "pre": pre.astype(np.int64, copy=False),
+                    "post": post.astype(np.int64, copy=False),
+                },
+                "weight": {"kind": "array", "values": values["weight"]},
+                "delay_ms": {"kind": "array", "values": values["delay"]},
             }
             table.update(celltype.engine_receptor(self.receptor_type))
-            rule = self.synapse_type.engine_plasticity({k: v[which] for k, v in self.values.items()}, celltype)
+            rule = self.synapse_type.engine_plasticity(values, celltype)
             if rule is not None:
                 table["plasticity"] = rule
             tables[name] = table

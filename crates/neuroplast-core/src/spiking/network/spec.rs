@@ -146,9 +146,18 @@ pub(super) fn delay_steps(
         let d = spec.delay_rounding.steps(&key, value, dt)?;
         return Ok(vec![d; m]);
     }
+    // delays repeat (often one value throughout): convert each run of equal values once
+    let mut last: Option<(u64, u32)> = None;
     delays_ms
         .iter()
-        .map(|&ms| spec.delay_rounding.steps(&key, ms, dt))
+        .map(|&ms| match last {
+            Some((bits, d)) if bits == ms.to_bits() => Ok(d),
+            _ => {
+                let d = spec.delay_rounding.steps(&key, ms, dt)?;
+                last = Some((ms.to_bits(), d));
+                Ok(d)
+            }
+        })
         .collect()
 }
 

@@ -8,7 +8,9 @@ use super::super::{Population, Projection};
 use super::NetworkBuilder;
 use crate::distributed::Partition;
 use crate::rng::{component, Stream};
-use crate::spiking::connector::Value;
+use std::borrow::Cow;
+
+use crate::spiking::connector::{Connector, Value};
 use crate::spiking::neuron::{ModelSpec, NeuronModel, ReceptorKind};
 use crate::spiking::plasticity::Plasticity;
 use crate::spiking::projection::{distinct, Delivery, Synapses, Weights};
@@ -50,7 +52,19 @@ impl NetworkBuilder {
         let mut out_degree = vec![0u32; n_pre];
         let mut m = 0usize;
         let mut pairs = Vec::new();
+        // an explicit list kept whole is used as it is (no copy of 10⁵–10⁶ pairs)
+        let listed = match (&spec.connector, keep) {
+            (Connector::FromList { pre, post }, None) => Some((pre, post)),
+            _ => None,
+        };
         match (keep, constant) {
+            _ if listed.is_some() => {
+                let (from, _) = listed.expect("matched");
+                m = from.len();
+                for &i in from {
+                    out_degree[i as usize] += 1;
+                }
+            }
             // constants draw nothing more: keep only this rank's pairs while drawing
             (Some((lo, hi)), true) => {
                 spec.connector
@@ -72,16 +86,11 @@ impl NetworkBuilder {
         }
         spec.weight.validate(&format!("{path}.weight"), m)?;
         spec.delay.validate(&format!("{path}.delay_ms"), m)?;
-        let n = pairs.len();
-        // constants draw nothing and need no array of their own
-        let mut weights = match spec.weight {
-            Value::Constant { .. } => Vec::new(),
-            _ => spec.weight.sample(n, &mut rng),
-        };
-        let delays_ms = match spec.delay {
-            Value::Constant { .. } => Vec::new(),
-            _ => spec.delay.sample(n, &mut rng),
-        };
+        let n = if listed.is_some() { m } else { pairs.len() };
+        // constants draw nothing and need no array of their own; arrays of a projection kept
+        // whole are used as they are (they draw nothing either)
+        let mut weights = values_of(&spec.weight, keep.is_none(), n, &mut rng);
+        let delays_ms = values_of(&spec.delay, keep.is_none(), n, &mut rng);
         let mut delays = delay_steps(spec, &path, &delays_ms, n, dt)?;
         drop(delays_ms);
         let all_delays = match (&spec.delay, keep) {
@@ -99,18 +108,25 @@ impl NetworkBuilder {
                 if (lo..hi).contains(&pairs[s].1) {
                     pairs[kept] = pairs[s];
                     if !weights.is_empty() {
-                        weights[kept] = weights[s];
+                        weights.to_mut()[kept] = weights[s];
                     }
                     delays[kept] = delays[s];
                     kept += 1;
                 }
             }
             pairs.truncate(kept);
-            weights.truncate(kept);
+            if !weights.is_empty() {
+                weights.to_mut().truncate(kept);
+            }
             delays.truncate(kept);
         }
-        let pre_idx: Vec<u32> = pairs.iter().map(|p| p.0).collect();
-        let post_idx: Vec<u32> = pairs.iter().map(|p| p.1).collect();
+        let (pre_idx, post_idx): (Cow<'_, [u32]>, Cow<'_, [u32]>) = match listed {
+            Some((from, to)) => (Cow::Borrowed(from), Cow::Borrowed(to)),
+            None => (
+                pairs.iter().map(|p| p.0).collect(),
+                pairs.iter().map(|p| p.1).collect(),
+            ),
+        };
         drop(pairs);
         let weight = match spec.weight {
             Value::Constant { value } => Weights::All(value),
@@ -173,5 +189,16 @@ impl NetworkBuilder {
             },
             out_degree,
         ))
+    }
+}
+
+/// A projection's values, one per synapse: none for a constant (it needs no array of its
+/// own), an array as it is when the projection is kept `whole` (arrays draw nothing), else
+/// drawn.
+fn values_of<'a>(v: &'a Value, whole: bool, n: usize, rng: &mut crate::rng::Rng) -> Cow<'a, [f64]> {
+    match v {
+        Value::Constant { .. } => Cow::Borrowed(&[]),
+        Value::Array { values } if whole => Cow::Borrowed(values),
+        _ => Cow::Owned(v.sample(n, rng)),
     }
 }
