@@ -57,8 +57,19 @@ pub fn push_fired(fired: &[bool], spikes: &mut Vec<u32>) {
     let mut chunks = fired.chunks_exact(8);
     let mut base = 0u32;
     for c in &mut chunks {
-        // a bool is one byte, 0 or 1: eight of them are one u64
-        let word = u64::from_ne_bytes(std::array::from_fn(|k| u8::from(c[k])));
+        // a bool is one byte, 0 or 1: eight of them are one u64 (written out, so that every
+        // build compiles it to one load; `array::from_fn` was not, in some)
+        let c: &[bool; 8] = c.try_into().expect("chunks of 8");
+        let word = u64::from_ne_bytes([
+            u8::from(c[0]),
+            u8::from(c[1]),
+            u8::from(c[2]),
+            u8::from(c[3]),
+            u8::from(c[4]),
+            u8::from(c[5]),
+            u8::from(c[6]),
+            u8::from(c[7]),
+        ]);
         if word != 0 {
             for (k, &f) in c.iter().enumerate() {
                 if f {

@@ -296,16 +296,26 @@ pub(super) fn deliver_plastic(
         }
         Delivery::VoltageJump => unreachable!("checked at build"),
     };
+    // each receptor is the model's state or a column of the `syn` buffer, alike in every
+    // shard: asked once here, not per synapse
+    let mut in_state = |q: usize| match shards.get_mut(own.start) {
+        Some(sh) => sh.neurons.receptor_values(q).is_some(),
+        None => false,
+    };
+    let targets = [Some((a, in_state(a))), b.map(|b| (b, in_state(b)))];
     rule.deliver(&mut proj.synapses, t, ring, |j, w| {
         if !own.contains(&(j as usize / SHARD)) {
             return; // another rank's neuron
         }
         let sh = &mut shards[j as usize / SHARD];
         let l = j as usize % SHARD;
-        for q in std::iter::once(a).chain(b) {
-            match sh.neurons.receptor_values(q) {
-                Some(mut g) => g.add(l, w),
-                None => sh.syn[l * sh.receptors + q] += w,
+        for &(q, state) in targets.iter().flatten() {
+            if state {
+                if let Some(mut g) = sh.neurons.receptor_values(q) {
+                    g.add(l, w);
+                }
+            } else {
+                sh.syn[l * sh.receptors + q] += w;
             }
         }
     });
