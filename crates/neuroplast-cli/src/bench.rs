@@ -45,7 +45,8 @@ pub struct SpikingBench {
     #[arg(long)]
     equations: bool,
     /// Precision of the neuron populations' state: `f64` (default) or `f32` (built-in
-    /// `IF_cond_exp` and equation models: coba, and cuba with --equations).
+    /// `IF_cond_exp`, `IF_curr_exp`, `Izhikevich` and equation models: coba, cuba, izh03,
+    /// izh06).
     #[arg(long, value_enum, default_value = "f64")]
     precision: PrecisionArg,
 }

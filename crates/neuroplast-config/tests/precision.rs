@@ -101,6 +101,58 @@ fn cuba_in_f32_golden_and_like_its_equations() {
     assert!((ratio - 1.0).abs() < 0.02, "{ratio}");
 }
 
+/// Izhikevich 2006 (`examples/izhikevich2006.toml`: 1000 neurons, delays, STDP, thalamic
+/// input) with both populations in `f32`: its golden hash on one thread and two, through
+/// checkpoint + resume; its rates stay those of the `f64` network (the spikes differ, as any
+/// rounding change makes them in this chaotic network).
+#[test]
+fn izhikevich_2006_in_f32_golden_any_threads_and_resumes() {
+    let text = include_str!("../../../examples/izhikevich2006.toml");
+    let exp = |set: &[&str]| {
+        let set: Vec<String> = set.iter().map(|s| s.to_string()).collect();
+        SpikingExperiment::from_str(text, "izhikevich2006.toml", &set).unwrap()
+    };
+    let single = exp(&[
+        "populations.exc.precision=\"f32\"",
+        "populations.inh.precision=\"f32\"",
+    ]);
+    let steps = 2000;
+    let build = |e: &SpikingExperiment, threads: usize| {
+        let mut net = e.build().unwrap();
+        net.set_threads(threads).unwrap();
+        net
+    };
+    let mut net = build(&single, 1);
+    net.run(steps / 2);
+    let mut bytes = Vec::new();
+    write_network(&net, &mut bytes).unwrap();
+    net.run(steps / 2);
+    assert_eq!(
+        net.population("exc").unwrap().state("v").unwrap().len(),
+        800
+    );
+    let mut two = build(&single, 2);
+    two.run(steps);
+    assert_eq!(two.spike_hash(), net.spike_hash());
+    let mut resumed = network_from_bytes(&bytes).unwrap();
+    resumed.run(steps / 2);
+    assert_eq!(resumed.spike_hash(), net.spike_hash());
+    assert_eq!(format!("{:016x}", net.spike_hash()), "e839300f0d286d7b");
+
+    let mut wide = build(&exp(&[]), 1);
+    wide.run(steps);
+    for pop in ["exc", "inh"] {
+        let (a, b) = (
+            net.population(pop).unwrap().spike_count() as f64,
+            wide.population(pop).unwrap().spike_count() as f64,
+        );
+        assert!(
+            a > 1000.0 && (a / b - 1.0).abs() < 0.1,
+            "{pop}: {a} spikes in f32, {b} in f64"
+        );
+    }
+}
+
 const SMALL: &str = r#"
 [simulation]
 dt_ms = 0.1
@@ -195,17 +247,18 @@ fn an_f32_population_in_a_file_records_reads_and_learns() {
 /// exist, and a retune that would change a built population's precision.
 #[test]
 fn precision_errors_name_the_key() {
-    // Izhikevich has v (recorded) but no g_exc: record only spikes
+    // IF_curr_alpha has v (recorded) but no g_exc: record only spikes
     let e = small(&[
-        "populations.cells.model=\"Izhikevich\"",
+        "populations.cells.model=\"IF_curr_alpha\"",
         "record.cells={spikes=true}",
     ])
     .and_then(|x| x.build().map(|_| ()))
-    .expect_err("Izhikevich has no f32");
+    .expect_err("IF_curr_alpha has no f32");
     assert_eq!(e.path, "populations.cells.precision", "{e}");
-    assert!(e.msg.contains("Izhikevich runs in f64 only"), "{e}");
+    assert!(e.msg.contains("IF_curr_alpha runs in f64 only"), "{e}");
     assert!(
-        e.msg.contains("IF_cond_exp, IF_curr_exp, equation models"),
+        e.msg
+            .contains("IF_cond_exp, IF_curr_exp, Izhikevich, equation models"),
         "{e}"
     );
 

@@ -1,4 +1,4 @@
-//! Izhikevich neurons: the 2003 "simple model" and the 2007 book form.
+//! Izhikevich neurons: the 2003 "simple model" (and, re-exported, the 2007 book form).
 //!
 //! ## `Izhikevich` (Izhikevich 2003; PyNN's `Izhikevich`; spnet, Izhikevich 2006)
 //!
@@ -41,37 +41,16 @@
 //! Presets ([`preset`], [`PRESETS`]): RS, IB, CH, FS, LTS, TC, RZ of Izhikevich 2003 (fig. 2) /
 //! 2004.
 //!
-//! ## `Izhikevich2007` (Izhikevich 2007, *Dynamical Systems in Neuroscience*, ch. 8; Neurapse)
-//!
-//! ```text
-//! C dv/dt = k (v − v_r)(v − v_t) − u + I        du/dt = a (b (v − v_r) − u)
-//! ```
-//!
-//! Units (PyNN): `C` nF, `k` nA/mV² (= µS/mV), `v_*` mV, `a` 1/ms, `b` µS, `d` nA, `I` nA. The
-//! HW1 table values (pF, nS/mV, pA) are divided by 1000 accordingly (RS: `C = 0.1` nF,
-//! `k = 0.0007`, `b = −0.002`, `d = 0.1`).
-//!
-//! Neurapse semantics (`IZHIKEVICH.update_fn`), reproduced exactly:
-//! * forward Euler, `u` from the old `v`: `v' = v + dt·((1/C)·(k(v−v_r)(v−v_t) − u + I))`,
-//!   `u' = u + dt·(a(b(v−v_r) − u))` (the same operation order as Neurapse);
-//! * spike when `v' ≥ v_peak`: the step stores the marker `v = 3·v_peak` (visible in recorded
-//!   traces) and reports the spike;
-//! * the next step sets `v = c` and `u = u(spike step) + d`, discarding what the Euler update
-//!   of that step computed.
-//!
-//! Computing in ms/mV/nA/nF instead of Neurapse's SI units gives the same spike step in every
-//! HW1 reference run (all 18 runs checked spike by spike against an SI transcription; the tests
-//! check the counts and first six spike times).
-//!
-//! Step-index convention: Neurapse's trace column 0 is the initial state and column `k` the
-//! state after `k` updates, the `k`-th using `I[:, k−1]`. Here the `k`-th call of `step` (1-based)
-//! produces column `k`; a spike reported by that call is Neurapse's marker in column `k`, at
-//! time `k·dt`.
+//! The 2007 book form, `Izhikevich2007`, is in `izhikevich2007.rs` (re-exported here).
 
 use serde::{Deserialize, Serialize};
 
+use super::izhikevich2007::check_dt;
+pub use super::izhikevich2007::{preset_2007, Izhikevich2007, Izhikevich2007Params, PRESETS_2007};
 use super::lanes::LaneSet;
-use super::{check_finite, check_positive, NeuronModel, Receptor, ReceptorKind, BLOCK};
+use super::single::Single;
+use super::{check_finite, NeuronModel, Precision, Receptor, ReceptorKind, BLOCK};
+use crate::lang::Float;
 use crate::{ensure, Result};
 
 /// How [`Izhikevich`] advances `v` and `u` over one step.
@@ -177,21 +156,6 @@ const INSTANT_RECEPTORS: &[Receptor] = &[Receptor {
     weight_unit: "model units (I)",
 }];
 
-const INSTANT_NA_RECEPTORS: &[Receptor] = &[Receptor {
-    name: "current",
-    kind: ReceptorKind::Instant,
-    weight_unit: "nA",
-}];
-
-fn check_dt(dt_ms: f64) -> Result<()> {
-    ensure!(
-        dt_ms.is_finite() && dt_ms > 0.0,
-        "dt",
-        "must be a finite number of ms > 0, got {dt_ms}"
-    );
-    Ok(())
-}
-
 /// A population of 2003-form Izhikevich neurons (see the module docs).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Izhikevich {
@@ -214,6 +178,23 @@ pub struct Izhikevich {
     /// Per-neuron `d`.
     pub d: Vec<f64>,
     fired: Vec<bool>,
+    /// The state in `f32` for a population built with `precision = "f32"` (the six arrays
+    /// above are then empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    single: Option<Box<Single>>,
+}
+
+/// The names of the state arrays.
+const IZH_STATE: &[&str; 6] = &["v", "u", "a", "b", "c", "d"];
+
+/// The arrays one step of the 2003 update runs over, of precision `F`.
+struct IzhArrays<'a, F> {
+    v: &'a mut [F],
+    u: &'a mut [F],
+    a: &'a [F],
+    b: &'a [F],
+    c: &'a [F],
+    d: &'a [F],
 }
 
 impl Izhikevich {
@@ -235,7 +216,22 @@ impl Izhikevich {
             c: vec![params.c; n],
             d: vec![params.d; n],
             fired: vec![false; n],
+            single: None,
         })
+    }
+
+    /// The same neurons with their state in `f32` (each value rounded once).
+    fn into_f32(mut self) -> Izhikevich {
+        let arrays = [
+            &mut self.v,
+            &mut self.u,
+            &mut self.a,
+            &mut self.b,
+            &mut self.c,
+            &mut self.d,
+        ];
+        self.single = Some(Single::take(arrays, &mut Vec::new()));
+        self
     }
 
     /// The parameters.
@@ -243,8 +239,7 @@ impl Izhikevich {
         &self.params
     }
 
-    /// One step; a uniform `i_offset` runs as one block of the whole shard, per-neuron
-    /// values in blocks of [`BLOCK`].
+    /// One step at the state's precision.
     #[inline(always)]
     fn update<const EXT: bool, const SPNET: bool, L>(
         &mut self,
@@ -255,49 +250,27 @@ impl Izhikevich {
         L: LaneSet,
         for<'a> L::Block<'a>: IzhAccess,
     {
-        let n = self.v.len();
         let dt = self.dt;
-        let h = 0.5 * dt;
-        let mut base = 0;
-        while base < n {
-            let end = if <L::Block<'_> as IzhAccess>::UNIFORM {
-                n
-            } else {
-                (base + BLOCK).min(n)
-            };
-            let cs = lanes.block(base, end);
-            cs.check_len(end - base);
-            let syn = &mut syn[base..end];
-            let current = if EXT { &current[base..end] } else { &[][..] };
-            let v = &mut self.v[base..end];
-            let u = &mut self.u[base..end];
-            let (a, b) = (&self.a[base..end], &self.b[base..end]);
-            let (c, d) = (&self.c[base..end], &self.d[base..end]);
-            let fired = &mut self.fired[base..end];
-            for i in 0..v.len() {
-                let input = if EXT {
-                    cs.i_offset(i) + syn[i] + current[i]
-                } else {
-                    cs.i_offset(i) + syn[i]
+        let fired = &mut self.fired;
+        match self.single.as_deref_mut() {
+            None => {
+                let s = IzhArrays {
+                    v: &mut self.v,
+                    u: &mut self.u,
+                    a: &self.a,
+                    b: &self.b,
+                    c: &self.c,
+                    d: &self.d,
                 };
-                syn[i] = 0.0;
-                let (v0, u0) = (v[i], u[i]);
-                let (v1, u1) = if SPNET {
-                    let v_half = v0 + h * ((0.04 * v0 + 5.0) * v0 + 140.0 - u0 + input);
-                    let v1 = v_half + h * ((0.04 * v_half + 5.0) * v_half + 140.0 - u0 + input);
-                    (v1, u0 + dt * (a[i] * (b[i] * v1 - u0)))
-                } else {
-                    (
-                        v0 + dt * ((0.04 * v0 + 5.0) * v0 + 140.0 - u0 + input),
-                        u0 + dt * (a[i] * (b[i] * v0 - u0)),
-                    )
-                };
-                let spike = v1 >= SPIKE_V;
-                v[i] = if spike { c[i] } else { v1 };
-                u[i] = if spike { u1 + d[i] } else { u1 };
-                fired[i] = spike;
+                update::<EXT, SPNET, L, f64>(s, fired, dt, lanes, syn, current)
             }
-            base = end;
+            Some(single) => match single.arrays.as_mut_slice() {
+                [v, u, a, b, c, d] => {
+                    let s = IzhArrays { v, u, a, b, c, d };
+                    update::<EXT, SPNET, L, f32>(s, fired, dt, lanes, syn, current)
+                }
+                _ => unreachable!("the f32 state has six arrays"),
+            },
         }
     }
 
@@ -320,6 +293,68 @@ impl Izhikevich {
     }
 }
 
+/// One step of the 2003 update over state arrays of precision `F` (constants rounded to `F`
+/// where they are used); a uniform `i_offset` runs as one block of the whole shard,
+/// per-neuron values in blocks of [`BLOCK`].
+#[inline(always)]
+fn update<const EXT: bool, const SPNET: bool, L, F: Float>(
+    s: IzhArrays<'_, F>,
+    fired: &mut [bool],
+    dt: f64,
+    lanes: &L,
+    syn: &mut [f64],
+    current: &[f64],
+) where
+    L: LaneSet,
+    for<'a> L::Block<'a>: IzhAccess,
+{
+    let f = F::from_f64;
+    let n = s.v.len();
+    let (h, dt) = (f(0.5 * dt), f(dt));
+    let (k04, k5, k140, spike_v) = (f(0.04), f(5.0), f(140.0), f(SPIKE_V));
+    let mut base = 0;
+    while base < n {
+        let end = if <L::Block<'_> as IzhAccess>::UNIFORM {
+            n
+        } else {
+            (base + BLOCK).min(n)
+        };
+        let cs = lanes.block(base, end);
+        cs.check_len(end - base);
+        let syn = &mut syn[base..end];
+        let current = if EXT { &current[base..end] } else { &[][..] };
+        let v = &mut s.v[base..end];
+        let u = &mut s.u[base..end];
+        let (a, b) = (&s.a[base..end], &s.b[base..end]);
+        let (c, d) = (&s.c[base..end], &s.d[base..end]);
+        let fired = &mut fired[base..end];
+        for i in 0..v.len() {
+            let input = if EXT {
+                f(cs.i_offset(i)) + f(syn[i]) + f(current[i])
+            } else {
+                f(cs.i_offset(i)) + f(syn[i])
+            };
+            syn[i] = 0.0;
+            let (v0, u0) = (v[i], u[i]);
+            let (v1, u1) = if SPNET {
+                let v_half = v0 + h * ((k04 * v0 + k5) * v0 + k140 - u0 + input);
+                let v1 = v_half + h * ((k04 * v_half + k5) * v_half + k140 - u0 + input);
+                (v1, u0 + dt * (a[i] * (b[i] * v1 - u0)))
+            } else {
+                (
+                    v0 + dt * ((k04 * v0 + k5) * v0 + k140 - u0 + input),
+                    u0 + dt * (a[i] * (b[i] * v0 - u0)),
+                )
+            };
+            let spike = v1 >= spike_v;
+            v[i] = if spike { c[i] } else { v1 };
+            u[i] = if spike { u1 + d[i] } else { u1 };
+            fired[i] = spike;
+        }
+        base = end;
+    }
+}
+
 crate::lanes! {
     /// Constants of the Izhikevich 2003 update that are not per-neuron state.
     IzhConsts, IzhLanes, IzhBlock, IzhAccess, IzhVisit { i_offset }
@@ -336,6 +371,8 @@ crate::param_table!(IzhikevichParams {
 impl super::BuiltinModel for Izhikevich {
     type Params = IzhikevichParams;
 
+    const F32: bool = true;
+
     fn carry_from(&mut self, old: &Self) {
         super::carry_named(self, old);
         self.fired.clone_from(&old.fired);
@@ -347,9 +384,26 @@ impl super::BuiltinModel for Izhikevich {
 
     fn build(params: &IzhikevichParams, n: usize, ctx: super::Build<'_>) -> Result<Self> {
         let mut m = Izhikevich::new(params, n, ctx.dt_ms)?;
-        if ctx.per_neuron.is_empty() {
-            return Ok(m);
+        let precision = ctx.precision;
+        if !ctx.per_neuron.is_empty() {
+            m.per_neuron(params, n, ctx)?;
         }
+        Ok(match precision {
+            Precision::F64 => m,
+            Precision::F32 => m.into_f32(),
+        })
+    }
+}
+
+impl Izhikevich {
+    /// Per-neuron parameters: `a`–`d` into their state arrays, `i_offset` into lanes.
+    fn per_neuron(
+        &mut self,
+        params: &IzhikevichParams,
+        n: usize,
+        ctx: super::Build<'_>,
+    ) -> Result<()> {
+        let m = self;
         let each = super::per_neuron(params, n, &ctx, "params", IzhikevichParams::validate)?;
         for (name, values) in ctx.per_neuron {
             match name.as_str() {
@@ -372,13 +426,16 @@ impl super::BuiltinModel for Izhikevich {
         if ctx.per_neuron.iter().any(|(name, _)| name == "b") {
             m.init_derived(&["b"]);
         }
-        Ok(m)
+        Ok(())
     }
 }
 
 impl NeuronModel for Izhikevich {
     fn len(&self) -> usize {
-        self.v.len()
+        match &self.single {
+            None => self.v.len(),
+            Some(s) => s.len(),
+        }
     }
 
     fn receptors(&self) -> &'static [Receptor] {
@@ -386,10 +443,13 @@ impl NeuronModel for Izhikevich {
     }
 
     fn state_names(&self) -> &'static [&'static str] {
-        &["v", "u", "a", "b", "c", "d"]
+        IZH_STATE
     }
 
     fn state(&self, name: &str) -> Option<&[f64]> {
+        if self.single.is_some() {
+            return None; // `values`
+        }
         match name {
             "v" => Some(&self.v),
             "u" => Some(&self.u),
@@ -402,6 +462,9 @@ impl NeuronModel for Izhikevich {
     }
 
     fn state_mut(&mut self, name: &str) -> Option<&mut [f64]> {
+        if self.single.is_some() {
+            return None; // `values_mut`
+        }
         match name {
             "v" => Some(&mut self.v),
             "u" => Some(&mut self.u),
@@ -419,8 +482,20 @@ impl NeuronModel for Izhikevich {
         if given.contains(&"u") || !(given.contains(&"b") || given.contains(&"v")) {
             return;
         }
-        for ((u, b), v) in self.u.iter_mut().zip(&self.b).zip(&self.v) {
-            *u = b * v;
+        match self.single.as_deref_mut() {
+            None => {
+                for ((u, b), v) in self.u.iter_mut().zip(&self.b).zip(&self.v) {
+                    *u = b * v;
+                }
+            }
+            Some(s) => {
+                let [v, u, _, b, ..] = s.arrays.as_mut_slice() else {
+                    unreachable!("the f32 state has six arrays")
+                };
+                for ((u, b), v) in u.iter_mut().zip(b.iter()).zip(v.iter()) {
+                    *u = b * v;
+                }
+            }
         }
     }
 
@@ -437,311 +512,120 @@ impl NeuronModel for Izhikevich {
         }
         crate::simd::push_fired(&self.fired, spikes);
     }
-}
 
-/// Parameters of [`Izhikevich2007`] in PyNN units; `Default` = the RS cell of the HW1 table
-/// (Izhikevich 2007, ch. 8).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Izhikevich2007Params {
-    /// Membrane capacitance, nF.
-    pub cm: f64,
-    /// Gain of the quadratic term, nA/mV² (µS/mV).
-    pub k: f64,
-    /// Resting potential, mV.
-    pub v_r: f64,
-    /// Instantaneous threshold potential, mV.
-    pub v_t: f64,
-    /// Spike cut-off, mV.
-    pub v_peak: f64,
-    /// Recovery time constant, 1/ms.
-    pub a: f64,
-    /// Sensitivity of `u` to `v − v_r`, µS.
-    pub b: f64,
-    /// Reset potential, mV.
-    pub c: f64,
-    /// After-spike increment of `u`, nA.
-    pub d: f64,
-    /// Constant injected current, nA.
-    pub i_offset: f64,
-}
-
-impl Default for Izhikevich2007Params {
-    fn default() -> Self {
-        Izhikevich2007Params {
-            cm: 0.1,
-            k: 0.0007,
-            v_r: -60.0,
-            v_t: -40.0,
-            v_peak: 35.0,
-            a: 0.03,
-            b: -0.002,
-            c: -50.0,
-            d: 0.1,
-            i_offset: 0.0,
-        }
-    }
-}
-
-/// The HW1 (Neurapse) cell classes of the 2007 form: `"RS"`, `"IB"`, `"CH"`.
-pub const PRESETS_2007: &[&str] = &["RS", "IB", "CH"];
-
-/// Parameters of a HW1 cell class of the 2007 form (`"RS"`, `"IB"` or `"CH"`, see
-/// [`PRESETS_2007`]), converted to PyNN units.
-pub fn preset_2007(name: &str) -> Option<Izhikevich2007Params> {
-    let (cm, k, v_r, v_t, a, b, c, d, v_peak) = match name {
-        "RS" => (0.1, 0.0007, -60.0, -40.0, 0.03, -0.002, -50.0, 0.1, 35.0),
-        "IB" => (0.15, 0.0012, -75.0, -45.0, 0.01, 0.005, -56.0, 0.13, 50.0),
-        "CH" => (0.05, 0.0015, -60.0, -40.0, 0.03, 0.001, -40.0, 0.15, 25.0),
-        _ => return None,
-    };
-    Some(Izhikevich2007Params {
-        cm,
-        k,
-        v_r,
-        v_t,
-        v_peak,
-        a,
-        b,
-        c,
-        d,
-        i_offset: 0.0,
-    })
-}
-
-impl Izhikevich2007Params {
-    /// Check ranges; `path` is the key path of the parameter table.
-    pub fn validate(&self, path: &str) -> Result<()> {
-        check_positive(path, &[("cm", self.cm), ("k", self.k), ("a", self.a)])?;
-        check_finite(
-            path,
-            &[
-                ("v_r", self.v_r),
-                ("v_t", self.v_t),
-                ("v_peak", self.v_peak),
-                ("b", self.b),
-                ("c", self.c),
-                ("d", self.d),
-                ("i_offset", self.i_offset),
-            ],
-        )?;
-        ensure!(
-            self.c.is_finite() && self.c < self.v_peak,
-            format!("{path}.c"),
-            "must be below v_peak = {} mV, got {} mV",
-            self.v_peak,
-            self.c
-        );
-        Ok(())
-    }
-}
-
-/// A population of 2007-form Izhikevich neurons with Neurapse's spike marker and delayed reset
-/// (see the module docs).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Izhikevich2007 {
-    params: Izhikevich2007Params,
-    dt: f64,
-    /// The update's constants when every neuron has the same parameters.
-    consts: Izh07Consts,
-    /// Per-neuron constants when some parameter differs between neurons.
-    lanes: Option<Izh07Lanes>,
-    /// Membrane potential, mV (`3·v_peak` on a spike step).
-    pub v: Vec<f64>,
-    /// Recovery current, nA.
-    pub u: Vec<f64>,
-    /// Spiked in the previous step: this step resets (Neurapse's `fireflag`).
-    pending: Vec<bool>,
-}
-
-crate::lanes! {
-    /// Constants of the Izhikevich 2007 update, derived from one neuron's parameters.
-    Izh07Consts, Izh07Lanes, Izh07Block, Izh07Access, Izh07Visit {
-        inv_c, k, v_r, v_t, a, b, c, d, v_peak, marker, i_offset,
-    }
-}
-
-impl Izh07Consts {
-    /// `inv_c = 1/cm`, `marker = 3·v_peak`.
-    fn of(p: &Izhikevich2007Params) -> Izh07Consts {
-        Izh07Consts {
-            inv_c: 1.0 / p.cm,
-            k: p.k,
-            v_r: p.v_r,
-            v_t: p.v_t,
-            a: p.a,
-            b: p.b,
-            c: p.c,
-            d: p.d,
-            v_peak: p.v_peak,
-            marker: 3.0 * p.v_peak,
-            i_offset: p.i_offset,
-        }
-    }
-}
-
-impl Izhikevich2007 {
-    /// `n` neurons at rest (`v = v_r`, `u = 0`), time step `dt_ms`.
-    pub fn new(params: &Izhikevich2007Params, n: usize, dt_ms: f64) -> Result<Izhikevich2007> {
-        params.validate("params")?;
-        check_dt(dt_ms)?;
-        Ok(Izhikevich2007 {
-            params: params.clone(),
-            dt: dt_ms,
-            consts: Izh07Consts::of(params),
-            lanes: None,
-            v: vec![params.v_r; n],
-            u: vec![0.0; n],
-            pending: vec![false; n],
-        })
-    }
-
-    /// The parameters (those of every neuron, before per-neuron values).
-    pub fn params(&self) -> &Izhikevich2007Params {
-        &self.params
-    }
-
-    /// One step; uniform constants run as one block of the whole shard, per-neuron lanes in
-    /// blocks of [`BLOCK`].
-    fn update<const EXT: bool, L>(&mut self, lanes: &L, syn: &mut [f64], current: &[f64])
-    where
-        L: LaneSet,
-        for<'a> L::Block<'a>: Izh07Access,
-    {
-        let n = self.v.len();
-        let dt = self.dt;
-        let mut base = 0;
-        while base < n {
-            let end = if <L::Block<'_> as Izh07Access>::UNIFORM {
-                n
-            } else {
-                (base + BLOCK).min(n)
-            };
-            let c = lanes.block(base, end);
-            c.check_len(end - base);
-            let syn = &mut syn[base..end];
-            let current = if EXT { &current[base..end] } else { &[][..] };
-            let v = &mut self.v[base..end];
-            let u = &mut self.u[base..end];
-            let pending = &mut self.pending[base..end];
-            for i in 0..v.len() {
-                let input = if EXT {
-                    c.i_offset(i) + syn[i] + current[i]
-                } else {
-                    c.i_offset(i) + syn[i]
-                };
-                syn[i] = 0.0;
-                let (v0, u0) = (v[i], u[i]);
-                let (vr, vt) = (c.v_r(i), c.v_t(i));
-                let v1 = v0 + dt * (c.inv_c(i) * (c.k(i) * (v0 - vr) * (v0 - vt) - u0 + input));
-                let u1 = u0 + dt * (c.a(i) * (c.b(i) * (v0 - vr) - u0));
-                let reset = pending[i];
-                let v1 = if reset { c.c(i) } else { v1 };
-                let u1 = if reset { u0 + c.d(i) } else { u1 };
-                let spike = v1 >= c.v_peak(i);
-                v[i] = if spike { c.marker(i) } else { v1 };
-                u[i] = u1;
-                pending[i] = spike;
-            }
-            base = end;
-        }
-    }
-}
-
-crate::param_table!(Izhikevich2007Params {
-    cm,
-    k,
-    v_r,
-    v_t,
-    v_peak,
-    a,
-    b,
-    c,
-    d,
-    i_offset
-});
-
-impl super::BuiltinModel for Izhikevich2007 {
-    type Params = Izhikevich2007Params;
-
-    fn carry_from(&mut self, old: &Self) {
-        super::carry_named(self, old);
-        self.pending.clone_from(&old.pending);
-    }
-
-    fn validate(params: &Izhikevich2007Params, path: &str) -> Result<()> {
-        params.validate(path)
-    }
-
-    fn build(params: &Izhikevich2007Params, n: usize, ctx: super::Build<'_>) -> Result<Self> {
-        let mut m = Izhikevich2007::new(params, n, ctx.dt_ms)?;
-        if !ctx.per_neuron.is_empty() {
-            let each =
-                super::per_neuron(params, n, &ctx, "params", Izhikevich2007Params::validate)?;
-            m.v = each.iter().map(|p| p.v_r).collect();
-            let consts: Vec<Izh07Consts> = each.iter().map(Izh07Consts::of).collect();
-            m.lanes = Some(Izh07Lanes::of(&consts));
-        }
-        Ok(m)
-    }
-}
-
-impl NeuronModel for Izhikevich2007 {
-    fn len(&self) -> usize {
-        self.v.len()
-    }
-
-    fn receptors(&self) -> &'static [Receptor] {
-        INSTANT_NA_RECEPTORS
-    }
-
-    fn state_names(&self) -> &'static [&'static str] {
-        &["v", "u"]
-    }
-
-    fn state(&self, name: &str) -> Option<&[f64]> {
-        match name {
-            "v" => Some(&self.v),
-            "u" => Some(&self.u),
-            _ => None,
-        }
-    }
-
-    fn state_mut(&mut self, name: &str) -> Option<&mut [f64]> {
-        match name {
-            "v" => Some(&mut self.v),
-            "u" => Some(&mut self.u),
-            _ => None,
-        }
-    }
-
-    fn step(&mut self, syn: &mut [f64], current: &[f64], spikes: &mut Vec<u32>) {
-        match self.lanes.take() {
-            None => {
-                let c = self.consts;
-                if current.is_empty() {
-                    self.update::<false, _>(&c, syn, current);
-                } else {
-                    self.update::<true, _>(&c, syn, current);
-                }
-            }
-            Some(lanes) => {
-                if current.is_empty() {
-                    self.update::<false, _>(&lanes, syn, current);
-                } else {
-                    self.update::<true, _>(&lanes, syn, current);
-                }
-                self.lanes = Some(lanes);
-            }
-        }
-        // `pending` is exactly "spiked in this step" until the next call.
-        crate::simd::push_fired(&self.pending, spikes);
-    }
+    super::single::f32_state_access!(IZH_STATE, instant_receptors);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `f32` state runs the same update in `f32`: every value and spike equals a scalar `f32`
+    /// replay of the module's equations (constants rounded once), both integrators, with
+    /// synaptic input, external current, per-neuron `a`–`d` and spikes; it stays within
+    /// single precision of the `f64` population until the first spike; `init_derived` and
+    /// serde keep the precision.
+    #[test]
+    fn f32_state_is_the_update_in_single_precision() {
+        use crate::spiking::neuron::StateRef;
+        use rand::{Rng as _, SeedableRng as _};
+        let mut rng = crate::rng::Rng::seed_from_u64(5);
+        let (n, dt) = (203, 0.5);
+        let f = |x: f64| x as f32;
+        for integrator in [IzhikevichIntegrator::Spnet, IzhikevichIntegrator::Euler] {
+            let p = IzhikevichParams {
+                integrator,
+                ..preset("RS").unwrap()
+            };
+            let mut wide = Izhikevich::new(&p, n, dt).unwrap();
+            for i in 0..n {
+                wide.a[i] = rng.random_range(0.02..0.1);
+                wide.d[i] = rng.random_range(2.0..8.0);
+                wide.v[i] = rng.random_range(-70.0..-60.0);
+            }
+            wide.init_derived(&["v"]);
+            let mut m = wide.clone().into_f32();
+            assert_eq!(m.precision(), Precision::F32);
+            assert!(m.state("v").is_none() && m.receptor_values(0).is_none());
+            let arr = |name: &str| {
+                wide.state(name)
+                    .unwrap()
+                    .iter()
+                    .map(|&x| f(x))
+                    .collect::<Vec<f32>>()
+            };
+            let (mut v, mut u, a, b, c, d) =
+                (arr("v"), arr("u"), arr("a"), arr("b"), arr("c"), arr("d"));
+            let (mut spikes, mut wide_spikes, mut first_spike) = (Vec::new(), Vec::new(), None);
+            let mut total = 0;
+            for step in 0..400 {
+                let current: Vec<f64> = (0..n).map(|_| rng.random_range(0.0..12.0)).collect();
+                let syn_in: Vec<f64> = (0..n).map(|_| rng.random_range(0.0..3.0)).collect();
+                let (mut syn, mut wide_syn) = (syn_in.clone(), syn_in.clone());
+                spikes.clear();
+                m.step(&mut syn, &current, &mut spikes);
+                wide.step(&mut wide_syn, &current, &mut wide_spikes);
+                assert!(
+                    syn.iter().all(|&x| x == 0.0),
+                    "the input buffer is consumed"
+                );
+                let mut expected = Vec::new();
+                let (h, dtf) = (f(0.5 * dt), f(dt));
+                for i in 0..n {
+                    let input = f(p.i_offset) + f(syn_in[i]) + f(current[i]);
+                    let (v0, u0) = (v[i], u[i]);
+                    let dv = |x: f32| (0.04 * x + 5.0) * x + 140.0 - u0 + input;
+                    let (v1, u1) = match integrator {
+                        IzhikevichIntegrator::Spnet => {
+                            let v_half = v0 + h * dv(v0);
+                            let v1 = v_half + h * dv(v_half);
+                            (v1, u0 + dtf * (a[i] * (b[i] * v1 - u0)))
+                        }
+                        IzhikevichIntegrator::Euler => {
+                            (v0 + dtf * dv(v0), u0 + dtf * (a[i] * (b[i] * v0 - u0)))
+                        }
+                    };
+                    if v1 >= 30.0 {
+                        (v[i], u[i]) = (c[i], u1 + d[i]);
+                        expected.push(i as u32);
+                    } else {
+                        (v[i], u[i]) = (v1, u1);
+                    }
+                }
+                assert_eq!(spikes, expected, "{integrator:?}, step {step}");
+                total += spikes.len();
+                let (Some(StateRef::F32(mv)), Some(StateRef::F32(mu))) =
+                    (m.values("v"), m.values("u"))
+                else {
+                    panic!("f32 v and u")
+                };
+                assert_eq!((mv, mu), (&v[..], &u[..]), "{integrator:?}, step {step}");
+                if first_spike.is_none() && !wide_spikes.is_empty() {
+                    first_spike = Some(step);
+                }
+                if first_spike.is_none() {
+                    for (x, y) in mv.iter().zip(&wide.v) {
+                        assert!((f64::from(*x) - y).abs() < 1e-3, "{x} against {y}");
+                    }
+                }
+            }
+            assert!(
+                first_spike.is_some_and(|s| s > 0) && total > n,
+                "{total} spikes"
+            );
+            // u = b·v in f32 when v is given; serde keeps the precision
+            m.values_mut("v").unwrap().copy_from(&vec![-64.0; n]);
+            m.init_derived(&["v"]);
+            let Some(StateRef::F32(mu)) = m.values("u") else {
+                panic!("f32 u")
+            };
+            assert!(mu.iter().zip(&b).all(|(&u, &b)| u == b * -64.0));
+            let back: Izhikevich =
+                serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
+            assert_eq!(back, m);
+            assert_eq!(back.precision(), Precision::F32);
+        }
+    }
 
     /// The AVX-512 copy that `step` runs where the CPU has it gives the same results as the
     /// AVX2 body (on a CPU without AVX-512 both sides run the same code).

@@ -33,6 +33,7 @@
 pub mod adex;
 pub mod hh;
 pub mod izhikevich;
+mod izhikevich2007;
 pub mod lanes;
 pub mod lif;
 mod registry;

@@ -1,33 +1,36 @@
-//! The `f32` state of the LIF models (`IF_cond_exp`, `IF_curr_exp`): three named arrays and
-//! the refractory counter. A model keeps its `f64` arrays empty while it holds one of these
-//! (`precision = "f32"`), and runs its update, generic over the precision, on whichever it has.
+//! The `f32` state of a built-in model built with `precision = "f32"` (`IF_cond_exp`,
+//! `IF_curr_exp`, `Izhikevich`): its named arrays and, for the LIF models, the refractory
+//! counter. A model keeps its `f64` arrays empty while it holds one of these, and runs its
+//! update, generic over the precision, on whichever it has.
 
 use serde::{Deserialize, Serialize};
 
-/// Three state arrays (in the order of the model's `state_names`) and the refractory counter,
-/// in `f32`.
+/// The state arrays (in the order of the model's `state_names`) and the refractory counter
+/// (empty for a model without one), in `f32`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Single {
-    pub(crate) arrays: [Vec<f32>; 3],
+    pub(crate) arrays: Vec<Vec<f32>>,
     pub(crate) refrac: Vec<f32>,
 }
 
 impl Single {
     /// The `f64` arrays rounded to `f32`; the `f64` vectors are left empty.
-    pub(crate) fn take(arrays: [&mut Vec<f64>; 3], refrac: &mut Vec<f64>) -> Box<Single> {
+    pub(crate) fn take<const N: usize>(
+        arrays: [&mut Vec<f64>; N],
+        refrac: &mut Vec<f64>,
+    ) -> Box<Single> {
         let round = |x: &mut Vec<f64>| -> Vec<f32> {
             std::mem::take(x).into_iter().map(|v| v as f32).collect()
         };
-        let [a, b, c] = arrays;
         Box::new(Single {
-            arrays: [round(a), round(b), round(c)],
+            arrays: arrays.into_iter().map(round).collect(),
             refrac: round(refrac),
         })
     }
 
     /// Number of neurons.
     pub(crate) fn len(&self) -> usize {
-        self.refrac.len()
+        self.arrays.first().map_or(0, Vec::len)
     }
 
     /// Array `name` of `names` (the model's state names).
@@ -70,23 +73,43 @@ pub(crate) fn arrays<'a>(
             syn: [a, b],
             refrac,
         }),
-        Some(s) => {
-            let [v, a, b] = &mut s.arrays;
-            Either::F32(Arrays {
+        Some(s) => match s.arrays.as_mut_slice() {
+            [v, a, b] => Either::F32(Arrays {
                 v,
                 syn: [a, b],
                 refrac: &mut s.refrac,
-            })
-        }
+            }),
+            _ => unreachable!("a LIF model's f32 state has three arrays"),
+        },
     }
 }
 
 /// The [`NeuronModel`](super::NeuronModel) methods that read and write the state at its
 /// precision, for a model with a field `single: Option<Box<Single>>` whose `state`,
-/// `state_mut` and `receptor_state` return `None` while it is set, state names `$names`, and
-/// receptor `r` in array `r + 1`. Used inside the model's `impl NeuronModel`.
+/// `state_mut` and `receptor_state` return `None` while it is set, and state names `$names`.
+/// Receptor `r` is array `r + 1`; with `instant_receptors`, the model's receptors are the
+/// network's `f64` input buffer (no state array). Used inside the model's `impl NeuronModel`.
 macro_rules! f32_state_access {
+    ($names:expr, instant_receptors) => {
+        $crate::spiking::neuron::single::f32_state_access!(@values $names);
+
+        fn receptor_values(&mut self, _r: usize) -> Option<$crate::spiking::neuron::StateMut<'_>> {
+            None
+        }
+    };
     ($names:expr) => {
+        $crate::spiking::neuron::single::f32_state_access!(@values $names);
+
+        fn receptor_values(&mut self, r: usize) -> Option<$crate::spiking::neuron::StateMut<'_>> {
+            use $crate::spiking::neuron::StateMut;
+            if self.single.is_none() {
+                return self.receptor_state(r).map(StateMut::F64);
+            }
+            let s = self.single.as_deref_mut()?;
+            s.arrays[1..].get_mut(r).map(|x| StateMut::F32(x))
+        }
+    };
+    (@values $names:expr) => {
         fn precision(&self) -> $crate::spiking::neuron::Precision {
             match self.single {
                 None => $crate::spiking::neuron::Precision::F64,
@@ -109,15 +132,6 @@ macro_rules! f32_state_access {
             }
             let s = self.single.as_deref_mut()?;
             s.get_mut($names, name).map(StateMut::F32)
-        }
-
-        fn receptor_values(&mut self, r: usize) -> Option<$crate::spiking::neuron::StateMut<'_>> {
-            use $crate::spiking::neuron::StateMut;
-            if self.single.is_none() {
-                return self.receptor_state(r).map(StateMut::F64);
-            }
-            let s = self.single.as_deref_mut()?;
-            s.arrays[1..].get_mut(r).map(|x| StateMut::F32(x))
         }
     };
 }
