@@ -100,23 +100,11 @@ pub fn config_value(v: &Bound<'_, PyAny>, path: &str) -> PyResult<toml::Value> {
 
 /// A dict of keyword values (string keys) as a config table; `path` prefixes the keys.
 pub fn config_table(m: &Bound<'_, PyMapping>, path: &str) -> PyResult<toml::Table> {
-    let mut t = toml::Table::new();
-    for item in m.items()?.try_iter()? {
-        let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
-        let Ok(key) = k.extract::<String>() else {
-            return Err(config_err(
-                path,
-                format!("keys must be strings, got {}", k.repr()?),
-            ));
-        };
-        let sub = if path.is_empty() {
-            key.clone()
-        } else {
-            format!("{path}.{key}")
-        };
-        t.insert(key, config_value(&v, &sub)?);
-    }
-    Ok(t)
+    let mut prefix: Vec<String> = (!path.is_empty())
+        .then(|| path.to_string())
+        .into_iter()
+        .collect();
+    tables_into(m, &mut prefix, None)
 }
 
 /// A dict of an experiment's tables as a config table, with its one-dimensional float and
@@ -125,14 +113,15 @@ pub fn config_table(m: &Bound<'_, PyMapping>, path: &str) -> PyResult<toml::Tabl
 /// a projection's synapse arrays are copied once instead of becoming a value each.
 pub fn config_tables(m: &Bound<'_, PyMapping>) -> PyResult<(toml::Table, Vec<GivenArray>)> {
     let mut arrays = Vec::new();
-    let table = tables_into(m, &mut Vec::new(), &mut arrays)?;
+    let table = tables_into(m, &mut Vec::new(), Some(&mut arrays))?;
     Ok((table, arrays))
 }
 
+/// The table of `m` at key path `path`; with `arrays`, its numpy arrays go there instead.
 fn tables_into(
     m: &Bound<'_, PyMapping>,
     path: &mut Vec<String>,
-    arrays: &mut Vec<GivenArray>,
+    mut arrays: Option<&mut Vec<GivenArray>>,
 ) -> PyResult<toml::Table> {
     let mut t = toml::Table::new();
     for item in m.items()?.try_iter()? {
@@ -144,27 +133,32 @@ fn tables_into(
             ));
         };
         path.push(key.clone());
-        let values = if let Ok(a) = v.extract::<PyReadonlyArray1<'_, f64>>() {
-            Some(ArrayValues::F64(a.as_array().to_vec()))
-        } else if let Ok(a) = v.extract::<PyReadonlyArray1<'_, i64>>() {
-            Some(ArrayValues::I64(a.as_array().to_vec()))
-        } else {
-            None
-        };
-        if let Some(values) = values {
-            arrays.push(GivenArray {
+        let given = arrays.is_some().then(|| numpy_values(&v)).flatten();
+        match (given, arrays.as_deref_mut()) {
+            (Some(values), Some(arrays)) => arrays.push(GivenArray {
                 path: path.clone(),
                 values,
-            });
-        } else if let Ok(sub) = v.cast::<PyMapping>() {
-            let sub = tables_into(sub, path, arrays)?;
-            t.insert(key, toml::Value::Table(sub));
-        } else {
-            t.insert(key, config_value(&v, &path.join("."))?);
+            }),
+            _ => {
+                let value = match v.cast::<PyMapping>() {
+                    Ok(sub) => toml::Value::Table(tables_into(sub, path, arrays.as_deref_mut())?),
+                    Err(_) => config_value(&v, &path.join("."))?,
+                };
+                t.insert(key, value);
+            }
         }
         path.pop();
     }
     Ok(t)
+}
+
+/// The values of a one-dimensional float64 or int64 numpy array.
+fn numpy_values(v: &Bound<'_, PyAny>) -> Option<ArrayValues> {
+    if let Ok(a) = v.extract::<PyReadonlyArray1<'_, f64>>() {
+        return Some(ArrayValues::F64(a.as_array().to_vec()));
+    }
+    let a = v.extract::<PyReadonlyArray1<'_, i64>>().ok()?;
+    Some(ArrayValues::I64(a.as_array().to_vec()))
 }
 
 /// Recording names of `Sorn.run`: `activity`, `spikes[:K]` (all, or the last K steps of the

@@ -132,12 +132,7 @@ pub(super) fn fill(spec: &mut SpikingFile, placed: Vec<Placed>, file: &str) -> R
         let err = |msg: String| ConfigError::new(file, path.clone(), msg);
         match slot {
             Slot::Connector(proj, post) => {
-                let connector = spec
-                    .projections
-                    .0
-                    .iter_mut()
-                    .find(|(name, _)| *name == proj)
-                    .map(|(_, p)| &mut p.connector);
+                let connector = spec.projections.get_mut(&proj).map(|p| &mut p.connector);
                 let Some(Connector::FromList { pre, post: posts }) = connector else {
                     return Err(err(
                         "a list of indices belongs to a from_list connector".into()
@@ -154,31 +149,22 @@ pub(super) fn fill(spec: &mut SpikingFile, placed: Vec<Placed>, file: &str) -> R
                     )
                 })?;
             }
-            Slot::Weight(proj) | Slot::Delay(proj) => {
-                let delay = path.split('.').nth(2) == Some("delay_ms");
-                let section = spec
+            Slot::Weight(proj) => {
+                let number = spec.projections.get_mut(&proj).map(|p| &mut p.weight);
+                set_values(number, values).map_err(err)?;
+            }
+            Slot::Delay(proj) => {
+                let number = spec
                     .projections
-                    .0
-                    .iter_mut()
-                    .find(|(name, _)| *name == proj)
-                    .map(|(_, p)| p);
-                let number = section.and_then(|p| {
-                    if delay {
-                        p.delay_ms.as_mut()
-                    } else {
-                        Some(&mut p.weight)
-                    }
-                });
+                    .get_mut(&proj)
+                    .and_then(|p| p.delay_ms.as_mut());
                 set_values(number, values).map_err(err)?;
             }
             Slot::Init(pop, var) => {
                 let number = spec
                     .populations
-                    .0
-                    .iter_mut()
-                    .find(|(name, _)| *name == pop)
-                    .and_then(|(_, p)| p.init.0.iter_mut().find(|(name, _)| *name == var))
-                    .map(|(_, v)| v);
+                    .get_mut(&pop)
+                    .and_then(|p| p.init.get_mut(&var));
                 set_values(number, values).map_err(err)?;
             }
         }
@@ -322,6 +308,7 @@ mod tests {
         let mut bad = arrays(vec![0, 1, 2]);
         bad[3].path.push("values".into());
         let e = SpikingExperiment::from_tables(table, bad, "f", ".".as_ref()).unwrap_err();
-        assert!(e.to_string().contains("values"), "{e}");
+        assert_eq!(e.path, "projections.aa.weight.values", "{e}");
+        assert!(e.msg.contains("unknown field `values`"), "{e}");
     }
 }

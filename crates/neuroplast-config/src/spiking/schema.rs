@@ -335,6 +335,10 @@ impl<T> Named<T> {
     pub fn get(&self, name: &str) -> Option<&T> {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }
+    /// An entry by name, mutable.
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut T> {
+        self.0.iter_mut().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
 }
 
 impl<T: Serialize> Serialize for Named<T> {

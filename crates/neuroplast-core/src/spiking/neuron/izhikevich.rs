@@ -384,49 +384,34 @@ impl super::BuiltinModel for Izhikevich {
 
     fn build(params: &IzhikevichParams, n: usize, ctx: super::Build<'_>) -> Result<Self> {
         let mut m = Izhikevich::new(params, n, ctx.dt_ms)?;
-        let precision = ctx.precision;
         if !ctx.per_neuron.is_empty() {
-            m.per_neuron(params, n, ctx)?;
+            let each = super::per_neuron(params, n, &ctx, "params", IzhikevichParams::validate)?;
+            for (name, values) in ctx.per_neuron {
+                match name.as_str() {
+                    // per-neuron state already
+                    "a" | "b" | "c" | "d" => m
+                        .state_mut(name)
+                        .expect("a, b, c, d are state")
+                        .copy_from_slice(values),
+                    _ => {
+                        let consts: Vec<IzhConsts> = each
+                            .iter()
+                            .map(|p| IzhConsts {
+                                i_offset: p.i_offset,
+                            })
+                            .collect();
+                        m.lanes = Some(IzhLanes::of(&consts));
+                    }
+                }
+            }
+            if ctx.per_neuron.iter().any(|(name, _)| name == "b") {
+                m.init_derived(&["b"]);
+            }
         }
-        Ok(match precision {
+        Ok(match ctx.precision {
             Precision::F64 => m,
             Precision::F32 => m.into_f32(),
         })
-    }
-}
-
-impl Izhikevich {
-    /// Per-neuron parameters: `a`–`d` into their state arrays, `i_offset` into lanes.
-    fn per_neuron(
-        &mut self,
-        params: &IzhikevichParams,
-        n: usize,
-        ctx: super::Build<'_>,
-    ) -> Result<()> {
-        let m = self;
-        let each = super::per_neuron(params, n, &ctx, "params", IzhikevichParams::validate)?;
-        for (name, values) in ctx.per_neuron {
-            match name.as_str() {
-                // per-neuron state already
-                "a" | "b" | "c" | "d" => m
-                    .state_mut(name)
-                    .expect("a, b, c, d are state")
-                    .copy_from_slice(values),
-                _ => {
-                    let consts: Vec<IzhConsts> = each
-                        .iter()
-                        .map(|p| IzhConsts {
-                            i_offset: p.i_offset,
-                        })
-                        .collect();
-                    m.lanes = Some(IzhLanes::of(&consts));
-                }
-            }
-        }
-        if ctx.per_neuron.iter().any(|(name, _)| name == "b") {
-            m.init_derived(&["b"]);
-        }
-        Ok(())
     }
 }
 

@@ -1,6 +1,8 @@
 //! One projection of a [`NetworkBuilder`]: where its spikes go, its synapses drawn (on one rank
 //! of a distributed build, only those onto the rank's neurons), its plasticity attached.
 
+use std::borrow::Cow;
+
 use super::super::delivery::resolve_delivery;
 use super::super::partition::owned_neurons;
 use super::super::spec::{delay_steps, ProjectionSpec, SynapseSpec};
@@ -8,8 +10,6 @@ use super::super::{Population, Projection};
 use super::NetworkBuilder;
 use crate::distributed::Partition;
 use crate::rng::{component, Stream};
-use std::borrow::Cow;
-
 use crate::spiking::connector::{Connector, Value};
 use crate::spiking::neuron::{ModelSpec, NeuronModel, ReceptorKind};
 use crate::spiking::plasticity::Plasticity;
@@ -57,16 +57,15 @@ impl NetworkBuilder {
             (Connector::FromList { pre, post }, None) => Some((pre, post)),
             _ => None,
         };
-        match (keep, constant) {
-            _ if listed.is_some() => {
-                let (from, _) = listed.expect("matched");
+        match (listed, keep, constant) {
+            (Some((from, _)), _, _) => {
                 m = from.len();
                 for &i in from {
                     out_degree[i as usize] += 1;
                 }
             }
             // constants draw nothing more: keep only this rank's pairs while drawing
-            (Some((lo, hi)), true) => {
+            (None, Some((lo, hi)), true) => {
                 spec.connector
                     .each_pair(n_pre, n_post, pre == post, &mut rng, |i, j| {
                         m += 1;
