@@ -145,6 +145,41 @@ pub enum Refractory {
     Until(RExpr),
 }
 
+/// What a population reduction computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReduceOp {
+    /// `max(x)`: the largest value.
+    Max,
+    /// `min(x)`: the smallest value.
+    Min,
+    /// `sum(x)`: the sum, in neuron order.
+    Sum,
+    /// `mean(x)`: the sum in neuron order divided by the number of neurons.
+    Mean,
+}
+
+impl ReduceOp {
+    /// The name as written.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReduceOp::Max => "max",
+            ReduceOp::Min => "min",
+            ReduceOp::Sum => "sum",
+            ReduceOp::Mean => "mean",
+        }
+    }
+}
+
+/// A population reduction of a neuron model (`max(v)` in its threshold or reset): one value
+/// over every neuron of the population, of the state variable after this step's integration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reduction {
+    /// What it computes.
+    pub op: ReduceOp,
+    /// The state variable (index into [`Checked::vars`]).
+    pub var: u32,
+}
+
 /// A checked model.
 #[derive(Clone, Debug)]
 pub struct Checked {
@@ -176,4 +211,6 @@ pub struct Checked {
     pub method: Option<(Method, Span)>,
     /// Synapses: the default delay, ms.
     pub delay: Option<f64>,
+    /// Neurons: the population reductions its threshold and reset read.
+    pub reductions: Vec<Reduction>,
 }

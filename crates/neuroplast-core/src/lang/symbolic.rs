@@ -26,6 +26,9 @@ pub enum Builtin {
     TPost,
     /// Synapses: the synapse's delay, ms.
     Delay,
+    /// Neurons, in `threshold` and `reset`: a population reduction (index into
+    /// [`Checked::reductions`](crate::lang::checked::Checked::reductions)).
+    Pop(u16),
 }
 
 impl Builtin {
@@ -40,6 +43,7 @@ impl Builtin {
             Builtin::TPre => "t_pre",
             Builtin::TPost => "t_post",
             Builtin::Delay => "delay",
+            Builtin::Pop(_) => "a population reduction",
         }
     }
 }

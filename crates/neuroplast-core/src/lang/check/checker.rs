@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::lang::ast::{Expr, FuncDef};
-use crate::lang::checked::{ExtRef, Param, Var};
+use crate::lang::checked::{ExtRef, Param, Reduction, Var};
 use crate::lang::error::{ErrorKind, LangError, Sources};
 use crate::lang::span::Span;
 use crate::lang::symbolic::RExpr;
@@ -66,6 +66,10 @@ pub(super) struct Checker<'a> {
     pub(super) noise: Vec<String>,
     /// Depth of the expression being resolved (through functions and subexpressions).
     pub(super) depth: usize,
+    /// Population reductions may be written here (a neuron model's threshold and reset).
+    pub(super) pop_ok: bool,
+    /// The population reductions used so far.
+    pub(super) pops: Vec<Reduction>,
 }
 
 impl<'a> Checker<'a> {

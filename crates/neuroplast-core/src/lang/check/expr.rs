@@ -7,7 +7,8 @@ use crate::lang::ast::{BinOp, Expr, ExprKind, Flag};
 use crate::lang::error::{nearest, ErrorKind, LangResult};
 use crate::lang::fold::eval_const;
 use crate::lang::span::Span;
-use crate::lang::symbolic::{Func, RExpr, UnOp};
+use crate::lang::checked::{ReduceOp, Reduction};
+use crate::lang::symbolic::{Builtin, Func, RExpr, UnOp};
 use crate::lang::units::Dim;
 
 use super::checker::{Checker, Ctx, Ty};
@@ -229,6 +230,16 @@ impl<'a> Checker<'a> {
             self.fn_stack.pop();
             return r;
         }
+        let reduce = match (name, args.len()) {
+            ("max", 1) => Some(ReduceOp::Max),
+            ("min", 1) => Some(ReduceOp::Min),
+            ("sum", _) => Some(ReduceOp::Sum),
+            ("mean", _) => Some(ReduceOp::Mean),
+            _ => None,
+        };
+        if let Some(op) = reduce {
+            return self.reduction(op, args, span, ctx);
+        }
         let alias = match name {
             "pos" | "positive" => Some(Func::Max),
             "neg" | "negative" => Some(Func::Min),
@@ -336,6 +347,63 @@ impl<'a> Checker<'a> {
             }
         };
         Ok((RExpr::Call(f, rargs), ty))
+    }
+
+    /// `max(v)`, `min(v)`, `sum(v)`, `mean(v)` over the population: only written directly in
+    /// a neuron model's threshold or reset, of one state variable.
+    fn reduction(
+        &mut self,
+        op: ReduceOp,
+        args: &[Expr],
+        span: Span,
+        ctx: Ctx,
+    ) -> LangResult<(RExpr, Ty)> {
+        let name = op.name();
+        const ALLOWED: &str = "max(x), min(x), sum(x) or mean(x) of a state variable x over the \
+             population, written directly in a neuron model's `threshold` or `reset` (max(a, b) \
+             and min(a, b) of two values work anywhere)";
+        if !self.pop_ok || !self.fn_stack.is_empty() || !self.subexpr_stack.is_empty() {
+            let whr = if self.synapse {
+                "in a synapse model"
+            } else if !self.fn_stack.is_empty() || !self.subexpr_stack.is_empty() {
+                "inside a function or subexpression"
+            } else {
+                "here"
+            };
+            return Err(self.err(
+                ErrorKind::Unsupported,
+                span,
+                format!("`{name}(…)` of one argument is a population reduction, not allowed {whr}"),
+                ALLOWED,
+            ));
+        }
+        if args.len() != 1 {
+            return Err(self.err(
+                ErrorKind::Type,
+                span,
+                format!("`{name}` takes 1 argument, {} given", args.len()),
+                format!("{name}(x) of a state variable x"),
+            ));
+        }
+        let (r, t) = self.expr(&args[0], ctx)?;
+        let RExpr::Var(var) = r else {
+            let vars: Vec<&str> = self.vars.iter().map(|v| v.name.as_str()).collect();
+            return Err(self.err(
+                ErrorKind::Type,
+                args[0].span,
+                format!("the argument of the population reduction `{name}` is not a state variable"),
+                format!("a state variable of this model: {}", vars.join(", ")),
+            ));
+        };
+        let red = Reduction { op, var };
+        let k = match self.pops.iter().position(|p| *p == red) {
+            Some(k) => k,
+            None => {
+                self.pops.push(red);
+                self.pops.len() - 1
+            }
+        };
+        Ok((RExpr::Builtin(Builtin::Pop(k as u16)), t))
     }
 
     pub(super) fn flag_value(&mut self, flag: &Flag, ctx: Ctx) -> LangResult<RExpr> {

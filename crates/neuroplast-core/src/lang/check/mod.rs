@@ -51,6 +51,8 @@ pub fn check(src: &Sources, ast: &ModelAst, synapse: bool) -> LangResult<Checked
         ext: Vec::new(),
         noise: Vec::new(),
         depth: 0,
+        pop_ok: false,
+        pops: Vec::new(),
     };
     let reserved = |n: &str| -> bool {
         [
@@ -408,13 +410,17 @@ pub fn check(src: &Sources, ast: &ModelAst, synapse: bool) -> LangResult<Checked
     // ---- threshold, reset, refractory
     let threshold = match &ast.threshold {
         Some(e) => {
+            c.pop_ok = !synapse;
             let (r, t) = c.expr(e, Ctx::Threshold)?;
+            c.pop_ok = false;
             c.expect_bool(t, e.span, "the threshold")?;
             Some((r, e.span))
         }
         None => None,
     };
+    c.pop_ok = !synapse;
     let reset = statements(&mut c, &ast.reset, Ctx::Statement)?;
+    c.pop_ok = false;
     let refractory = match &ast.refractory {
         Some(e) => {
             let (r, t) = c.expr(e, Ctx::Refractory)?;
@@ -553,6 +559,7 @@ pub fn check(src: &Sources, ast: &ModelAst, synapse: bool) -> LangResult<Checked
         noise,
         method,
         delay,
+        reductions: c.pops,
     })
 }
 

@@ -219,6 +219,9 @@ pub(crate) struct Env {
     pub input: Option<Val>,
     /// The time `t` (`None`: the start of the step; Runge–Kutta stages set `t + c·dt`).
     pub time: Option<Val>,
+    /// Neurons: the arrays holding each population reduction (filled between the
+    /// integration and the spike program).
+    pub pops: Vec<Val>,
 }
 
 /// Builds SSA nodes.
@@ -371,6 +374,7 @@ impl Lowerer {
                 Builtin::TPre => env.t_pre.unwrap_or(Val::K(f64::NEG_INFINITY)),
                 Builtin::TPost => env.t_post.unwrap_or(Val::K(f64::NEG_INFINITY)),
                 Builtin::Delay => env.delay.unwrap_or(Val::K(0.0)),
+                Builtin::Pop(k) => env.pops.get(usize::from(*k)).copied().unwrap_or(Val::K(0.0)),
             },
             RExpr::Un(UnOp::Neg, a) => {
                 let a = self.expr(a, env);

@@ -20,6 +20,8 @@ pub(crate) struct Layout {
     pub n_vars: usize,
     /// The refractory counter.
     pub refrac: Option<u16>,
+    /// The array of each population reduction (its value in every element).
+    pub pops: Vec<u16>,
     /// The array of each parameter set per element.
     pub params: Vec<Option<u16>>,
     /// First array of per-element constants made by the lowering.
@@ -27,12 +29,20 @@ pub(crate) struct Layout {
 }
 
 impl Layout {
-    pub fn new(n_vars: usize, refrac: bool, params: &[BV]) -> Layout {
+    /// Variables, then the refractory counter, the `n_pops` reductions, the per-element
+    /// parameters.
+    pub fn new(n_vars: usize, refrac: bool, n_pops: usize, params: &[BV]) -> Layout {
         let mut next = n_vars as u16;
         let refrac = refrac.then(|| {
             next += 1;
             next - 1
         });
+        let pops = (0..n_pops)
+            .map(|_| {
+                next += 1;
+                next - 1
+            })
+            .collect();
         let params = params
             .iter()
             .map(|p| match p {
@@ -46,9 +56,16 @@ impl Layout {
         Layout {
             n_vars,
             refrac,
+            pops,
             params,
             first_derived: next,
         }
+    }
+
+    /// The arrays that are state: the variables, the refractory counter and the reductions'
+    /// arrays (everything before the parameters).
+    pub fn n_state(&self) -> usize {
+        self.n_vars + usize::from(self.refrac.is_some()) + self.pops.len()
     }
 
     pub fn param_vals(&self, params: &[BV]) -> Vec<Val> {
@@ -75,11 +92,28 @@ pub(crate) fn apply_op(lw: &mut Lowerer, op: AssignOp, old: Val, v: Val) -> Val 
 }
 
 /// The compiled programs of a population and the per-element constants they need.
+///
+/// A model whose threshold or reset reads population reductions runs in two passes:
+/// `no_input` / `input` integrate, the reductions are computed, then `spike` / `spike_input`
+/// decide the spikes and reset. Otherwise one pass does everything and `spike` is `None`.
 #[derive(Clone, Debug)]
 pub(crate) struct Programs {
     pub no_input: Compiled,
     pub input: Option<Compiled>,
+    pub spike: Option<Compiled>,
+    pub spike_input: Option<Compiled>,
     pub derived: Vec<Vec<f64>>,
+}
+
+/// Which part of the step a program does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Part {
+    /// Everything, in one pass.
+    Whole,
+    /// Equations and bounds (the first pass with reductions).
+    Integrate,
+    /// Threshold, refractory counter, resets, from the integrated arrays (the second pass).
+    Spike,
 }
 
 /// Refractory periods in steps (scalar or per element); errors name the `refractory` field.
@@ -137,13 +171,29 @@ pub(crate) fn compile_step(
         first_derived: layout.first_derived,
     };
     let nref = refractory_steps(def, &b)?;
-    let no_input = compile_one(def, layout, &mut b, nref.clone(), false);
-    let input = def
-        .uses_current()
-        .then(|| compile_one(def, layout, &mut b, nref, true));
+    let c = &def.checked;
+    let two = !c.reductions.is_empty();
+    if let (true, Some((Refractory::Until(_), span))) = (two, &c.refractory) {
+        return Err(c.sources.error(
+            ErrorKind::Unsupported,
+            *span,
+            "a refractory condition together with population reductions (max(v), …) in the threshold or reset",
+            "a refractory duration, or no population reduction",
+        ));
+    }
+    let first = if two { Part::Integrate } else { Part::Whole };
+    let one = |part: Part, input: bool, b: &mut Build| {
+        compile_one(def, layout, b, nref.clone(), input, part)
+    };
+    let no_input = one(first, false, &mut b);
+    let input = def.uses_current().then(|| one(first, true, &mut b));
+    let spike = two.then(|| one(Part::Spike, false, &mut b));
+    let spike_input = (two && def.uses_current()).then(|| one(Part::Spike, true, &mut b));
     Ok(Programs {
         no_input,
         input,
+        spike,
+        spike_input,
         derived: b.derived,
     })
 }
@@ -154,6 +204,7 @@ fn compile_one(
     b: &mut Build,
     nref: Option<BV>,
     with_input: bool,
+    part: Part,
 ) -> Compiled {
     let c = &def.checked;
     let mut lw = Lowerer::default();
@@ -162,6 +213,7 @@ fn compile_one(
         params: layout.param_vals(b.params),
         dt: b.dt,
         input: with_input.then_some(Val::In),
+        pops: layout.pops.iter().map(|&a| Val::A(a)).collect(),
         ..Default::default()
     };
     let r = layout.refrac;
@@ -204,10 +256,12 @@ fn compile_one(
         }
         new
     };
-    // ANNarchy assignments in order; snapshots for the differential equations
+    // ANNarchy assignments in order; snapshots for the differential equations (the spike
+    // pass reads the integrated arrays instead)
     let mut snaps: Vec<Option<Env>> = vec![None; c.eqs.len()];
     let mut changed: Vec<(u32, Val)> = Vec::new();
-    for (k, eq) in c.eqs.iter().enumerate() {
+    let eqs = if part == Part::Spike { &[][..] } else { &c.eqs[..] };
+    for (k, eq) in eqs.iter().enumerate() {
         match eq {
             crate::lang::checked::Equation::Ode { .. } => snaps[k] = Some(env.clone()),
             crate::lang::checked::Equation::Assign { var, op, rhs, .. } => {
@@ -220,7 +274,11 @@ fn compile_one(
             }
         }
     }
-    let integrated = lower_groups(&mut lw, b, &def.plan, c, &snaps);
+    let integrated = if part == Part::Spike {
+        Vec::new()
+    } else {
+        lower_groups(&mut lw, b, &def.plan, c, &snaps)
+    };
     let integrated: Vec<(u32, Val)> = integrated
         .into_iter()
         .map(|(v, new)| (v, finish_var(&mut lw, &env, v, new)))
@@ -229,6 +287,12 @@ fn compile_one(
         env.vars[v as usize] = new;
     }
     changed.extend(integrated);
+    if part == Part::Integrate {
+        for &(v, new) in &changed {
+            lw.store(v as u16, new);
+        }
+        return lw.finish(None);
+    }
     // threshold
     let spike = c.threshold.as_ref().map(|(t, _)| {
         let s = lw.expr(t, &env);

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::lang::checked::ReduceOp;
 use crate::lang::error::LangResult;
 use crate::lang::exec::{run_dense, Scratch};
 use crate::lang::float::Float;
@@ -28,6 +29,9 @@ pub(super) struct Core<T> {
     pub(super) arrays: Vec<Vec<T>>,
     pub(super) no_input: Loaded<T>,
     pub(super) input: Option<Loaded<T>>,
+    /// The second pass of a model with population reductions (see `Programs`).
+    pub(super) spike: Option<Loaded<T>>,
+    pub(super) spike_input: Option<Loaded<T>>,
     pub(super) scratch: Scratch<T>,
     pub(super) rng: Rng,
     pub(super) step: u64,
@@ -80,7 +84,7 @@ impl<T: Float> Core<T> {
         let c = &def.checked;
         let params = param_values(c, n, dt, &overrides);
         let has_refrac = c.refractory.is_some() && c.threshold.is_some();
-        let layout = Layout::new(c.vars.len(), has_refrac, &params);
+        let layout = Layout::new(c.vars.len(), has_refrac, c.reductions.len(), &params);
         let mut core = Core {
             def: def.clone(),
             n,
@@ -92,6 +96,8 @@ impl<T: Float> Core<T> {
             arrays: Vec::new(),
             no_input: Loaded::new(Compiled::default()),
             input: None,
+            spike: None,
+            spike_input: None,
             scratch: Scratch::default(),
             rng,
             step: 0,
@@ -174,10 +180,10 @@ impl<T: Float> Core<T> {
         let c = &self.def.checked;
         self.params = param_values(c, self.n, self.dt, &self.overrides);
         let has_refrac = c.refractory.is_some() && c.threshold.is_some();
-        let layout = Layout::new(c.vars.len(), has_refrac, &self.params);
+        let layout = Layout::new(c.vars.len(), has_refrac, c.reductions.len(), &self.params);
         let progs = compile_step(&self.def, &layout, &self.params, self.n, self.dt)?;
-        // keep the state (variables and counter), rebuild the rest
-        let keep = layout.n_vars + usize::from(layout.refrac.is_some());
+        // keep the state (variables, counter, reductions), rebuild the rest
+        let keep = layout.n_state();
         self.arrays.truncate(keep);
         while self.arrays.len() < keep {
             self.arrays.push(vec![T::ZERO; self.n]);
@@ -195,11 +201,13 @@ impl<T: Float> Core<T> {
         self.layout = layout;
         self.no_input = Loaded::new(progs.no_input);
         self.input = progs.input.map(Loaded::new);
-        let regs = self
-            .input
-            .as_ref()
-            .map_or(0, |l| l.compiled.program.n_regs)
-            .max(self.no_input.compiled.program.n_regs);
+        self.spike = progs.spike.map(Loaded::new);
+        self.spike_input = progs.spike_input.map(Loaded::new);
+        let regs = [&self.input, &self.spike, &self.spike_input]
+            .into_iter()
+            .flatten()
+            .map(|l| l.compiled.program.n_regs)
+            .fold(self.no_input.compiled.program.n_regs, usize::max);
         self.scratch = Scratch {
             regs: vec![vec![T::ZERO; crate::lang::ir::CHUNK]; regs],
             input: vec![T::ZERO; crate::lang::ir::CHUNK],
@@ -213,9 +221,11 @@ impl<T: Float> Core<T> {
         let t = self.step as f64 * self.dt;
         // a current shorter than the population counts as none (as `run_dense` treats a
         // chunk it does not cover): the input program must never read past it
-        let (prog, current) = match &mut self.input {
-            Some(p) if current.len() >= self.n => (p, current),
-            _ => (&mut self.no_input, &[][..]),
+        let with_input = self.input.is_some() && current.len() >= self.n;
+        let current = if with_input { current } else { &[][..] };
+        let prog = match &mut self.input {
+            Some(p) if with_input => p,
+            _ => &mut self.no_input,
         };
         prog.set_time(t);
         let (n, arrays, scratch, rng) =
@@ -238,6 +248,48 @@ impl<T: Float> Core<T> {
                 )
             },
         );
+        if self.spike.is_some() {
+            self.spike_pass(t, current, with_input, spikes);
+        }
         self.step += 1;
+    }
+
+    /// The second pass of a model with population reductions: each reduction over the
+    /// integrated arrays (in neuron order, in the population's precision) into its array,
+    /// then threshold, refractory counter and resets.
+    #[cold]
+    fn spike_pass(&mut self, t: f64, current: &[f64], with_input: bool, spikes: &mut Vec<u32>) {
+        let n = self.n;
+        for (red, &dst) in self.def.checked.reductions.iter().zip(&self.layout.pops) {
+            let Some(&first) = self.arrays[red.var as usize].first() else {
+                continue;
+            };
+            let xs = &self.arrays[red.var as usize];
+            let value = match red.op {
+                ReduceOp::Max => xs.iter().fold(first, |m, &x| if x > m { x } else { m }),
+                ReduceOp::Min => xs.iter().fold(first, |m, &x| if x < m { x } else { m }),
+                ReduceOp::Sum => xs.iter().fold(T::ZERO, |s, &x| s + x),
+                ReduceOp::Mean => xs.iter().fold(T::ZERO, |s, &x| s + x) / T::from_f64(n as f64),
+            };
+            self.arrays[usize::from(dst)].fill(value);
+        }
+        let prog = match (&mut self.spike_input, &mut self.spike) {
+            (Some(p), _) if with_input => p,
+            (_, Some(p)) => p,
+            _ => return,
+        };
+        prog.set_time(t);
+        run_dense(
+            &prog.compiled.program,
+            &mut self.scratch,
+            &mut self.arrays,
+            &prog.ks,
+            &prog.splat,
+            current,
+            n,
+            &mut self.rng,
+            None,
+            spikes,
+        );
     }
 }

@@ -151,7 +151,7 @@ impl<T: Float> SCore<T> {
             n_post,
             post_ptr,
             by_post,
-            layout: Layout::new(0, false, &[]),
+            layout: Layout::new(0, false, 0, &[]),
             params: Vec::new(),
             overrides,
             arrays: Vec::new(),
@@ -258,7 +258,7 @@ impl<T: Float> SCore<T> {
         let m = self.pre.len();
         self.params = param_values(c, m, self.dt, &self.overrides);
         // arrays: variables, per-synapse parameters, the delay (ms), derived
-        let mut layout = Layout::new(c.vars.len(), false, &self.params);
+        let mut layout = Layout::new(c.vars.len(), false, 0, &self.params);
         layout.first_derived += 1;
         let (reads, targets) = self.ref_slots();
         let mut b = Build {

@@ -320,6 +320,20 @@ impl BuiltinModel for EquationModel {
         let Some(def) = params.def.as_deref() else {
             return Err(Error::config("model", NO_TABLE));
         };
+        if let (Some(red), true) = (def.checked.reductions.first(), ctx.offset > 0) {
+            // a reduction sees the shard it runs in: the population must be one shard
+            return Err(Error::config(
+                "n",
+                format!(
+                    "model `{}` reads the population reduction {}({}) in its threshold or reset, \
+                     which needs the whole population in one piece; allowed: at most {} neurons",
+                    params.table.name,
+                    red.op.name(),
+                    def.checked.vars[red.var as usize].name,
+                    crate::spiking::network::SHARD
+                ),
+            ));
+        }
         let scalars: Vec<(String, Vec<f64>)> = params
             .table
             .values
