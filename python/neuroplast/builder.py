@@ -85,6 +85,9 @@ def _per_neuron(v: Any) -> Any:
         return v
     if isinstance(v, (list, tuple)) and any(isinstance(x, Mapping) for x in v):
         return [dict(x) if isinstance(x, Mapping) else x for x in v]  # e.g. a rate schedule
+    if isinstance(v, (list, tuple)) and any(isinstance(x, (list, tuple, np.ndarray)) for x in v):
+        # one sequence per neuron (SpikeSourceArray's spike_times), ragged or not
+        return [np.asarray(x, dtype=np.float64).ravel().tolist() for x in v]
     a = np.asarray(v)
     if a.ndim == 0:
         return a.item()

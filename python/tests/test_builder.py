@@ -291,6 +291,54 @@ def test_sorf_script_builds_the_protocol_network():
     assert ours["w_exc_inh_min"] == np.min(protocol["w_exc_inh_final"])
 
 
+def test_characters_script_is_the_protocol_spike_for_spike(cli, tmp_path):
+    """examples/python/characters.py (the snn-rl character task as a plain script: the output
+    neuron an equation model whose threshold does the winner-take-all with population
+    reductions, STDP in a callback once per interval) started from the built-in protocol's
+    initial weights gives its training winners, final weights and test responses exactly —
+    on an accepted seed (1), the B/D merge of seed 7 and the failed seed 12."""
+    import importlib.util
+    import subprocess
+
+    spec = importlib.util.spec_from_file_location(
+        "characters_script", EXAMPLES / "python" / "characters.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for seed in (1, 7, 12):
+        out = tmp_path / f"seed{seed}"
+        subprocess.run(
+            [cli, "run", str(EXAMPLES / "characters.toml"), "--seed", str(seed), "--out", str(out),
+             "-q", "--set", "output.plots=false"],
+            check=True,
+        )
+        data = out / "data"
+        w, winners = module.train(seed, np.load(data / "weights_initial.npy"), 25)
+        assert winners == np.load(data / "train_winners.npy").ravel().tolist()
+        np.testing.assert_array_equal(w, np.load(data / "weights_final.npy"))
+        counts = module.test(seed, 4, w, 3)
+        np.testing.assert_array_equal(counts, np.load(data / "response.npy").reshape(4, 4, 3))
+        assert counts.sum(axis=0).max() == 1  # one winner per interval
+
+
+def test_population_reductions_need_one_shard():
+    """A model whose threshold reads max(v) over its population runs in populations of up to
+    1024 neurons (one shard); a larger one is refused naming the population's size."""
+    wta = npl.Model("wta", syntax="brian2", parameters="tau = 10*ms",
+                    equations="dv/dt = (2 - v)/tau : 1", threshold="v > 1 and v == max(v)",
+                    reset="v = 0")
+    net = npl.Network(dt=0.1, seed=1)
+    net.population("out", 1024, wta, init={"v": npl.uniform(0.0, 1.0)})
+    net.record("out", spikes=True)
+    steps, ids = net.run(duration_ms=20.0)["spikes"]["out"]
+    assert len(steps) > 10 and len(set(np.asarray(steps).tolist())) == len(steps)  # one per step
+    big = npl.Network(dt=0.1, seed=1)
+    big.population("out", 1025, wta)
+    with pytest.raises(npl.ConfigError) as e:
+        big.run(duration_ms=1.0)
+    assert e.value.path == "populations.out.n" and "at most 1024 neurons" in str(e.value)
+
+
 def test_set_weights_of_a_built_projection():
     """Weights set on a built network act from the next step: setting 0.02 before the first
     step is the network built with 0.02; bad values are refused naming the key."""
