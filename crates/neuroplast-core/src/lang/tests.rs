@@ -262,7 +262,8 @@ fn synapse_checkpoint_resumes_bit_exactly() {
 /// threshold (the same integration program) fed the same state.
 #[test]
 fn population_reductions_see_this_steps_integrated_values() {
-    let mut src = ModelSource::brian2("dv/dt = (I - v)/tau : 1 (unless refractory)\nI : 1\ns : 1\nm : 1");
+    let mut src =
+        ModelSource::brian2("dv/dt = (I - v)/tau : 1 (unless refractory)\nI : 1\ns : 1\nm : 1");
     src.parameters = "tau = 10*ms".into();
     let twin = NeuronModelDef::from_source("twin", &src).unwrap();
     src.threshold = Some("v > 1 and v == max(v)".into());
@@ -270,7 +271,9 @@ fn population_reductions_see_this_steps_integrated_values() {
     src.refractory = Some("2*ms".into());
     let wta = NeuronModelDef::from_source("wta", &src).unwrap();
     let n = 37;
-    let drive: Vec<f64> = (0..n).map(|k| 1.5 + ((k * 7919) % 37) as f64 / 20.0).collect();
+    let drive: Vec<f64> = (0..n)
+        .map(|k| 1.5 + ((k * 7919) % 37) as f64 / 20.0)
+        .collect();
     for p in [Precision::F64, Precision::F32] {
         let mut a = NeuronExec::new(&wta, n, 0.5, p, Rng::seed_from_u64(1)).unwrap();
         let mut b = NeuronExec::new(&twin, n, 0.5, p, Rng::seed_from_u64(1)).unwrap();
@@ -325,7 +328,11 @@ fn population_reductions_are_refused_where_they_cannot_run() {
         src.parameters = "tau = 10*ms".into();
         src
     };
-    let err = |src: &ModelSource| NeuronModelDef::from_source("m", src).unwrap_err().to_string();
+    let err = |src: &ModelSource| {
+        NeuronModelDef::from_source("m", src)
+            .unwrap_err()
+            .to_string()
+    };
     let mut ode = ModelSource::brian2("dv/dt = (max(v) - v)/tau : 1");
     ode.parameters = "tau = 10*ms".into();
     let e = err(&ode);
@@ -333,7 +340,10 @@ fn population_reductions_are_refused_where_they_cannot_run() {
     let mut arg = base();
     arg.threshold = Some("v > 0.5*max(2*v)".into());
     let e = err(&arg);
-    assert!(e.contains("is not a state variable") && e.contains("v, w"), "{e}");
+    assert!(
+        e.contains("is not a state variable") && e.contains("v, w"),
+        "{e}"
+    );
     let mut sub = ModelSource::brian2("dv/dt = -v/tau : 1\nx = max(v) : 1");
     sub.parameters = "tau = 10*ms".into();
     sub.threshold = Some("v > x".into());
@@ -351,7 +361,10 @@ fn population_reductions_are_refused_where_they_cannot_run() {
     )
     .unwrap_err()
     .to_string();
-    assert!(e.contains("refractory condition together with population reductions"), "{e}");
+    assert!(
+        e.contains("refractory condition together with population reductions"),
+        "{e}"
+    );
     // two-argument max is the elementwise one, anywhere
     let mut two = base();
     two.threshold = Some("max(v, w) > 1".into());

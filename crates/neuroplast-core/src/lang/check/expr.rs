@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use crate::lang::ast::{BinOp, Expr, ExprKind, Flag};
+use crate::lang::checked::{ReduceOp, Reduction};
 use crate::lang::error::{nearest, ErrorKind, LangResult};
 use crate::lang::fold::eval_const;
 use crate::lang::span::Span;
-use crate::lang::checked::{ReduceOp, Reduction};
 use crate::lang::symbolic::{Builtin, Func, RExpr, UnOp};
 use crate::lang::units::Dim;
 
@@ -391,7 +391,9 @@ impl<'a> Checker<'a> {
             return Err(self.err(
                 ErrorKind::Type,
                 args[0].span,
-                format!("the argument of the population reduction `{name}` is not a state variable"),
+                format!(
+                    "the argument of the population reduction `{name}` is not a state variable"
+                ),
                 format!("a state variable of this model: {}", vars.join(", ")),
             ));
         };

@@ -374,7 +374,11 @@ impl Lowerer {
                 Builtin::TPre => env.t_pre.unwrap_or(Val::K(f64::NEG_INFINITY)),
                 Builtin::TPost => env.t_post.unwrap_or(Val::K(f64::NEG_INFINITY)),
                 Builtin::Delay => env.delay.unwrap_or(Val::K(0.0)),
-                Builtin::Pop(k) => env.pops.get(usize::from(*k)).copied().unwrap_or(Val::K(0.0)),
+                Builtin::Pop(k) => env
+                    .pops
+                    .get(usize::from(*k))
+                    .copied()
+                    .unwrap_or(Val::K(0.0)),
             },
             RExpr::Un(UnOp::Neg, a) => {
                 let a = self.expr(a, env);

@@ -260,7 +260,11 @@ fn compile_one(
     // pass reads the integrated arrays instead)
     let mut snaps: Vec<Option<Env>> = vec![None; c.eqs.len()];
     let mut changed: Vec<(u32, Val)> = Vec::new();
-    let eqs = if part == Part::Spike { &[][..] } else { &c.eqs[..] };
+    let eqs = if part == Part::Spike {
+        &[][..]
+    } else {
+        &c.eqs[..]
+    };
     for (k, eq) in eqs.iter().enumerate() {
         match eq {
             crate::lang::checked::Equation::Ode { .. } => snaps[k] = Some(env.clone()),
