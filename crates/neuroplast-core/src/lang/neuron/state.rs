@@ -257,7 +257,7 @@ impl<T: Float> Core<T> {
     /// The second pass of a model with population reductions: each reduction over the
     /// integrated arrays (in neuron order, in the population's precision) into its array,
     /// then threshold, refractory counter and resets.
-    #[cold]
+    #[inline(never)] // keeps the one-pass step of other models small
     fn spike_pass(&mut self, t: f64, current: &[f64], with_input: bool, spikes: &mut Vec<u32>) {
         let n = self.n;
         for (red, &dst) in self.def.checked.reductions.iter().zip(&self.layout.pops) {
