@@ -321,7 +321,8 @@ impl BuiltinModel for EquationModel {
             return Err(Error::config("model", NO_TABLE));
         };
         if let (Some(red), true) = (def.checked.reductions.first(), ctx.offset > 0) {
-            // a reduction sees the shard it runs in: the population must be one shard
+            // a reduction sees the shard it runs in: the population must be one shard. The
+            // first shard refused is the second, whose offset is the shard size.
             return Err(Error::config(
                 "n",
                 format!(
@@ -330,7 +331,7 @@ impl BuiltinModel for EquationModel {
                     params.table.name,
                     red.op.name(),
                     def.checked.vars[red.var as usize].name,
-                    crate::spiking::network::SHARD
+                    ctx.offset
                 ),
             ));
         }
