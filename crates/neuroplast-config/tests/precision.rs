@@ -243,22 +243,76 @@ fn an_f32_population_in_a_file_records_reads_and_learns() {
     assert_eq!(pop.state("v").unwrap(), vec![f64::from(-55.1f32); 20]);
 }
 
+/// `IF_curr_alpha` in `f32` inside a network (2100 neurons: three shards): static and plastic
+/// (STDP) delivery into its `f32` rise variables, recorded potentials `f32` values widened
+/// exactly, two threads and checkpoint + resume give the same spikes, and the spike count is
+/// within 5 % of the `f64` population's.
+#[test]
+fn if_curr_alpha_in_f32_any_threads_resumes_and_follows_f64() {
+    let exp = |precision: &str| {
+        let precision = format!("populations.cells.precision=\"{precision}\"");
+        small(&[
+            "populations.cells.model=\"IF_curr_alpha\"",
+            "populations.cells.n=2100",
+            &precision,
+            "projections.static.weight=0.3",
+            "projections.plastic.weight=0.3",
+            "projections.plastic.plasticity={kind=\"pair_stdp\", w_max=0.6}",
+            "record.cells={spikes=true, state={v={every_ms=1.0}}}",
+        ])
+        .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let single = exp("f32");
+    let steps = single.steps();
+    let build = |e: &SpikingExperiment, threads: usize| {
+        let mut net = e.build().unwrap_or_else(|e| panic!("{e}"));
+        net.set_threads(threads).unwrap();
+        net
+    };
+    let mut net = build(&single, 1);
+    net.run(steps / 2);
+    let mut bytes = Vec::new();
+    write_network(&net, &mut bytes).unwrap();
+    net.run(steps - steps / 2);
+    let mut two = build(&single, 2);
+    two.run(steps);
+    assert_eq!(two.spike_hash(), net.spike_hash());
+    let mut resumed = network_from_bytes(&bytes).unwrap();
+    resumed.run(steps - steps / 2);
+    assert_eq!(resumed.spike_hash(), net.spike_hash());
+    let w = net.projections()[1].synapses.weights();
+    assert!(w.iter().any(|&x| x != 0.3), "STDP changed the weights");
+    let rec = net.drain();
+    let v = rec.states.iter().find(|c| c.variable == "v").unwrap();
+    assert!(v.values.iter().all(|&x| x == f64::from(x as f32)));
+    let mut wide = build(&exp("f64"), 1);
+    wide.run(steps);
+    let (a, b) = (
+        net.population("cells").unwrap().spike_count() as f64,
+        wide.population("cells").unwrap().spike_count() as f64,
+    );
+    assert!(
+        a > 2100.0 && (a / b - 1.0).abs() < 0.05,
+        "{a} against {b} spikes"
+    );
+}
+
 /// Errors name the key and what is allowed: a model without `f32`, a precision that does not
 /// exist, and a retune that would change a built population's precision.
 #[test]
 fn precision_errors_name_the_key() {
-    // IF_curr_alpha has v (recorded) but no g_exc: record only spikes
+    // IF_cond_alpha has v (recorded) but no g_exc: record only spikes
     let e = small(&[
-        "populations.cells.model=\"IF_curr_alpha\"",
+        "populations.cells.model=\"IF_cond_alpha\"",
         "record.cells={spikes=true}",
     ])
     .and_then(|x| x.build().map(|_| ()))
-    .expect_err("IF_curr_alpha has no f32");
+    .expect_err("IF_cond_alpha has no f32");
     assert_eq!(e.path, "populations.cells.precision", "{e}");
-    assert!(e.msg.contains("IF_curr_alpha runs in f64 only"), "{e}");
+    assert!(e.msg.contains("IF_cond_alpha runs in f64 only"), "{e}");
     assert!(
         e.msg
-            .contains("IF_cond_exp, IF_curr_exp, Izhikevich, equation models"),
+            .contains("IF_cond_exp, IF_curr_exp, IF_curr_alpha, Izhikevich, equation models"),
         "{e}"
     );
 

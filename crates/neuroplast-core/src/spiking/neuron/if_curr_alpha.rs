@@ -49,10 +49,12 @@ use serde::{Deserialize, Serialize};
 
 use super::if_curr_exp::psc_exp_propagator;
 use super::lanes::LaneSet;
+use super::single::Single;
 use super::{
-    check_finite, check_positive, push_fresh, push_fresh_lanes, NeuronModel, RefractoryRule,
-    Receptor, ReceptorKind, BLOCK,
+    check_finite, check_positive, push_fresh, push_fresh_lanes, NeuronModel, Precision,
+    RefractoryRule, Receptor, ReceptorKind, BLOCK,
 };
+use crate::lang::Float;
 use crate::{ensure, Result};
 
 /// Parameters of [`IfCurrAlpha`] (`IF_curr_alpha`), PyNN's names, units and defaults.
@@ -252,6 +254,25 @@ pub struct IfCurrAlpha {
     /// Refractory counter: `nref` = round(tau_refrac/dt) + 1 on a spike, decremented every
     /// step; the neuron integrates when it is ≤ 1; equal to `nref` in the spike's step.
     refrac: Vec<f64>,
+    /// The state in `f32` for a population built with `precision = "f32"` (the arrays above
+    /// are then empty), in the order of [`ALPHA_F32`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    single: Option<Box<Single>>,
+}
+
+/// The names of the state arrays.
+const ALPHA_STATE: &[&str; 5] = &["v", "i_exc", "i_inh", "x_exc", "x_inh"];
+
+/// The order of the `f32` arrays: the receptors' arrays (`x_exc`, `x_inh`) right after `v`,
+/// as [`f32_state_access!`](super::single::f32_state_access) expects.
+const ALPHA_F32: &[&str; 5] = &["v", "x_exc", "x_inh", "i_exc", "i_inh"];
+
+/// The arrays one step runs over, of precision `F`.
+struct AlphaArrays<'a, F> {
+    v: &'a mut [F],
+    x: [&'a mut [F]; 2],
+    i: [&'a mut [F]; 2],
+    refrac: &'a mut [F],
 }
 
 impl IfCurrAlpha {
@@ -274,7 +295,21 @@ impl IfCurrAlpha {
             x_exc: vec![0.0; n],
             x_inh: vec![0.0; n],
             refrac: vec![0.0; n],
+            single: None,
         })
+    }
+
+    /// The same neurons with their state in `f32` (each value rounded once).
+    fn into_f32(mut self) -> IfCurrAlpha {
+        let arrays = [
+            &mut self.v,
+            &mut self.x_exc,
+            &mut self.x_inh,
+            &mut self.i_exc,
+            &mut self.i_inh,
+        ];
+        self.single = Some(Single::take(arrays, &mut self.refrac));
+        self
     }
 
     /// The parameters (those of every neuron, before per-neuron values).
@@ -287,66 +322,35 @@ impl IfCurrAlpha {
         self.dt
     }
 
+    /// One step at the state's precision.
     #[inline(always)]
     fn update<const EXT: bool, L>(&mut self, lanes: &L, current: &[f64], spikes: &mut Vec<u32>)
     where
         L: LaneSet,
         for<'a> L::Block<'a>: AlphaAccess,
     {
-        let n = self.v.len();
-        let current = if EXT { &current[..n] } else { &[][..] };
-        let mut base = 0;
-        while base < n {
-            let end = (base + BLOCK).min(n);
-            let c = lanes.block(base, end);
-            c.check_len(end - base);
-            let v = &mut self.v[base..end];
-            let ie = &mut self.i_exc[base..end];
-            let ii = &mut self.i_inh[base..end];
-            let xe = &mut self.x_exc[base..end];
-            let xi = &mut self.x_inh[base..end];
-            let refrac = &mut self.refrac[base..end];
-            // spikes of the block, counted only on the per-neuron path (an integer sum keeps
-            // the loop vectorised; the uniform path finds them by one compare per neuron)
-            let mut fired = 0u32;
-            for k in 0..v.len() {
-                let (x_e, x_i, i_e, i_i, v0) = (xe[k], xi[k], ie[k], ii[k], v[k]);
-                let el = c.v_rest(k);
-                let i_in = if EXT {
-                    c.i_offset(k) + current[base + k]
-                } else {
-                    c.i_offset(k)
+        match self.single.as_deref_mut() {
+            None => {
+                let s = AlphaArrays {
+                    v: &mut self.v,
+                    x: [&mut self.x_exc, &mut self.x_inh],
+                    i: [&mut self.i_exc, &mut self.i_inh],
+                    refrac: &mut self.refrac,
                 };
-                let v1 = el
-                    + (v0 - el) * c.p22(k)
-                    + x_e * c.p2x_e(k)
-                    + i_e * c.p21_e(k)
-                    + x_i * c.p2x_i(k)
-                    + i_i * c.p21_i(k)
-                    + i_in * c.p20(k);
-                let r = refrac[k];
-                let active = r <= 1.0;
-                let v1 = if active { v1 } else { v0 };
-                let spike = active & (v1 > c.v_thresh(k));
-                if !<L::Block<'_> as AlphaAccess>::UNIFORM {
-                    fired += u32::from(spike);
-                }
-                v[k] = if spike { c.v_reset(k) } else { v1 };
-                refrac[k] = if spike { c.nref(k) } else { (r - 1.0).max(0.0) };
-                ie[k] = i_e * c.p11_e(k) + x_e * c.pxi_e(k);
-                ii[k] = i_i * c.p11_i(k) + x_i * c.pxi_i(k);
-                xe[k] = x_e * c.p11_e(k);
-                xi[k] = x_i * c.p11_i(k);
+                update::<EXT, L, f64>(s, lanes, current, spikes)
             }
-            if <L::Block<'_> as AlphaAccess>::UNIFORM {
-                let nref = c.nref(0);
-                if refrac.iter().fold(false, |a, &r| a | (r == nref)) {
-                    push_fresh(refrac, nref, base, spikes);
+            Some(single) => match single.arrays.as_mut_slice() {
+                [v, xe, xi, ie, ii] => {
+                    let s = AlphaArrays {
+                        v,
+                        x: [xe, xi],
+                        i: [ie, ii],
+                        refrac: &mut single.refrac,
+                    };
+                    update::<EXT, L, f32>(s, lanes, current, spikes)
                 }
-            } else if fired > 0 {
-                push_fresh_lanes(refrac, |k| c.nref(k), base, spikes);
-            }
-            base = end;
+                _ => unreachable!("the f32 state has five arrays"),
+            },
         }
     }
 
@@ -368,12 +372,94 @@ impl IfCurrAlpha {
     }
 }
 
+/// One step of `IF_curr_alpha` over state arrays of precision `F`; the propagators are `f64`,
+/// rounded to `F` where they are used (once per step for uniform constants).
+#[inline(always)]
+fn update<const EXT: bool, L, F: Float>(
+    s: AlphaArrays<'_, F>,
+    lanes: &L,
+    current: &[f64],
+    spikes: &mut Vec<u32>,
+) where
+    L: LaneSet,
+    for<'a> L::Block<'a>: AlphaAccess,
+{
+    let f = F::from_f64;
+    let one = F::ONE;
+    let n = s.v.len();
+    let current = if EXT { &current[..n] } else { &[][..] };
+    let [xe_all, xi_all] = s.x;
+    let [ie_all, ii_all] = s.i;
+    let mut base = 0;
+    while base < n {
+        let end = (base + BLOCK).min(n);
+        let c = lanes.block(base, end);
+        c.check_len(end - base);
+        let v = &mut s.v[base..end];
+        let ie = &mut ie_all[base..end];
+        let ii = &mut ii_all[base..end];
+        let xe = &mut xe_all[base..end];
+        let xi = &mut xi_all[base..end];
+        let refrac = &mut s.refrac[base..end];
+        // spikes of the block, counted only on the per-neuron path (an integer sum keeps
+        // the loop vectorised; the uniform path finds them by one compare per neuron)
+        let mut fired = 0u32;
+        for k in 0..v.len() {
+            let (x_e, x_i, i_e, i_i, v0) = (xe[k], xi[k], ie[k], ii[k], v[k]);
+            let el = f(c.v_rest(k));
+            let i_in = if EXT {
+                f(c.i_offset(k)) + f(current[base + k])
+            } else {
+                f(c.i_offset(k))
+            };
+            let v1 = el
+                + (v0 - el) * f(c.p22(k))
+                + x_e * f(c.p2x_e(k))
+                + i_e * f(c.p21_e(k))
+                + x_i * f(c.p2x_i(k))
+                + i_i * f(c.p21_i(k))
+                + i_in * f(c.p20(k));
+            let r = refrac[k];
+            let active = r <= one;
+            let v1 = if active { v1 } else { v0 };
+            let spike = active & (v1 > f(c.v_thresh(k)));
+            if !<L::Block<'_> as AlphaAccess>::UNIFORM {
+                fired += u32::from(spike);
+            }
+            v[k] = if spike { f(c.v_reset(k)) } else { v1 };
+            refrac[k] = if spike {
+                f(c.nref(k))
+            } else {
+                (r - one).max(F::ZERO)
+            };
+            ie[k] = i_e * f(c.p11_e(k)) + x_e * f(c.pxi_e(k));
+            ii[k] = i_i * f(c.p11_i(k)) + x_i * f(c.pxi_i(k));
+            xe[k] = x_e * f(c.p11_e(k));
+            xi[k] = x_i * f(c.p11_i(k));
+        }
+        if <L::Block<'_> as AlphaAccess>::UNIFORM {
+            let nref = f(c.nref(0));
+            if refrac.iter().fold(false, |a, &r| a | (r == nref)) {
+                push_fresh(refrac, nref, base, spikes);
+            }
+        } else if fired > 0 {
+            push_fresh_lanes(refrac, |k| f(c.nref(k)), base, spikes);
+        }
+        base = end;
+    }
+}
+
 impl super::BuiltinModel for IfCurrAlpha {
     type Params = IfCurrAlphaParams;
+
+    const F32: bool = true;
 
     fn carry_from(&mut self, old: &Self) {
         super::carry_named(self, old);
         self.refrac.clone_from(&old.refrac);
+        if let (Some(new), Some(old)) = (self.single.as_deref_mut(), old.single.as_deref()) {
+            new.refrac.clone_from(&old.refrac);
+        }
     }
 
     fn validate(params: &IfCurrAlphaParams, path: &str) -> Result<()> {
@@ -395,13 +481,19 @@ impl super::BuiltinModel for IfCurrAlpha {
             let consts: Vec<AlphaConsts> = each.into_iter().map(|(_, c)| c).collect();
             m.lanes = Some(AlphaLanes::of(&consts));
         }
-        Ok(m)
+        Ok(match ctx.precision {
+            Precision::F64 => m,
+            Precision::F32 => m.into_f32(),
+        })
     }
 }
 
 impl NeuronModel for IfCurrAlpha {
     fn len(&self) -> usize {
-        self.v.len()
+        match &self.single {
+            None => self.v.len(),
+            Some(s) => s.len(),
+        }
     }
 
     fn receptors(&self) -> &'static [Receptor] {
@@ -409,10 +501,13 @@ impl NeuronModel for IfCurrAlpha {
     }
 
     fn state_names(&self) -> &'static [&'static str] {
-        &["v", "i_exc", "i_inh", "x_exc", "x_inh"]
+        ALPHA_STATE
     }
 
     fn state(&self, name: &str) -> Option<&[f64]> {
+        if self.single.is_some() {
+            return None; // `values`
+        }
         match name {
             "v" => Some(&self.v),
             "i_exc" => Some(&self.i_exc),
@@ -424,6 +519,9 @@ impl NeuronModel for IfCurrAlpha {
     }
 
     fn state_mut(&mut self, name: &str) -> Option<&mut [f64]> {
+        if self.single.is_some() {
+            return None; // `values_mut`
+        }
         match name {
             "v" => Some(&mut self.v),
             "i_exc" => Some(&mut self.i_exc),
@@ -448,18 +546,132 @@ impl NeuronModel for IfCurrAlpha {
     }
 
     fn receptor_state(&mut self, r: usize) -> Option<&mut [f64]> {
+        if self.single.is_some() {
+            return None; // `receptor_values`
+        }
         match r {
             0 => Some(&mut self.x_exc),
             1 => Some(&mut self.x_inh),
             _ => None,
         }
     }
+
+    super::single::f32_state_access!(ALPHA_F32);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::spiking::neuron::testing::step_with;
+
+    /// `f32` state runs the same update in `f32`: every value and spike equals a scalar `f32`
+    /// replay of the propagators (each rounded once), with weights added to `x_exc` / `x_inh`
+    /// through `receptor_values`, an external current and refractoriness, for uniform and
+    /// per-neuron constants; within 1e-3 mV of the `f64` population until its first spike;
+    /// serde keeps the precision.
+    #[test]
+    fn f32_state_is_the_update_in_single_precision() {
+        use crate::spiking::neuron::testing::build;
+        use crate::spiking::neuron::{ModelSpec, Neurons, StateMut, StateRef};
+        use rand::{Rng as _, SeedableRng as _};
+        let mut rng = crate::rng::Rng::seed_from_u64(8);
+        let (n, dt) = (157, 0.1);
+        let p = IfCurrAlphaParams {
+            tau_refrac: 1.0,
+            ..IfCurrAlphaParams::default()
+        };
+        let spec = ModelSpec::IF_curr_alpha(p.clone());
+        let taus: Vec<f64> = (0..n).map(|i| 8.0 + 0.05 * i as f64).collect();
+        for per in [vec![], vec![("tau_m".to_string(), taus.clone())]] {
+            let Neurons::IF_curr_alpha(wide) = build(&spec, n, dt, &per) else {
+                unreachable!()
+            };
+            let consts: Vec<AlphaConsts> = (0..n)
+                .map(|i| {
+                    let tau_m = if per.is_empty() { p.tau_m } else { taus[i] };
+                    AlphaConsts::of(&IfCurrAlphaParams { tau_m, ..p.clone() }, dt).unwrap()
+                })
+                .collect();
+            let mut wide = wide;
+            let mut m = wide.clone().into_f32();
+            assert_eq!(m.precision(), Precision::F32);
+            assert!(m.state("v").is_none() && m.receptor_state(0).is_none());
+            let f = |x: f64| x as f32;
+            let mut v: Vec<f32> = wide.v.iter().map(|&x| f(x)).collect();
+            let (mut xe, mut xi, mut ie, mut ii, mut r) =
+                (vec![0f32; n], vec![0f32; n], vec![0f32; n], vec![0f32; n], vec![0f32; n]);
+            let (mut spikes, mut wide_spikes, mut total) = (Vec::new(), Vec::new(), 0);
+            let mut first_spike = None;
+            for step in 0..600 {
+                let current: Vec<f64> = (0..n).map(|_| rng.random_range(0.0..1.2)).collect();
+                for (q, x) in [(0, &mut xe), (1, &mut xi)] {
+                    let w: Vec<f64> = (0..n)
+                        .map(|_| {
+                            let hit = rng.random_bool(0.2);
+                            if hit { rng.random_range(0.0..0.8) } else { 0.0 }
+                        })
+                        .collect();
+                    let Some(StateMut::F32(s)) = m.receptor_values(q) else {
+                        panic!("f32 receptor")
+                    };
+                    let target = &mut wide.receptor_state(q).unwrap();
+                    for i in 0..n {
+                        s[i] += f(w[i]);
+                        x[i] += f(w[i]);
+                        target[i] += w[i];
+                    }
+                }
+                spikes.clear();
+                m.step(&mut [], &current, &mut spikes);
+                wide.step(&mut [], &current, &mut wide_spikes);
+                let mut expected = Vec::new();
+                for i in 0..n {
+                    let c = &consts[i];
+                    let el = f(c.v_rest);
+                    let v1 = el
+                        + (v[i] - el) * f(c.p22)
+                        + xe[i] * f(c.p2x_e)
+                        + ie[i] * f(c.p21_e)
+                        + xi[i] * f(c.p2x_i)
+                        + ii[i] * f(c.p21_i)
+                        + (f(c.i_offset) + f(current[i])) * f(c.p20);
+                    let active = r[i] <= 1.0;
+                    let v1 = if active { v1 } else { v[i] };
+                    let spike = active && v1 > f(c.v_thresh);
+                    v[i] = if spike { f(c.v_reset) } else { v1 };
+                    r[i] = if spike { f(c.nref) } else { (r[i] - 1.0).max(0.0) };
+                    ie[i] = ie[i] * f(c.p11_e) + xe[i] * f(c.pxi_e);
+                    ii[i] = ii[i] * f(c.p11_i) + xi[i] * f(c.pxi_i);
+                    xe[i] *= f(c.p11_e);
+                    xi[i] *= f(c.p11_i);
+                    if spike {
+                        expected.push(i as u32);
+                    }
+                }
+                assert_eq!(spikes, expected, "step {step}");
+                total += spikes.len();
+                for (name, want) in [("v", &v), ("i_exc", &ie), ("x_inh", &xi)] {
+                    let Some(StateRef::F32(got)) = m.values(name) else {
+                        panic!("f32 {name}")
+                    };
+                    assert_eq!(got, &want[..], "{name}, step {step}");
+                }
+                if first_spike.is_none() && !wide_spikes.is_empty() {
+                    first_spike = Some(step);
+                }
+                if first_spike.is_none() {
+                    for (x, y) in v.iter().zip(&wide.v) {
+                        assert!((f64::from(*x) - y).abs() < 1e-3, "{x} against {y}");
+                    }
+                }
+            }
+            assert!(first_spike.is_some_and(|s| s > 0) && total > n, "{total} spikes");
+            let json = serde_json::to_string(&m).unwrap();
+            let back: IfCurrAlpha = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, m);
+            assert_eq!(back.precision(), Precision::F32);
+        }
+    }
 
     /// PyNN 0.13 `IF_curr_alpha.default_parameters` (pyNN/standardmodels/cells.py).
     #[test]
