@@ -354,6 +354,47 @@ pub enum Ins {
         /// `(g, e)` pairs
         terms: Vec<(Src, Src)>,
     },
+    /// `d = y + ((g₀(e₀ − x) + g₁(e₁ − x) + … o1 b) o2 c)`, one pass: a [`DfSum`](Ins::DfSum)
+    /// and the explicit update [`F3`](Ins::F3) that reads it (a conductance-based membrane's
+    /// Euler step), the same arithmetic in the same order
+    DfStep {
+        /// destination
+        d: Dst,
+        /// the common potential
+        x: Src,
+        /// `(g, e)` pairs
+        terms: Vec<(Src, Src)>,
+        /// inner operation (`+` or `−`)
+        o1: Ar,
+        /// its operand
+        b: Src,
+        /// outer operation (`×` or `÷`)
+        o2: Ar,
+        /// its operand
+        c: Src,
+        /// the value added last
+        y: Src,
+    },
+    /// The end of a step with a refractory period, one pass: `active = r ≤ 0`;
+    /// `v = active ? a : v`; `spike = active and (v cmp y)`;
+    /// `r = spike ? nref : max(r − 1, 0)` (the fusion of the freeze of `v` while refractory,
+    /// the threshold, the store of `v` and [`Refrac`](Ins::Refrac))
+    Gate {
+        /// the spike flags (register)
+        spike: u16,
+        /// the refractory counter array
+        r: u16,
+        /// the gated variable's array
+        v: u16,
+        /// its integrated value
+        a: Src,
+        /// the threshold's comparison
+        cmp: Cmp,
+        /// compared with
+        y: Src,
+        /// steps of refractoriness after a spike
+        nref: Src,
+    },
     /// random draws, one per element in element order
     Rand {
         /// destination

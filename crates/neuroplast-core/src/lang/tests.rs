@@ -370,3 +370,23 @@ fn population_reductions_are_refused_where_they_cannot_run() {
     two.threshold = Some("max(v, w) > 1".into());
     NeuronModelDef::from_source("m", &two).unwrap();
 }
+
+/// The conductance-based Euler step fuses to four passes: the conductance sum with its update
+/// (`DfStep`), the two decays in place, and the refractory gate (freeze, threshold, store,
+/// counter) — from eight before the fusions.
+#[test]
+fn cond_exp_step_is_four_fused_passes() {
+    let text = include_str!("../../../../examples/models/IF_cond_exp.toml");
+    let def = NeuronModelDef::from_source("IF_cond_exp", &models(text)["IF_cond_exp"]).unwrap();
+    let pop = NeuronExec::new(&def, 4, 0.1, Precision::F64, Rng::seed_from_u64(1)).unwrap();
+    let listing = pop.program_listing();
+    let main: Vec<&str> = listing
+        .lines()
+        .take_while(|l| !l.starts_with("--"))
+        .collect();
+    assert_eq!(main.len(), 4, "{listing}");
+    assert!(main[0].starts_with("DfStep"), "{listing}");
+    assert!(main[1].starts_with("Bin { op: Mul") && main[2].starts_with("Bin { op: Mul"));
+    assert!(main[3].starts_with("Gate"), "{listing}");
+    assert_eq!(pop.program_len(), 6, "{listing}");
+}

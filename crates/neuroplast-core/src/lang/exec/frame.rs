@@ -5,11 +5,11 @@ use rand::Rng as _;
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::lang::float::Float;
-use crate::lang::ir::{Dist, Dst, Ins, Src, Via};
+use crate::lang::ir::{Ar, Cmp, Dist, Dst, Ins, Src, Via};
 
 use super::kernels::{
-    andcmp_op, bin_op, dfsum3_const_e, dfsum_op, f2_op, f3_op, kinds, loop3, sel_op, selcmp_op,
-    un_op, Dd, Sc, Sl, O,
+    andcmp_op, bin_op, dfstep3_const_e, dfsum3_const_e, dfsum_op, f2_op, f3_op, gate, kinds, loop3,
+    sel_op, selcmp_op, un_op, Dd, Sc, Sl, O,
 };
 use super::{Frame, TargetSink};
 use crate::lang::float::StateRef;
@@ -180,6 +180,154 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
                     dfsum_op(dd, sl(*x), &ts[..n]);
                 },
             ),
+            Ins::DfStep {
+                d,
+                x,
+                terms,
+                o1,
+                b,
+                o2,
+                c,
+                y,
+            } => self.with_dst(
+                *d,
+                #[inline(always)]
+                |dd, o| {
+                    let n = dd.len();
+                    let sl = |s: Src| match o(s) {
+                        O::A(a) => a,
+                        _ => &[][..],
+                    };
+                    let konst = |s: Src| match s {
+                        Src::P(k) | Src::K(k) => match o(Src::K(k)) {
+                            O::S(v) => Some(v),
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    let long = |s: Src| konst(s).is_some() || sl(s).len() >= n;
+                    let ys = o(*y);
+                    let y_ok = match ys {
+                        O::A(a) => a.len() >= n,
+                        O::D => true,
+                        O::S(_) => false,
+                    };
+                    if let ([(g0, e0), (g1, e1), (g2, e2)], Ar::Add, true) =
+                        (terms.as_slice(), *o1, y_ok && long(*b) && long(*c))
+                    {
+                        let (xs, s1, s2) = (sl(*x), sl(*g1), sl(*g2));
+                        if let (Some(e0), Some(e1), Some(e2)) = (konst(*e0), konst(*e1), konst(*e2))
+                        {
+                            if xs.len() >= n && s1.len() >= n && s2.len() >= n && long(*g0) {
+                                let e = [e0, e1, e2];
+                                // a constant or a slice, for each of g0, b, c; y a slice or
+                                // the destination
+                                macro_rules! rd {
+                                    ($s:expr, $v:ident => $body:expr) => {
+                                        match konst($s) {
+                                            Some(k) => {
+                                                let $v = Sc(k);
+                                                $body
+                                            }
+                                            None => {
+                                                let $v = Sl(sl($s));
+                                                $body
+                                            }
+                                        }
+                                    };
+                                }
+                                macro_rules! go {
+                                    ($div:literal) => {
+                                        rd!(*g0, vg => rd!(*b, vb => rd!(*c, vc => match ys {
+                                            O::A(a) => dfstep3_const_e::<T, _, _, _, _, $div>(
+                                                dd, xs, vg, s1, s2, e, vb, vc, Sl(a),
+                                            ),
+                                            _ => dfstep3_const_e::<T, _, _, _, _, $div>(
+                                                dd, xs, vg, s1, s2, e, vb, vc, Dd,
+                                            ),
+                                        })))
+                                    };
+                                }
+                                return match o2 {
+                                    Ar::Div => go!(true),
+                                    _ => go!(false),
+                                };
+                            }
+                        }
+                    }
+                    // any other sum: into a temporary, then the update
+                    let mut tmp = [T::ZERO; crate::lang::ir::CHUNK];
+                    let tmp = &mut tmp[..n];
+                    let mut ts: [(&[T], &[T]); 8] = [(&[][..], &[][..]); 8];
+                    let m = terms.len().min(8);
+                    for (slot, (g, e)) in ts.iter_mut().zip(terms.iter()) {
+                        *slot = (sl(*g), sl(*e));
+                    }
+                    dfsum_op(tmp, sl(*x), &ts[..m]);
+                    let tmp = &*tmp;
+                    f3_op(dd, *o1, *o2, O::A(tmp), o(*b), o(*c), ys);
+                },
+            ),
+            Ins::Gate {
+                spike,
+                r,
+                v,
+                a,
+                cmp,
+                y,
+                nref,
+            } => {
+                let (base, len, roff) = (self.base, self.len, self.reg_off);
+                let mut sp = std::mem::take(&mut self.regs[*spike as usize]);
+                let mut rb = std::mem::take(&mut self.arrays[*r as usize]);
+                let mut vb = std::mem::take(&mut self.arrays[*v as usize]);
+                {
+                    let (regs, arrays, ks, splat, input) =
+                        (&*self.regs, &*self.arrays, self.ks, self.splat, self.input);
+                    let opd = |s: Src| {
+                        let d = Dst::R(*spike);
+                        Self::opd(regs, arrays, ks, splat, input, (base, len, roff), d, s)
+                    };
+                    let (sd, rd, vd) = (
+                        sp.get_mut(roff..roff + len),
+                        rb.get_mut(base..base + len),
+                        vb.get_mut(base..base + len),
+                    );
+                    if let (Some(sd), Some(rd), Some(vd), O::A(av)) = (sd, rd, vd, opd(*a)) {
+                        if av.len() >= len {
+                            macro_rules! g {
+                                ($c:literal) => {
+                                    match (opd(*y), opd(*nref)) {
+                                        (O::S(p), O::S(q)) => {
+                                            gate::<T, _, _, $c>(sd, rd, vd, av, Sc(p), Sc(q))
+                                        }
+                                        (O::A(p), O::S(q)) if p.len() >= len => {
+                                            gate::<T, _, _, $c>(sd, rd, vd, av, Sl(p), Sc(q))
+                                        }
+                                        (O::S(p), O::A(q)) if q.len() >= len => {
+                                            gate::<T, _, _, $c>(sd, rd, vd, av, Sc(p), Sl(q))
+                                        }
+                                        (O::A(p), O::A(q)) if p.len() >= len && q.len() >= len => {
+                                            gate::<T, _, _, $c>(sd, rd, vd, av, Sl(p), Sl(q))
+                                        }
+                                        // (a lowering bug must not become a panic)
+                                        _ => {}
+                                    }
+                                };
+                            }
+                            match cmp {
+                                Cmp::Lt => g!(0),
+                                Cmp::Le => g!(1),
+                                Cmp::Gt => g!(2),
+                                _ => g!(3),
+                            }
+                        }
+                    }
+                }
+                self.regs[*spike as usize] = sp;
+                self.arrays[*r as usize] = rb;
+                self.arrays[*v as usize] = vb;
+            }
             Ins::Rand { d, dist } => {
                 let (mut buf, off) = self.take_dst(*d);
                 let dd = &mut buf[off..off + self.len];

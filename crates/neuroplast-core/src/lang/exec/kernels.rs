@@ -491,3 +491,61 @@ pub(super) fn dfsum3_const_e<T: Float, G: Rd<T>>(
         d[k] = g0.rd(d, k) * (e0 - x[k]) + g1[k] * (e1 - x[k]) + g2[k] * (e2 - x[k]);
     }
 }
+
+/// [`dfsum3_const_e`] and the explicit update that reads it, `y + ((s + b) o2 c)` with `o2`
+/// `×` (`DIV`: `÷`), in one pass.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)] // reason: the sum's and the update's operands
+pub(super) fn dfstep3_const_e<T: Float, G: Rd<T>, B: Rd<T>, C: Rd<T>, Y: Rd<T>, const DIV: bool>(
+    d: &mut [T],
+    x: &[T],
+    g0: G,
+    g1: &[T],
+    g2: &[T],
+    [e0, e1, e2]: [T; 3],
+    b: B,
+    c: C,
+    y: Y,
+) {
+    let n = d.len();
+    let (x, g0, g1, g2) = (&x[..n], g0.fit(n), &g1[..n], &g2[..n]);
+    let (b, c, y) = (b.fit(n), c.fit(n), y.fit(n));
+    for k in 0..n {
+        let s = g0.rd(d, k) * (e0 - x[k]) + g1[k] * (e1 - x[k]) + g2[k] * (e2 - x[k]);
+        let t = s + b.rd(d, k);
+        let u = if DIV { t / c.rd(d, k) } else { t * c.rd(d, k) };
+        d[k] = y.rd(d, k) + u;
+    }
+}
+
+/// The refractory gate ([`crate::lang::ir::Ins::Gate`]) over one chunk: `spike`, `r`, `v`
+/// and `a` are the chunk's elements.
+#[inline(always)]
+pub(super) fn gate<T: Float, Y: Rd<T>, N: Rd<T>, const CMP: u8>(
+    spike: &mut [T],
+    r: &mut [T],
+    v: &mut [T],
+    a: &[T],
+    y: Y,
+    nref: N,
+) {
+    let n = spike.len();
+    let (r, v, a) = (&mut r[..n], &mut v[..n], &a[..n]);
+    let (y, nref) = (y.fit(n), nref.fit(n));
+    let cmp = match CMP {
+        0 => Cmp::Lt,
+        1 => Cmp::Le,
+        2 => Cmp::Gt,
+        _ => Cmp::Ge,
+    };
+    for k in 0..n {
+        let rr = r[k];
+        let active = rr <= T::ZERO;
+        let x = T::blend(active, a[k], v[k]);
+        v[k] = x;
+        let s = active & ir::cmp(cmp, x, y.rd(spike, k));
+        let dec = rr - T::ONE;
+        r[k] = T::blend(s, nref.rd(spike, k), T::blend(dec < T::ZERO, T::ZERO, dec));
+        spike[k] = T::blend(s, T::ONE, T::ZERO);
+    }
+}

@@ -73,13 +73,17 @@ impl Lowerer {
             };
             // operands first (so the destination never aliases an operand register)
             let ins_args: Vec<Src> = {
-                let splat_all = matches!(n, Node::F2(..) | Node::F3(..) | Node::DfSum(..));
+                let splat_all = matches!(
+                    n,
+                    Node::F2(..) | Node::F3(..) | Node::DfSum(..) | Node::DfStep(..)
+                );
                 n.args()
                     .into_iter()
                     .map(|v| src(v, splat_all, &mut consts, &mut splats))
                     .collect()
             };
-            let dst = if n.effect() {
+            // the gate is an effect with a value (the spike flags)
+            let dst = if n.effect() && !matches!(n, Node::Gate(..)) {
                 None
             } else if let Some(&arr) = self.forwarded.get(&i) {
                 Some(Dst::A(arr))
@@ -165,6 +169,28 @@ impl Lowerer {
                     d,
                     x: a(0),
                     terms: (0..t.len()).map(|k| (a(1 + 2 * k), a(2 + 2 * k))).collect(),
+                },
+                Node::DfStep(_, t, o1, _, o2, _, _) => {
+                    let k = 1 + 2 * t.len();
+                    Ins::DfStep {
+                        d,
+                        x: a(0),
+                        terms: (0..t.len()).map(|j| (a(1 + 2 * j), a(2 + 2 * j))).collect(),
+                        o1: *o1,
+                        b: a(k),
+                        o2: *o2,
+                        c: a(k + 1),
+                        y: a(k + 2),
+                    }
+                }
+                Node::Gate(r, v, _, cmp, _, _) => Ins::Gate {
+                    spike: dreg,
+                    r: *r,
+                    v: *v,
+                    a: a(2),
+                    cmp: *cmp,
+                    y: a(3),
+                    nref: a(4),
                 },
                 Node::Rand(dist) => Ins::Rand { d, dist: *dist },
                 Node::Index => Ins::Index { d },

@@ -1,6 +1,6 @@
 //! The passes over the SSA nodes before emission: dead nodes removed, fusions (conductance
-//! sums, compare-and-select, two- and three-operation chains, `and` of comparisons) and store
-//! forwarding.
+//! sums, compare-and-select, two- and three-operation chains, `and` of comparisons, a
+//! conductance sum's explicit update, the refractory gate) and store forwarding.
 
 use crate::lang::ir::{Ar, BOp, Cmp};
 
@@ -217,6 +217,111 @@ impl Lowerer {
         }
     }
 
+    /// Whether a node writes array `arr`.
+    fn writes(n: &Node, arr: u16) -> bool {
+        match n {
+            Node::Store(a, _) | Node::Refrac(a, ..) | Node::Scatter(a, _) => *a == arr,
+            Node::Gate(r, v, ..) => *r == arr || *v == arr,
+            _ => false,
+        }
+    }
+
+    /// `y + ((DfSum + b) o2 c)`, the sum used once and `o2` one of `× ÷` (an Euler step of a
+    /// conductance-based membrane) → one pass. The fused node sits where the update was: nothing in between may write an
+    /// array the sum reads.
+    pub(super) fn fuse_dfstep(&mut self, spike: Option<Val>) {
+        let uses = self.uses(spike);
+        for i in 0..self.nodes.len() {
+            let Node::F3(o1, o2, Val::V(j), b, c, y) = self.nodes[i] else {
+                continue;
+            };
+            if o1 != Ar::Add || !matches!(o2, Ar::Mul | Ar::Div) {
+                continue;
+            }
+            if uses[j as usize] != 1 {
+                continue;
+            }
+            let Node::DfSum(x, terms) = self.nodes[j as usize].clone() else {
+                continue;
+            };
+            let sum = Node::DfSum(x, terms.clone());
+            let clobbered = self.nodes[j as usize + 1..i].iter().any(|n| {
+                sum.args()
+                    .iter()
+                    .any(|v| matches!(v, Val::A(a) if Self::writes(n, *a)))
+            });
+            if clobbered {
+                continue;
+            }
+            self.nodes[j as usize] = Node::Dead;
+            self.nodes[i] = Node::DfStep(x, terms, o1, b, o2, c, y);
+        }
+    }
+
+    /// The end of a step with a refractory duration, as lowered by the neuron compiler:
+    ///
+    /// ```text
+    /// m:  SelCmp(≤, r, 0, a, v)             v frozen while refractory
+    /// s:  AndCmp(≤, r, 0, cmp, m, y)        the threshold while not refractory
+    /// st: Store(v, m)
+    /// i:  Refrac(r, s, nref)
+    /// ```
+    ///
+    /// → one [`Node::Gate`] at `s` (its value is the spike flags, so later reads of `s` are
+    /// unchanged), provided `m` has no other use and nothing between `s` and `i` reads or
+    /// writes `v` or `r` (nor writes them between `m` and `s`).
+    pub(super) fn fuse_gate(&mut self, spike: Option<Val>, n_main: usize) {
+        let uses = self.uses(spike);
+        let zero = |v: &Val| matches!(v, Val::K(z) if *z == 0.0);
+        for i in 0..n_main.min(self.nodes.len()) {
+            let Node::Refrac(r, Val::V(s), nref) = self.nodes[i] else {
+                continue;
+            };
+            let s = s as usize;
+            let Node::AndCmp(Cmp::Le, Val::A(r1), y1, cmp, Val::V(m), y) = self.nodes[s] else {
+                continue;
+            };
+            let m = m as usize;
+            if r1 != r || !zero(&y1) || uses[m] != 2 {
+                continue;
+            }
+            let Node::SelCmp(Cmp::Le, Val::A(r2), y0, a, Val::A(v)) = self.nodes[m] else {
+                continue;
+            };
+            if r2 != r || !zero(&y0) || !matches!(a, Val::V(_)) {
+                continue;
+            }
+            let Some(st) = (s + 1..i).find(|&k| self.nodes[k] == Node::Store(v, Val::V(m as u32)))
+            else {
+                continue;
+            };
+            // y and nref are known at s and are neither of the arrays written
+            let ok_operand = |x: &Val| match x {
+                Val::V(k) => (*k as usize) < s,
+                Val::A(k) => *k != v && *k != r,
+                _ => true,
+            };
+            if !ok_operand(&y) || !ok_operand(&nref) {
+                continue;
+            }
+            let touches = |n: &Node| {
+                Self::writes(n, v)
+                    || Self::writes(n, r)
+                    || n.args().iter().any(|x| *x == Val::A(v) || *x == Val::A(r))
+            };
+            let between = (m + 1..s)
+                .any(|k| Self::writes(&self.nodes[k], v) || Self::writes(&self.nodes[k], r))
+                || (s + 1..i).any(|k| k != st && touches(&self.nodes[k]));
+            if between {
+                continue;
+            }
+            self.nodes[s] = Node::Gate(r, v, a, cmp, y, nref);
+            self.nodes[m] = Node::Dead;
+            self.nodes[st] = Node::Dead;
+            self.nodes[i] = Node::Dead;
+        }
+    }
+
     /// A value computed only to be stored (and read afterwards) is computed into the array.
     pub(super) fn forward_stores(&mut self, n_main: usize, spike: Option<Val>) {
         for st in 0..self.nodes.len() {
@@ -246,6 +351,13 @@ impl Lowerer {
                         && t.iter()
                             .all(|(g, e)| *g != Val::A(arr) && *e != Val::A(arr))
                 }
+                // `y` may be the array (read before the element is written)
+                Node::DfStep(x, t, _, b, _, c, _) => {
+                    !reads(x)
+                        && !reads(b)
+                        && !reads(c)
+                        && t.iter().all(|(g, e)| !reads(g) && !reads(e))
+                }
                 _ => false,
             };
             if !ok_kind {
@@ -266,7 +378,7 @@ impl Lowerer {
                 .unwrap_or(st);
             let restored = self.nodes[st + 1..=last_use.max(st)]
                 .iter()
-                .any(|n| matches!(n, Node::Store(a, _) | Node::Refrac(a, ..) if *a == arr));
+                .any(|n| Self::writes(n, arr));
             if restored {
                 continue;
             }

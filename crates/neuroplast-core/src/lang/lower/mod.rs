@@ -9,6 +9,9 @@
 //! * `g₀·(e₀ − x) + g₁·(e₁ − x) + …` → [`Ins::DfSum`] (conductance-based currents);
 //! * `(x cmp y) ? a : b` → [`Ins::SelCmp`] (freezing while refractory, conditions);
 //! * `(a o₁ b) o₂ c` for `+ − × ÷` → [`Ins::F2`];
+//! * an explicit update `y + ((DfSum o₁ b) o₂ c)` of a conductance sum → [`Ins::DfStep`];
+//! * the freeze of a variable while refractory, the threshold on it, its store and the
+//!   refractory counter → [`Ins::Gate`];
 //! * a value computed only to be stored in a state array is computed straight into it
 //!   ("store forwarding"), also in place (`ge = ge·decay`).
 //!
@@ -21,6 +24,8 @@
 //! [`Ins::DfSum`]: ir::Ins::DfSum
 //! [`Ins::SelCmp`]: ir::Ins::SelCmp
 //! [`Ins::F2`]: ir::Ins::F2
+//! [`Ins::DfStep`]: ir::Ins::DfStep
+//! [`Ins::Gate`]: ir::Ins::Gate
 
 mod emit;
 mod fuse;
@@ -77,6 +82,11 @@ pub(crate) enum Node {
     F3(Ar, Ar, Val, Val, Val, Val),
     AndCmp(Cmp, Val, Val, Cmp, Val, Val),
     DfSum(Val, Vec<(Val, Val)>),
+    /// `y + ((DfSum(x, terms) o1 b) o2 c)`: `(x, terms, o1, b, o2, c, y)`
+    DfStep(Val, Vec<(Val, Val)>, Ar, Val, Ar, Val, Val),
+    /// The refractory gate `(r, v, a, cmp, y, nref)`: its value is the spike flags; it writes
+    /// `v` and the counter `r` ([`ir::Ins::Gate`]).
+    Gate(u16, u16, Val, Cmp, Val, Val),
     Rand(Dist),
     Index,
     Gather(u16, Via),
@@ -94,7 +104,11 @@ impl Node {
     fn effect(&self) -> bool {
         matches!(
             self,
-            Node::Store(..) | Node::Scatter(..) | Node::AddTarget(..) | Node::Refrac(..)
+            Node::Store(..)
+                | Node::Scatter(..)
+                | Node::AddTarget(..)
+                | Node::Refrac(..)
+                | Node::Gate(..)
         )
     }
 
@@ -115,6 +129,17 @@ impl Node {
                 }
                 v
             }
+            Node::DfStep(x, t, _, b, _, c, y) => {
+                let mut v = vec![*x];
+                for (g, e) in t {
+                    v.push(*g);
+                    v.push(*e);
+                }
+                v.extend([*b, *c, *y]);
+                v
+            }
+            // the arrays first: it reads both before it writes them
+            Node::Gate(r, v, a, _, y, n) => vec![Val::A(*r), Val::A(*v), *a, *y, *n],
             Node::Store(_, a) | Node::Scatter(_, a) | Node::AddTarget(_, a) => vec![*a],
             Node::Refrac(_, s, n) => vec![*s, *n],
             _ => vec![],
@@ -162,6 +187,21 @@ impl Node {
                     *g = f(*g);
                     *e = f(*e);
                 }
+            }
+            Node::DfStep(x, t, _, b, _, c, y) => {
+                *x = f(*x);
+                for (g, e) in t.iter_mut() {
+                    *g = f(*g);
+                    *e = f(*e);
+                }
+                *b = f(*b);
+                *c = f(*c);
+                *y = f(*y);
+            }
+            Node::Gate(_, _, a, _, y, n) => {
+                *a = f(*a);
+                *y = f(*y);
+                *n = f(*n);
             }
             Node::Store(_, a) | Node::Scatter(_, a) | Node::AddTarget(_, a) => *a = f(*a),
             Node::Refrac(_, s, n) => {
@@ -441,6 +481,8 @@ impl Lowerer {
         self.fuse_f2(spike);
         self.fuse_f3(spike);
         self.fuse_andcmp(spike);
+        self.fuse_dfstep(spike);
+        self.fuse_gate(spike, n_main);
         self.dce(spike);
         self.forward_stores(n_main, spike);
         self.emit(n_main, spike)
