@@ -14,6 +14,27 @@ use super::kernels::{
 use super::{Frame, TargetSink};
 use crate::lang::float::StateRef;
 
+/// An operand's slice (empty where it is a scalar or the destination).
+#[inline(always)]
+fn slice_of<T>(o: O<'_, T>) -> &'_ [T] {
+    match o {
+        O::A(a) => a,
+        _ => &[][..],
+    }
+}
+
+/// A scalar operand's value, also for a `P` splat (read from its scalar slot).
+#[inline(always)]
+fn scalar_of<'s, T: Copy>(s: Src, o: &dyn Fn(Src) -> O<'s, T>) -> Option<T> {
+    match s {
+        Src::P(k) | Src::K(k) => match o(Src::K(k)) {
+            O::S(v) => Some(v),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
     /// The operand `s` for the current chunk, with `dst` the instruction's destination.
     #[allow(clippy::too_many_arguments)] // reason: the frame's parts, borrowed separately
@@ -143,19 +164,10 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
                 *d,
                 #[inline(always)]
                 |dd, o| {
-                    let sl = |s: Src| match o(s) {
-                        O::A(a) => a,
-                        _ => &[][..],
-                    };
+                    let sl = |s: Src| slice_of(o(s));
                     // constant reversal potentials (and leak conductance) from registers, not
                     // from their splat arrays: the conductance-based membrane's common form
-                    let konst = |s: Src| match s {
-                        Src::P(k) | Src::K(k) => match o(Src::K(k)) {
-                            O::S(v) => Some(v),
-                            _ => None,
-                        },
-                        _ => None,
-                    };
+                    let konst = |s: Src| scalar_of(s, o);
                     if let [(g0, e0), (g1, e1), (g2, e2)] = terms.as_slice() {
                         let (xs, s1, s2, n) = (sl(*x), sl(*g1), sl(*g2), dd.len());
                         if let (Some(e0), Some(e1), Some(e2)) = (konst(*e0), konst(*e1), konst(*e2))
@@ -194,17 +206,8 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
                 #[inline(always)]
                 |dd, o| {
                     let n = dd.len();
-                    let sl = |s: Src| match o(s) {
-                        O::A(a) => a,
-                        _ => &[][..],
-                    };
-                    let konst = |s: Src| match s {
-                        Src::P(k) | Src::K(k) => match o(Src::K(k)) {
-                            O::S(v) => Some(v),
-                            _ => None,
-                        },
-                        _ => None,
-                    };
+                    let sl = |s: Src| slice_of(o(s));
+                    let konst = |s: Src| scalar_of(s, o);
                     let long = |s: Src| konst(s).is_some() || sl(s).len() >= n;
                     let ys = o(*y);
                     let y_ok = match ys {

@@ -488,8 +488,23 @@ pub(super) fn dfsum3_const_e<T: Float, G: Rd<T>>(
     let n = d.len();
     let (x, g0, g1, g2) = (&x[..n], g0.fit(n), &g1[..n], &g2[..n]);
     for k in 0..n {
-        d[k] = g0.rd(d, k) * (e0 - x[k]) + g1[k] * (e1 - x[k]) + g2[k] * (e2 - x[k]);
+        d[k] = cond3(d, k, x, g0, g1, g2, [e0, e1, e2]);
     }
+}
+
+/// Element `k` of the three-term conductance sum (shared by [`dfsum3_const_e`] and
+/// [`dfstep3_const_e`], so both have the same bits).
+#[inline(always)]
+fn cond3<T: Float, G: Rd<T>>(
+    d: &[T],
+    k: usize,
+    x: &[T],
+    g0: G,
+    g1: &[T],
+    g2: &[T],
+    e: [T; 3],
+) -> T {
+    g0.rd(d, k) * (e[0] - x[k]) + g1[k] * (e[1] - x[k]) + g2[k] * (e[2] - x[k])
 }
 
 /// [`dfsum3_const_e`] and the explicit update that reads it, `y + ((s + b) o2 c)` with `o2`
@@ -502,7 +517,7 @@ pub(super) fn dfstep3_const_e<T: Float, G: Rd<T>, B: Rd<T>, C: Rd<T>, Y: Rd<T>, 
     g0: G,
     g1: &[T],
     g2: &[T],
-    [e0, e1, e2]: [T; 3],
+    e: [T; 3],
     b: B,
     c: C,
     y: Y,
@@ -511,7 +526,7 @@ pub(super) fn dfstep3_const_e<T: Float, G: Rd<T>, B: Rd<T>, C: Rd<T>, Y: Rd<T>, 
     let (x, g0, g1, g2) = (&x[..n], g0.fit(n), &g1[..n], &g2[..n]);
     let (b, c, y) = (b.fit(n), c.fit(n), y.fit(n));
     for k in 0..n {
-        let s = g0.rd(d, k) * (e0 - x[k]) + g1[k] * (e1 - x[k]) + g2[k] * (e2 - x[k]);
+        let s = cond3(d, k, x, g0, g1, g2, e);
         let t = s + b.rd(d, k);
         let u = if DIV { t / c.rd(d, k) } else { t * c.rd(d, k) };
         d[k] = y.rd(d, k) + u;
