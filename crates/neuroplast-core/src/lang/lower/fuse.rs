@@ -227,8 +227,8 @@ impl Lowerer {
     }
 
     /// `y + ((DfSum + b) o2 c)`, the sum used once and `o2` one of `× ÷` (an Euler step of a
-    /// conductance-based membrane) → one pass. The fused node sits where the update was: nothing in between may write an
-    /// array the sum reads.
+    /// conductance-based membrane) → one pass. The fused node sits where the update was:
+    /// nothing in between may write an array the sum reads.
     pub(super) fn fuse_dfstep(&mut self, spike: Option<Val>) {
         let uses = self.uses(spike);
         for i in 0..self.nodes.len() {
@@ -244,10 +244,9 @@ impl Lowerer {
             let Node::DfSum(x, terms) = self.nodes[j as usize].clone() else {
                 continue;
             };
-            let sum = Node::DfSum(x, terms.clone());
+            let read = self.nodes[j as usize].args();
             let clobbered = self.nodes[j as usize + 1..i].iter().any(|n| {
-                sum.args()
-                    .iter()
+                read.iter()
                     .any(|v| matches!(v, Val::A(a) if Self::writes(n, *a)))
             });
             if clobbered {
