@@ -150,6 +150,20 @@ impl SynapseExec {
         values: &[StateRef],
         mut add: F,
     ) {
+        self.on_arrivals_dyn(step, batch, values, &mut add);
+    }
+
+    /// [`on_arrivals`](Self::on_arrivals) with the targets' sink behind one type: the
+    /// interpreter is compiled once for every caller (it is inlined into each of its callers'
+    /// copies otherwise, a large part of the crate's compile time), for one indirect call per
+    /// value added to a target.
+    fn on_arrivals_dyn(
+        &mut self,
+        step: u64,
+        batch: &[u32],
+        values: &[StateRef],
+        mut add: &mut dyn FnMut(usize, u32, f64),
+    ) {
         sboth_mut!(self, c => {
             let m = c.pre.len();
             for &s in batch {
@@ -174,6 +188,18 @@ impl SynapseExec {
         spikes: &[u32],
         values: &[StateRef],
         mut add: F,
+    ) {
+        self.on_post_spikes_dyn(step, spikes, values, &mut add);
+    }
+
+    /// [`on_post_spikes`](Self::on_post_spikes) with the sink behind one type (as
+    /// [`on_arrivals_dyn`](Self::on_arrivals_dyn)).
+    fn on_post_spikes_dyn(
+        &mut self,
+        step: u64,
+        spikes: &[u32],
+        values: &[StateRef],
+        mut add: &mut dyn FnMut(usize, u32, f64),
     ) {
         sboth_mut!(self, c => {
             let mut batch = std::mem::take(&mut c.batch);
