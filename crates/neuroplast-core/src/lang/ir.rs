@@ -356,7 +356,8 @@ pub enum Ins {
     },
     /// `d = y + ((g₀(e₀ − x) + g₁(e₁ − x) + … o1 b) o2 c)`, one pass: a [`DfSum`](Ins::DfSum)
     /// and the explicit update [`F3`](Ins::F3) that reads it (a conductance-based membrane's
-    /// Euler step), the same arithmetic in the same order
+    /// Euler step), the same arithmetic in the same order; then `g *= f` for each `(g, f)` of
+    /// `decay` (conductance arrays among the terms, decaying by constant factors)
     DfStep {
         /// destination
         d: Dst,
@@ -374,6 +375,8 @@ pub enum Ins {
         c: Src,
         /// the value added last
         y: Src,
+        /// `(g, f)`: array `g`, read by a term, multiplied by `f` in place after the read
+        decay: Vec<(u16, Src)>,
     },
     /// The end of a step with a refractory period, one pass: `active = r ≤ 0`;
     /// `v = active ? a : v`; `spike = active and (v cmp y)`;

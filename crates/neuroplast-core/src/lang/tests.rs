@@ -371,22 +371,117 @@ fn population_reductions_are_refused_where_they_cannot_run() {
     NeuronModelDef::from_source("m", &two).unwrap();
 }
 
-/// The conductance-based Euler step fuses to four passes: the conductance sum with its update
-/// (`DfStep`), the two decays in place, and the refractory gate (freeze, threshold, store,
-/// counter) — from eight before the fusions.
+/// The conductance-based Euler step fuses to two passes: the conductance sum with its update
+/// and the two conductances' decays (`DfStep`), and the refractory gate (freeze, threshold,
+/// store, counter) — from eight before the fusions. With a per-neuron `i_offset` the sum's
+/// update still fuses (`i_offset + I_ext` its own pass before it).
 #[test]
-fn cond_exp_step_is_four_fused_passes() {
+fn cond_exp_step_is_two_fused_passes() {
     let text = include_str!("../../../../examples/models/IF_cond_exp.toml");
     let def = NeuronModelDef::from_source("IF_cond_exp", &models(text)["IF_cond_exp"]).unwrap();
-    let pop = NeuronExec::new(&def, 4, 0.1, Precision::F64, Rng::seed_from_u64(1)).unwrap();
+    let rng = || Rng::seed_from_u64(1);
+    let pop = NeuronExec::new(&def, 4, 0.1, Precision::F64, rng()).unwrap();
     let listing = pop.program_listing();
     let main: Vec<&str> = listing
         .lines()
         .take_while(|l| !l.starts_with("--"))
         .collect();
-    assert_eq!(main.len(), 4, "{listing}");
+    assert_eq!(main.len(), 2, "{listing}");
     assert!(main[0].starts_with("DfStep"), "{listing}");
-    assert!(main[1].starts_with("Bin { op: Mul") && main[2].starts_with("Bin { op: Mul"));
-    assert!(main[3].starts_with("Gate"), "{listing}");
-    assert_eq!(pop.program_len(), 6, "{listing}");
+    // both decays folded in, with their factors
+    assert_eq!(main[0].matches("decay: [(").count(), 1, "{listing}");
+    assert_eq!(
+        main[0]
+            .split("decay: [")
+            .nth(1)
+            .map(|d| d.matches("),").count()),
+        Some(1)
+    );
+    assert!(main[1].starts_with("Gate"), "{listing}");
+    assert_eq!(pop.program_len(), 4, "{listing}");
+    let offsets = [0.1, 0.2, 0.3, 0.4];
+    let per_neuron = NeuronExec::with_params(
+        &def,
+        4,
+        0.1,
+        Precision::F64,
+        rng(),
+        &[("i_offset", &offsets[..])],
+    )
+    .unwrap();
+    let listing = per_neuron.program_listing();
+    let main: Vec<&str> = listing
+        .lines()
+        .take_while(|l| !l.starts_with("--"))
+        .collect();
+    assert_eq!(main.len(), 3, "{listing}");
+    assert!(main[0].starts_with("Bin { op: Add") && main[1].starts_with("DfStep"));
+}
+
+/// Entries of the first `DfStep`'s `decay` list in a program listing.
+fn decays_in(listing: &str) -> usize {
+    let list = listing.split("decay: [").nth(1).unwrap_or("");
+    let list = &list[..list.find(']').unwrap_or(0)];
+    list.matches('(').count() / 2
+}
+
+/// A conductance's decay folds into the sum's update only where nothing in between reads the
+/// conductance: with `w` (which reads `g_e`) written between `v` and the decays, `g_e` keeps its
+/// own pass and the update takes its general path (one decay); written after them, both fold.
+/// The two orders are the same arithmetic: the same bits every step.
+#[test]
+fn decay_folds_only_where_nothing_reads_the_conductance_between() {
+    let def = |w_between: bool| {
+        let v = "dv/dt = (gl*(El - v) + g_e*(Ee - v) + g_i*(Ei - v) + I0) / C : volt (unless refractory)";
+        let w = "dw/dt = (g_e*(1*mV/nS) - w) / tauw : volt";
+        let g = "dg_e/dt = -g_e/taue : siemens\ndg_i/dt = -g_i/taui : siemens";
+        let eqs = if w_between {
+            format!("{v}\n{w}\n{g}")
+        } else {
+            format!("{v}\n{g}\n{w}")
+        };
+        let mut src = ModelSource::brian2(&eqs);
+        src.parameters = "gl = 10*nS\nEl = -60*mV\nEe = 0*mV\nEi = -80*mV\nI0 = 0.25*nA\n\
+                          C = 200*pF\ntaue = 5*ms\ntaui = 10*ms\ntauw = 20*ms"
+            .into();
+        src.threshold = Some("v > -50*mV".into());
+        src.reset = Some("v = -60*mV".into());
+        src.refractory = Some("2*ms".into());
+        src.init = Some("v = -60*mV + rand()*10*mV\ng_e = rand()*20*nS\ng_i = rand()*20*nS".into());
+        NeuronModelDef::from_source("wlif", &src).unwrap()
+    };
+    let (between, after) = (def(true), def(false));
+    let new = |d: &NeuronModelDef| {
+        NeuronExec::new(d, 300, 0.1, Precision::F64, Rng::seed_from_u64(2)).unwrap()
+    };
+    let (mut a, mut b) = (new(&between), new(&after));
+    assert_eq!(
+        decays_in(&a.program_listing()),
+        1,
+        "{}",
+        a.program_listing()
+    );
+    assert_eq!(
+        decays_in(&b.program_listing()),
+        2,
+        "{}",
+        b.program_listing()
+    );
+    let (mut sa, mut sb, mut total) = (Vec::new(), Vec::new(), 0);
+    for step in 0..2000 {
+        sa.clear();
+        sb.clear();
+        a.step(&[], &mut sa);
+        b.step(&[], &mut sb);
+        assert_eq!(sa, sb, "step {step}");
+        total += sa.len();
+        for var in ["v", "w", "g_e", "g_i"] {
+            let (x, y) = (a.get(var).unwrap(), b.get(var).unwrap());
+            assert!(
+                x.iter().zip(&y).all(|(p, q)| p.to_bits() == q.to_bits()),
+                "{var} at step {step}"
+            );
+        }
+    }
+    assert!(total > 300, "{total} spikes");
 }

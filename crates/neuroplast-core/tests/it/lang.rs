@@ -1241,3 +1241,96 @@ fn a_current_shorter_than_the_population_is_no_current() {
     assert_eq!(short.get("v"), none.get("v"));
     assert!(short.get("v").unwrap()[0] < 1.0);
 }
+
+/// The fused passes' per-neuron paths equal their scalar paths: a 300-neuron IF_cond_exp
+/// with per-neuron `cm` (so `g_leak` and the update's divisor), `i_offset`, `v_thresh` and
+/// `tau_refrac` against 300 one-neuron populations given the same values as scalars, on a random
+/// drive — spikes and `v` bit-equal at every step. The scalar paths are held to the built-in
+/// by `if_cond_exp_equations_are_bit_identical_to_the_builtin`. The second case also gives the
+/// reversal potentials per neuron, which takes the conductance sum off its fast loop (constant
+/// reversal potentials) onto the general one.
+#[test]
+fn fused_passes_per_neuron_equal_scalar() {
+    let def = neuron("IF_cond_exp.toml", "IF_cond_exp");
+    let n = 300;
+    let mut r = rng(11);
+    let mut column =
+        |lo: f64, hi: f64| -> Vec<f64> { (0..n).map(|_| r.random_range(lo..hi)).collect() };
+    let cm = column(0.2, 1.5);
+    let i_offset = column(0.0, 0.8);
+    let v_thresh = column(-55.0, -48.0);
+    let tau_refrac = column(0.1, 3.0);
+    let e_rev_e = column(-5.0, 5.0);
+    let e_rev_i = column(-80.0, -65.0);
+    for reversal_per_neuron in [false, true] {
+        let mut names = vec!["cm", "i_offset", "v_thresh", "tau_refrac"];
+        let mut cols = vec![&cm, &i_offset, &v_thresh, &tau_refrac];
+        if reversal_per_neuron {
+            names.extend(["e_rev_E", "e_rev_I"]);
+            cols.extend([&e_rev_e, &e_rev_i]);
+        }
+        let wide: Vec<(&str, &[f64])> = names
+            .iter()
+            .zip(&cols)
+            .map(|(k, c)| (*k, c.as_slice()))
+            .collect();
+        let mut pop = NeuronExec::with_params(&def, n, 0.1, Precision::F64, rng(1), &wide).unwrap();
+        let listing = pop.program_listing();
+        assert!(
+            listing.contains("DfStep") && listing.contains("Gate"),
+            "{listing}"
+        );
+        let mut ones: Vec<NeuronExec> = (0..n)
+            .map(|j| {
+                let vals: Vec<[f64; 1]> = cols.iter().map(|c| [c[j]]).collect();
+                let one: Vec<(&str, &[f64])> = names
+                    .iter()
+                    .zip(&vals)
+                    .map(|(k, v)| (*k, v.as_slice()))
+                    .collect();
+                NeuronExec::with_params(&def, 1, 0.1, Precision::F64, rng(1), &one).unwrap()
+            })
+            .collect();
+        let mut drive = rng(5);
+        let (mut sa, mut sb, mut s1) = (Vec::new(), Vec::new(), Vec::new());
+        let mut total = 0;
+        for step in 0..2000 {
+            let current: Vec<f64> = (0..n).map(|_| drive.random_range(0.0..0.5)).collect();
+            let with_current = step % 3 != 0;
+            sa.clear();
+            sb.clear();
+            for (j, one) in ones.iter_mut().enumerate() {
+                for (target, p) in [("g_exc", 0.05), ("g_inh", 0.02)] {
+                    if drive.random_bool(p) {
+                        let w = drive.random_range(0.0..0.03);
+                        pop.target_mut(target).unwrap().add(j, w);
+                        one.target_mut(target).unwrap().add(0, w);
+                    }
+                }
+                s1.clear();
+                let cur: &[f64] = if with_current {
+                    &current[j..j + 1]
+                } else {
+                    &[]
+                };
+                one.step(cur, &mut s1);
+                if !s1.is_empty() {
+                    sb.push(j as u32);
+                }
+            }
+            let cur: &[f64] = if with_current { &current } else { &[] };
+            pop.step(cur, &mut sa);
+            assert_eq!(
+                sa, sb,
+                "spikes at step {step} (reversal per neuron: {reversal_per_neuron})"
+            );
+            total += sa.len();
+            let v = pop.state_f64("v").unwrap();
+            for (j, one) in ones.iter().enumerate() {
+                let v1 = one.state_f64("v").unwrap()[0];
+                assert_eq!(v[j].to_bits(), v1.to_bits(), "v[{j}] at step {step}");
+            }
+        }
+        assert!(total > 1000, "{total} spikes");
+    }
+}

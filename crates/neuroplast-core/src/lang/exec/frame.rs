@@ -5,7 +5,7 @@ use rand::Rng as _;
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::lang::float::Float;
-use crate::lang::ir::{Ar, Cmp, Dist, Dst, Ins, Src, Via};
+use crate::lang::ir::{Ar, BOp, Cmp, Dist, Dst, Ins, Src, Via};
 
 use super::kernels::{
     andcmp_op, bin_op, dfstep3_const_e, dfsum3_const_e, dfsum_op, f2_op, f3_op, gate, kinds, loop3,
@@ -106,6 +106,117 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
         }
     }
 
+    /// The fast [`Ins::DfStep`]: three terms with constant reversal potentials, the second and
+    /// third conductances arrays (taken out of the frame, so that their decays, none or both
+    /// by constant factors, are written in the same pass), `+ b`, and `b`, `c`, `g₀` scalars or
+    /// slices. `false` (nothing done) where the instruction has another shape.
+    #[allow(clippy::too_many_arguments)] // reason: the instruction's fields
+    #[inline(always)]
+    fn dfstep3(
+        &mut self,
+        d: Dst,
+        x: Src,
+        terms: &[(Src, Src)],
+        o1: Ar,
+        b: Src,
+        o2: Ar,
+        c: Src,
+        y: Src,
+        decay: &[(u16, Src)],
+    ) -> bool {
+        let [(g0, e0), (Src::A(a1), e1), (Src::A(a2), e2)] = *terms else {
+            return false;
+        };
+        if o1 != Ar::Add || a1 == a2 {
+            return false;
+        }
+        let factor = |s: Src| match s {
+            Src::K(k) | Src::P(k) => self.ks.get(usize::from(k)).copied(),
+            _ => None,
+        };
+        let k = match *decay {
+            [] => None,
+            [(p, f), (q, h)] => match (factor(f), factor(h)) {
+                (Some(kf), Some(kh)) if (p, q) == (a1, a2) => Some([kf, kh]),
+                (Some(kf), Some(kh)) if (p, q) == (a2, a1) => Some([kh, kf]),
+                _ => return false,
+            },
+            _ => return false,
+        };
+        // the two arrays are read only through the kernel's own slices
+        let taken = |s: &Src| matches!(s, Src::A(a) if *a == a1 || *a == a2);
+        if [x, g0, e0, e1, e2, b, c, y].iter().any(taken) || d == Dst::A(a1) || d == Dst::A(a2) {
+            return false;
+        }
+        let (base, len) = (self.base, self.len);
+        let mut b1 = std::mem::take(&mut self.arrays[usize::from(a1)]);
+        let mut b2 = std::mem::take(&mut self.arrays[usize::from(a2)]);
+        let mut done = false;
+        if let (Some(s1), Some(s2)) = (b1.get_mut(base..base + len), b2.get_mut(base..base + len)) {
+            self.with_dst(
+                d,
+                #[inline(always)]
+                |dd, o| {
+                    let n = dd.len();
+                    let sl = |s: Src| slice_of(o(s));
+                    let konst = |s: Src| scalar_of(s, o);
+                    let ys = o(y);
+                    let y_ok = match ys {
+                        O::A(a) => a.len() >= n,
+                        O::D => true,
+                        O::S(_) => false,
+                    };
+                    let xs = sl(x);
+                    let (Some(e0), Some(e1), Some(e2)) = (konst(e0), konst(e1), konst(e2)) else {
+                        return;
+                    };
+                    if !(y_ok && xs.len() >= n) {
+                        return;
+                    }
+                    let e = [e0, e1, e2];
+                    // no decay: × 1, which changes no value
+                    let kk = k.unwrap_or([T::ONE; 2]);
+                    // g0, b and c all scalars (uniform parameters), or all read as slices (a
+                    // constant's splat, which emission gives every constant of this
+                    // instruction): two copies of the loop per kind of y and operation, not eight
+                    let scalars = (konst(g0), konst(b), konst(c));
+                    macro_rules! k {
+                        ($div:literal, $g:expr, $p:expr, $q:expr, $y:expr) => {
+                            dfstep3_const_e::<T, _, _, _, _, $div>(
+                                dd, xs, $g, s1, s2, e, $p, $q, $y, kk,
+                            )
+                        };
+                    }
+                    let (g, p, q) = (sl(g0), sl(b), sl(c));
+                    let short = g.len() < n || p.len() < n || q.len() < n;
+                    macro_rules! go {
+                        ($div:literal) => {
+                            match (scalars, ys) {
+                                ((Some(g), Some(p), Some(q)), O::A(y)) => {
+                                    k!($div, Sc(g), Sc(p), Sc(q), Sl(y))
+                                }
+                                ((Some(g), Some(p), Some(q)), _) => {
+                                    k!($div, Sc(g), Sc(p), Sc(q), Dd)
+                                }
+                                _ if short => return,
+                                (_, O::A(y)) => k!($div, Sl(g), Sl(p), Sl(q), Sl(y)),
+                                _ => k!($div, Sl(g), Sl(p), Sl(q), Dd),
+                            }
+                        };
+                    }
+                    match o2 {
+                        Ar::Div => go!(true),
+                        _ => go!(false),
+                    }
+                    done = true;
+                },
+            );
+        }
+        self.arrays[usize::from(a1)] = b1;
+        self.arrays[usize::from(a2)] = b2;
+        done
+    }
+
     #[inline(always)]
     pub fn exec(&mut self, ins: &Ins) {
         match ins {
@@ -201,76 +312,37 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
                 o2,
                 c,
                 y,
-            } => self.with_dst(
-                *d,
-                #[inline(always)]
-                |dd, o| {
-                    let n = dd.len();
-                    let sl = |s: Src| slice_of(o(s));
-                    let konst = |s: Src| scalar_of(s, o);
-                    let long = |s: Src| konst(s).is_some() || sl(s).len() >= n;
-                    let ys = o(*y);
-                    let y_ok = match ys {
-                        O::A(a) => a.len() >= n,
-                        O::D => true,
-                        O::S(_) => false,
-                    };
-                    if let ([(g0, e0), (g1, e1), (g2, e2)], Ar::Add, true) =
-                        (terms.as_slice(), *o1, y_ok && long(*b) && long(*c))
-                    {
-                        let (xs, s1, s2) = (sl(*x), sl(*g1), sl(*g2));
-                        if let (Some(e0), Some(e1), Some(e2)) = (konst(*e0), konst(*e1), konst(*e2))
-                        {
-                            if xs.len() >= n && s1.len() >= n && s2.len() >= n && long(*g0) {
-                                let e = [e0, e1, e2];
-                                // a constant or a slice, for each of g0, b, c; y a slice or
-                                // the destination
-                                macro_rules! rd {
-                                    ($s:expr, $v:ident => $body:expr) => {
-                                        match konst($s) {
-                                            Some(k) => {
-                                                let $v = Sc(k);
-                                                $body
-                                            }
-                                            None => {
-                                                let $v = Sl(sl($s));
-                                                $body
-                                            }
-                                        }
-                                    };
-                                }
-                                macro_rules! go {
-                                    ($div:literal) => {
-                                        rd!(*g0, vg => rd!(*b, vb => rd!(*c, vc => match ys {
-                                            O::A(a) => dfstep3_const_e::<T, _, _, _, _, $div>(
-                                                dd, xs, vg, s1, s2, e, vb, vc, Sl(a),
-                                            ),
-                                            _ => dfstep3_const_e::<T, _, _, _, _, $div>(
-                                                dd, xs, vg, s1, s2, e, vb, vc, Dd,
-                                            ),
-                                        })))
-                                    };
-                                }
-                                return match o2 {
-                                    Ar::Div => go!(true),
-                                    _ => go!(false),
-                                };
-                            }
+                decay,
+            } => {
+                if self.dfstep3(*d, *x, terms, *o1, *b, *o2, *c, *y, decay) {
+                    return;
+                }
+                // any other sum: into a temporary, then the update; then the decays
+                self.with_dst(
+                    *d,
+                    #[inline(always)]
+                    |dd, o| {
+                        let sl = |s: Src| slice_of(o(s));
+                        let mut tmp = [T::ZERO; crate::lang::ir::CHUNK];
+                        let tmp = &mut tmp[..dd.len()];
+                        let mut ts: [(&[T], &[T]); 8] = [(&[][..], &[][..]); 8];
+                        let m = terms.len().min(8);
+                        for (slot, (g, e)) in ts.iter_mut().zip(terms.iter()) {
+                            *slot = (sl(*g), sl(*e));
                         }
-                    }
-                    // any other sum: into a temporary, then the update
-                    let mut tmp = [T::ZERO; crate::lang::ir::CHUNK];
-                    let tmp = &mut tmp[..n];
-                    let mut ts: [(&[T], &[T]); 8] = [(&[][..], &[][..]); 8];
-                    let m = terms.len().min(8);
-                    for (slot, (g, e)) in ts.iter_mut().zip(terms.iter()) {
-                        *slot = (sl(*g), sl(*e));
-                    }
-                    dfsum_op(tmp, sl(*x), &ts[..m]);
-                    let tmp = &*tmp;
-                    f3_op(dd, *o1, *o2, O::A(tmp), o(*b), o(*c), ys);
-                },
-            ),
+                        dfsum_op(tmp, sl(*x), &ts[..m]);
+                        let tmp = &*tmp;
+                        f3_op(dd, *o1, *o2, O::A(tmp), o(*b), o(*c), o(*y));
+                    },
+                );
+                for (g, f) in decay {
+                    self.with_dst(
+                        Dst::A(*g),
+                        #[inline(always)]
+                        |dd, o| bin_op(dd, BOp::Mul, O::D, o(*f)),
+                    );
+                }
+            }
             Ins::Gate {
                 spike,
                 r,

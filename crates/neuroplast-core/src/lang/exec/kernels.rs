@@ -508,28 +508,33 @@ fn cond3<T: Float, G: Rd<T>>(
 }
 
 /// [`dfsum3_const_e`] and the explicit update that reads it, `y + ((s + b) o2 c)` with `o2`
-/// `×` (`DIV`: `÷`), in one pass.
+/// `×` (`DIV`: `÷`), in one pass; the two conductance arrays it reads, `g1` and `g2`, are then
+/// multiplied by `k[0]` and `k[1]` in place (their exponential decay; `1` where they do not
+/// decay, which leaves every value as it is: one copy of the loop, not two).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)] // reason: the sum's and the update's operands
 pub(super) fn dfstep3_const_e<T: Float, G: Rd<T>, B: Rd<T>, C: Rd<T>, Y: Rd<T>, const DIV: bool>(
     d: &mut [T],
     x: &[T],
     g0: G,
-    g1: &[T],
-    g2: &[T],
+    g1: &mut [T],
+    g2: &mut [T],
     e: [T; 3],
     b: B,
     c: C,
     y: Y,
+    k: [T; 2],
 ) {
     let n = d.len();
-    let (x, g0, g1, g2) = (&x[..n], g0.fit(n), &g1[..n], &g2[..n]);
+    let (x, g0, g1, g2) = (&x[..n], g0.fit(n), &mut g1[..n], &mut g2[..n]);
     let (b, c, y) = (b.fit(n), c.fit(n), y.fit(n));
-    for k in 0..n {
-        let s = cond3(d, k, x, g0, g1, g2, e);
-        let t = s + b.rd(d, k);
-        let u = if DIV { t / c.rd(d, k) } else { t * c.rd(d, k) };
-        d[k] = y.rd(d, k) + u;
+    for j in 0..n {
+        let s = cond3(d, j, x, g0, g1, g2, e);
+        let t = s + b.rd(d, j);
+        let u = if DIV { t / c.rd(d, j) } else { t * c.rd(d, j) };
+        d[j] = y.rd(d, j) + u;
+        g1[j] = g1[j] * k[0];
+        g2[j] = g2[j] * k[1];
     }
 }
 

@@ -82,8 +82,9 @@ impl Lowerer {
                     .map(|v| src(v, splat_all, &mut consts, &mut splats))
                     .collect()
             };
-            // the gate is an effect with a value (the spike flags)
-            let dst = if n.effect() && !matches!(n, Node::Gate(..)) {
+            // the gate (the spike flags) and a sum's update that also decays its conductances
+            // are effects with a value
+            let dst = if n.effect() && !matches!(n, Node::Gate(..) | Node::DfStep(..)) {
                 None
             } else if let Some(&arr) = self.forwarded.get(&i) {
                 Some(Dst::A(arr))
@@ -170,7 +171,7 @@ impl Lowerer {
                     x: a(0),
                     terms: (0..t.len()).map(|k| (a(1 + 2 * k), a(2 + 2 * k))).collect(),
                 },
-                Node::DfStep(_, t, o1, _, o2, _, _) => {
+                Node::DfStep(_, t, o1, _, o2, _, _, decay) => {
                     let k = 1 + 2 * t.len();
                     Ins::DfStep {
                         d,
@@ -181,6 +182,9 @@ impl Lowerer {
                         o2: *o2,
                         c: a(k + 1),
                         y: a(k + 2),
+                        decay: (0..decay.len())
+                            .map(|j| (decay[j].0, a(k + 3 + j)))
+                            .collect(),
                     }
                 }
                 Node::Gate(r, v, _, cmp, _, _) => Ins::Gate {

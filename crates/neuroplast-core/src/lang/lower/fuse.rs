@@ -151,6 +151,17 @@ impl Lowerer {
                     _ => None,
                 }
             };
+            // `sum + (a o b)` with a conductance sum: left for the sum's update to take (the
+            // `(a o b)` its own pass, see `fuse_dfstep`), which saves more than this fusion
+            let sum_used_once = |v: Val| match v {
+                Val::V(k) => {
+                    uses[k as usize] == 1 && matches!(self.nodes[k as usize], Node::DfSum(..))
+                }
+                _ => false,
+            };
+            if o2 == Ar::Add && (sum_used_once(l) || sum_used_once(r)) {
+                continue;
+            }
             if let Some((j, o1, a, b)) = inner(l, self) {
                 self.nodes[j as usize] = Node::Dead;
                 self.nodes[i] = Node::F2(o1, o2, a, b, r);
@@ -222,6 +233,7 @@ impl Lowerer {
         match n {
             Node::Store(a, _) | Node::Refrac(a, ..) | Node::Scatter(a, _) => *a == arr,
             Node::Gate(r, v, ..) => *r == arr || *v == arr,
+            Node::DfStep(.., decay) => decay.iter().any(|(g, _)| *g == arr),
             _ => false,
         }
     }
@@ -253,7 +265,7 @@ impl Lowerer {
                 continue;
             }
             self.nodes[j as usize] = Node::Dead;
-            self.nodes[i] = Node::DfStep(x, terms, o1, b, o2, c, y);
+            self.nodes[i] = Node::DfStep(x, terms, o1, b, o2, c, y, Vec::new());
         }
     }
 
@@ -351,7 +363,7 @@ impl Lowerer {
                             .all(|(g, e)| *g != Val::A(arr) && *e != Val::A(arr))
                 }
                 // `y` may be the array (read before the element is written)
-                Node::DfStep(x, t, _, b, _, c, _) => {
+                Node::DfStep(x, t, _, b, _, c, _, _) => {
                     !reads(x)
                         && !reads(b)
                         && !reads(c)
@@ -389,6 +401,53 @@ impl Lowerer {
             }
             // mark the definition as writing the array
             self.forwarded.insert(d, arr);
+        }
+    }
+
+    /// A conductance that decays by a constant factor, `g = g·f` computed into `g` (after
+    /// [`forward_stores`](Self::forward_stores)), where a [`Node::DfStep`] before it reads `g`
+    /// as one of its terms and nothing in between reads or writes `g`: the step multiplies
+    /// `g` in place after reading it, and the multiplication's pass goes (the exponential
+    /// synapses' decay in a conductance-based model; the same arithmetic). Both in the
+    /// step's main block (`n_main`: where the reset block starts).
+    pub(super) fn fuse_decay(&mut self, n_main: usize) {
+        for m in 0..n_main.min(self.nodes.len()) {
+            let Some(&g) = self.forwarded.get(&m) else {
+                continue;
+            };
+            let f = match self.nodes[m] {
+                Node::Bin(BOp::Mul, Val::A(a), f @ Val::K(_))
+                | Node::Bin(BOp::Mul, f @ Val::K(_), Val::A(a))
+                    if a == g =>
+                {
+                    f
+                }
+                _ => continue,
+            };
+            let reads_g = |n: &Node| match n {
+                Node::DfStep(_, t, ..) => t.iter().any(|(x, _)| *x == Val::A(g)),
+                _ => false,
+            };
+            let Some(i) = (0..m).rev().find(|&i| reads_g(&self.nodes[i])) else {
+                continue;
+            };
+            let touched = self.nodes[i + 1..m].iter().any(|n| {
+                Self::writes(n, g)
+                    || n.args().contains(&Val::A(g))
+                    || matches!(n, Node::Refrac(r, ..) if *r == g)
+            });
+            if touched || self.forwarded.get(&i) == Some(&g) {
+                continue;
+            }
+            let Node::DfStep(.., decay) = &mut self.nodes[i] else {
+                continue;
+            };
+            if decay.iter().any(|(a, _)| *a == g) {
+                continue;
+            }
+            decay.push((g, f));
+            self.nodes[m] = Node::Dead;
+            self.forwarded.remove(&m);
         }
     }
 }

@@ -82,8 +82,10 @@ pub(crate) enum Node {
     F3(Ar, Ar, Val, Val, Val, Val),
     AndCmp(Cmp, Val, Val, Cmp, Val, Val),
     DfSum(Val, Vec<(Val, Val)>),
-    /// `y + ((DfSum(x, terms) o1 b) o2 c)`: `(x, terms, o1, b, o2, c, y)`
-    DfStep(Val, Vec<(Val, Val)>, Ar, Val, Ar, Val, Val),
+    /// `y + ((DfSum(x, terms) o1 b) o2 c)`: `(x, terms, o1, b, o2, c, y, decay)`; `decay`:
+    /// terms' conductance arrays multiplied in place after they are read (`g *= f`), which
+    /// makes the node an effect ([`ir::Ins::DfStep`])
+    DfStep(Val, Vec<(Val, Val)>, Ar, Val, Ar, Val, Val, Vec<(u16, Val)>),
     /// The refractory gate `(r, v, a, cmp, y, nref)`: its value is the spike flags; it writes
     /// `v` and the counter `r` ([`ir::Ins::Gate`]).
     Gate(u16, u16, Val, Cmp, Val, Val),
@@ -109,7 +111,7 @@ impl Node {
                 | Node::AddTarget(..)
                 | Node::Refrac(..)
                 | Node::Gate(..)
-        )
+        ) || matches!(self, Node::DfStep(.., decay) if !decay.is_empty())
     }
 
     fn args(&self) -> Vec<Val> {
@@ -129,13 +131,14 @@ impl Node {
                 }
                 v
             }
-            Node::DfStep(x, t, _, b, _, c, y) => {
+            Node::DfStep(x, t, _, b, _, c, y, decay) => {
                 let mut v = vec![*x];
                 for (g, e) in t {
                     v.push(*g);
                     v.push(*e);
                 }
                 v.extend([*b, *c, *y]);
+                v.extend(decay.iter().map(|(_, f)| *f));
                 v
             }
             // the arrays first: it reads both before it writes them
@@ -188,7 +191,7 @@ impl Node {
                     *e = f(*e);
                 }
             }
-            Node::DfStep(x, t, _, b, _, c, y) => {
+            Node::DfStep(x, t, _, b, _, c, y, decay) => {
                 *x = f(*x);
                 for (g, e) in t.iter_mut() {
                     *g = f(*g);
@@ -197,6 +200,9 @@ impl Node {
                 *b = f(*b);
                 *c = f(*c);
                 *y = f(*y);
+                for (_, k) in decay.iter_mut() {
+                    *k = f(*k);
+                }
             }
             Node::Gate(_, _, a, _, y, n) => {
                 *a = f(*a);
@@ -485,6 +491,7 @@ impl Lowerer {
         self.fuse_gate(spike, n_main);
         self.dce(spike);
         self.forward_stores(n_main, spike);
+        self.fuse_decay(n_main);
         self.emit(n_main, spike)
     }
 }
