@@ -9,7 +9,8 @@ if [ "${CI:-}" = true ]; then
     export CARGO_INCREMENTAL=0
 fi
 
-step() { printf '\n== %s\n' "$*"; }
+# each step's header says how long the run has taken so far (CI's budget is 30 minutes)
+step() { printf '\n== %s   [%d s]\n' "$*" "$SECONDS"; }
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -38,7 +39,10 @@ fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check \
     "maturin>=1.7,<2" "numpy>=1.21" "pytest>=7" "matplotlib>=3.5" "neo>=0.13" "tqdm>=4" \
     "dask[distributed]>=2024.1" "elephant>=1.0" "PyNN==0.13.0" "ray>=2.9"
-.venv/bin/maturin develop --release --locked --quiet
+# The dev profile (the engine at opt-level 2, as `cargo test` built it): the engine's crates are
+# reused from that build and only the bindings compile here (a release build compiles the engine
+# a second time). `pip install .` builds release.
+.venv/bin/maturin develop --locked --quiet
 # The CLI parity test uses the binary `cargo test` just built.
 NEUROPLAST_BIN="$PWD/target/debug/neuroplast" .venv/bin/python -m pytest python/tests -q
 
@@ -47,3 +51,5 @@ python/pynn_scenarios/run.sh
 
 step "One network over MPI ranks (Open MPI from apt; mpirun -np 2 and 3)"
 scripts/mpi_check.sh
+
+step "all checks passed"
