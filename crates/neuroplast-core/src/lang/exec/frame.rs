@@ -127,7 +127,9 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
         let [(g0, e0), (Src::A(a1), e1), (Src::A(a2), e2)] = *terms else {
             return false;
         };
-        if o1 != Ar::Add || a1 == a2 {
+        // (an array out of range is a lowering bug, which must not become a panic)
+        let n_arrays = self.arrays.len();
+        if o1 != Ar::Add || a1 == a2 || usize::from(a1.max(a2)) >= n_arrays {
             return false;
         }
         let factor = |s: Src| match s {
