@@ -382,40 +382,28 @@ fn cond_exp_step_is_two_fused_passes() {
     let rng = || Rng::seed_from_u64(1);
     let pop = NeuronExec::new(&def, 4, 0.1, Precision::F64, rng()).unwrap();
     let listing = pop.program_listing();
-    let main: Vec<&str> = listing
-        .lines()
-        .take_while(|l| !l.starts_with("--"))
-        .collect();
+    let main = main_block(&listing);
     assert_eq!(main.len(), 2, "{listing}");
     assert!(main[0].starts_with("DfStep"), "{listing}");
-    // both decays folded in, with their factors
-    assert_eq!(main[0].matches("decay: [(").count(), 1, "{listing}");
-    assert_eq!(
-        main[0]
-            .split("decay: [")
-            .nth(1)
-            .map(|d| d.matches("),").count()),
-        Some(1)
-    );
+    // both decays folded in
+    assert_eq!(decays_in(&listing), 2, "{listing}");
     assert!(main[1].starts_with("Gate"), "{listing}");
     assert_eq!(pop.program_len(), 4, "{listing}");
     let offsets = [0.1, 0.2, 0.3, 0.4];
-    let per_neuron = NeuronExec::with_params(
-        &def,
-        4,
-        0.1,
-        Precision::F64,
-        rng(),
-        &[("i_offset", &offsets[..])],
-    )
-    .unwrap();
+    let params = [("i_offset", &offsets[..])];
+    let per_neuron = NeuronExec::with_params(&def, 4, 0.1, Precision::F64, rng(), &params).unwrap();
     let listing = per_neuron.program_listing();
-    let main: Vec<&str> = listing
-        .lines()
-        .take_while(|l| !l.starts_with("--"))
-        .collect();
+    let main = main_block(&listing);
     assert_eq!(main.len(), 3, "{listing}");
     assert!(main[0].starts_with("Bin { op: Add") && main[1].starts_with("DfStep"));
+}
+
+/// The main block of a program listing (the lines before the reset block's header).
+fn main_block(listing: &str) -> Vec<&str> {
+    listing
+        .lines()
+        .take_while(|l| !l.starts_with("--"))
+        .collect()
 }
 
 /// Entries of the first `DfStep`'s `decay` list in a program listing.
