@@ -154,8 +154,8 @@ impl SynapseExec {
     }
 
     /// [`on_arrivals`](Self::on_arrivals) with the targets' sink behind one type: the
-    /// interpreter is compiled once for every caller (it is inlined into each of its callers'
-    /// copies otherwise, a large part of the crate's compile time), for one indirect call per
+    /// interpreter is compiled once for every caller (otherwise each caller's closure type
+    /// compiles another copy of it, in every crate that calls this), for one indirect call per
     /// value added to a target.
     fn on_arrivals_dyn(
         &mut self,
