@@ -35,6 +35,17 @@ fn scalar_of<'s, T: Copy>(s: Src, o: &dyn Fn(Src) -> O<'s, T>) -> Option<T> {
     }
 }
 
+/// A conductance sum of any shape (up to 8 terms) into `d`, its operands resolved by `o`.
+#[inline(always)]
+fn dfsum_any<'s, T: Float>(d: &mut [T], x: Src, terms: &[(Src, Src)], o: &dyn Fn(Src) -> O<'s, T>) {
+    let mut ts: [(&[T], &[T]); 8] = [(&[][..], &[][..]); 8];
+    let m = terms.len().min(8);
+    for (slot, (g, e)) in ts.iter_mut().zip(terms) {
+        *slot = (slice_of(o(*g)), slice_of(o(*e)));
+    }
+    dfsum_op(d, slice_of(o(x)), &ts[..m]);
+}
+
 impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
     /// The operand `s` for the current chunk, with `dst` the instruction's destination.
     #[allow(clippy::too_many_arguments)] // reason: the frame's parts, borrowed separately
@@ -132,17 +143,11 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
         if o1 != Ar::Add || a1 == a2 || usize::from(a1.max(a2)) >= n_arrays {
             return false;
         }
-        let factor = |s: Src| match s {
-            Src::K(k) | Src::P(k) => self.ks.get(usize::from(k)).copied(),
-            _ => None,
-        };
-        let k = match *decay {
+        // the decays' factors in the order of the two arrays
+        let factors = match *decay {
             [] => None,
-            [(p, f), (q, h)] => match (factor(f), factor(h)) {
-                (Some(kf), Some(kh)) if (p, q) == (a1, a2) => Some([kf, kh]),
-                (Some(kf), Some(kh)) if (p, q) == (a2, a1) => Some([kh, kf]),
-                _ => return false,
-            },
+            [(p, f), (q, h)] if (p, q) == (a1, a2) => Some((f, h)),
+            [(p, f), (q, h)] if (p, q) == (a2, a1) => Some((h, f)),
             _ => return false,
         };
         // the two arrays are read only through the kernel's own slices
@@ -177,7 +182,11 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
                     }
                     let e = [e0, e1, e2];
                     // no decay: × 1, which changes no value
-                    let kk = k.unwrap_or([T::ONE; 2]);
+                    let kk = match factors.map(|(f, h)| (konst(f), konst(h))) {
+                        None => [T::ONE; 2],
+                        Some((Some(f), Some(h))) => [f, h],
+                        Some(_) => return,
+                    };
                     // g0, b and c all scalars (uniform parameters), or all read as slices (a
                     // constant's splat, which emission gives every constant of this
                     // instruction): two copies of the loop per kind of y and operation, not eight
@@ -297,12 +306,7 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
                             }
                         }
                     }
-                    let mut ts: [(&[T], &[T]); 8] = [(&[][..], &[][..]); 8];
-                    let n = terms.len().min(8);
-                    for (slot, (g, e)) in ts.iter_mut().zip(terms.iter()) {
-                        *slot = (sl(*g), sl(*e));
-                    }
-                    dfsum_op(dd, sl(*x), &ts[..n]);
+                    dfsum_any(dd, *x, terms, o);
                 },
             ),
             Ins::DfStep {
@@ -324,15 +328,9 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
                     *d,
                     #[inline(always)]
                     |dd, o| {
-                        let sl = |s: Src| slice_of(o(s));
                         let mut tmp = [T::ZERO; crate::lang::ir::CHUNK];
                         let tmp = &mut tmp[..dd.len()];
-                        let mut ts: [(&[T], &[T]); 8] = [(&[][..], &[][..]); 8];
-                        let m = terms.len().min(8);
-                        for (slot, (g, e)) in ts.iter_mut().zip(terms.iter()) {
-                            *slot = (sl(*g), sl(*e));
-                        }
-                        dfsum_op(tmp, sl(*x), &ts[..m]);
+                        dfsum_any(tmp, *x, terms, o);
                         let tmp = &*tmp;
                         f3_op(dd, *o1, *o2, O::A(tmp), o(*b), o(*c), o(*y));
                     },

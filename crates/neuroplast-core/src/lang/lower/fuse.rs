@@ -431,11 +431,9 @@ impl Lowerer {
             let Some(i) = (0..m).rev().find(|&i| reads_g(&self.nodes[i])) else {
                 continue;
             };
-            let touched = self.nodes[i + 1..m].iter().any(|n| {
-                Self::writes(n, g)
-                    || n.args().contains(&Val::A(g))
-                    || matches!(n, Node::Refrac(r, ..) if *r == g)
-            });
+            let touched = self.nodes[i + 1..m]
+                .iter()
+                .any(|n| Self::writes(n, g) || n.args().contains(&Val::A(g)));
             if touched || self.forwarded.get(&i) == Some(&g) {
                 continue;
             }
