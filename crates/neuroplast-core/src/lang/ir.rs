@@ -377,6 +377,10 @@ pub enum Ins {
         y: Src,
         /// `(g, f)`: array `g`, read by a term, multiplied by `f` in place after the read
         decay: Vec<(u16, Src)>,
+        /// The [`Gate`](Ins::Gate) that reads the update (register `d`, read by nothing
+        /// else) as its integrated value, in the same pass where a kernel has that shape
+        /// (the conductance-based membrane's whole step); else run after the update.
+        gate: Option<GateOp>,
     },
     /// The end of a step with a refractory period, one pass: `active = r ≤ 0`;
     /// `v = active ? a : v`; `spike = active and (v cmp y)`;
@@ -452,6 +456,24 @@ pub enum Ins {
         /// spike time instead of index
         time: bool,
     },
+}
+
+/// A [`Gate`](Ins::Gate) without its integrated value: the one of the
+/// [`DfStep`](Ins::DfStep) that carries it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GateOp {
+    /// the spike flags (register)
+    pub spike: u16,
+    /// the refractory counter array
+    pub r: u16,
+    /// the gated variable's array
+    pub v: u16,
+    /// the threshold's comparison
+    pub cmp: Cmp,
+    /// compared with
+    pub y: Src,
+    /// steps of refractoriness after a spike
+    pub nref: Src,
 }
 
 /// A compiled program: the main part, and the part that runs for chunks in which a neuron

@@ -371,31 +371,32 @@ fn population_reductions_are_refused_where_they_cannot_run() {
     NeuronModelDef::from_source("m", &two).unwrap();
 }
 
-/// The conductance-based Euler step fuses to two passes: the conductance sum with its update
-/// and the two conductances' decays (`DfStep`), and the refractory gate (freeze, threshold,
-/// store, counter) — from eight before the fusions. With a per-neuron `i_offset` the sum's
-/// update still fuses (`i_offset + I_ext` its own pass before it).
+/// The conductance-based Euler step fuses to one pass: the conductance sum with its update,
+/// the two conductances' decays and the refractory gate (freeze, threshold, store, counter)
+/// it carries (`DfStep` with `gate`) — from eight before the fusions. With a per-neuron
+/// `i_offset` the sum's update still fuses (`i_offset + I_ext` its own pass before it).
 #[test]
-fn cond_exp_step_is_two_fused_passes() {
+fn cond_exp_step_is_one_fused_pass() {
     let text = include_str!("../../../../examples/models/IF_cond_exp.toml");
     let def = NeuronModelDef::from_source("IF_cond_exp", &models(text)["IF_cond_exp"]).unwrap();
     let rng = || Rng::seed_from_u64(1);
     let pop = NeuronExec::new(&def, 4, 0.1, Precision::F64, rng()).unwrap();
     let listing = pop.program_listing();
     let main = main_block(&listing);
-    assert_eq!(main.len(), 2, "{listing}");
+    assert_eq!(main.len(), 1, "{listing}");
     assert!(main[0].starts_with("DfStep"), "{listing}");
-    // both decays folded in
+    // both decays folded in, the gate carried
     assert_eq!(decays_in(&listing), 2, "{listing}");
-    assert!(main[1].starts_with("Gate"), "{listing}");
-    assert_eq!(pop.program_len(), 4, "{listing}");
+    assert!(main[0].contains("gate: Some(GateOp"), "{listing}");
+    assert_eq!(pop.program_len(), 3, "{listing}");
     let offsets = [0.1, 0.2, 0.3, 0.4];
     let params = [("i_offset", &offsets[..])];
     let per_neuron = NeuronExec::with_params(&def, 4, 0.1, Precision::F64, rng(), &params).unwrap();
     let listing = per_neuron.program_listing();
     let main = main_block(&listing);
-    assert_eq!(main.len(), 3, "{listing}");
+    assert_eq!(main.len(), 2, "{listing}");
     assert!(main[0].starts_with("Bin { op: Add") && main[1].starts_with("DfStep"));
+    assert!(main[1].contains("gate: Some(GateOp"), "{listing}");
 }
 
 /// The main block of a program listing (the lines before the reset block's header).

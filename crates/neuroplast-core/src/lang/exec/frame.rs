@@ -5,11 +5,11 @@ use rand::Rng as _;
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::lang::float::Float;
-use crate::lang::ir::{Ar, BOp, Cmp, Dist, Dst, Ins, Src, Via};
+use crate::lang::ir::{Ar, BOp, Cmp, Dist, Dst, GateOp, Ins, Src, Via};
 
 use super::kernels::{
-    andcmp_op, bin_op, dfstep3_const_e, dfsum3_const_e, dfsum_op, f2_op, f3_op, gate, kinds, loop3,
-    sel_op, selcmp_op, un_op, Dd, Sc, Sl, O,
+    andcmp_op, bin_op, dfstep3_const_e, dfstep3_gate, dfsum3_const_e, dfsum_op, f2_op, f3_op, gate,
+    kinds, loop3, sel_op, selcmp_op, un_op, Dd, Sc, Sl, O,
 };
 use super::{Frame, TargetSink};
 use crate::lang::float::StateRef;
@@ -228,6 +228,194 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
         done
     }
 
+    /// A scalar operand's value (a constant, or a constant's splat read from its slot).
+    #[inline(always)]
+    fn konst(&self, s: Src) -> Option<T> {
+        match s {
+            Src::K(k) | Src::P(k) => self.ks.get(usize::from(k)).copied(),
+            _ => None,
+        }
+    }
+
+    /// The refractory gate [`Ins::Gate`] `g` with the integrated value `a`.
+    #[inline(always)]
+    fn gate(&mut self, g: &GateOp, a: Src) {
+        let GateOp {
+            spike,
+            r,
+            v,
+            cmp,
+            y,
+            nref,
+        } = *g;
+        // (an array or register out of range is a lowering bug, which must not become a panic)
+        if usize::from(spike) >= self.regs.len()
+            || usize::from(r.max(v)) >= self.arrays.len()
+            || r == v
+        {
+            return;
+        }
+        let (base, len, roff) = (self.base, self.len, self.reg_off);
+        let mut sp = std::mem::take(&mut self.regs[usize::from(spike)]);
+        let mut rb = std::mem::take(&mut self.arrays[usize::from(r)]);
+        let mut vb = std::mem::take(&mut self.arrays[usize::from(v)]);
+        {
+            let (regs, arrays, ks, splat, input) =
+                (&*self.regs, &*self.arrays, self.ks, self.splat, self.input);
+            let opd = |s: Src| {
+                let d = Dst::R(spike);
+                Self::opd(regs, arrays, ks, splat, input, (base, len, roff), d, s)
+            };
+            let (sd, rd, vd) = (
+                sp.get_mut(roff..roff + len),
+                rb.get_mut(base..base + len),
+                vb.get_mut(base..base + len),
+            );
+            if let (Some(sd), Some(rd), Some(vd), O::A(av)) = (sd, rd, vd, opd(a)) {
+                if av.len() >= len {
+                    macro_rules! g {
+                        ($c:literal) => {
+                            match (opd(y), opd(nref)) {
+                                (O::S(p), O::S(q)) => {
+                                    gate::<T, _, _, $c>(sd, rd, vd, av, Sc(p), Sc(q))
+                                }
+                                (O::A(p), O::S(q)) if p.len() >= len => {
+                                    gate::<T, _, _, $c>(sd, rd, vd, av, Sl(p), Sc(q))
+                                }
+                                (O::S(p), O::A(q)) if q.len() >= len => {
+                                    gate::<T, _, _, $c>(sd, rd, vd, av, Sc(p), Sl(q))
+                                }
+                                (O::A(p), O::A(q)) if p.len() >= len && q.len() >= len => {
+                                    gate::<T, _, _, $c>(sd, rd, vd, av, Sl(p), Sl(q))
+                                }
+                                // (a lowering bug must not become a panic)
+                                _ => {}
+                            }
+                        };
+                    }
+                    match cmp {
+                        Cmp::Lt => g!(0),
+                        Cmp::Le => g!(1),
+                        Cmp::Gt => g!(2),
+                        _ => g!(3),
+                    }
+                }
+            }
+        }
+        self.regs[usize::from(spike)] = sp;
+        self.arrays[usize::from(r)] = rb;
+        self.arrays[usize::from(v)] = vb;
+    }
+
+    /// A [`Ins::DfStep`] and the gate it carries in one pass ([`dfstep3_gate`]): the shape of
+    /// [`dfstep3`](Self::dfstep3) with every operand but the arrays a constant, `x` and `y`
+    /// the gated array itself, and the gate's threshold and refractory steps constants.
+    /// `false` (nothing done) for any other shape.
+    #[allow(clippy::too_many_arguments)] // reason: the instruction's fields
+    #[inline(always)]
+    fn dfstep3_gate(
+        &mut self,
+        x: Src,
+        terms: &[(Src, Src)],
+        o1: Ar,
+        b: Src,
+        o2: Ar,
+        c: Src,
+        y: Src,
+        decay: &[(u16, Src)],
+        g: &GateOp,
+    ) -> bool {
+        let [(g0, e0), (Src::A(a1), e1), (Src::A(a2), e2)] = *terms else {
+            return false;
+        };
+        let (v, r) = (g.v, g.r);
+        let distinct = a1 != a2 && ![a1, a2].contains(&v) && ![a1, a2, v].contains(&r);
+        let in_range = usize::from(a1.max(a2).max(v).max(r)) < self.arrays.len()
+            && usize::from(g.spike) < self.regs.len();
+        let ops = o1 == Ar::Add && matches!(o2, Ar::Mul | Ar::Div);
+        if !ops || x != Src::A(v) || y != Src::A(v) || !distinct || !in_range {
+            return false;
+        }
+        let kk = match *decay {
+            [] => Some([T::ONE; 2]),
+            [(p, f), (q, h)] if (p, q) == (a1, a2) => {
+                self.konst(f).zip(self.konst(h)).map(|(f, h)| [f, h])
+            }
+            [(p, f), (q, h)] if (p, q) == (a2, a1) => {
+                self.konst(h).zip(self.konst(f)).map(|(h, f)| [h, f])
+            }
+            _ => None,
+        };
+        let k = |s: Src| self.konst(s);
+        let (
+            Some(kk),
+            Some(g0),
+            Some(b),
+            Some(c),
+            Some(e0),
+            Some(e1),
+            Some(e2),
+            Some(thr),
+            Some(nref),
+        ) = (
+            kk,
+            k(g0),
+            k(b),
+            k(c),
+            k(e0),
+            k(e1),
+            k(e2),
+            k(g.y),
+            k(g.nref),
+        )
+        else {
+            return false;
+        };
+        let (base, len, roff) = (self.base, self.len, self.reg_off);
+        let mut vb = std::mem::take(&mut self.arrays[usize::from(v)]);
+        let mut rb = std::mem::take(&mut self.arrays[usize::from(r)]);
+        let mut b1 = std::mem::take(&mut self.arrays[usize::from(a1)]);
+        let mut b2 = std::mem::take(&mut self.arrays[usize::from(a2)]);
+        let mut sp = std::mem::take(&mut self.regs[usize::from(g.spike)]);
+        let done = if let (Some(vd), Some(rd), Some(s1), Some(s2), Some(sd)) = (
+            vb.get_mut(base..base + len),
+            rb.get_mut(base..base + len),
+            b1.get_mut(base..base + len),
+            b2.get_mut(base..base + len),
+            sp.get_mut(roff..roff + len),
+        ) {
+            let (p, e, t) = ([g0, b, c], [e0, e1, e2], [thr, nref]);
+            macro_rules! go {
+                ($div:literal, $c:literal) => {
+                    dfstep3_gate::<T, $div, $c>(vd, rd, sd, s1, s2, p, e, kk, t)
+                };
+            }
+            macro_rules! cmp {
+                ($div:literal) => {
+                    match g.cmp {
+                        Cmp::Lt => go!($div, 0),
+                        Cmp::Le => go!($div, 1),
+                        Cmp::Gt => go!($div, 2),
+                        _ => go!($div, 3),
+                    }
+                };
+            }
+            match o2 {
+                Ar::Div => cmp!(true),
+                _ => cmp!(false),
+            }
+            true
+        } else {
+            false
+        };
+        self.arrays[usize::from(v)] = vb;
+        self.arrays[usize::from(r)] = rb;
+        self.arrays[usize::from(a1)] = b1;
+        self.arrays[usize::from(a2)] = b2;
+        self.regs[usize::from(g.spike)] = sp;
+        done
+    }
+
     #[inline(always)]
     pub fn exec(&mut self, ins: &Ins) {
         match ins {
@@ -319,28 +507,37 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
                 c,
                 y,
                 decay,
+                gate,
             } => {
-                if self.dfstep3(*d, *x, terms, *o1, *b, *o2, *c, *y, decay) {
-                    return;
+                if let Some(g) = gate {
+                    if self.dfstep3_gate(*x, terms, *o1, *b, *o2, *c, *y, decay, g) {
+                        return;
+                    }
                 }
-                // any other sum: into a temporary, then the update; then the decays
-                self.with_dst(
-                    *d,
-                    #[inline(always)]
-                    |dd, o| {
-                        let mut tmp = [T::ZERO; crate::lang::ir::CHUNK];
-                        let tmp = &mut tmp[..dd.len()];
-                        dfsum_any(tmp, *x, terms, o);
-                        let tmp = &*tmp;
-                        f3_op(dd, *o1, *o2, O::A(tmp), o(*b), o(*c), o(*y));
-                    },
-                );
-                for (g, f) in decay {
+                if !self.dfstep3(*d, *x, terms, *o1, *b, *o2, *c, *y, decay) {
+                    // any other sum: into a temporary, then the update; then the decays
                     self.with_dst(
-                        Dst::A(*g),
+                        *d,
                         #[inline(always)]
-                        |dd, o| bin_op(dd, BOp::Mul, O::D, o(*f)),
+                        |dd, o| {
+                            let mut tmp = [T::ZERO; crate::lang::ir::CHUNK];
+                            let tmp = &mut tmp[..dd.len()];
+                            dfsum_any(tmp, *x, terms, o);
+                            let tmp = &*tmp;
+                            f3_op(dd, *o1, *o2, O::A(tmp), o(*b), o(*c), o(*y));
+                        },
                     );
+                    for (g, f) in decay {
+                        self.with_dst(
+                            Dst::A(*g),
+                            #[inline(always)]
+                            |dd, o| bin_op(dd, BOp::Mul, O::D, o(*f)),
+                        );
+                    }
+                }
+                // the gate it carries, as its own pass
+                if let (Some(g), Dst::R(a)) = (gate, d) {
+                    self.gate(g, Src::R(*a));
                 }
             }
             Ins::Gate {
@@ -352,56 +549,15 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
                 y,
                 nref,
             } => {
-                let (base, len, roff) = (self.base, self.len, self.reg_off);
-                let mut sp = std::mem::take(&mut self.regs[*spike as usize]);
-                let mut rb = std::mem::take(&mut self.arrays[*r as usize]);
-                let mut vb = std::mem::take(&mut self.arrays[*v as usize]);
-                {
-                    let (regs, arrays, ks, splat, input) =
-                        (&*self.regs, &*self.arrays, self.ks, self.splat, self.input);
-                    let opd = |s: Src| {
-                        let d = Dst::R(*spike);
-                        Self::opd(regs, arrays, ks, splat, input, (base, len, roff), d, s)
-                    };
-                    let (sd, rd, vd) = (
-                        sp.get_mut(roff..roff + len),
-                        rb.get_mut(base..base + len),
-                        vb.get_mut(base..base + len),
-                    );
-                    if let (Some(sd), Some(rd), Some(vd), O::A(av)) = (sd, rd, vd, opd(*a)) {
-                        if av.len() >= len {
-                            macro_rules! g {
-                                ($c:literal) => {
-                                    match (opd(*y), opd(*nref)) {
-                                        (O::S(p), O::S(q)) => {
-                                            gate::<T, _, _, $c>(sd, rd, vd, av, Sc(p), Sc(q))
-                                        }
-                                        (O::A(p), O::S(q)) if p.len() >= len => {
-                                            gate::<T, _, _, $c>(sd, rd, vd, av, Sl(p), Sc(q))
-                                        }
-                                        (O::S(p), O::A(q)) if q.len() >= len => {
-                                            gate::<T, _, _, $c>(sd, rd, vd, av, Sc(p), Sl(q))
-                                        }
-                                        (O::A(p), O::A(q)) if p.len() >= len && q.len() >= len => {
-                                            gate::<T, _, _, $c>(sd, rd, vd, av, Sl(p), Sl(q))
-                                        }
-                                        // (a lowering bug must not become a panic)
-                                        _ => {}
-                                    }
-                                };
-                            }
-                            match cmp {
-                                Cmp::Lt => g!(0),
-                                Cmp::Le => g!(1),
-                                Cmp::Gt => g!(2),
-                                _ => g!(3),
-                            }
-                        }
-                    }
-                }
-                self.regs[*spike as usize] = sp;
-                self.arrays[*r as usize] = rb;
-                self.arrays[*v as usize] = vb;
+                let g = GateOp {
+                    spike: *spike,
+                    r: *r,
+                    v: *v,
+                    cmp: *cmp,
+                    y: *y,
+                    nref: *nref,
+                };
+                self.gate(&g, *a);
             }
             Ins::Rand { d, dist } => {
                 let (mut buf, off) = self.take_dst(*d);

@@ -492,8 +492,8 @@ pub(super) fn dfsum3_const_e<T: Float, G: Rd<T>>(
     }
 }
 
-/// Element `k` of the three-term conductance sum (shared by [`dfsum3_const_e`] and
-/// [`dfstep3_const_e`], so both have the same bits).
+/// Element `k` of the three-term conductance sum (shared by [`dfsum3_const_e`],
+/// [`dfstep3_const_e`] and [`dfstep3_gate`], so all have the same bits).
 #[inline(always)]
 fn cond3<T: Float, G: Rd<T>>(
     d: &[T],
@@ -552,20 +552,66 @@ pub(super) fn gate<T: Float, Y: Rd<T>, N: Rd<T>, const CMP: u8>(
     let n = spike.len();
     let (r, v, a) = (&mut r[..n], &mut v[..n], &a[..n]);
     let (y, nref) = (y.fit(n), nref.fit(n));
+    for k in 0..n {
+        let (x, rr, s) = gate_elem::<T, CMP>(r[k], a[k], v[k], y.rd(spike, k), nref.rd(spike, k));
+        v[k] = x;
+        r[k] = rr;
+        spike[k] = T::blend(s, T::ONE, T::ZERO);
+    }
+}
+
+/// One element of the gate: from the counter `r`, the integrated value `a`, the old value
+/// `v`, the threshold `y` and the refractory steps `nref`, the new value, the new counter and
+/// whether it spiked (shared by [`gate`] and [`dfstep3_gate`], so both have the same bits).
+#[inline(always)]
+fn gate_elem<T: Float, const CMP: u8>(r: T, a: T, v: T, y: T, nref: T) -> (T, T, bool) {
     let cmp = match CMP {
         0 => Cmp::Lt,
         1 => Cmp::Le,
         2 => Cmp::Gt,
         _ => Cmp::Ge,
     };
-    for k in 0..n {
-        let rr = r[k];
-        let active = rr <= T::ZERO;
-        let x = T::blend(active, a[k], v[k]);
-        v[k] = x;
-        let s = active & ir::cmp(cmp, x, y.rd(spike, k));
-        let dec = rr - T::ONE;
-        r[k] = T::blend(s, nref.rd(spike, k), T::blend(dec < T::ZERO, T::ZERO, dec));
-        spike[k] = T::blend(s, T::ONE, T::ZERO);
+    let active = r <= T::ZERO;
+    let x = T::blend(active, a, v);
+    let s = active & ir::cmp(cmp, x, y);
+    let dec = r - T::ONE;
+    (
+        x,
+        T::blend(s, nref, T::blend(dec < T::ZERO, T::ZERO, dec)),
+        s,
+    )
+}
+
+/// A conductance-based membrane's whole step in one pass: [`dfstep3_const_e`] with `x` and
+/// `y` the membrane array `v` itself and `g₀`, `b`, `c` scalars, then [`gate`] on its value
+/// (`v` frozen while refractory, the threshold `thr`, the counter `r`, the spike flags).
+/// The same arithmetic in the same order as the two passes.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)] // reason: the update's and the gate's operands
+pub(super) fn dfstep3_gate<T: Float, const DIV: bool, const CMP: u8>(
+    v: &mut [T],
+    r: &mut [T],
+    spike: &mut [T],
+    g1: &mut [T],
+    g2: &mut [T],
+    [g0, b, c]: [T; 3],
+    e: [T; 3],
+    k: [T; 2],
+    [thr, nref]: [T; 2],
+) {
+    let n = spike.len();
+    let (v, r, g1, g2) = (&mut v[..n], &mut r[..n], &mut g1[..n], &mut g2[..n]);
+    for j in 0..n {
+        let x = v[j];
+        let s = cond3(v, j, v, Sc(g0), g1, g2, e);
+        let t = s + b;
+        let u = if DIV { t / c } else { t * c };
+        let a = x + u;
+        g1[j] = g1[j] * k[0];
+        g2[j] = g2[j] * k[1];
+        let (x, rr, fired) = gate_elem::<T, CMP>(r[j], a, x, thr, nref);
+        v[j] = x;
+        r[j] = rr;
+        spike[j] = T::blend(fired, T::ONE, T::ZERO);
     }
 }

@@ -1,7 +1,7 @@
 //! Emission: scalar slots for constants, a register for each value until its last use, and
 //! the nodes written out as instructions ([`Compiled`]).
 
-use crate::lang::ir::{Dst, Ins, Program, Src, UOp};
+use crate::lang::ir::{Dst, GateOp, Ins, Program, Src, UOp};
 
 use super::{Compiled, Lowerer, Node, Val};
 
@@ -39,6 +39,8 @@ impl Lowerer {
         let mut n_regs = 0u16;
         let mut main = Vec::new();
         let mut reset = Vec::new();
+        // the node of the last instruction pushed to `main`
+        let mut last_main: Option<usize> = None;
         for (i, n) in self.nodes.iter().enumerate() {
             if matches!(n, Node::Dead) {
                 continue;
@@ -175,6 +177,7 @@ impl Lowerer {
                     let k = 1 + 2 * t.len();
                     Ins::DfStep {
                         d,
+                        gate: None,
                         x: a(0),
                         terms: (0..t.len()).map(|j| (a(1 + 2 * j), a(2 + 2 * j))).collect(),
                         o1: *o1,
@@ -229,7 +232,44 @@ impl Lowerer {
                 Node::Dead => continue,
             };
             if i < n_main {
+                // a gate right after the update it reads, its only reader: carried by the
+                // update (one pass where a kernel has the shape)
+                if let (
+                    Ins::Gate {
+                        spike,
+                        r,
+                        v,
+                        a: Src::R(ar),
+                        cmp,
+                        y,
+                        nref,
+                    },
+                    Some(j),
+                ) = (&ins, last_main)
+                {
+                    let only_reader = last[j] == i && n.args()[2] == Val::V(j as u32);
+                    if let Some(Ins::DfStep {
+                        d: Dst::R(dr),
+                        gate: slot @ None,
+                        ..
+                    }) = main.last_mut()
+                    {
+                        if only_reader && *dr == *ar {
+                            *slot = Some(GateOp {
+                                spike: *spike,
+                                r: *r,
+                                v: *v,
+                                cmp: *cmp,
+                                y: *y,
+                                nref: *nref,
+                            });
+                            last_main = Some(i);
+                            continue;
+                        }
+                    }
+                }
                 main.push(ins);
+                last_main = Some(i);
             } else {
                 reset.push(ins);
             }
