@@ -39,10 +39,9 @@ fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check \
     "maturin>=1.7,<2" "numpy>=1.21" "pytest>=7" "matplotlib>=3.5" "neo>=0.13" "tqdm>=4" \
     "dask[distributed]>=2024.1" "elephant>=1.0" "PyNN==0.13.0" "ray>=2.9"
-# The dev profile (the engine at opt-level 2, as `cargo test` builds it): measured on 2 cores,
-# ≈ 400 s against 593 s for `--release`. It still compiles the engine once more: `-p
-# neuroplast-py` resolves the dependencies' features without the test build's dev-dependencies.
-# `pip install .` builds release.
+# The dev profile (the engine at opt-level 2, as `cargo test` builds it): the engine compiled
+# by `cargo test` is reused (crates/neuroplast-workspace-hack aligns the builds' dependency
+# features). `pip install .` builds release.
 .venv/bin/maturin develop --locked --quiet
 # The CLI parity test uses the binary `cargo test` just built.
 NEUROPLAST_BIN="$PWD/target/debug/neuroplast" .venv/bin/python -m pytest python/tests -q
