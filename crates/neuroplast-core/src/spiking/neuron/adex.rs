@@ -15,6 +15,8 @@
 //! step (weights delivered in a step are added to the conductances first). `delta_T` must be
 //! positive. The exponential is evaluated at `min(v, v_spike)` (as NEST does) so a state set above
 //! `v_spike` cannot overflow; in normal operation `v < v_spike` whenever it is integrated.
+//! With `precision = "f32"` the same update runs on `f32` state (the constants computed in
+//! `f64` and rounded once, delivered conductances rounded as they are added).
 //!
 //! ### Spike and reset (`reset_semantics`)
 //!
@@ -37,9 +39,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::lanes::LaneSet;
+use super::single::Single;
 use super::{
-    check_finite, check_positive, refractory_steps, NeuronModel, Receptor, ReceptorKind, BLOCK,
+    check_finite, check_positive, refractory_steps, NeuronModel, Precision, Receptor, ReceptorKind,
+    BLOCK,
 };
+use crate::lang::Float;
 use crate::{ensure, Result};
 
 /// What happens at and after a spike; see the module docs.
@@ -285,6 +290,22 @@ pub struct AdEx {
     /// Whole numbers stored as f64 so the update vectorises.
     refrac: Vec<f64>,
     fired: Vec<bool>,
+    /// The state in `f32` for a population built with `precision = "f32"` (`v`, `w`, `g_exc`,
+    /// `g_inh` and `refrac` above are then empty), in the order of [`ADEX_STATE`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    single: Option<Box<Single>>,
+}
+
+/// The names of the state arrays (and the order of the `f32` ones).
+const ADEX_STATE: &[&str; 4] = &["v", "w", "g_exc", "g_inh"];
+
+/// The arrays one step runs over, of precision `F`.
+struct AdExArrays<'a, F> {
+    v: &'a mut [F],
+    w: &'a mut [F],
+    ge: &'a mut [F],
+    gi: &'a mut [F],
+    refrac: &'a mut [F],
 }
 
 crate::lanes! {
@@ -342,7 +363,15 @@ impl AdEx {
             g_inh: vec![0.0; n],
             refrac: vec![0.0; n],
             fired: vec![false; n],
+            single: None,
         })
+    }
+
+    /// The same neurons with their state in `f32` (each value rounded once).
+    fn into_f32(mut self) -> AdEx {
+        let arrays = [&mut self.v, &mut self.w, &mut self.g_exc, &mut self.g_inh];
+        self.single = Some(Single::take(arrays, &mut self.refrac));
+        self
     }
 
     /// The parameters (those of every neuron, before per-neuron values).
@@ -355,8 +384,7 @@ impl AdEx {
         self.dt
     }
 
-    /// One step; uniform constants run as one block of the whole shard, per-neuron lanes in
-    /// blocks of [`BLOCK`].
+    /// One step at the state's precision.
     fn update<const EXT: bool, const NEURAPSE: bool, L>(
         &mut self,
         lanes: &L,
@@ -366,85 +394,31 @@ impl AdEx {
         L: LaneSet,
         for<'a> L::Block<'a>: AdExAccess,
     {
-        let n = self.v.len();
-        let dt = self.dt;
-        let mut base = 0;
-        while base < n {
-            let end = if <L::Block<'_> as AdExAccess>::UNIFORM {
-                n
-            } else {
-                (base + BLOCK).min(n)
-            };
-            let c = lanes.block(base, end);
-            c.check_len(end - base);
-            let syn = &mut syn[2 * base..2 * end];
-            let current = if EXT { &current[base..end] } else { &[][..] };
-            let v = &mut self.v[base..end];
-            let w = &mut self.w[base..end];
-            let ge = &mut self.g_exc[base..end];
-            let gi = &mut self.g_inh[base..end];
-            let refrac = &mut self.refrac[base..end];
-            let fired = &mut self.fired[base..end];
-            for i in 0..v.len() {
-                let g_e = ge[i] + syn[2 * i];
-                let g_i = gi[i] + syn[2 * i + 1];
-                syn[2 * i] = 0.0;
-                syn[2 * i + 1] = 0.0;
-                let (v0, w0) = (v[i], w[i]);
-                let i_in = if EXT {
-                    c.i_offset(i) + current[i]
-                } else {
-                    c.i_offset(i)
+        let (dt, fired) = (self.dt, &mut self.fired);
+        match self.single.as_deref_mut() {
+            None => {
+                let s = AdExArrays {
+                    v: &mut self.v,
+                    w: &mut self.w,
+                    ge: &mut self.g_exc,
+                    gi: &mut self.g_inh,
+                    refrac: &mut self.refrac,
                 };
-                let (el, vspike) = (c.v_rest(i), c.v_spike(i));
-                // Same operation order as Neurapse's SI expression when the conductances are 0.
-                let dv = (-c.g_leak(i) * (v0 - el)
-                    + c.gl_delta_t(i) * ((v0.min(vspike) - c.v_thresh(i)) / c.delta_T(i)).exp()
-                    - w0
-                    + i_in
-                    + g_e * (c.e_rev_E(i) - v0)
-                    + g_i * (c.e_rev_I(i) - v0))
-                    / c.cm(i);
-                let dw = (c.a_us(i) * (v0 - el) - w0) / c.tau_w(i);
-                let v1 = v0 + dv * dt;
-                let w1 = w0 + dw * dt;
-                if NEURAPSE {
-                    let resetting = refrac[i] > 0.0;
-                    let spike = !resetting && v1 >= vspike;
-                    v[i] = if resetting {
-                        c.v_reset(i)
-                    } else if spike {
-                        NEURAPSE_MARKER_MV
-                    } else {
-                        v1
-                    };
-                    w[i] = if resetting { w0 + c.b(i) } else { w1 };
-                    refrac[i] = if spike { 1.0 } else { 0.0 };
-                    fired[i] = spike;
-                } else {
-                    let active = refrac[i] <= 0.0;
-                    let spike = active && v1 >= vspike;
-                    v[i] = if spike {
-                        c.v_reset(i)
-                    } else if active {
-                        v1
-                    } else {
-                        v0
-                    };
-                    w[i] = if spike { w1 + c.b(i) } else { w1 };
-                    refrac[i] = if spike {
-                        c.nref(i)
-                    } else if active {
-                        0.0
-                    } else {
-                        refrac[i] - 1.0
-                    };
-                    fired[i] = spike;
-                }
-                ge[i] = g_e * c.decay_e(i);
-                gi[i] = g_i * c.decay_i(i);
+                update::<EXT, NEURAPSE, L, f64>(s, fired, lanes, syn, current, dt)
             }
-            base = end;
+            Some(single) => match single.arrays.as_mut_slice() {
+                [v, w, ge, gi] => {
+                    let s = AdExArrays {
+                        v,
+                        w,
+                        ge,
+                        gi,
+                        refrac: &mut single.refrac,
+                    };
+                    update::<EXT, NEURAPSE, L, f32>(s, fired, lanes, syn, current, dt)
+                }
+                _ => unreachable!("the f32 state has four arrays"),
+            },
         }
     }
 
@@ -460,6 +434,105 @@ impl AdEx {
             (true, true) => self.update::<false, true, _>(lanes, syn, current),
             (false, true) => self.update::<true, true, _>(lanes, syn, current),
         }
+    }
+}
+
+/// One step over state arrays of precision `F`; uniform constants run as one block of the
+/// whole shard, per-neuron lanes in blocks of [`BLOCK`]. The constants and the delivered
+/// conductances are `f64`, rounded to `F` where they are used.
+fn update<const EXT: bool, const NEURAPSE: bool, L, F: Float>(
+    s: AdExArrays<'_, F>,
+    fired: &mut [bool],
+    lanes: &L,
+    syn: &mut [f64],
+    current: &[f64],
+    dt: f64,
+) where
+    L: LaneSet,
+    for<'a> L::Block<'a>: AdExAccess,
+{
+    let f = F::from_f64;
+    let (dt, zero, one) = (f(dt), F::ZERO, F::ONE);
+    let n = s.v.len();
+    let mut base = 0;
+    while base < n {
+        let end = if <L::Block<'_> as AdExAccess>::UNIFORM {
+            n
+        } else {
+            (base + BLOCK).min(n)
+        };
+        let c = lanes.block(base, end);
+        c.check_len(end - base);
+        let syn = &mut syn[2 * base..2 * end];
+        let current = if EXT { &current[base..end] } else { &[][..] };
+        let v = &mut s.v[base..end];
+        let w = &mut s.w[base..end];
+        let ge = &mut s.ge[base..end];
+        let gi = &mut s.gi[base..end];
+        let refrac = &mut s.refrac[base..end];
+        let fired = &mut fired[base..end];
+        for i in 0..v.len() {
+            let g_e = ge[i] + f(syn[2 * i]);
+            let g_i = gi[i] + f(syn[2 * i + 1]);
+            syn[2 * i] = 0.0;
+            syn[2 * i + 1] = 0.0;
+            let (v0, w0) = (v[i], w[i]);
+            let i_in = if EXT {
+                f(c.i_offset(i)) + f(current[i])
+            } else {
+                f(c.i_offset(i))
+            };
+            let (el, vspike) = (f(c.v_rest(i)), f(c.v_spike(i)));
+            // min(v, v_spike), as `f64::min` (a NaN `v` gives `v_spike`)
+            let v_exp = if v0 < vspike { v0 } else { vspike };
+            // Same operation order as Neurapse's SI expression when the conductances are 0.
+            let dv = (-f(c.g_leak(i)) * (v0 - el)
+                + f(c.gl_delta_t(i)) * ((v_exp - f(c.v_thresh(i))) / f(c.delta_T(i))).exp()
+                - w0
+                + i_in
+                + g_e * (f(c.e_rev_E(i)) - v0)
+                + g_i * (f(c.e_rev_I(i)) - v0))
+                / f(c.cm(i));
+            let dw = (f(c.a_us(i)) * (v0 - el) - w0) / f(c.tau_w(i));
+            let v1 = v0 + dv * dt;
+            let w1 = w0 + dw * dt;
+            if NEURAPSE {
+                let resetting = refrac[i] > zero;
+                let spike = !resetting && v1 >= vspike;
+                v[i] = if resetting {
+                    f(c.v_reset(i))
+                } else if spike {
+                    f(NEURAPSE_MARKER_MV)
+                } else {
+                    v1
+                };
+                w[i] = if resetting { w0 + f(c.b(i)) } else { w1 };
+                refrac[i] = if spike { one } else { zero };
+                fired[i] = spike;
+            } else {
+                let active = refrac[i] <= zero;
+                let spike = active && v1 >= vspike;
+                v[i] = if spike {
+                    f(c.v_reset(i))
+                } else if active {
+                    v1
+                } else {
+                    v0
+                };
+                w[i] = if spike { w1 + f(c.b(i)) } else { w1 };
+                refrac[i] = if spike {
+                    f(c.nref(i))
+                } else if active {
+                    zero
+                } else {
+                    refrac[i] - one
+                };
+                fired[i] = spike;
+            }
+            ge[i] = g_e * f(c.decay_e(i));
+            gi[i] = g_i * f(c.decay_i(i));
+        }
+        base = end;
     }
 }
 
@@ -485,10 +558,15 @@ crate::param_table!(AdExParams {
 impl super::BuiltinModel for AdEx {
     type Params = AdExParams;
 
+    const F32: bool = true;
+
     fn carry_from(&mut self, old: &Self) {
         super::carry_named(self, old);
         self.refrac.clone_from(&old.refrac);
         self.fired.clone_from(&old.fired);
+        if let (Some(new), Some(old)) = (self.single.as_deref_mut(), old.single.as_deref()) {
+            new.refrac.clone_from(&old.refrac);
+        }
     }
 
     fn validate(params: &AdExParams, path: &str) -> Result<()> {
@@ -506,13 +584,19 @@ impl super::BuiltinModel for AdEx {
             let consts: Vec<AdExConsts> = each.into_iter().map(|(_, c)| c).collect();
             m.lanes = Some(AdExLanes::of(&consts));
         }
-        Ok(m)
+        Ok(match ctx.precision {
+            Precision::F64 => m,
+            Precision::F32 => m.into_f32(),
+        })
     }
 }
 
 impl NeuronModel for AdEx {
     fn len(&self) -> usize {
-        self.v.len()
+        match &self.single {
+            None => self.v.len(),
+            Some(s) => s.len(),
+        }
     }
 
     fn receptors(&self) -> &'static [Receptor] {
@@ -520,10 +604,13 @@ impl NeuronModel for AdEx {
     }
 
     fn state_names(&self) -> &'static [&'static str] {
-        &["v", "w", "g_exc", "g_inh"]
+        ADEX_STATE
     }
 
     fn state(&self, name: &str) -> Option<&[f64]> {
+        if self.single.is_some() {
+            return None; // `values`
+        }
         match name {
             "v" => Some(&self.v),
             "w" => Some(&self.w),
@@ -534,6 +621,9 @@ impl NeuronModel for AdEx {
     }
 
     fn state_mut(&mut self, name: &str) -> Option<&mut [f64]> {
+        if self.single.is_some() {
+            return None; // `values_mut`
+        }
         match name {
             "v" => Some(&mut self.v),
             "w" => Some(&mut self.w),
@@ -562,11 +652,88 @@ impl NeuronModel for AdEx {
                 .map(|(i, _)| i as u32),
         );
     }
+
+    super::single::f32_state_access!(ADEX_STATE, instant_receptors);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `f32` state: the same update in single precision. Per neuron (a drive current that
+    /// differs between neurons, random conductance inputs), the spike counts of 500 ms follow
+    /// the `f64` population's to one spike, in both reset semantics; the state is read as
+    /// `f32` (and not as `f64`); a copy through serde, mid-run, keeps the precision and
+    /// continues with the same spikes.
+    #[test]
+    fn f32_state_follows_f64() {
+        use crate::spiking::neuron::StateRef;
+        use rand::{Rng as _, SeedableRng as _};
+        let (n, dt) = (60, 0.1);
+        for semantics in [ResetSemantics::Pynn, ResetSemantics::Neurapse] {
+            let p = AdExParams {
+                reset_semantics: semantics,
+                tau_refrac: if semantics == ResetSemantics::Neurapse {
+                    0.0
+                } else {
+                    2.0
+                },
+                ..AdExParams::default()
+            };
+            let wide = AdEx::new(&p, n, dt).unwrap();
+            let mut single = wide.clone().into_f32();
+            let mut wide = wide;
+            assert_eq!(single.precision(), Precision::F32);
+            assert!(single.state("v").is_none());
+            let mut rng = crate::rng::Rng::seed_from_u64(3);
+            let drive: Vec<f64> = (0..n).map(|i| 0.4 + 0.02 * i as f64).collect();
+            let (mut a, mut b) = (vec![0usize; n], vec![0usize; n]);
+            let mut copy = None;
+            let (mut sa, mut sb) = (Vec::new(), Vec::new());
+            for step in 0..5000 {
+                let syn: Vec<f64> = (0..2 * n)
+                    .map(|_| {
+                        if rng.random_bool(0.05) {
+                            rng.random_range(0.0..0.01)
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect();
+                sa.clear();
+                sb.clear();
+                single.step(&mut syn.clone(), &drive, &mut sa);
+                wide.step(&mut syn.clone(), &drive, &mut sb);
+                if let Some(c) = copy.as_mut() {
+                    let mut sc = Vec::new();
+                    AdEx::step(c, &mut syn.clone(), &drive, &mut sc);
+                    assert_eq!(sc, sa, "{semantics:?}: the copy, step {step}");
+                }
+                sa.iter().for_each(|&i| a[i as usize] += 1);
+                sb.iter().for_each(|&i| b[i as usize] += 1);
+                if step == 2500 {
+                    let bytes = serde_json::to_vec(&single).unwrap();
+                    copy = Some(serde_json::from_slice::<AdEx>(&bytes).unwrap());
+                }
+            }
+            let total: usize = a.iter().sum();
+            assert!(total > 10 * n, "{semantics:?}: {total} spikes");
+            for i in 0..n {
+                assert!(
+                    a[i].abs_diff(b[i]) <= 1,
+                    "{semantics:?} neuron {i}: {} against {}",
+                    a[i],
+                    b[i]
+                );
+            }
+            let Some(StateRef::F32(v)) = single.values("v") else {
+                panic!("f32 v")
+            };
+            assert!(v.iter().all(|x| x.is_finite()));
+            let copy = copy.unwrap();
+            assert_eq!(copy.precision(), Precision::F32);
+        }
+    }
 
     /// Per-neuron parameters (every one of them) give each neuron the bits of a one-neuron
     /// population with its parameters, in both reset semantics; equal per-neuron values give
