@@ -243,24 +243,28 @@ fn an_f32_population_in_a_file_records_reads_and_learns() {
     assert_eq!(pop.state("v").unwrap(), vec![f64::from(-55.1f32); 20]);
 }
 
-/// `IF_curr_alpha` in `f32` inside a network (2100 neurons: three shards): static and plastic
-/// (STDP) delivery into its `f32` rise variables, recorded potentials `f32` values widened
-/// exactly, two threads and checkpoint + resume give the same spikes, and the spike count is
-/// within 5 % of the `f64` population's.
-#[test]
-fn if_curr_alpha_in_f32_any_threads_resumes_and_follows_f64() {
+/// A built-in model in `f32` inside a network (2100 neurons: three shards): `model` with the
+/// overrides `extra`, static and plastic (STDP) projections of weight `w` (`w_max = 2w`);
+/// recorded potentials are `f32` values widened exactly, two threads and checkpoint + resume
+/// give the same spikes, STDP changes weights, and the spike count is within 5 % of the `f64`
+/// population's (more than one spike per neuron).
+fn f32_network_follows_f64(model: &str, extra: &[&str], w: f64) {
     let exp = |precision: &str| {
-        let precision = format!("populations.cells.precision=\"{precision}\"");
-        small(&[
-            "populations.cells.model=\"IF_curr_alpha\"",
-            "populations.cells.n=2100",
-            &precision,
-            "projections.static.weight=0.3",
-            "projections.plastic.weight=0.3",
-            "projections.plastic.plasticity={kind=\"pair_stdp\", w_max=0.6}",
-            "record.cells={spikes=true, state={v={every_ms=1.0}}}",
-        ])
-        .unwrap_or_else(|e| panic!("{e}"))
+        let mut set = vec![
+            format!("populations.cells.model=\"{model}\""),
+            "populations.cells.n=2100".to_string(),
+            format!("populations.cells.precision=\"{precision}\""),
+            format!("projections.static.weight={w}"),
+            format!("projections.plastic.weight={w}"),
+            format!(
+                "projections.plastic.plasticity={{kind=\"pair_stdp\", w_max={}}}",
+                2.0 * w
+            ),
+            "record.cells={spikes=true, state={v={every_ms=1.0}}}".to_string(),
+        ];
+        set.extend(extra.iter().map(|s| s.to_string()));
+        let set: Vec<&str> = set.iter().map(String::as_str).collect();
+        small(&set).unwrap_or_else(|e| panic!("{model}: {e}"))
     };
     let single = exp("f32");
     let steps = single.steps();
@@ -276,15 +280,21 @@ fn if_curr_alpha_in_f32_any_threads_resumes_and_follows_f64() {
     net.run(steps - steps / 2);
     let mut two = build(&single, 2);
     two.run(steps);
-    assert_eq!(two.spike_hash(), net.spike_hash());
+    assert_eq!(two.spike_hash(), net.spike_hash(), "{model}");
     let mut resumed = network_from_bytes(&bytes).unwrap();
     resumed.run(steps - steps / 2);
-    assert_eq!(resumed.spike_hash(), net.spike_hash());
-    let w = net.projections()[1].synapses.weights();
-    assert!(w.iter().any(|&x| x != 0.3), "STDP changed the weights");
+    assert_eq!(resumed.spike_hash(), net.spike_hash(), "{model}");
+    let weights = net.projections()[1].synapses.weights();
+    assert!(
+        weights.iter().any(|&x| x != w),
+        "{model}: STDP changed the weights"
+    );
     let rec = net.drain();
     let v = rec.states.iter().find(|c| c.variable == "v").unwrap();
-    assert!(v.values.iter().all(|&x| x == f64::from(x as f32)));
+    assert!(
+        v.values.iter().all(|&x| x == f64::from(x as f32)),
+        "{model}"
+    );
     let mut wide = build(&exp("f64"), 1);
     wide.run(steps);
     let (a, b) = (
@@ -293,62 +303,36 @@ fn if_curr_alpha_in_f32_any_threads_resumes_and_follows_f64() {
     );
     assert!(
         a > 2100.0 && (a / b - 1.0).abs() < 0.05,
-        "{a} against {b} spikes"
+        "{model}: {a} against {b} spikes"
     );
 }
 
-/// AdEx (`EIF_cond_exp_isfa_ista`) in `f32` inside a network (2100 neurons: three shards,
-/// driven by `i_offset` and Poisson inputs): static and plastic (STDP) delivery, recorded
-/// potentials `f32` values widened exactly, two threads and checkpoint + resume give the same
-/// spikes, and the spike count is within 5 % of the `f64` population's.
+/// `IF_curr_alpha` in `f32` inside a network: static and plastic delivery into its `f32` rise
+/// variables ([`f32_network_follows_f64`]).
+#[test]
+fn if_curr_alpha_in_f32_any_threads_resumes_and_follows_f64() {
+    f32_network_follows_f64("IF_curr_alpha", &[], 0.3);
+}
+
+/// `IF_cond_alpha` in `f32` inside a network, driven by `i_offset` and the Poisson inputs
+/// ([`f32_network_follows_f64`]).
+#[test]
+fn if_cond_alpha_in_f32_any_threads_resumes_and_follows_f64() {
+    f32_network_follows_f64(
+        "IF_cond_alpha",
+        &["populations.cells.params={i_offset=0.8}"],
+        0.01,
+    );
+}
+
+/// AdEx (`EIF_cond_exp_isfa_ista`) in `f32` inside a network, driven by `i_offset` and the
+/// Poisson inputs ([`f32_network_follows_f64`]).
 #[test]
 fn adex_in_f32_any_threads_resumes_and_follows_f64() {
-    let exp = |precision: &str| {
-        let precision = format!("populations.cells.precision=\"{precision}\"");
-        small(&[
-            "populations.cells.model=\"EIF_cond_exp_isfa_ista\"",
-            "populations.cells.n=2100",
-            "populations.cells.params={i_offset=0.7}",
-            &precision,
-            "projections.static.weight=0.01",
-            "projections.plastic.weight=0.01",
-            "projections.plastic.plasticity={kind=\"pair_stdp\", w_max=0.02}",
-            "record.cells={spikes=true, state={v={every_ms=1.0}}}",
-        ])
-        .unwrap_or_else(|e| panic!("{e}"))
-    };
-    let single = exp("f32");
-    let steps = single.steps();
-    let build = |e: &SpikingExperiment, threads: usize| {
-        let mut net = e.build().unwrap_or_else(|e| panic!("{e}"));
-        net.set_threads(threads).unwrap();
-        net
-    };
-    let mut net = build(&single, 1);
-    net.run(steps / 2);
-    let mut bytes = Vec::new();
-    write_network(&net, &mut bytes).unwrap();
-    net.run(steps - steps / 2);
-    let mut two = build(&single, 2);
-    two.run(steps);
-    assert_eq!(two.spike_hash(), net.spike_hash());
-    let mut resumed = network_from_bytes(&bytes).unwrap();
-    resumed.run(steps - steps / 2);
-    assert_eq!(resumed.spike_hash(), net.spike_hash());
-    let w = net.projections()[1].synapses.weights();
-    assert!(w.iter().any(|&x| x != 0.01), "STDP changed the weights");
-    let rec = net.drain();
-    let v = rec.states.iter().find(|c| c.variable == "v").unwrap();
-    assert!(v.values.iter().all(|&x| x == f64::from(x as f32)));
-    let mut wide = build(&exp("f64"), 1);
-    wide.run(steps);
-    let (a, b) = (
-        net.population("cells").unwrap().spike_count() as f64,
-        wide.population("cells").unwrap().spike_count() as f64,
-    );
-    assert!(
-        a > 2100.0 && (a / b - 1.0).abs() < 0.05,
-        "{a} against {b} spikes"
+    f32_network_follows_f64(
+        "EIF_cond_exp_isfa_ista",
+        &["populations.cells.params={i_offset=0.7}"],
+        0.01,
     );
 }
 
@@ -356,18 +340,20 @@ fn adex_in_f32_any_threads_resumes_and_follows_f64() {
 /// exist, and a retune that would change a built population's precision.
 #[test]
 fn precision_errors_name_the_key() {
-    // IF_cond_alpha has v (recorded) but no g_exc: record only spikes
+    // HH_cond_exp has v (recorded) but no g_exc: record only spikes
     let e = small(&[
-        "populations.cells.model=\"IF_cond_alpha\"",
+        "populations.cells.model=\"HH_cond_exp\"",
         "record.cells={spikes=true}",
     ])
     .and_then(|x| x.build().map(|_| ()))
-    .expect_err("IF_cond_alpha has no f32");
+    .expect_err("HH_cond_exp has no f32");
     assert_eq!(e.path, "populations.cells.precision", "{e}");
-    assert!(e.msg.contains("IF_cond_alpha runs in f64 only"), "{e}");
+    assert!(e.msg.contains("HH_cond_exp runs in f64 only"), "{e}");
     assert!(
-        e.msg
-            .contains("IF_cond_exp, IF_curr_exp, IF_curr_alpha, EIF_cond_exp_isfa_ista, Izhikevich, equation models"),
+        e.msg.contains(
+            "IF_cond_exp, IF_cond_alpha, IF_curr_exp, IF_curr_alpha, EIF_cond_exp_isfa_ista, \
+             Izhikevich, equation models"
+        ),
         "{e}"
     );
 

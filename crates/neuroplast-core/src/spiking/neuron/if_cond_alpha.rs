@@ -39,15 +39,19 @@
 //! **Spike and refractoriness** as in the other LIFs: a spike when `v > v_thresh`; then
 //! `v = v_reset`, held for `round(tau_refrac/dt)` steps while the conductances keep evolving.
 //! Initial state: `v = v_rest` (each neuron's own with per-neuron values), conductances 0.
+//! With `precision = "f32"` the same update runs on `f32` state (the constants computed in
+//! `f64` and rounded once, delivered weights rounded as they are added).
 
 use serde::{Deserialize, Serialize};
 
 use super::if_curr_alpha::phi;
 use super::lanes::LaneSet;
+use super::single::Single;
 use super::{
-    check_finite, check_positive, push_fresh, push_fresh_lanes, NeuronModel, RefractoryRule,
-    Receptor, ReceptorKind, BLOCK,
+    check_finite, check_positive, push_fresh, push_fresh_lanes, NeuronModel, Precision,
+    RefractoryRule, Receptor, ReceptorKind, BLOCK,
 };
+use crate::lang::Float;
 use crate::{ensure, Result};
 
 /// Parameters of [`IfCondAlpha`] (`IF_cond_alpha`), PyNN's names, units and defaults.
@@ -233,6 +237,22 @@ pub struct IfCondAlpha {
     /// Refractory counter: `nref` = round(tau_refrac/dt) + 1 on a spike, decremented every
     /// step; the neuron integrates when it is ≤ 1; equal to `nref` in the spike's step.
     refrac: Vec<f64>,
+    /// The state in `f32` for a population built with `precision = "f32"` (the arrays above
+    /// are then empty), in the order of [`COND_ALPHA_F32`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    single: Option<Box<Single>>,
+}
+
+/// The order of the `f32` arrays: the receptors' arrays (`x_exc`, `x_inh`) right after `v`,
+/// as [`f32_state_access!`](super::single::f32_state_access) expects.
+const COND_ALPHA_F32: &[&str; 5] = &["v", "x_exc", "x_inh", "g_exc", "g_inh"];
+
+/// The arrays one step runs over, of precision `F`.
+struct CondAlphaArrays<'a, F> {
+    v: &'a mut [F],
+    x: [&'a mut [F]; 2],
+    g: [&'a mut [F]; 2],
+    refrac: &'a mut [F],
 }
 
 impl IfCondAlpha {
@@ -255,7 +275,21 @@ impl IfCondAlpha {
             x_exc: vec![0.0; n],
             x_inh: vec![0.0; n],
             refrac: vec![0.0; n],
+            single: None,
         })
+    }
+
+    /// The same neurons with their state in `f32` (each value rounded once).
+    fn into_f32(mut self) -> IfCondAlpha {
+        let arrays = [
+            &mut self.v,
+            &mut self.x_exc,
+            &mut self.x_inh,
+            &mut self.g_exc,
+            &mut self.g_inh,
+        ];
+        self.single = Some(Single::take(arrays, &mut self.refrac));
+        self
     }
 
     /// The parameters (those of every neuron, before per-neuron values).
@@ -268,65 +302,35 @@ impl IfCondAlpha {
         self.dt
     }
 
+    /// One step at the state's precision.
     #[inline(always)]
     fn update<const EXT: bool, L>(&mut self, lanes: &L, current: &[f64], spikes: &mut Vec<u32>)
     where
         L: LaneSet,
         for<'a> L::Block<'a>: CondAlphaAccess,
     {
-        let n = self.v.len();
-        let current = if EXT { &current[..n] } else { &[][..] };
-        let mut base = 0;
-        while base < n {
-            let end = (base + BLOCK).min(n);
-            let c = lanes.block(base, end);
-            c.check_len(end - base);
-            let v = &mut self.v[base..end];
-            let ge = &mut self.g_exc[base..end];
-            let gi = &mut self.g_inh[base..end];
-            let xe = &mut self.x_exc[base..end];
-            let xi = &mut self.x_inh[base..end];
-            let refrac = &mut self.refrac[base..end];
-            // spikes of the block, counted only on the per-neuron path (an integer sum keeps
-            // the loop vectorised; the uniform path finds them by one compare per neuron)
-            let mut fired = 0u32;
-            for k in 0..v.len() {
-                let (x_e, x_i, g_e, g_i, v0) = (xe[k], xi[k], ge[k], gi[k], v[k]);
-                let i_in = if EXT {
-                    c.i_offset(k) + current[base + k]
-                } else {
-                    c.i_offset(k)
+        match self.single.as_deref_mut() {
+            None => {
+                let s = CondAlphaArrays {
+                    v: &mut self.v,
+                    x: [&mut self.x_exc, &mut self.x_inh],
+                    g: [&mut self.g_exc, &mut self.g_inh],
+                    refrac: &mut self.refrac,
                 };
-                let gl = c.g_leak(k);
-                let a_e = g_e * c.avg_g_e(k) + x_e * c.avg_x_e(k);
-                let a_i = g_i * c.avg_g_i(k) + x_i * c.avg_x_i(k);
-                let g_tot = gl + a_e + a_i;
-                let v_inf =
-                    (gl * c.v_rest(k) + a_e * c.e_rev_E(k) + a_i * c.e_rev_I(k) + i_in) / g_tot;
-                let v1 = v_inf + (v0 - v_inf) * (-g_tot * c.dt_cm(k)).exp();
-                let r = refrac[k];
-                let active = r <= 1.0;
-                let v1 = if active { v1 } else { v0 };
-                let spike = active & (v1 > c.v_thresh(k));
-                if !<L::Block<'_> as CondAlphaAccess>::UNIFORM {
-                    fired += u32::from(spike);
-                }
-                v[k] = if spike { c.v_reset(k) } else { v1 };
-                refrac[k] = if spike { c.nref(k) } else { (r - 1.0).max(0.0) };
-                ge[k] = g_e * c.p11_e(k) + x_e * c.pxg_e(k);
-                gi[k] = g_i * c.p11_i(k) + x_i * c.pxg_i(k);
-                xe[k] = x_e * c.p11_e(k);
-                xi[k] = x_i * c.p11_i(k);
+                update::<EXT, L, f64>(s, lanes, current, spikes)
             }
-            if <L::Block<'_> as CondAlphaAccess>::UNIFORM {
-                let nref = c.nref(0);
-                if refrac.iter().fold(false, |a, &r| a | (r == nref)) {
-                    push_fresh(refrac, nref, base, spikes);
+            Some(single) => match single.arrays.as_mut_slice() {
+                [v, xe, xi, ge, gi] => {
+                    let s = CondAlphaArrays {
+                        v,
+                        x: [xe, xi],
+                        g: [ge, gi],
+                        refrac: &mut single.refrac,
+                    };
+                    update::<EXT, L, f32>(s, lanes, current, spikes)
                 }
-            } else if fired > 0 {
-                push_fresh_lanes(refrac, |k| c.nref(k), base, spikes);
-            }
-            base = end;
+                _ => unreachable!("the f32 state has five arrays"),
+            },
         }
     }
 
@@ -348,12 +352,94 @@ impl IfCondAlpha {
     }
 }
 
+/// One step of `IF_cond_alpha` over state arrays of precision `F`; the constants are `f64`,
+/// rounded to `F` where they are used (once per step for uniform constants).
+#[inline(always)]
+fn update<const EXT: bool, L, F: Float>(
+    s: CondAlphaArrays<'_, F>,
+    lanes: &L,
+    current: &[f64],
+    spikes: &mut Vec<u32>,
+) where
+    L: LaneSet,
+    for<'a> L::Block<'a>: CondAlphaAccess,
+{
+    let f = F::from_f64;
+    let one = F::ONE;
+    let n = s.v.len();
+    let current = if EXT { &current[..n] } else { &[][..] };
+    let [x_exc, x_inh] = s.x;
+    let [g_exc, g_inh] = s.g;
+    let mut base = 0;
+    while base < n {
+        let end = (base + BLOCK).min(n);
+        let c = lanes.block(base, end);
+        c.check_len(end - base);
+        let v = &mut s.v[base..end];
+        let ge = &mut g_exc[base..end];
+        let gi = &mut g_inh[base..end];
+        let xe = &mut x_exc[base..end];
+        let xi = &mut x_inh[base..end];
+        let refrac = &mut s.refrac[base..end];
+        // spikes of the block, counted only on the per-neuron path (an integer sum keeps
+        // the loop vectorised; the uniform path finds them by one compare per neuron)
+        let mut fired = 0u32;
+        for k in 0..v.len() {
+            let (x_e, x_i, g_e, g_i, v0) = (xe[k], xi[k], ge[k], gi[k], v[k]);
+            let i_in = if EXT {
+                f(c.i_offset(k)) + f(current[base + k])
+            } else {
+                f(c.i_offset(k))
+            };
+            let gl = f(c.g_leak(k));
+            let a_e = g_e * f(c.avg_g_e(k)) + x_e * f(c.avg_x_e(k));
+            let a_i = g_i * f(c.avg_g_i(k)) + x_i * f(c.avg_x_i(k));
+            let g_tot = gl + a_e + a_i;
+            let v_inf = (gl * f(c.v_rest(k)) + a_e * f(c.e_rev_E(k)) + a_i * f(c.e_rev_I(k))
+                + i_in)
+                / g_tot;
+            let v1 = v_inf + (v0 - v_inf) * (-g_tot * f(c.dt_cm(k))).exp();
+            let r = refrac[k];
+            let active = r <= one;
+            let v1 = if active { v1 } else { v0 };
+            let spike = active & (v1 > f(c.v_thresh(k)));
+            if !<L::Block<'_> as CondAlphaAccess>::UNIFORM {
+                fired += u32::from(spike);
+            }
+            v[k] = if spike { f(c.v_reset(k)) } else { v1 };
+            refrac[k] = if spike {
+                f(c.nref(k))
+            } else {
+                (r - one).max(F::ZERO)
+            };
+            ge[k] = g_e * f(c.p11_e(k)) + x_e * f(c.pxg_e(k));
+            gi[k] = g_i * f(c.p11_i(k)) + x_i * f(c.pxg_i(k));
+            xe[k] = x_e * f(c.p11_e(k));
+            xi[k] = x_i * f(c.p11_i(k));
+        }
+        if <L::Block<'_> as CondAlphaAccess>::UNIFORM {
+            let nref = f(c.nref(0));
+            if refrac.iter().fold(false, |a, &r| a | (r == nref)) {
+                push_fresh(refrac, nref, base, spikes);
+            }
+        } else if fired > 0 {
+            push_fresh_lanes(refrac, |k| f(c.nref(k)), base, spikes);
+        }
+        base = end;
+    }
+}
+
 impl super::BuiltinModel for IfCondAlpha {
     type Params = IfCondAlphaParams;
+
+    const F32: bool = true;
 
     fn carry_from(&mut self, old: &Self) {
         super::carry_named(self, old);
         self.refrac.clone_from(&old.refrac);
+        if let (Some(new), Some(old)) = (self.single.as_deref_mut(), old.single.as_deref()) {
+            new.refrac.clone_from(&old.refrac);
+        }
     }
 
     fn validate(params: &IfCondAlphaParams, path: &str) -> Result<()> {
@@ -375,13 +461,19 @@ impl super::BuiltinModel for IfCondAlpha {
             let consts: Vec<CondAlphaConsts> = each.into_iter().map(|(_, c)| c).collect();
             m.lanes = Some(CondAlphaLanes::of(&consts));
         }
-        Ok(m)
+        Ok(match ctx.precision {
+            Precision::F64 => m,
+            Precision::F32 => m.into_f32(),
+        })
     }
 }
 
 impl NeuronModel for IfCondAlpha {
     fn len(&self) -> usize {
-        self.v.len()
+        match &self.single {
+            None => self.v.len(),
+            Some(s) => s.len(),
+        }
     }
 
     fn receptors(&self) -> &'static [Receptor] {
@@ -393,6 +485,9 @@ impl NeuronModel for IfCondAlpha {
     }
 
     fn state(&self, name: &str) -> Option<&[f64]> {
+        if self.single.is_some() {
+            return None; // `values`
+        }
         match name {
             "v" => Some(&self.v),
             "g_exc" => Some(&self.g_exc),
@@ -404,6 +499,9 @@ impl NeuronModel for IfCondAlpha {
     }
 
     fn state_mut(&mut self, name: &str) -> Option<&mut [f64]> {
+        if self.single.is_some() {
+            return None; // `values_mut`
+        }
         match name {
             "v" => Some(&mut self.v),
             "g_exc" => Some(&mut self.g_exc),
@@ -432,18 +530,95 @@ impl NeuronModel for IfCondAlpha {
     }
 
     fn receptor_state(&mut self, r: usize) -> Option<&mut [f64]> {
+        if self.single.is_some() {
+            return None; // `receptor_values`
+        }
         match r {
             0 => Some(&mut self.x_exc),
             1 => Some(&mut self.x_inh),
             _ => None,
         }
     }
+
+    super::single::f32_state_access!(COND_ALPHA_F32);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::spiking::neuron::testing::step_with;
+
+    /// `f32` state: the same update in single precision. With a drive current that differs
+    /// between neurons and random weights delivered through `receptor_values` (into the `f32`
+    /// rise variables), the spike counts of 500 ms follow the `f64` population's to one spike,
+    /// for uniform and per-neuron constants; the state is read as `f32` (and not as `f64`);
+    /// a copy through serde, mid-run, keeps the precision and continues with the same spikes.
+    #[test]
+    fn f32_state_follows_f64() {
+        use crate::spiking::neuron::testing::build;
+        use crate::spiking::neuron::{ModelSpec, Neurons, StateMut, StateRef};
+        use rand::{Rng as _, SeedableRng as _};
+        let (n, dt) = (60, 0.1);
+        let p = IfCondAlphaParams {
+            tau_refrac: 2.0,
+            ..IfCondAlphaParams::default()
+        };
+        let spec = ModelSpec::IF_cond_alpha(p);
+        let taus: Vec<f64> = (0..n).map(|i| 15.0 + 0.1 * i as f64).collect();
+        for per in [vec![], vec![("tau_m".to_string(), taus)]] {
+            let Neurons::IF_cond_alpha(mut wide) = build(&spec, n, dt, &per) else {
+                unreachable!()
+            };
+            let mut single = wide.clone().into_f32();
+            assert_eq!(single.precision(), Precision::F32);
+            assert!(single.state("v").is_none() && single.receptor_state(0).is_none());
+            let mut rng = crate::rng::Rng::seed_from_u64(5);
+            let drive: Vec<f64> = (0..n).map(|i| 0.5 + 0.01 * i as f64).collect();
+            let (mut a, mut b) = (vec![0usize; n], vec![0usize; n]);
+            let mut copy: Option<IfCondAlpha> = None;
+            let (mut sa, mut sb) = (Vec::new(), Vec::new());
+            for step in 0..5000 {
+                for r in 0..2 {
+                    let w: Vec<f64> = (0..n)
+                        .map(|_| if rng.random_bool(0.1) { rng.random_range(0.0..0.02) } else { 0.0 })
+                        .collect();
+                    for m in [&mut single].into_iter().chain(copy.as_mut()) {
+                        let Some(StateMut::F32(x)) = m.receptor_values(r) else {
+                            panic!("f32 receptor")
+                        };
+                        x.iter_mut().zip(&w).for_each(|(x, &w)| *x += w as f32);
+                    }
+                    let x = wide.receptor_state(r).unwrap();
+                    x.iter_mut().zip(&w).for_each(|(x, &w)| *x += w);
+                }
+                sa.clear();
+                sb.clear();
+                single.step(&mut [], &drive, &mut sa);
+                wide.step(&mut [], &drive, &mut sb);
+                if let Some(c) = copy.as_mut() {
+                    let mut sc = Vec::new();
+                    c.step(&mut [], &drive, &mut sc);
+                    assert_eq!(sc, sa, "the copy, step {step}");
+                }
+                sa.iter().for_each(|&i| a[i as usize] += 1);
+                sb.iter().for_each(|&i| b[i as usize] += 1);
+                if step == 2500 {
+                    let bytes = serde_json::to_vec(&single).unwrap();
+                    copy = Some(serde_json::from_slice(&bytes).unwrap());
+                }
+            }
+            let total: usize = a.iter().sum();
+            assert!(total > 10 * n, "{total} spikes");
+            for i in 0..n {
+                assert!(a[i].abs_diff(b[i]) <= 1, "neuron {i}: {} against {}", a[i], b[i]);
+            }
+            let Some(StateRef::F32(v)) = single.values("v") else {
+                panic!("f32 v")
+            };
+            assert!(v.iter().all(|x| x.is_finite()));
+            assert_eq!(copy.unwrap().precision(), Precision::F32);
+        }
+    }
 
     /// PyNN 0.13 `IF_cond_alpha.default_parameters` (pyNN/standardmodels/cells.py).
     #[test]
