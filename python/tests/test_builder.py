@@ -180,7 +180,7 @@ def test_f32_populations_from_python():
     wide.run()
     assert not np.array_equal(v, Population(wide, "exc").get("v"))
     with pytest.raises(npl.ConfigError) as e:
-        npl.Network(dt=1.0, seed=1).population("x", 5, "IF_cond_alpha", precision="f32")
+        npl.Network(dt=1.0, seed=1).population("x", 5, "HH_cond_exp", precision="f32")
     assert e.value.path == "populations.x.precision"
     assert "IF_cond_exp" in str(e.value) and "Izhikevich" in str(e.value)
 

@@ -387,20 +387,11 @@ pub enum Ins {
     /// `r = spike ? nref : max(r − 1, 0)` (the fusion of the freeze of `v` while refractory,
     /// the threshold, the store of `v` and [`Refrac`](Ins::Refrac))
     Gate {
-        /// the spike flags (register)
-        spike: u16,
-        /// the refractory counter array
-        r: u16,
-        /// the gated variable's array
-        v: u16,
-        /// its integrated value
+        /// the spike flags, the counter, the gated array, the threshold and the refractory
+        /// steps
+        gate: GateOp,
+        /// the gated variable's integrated value
         a: Src,
-        /// the threshold's comparison
-        cmp: Cmp,
-        /// compared with
-        y: Src,
-        /// steps of refractoriness after a spike
-        nref: Src,
     },
     /// random draws, one per element in element order
     Rand {
@@ -458,8 +449,8 @@ pub enum Ins {
     },
 }
 
-/// A [`Gate`](Ins::Gate) without its integrated value: the one of the
-/// [`DfStep`](Ins::DfStep) that carries it.
+/// A [`Gate`](Ins::Gate) without its integrated value (a [`DfStep`](Ins::DfStep) that
+/// carries it gives its own).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct GateOp {
     /// the spike flags (register)

@@ -540,25 +540,7 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
                     self.gate(g, Src::R(*a));
                 }
             }
-            Ins::Gate {
-                spike,
-                r,
-                v,
-                a,
-                cmp,
-                y,
-                nref,
-            } => {
-                let g = GateOp {
-                    spike: *spike,
-                    r: *r,
-                    v: *v,
-                    cmp: *cmp,
-                    y: *y,
-                    nref: *nref,
-                };
-                self.gate(&g, *a);
-            }
+            Ins::Gate { gate, a } => self.gate(gate, *a),
             Ins::Rand { d, dist } => {
                 let (mut buf, off) = self.take_dst(*d);
                 let dd = &mut buf[off..off + self.len];

@@ -191,13 +191,15 @@ impl Lowerer {
                     }
                 }
                 Node::Gate(r, v, _, cmp, _, _) => Ins::Gate {
-                    spike: dreg,
-                    r: *r,
-                    v: *v,
+                    gate: GateOp {
+                        spike: dreg,
+                        r: *r,
+                        v: *v,
+                        cmp: *cmp,
+                        y: a(3),
+                        nref: a(4),
+                    },
                     a: a(2),
-                    cmp: *cmp,
-                    y: a(3),
-                    nref: a(4),
                 },
                 Node::Rand(dist) => Ins::Rand { d, dist: *dist },
                 Node::Index => Ins::Index { d },
@@ -236,13 +238,8 @@ impl Lowerer {
                 // update (one pass where a kernel has the shape)
                 if let (
                     Ins::Gate {
-                        spike,
-                        r,
-                        v,
+                        gate,
                         a: Src::R(ar),
-                        cmp,
-                        y,
-                        nref,
                     },
                     Some(j),
                 ) = (&ins, last_main)
@@ -255,14 +252,7 @@ impl Lowerer {
                     }) = main.last_mut()
                     {
                         if only_reader && *dr == *ar {
-                            *slot = Some(GateOp {
-                                spike: *spike,
-                                r: *r,
-                                v: *v,
-                                cmp: *cmp,
-                                y: *y,
-                                nref: *nref,
-                            });
+                            *slot = Some(*gate);
                             last_main = Some(i);
                             continue;
                         }
