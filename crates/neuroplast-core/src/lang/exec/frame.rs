@@ -23,14 +23,12 @@ fn slice_of<T>(o: O<'_, T>) -> &'_ [T] {
     }
 }
 
-/// A scalar operand's value, also for a `P` splat (read from its scalar slot).
+/// A scalar operand's value from the scalar slots `ks`, also for a `P` splat (read from its
+/// slot); `None` for any other operand.
 #[inline(always)]
-fn scalar_of<'s, T: Copy>(s: Src, o: &dyn Fn(Src) -> O<'s, T>) -> Option<T> {
+fn scalar_of<T: Copy>(ks: &[T], s: Src) -> Option<T> {
     match s {
-        Src::P(k) | Src::K(k) => match o(Src::K(k)) {
-            O::S(v) => Some(v),
-            _ => None,
-        },
+        Src::P(k) | Src::K(k) => ks.get(usize::from(k)).copied(),
         _ => None,
     }
 }
@@ -155,7 +153,7 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
         if [x, g0, e0, e1, e2, b, c, y].iter().any(taken) || d == Dst::A(a1) || d == Dst::A(a2) {
             return false;
         }
-        let (base, len) = (self.base, self.len);
+        let (base, len, ks) = (self.base, self.len, self.ks);
         let mut b1 = std::mem::take(&mut self.arrays[usize::from(a1)]);
         let mut b2 = std::mem::take(&mut self.arrays[usize::from(a2)]);
         let mut done = false;
@@ -166,7 +164,7 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
                 |dd, o| {
                     let n = dd.len();
                     let sl = |s: Src| slice_of(o(s));
-                    let konst = |s: Src| scalar_of(s, o);
+                    let konst = |s: Src| scalar_of(ks, s);
                     let ys = o(y);
                     let y_ok = match ys {
                         O::A(a) => a.len() >= n,
@@ -226,15 +224,6 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
         self.arrays[usize::from(a1)] = b1;
         self.arrays[usize::from(a2)] = b2;
         done
-    }
-
-    /// A scalar operand's value (a constant, or a constant's splat read from its slot).
-    #[inline(always)]
-    fn konst(&self, s: Src) -> Option<T> {
-        match s {
-            Src::K(k) | Src::P(k) => self.ks.get(usize::from(k)).copied(),
-            _ => None,
-        }
     }
 
     /// The refractory gate [`Ins::Gate`] `g` with the integrated value `a`.
@@ -336,17 +325,14 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
         if !ops || x != Src::A(v) || y != Src::A(v) || !distinct || !in_range {
             return false;
         }
+        let k = |s: Src| scalar_of(self.ks, s);
+        // the decays' factors in the order of the two arrays
         let kk = match *decay {
             [] => Some([T::ONE; 2]),
-            [(p, f), (q, h)] if (p, q) == (a1, a2) => {
-                self.konst(f).zip(self.konst(h)).map(|(f, h)| [f, h])
-            }
-            [(p, f), (q, h)] if (p, q) == (a2, a1) => {
-                self.konst(h).zip(self.konst(f)).map(|(h, f)| [h, f])
-            }
+            [(p, f), (q, h)] if (p, q) == (a1, a2) => k(f).zip(k(h)).map(|(f, h)| [f, h]),
+            [(p, f), (q, h)] if (p, q) == (a2, a1) => k(h).zip(k(f)).map(|(h, f)| [h, f]),
             _ => None,
         };
-        let k = |s: Src| self.konst(s);
         let (
             Some(kk),
             Some(g0),
@@ -470,33 +456,37 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
                 #[inline(always)]
                 |dd, o| andcmp_op(dd, *c1, o(*x1), o(*y1), *c2, o(*x2), o(*y2)),
             ),
-            Ins::DfSum { d, x, terms } => self.with_dst(
-                *d,
-                #[inline(always)]
-                |dd, o| {
-                    let sl = |s: Src| slice_of(o(s));
-                    // constant reversal potentials (and leak conductance) from registers, not
-                    // from their splat arrays: the conductance-based membrane's common form
-                    let konst = |s: Src| scalar_of(s, o);
-                    if let [(g0, e0), (g1, e1), (g2, e2)] = terms.as_slice() {
-                        let (xs, s1, s2, n) = (sl(*x), sl(*g1), sl(*g2), dd.len());
-                        if let (Some(e0), Some(e1), Some(e2)) = (konst(*e0), konst(*e1), konst(*e2))
-                        {
-                            if xs.len() >= n && s1.len() >= n && s2.len() >= n {
-                                let e = [e0, e1, e2];
-                                if let Some(g) = konst(*g0) {
-                                    return dfsum3_const_e(dd, xs, Sc(g), s1, s2, e);
-                                }
-                                let g = sl(*g0);
-                                if g.len() >= n {
-                                    return dfsum3_const_e(dd, xs, Sl(g), s1, s2, e);
+            Ins::DfSum { d, x, terms } => {
+                let ks = self.ks;
+                self.with_dst(
+                    *d,
+                    #[inline(always)]
+                    |dd, o| {
+                        let sl = |s: Src| slice_of(o(s));
+                        // constant reversal potentials (and leak conductance) from registers, not
+                        // from their splat arrays: the conductance-based membrane's common form
+                        let konst = |s: Src| scalar_of(ks, s);
+                        if let [(g0, e0), (g1, e1), (g2, e2)] = terms.as_slice() {
+                            let (xs, s1, s2, n) = (sl(*x), sl(*g1), sl(*g2), dd.len());
+                            if let (Some(e0), Some(e1), Some(e2)) =
+                                (konst(*e0), konst(*e1), konst(*e2))
+                            {
+                                if xs.len() >= n && s1.len() >= n && s2.len() >= n {
+                                    let e = [e0, e1, e2];
+                                    if let Some(g) = konst(*g0) {
+                                        return dfsum3_const_e(dd, xs, Sc(g), s1, s2, e);
+                                    }
+                                    let g = sl(*g0);
+                                    if g.len() >= n {
+                                        return dfsum3_const_e(dd, xs, Sl(g), s1, s2, e);
+                                    }
                                 }
                             }
                         }
-                    }
-                    dfsum_any(dd, *x, terms, o);
-                },
-            ),
+                        dfsum_any(dd, *x, terms, o);
+                    },
+                )
+            }
             Ins::DfStep {
                 d,
                 x,
