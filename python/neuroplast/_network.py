@@ -84,8 +84,9 @@ class NetworkBuilder:
         ``"IF_cond_exp"``, or a neuron :class:`Model`), with parameter values ``params``
         (numbers, arrays of one value per neuron, distributions) and initial values ``init``
         (e.g. ``{"v": npl.uniform(-60, -50)}``). ``precision``: ``"f64"`` (default) or
-        ``"f32"`` state (``IF_cond_exp``, ``IF_curr_exp``, ``IF_curr_alpha``, ``Izhikevich``
-        and equation models). Returns its :class:`Population`."""
+        ``"f32"`` state (``IF_cond_exp``, ``IF_cond_alpha``, ``IF_curr_exp``, ``IF_curr_alpha``,
+        ``EIF_cond_exp_isfa_ista``, ``Izhikevich``, ``Izhikevich2007`` and equation models).
+        Returns its :class:`Population`."""
         _name(name, "name")
         if isinstance(model, Model):
             if model.kind != "neuron":

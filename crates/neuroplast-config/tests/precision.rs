@@ -336,6 +336,25 @@ fn adex_in_f32_any_threads_resumes_and_follows_f64() {
     );
 }
 
+/// `Izhikevich2007` (the RS cell) in `f32` inside a network, driven by `i_offset` and the
+/// Poisson inputs through its one receptor, `current` ([`f32_network_follows_f64`]).
+#[test]
+fn izhikevich2007_in_f32_any_threads_resumes_and_follows_f64() {
+    // i_offset = 0.1 nA is twice the RS cell's rheobase (≈ 0.05 nA) and fires it regularly
+    // on its own; a weight is a current for one step (0.2 nA: a 0.2 mV jump at C = 0.1 nF),
+    // and the ≈ 50 inputs at 40 Hz add ≈ 0.04 nA on average: a few spikes per neuron in
+    // the 200 ms (≈ 20 Hz), far from one per step.
+    f32_network_follows_f64(
+        "Izhikevich2007",
+        &[
+            "populations.cells.params={i_offset=0.1}",
+            "projections.static.receptor=\"current\"",
+            "projections.plastic.receptor=\"current\"",
+        ],
+        0.2,
+    );
+}
+
 /// Errors name the key and what is allowed: a model without `f32`, a precision that does not
 /// exist, and a retune that would change a built population's precision.
 #[test]
@@ -352,7 +371,7 @@ fn precision_errors_name_the_key() {
     assert!(
         e.msg.contains(
             "IF_cond_exp, IF_cond_alpha, IF_curr_exp, IF_curr_alpha, EIF_cond_exp_isfa_ista, \
-             Izhikevich, equation models"
+             Izhikevich, Izhikevich2007, equation models"
         ),
         "{e}"
     );

@@ -27,11 +27,16 @@
 //! state after `k` updates, the `k`-th using `I[:, k−1]`. Here the `k`-th call of `step` (1-based)
 //! produces column `k`; a spike reported by that call is Neurapse's marker in column `k`, at
 //! time `k·dt`.
+//!
+//! With `precision = "f32"` the same update runs on `f32` state (the constants computed in
+//! `f64` and rounded once, delivered currents rounded as they are added).
 
 use serde::{Deserialize, Serialize};
 
 use super::lanes::LaneSet;
-use super::{check_finite, check_positive, NeuronModel, Receptor, ReceptorKind, BLOCK};
+use super::single::Single;
+use super::{check_finite, check_positive, NeuronModel, Precision, Receptor, ReceptorKind, BLOCK};
+use crate::lang::Float;
 use crate::{ensure, Result};
 
 const INSTANT_NA_RECEPTORS: &[Receptor] = &[Receptor {
@@ -163,6 +168,19 @@ pub struct Izhikevich2007 {
     pub u: Vec<f64>,
     /// Spiked in the previous step: this step resets (Neurapse's `fireflag`).
     pending: Vec<bool>,
+    /// The state in `f32` for a population built with `precision = "f32"` (`v` and `u` above
+    /// are then empty), in the order of [`IZH07_STATE`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    single: Option<Box<Single>>,
+}
+
+/// The names of the state arrays (and the order of the `f32` ones).
+const IZH07_STATE: &[&str; 2] = &["v", "u"];
+
+/// The arrays one step runs over, of precision `F`.
+struct Izh07Arrays<'a, F> {
+    v: &'a mut [F],
+    u: &'a mut [F],
 }
 
 crate::lanes! {
@@ -204,7 +222,14 @@ impl Izhikevich2007 {
             v: vec![params.v_r; n],
             u: vec![0.0; n],
             pending: vec![false; n],
+            single: None,
         })
+    }
+
+    /// The same neurons with their state in `f32` (each value rounded once).
+    fn into_f32(mut self) -> Izhikevich2007 {
+        self.single = Some(Single::take([&mut self.v, &mut self.u], &mut Vec::new()));
+        self
     }
 
     /// The parameters (those of every neuron, before per-neuron values).
@@ -212,50 +237,83 @@ impl Izhikevich2007 {
         &self.params
     }
 
-    /// One step; uniform constants run as one block of the whole shard, per-neuron lanes in
-    /// blocks of [`BLOCK`].
+    /// One step at the state's precision.
     fn update<const EXT: bool, L>(&mut self, lanes: &L, syn: &mut [f64], current: &[f64])
     where
         L: LaneSet,
         for<'a> L::Block<'a>: Izh07Access,
     {
-        let n = self.v.len();
-        let dt = self.dt;
-        let mut base = 0;
-        while base < n {
-            let end = if <L::Block<'_> as Izh07Access>::UNIFORM {
-                n
-            } else {
-                (base + BLOCK).min(n)
-            };
-            let c = lanes.block(base, end);
-            c.check_len(end - base);
-            let syn = &mut syn[base..end];
-            let current = if EXT { &current[base..end] } else { &[][..] };
-            let v = &mut self.v[base..end];
-            let u = &mut self.u[base..end];
-            let pending = &mut self.pending[base..end];
-            for i in 0..v.len() {
-                let input = if EXT {
-                    c.i_offset(i) + syn[i] + current[i]
-                } else {
-                    c.i_offset(i) + syn[i]
+        let (dt, pending) = (self.dt, &mut self.pending);
+        match self.single.as_deref_mut() {
+            None => {
+                let s = Izh07Arrays {
+                    v: &mut self.v,
+                    u: &mut self.u,
                 };
-                syn[i] = 0.0;
-                let (v0, u0) = (v[i], u[i]);
-                let (vr, vt) = (c.v_r(i), c.v_t(i));
-                let v1 = v0 + dt * (c.inv_c(i) * (c.k(i) * (v0 - vr) * (v0 - vt) - u0 + input));
-                let u1 = u0 + dt * (c.a(i) * (c.b(i) * (v0 - vr) - u0));
-                let reset = pending[i];
-                let v1 = if reset { c.c(i) } else { v1 };
-                let u1 = if reset { u0 + c.d(i) } else { u1 };
-                let spike = v1 >= c.v_peak(i);
-                v[i] = if spike { c.marker(i) } else { v1 };
-                u[i] = u1;
-                pending[i] = spike;
+                update::<EXT, L, f64>(s, pending, lanes, syn, current, dt)
             }
-            base = end;
+            Some(single) => match single.arrays.as_mut_slice() {
+                [v, u] => {
+                    let s = Izh07Arrays { v, u };
+                    update::<EXT, L, f32>(s, pending, lanes, syn, current, dt)
+                }
+                _ => unreachable!("the f32 state has two arrays"),
+            },
         }
+    }
+}
+
+/// One step over state arrays of precision `F`; uniform constants run as one block of the
+/// whole shard, per-neuron lanes in blocks of [`BLOCK`]. The constants, the inputs and `dt`
+/// are `f64`, rounded to `F` where they are used.
+fn update<const EXT: bool, L, F: Float>(
+    s: Izh07Arrays<'_, F>,
+    pending: &mut [bool],
+    lanes: &L,
+    syn: &mut [f64],
+    current: &[f64],
+    dt: f64,
+) where
+    L: LaneSet,
+    for<'a> L::Block<'a>: Izh07Access,
+{
+    let f = F::from_f64;
+    let dt = f(dt);
+    let n = s.v.len();
+    let mut base = 0;
+    while base < n {
+        let end = if <L::Block<'_> as Izh07Access>::UNIFORM {
+            n
+        } else {
+            (base + BLOCK).min(n)
+        };
+        let c = lanes.block(base, end);
+        c.check_len(end - base);
+        let syn = &mut syn[base..end];
+        let current = if EXT { &current[base..end] } else { &[][..] };
+        let v = &mut s.v[base..end];
+        let u = &mut s.u[base..end];
+        let pending = &mut pending[base..end];
+        for i in 0..v.len() {
+            let input = if EXT {
+                f(c.i_offset(i)) + f(syn[i]) + f(current[i])
+            } else {
+                f(c.i_offset(i)) + f(syn[i])
+            };
+            syn[i] = 0.0;
+            let (v0, u0) = (v[i], u[i]);
+            let (vr, vt) = (f(c.v_r(i)), f(c.v_t(i)));
+            let v1 = v0 + dt * (f(c.inv_c(i)) * (f(c.k(i)) * (v0 - vr) * (v0 - vt) - u0 + input));
+            let u1 = u0 + dt * (f(c.a(i)) * (f(c.b(i)) * (v0 - vr) - u0));
+            let reset = pending[i];
+            let v1 = if reset { f(c.c(i)) } else { v1 };
+            let u1 = if reset { u0 + f(c.d(i)) } else { u1 };
+            let spike = v1 >= f(c.v_peak(i));
+            v[i] = if spike { f(c.marker(i)) } else { v1 };
+            u[i] = u1;
+            pending[i] = spike;
+        }
+        base = end;
     }
 }
 
@@ -275,6 +333,8 @@ crate::param_table!(Izhikevich2007Params {
 impl super::BuiltinModel for Izhikevich2007 {
     type Params = Izhikevich2007Params;
 
+    const F32: bool = true;
+
     fn carry_from(&mut self, old: &Self) {
         super::carry_named(self, old);
         self.pending.clone_from(&old.pending);
@@ -293,13 +353,19 @@ impl super::BuiltinModel for Izhikevich2007 {
             let consts: Vec<Izh07Consts> = each.iter().map(Izh07Consts::of).collect();
             m.lanes = Some(Izh07Lanes::of(&consts));
         }
-        Ok(m)
+        Ok(match ctx.precision {
+            Precision::F64 => m,
+            Precision::F32 => m.into_f32(),
+        })
     }
 }
 
 impl NeuronModel for Izhikevich2007 {
     fn len(&self) -> usize {
-        self.v.len()
+        match &self.single {
+            None => self.v.len(),
+            Some(s) => s.len(),
+        }
     }
 
     fn receptors(&self) -> &'static [Receptor] {
@@ -307,10 +373,13 @@ impl NeuronModel for Izhikevich2007 {
     }
 
     fn state_names(&self) -> &'static [&'static str] {
-        &["v", "u"]
+        IZH07_STATE
     }
 
     fn state(&self, name: &str) -> Option<&[f64]> {
+        if self.single.is_some() {
+            return None; // `values`
+        }
         match name {
             "v" => Some(&self.v),
             "u" => Some(&self.u),
@@ -319,6 +388,9 @@ impl NeuronModel for Izhikevich2007 {
     }
 
     fn state_mut(&mut self, name: &str) -> Option<&mut [f64]> {
+        if self.single.is_some() {
+            return None; // `values_mut`
+        }
         match name {
             "v" => Some(&mut self.v),
             "u" => Some(&mut self.u),
@@ -347,5 +419,81 @@ impl NeuronModel for Izhikevich2007 {
         }
         // `pending` is exactly "spiked in this step" until the next call.
         crate::simd::push_fired(&self.pending, spikes);
+    }
+
+    super::single::f32_state_access!(IZH07_STATE, instant_receptors);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `f32` state: the same update in single precision. With a drive current that differs
+    /// between neurons (from about the rheobase to 0.4 nA) and random instant inputs, the
+    /// spike counts of 500 ms follow the `f64` population's to one spike, for uniform and
+    /// per-neuron constants; the state is read as `f32` (and not as `f64`); a copy through
+    /// serde, mid-run, keeps the precision and continues with the same spikes.
+    #[test]
+    fn f32_state_follows_f64() {
+        use crate::spiking::neuron::testing::build;
+        use crate::spiking::neuron::{ModelSpec, Neurons, StateRef};
+        use rand::{Rng as _, SeedableRng as _};
+        let (n, dt) = (60, 0.1);
+        let spec = ModelSpec::Izhikevich2007(Izhikevich2007Params::default());
+        let ks: Vec<f64> = (0..n).map(|i| 0.0006 + 0.000005 * i as f64).collect();
+        for per in [vec![], vec![("k".to_string(), ks)]] {
+            let Neurons::Izhikevich2007(mut wide) = build(&spec, n, dt, &per) else {
+                unreachable!()
+            };
+            let mut single = wide.clone().into_f32();
+            assert_eq!(single.precision(), Precision::F32);
+            assert!(single.state("v").is_none() && single.receptor_values(0).is_none());
+            let mut rng = crate::rng::Rng::seed_from_u64(7);
+            let drive: Vec<f64> = (0..n).map(|i| 0.05 + 0.006 * i as f64).collect();
+            let (mut a, mut b) = (vec![0usize; n], vec![0usize; n]);
+            let mut copy: Option<Izhikevich2007> = None;
+            let (mut sa, mut sb) = (Vec::new(), Vec::new());
+            for step in 0..5000 {
+                let syn: Vec<f64> = (0..n)
+                    .map(|_| {
+                        if rng.random_bool(0.05) {
+                            rng.random_range(0.0..1.0)
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect();
+                sa.clear();
+                sb.clear();
+                single.step(&mut syn.clone(), &drive, &mut sa);
+                wide.step(&mut syn.clone(), &drive, &mut sb);
+                if let Some(c) = copy.as_mut() {
+                    let mut sc = Vec::new();
+                    c.step(&mut syn.clone(), &drive, &mut sc);
+                    assert_eq!(sc, sa, "the copy, step {step}");
+                }
+                sa.iter().for_each(|&i| a[i as usize] += 1);
+                sb.iter().for_each(|&i| b[i as usize] += 1);
+                if step == 2500 {
+                    let bytes = serde_json::to_vec(&single).unwrap();
+                    copy = Some(serde_json::from_slice(&bytes).unwrap());
+                }
+            }
+            let total: usize = a.iter().sum();
+            assert!(total > 10 * n, "{total} spikes");
+            for i in 0..n {
+                assert!(
+                    a[i].abs_diff(b[i]) <= 1,
+                    "neuron {i}: {} against {}",
+                    a[i],
+                    b[i]
+                );
+            }
+            let Some(StateRef::F32(v)) = single.values("v") else {
+                panic!("f32 v")
+            };
+            assert!(v.iter().all(|x| x.is_finite()));
+            assert_eq!(copy.unwrap().precision(), Precision::F32);
+        }
     }
 }
