@@ -355,6 +355,26 @@ fn izhikevich2007_in_f32_any_threads_resumes_and_follows_f64() {
     );
 }
 
+/// `LIF_neurapse` in `f32` inside a network, driven by `i_offset` and the Poisson inputs
+/// through its one receptor, `current` ([`f32_network_follows_f64`]).
+#[test]
+fn lif_neurapse_in_f32_any_threads_resumes_and_follows_f64() {
+    // i_offset = 2.5 nA is below the rheobase gL·(V_thresh − EL) = 2.7 nA (alone it holds v
+    // at 13 mV, under the 20 mV threshold); a weight is a current for one step (1.5 nA: a
+    // 0.5 mV jump at C = 0.3 nF), and the ≈ 50 inputs at 40 Hz add ≈ 0.3 nA on average: the
+    // inputs make every neuron fire, a few spikes each in the 200 ms (≈ 25 Hz), far from one
+    // per refractory period.
+    f32_network_follows_f64(
+        "LIF_neurapse",
+        &[
+            "populations.cells.params={i_offset=2.5}",
+            "projections.static.receptor=\"current\"",
+            "projections.plastic.receptor=\"current\"",
+        ],
+        1.5,
+    );
+}
+
 /// Errors name the key and what is allowed: a model without `f32`, a precision that does not
 /// exist, and a retune that would change a built population's precision.
 #[test]
@@ -370,8 +390,8 @@ fn precision_errors_name_the_key() {
     assert!(e.msg.contains("HH_cond_exp runs in f64 only"), "{e}");
     assert!(
         e.msg.contains(
-            "IF_cond_exp, IF_cond_alpha, IF_curr_exp, IF_curr_alpha, EIF_cond_exp_isfa_ista, \
-             Izhikevich, Izhikevich2007, equation models"
+            "IF_cond_exp, IF_cond_alpha, IF_curr_exp, IF_curr_alpha, LIF_neurapse, \
+             EIF_cond_exp_isfa_ista, Izhikevich, Izhikevich2007, equation models"
         ),
         "{e}"
     );

@@ -1,11 +1,15 @@
 //! `LIF_neurapse`: the leaky integrate-and-fire neuron of the Neurapse course library
 //! (udion/Neurapse `Neurons.LIF`), step-exact with upstream; the equations, spike marker and
-//! step-index convention are on [`LifNeurapse`].
+//! step-index convention are on [`LifNeurapse`]. With `precision = "f32"` the same update runs
+//! on `f32` state (the constants computed in `f64` and rounded once, delivered currents rounded
+//! as they are added).
 
 use serde::{Deserialize, Serialize};
 
 use super::lanes::LaneSet;
-use super::{check_finite, check_positive, NeuronModel, Receptor, ReceptorKind, BLOCK};
+use super::single::Single;
+use super::{check_finite, check_positive, NeuronModel, Precision, Receptor, ReceptorKind, BLOCK};
+use crate::lang::Float;
 use crate::{ensure, Result};
 
 /// Append the indices of the `true` entries of `fired` to `spikes`, in increasing order.
@@ -127,6 +131,19 @@ pub struct LifNeurapse {
     /// Remaining steps at `EL` (whole numbers stored as f64 so the update vectorises).
     refrac: Vec<f64>,
     fired: Vec<bool>,
+    /// The state in `f32` for a population built with `precision = "f32"` (`v` and `refrac`
+    /// above are then empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    single: Option<Box<Single>>,
+}
+
+/// The names of the state arrays (the one `f32` array).
+const NEURAPSE_STATE: &[&str; 1] = &["v"];
+
+/// The arrays one step runs over, of precision `F`.
+struct NeurapseArrays<'a, F> {
+    v: &'a mut [F],
+    refrac: &'a mut [F],
 }
 
 crate::lanes! {
@@ -171,7 +188,14 @@ impl LifNeurapse {
             v: vec![params.EL; n],
             refrac: vec![0.0; n],
             fired: vec![false; n],
+            single: None,
         })
+    }
+
+    /// The same neurons with their state in `f32` (each value rounded once).
+    fn into_f32(mut self) -> LifNeurapse {
+        self.single = Some(Single::take([&mut self.v], &mut self.refrac));
+        self
     }
 
     /// The parameters (those of every neuron, before per-neuron values).
@@ -184,58 +208,94 @@ impl LifNeurapse {
         self.dt
     }
 
-    /// One step; uniform constants run as one block of the whole shard, per-neuron lanes in
-    /// blocks of [`BLOCK`].
+    /// One step at the state's precision.
     fn update<const EXT: bool, L>(&mut self, lanes: &L, syn: &mut [f64], current: &[f64])
     where
         L: LaneSet,
         for<'a> L::Block<'a>: NeurapseAccess,
     {
-        let n = self.v.len();
-        let mut base = 0;
-        while base < n {
-            let end = if <L::Block<'_> as NeurapseAccess>::UNIFORM {
-                n
-            } else {
-                (base + BLOCK).min(n)
-            };
-            let c = lanes.block(base, end);
-            c.check_len(end - base);
-            let syn = &mut syn[base..end];
-            let current = if EXT { &current[base..end] } else { &[][..] };
-            let v = &mut self.v[base..end];
-            let refrac = &mut self.refrac[base..end];
-            let fired = &mut self.fired[base..end];
-            for i in 0..v.len() {
-                let i_in = if EXT {
-                    c.i_offset(i) + current[i] + syn[i]
-                } else {
-                    c.i_offset(i) + syn[i]
+        let fired = &mut self.fired;
+        match self.single.as_deref_mut() {
+            None => {
+                let s = NeurapseArrays {
+                    v: &mut self.v,
+                    refrac: &mut self.refrac,
                 };
-                syn[i] = 0.0;
-                let v0 = v[i];
-                let (cm, gl) = (c.C(i), c.gL(i));
-                let v1 = v0 + (-gl * v0 / cm + c.gl_el_c(i) + i_in / cm) * c.h(i);
-                let active = refrac[i] <= 0.0;
-                let spike = active && v1 >= c.V_thresh(i);
-                v[i] = if spike {
-                    c.marker(i)
-                } else if active {
-                    v1
-                } else {
-                    c.EL(i)
-                };
-                refrac[i] = if spike {
-                    c.hold(i)
-                } else if active {
-                    0.0
-                } else {
-                    refrac[i] - 1.0
-                };
-                fired[i] = spike;
+                update::<EXT, L, f64>(s, fired, lanes, syn, current)
             }
-            base = end;
+            Some(single) => match single.arrays.as_mut_slice() {
+                [v] => {
+                    let s = NeurapseArrays {
+                        v,
+                        refrac: &mut single.refrac,
+                    };
+                    update::<EXT, L, f32>(s, fired, lanes, syn, current)
+                }
+                _ => unreachable!("the f32 state has one array"),
+            },
         }
+    }
+}
+
+/// One step over state arrays of precision `F`; uniform constants run as one block of the
+/// whole shard, per-neuron lanes in blocks of [`BLOCK`]. The constants and the inputs are
+/// `f64`, rounded to `F` where they are used.
+fn update<const EXT: bool, L, F: Float>(
+    s: NeurapseArrays<'_, F>,
+    fired: &mut [bool],
+    lanes: &L,
+    syn: &mut [f64],
+    current: &[f64],
+) where
+    L: LaneSet,
+    for<'a> L::Block<'a>: NeurapseAccess,
+{
+    let f = F::from_f64;
+    let (zero, one) = (F::ZERO, F::ONE);
+    let n = s.v.len();
+    let mut base = 0;
+    while base < n {
+        let end = if <L::Block<'_> as NeurapseAccess>::UNIFORM {
+            n
+        } else {
+            (base + BLOCK).min(n)
+        };
+        let c = lanes.block(base, end);
+        c.check_len(end - base);
+        let syn = &mut syn[base..end];
+        let current = if EXT { &current[base..end] } else { &[][..] };
+        let v = &mut s.v[base..end];
+        let refrac = &mut s.refrac[base..end];
+        let fired = &mut fired[base..end];
+        for i in 0..v.len() {
+            let i_in = if EXT {
+                f(c.i_offset(i)) + f(current[i]) + f(syn[i])
+            } else {
+                f(c.i_offset(i)) + f(syn[i])
+            };
+            syn[i] = 0.0;
+            let v0 = v[i];
+            let (cm, gl) = (f(c.C(i)), f(c.gL(i)));
+            let v1 = v0 + (-gl * v0 / cm + f(c.gl_el_c(i)) + i_in / cm) * f(c.h(i));
+            let active = refrac[i] <= zero;
+            let spike = active && v1 >= f(c.V_thresh(i));
+            v[i] = if spike {
+                f(c.marker(i))
+            } else if active {
+                v1
+            } else {
+                f(c.EL(i))
+            };
+            refrac[i] = if spike {
+                f(c.hold(i))
+            } else if active {
+                zero
+            } else {
+                refrac[i] - one
+            };
+            fired[i] = spike;
+        }
+        base = end;
     }
 }
 
@@ -251,10 +311,15 @@ crate::param_table!(LifNeurapseParams {
 impl super::BuiltinModel for LifNeurapse {
     type Params = LifNeurapseParams;
 
+    const F32: bool = true;
+
     fn carry_from(&mut self, old: &Self) {
         super::carry_named(self, old);
         self.refrac.clone_from(&old.refrac);
         self.fired.clone_from(&old.fired);
+        if let (Some(new), Some(old)) = (self.single.as_deref_mut(), old.single.as_deref()) {
+            new.refrac.clone_from(&old.refrac);
+        }
     }
 
     fn validate(params: &LifNeurapseParams, path: &str) -> Result<()> {
@@ -276,13 +341,19 @@ impl super::BuiltinModel for LifNeurapse {
             let consts: Vec<NeurapseConsts> = each.into_iter().map(|(_, c)| c).collect();
             m.lanes = Some(NeurapseLanes::of(&consts));
         }
-        Ok(m)
+        Ok(match ctx.precision {
+            Precision::F64 => m,
+            Precision::F32 => m.into_f32(),
+        })
     }
 }
 
 impl NeuronModel for LifNeurapse {
     fn len(&self) -> usize {
-        self.v.len()
+        match &self.single {
+            None => self.v.len(),
+            Some(s) => s.len(),
+        }
     }
 
     fn receptors(&self) -> &'static [Receptor] {
@@ -290,10 +361,13 @@ impl NeuronModel for LifNeurapse {
     }
 
     fn state_names(&self) -> &'static [&'static str] {
-        &["v"]
+        NEURAPSE_STATE
     }
 
     fn state(&self, name: &str) -> Option<&[f64]> {
+        if self.single.is_some() {
+            return None; // `values`
+        }
         match name {
             "v" => Some(&self.v),
             _ => None,
@@ -301,6 +375,9 @@ impl NeuronModel for LifNeurapse {
     }
 
     fn state_mut(&mut self, name: &str) -> Option<&mut [f64]> {
+        if self.single.is_some() {
+            return None; // `values_mut`
+        }
         match name {
             "v" => Some(&mut self.v),
             _ => None,
@@ -328,12 +405,84 @@ impl NeuronModel for LifNeurapse {
         }
         collect_spikes(&self.fired, spikes);
     }
+
+    super::single::f32_state_access!(NEURAPSE_STATE, instant_receptors);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::spiking::neuron::testing::step_with;
+
+    /// `f32` state: the same update in single precision. With a drive current that differs
+    /// between neurons (from just above the rheobase `gL·(V_thresh − EL)` = 2.7 nA to 4 nA)
+    /// and random instant inputs, the spike counts of 500 ms follow the `f64` population's to
+    /// one spike, for uniform and per-neuron constants; the state is read as `f32` (and not
+    /// as `f64`); a copy through serde, mid-run, keeps the precision (and its refractory
+    /// counters) and continues with the same spikes.
+    #[test]
+    fn f32_state_follows_f64() {
+        use crate::spiking::neuron::testing::build;
+        use crate::spiking::neuron::{ModelSpec, Neurons, StateRef};
+        use rand::{Rng as _, SeedableRng as _};
+        let (n, dt) = (60, 0.1);
+        let spec = ModelSpec::LIF_neurapse(LifNeurapseParams::default());
+        let thresholds: Vec<f64> = (0..n).map(|i| 15.0 + 0.1 * i as f64).collect();
+        for per in [vec![], vec![("V_thresh".to_string(), thresholds)]] {
+            let Neurons::LIF_neurapse(mut wide) = build(&spec, n, dt, &per) else {
+                unreachable!()
+            };
+            let mut single = wide.clone().into_f32();
+            assert_eq!(single.precision(), Precision::F32);
+            assert!(single.state("v").is_none() && single.receptor_values(0).is_none());
+            let mut rng = crate::rng::Rng::seed_from_u64(11);
+            let drive: Vec<f64> = (0..n).map(|i| 2.8 + 0.02 * i as f64).collect();
+            let (mut a, mut b) = (vec![0usize; n], vec![0usize; n]);
+            let mut copy: Option<LifNeurapse> = None;
+            let (mut sa, mut sb) = (Vec::new(), Vec::new());
+            for step in 0..5000 {
+                let syn: Vec<f64> = (0..n)
+                    .map(|_| {
+                        if rng.random_bool(0.05) {
+                            rng.random_range(0.0..2.0)
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect();
+                sa.clear();
+                sb.clear();
+                single.step(&mut syn.clone(), &drive, &mut sa);
+                wide.step(&mut syn.clone(), &drive, &mut sb);
+                if let Some(c) = copy.as_mut() {
+                    let mut sc = Vec::new();
+                    c.step(&mut syn.clone(), &drive, &mut sc);
+                    assert_eq!(sc, sa, "the copy, step {step}");
+                }
+                sa.iter().for_each(|&i| a[i as usize] += 1);
+                sb.iter().for_each(|&i| b[i as usize] += 1);
+                if step == 2500 {
+                    let bytes = serde_json::to_vec(&single).unwrap();
+                    copy = Some(serde_json::from_slice(&bytes).unwrap());
+                }
+            }
+            let total: usize = a.iter().sum();
+            assert!(total > 10 * n, "{total} spikes");
+            for i in 0..n {
+                assert!(
+                    a[i].abs_diff(b[i]) <= 1,
+                    "neuron {i}: {} against {}",
+                    a[i],
+                    b[i]
+                );
+            }
+            let Some(StateRef::F32(v)) = single.values("v") else {
+                panic!("f32 v")
+            };
+            assert!(v.iter().all(|x| x.is_finite()));
+            assert_eq!(copy.unwrap().precision(), Precision::F32);
+        }
+    }
 
     /// Per-neuron parameters (every one of them) give each neuron the bits of a one-neuron
     /// population with its parameters; equal per-neuron values give the plain model's bits
