@@ -65,6 +65,10 @@ pub struct Var {
     pub unless_refractory: bool,
     /// Synapses: integrated exactly between events instead of every step.
     pub event_driven: bool,
+    /// Synapses (ANNarchy `: semiglobal`): one value per postsynaptic neuron, computed once per
+    /// neuron and step from postsynaptic values and parameters, before the per-synapse
+    /// equations.
+    pub semiglobal: bool,
     /// Brian2 `(constant)`: statements may not change it.
     pub constant: bool,
     /// Where it is declared.

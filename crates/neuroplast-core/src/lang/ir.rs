@@ -244,6 +244,9 @@ pub enum Via {
     Post,
     /// A presynaptic neuron array, at the pre index of each synapse.
     Pre,
+    /// The synapses' own array of a semiglobal variable (one value per postsynaptic neuron),
+    /// at the post index of each synapse.
+    Semi,
 }
 
 /// One instruction (see the module docs for operands).

@@ -475,3 +475,148 @@ fn decay_folds_only_where_nothing_reads_the_conductance_between() {
     assert!(total > 300, "{total} spikes");
     assert!(a.get("w").unwrap().iter().all(|&w| w > 0.0));
 }
+
+/// `homeo_stdp` of the SORF notebook with and without its `: semiglobal` flags: computing `R`
+/// and `K` once per postsynaptic neuron (then read by every synapse) gives every weight and
+/// trace bit for bit as computing them per synapse, in both precisions and through a
+/// checkpoint; `R` holds one value per postsynaptic neuron, the per-synapse copy's value at
+/// each synapse.
+#[test]
+fn semiglobal_variables_per_postsynaptic_neuron_equal_per_synapse() {
+    let text = include_str!("../../../../examples/sorf_equations.toml");
+    let src = models(text)["homeo_stdp"].clone();
+    let mut plain_src = src.clone();
+    plain_src.equations = src.equations.replace(": semiglobal", "");
+    assert_ne!(plain_src.equations, src.equations);
+    let semi = SynapseModelDef::from_source("homeo_stdp", &src).unwrap();
+    let plain = SynapseModelDef::from_source("homeo_stdp", &plain_src).unwrap();
+    let (m, n_post) = (360u32, 9usize);
+    let pre: Vec<u32> = (0..m).map(|s| (s * 7) % 40).collect();
+    let post: Vec<u32> = (0..m).map(|s| (s * 5) % n_post as u32).collect();
+    for precision in [Precision::F64, Precision::F32] {
+        let make = |def: &SynapseModelDef| {
+            let mut e = SynapseExec::new(
+                def,
+                &pre,
+                &post,
+                n_post,
+                &[],
+                1.0,
+                precision,
+                Rng::seed_from_u64(3),
+                &[],
+            )
+            .unwrap();
+            e.set(
+                "w",
+                &(0..m).map(|s| 0.01 * f64::from(s % 11)).collect::<Vec<_>>(),
+            )
+            .unwrap();
+            e
+        };
+        let (mut a, mut b) = (make(&semi), make(&plain));
+        assert!(a.program_listing().contains("per postsynaptic neuron"));
+        assert!(!b.program_listing().contains("per postsynaptic neuron"));
+        // the network's order within a step (plasticity/equations.rs)
+        let drive = |syn: &mut SynapseExec, from: u64, to: u64| {
+            let mut r = Rng::seed_from_u64(from);
+            let mut out = 0.0;
+            for t in from..to {
+                let rates: Vec<f64> = (0..n_post)
+                    .map(|j| 2.0 * j as f64 + r.random::<f64>() * 5.0)
+                    .collect();
+                let values = [StateRef::F64(&rates)];
+                let batch: Vec<u32> = (0..m).filter(|_| r.random_bool(0.02)).collect();
+                let posts: Vec<u32> = (0..n_post as u32).filter(|_| r.random_bool(0.03)).collect();
+                syn.on_arrivals(t, &batch, &values, |_, _, w| out += w);
+                syn.mark_post_spikes(t, &posts);
+                syn.per_step(t, &values);
+                syn.on_post_spikes(t, &posts, &values, |_, _, _| {});
+            }
+            out
+        };
+        let same = |a: &SynapseExec, b: &SynapseExec| {
+            for name in ["w", "ltp", "ltd", "stdp"] {
+                let (x, y) = (a.get(name).unwrap(), b.get(name).unwrap());
+                assert!(
+                    x.iter().zip(&y).all(|(x, y)| x.to_bits() == y.to_bits()),
+                    "{name} ({precision:?})"
+                );
+            }
+            for name in ["R", "K"] {
+                let (per_post, per_syn) = (a.get(name).unwrap(), b.get(name).unwrap());
+                assert_eq!(per_post.len(), n_post);
+                assert_eq!(per_syn.len(), m as usize);
+                for (s, &j) in post.iter().enumerate() {
+                    assert_eq!(
+                        per_post[j as usize].to_bits(),
+                        per_syn[s].to_bits(),
+                        "{name}"
+                    );
+                }
+            }
+        };
+        let (oa, ob) = (drive(&mut a, 0, 1500), drive(&mut b, 0, 1500));
+        assert_eq!(oa.to_bits(), ob.to_bits());
+        same(&a, &b);
+        let w0 = b.get("w").unwrap();
+        assert!(w0
+            .iter()
+            .zip(0..m)
+            .any(|(&w, s)| w != 0.01 * f64::from(s % 11) && w > 0.0));
+        let mut c: SynapseExec = roundtrip(&a);
+        drive(&mut a, 1500, 3000);
+        drive(&mut b, 1500, 3000);
+        drive(&mut c, 1500, 3000);
+        same(&a, &b);
+        same(&c, &b);
+    }
+}
+
+/// What a semiglobal variable may not do, each refused at its line with what is allowed.
+#[test]
+fn semiglobal_errors_name_the_line() {
+    let model = |equations: &str, post_spike: &str| {
+        let mut src =
+            models(include_str!("../../../../examples/sorf_equations.toml"))["homeo_stdp"].clone();
+        src.equations = equations.into();
+        src.post_spike = Some(post_spike.into());
+        SynapseModelDef::from_source("bad", &src)
+    };
+    let ok = "R = post.r : semiglobal\nw += 0.0 * R\ntau_plus * dltp/dt = -ltp : exponential\ntau_minus * dltd/dt = -ltd : exponential";
+    assert!(model(ok, "ltd = A_minus").is_ok());
+    for (eqs, post_spike, says) in [
+        ("R = post.r * w : semiglobal\nw += 0.0 * R\ntau_plus * dltp/dt = -ltp\ntau_minus * dltd/dt = -ltd", "ltd = A_minus", "reads the per-synapse variable `w`"),
+        ("R = post.r + t_pre : semiglobal\nw += 0.0 * R\ntau_plus * dltp/dt = -ltp\ntau_minus * dltd/dt = -ltd", "ltd = A_minus", "reads `t_pre`"),
+        ("R = post.r : semiglobal\nw += 0.0 * R\ntau_plus * dltp/dt = -ltp\ntau_minus * dltd/dt = -ltd", "R = 0.0", "only its equation sets it"),
+        ("R = post.r\nw += 0.0 * R : semiglobal\ntau_plus * dltp/dt = -ltp\ntau_minus * dltd/dt = -ltd", "ltd = A_minus", "the weight `w` is semiglobal"),
+        ("R = post.r : semiglobal\nw += 0.0 * R\ntau_plus * dltp/dt = -ltp : semiglobal, event-driven\ntau_minus * dltd/dt = -ltd", "ltd = A_minus", "semiglobal and event-driven"),
+    ] {
+        let e = model(eqs, post_spike).unwrap_err().to_string();
+        assert!(e.contains(says), "{e}");
+        assert!(e.contains('^'), "{e}");
+    }
+    // a parameter read by a semiglobal variable cannot be given per synapse
+    let mut src =
+        models(include_str!("../../../../examples/sorf_equations.toml"))["homeo_stdp"].clone();
+    src.equations = "R = post.r * T : semiglobal\nw += 0.0 * R\ntau_plus * dltp/dt = -ltp\ntau_minus * dltd/dt = -ltd".into();
+    let def = SynapseModelDef::from_source("bad", &src).unwrap();
+    let per_syn = [1.0, 2.0];
+    let e = SynapseExec::new(
+        &def,
+        &[0, 1],
+        &[0, 0],
+        1,
+        &[],
+        1.0,
+        Precision::F64,
+        Rng::seed_from_u64(1),
+        &[("T", &per_syn)],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("`T` has one value per synapse") && e.contains("semiglobal `R`"),
+        "{e}"
+    );
+}

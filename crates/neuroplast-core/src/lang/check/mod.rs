@@ -24,7 +24,7 @@ use super::checked::{Checked, Equation, Param, RStmt, Refractory, Target, Var, V
 use super::error::{ErrorKind, LangResult, Sources};
 use super::method::{Method, METHODS_ALLOWED};
 use super::span::{Field, Span, Syntax};
-use super::symbolic::{Func, RExpr};
+use super::symbolic::{Builtin, Func, RExpr};
 use super::units::Dim;
 
 use checker::{Checker, Ctx, Decl0, Ty};
@@ -251,6 +251,7 @@ pub fn check(src: &Sources, ast: &ModelAst, synapse: bool) -> LangResult<Checked
             method: None,
             unless_refractory: false,
             event_driven: false,
+            semiglobal: false,
             constant: false,
             span: d.name_span,
         });
@@ -328,6 +329,7 @@ pub fn check(src: &Sources, ast: &ModelAst, synapse: bool) -> LangResult<Checked
                 _ if !brian && ode && as_method.is_some() => {
                     c.vars[v as usize].method = as_method.map(|m| (m, f.span));
                 }
+                "semiglobal" if !brian && synapse => c.vars[v as usize].semiglobal = true,
                 "population" | "postsynaptic" | "semiglobal" | "local" | "float" | "int"
                     if !brian => {}
                 "locality" if !brian => {}
@@ -533,6 +535,9 @@ pub fn check(src: &Sources, ast: &ModelAst, synapse: bool) -> LangResult<Checked
             }
         }
     }
+    if synapse {
+        semiglobal_reads(&c, &eqs, [&init, &on_pre, &on_post])?;
+    }
     let noise = std::mem::take(&mut c.noise);
     if synapse && !noise.is_empty() {
         return Err(c.err(
@@ -561,6 +566,87 @@ pub fn check(src: &Sources, ast: &ModelAst, synapse: bool) -> LangResult<Checked
         delay,
         reductions: c.pops,
     })
+}
+
+/// ANNarchy's `: semiglobal` variables hold one value per postsynaptic neuron: their equations
+/// (and bounds) may read only parameters, postsynaptic values, `t`, `dt`, `t_post`, `j` and other
+/// semiglobal variables, and only their own equation sets them.
+fn semiglobal_reads(c: &Checker, eqs: &[Equation], stmts: [&[RStmt]; 3]) -> LangResult<()> {
+    const ALLOWED: &str =
+        "parameters, postsynaptic values (post.x), t, dt, t_post, j and other semiglobal variables";
+    if let Some(w) = c.vars.iter().find(|v| v.semiglobal && v.name == "w") {
+        return Err(c.err(
+            ErrorKind::Unsupported,
+            w.span,
+            "the weight `w` is semiglobal",
+            "`w` has one value per synapse (drop the semiglobal flag)",
+        ));
+    }
+    for eq in eqs {
+        let (Equation::Ode { var, rhs, span } | Equation::Assign { var, rhs, span, .. }) = eq;
+        let v = &c.vars[*var as usize];
+        if !v.semiglobal {
+            continue;
+        }
+        if v.event_driven {
+            return Err(c.err(
+                ErrorKind::Unsupported,
+                *span,
+                format!("`{}` is semiglobal and event-driven", v.name),
+                "semiglobal variables are integrated every step (drop one flag)",
+            ));
+        }
+        let mut bad: Option<String> = None;
+        let mut look = |e: &RExpr| {
+            e.visit(&mut |x| {
+                let what = match x {
+                    RExpr::Var(u) if !c.vars[*u as usize].semiglobal => Some(format!(
+                        "the per-synapse variable `{}`",
+                        c.vars[*u as usize].name
+                    )),
+                    RExpr::Ext(k) if c.ext[*k as usize].scope == Scope::Pre => {
+                        Some(format!("the presynaptic `{}`", c.ext[*k as usize].name))
+                    }
+                    RExpr::Builtin(b @ (Builtin::I | Builtin::TPre | Builtin::Delay)) => {
+                        Some(format!("`{}`, a per-synapse value", b.name()))
+                    }
+                    _ => None,
+                };
+                if bad.is_none() {
+                    bad = what;
+                }
+            })
+        };
+        look(rhs);
+        for e in [&v.min, &v.max].into_iter().flatten() {
+            look(e);
+        }
+        if let Some(what) = bad {
+            return Err(c.err(
+                ErrorKind::Unsupported,
+                *span,
+                format!(
+                    "`{}` is semiglobal (one value per postsynaptic neuron) but reads {what}",
+                    v.name
+                ),
+                ALLOWED,
+            ));
+        }
+    }
+    for st in stmts.into_iter().flatten() {
+        if let Target::Var(u) = st.target {
+            let v = &c.vars[u as usize];
+            if v.semiglobal {
+                return Err(c.err(
+                    ErrorKind::Unsupported,
+                    st.span,
+                    format!("`{}` is semiglobal (one value per postsynaptic neuron): only its equation sets it", v.name),
+                    "statements set per-synapse variables and add to postsynaptic targets",
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -236,6 +236,7 @@ impl<'a> Checker<'a> {
                 method: None,
                 unless_refractory: false,
                 event_driven: false,
+                semiglobal: false,
                 constant: false,
                 span,
             });

@@ -580,6 +580,12 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
                             None => dd.copy_from_slice(&src[self.base..self.base + len]),
                         }
                     }
+                    Via::Semi => {
+                        let src = &self.arrays[*arr as usize];
+                        for (x, &j) in dd.iter_mut().zip(syn.post) {
+                            *x = src.get(j as usize).copied().unwrap_or(T::ZERO);
+                        }
+                    }
                     Via::Post | Via::Pre => {
                         let idx = if *via == Via::Post { syn.post } else { syn.pre };
                         // one loop per precision (not a match per element)

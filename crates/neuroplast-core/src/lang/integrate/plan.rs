@@ -48,6 +48,22 @@ pub(crate) struct Plan {
     pub event_driven: Vec<EventDriven>,
 }
 
+impl Plan {
+    /// The groups of a synapse's semiglobal variables (`semiglobal`), or of its per-synapse
+    /// ones; no event-driven variables.
+    pub(crate) fn only(&self, c: &Checked, semiglobal: bool) -> Plan {
+        Plan {
+            groups: self
+                .groups
+                .iter()
+                .filter(|g| c.vars[g.vars[0] as usize].semiglobal == semiglobal)
+                .cloned()
+                .collect(),
+            event_driven: Vec::new(),
+        }
+    }
+}
+
 fn dependencies(c: &Checked, e: &RExpr) -> Vec<String> {
     let mut out = Vec::new();
     e.visit(&mut |x| {
@@ -133,10 +149,16 @@ pub(crate) fn plan(c: &Checked) -> LangResult<Plan> {
         }
         methods.push(m);
     }
-    // groups in order of first appearance
+    // groups in order of first appearance (a synapse's semiglobal variables apart: they are
+    // integrated once per postsynaptic neuron)
+    let semi = |v: u32| c.vars[v as usize].semiglobal;
     for (i, &(k, v, rhs, _)) in odes.iter().enumerate() {
         let m = methods[i];
-        match plan.groups.iter_mut().find(|g| g.method == m) {
+        match plan
+            .groups
+            .iter_mut()
+            .find(|g| g.method == m && semi(g.vars[0]) == semi(v))
+        {
             Some(g) => {
                 g.vars.push(v);
                 g.eqs.push(k);

@@ -18,6 +18,8 @@ pub(super) enum Part {
     OnPre,
     OnPost,
     PerStep,
+    /// The semiglobal variables' equations, once per postsynaptic neuron (before `PerStep`).
+    PerPost,
     Init,
 }
 
@@ -32,23 +34,28 @@ pub(super) fn compile(
     let c = &def.checked;
     let mut lw = Lowerer::default();
     let batch = matches!(part, Part::OnPre | Part::OnPost);
+    // the per-post program runs over the postsynaptic neurons (the synapses' `post` index is
+    // then the identity): it reads and writes the semiglobal arrays in place, and reads nothing
+    // per synapse (the checker refuses such reads)
+    let per_post = part == Part::PerPost;
     let mut env = Env {
         dt: b.dt,
         ..Default::default()
     };
     env.vars = (0..layout.n_vars as u16)
-        .map(|a| {
-            if batch {
-                lw.gather(a, Via::Batch)
-            } else {
-                Val::A(a)
-            }
+        .map(|a| match (c.vars[a as usize].semiglobal, per_post) {
+            (true, true) => Val::A(a),
+            (true, false) => lw.gather(a, Via::Semi),
+            (false, true) => Val::K(0.0),
+            (false, false) if batch => lw.gather(a, Via::Batch),
+            (false, false) => Val::A(a),
         })
         .collect();
     env.params = layout
         .param_vals(b.params)
         .into_iter()
         .map(|v| match v {
+            Val::A(_) if per_post => Val::K(f64::NAN),
             Val::A(a) if batch => lw.gather(a, Via::Batch),
             v => v,
         })
@@ -119,10 +126,14 @@ pub(super) fn compile(
                 store(&mut lw, v, new);
             }
         }
-        Part::PerStep => {
+        Part::PerStep | Part::PerPost => {
             let mut snaps: Vec<Option<crate::lang::lower::Env>> = vec![None; c.eqs.len()];
             let mut changed: Vec<(u32, Val)> = Vec::new();
             for (k, eq) in c.eqs.iter().enumerate() {
+                let (Equation::Ode { var, .. } | Equation::Assign { var, .. }) = eq;
+                if c.vars[*var as usize].semiglobal != per_post {
+                    continue;
+                }
                 match eq {
                     Equation::Ode { var, .. } if !c.vars[*var as usize].event_driven => {
                         snaps[k] = Some(env.clone())
@@ -138,7 +149,8 @@ pub(super) fn compile(
                     _ => {}
                 }
             }
-            let integrated = lower_groups(&mut lw, b, &def.plan, c, &snaps);
+            let plan = def.plan.only(c, per_post);
+            let integrated = lower_groups(&mut lw, b, &plan, c, &snaps);
             for (v, new) in integrated {
                 let new = bounds(&mut lw, c, &env, v, new);
                 changed.push((v, new));

@@ -208,9 +208,16 @@ impl SynapseModelDef {
     ///
     /// [`SynapseExec::per_step`]: crate::lang::SynapseExec::per_step
     pub fn has_per_step(&self) -> bool {
+        self.equations_every_step(false) || self.equations_every_step(true)
+    }
+
+    /// Whether any equation of a semiglobal (`semiglobal`) or per-synapse variable runs every
+    /// step.
+    pub(super) fn equations_every_step(&self, semiglobal: bool) -> bool {
         self.checked.eqs.iter().any(|eq| match eq {
             Equation::Ode { var, .. } | Equation::Assign { var, .. } => {
-                !self.checked.vars[*var as usize].event_driven
+                let v = &self.checked.vars[*var as usize];
+                !v.event_driven && v.semiglobal == semiglobal
             }
         })
     }

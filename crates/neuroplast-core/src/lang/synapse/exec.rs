@@ -238,7 +238,8 @@ impl SynapseExec {
         sboth_mut!(self, c => c.run(Part::PerStep, None, values, &mut crate::lang::exec::NoTargets))
     }
 
-    /// The names of the per-synapse variables.
+    /// The names of the variables (per synapse; a semiglobal one has one value per
+    /// postsynaptic neuron).
     pub fn state_names(&self) -> Vec<String> {
         self.def()
             .checked
@@ -252,14 +253,15 @@ impl SynapseExec {
         self.def().checked.vars.iter().position(|v| v.name == name)
     }
 
-    /// A per-synapse variable as `f64` (a copy). Event-driven variables are as of each
-    /// synapse's last event; [`flush`](Self::flush) brings them up to a step first.
+    /// A variable as `f64` (a copy): one value per synapse, or per postsynaptic neuron for a
+    /// semiglobal variable. Event-driven variables are as of each synapse's last event;
+    /// [`flush`](Self::flush) brings them up to a step first.
     pub fn get(&self, name: &str) -> Option<Vec<f64>> {
         let k = self.var_index(name)?;
         Some(sboth!(self, c => c.arrays[k].iter().map(|x| x.to_f64()).collect()))
     }
 
-    /// A per-synapse variable without a copy, when the precision is `f64`.
+    /// A variable without a copy (as [`get`](Self::get)), when the precision is `f64`.
     pub fn state_f64(&self, name: &str) -> Option<&[f64]> {
         let k = self.var_index(name)?;
         match &self.inner {
@@ -268,7 +270,8 @@ impl SynapseExec {
         }
     }
 
-    /// Set a per-synapse variable (one value, or one per synapse).
+    /// Set a variable (one value, or one per synapse; a semiglobal variable: one per
+    /// postsynaptic neuron).
     pub fn set(&mut self, name: &str, values: &[f64]) -> crate::Result<()> {
         let Some(k) = self.var_index(name) else {
             return Err(crate::Error::config(
@@ -279,11 +282,16 @@ impl SynapseExec {
                 ),
             ));
         };
-        let m = self.len();
+        let m = sboth!(self, c => c.arrays[k].len());
         if values.len() != 1 && values.len() != m {
+            let per = if self.def().checked.vars[k].semiglobal {
+                "one per postsynaptic neuron"
+            } else {
+                "one per synapse"
+            };
             return Err(crate::Error::ShapeMismatch {
                 what: format!("synapses.{name}"),
-                expected: format!("1 or {m} values"),
+                expected: format!("1 or {m} values ({per})"),
                 got: values.len().to_string(),
             });
         }
@@ -310,6 +318,28 @@ impl SynapseExec {
             }
             _ => false,
         }
+    }
+
+    /// The compiled programs, one instruction per line: on arrivals, on postsynaptic spikes,
+    /// per postsynaptic neuron (the semiglobal variables) and per synapse every step.
+    pub fn program_listing(&self) -> String {
+        sboth!(self, c => {
+            let mut out = String::new();
+            for (name, p) in [
+                ("on arrivals", &c.on_pre),
+                ("on postsynaptic spikes", &c.on_post),
+                ("every step, per postsynaptic neuron", &c.per_post),
+                ("every step, per synapse", &c.per_step),
+            ] {
+                if let Some(p) = p {
+                    out.push_str(&format!("-- {name}:\n"));
+                    for ins in &p.compiled.program.main {
+                        out.push_str(&format!("{ins:?}\n"));
+                    }
+                }
+            }
+            out
+        })
     }
 
     /// Bring every event-driven variable up to step `step` (before reading them).
@@ -394,7 +424,7 @@ impl<'de> Deserialize<'de> for SynapseExec {
         let m = snap.pre.len();
         let ok = sboth_mut!(exec, c => {
             if snap.state.len() != def.checked.vars.len()
-                || snap.state.iter().any(|a| a.len() != m)
+                || snap.state.iter().zip(&c.arrays).any(|(a, b)| a.len() != b.len())
                 || snap.last_update.len() != m
                 || snap.last_pre.len() != m
                 || snap.last_post.len() != c.n_post

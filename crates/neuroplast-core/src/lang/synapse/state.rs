@@ -74,6 +74,10 @@ pub(super) struct SCore<T> {
     pub(super) on_pre: Option<Loaded<T>>,
     pub(super) on_post: Option<Loaded<T>>,
     pub(super) per_step: Option<Loaded<T>>,
+    /// The semiglobal variables' equations, over the postsynaptic neurons.
+    pub(super) per_post: Option<Loaded<T>>,
+    /// `0, 1, …, n_post − 1`: the pre and post index of the per-post program's elements.
+    ident: Vec<u32>,
     events: Vec<EventVar>,
     pub(super) last_update: Vec<u64>,
     pub(super) last_pre: Vec<u64>,
@@ -158,6 +162,8 @@ impl<T: Float> SCore<T> {
             on_pre: None,
             on_post: None,
             per_step: None,
+            per_post: None,
+            ident: (0..n_post as u32).collect(),
             events: Vec::new(),
             last_update: vec![0; m],
             last_pre: vec![NEVER; m],
@@ -167,7 +173,12 @@ impl<T: Float> SCore<T> {
             rng,
         };
         let c = &core.def.checked;
-        core.arrays = vec![vec![T::ZERO; m]; c.vars.len()];
+        // a semiglobal variable's array holds one value per postsynaptic neuron
+        core.arrays = c
+            .vars
+            .iter()
+            .map(|v| vec![T::ZERO; if v.semiglobal { n_post } else { m }])
+            .collect();
         core.recompile()?;
         // initial values: init= constants, then the init statements
         let c = &core.def.checked;
@@ -257,6 +268,7 @@ impl<T: Float> SCore<T> {
         let c = &def.checked;
         let m = self.pre.len();
         self.params = param_values(c, m, self.dt, &self.overrides);
+        semiglobal_params(&def, &self.params)?;
         // arrays: variables, per-synapse parameters, the delay (ms), derived
         let mut layout = Layout::new(c.vars.len(), false, 0, &self.params);
         layout.first_derived += 1;
@@ -273,7 +285,8 @@ impl<T: Float> SCore<T> {
         };
         let on_pre = load(Part::OnPre, !c.on_pre.is_empty(), &mut b);
         let on_post = load(Part::OnPost, !c.on_post.is_empty(), &mut b);
-        let per_step = load(Part::PerStep, def.has_per_step(), &mut b);
+        let per_step = load(Part::PerStep, def.equations_every_step(false), &mut b);
+        let per_post = load(Part::PerPost, def.equations_every_step(true), &mut b);
         // event-driven variables
         let mut events = Vec::new();
         for ed in &def.plan.event_driven {
@@ -333,7 +346,7 @@ impl<T: Float> SCore<T> {
         }
         self.events = events;
         self.layout = layout;
-        let regs = [&on_pre, &on_post, &per_step]
+        let regs = [&on_pre, &on_post, &per_step, &per_post]
             .iter()
             .filter_map(|p| p.as_ref().map(|c| c.program.n_regs))
             .max()
@@ -341,6 +354,7 @@ impl<T: Float> SCore<T> {
         self.on_pre = on_pre.map(Loaded::new);
         self.on_post = on_post.map(Loaded::new);
         self.per_step = per_step.map(Loaded::new);
+        self.per_post = per_post.map(Loaded::new);
         self.scratch = Scratch {
             regs: vec![vec![T::ZERO; crate::lang::ir::CHUNK]; regs],
             input: vec![T::ZERO; crate::lang::ir::CHUNK],
@@ -375,6 +389,35 @@ impl<T: Float> SCore<T> {
         values: &[StateRef],
         sink: &mut S,
     ) {
+        if which == Part::PerStep {
+            // the semiglobal variables first (ANNarchy's order), one element per postsynaptic
+            // neuron: the per-post program's `pre` and `post` are the identity
+            if let Some(prog) = self.per_post.as_mut() {
+                let n = self.n_post;
+                crate::simd::dispatch(
+                    #[inline(always)]
+                    || {
+                        run_batch(
+                            &prog.compiled.program,
+                            &mut self.scratch,
+                            &mut self.arrays,
+                            &prog.ks,
+                            &prog.splat,
+                            None,
+                            n,
+                            &self.ident,
+                            &self.ident,
+                            &self.last_post,
+                            &self.last_post,
+                            values,
+                            self.dt,
+                            &mut self.rng,
+                            &mut crate::lang::exec::NoTargets,
+                        )
+                    },
+                );
+            }
+        }
         let prog = match which {
             Part::OnPre => self.on_pre.as_mut(),
             Part::OnPost => self.on_post.as_mut(),
@@ -406,4 +449,43 @@ impl<T: Float> SCore<T> {
             },
         );
     }
+}
+
+/// A parameter read by a semiglobal variable (one value per postsynaptic neuron) must have one
+/// value, not one per synapse.
+fn semiglobal_params(def: &SynapseModelDef, params: &[BV]) -> LangResult<()> {
+    let c = &def.checked;
+    for eq in &c.eqs {
+        let (crate::lang::checked::Equation::Ode { var, rhs, .. }
+        | crate::lang::checked::Equation::Assign { var, rhs, .. }) = eq;
+        let v = &c.vars[*var as usize];
+        if !v.semiglobal {
+            continue;
+        }
+        let mut per_synapse = None;
+        for e in [Some(rhs), v.min.as_ref(), v.max.as_ref(), v.init.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            e.visit(&mut |x| {
+                if let RExpr::Param(k) = x {
+                    if matches!(params.get(*k as usize), Some(BV::E(_))) {
+                        per_synapse.get_or_insert(*k as usize);
+                    }
+                }
+            });
+        }
+        if let Some(k) = per_synapse {
+            return Err(c.sources.field_error(
+                ErrorKind::Value,
+                Some(crate::lang::span::Field::Parameters),
+                format!(
+                    "`{}` has one value per synapse, but the semiglobal `{}` (one value per postsynaptic neuron) reads it",
+                    c.params[k].name, v.name
+                ),
+                "one value for a parameter that a semiglobal variable reads",
+            ));
+        }
+    }
+    Ok(())
 }
