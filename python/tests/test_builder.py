@@ -165,7 +165,8 @@ def test_populations_and_projections_get_and_set():
 
 def test_f32_populations_from_python():
     """precision="f32" is the file's key: the same spikes as COBA in f32 written as a file,
-    state read back as f32 values widened, and an error naming the key for a model without it."""
+    state read back as f32 values widened (also of HH_cond_exp), and errors naming the key for
+    a model without it (a spike source) and for a precision that does not exist."""
     net = coba_in_code(200.0)
     spec = net.to_toml().replace('model = "IF_cond_exp"', 'model = "IF_cond_exp"\nprecision = "f32"')
     file = npl.Network.from_toml(spec)
@@ -179,10 +180,19 @@ def test_f32_populations_from_python():
     wide = coba_in_code(200.0)
     wide.run()
     assert not np.array_equal(v, Population(wide, "exc").get("v"))
+    hh = npl.Network(dt=0.01, seed=1, duration_ms=1.0)
+    x = hh.population("x", 5, "HH_cond_exp", precision="f32")
+    hh.run()
+    v = x.get("v")
+    assert v.dtype == np.float64 and np.all(v == v.astype(np.float32))
     with pytest.raises(npl.ConfigError) as e:
-        npl.Network(dt=1.0, seed=1).population("x", 5, "HH_cond_exp", precision="f32")
+        npl.Network(dt=1.0, seed=1).population("x", 5, "SpikeSourcePoisson", precision="f32")
     assert e.value.path == "populations.x.precision"
-    assert "IF_cond_exp" in str(e.value) and "Izhikevich" in str(e.value)
+    assert "SpikeSourcePoisson runs in f64 only" in str(e.value)
+    assert "IF_cond_exp" in str(e.value) and "HH_cond_exp" in str(e.value)
+    with pytest.raises(npl.ConfigError) as e:
+        npl.Network(dt=1.0, seed=1).population("x", 5, "IF_cond_exp", precision="f16")
+    assert e.value.path == "populations.x.precision"
 
 
 def test_builder_errors_name_the_argument():

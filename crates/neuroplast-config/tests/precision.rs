@@ -375,23 +375,61 @@ fn lif_neurapse_in_f32_any_threads_resumes_and_follows_f64() {
     );
 }
 
-/// Errors name the key and what is allowed: a model without `f32`, a precision that does not
-/// exist, and a retune that would change a built population's precision.
+/// `HH_squid` in `f32` inside a network, driven by `i_offset` and the Poisson inputs through
+/// its one receptor, `current` ([`f32_network_follows_f64`]).
+#[test]
+fn hh_squid_in_f32_any_threads_resumes_and_follows_f64() {
+    // dt = 0.05 ms: at the file's 0.1 ms the forward Euler step diverges in the first spike.
+    // i_offset = 10 µA/cm² is well above the ≈ 6.3 µA/cm² from which the cell fires
+    // repetitively (≈ 70 Hz on its own); a weight is a current for one step (2 nA = 2 µA/cm²
+    // at the default area: a 0.1 mV jump at cm = 1 µF/cm²), and the ≈ 50 inputs at 40 Hz add
+    // ≈ 0.2 µA/cm² on average: about 14 spikes per neuron in the 200 ms, far from saturation.
+    f32_network_follows_f64(
+        "HH_squid",
+        &[
+            "simulation.dt_ms=0.05",
+            "populations.cells.params={i_offset=10.0}",
+            "projections.static.receptor=\"current\"",
+            "projections.plastic.receptor=\"current\"",
+        ],
+        2.0,
+    );
+}
+
+/// `HH_cond_exp` in `f32` inside a network, driven by `i_offset` and the Poisson inputs
+/// ([`f32_network_follows_f64`]).
+#[test]
+fn hh_cond_exp_in_f32_any_threads_resumes_and_follows_f64() {
+    // dt = 0.05 ms: at the file's 0.1 ms the RK4 step diverges within the first few spikes.
+    // i_offset = 0.1 nA is about three times the rheobase (≈ 0.03 nA); a weight of 0.005 µS
+    // decays with tau_syn_E = 0.2 ms, and the ≈ 50 inputs at 40 Hz add ≈ 0.1 nA on average
+    // (0.002 µS at ≈ −65 mV): about 9 spikes per neuron in the 200 ms (≈ 45 Hz), far from
+    // saturation.
+    f32_network_follows_f64(
+        "HH_cond_exp",
+        &[
+            "simulation.dt_ms=0.05",
+            "populations.cells.params={i_offset=0.1}",
+        ],
+        0.005,
+    );
+}
+
+/// Errors name the key and what is allowed: a model without `f32` (a spike source), a
+/// precision that does not exist, and a retune that would change a built population's
+/// precision.
 #[test]
 fn precision_errors_name_the_key() {
-    // HH_cond_exp has v (recorded) but no g_exc: record only spikes
-    let e = small(&[
-        "populations.cells.model=\"HH_cond_exp\"",
-        "record.cells={spikes=true}",
-    ])
-    .and_then(|x| x.build().map(|_| ()))
-    .expect_err("HH_cond_exp has no f32");
-    assert_eq!(e.path, "populations.cells.precision", "{e}");
-    assert!(e.msg.contains("HH_cond_exp runs in f64 only"), "{e}");
+    let e = small(&["populations.input.precision=\"f32\""])
+        .and_then(|x| x.build().map(|_| ()))
+        .expect_err("SpikeSourcePoisson has no f32");
+    assert_eq!(e.path, "populations.input.precision", "{e}");
+    assert!(e.msg.contains("SpikeSourcePoisson runs in f64 only"), "{e}");
     assert!(
         e.msg.contains(
             "IF_cond_exp, IF_cond_alpha, IF_curr_exp, IF_curr_alpha, LIF_neurapse, \
-             EIF_cond_exp_isfa_ista, Izhikevich, Izhikevich2007, equation models"
+             EIF_cond_exp_isfa_ista, Izhikevich, Izhikevich2007, HH_squid, HH_cond_exp, \
+             equation models"
         ),
         "{e}"
     );

@@ -56,14 +56,25 @@
 //! emits a spike at a local maximum above `V_T + 30` mV (−33 mV) with a 2 ms dead time; with
 //! spikes that overshoot to ≈ +40 mV both detect the same events, at most a fraction of a
 //! millisecond apart. Initial state: `V = −65` mV (PyNN), gates at steady state.
+//!
+//! ## Precision
+//!
+//! With `precision = "f32"` both models run the same update on `f32` state (the constants
+//! computed in `f64` and rounded once, delivered inputs rounded as they are added). The rates,
+//! derivatives and the step itself, generic over the precision, are in `hh/integrate.rs`.
+
+mod integrate;
 
 use serde::{Deserialize, Serialize};
 
 use super::lanes::LaneSet;
+use super::single::Single;
 use super::{
-    check_finite, check_non_negative, check_positive, NeuronModel, Receptor, ReceptorKind, BLOCK,
+    check_finite, check_non_negative, check_positive, NeuronModel, Precision, Receptor,
+    ReceptorKind,
 };
 use crate::{ensure, Result};
+use integrate::{cond_exp_step, hh_rates, squid_step, traub_rest, CondExpArrays, SquidArrays};
 
 /// Numerical scheme of [`HodgkinHuxley`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,16 +85,6 @@ pub enum HhIntegrator {
     Euler,
     /// Classic fourth-order Runge–Kutta.
     Rk4,
-}
-
-/// `x / (1 − e^{−x/s})`, continuous at `x = 0` (where it is `s`).
-#[inline]
-fn x_over_one_minus_exp(x: f64, s: f64) -> f64 {
-    if (x / s).abs() < 1e-9 {
-        s + 0.5 * x
-    } else {
-        x / (1.0 - (-x / s).exp())
-    }
 }
 
 /// Parameters of [`HodgkinHuxley`] (per unit area).
@@ -157,18 +158,6 @@ impl HodgkinHuxleyParams {
     }
 }
 
-/// Classic HH rates `(α_m, β_m, α_h, β_h, α_n, β_n)` in 1/ms at `v` mV (Neurapse's formulas).
-#[inline]
-fn hh_rates(v: f64) -> [f64; 6] {
-    let am = 0.1 * x_over_one_minus_exp(v + 40.0, 10.0);
-    let bm = 4.0 * (-0.0556 * (v + 65.0)).exp();
-    let ah = 0.07 * (-0.05 * (v + 65.0)).exp();
-    let bh = 1.0 / (1.0 + (-0.1 * (v + 35.0)).exp());
-    let an = 0.01 * x_over_one_minus_exp(v + 55.0, 10.0);
-    let bn = 0.125 * (-(v + 65.0) / 80.0).exp();
-    [am, bm, ah, bh, an, bn]
-}
-
 const NA_RECEPTORS: &[Receptor] = &[Receptor {
     name: "current",
     kind: ReceptorKind::Instant,
@@ -195,7 +184,14 @@ pub struct HodgkinHuxley {
     /// Potassium activation.
     pub n: Vec<f64>,
     fired: Vec<bool>,
+    /// The state in `f32` for a population built with `precision = "f32"` (`v`, `m`, `h` and
+    /// `n` above are then empty), in the order of [`HH_STATE`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    single: Option<Box<Single>>,
 }
+
+/// The names of the state arrays of `HH_squid` (and the order of the `f32` ones).
+const HH_STATE: &[&str; 4] = &["v", "m", "h", "n"];
 
 crate::lanes! {
     /// Constants of the classic HH update, derived from one neuron's parameters.
@@ -222,24 +218,6 @@ impl HhConsts {
     }
 }
 
-/// Time derivatives of `(V, m, h, n)` of neuron `k` of a block for input density `i`, the
-/// gating rates scaled by `s`.
-#[inline]
-fn hh_deriv(c: &impl HhAccess, k: usize, s: f64, y: [f64; 4], i: f64) -> [f64; 4] {
-    let [v, m, h, n] = y;
-    let i_na = c.g_na(k) * (m * m * m) * h * (v - c.e_na(k));
-    let n2 = n * n;
-    let i_k = c.g_k(k) * (n2 * n2) * (v - c.e_k(k));
-    let i_l = c.g_l(k) * (v - c.e_l(k));
-    let [am, bm, ah, bh, an, bn] = hh_rates(v);
-    [
-        (i - i_na - i_k - i_l) / c.cm(k),
-        s * (am * (1.0 - m) - bm * m),
-        s * (ah * (1.0 - h) - bh * h),
-        s * (an * (1.0 - n) - bn * n),
-    ]
-}
-
 impl HodgkinHuxley {
     /// `n` neurons at −65 mV with steady-state gates, time step `dt_ms`.
     pub fn new(params: &HodgkinHuxleyParams, n: usize, dt_ms: f64) -> Result<HodgkinHuxley> {
@@ -249,7 +227,7 @@ impl HodgkinHuxley {
             "dt",
             "must be a finite number of ms > 0, got {dt_ms}"
         );
-        let v0 = -65.0;
+        let v0: f64 = -65.0;
         let [am, bm, ah, bh, an, bn] = hh_rates(v0);
         Ok(HodgkinHuxley {
             params: params.clone(),
@@ -266,7 +244,15 @@ impl HodgkinHuxley {
             h: vec![ah / (ah + bh); n],
             n: vec![an / (an + bn); n],
             fired: vec![false; n],
+            single: None,
         })
+    }
+
+    /// The same neurons with their state in `f32` (each value rounded once).
+    fn into_f32(mut self) -> HodgkinHuxley {
+        let arrays = [&mut self.v, &mut self.m, &mut self.h, &mut self.n];
+        self.single = Some(Single::take(arrays, &mut Vec::new()));
+        self
     }
 
     /// The parameters (those of every neuron, before per-neuron values).
@@ -274,51 +260,32 @@ impl HodgkinHuxley {
         &self.params
     }
 
-    /// One step; uniform constants run as one block of the whole shard, per-neuron lanes in
-    /// blocks of [`BLOCK`].
+    /// One step at the state's precision.
     fn update<L>(&mut self, lanes: &L, syn: &mut [f64], current: &[f64])
     where
         L: LaneSet,
         for<'a> L::Block<'a>: HhAccess,
     {
-        let n = self.v.len();
-        let dt = self.dt;
         let rk4 = self.params.integrator == HhIntegrator::Rk4;
-        let s = self.rate_scale;
-        let mut base = 0;
-        while base < n {
-            let end = if <L::Block<'_> as HhAccess>::UNIFORM {
-                n
-            } else {
-                (base + BLOCK).min(n)
-            };
-            let c = lanes.block(base, end);
-            c.check_len(end - base);
-            for k in 0..end - base {
-                let i = base + k;
-                let ext = if current.is_empty() { 0.0 } else { current[i] };
-                let input = c.i_offset(k) + c.na_to_density(k) * (syn[i] + ext);
-                syn[i] = 0.0;
-                let y = [self.v[i], self.m[i], self.h[i], self.n[i]];
-                let k1 = hh_deriv(&c, k, s, y, input);
-                let y1 = if rk4 {
-                    let y2 = std::array::from_fn(|j| y[j] + 0.5 * dt * k1[j]);
-                    let k2 = hh_deriv(&c, k, s, y2, input);
-                    let y3 = std::array::from_fn(|j| y[j] + 0.5 * dt * k2[j]);
-                    let k3 = hh_deriv(&c, k, s, y3, input);
-                    let y4 = std::array::from_fn(|j| y[j] + dt * k3[j]);
-                    let k4 = hh_deriv(&c, k, s, y4, input);
-                    std::array::from_fn(|j| {
-                        y[j] + dt / 6.0 * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j])
-                    })
-                } else {
-                    std::array::from_fn(|j| y[j] + dt * k1[j])
+        let (dt, scale, fired) = (self.dt, self.rate_scale, &mut self.fired);
+        match self.single.as_deref_mut() {
+            None => {
+                let s = SquidArrays {
+                    v: &mut self.v,
+                    m: &mut self.m,
+                    h: &mut self.h,
+                    n: &mut self.n,
+                    fired,
                 };
-                let th = c.v_spike(k);
-                self.fired[i] = y[0] < th && y1[0] >= th;
-                [self.v[i], self.m[i], self.h[i], self.n[i]] = y1;
+                squid_step::<L, f64>(s, lanes, syn, current, dt, scale, rk4)
             }
-            base = end;
+            Some(single) => match single.arrays.as_mut_slice() {
+                [v, m, h, n] => {
+                    let s = SquidArrays { v, m, h, n, fired };
+                    squid_step::<L, f32>(s, lanes, syn, current, dt, scale, rk4)
+                }
+                _ => unreachable!("the f32 state has four arrays"),
+            },
         }
     }
 }
@@ -339,6 +306,8 @@ crate::param_table!(HodgkinHuxleyParams {
 impl super::BuiltinModel for HodgkinHuxley {
     type Params = HodgkinHuxleyParams;
 
+    const F32: bool = true;
+
     fn carry_from(&mut self, old: &Self) {
         super::carry_named(self, old);
         self.fired.clone_from(&old.fired);
@@ -355,13 +324,19 @@ impl super::BuiltinModel for HodgkinHuxley {
             let consts: Vec<HhConsts> = each.iter().map(HhConsts::of).collect();
             m.lanes = Some(HhLanes::of(&consts));
         }
-        Ok(m)
+        Ok(match ctx.precision {
+            Precision::F64 => m,
+            Precision::F32 => m.into_f32(),
+        })
     }
 }
 
 impl NeuronModel for HodgkinHuxley {
     fn len(&self) -> usize {
-        self.v.len()
+        match &self.single {
+            None => self.v.len(),
+            Some(s) => s.len(),
+        }
     }
 
     fn receptors(&self) -> &'static [Receptor] {
@@ -369,10 +344,13 @@ impl NeuronModel for HodgkinHuxley {
     }
 
     fn state_names(&self) -> &'static [&'static str] {
-        &["v", "m", "h", "n"]
+        HH_STATE
     }
 
     fn state(&self, name: &str) -> Option<&[f64]> {
+        if self.single.is_some() {
+            return None; // `values`
+        }
         match name {
             "v" => Some(&self.v),
             "m" => Some(&self.m),
@@ -383,6 +361,9 @@ impl NeuronModel for HodgkinHuxley {
     }
 
     fn state_mut(&mut self, name: &str) -> Option<&mut [f64]> {
+        if self.single.is_some() {
+            return None; // `values_mut`
+        }
         match name {
             "v" => Some(&mut self.v),
             "m" => Some(&mut self.m),
@@ -405,6 +386,8 @@ impl NeuronModel for HodgkinHuxley {
         }
         crate::simd::push_fired(&self.fired, spikes);
     }
+
+    super::single::f32_state_access!(HH_STATE, instant_receptors);
 }
 
 /// Parameters of [`HhCondExp`], PyNN names and defaults (`HH_cond_exp`).
@@ -499,19 +482,6 @@ impl HhCondExpParams {
     }
 }
 
-/// Traub–Miles rates `(α_m, β_m, α_h, β_h, α_n, β_n)` in 1/ms at `u = V − v_offset`.
-#[inline]
-fn traub_rates(u: f64) -> [f64; 6] {
-    // a (c − u) / (e^{(c−u)/s} − 1) = a · (u − c) / (1 − e^{−(u−c)/s})
-    let am = 0.32 * x_over_one_minus_exp(u - 13.0, 4.0);
-    let bm = 0.28 * x_over_one_minus_exp(-(u - 40.0), 5.0);
-    let ah = 0.128 * ((17.0 - u) / 18.0).exp();
-    let bh = 4.0 / (1.0 + ((40.0 - u) / 5.0).exp());
-    let an = 0.032 * x_over_one_minus_exp(u - 15.0, 5.0);
-    let bn = 0.5 * ((10.0 - u) / 40.0).exp();
-    [am, bm, ah, bh, an, bn]
-}
-
 const COND_RECEPTORS: &[Receptor] = &[
     Receptor {
         name: "excitatory",
@@ -547,7 +517,14 @@ pub struct HhCondExp {
     /// Inhibitory conductance, µS.
     pub g_inh: Vec<f64>,
     fired: Vec<bool>,
+    /// The state in `f32` for a population built with `precision = "f32"` (the arrays above
+    /// are then empty), in the order of [`TRAUB_STATE`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    single: Option<Box<Single>>,
 }
+
+/// The names of the state arrays of `HH_cond_exp` (and the order of the `f32` ones).
+const TRAUB_STATE: &[&str; 6] = &["v", "m", "h", "n", "g_exc", "g_inh"];
 
 crate::lanes! {
     /// Constants of the `HH_cond_exp` update, derived from one neuron's parameters.
@@ -582,32 +559,6 @@ impl TraubConsts {
     }
 }
 
-/// Steady-state gates `(m, h, n)` of the Traub model at `v` mV.
-fn traub_rest(v: f64, v_offset: f64) -> (f64, f64, f64) {
-    let [am, bm, ah, bh, an, bn] = traub_rates(v - v_offset);
-    (am / (am + bm), ah / (ah + bh), an / (an + bn))
-}
-
-/// Time derivatives of `(V, m, h, n)` of neuron `k` of a block with conductances `ge`, `gi`
-/// and input `i` nA.
-#[inline]
-fn traub_deriv(c: &impl TraubAccess, k: usize, y: [f64; 4], ge: f64, gi: f64, i: f64) -> [f64; 4] {
-    let [v, m, h, n] = y;
-    let n2 = n * n;
-    let i_ion = c.gbar_Na(k) * (m * m * m) * h * (v - c.e_rev_Na(k))
-        + c.gbar_K(k) * (n2 * n2) * (v - c.e_rev_K(k))
-        + c.g_leak(k) * (v - c.e_rev_leak(k))
-        + ge * (v - c.e_rev_E(k))
-        + gi * (v - c.e_rev_I(k));
-    let [am, bm, ah, bh, an, bn] = traub_rates(v - c.v_offset(k));
-    [
-        (i - i_ion) / c.cm(k),
-        am * (1.0 - m) - bm * m,
-        ah * (1.0 - h) - bh * h,
-        an * (1.0 - n) - bn * n,
-    ]
-}
-
 impl HhCondExp {
     /// `n` neurons at −65 mV with steady-state gates, time step `dt_ms`.
     pub fn new(params: &HhCondExpParams, n: usize, dt_ms: f64) -> Result<HhCondExp> {
@@ -631,7 +582,22 @@ impl HhCondExp {
             g_exc: vec![0.0; n],
             g_inh: vec![0.0; n],
             fired: vec![false; n],
+            single: None,
         })
+    }
+
+    /// The same neurons with their state in `f32` (each value rounded once).
+    fn into_f32(mut self) -> HhCondExp {
+        let arrays = [
+            &mut self.v,
+            &mut self.m,
+            &mut self.h,
+            &mut self.n,
+            &mut self.g_exc,
+            &mut self.g_inh,
+        ];
+        self.single = Some(Single::take(arrays, &mut Vec::new()));
+        self
     }
 
     /// The parameters (those of every neuron, before per-neuron values).
@@ -639,50 +605,41 @@ impl HhCondExp {
         &self.params
     }
 
-    /// One step; uniform constants run as one block of the whole shard, per-neuron lanes in
-    /// blocks of [`BLOCK`].
+    /// One step at the state's precision.
     fn update<L>(&mut self, lanes: &L, syn: &mut [f64], current: &[f64])
     where
         L: LaneSet,
         for<'a> L::Block<'a>: TraubAccess,
     {
-        let n = self.v.len();
-        let dt = self.dt;
-        let mut base = 0;
-        while base < n {
-            let end = if <L::Block<'_> as TraubAccess>::UNIFORM {
-                n
-            } else {
-                (base + BLOCK).min(n)
-            };
-            let c = lanes.block(base, end);
-            c.check_len(end - base);
-            for k in 0..end - base {
-                let i = base + k;
-                let (he, fe, hi, fi) = (c.half_e(k), c.full_e(k), c.half_i(k), c.full_i(k));
-                let ge = self.g_exc[i] + syn[2 * i];
-                let gi = self.g_inh[i] + syn[2 * i + 1];
-                syn[2 * i] = 0.0;
-                syn[2 * i + 1] = 0.0;
-                let input = c.i_offset(k) + if current.is_empty() { 0.0 } else { current[i] };
-                let y = [self.v[i], self.m[i], self.h[i], self.n[i]];
-                let k1 = traub_deriv(&c, k, y, ge, gi, input);
-                let y2 = std::array::from_fn(|j| y[j] + 0.5 * dt * k1[j]);
-                let k2 = traub_deriv(&c, k, y2, ge * he, gi * hi, input);
-                let y3 = std::array::from_fn(|j| y[j] + 0.5 * dt * k2[j]);
-                let k3 = traub_deriv(&c, k, y3, ge * he, gi * hi, input);
-                let y4 = std::array::from_fn(|j| y[j] + dt * k3[j]);
-                let k4 = traub_deriv(&c, k, y4, ge * fe, gi * fi, input);
-                let y1: [f64; 4] = std::array::from_fn(|j| {
-                    y[j] + dt / 6.0 * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j])
-                });
-                let th = c.v_spike(k);
-                self.fired[i] = y[0] < th && y1[0] >= th;
-                [self.v[i], self.m[i], self.h[i], self.n[i]] = y1;
-                self.g_exc[i] = ge * fe;
-                self.g_inh[i] = gi * fi;
+        let (dt, fired) = (self.dt, &mut self.fired);
+        match self.single.as_deref_mut() {
+            None => {
+                let s = CondExpArrays {
+                    v: &mut self.v,
+                    m: &mut self.m,
+                    h: &mut self.h,
+                    n: &mut self.n,
+                    g_exc: &mut self.g_exc,
+                    g_inh: &mut self.g_inh,
+                    fired,
+                };
+                cond_exp_step::<L, f64>(s, lanes, syn, current, dt)
             }
-            base = end;
+            Some(single) => match single.arrays.as_mut_slice() {
+                [v, m, h, n, g_exc, g_inh] => {
+                    let s = CondExpArrays {
+                        v,
+                        m,
+                        h,
+                        n,
+                        g_exc,
+                        g_inh,
+                        fired,
+                    };
+                    cond_exp_step::<L, f32>(s, lanes, syn, current, dt)
+                }
+                _ => unreachable!("the f32 state has six arrays"),
+            },
         }
     }
 }
@@ -707,6 +664,8 @@ crate::param_table!(HhCondExpParams {
 impl super::BuiltinModel for HhCondExp {
     type Params = HhCondExpParams;
 
+    const F32: bool = true;
+
     fn carry_from(&mut self, old: &Self) {
         super::carry_named(self, old);
         self.fired.clone_from(&old.fired);
@@ -728,13 +687,19 @@ impl super::BuiltinModel for HhCondExp {
                 each.iter().map(|p| TraubConsts::of(p, ctx.dt_ms)).collect();
             m.lanes = Some(TraubLanes::of(&consts));
         }
-        Ok(m)
+        Ok(match ctx.precision {
+            Precision::F64 => m,
+            Precision::F32 => m.into_f32(),
+        })
     }
 }
 
 impl NeuronModel for HhCondExp {
     fn len(&self) -> usize {
-        self.v.len()
+        match &self.single {
+            None => self.v.len(),
+            Some(s) => s.len(),
+        }
     }
 
     fn receptors(&self) -> &'static [Receptor] {
@@ -742,10 +707,13 @@ impl NeuronModel for HhCondExp {
     }
 
     fn state_names(&self) -> &'static [&'static str] {
-        &["v", "m", "h", "n", "g_exc", "g_inh"]
+        TRAUB_STATE
     }
 
     fn state(&self, name: &str) -> Option<&[f64]> {
+        if self.single.is_some() {
+            return None; // `values`
+        }
         match name {
             "v" => Some(&self.v),
             "m" => Some(&self.m),
@@ -758,6 +726,9 @@ impl NeuronModel for HhCondExp {
     }
 
     fn state_mut(&mut self, name: &str) -> Option<&mut [f64]> {
+        if self.single.is_some() {
+            return None; // `values_mut`
+        }
         match name {
             "v" => Some(&mut self.v),
             "m" => Some(&mut self.m),
@@ -782,11 +753,112 @@ impl NeuronModel for HhCondExp {
         }
         crate::simd::push_fired(&self.fired, spikes);
     }
+
+    super::single::f32_state_access!(TRAUB_STATE, instant_receptors);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `f32` state: the same update in single precision. `HH_squid` (Euler with uniform
+    /// constants, RK4 with a per-neuron `g_k`) with a drive from 10 to 16 µA/cm² (nA at the
+    /// default area), well above the ≈ 6.3 µA/cm² from which it fires repetitively (35–40
+    /// spikes each in 500 ms, no neuron near its threshold), and `HH_cond_exp` (uniform and
+    /// per-neuron `gbar_K`) with 0.5 to 1.7 nA, far above its rheobase of ≈ 0.03 nA (45–95
+    /// spikes each); both with random inputs on every receptor. The spike counts of 500 ms
+    /// follow the `f64` population's to one spike; the state is read as `f32` (and not as
+    /// `f64`); a copy through serde, mid-run, keeps the precision and continues with the same
+    /// spikes.
+    #[test]
+    fn f32_state_follows_f64() {
+        use crate::spiking::neuron::testing::build;
+        use crate::spiking::neuron::{ModelSpec, Neurons};
+        let (n, dt) = (60, 0.02);
+        let f = |a: f64, b: f64| (0..n).map(|i| a + b * i as f64).collect::<Vec<f64>>();
+        for (integrator, per) in [
+            (HhIntegrator::Euler, vec![]),
+            (HhIntegrator::Rk4, vec![("g_k".to_string(), f(34.0, 0.05))]),
+        ] {
+            let spec = ModelSpec::HH_squid(HodgkinHuxleyParams {
+                integrator,
+                ..Default::default()
+            });
+            let Neurons::HH_squid(wide) = build(&spec, n, dt, &per) else {
+                unreachable!()
+            };
+            let single = wide.clone().into_f32();
+            follows_f64(wide, single, &f(10.0, 0.1), &[20.0]);
+        }
+        for per in [vec![], vec![("gbar_K".to_string(), f(5.5, 0.02))]] {
+            let spec = ModelSpec::HH_cond_exp(HhCondExpParams::default());
+            let Neurons::HH_cond_exp(wide) = build(&spec, n, dt, &per) else {
+                unreachable!()
+            };
+            let single = wide.clone().into_f32();
+            follows_f64(wide, single, &f(0.5, 0.02), &[0.01, 0.002]);
+        }
+    }
+
+    /// Runs `wide` and `single` (the same neurons with `f32` state) for 25000 steps (500 ms at
+    /// dt = 0.02 ms) with the external current `drive` (nA) and, with probability 0.05 per
+    /// neuron, receptor and step, a weight in `[0, w[r])` on receptor `r`; checks what
+    /// [`f32_state_follows_f64`] says.
+    fn follows_f64<M>(mut wide: M, mut single: M, drive: &[f64], w: &[f64])
+    where
+        M: NeuronModel + serde::Serialize + serde::de::DeserializeOwned,
+    {
+        use crate::spiking::neuron::StateRef;
+        use rand::{Rng as _, SeedableRng as _};
+        let (n, r) = (drive.len(), w.len());
+        assert_eq!(single.precision(), Precision::F32);
+        assert!(single.state("v").is_none() && single.receptor_values(0).is_none());
+        let mut rng = crate::rng::Rng::seed_from_u64(13);
+        let (mut a, mut b) = (vec![0usize; n], vec![0usize; n]);
+        let mut copy: Option<M> = None;
+        let (mut sa, mut sb) = (Vec::new(), Vec::new());
+        for step in 0..25_000 {
+            let syn: Vec<f64> = (0..n * r)
+                .map(|k| {
+                    if rng.random_bool(0.05) {
+                        rng.random_range(0.0..w[k % r])
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            sa.clear();
+            sb.clear();
+            single.step(&mut syn.clone(), drive, &mut sa);
+            wide.step(&mut syn.clone(), drive, &mut sb);
+            if let Some(c) = copy.as_mut() {
+                let mut sc = Vec::new();
+                c.step(&mut syn.clone(), drive, &mut sc);
+                assert_eq!(sc, sa, "the copy, step {step}");
+            }
+            sa.iter().for_each(|&i| a[i as usize] += 1);
+            sb.iter().for_each(|&i| b[i as usize] += 1);
+            if step == 12_500 {
+                let bytes = serde_json::to_vec(&single).unwrap();
+                copy = Some(serde_json::from_slice(&bytes).unwrap());
+            }
+        }
+        let total: usize = a.iter().sum();
+        assert!(total > 10 * n, "{total} spikes");
+        for i in 0..n {
+            assert!(
+                a[i].abs_diff(b[i]) <= 1,
+                "neuron {i}: {} against {}",
+                a[i],
+                b[i]
+            );
+        }
+        let Some(StateRef::F32(v)) = single.values("v") else {
+            panic!("f32 v")
+        };
+        assert!(v.iter().all(|x| x.is_finite()));
+        assert_eq!(copy.unwrap().precision(), Precision::F32);
+    }
 
     /// Per-neuron parameters (every one of them) give each neuron the bits of a one-neuron
     /// population with its parameters (classic HH with both integrators and in Neurapse's
