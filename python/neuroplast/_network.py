@@ -84,10 +84,8 @@ class NetworkBuilder:
         ``"IF_cond_exp"``, or a neuron :class:`Model`), with parameter values ``params``
         (numbers, arrays of one value per neuron, distributions) and initial values ``init``
         (e.g. ``{"v": npl.uniform(-60, -50)}``). ``precision``: ``"f64"`` (default) or
-        ``"f32"`` state (``IF_cond_exp``, ``IF_cond_alpha``, ``IF_curr_exp``, ``IF_curr_alpha``,
-        ``LIF_neurapse``, ``EIF_cond_exp_isfa_ista``, ``Izhikevich``, ``Izhikevich2007``,
-        ``HH_squid``, ``HH_cond_exp`` and equation models).
-        Returns its :class:`Population`."""
+        ``"f32"`` state (every built-in neuron model and equation models, not the spike
+        sources). Returns its :class:`Population`."""
         _name(name, "name")
         if isinstance(model, Model):
             if model.kind != "neuron":

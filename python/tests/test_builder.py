@@ -166,7 +166,8 @@ def test_populations_and_projections_get_and_set():
 def test_f32_populations_from_python():
     """precision="f32" is the file's key: the same spikes as COBA in f32 written as a file,
     state read back as f32 values widened (also of HH_cond_exp), and errors naming the key for
-    a model without it (a spike source) and for a precision that does not exist."""
+    a model without it (a spike source: every neuron model has it) and for a precision that
+    does not exist."""
     net = coba_in_code(200.0)
     spec = net.to_toml().replace('model = "IF_cond_exp"', 'model = "IF_cond_exp"\nprecision = "f32"')
     file = npl.Network.from_toml(spec)
@@ -188,8 +189,9 @@ def test_f32_populations_from_python():
     with pytest.raises(npl.ConfigError) as e:
         npl.Network(dt=1.0, seed=1).population("x", 5, "SpikeSourcePoisson", precision="f32")
     assert e.value.path == "populations.x.precision"
-    assert "SpikeSourcePoisson runs in f64 only" in str(e.value)
-    assert "IF_cond_exp" in str(e.value) and "HH_cond_exp" in str(e.value)
+    msg = str(e.value)
+    assert "SpikeSourcePoisson runs in f64 only" in msg
+    assert all(m in msg for m in ("IF_cond_exp", "HH_cond_exp", "SORF", "equation models"))
     with pytest.raises(npl.ConfigError) as e:
         npl.Network(dt=1.0, seed=1).population("x", 5, "IF_cond_exp", precision="f16")
     assert e.value.path == "populations.x.precision"

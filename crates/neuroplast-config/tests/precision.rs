@@ -415,9 +415,28 @@ fn hh_cond_exp_in_f32_any_threads_resumes_and_follows_f64() {
     );
 }
 
-/// Errors name the key and what is allowed: a model without `f32` (a spike source), a
-/// precision that does not exist, and a retune that would change a built population's
-/// precision.
+/// `SORF` in `f32` inside a network, driven by `i_offset` and the Poisson inputs through its
+/// `ampa` receptor ([`f32_network_follows_f64`]).
+#[test]
+fn sorf_in_f32_any_threads_resumes_and_follows_f64() {
+    // i_offset = 3 is below the RS cell's rheobase (about 4: alone it stays silent); a weight
+    // of 0.01 is an AMPA conductance (decaying with tau_ampa = 5 ms), and the ≈ 50 inputs at
+    // 40 Hz hold g_ampa near 0.1 on average: the inputs make every neuron fire, about 5
+    // spikes each in the 200 ms (≈ 25 Hz), far from one per refractory period (1 ms).
+    f32_network_follows_f64(
+        "SORF",
+        &[
+            "populations.cells.params={i_offset=3.0}",
+            "projections.static.receptor=\"ampa\"",
+            "projections.plastic.receptor=\"ampa\"",
+        ],
+        0.01,
+    );
+}
+
+/// Errors name the key and what is allowed: a model without `f32` (a spike source; every
+/// built-in neuron model has it), a precision that does not exist, and a retune that would
+/// change a built population's precision.
 #[test]
 fn precision_errors_name_the_key() {
     let e = small(&["populations.input.precision=\"f32\""])
@@ -429,7 +448,7 @@ fn precision_errors_name_the_key() {
         e.msg.contains(
             "IF_cond_exp, IF_cond_alpha, IF_curr_exp, IF_curr_alpha, LIF_neurapse, \
              EIF_cond_exp_isfa_ista, Izhikevich, Izhikevich2007, HH_squid, HH_cond_exp, \
-             equation models"
+             equation models, SORF"
         ),
         "{e}"
     );

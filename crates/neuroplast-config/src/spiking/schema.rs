@@ -161,8 +161,8 @@ pub struct PopulationSection {
     /// Initial values of state variables: `v = -65.0` or `v = { kind = "normal", … }`.
     #[serde(default, skip_serializing_if = "Named::is_empty")]
     pub init: Named<NumberOr>,
-    /// `"f64"` (default) or `"f32"`: the precision of the state arrays (`IF_cond_exp` and
-    /// equation models; docs/spiking.md "Precision").
+    /// `"f64"` (default) or `"f32"`: the precision of the state arrays (every neuron model,
+    /// not the spike sources; docs/spiking.md "Precision").
     #[serde(default, skip_serializing_if = "is_f64")]
     pub precision: Precision,
 }

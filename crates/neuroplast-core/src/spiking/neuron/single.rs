@@ -1,8 +1,7 @@
-//! The `f32` state of a built-in model built with `precision = "f32"` (`IF_cond_exp`,
-//! `IF_cond_alpha`, `IF_curr_exp`, `IF_curr_alpha`, `LIF_neurapse`, `EIF_cond_exp_isfa_ista`,
-//! `Izhikevich`, `Izhikevich2007`, `HH_squid`, `HH_cond_exp`): its named arrays and, for the
-//! LIF models, the refractory counter. A model keeps its `f64` arrays empty while it holds one
-//! of these, and runs its update, generic over the precision, on whichever it has.
+//! The `f32` state of a built-in neuron model (every one of them has it) built with
+//! `precision = "f32"`: its named arrays and, for a model with one, the refractory counter. A
+//! model keeps its `f64` arrays empty while it holds one of these, and runs its update, generic
+//! over the precision, on whichever it has.
 
 use serde::{Deserialize, Serialize};
 

@@ -29,13 +29,20 @@
 //!    the neuron is refractory for `tau_refrac` (rounded to whole steps; 1 step at dt = 1 ms).
 //!
 //! Initial state: `v = −65`, `u = −13`, conductances 0.
+//!
+//! With `precision = "f32"` the same update runs on `f32` state (the constants computed in
+//! `f64` and rounded once, the external current rounded as it is added; the network delivers
+//! weights into the `f32` conductances, each rounded once).
 
 use serde::{Deserialize, Serialize};
 
 use super::lanes::LaneSet;
+use super::single::Single;
 use super::{
-    check_finite, check_positive, refractory_steps, NeuronModel, Receptor, ReceptorKind, BLOCK,
+    check_finite, check_positive, refractory_steps, NeuronModel, Precision, Receptor, ReceptorKind,
+    BLOCK,
 };
+use crate::lang::Float;
 use crate::{ensure, Result};
 
 /// Parameters of [`Sorf`] (ANNarchy notebook values).
@@ -146,9 +153,15 @@ impl SorfParams {
 /// The NMDA voltage gate `B(v) = x² / (1 + x²)`, `x = (v + 80) / 60`.
 #[inline]
 pub fn nmda_gate(v: f64) -> f64 {
-    let x = (v + 80.0) / 60.0;
+    gate(v)
+}
+
+/// [`nmda_gate`] at precision `F` (its constants rounded once).
+#[inline(always)]
+fn gate<F: Float>(v: F) -> F {
+    let x = (v + F::from_f64(80.0)) / F::from_f64(60.0);
     let x2 = x * x;
-    x2 / (1.0 + x2)
+    x2 / (F::ONE + x2)
 }
 
 const SORF_RECEPTORS: &[Receptor] = &[
@@ -198,6 +211,23 @@ pub struct Sorf {
     /// Remaining refractory steps (whole numbers stored as f64).
     refrac: Vec<f64>,
     fired: Vec<bool>,
+    /// The state in `f32` for a population built with `precision = "f32"` (the arrays above
+    /// are then empty), in the order of [`SORF_F32`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    single: Option<Box<Single>>,
+}
+
+/// The order of the `f32` arrays: the receptors' conductances right after `v`, as
+/// [`f32_state_access!`](super::single::f32_state_access) expects.
+const SORF_F32: &[&str; 6] = &["v", "g_ampa", "g_nmda", "g_gabaa", "g_gabab", "u"];
+
+/// The arrays one step runs over, of precision `F`.
+struct SorfArrays<'a, F> {
+    v: &'a mut [F],
+    u: &'a mut [F],
+    /// The conductances, in the order of the receptors.
+    g: [&'a mut [F]; 4],
+    refrac: &'a mut [F],
 }
 
 crate::lanes! {
@@ -256,7 +286,22 @@ impl Sorf {
             g_gabab: vec![0.0; n],
             refrac: vec![0.0; n],
             fired: vec![false; n],
+            single: None,
         })
+    }
+
+    /// The same neurons with their state in `f32` (each value rounded once).
+    fn into_f32(mut self) -> Sorf {
+        let arrays = [
+            &mut self.v,
+            &mut self.g_ampa,
+            &mut self.g_nmda,
+            &mut self.g_gabaa,
+            &mut self.g_gabab,
+            &mut self.u,
+        ];
+        self.single = Some(Single::take(arrays, &mut self.refrac));
+        self
     }
 
     /// The parameters (those of every neuron, before per-neuron values).
@@ -264,79 +309,42 @@ impl Sorf {
         &self.params
     }
 
-    /// One step; the weights of this step's arrivals are already in the conductances (the
-    /// network delivers into `receptor_state`). Uniform constants run as one block of the
-    /// whole shard, per-neuron lanes in blocks of [`BLOCK`].
+    /// One step at the state's precision; the weights of this step's arrivals are already in
+    /// the conductances (the network delivers into `receptor_values`).
     #[inline(always)]
     fn update<const EXT: bool, L>(&mut self, lanes: &L, current: &[f64])
     where
         L: LaneSet,
         for<'a> L::Block<'a>: SorfAccess,
     {
-        let n = self.v.len();
-        let dt = self.dt;
-        let h = 0.5 * dt;
-        let mut base = 0;
-        while base < n {
-            let end = if <L::Block<'_> as SorfAccess>::UNIFORM {
-                n
-            } else {
-                (base + BLOCK).min(n)
-            };
-            let c = lanes.block(base, end);
-            c.check_len(end - base);
-            let current = if EXT { &current[base..end] } else { &[][..] };
-            let v = &mut self.v[base..end];
-            let u = &mut self.u[base..end];
-            let ga = &mut self.g_ampa[base..end];
-            let gn = &mut self.g_nmda[base..end];
-            let gga = &mut self.g_gabaa[base..end];
-            let ggb = &mut self.g_gabab[base..end];
-            let refrac = &mut self.refrac[base..end];
-            let fired = &mut self.fired[base..end];
-            for i in 0..v.len() {
-                let (a, b) = (c.a(i), c.b(i));
-                let (g_a, g_n, g_ga, g_gb) = (ga[i], gn[i], gga[i], ggb[i]);
-                let (v0, u0) = (v[i], u[i]);
-                let active = refrac[i] <= 0.0;
-                let ext = if EXT {
-                    c.i_offset(i) + current[i]
-                } else {
-                    c.i_offset(i)
+        let (dt, fired) = (self.dt, &mut self.fired);
+        match self.single.as_deref_mut() {
+            None => {
+                let s = SorfArrays {
+                    v: &mut self.v,
+                    u: &mut self.u,
+                    g: [
+                        &mut self.g_ampa,
+                        &mut self.g_nmda,
+                        &mut self.g_gabaa,
+                        &mut self.g_gabab,
+                    ],
+                    refrac: &mut self.refrac,
                 };
-                let input = g_a * (c.vrev_ampa(i) - v0)
-                    + g_n * nmda_gate(v0) * (c.vrev_nmda(i) - v0)
-                    + g_ga * (c.vrev_gabaa(i) - v0)
-                    + g_gb * (c.vrev_gabab(i) - v0)
-                    + ext;
-                let kv = (0.04 * v0 + 5.0) * v0 + 140.0 - u0 + input;
-                let ku = a * (b * v0 - u0);
-                let vh = v0 + h * kv;
-                let uh = u0 + h * ku;
-                let v1 = v0 + dt * ((0.04 * vh + 5.0) * vh + 140.0 - uh + input);
-                let u1 = u0 + dt * (a * (b * vh - uh));
-                let (v1, u1) = if active { (v1, u1) } else { (v0, u0) };
-                // (a plain comparison, not f64::max: it vectorises to one vmaxpd)
-                let v_min = c.v_min(i);
-                let v1 = if v1 < v_min { v_min } else { v1 };
-                let spike = active && v1 >= c.v_thresh(i);
-                v[i] = if spike { c.c(i) } else { v1 };
-                u[i] = if spike { u1 + c.d(i) } else { u1 };
-                let keep = if spike { 0.0 } else { 1.0 };
-                ga[i] = g_a * c.decay_ampa(i) * keep;
-                gn[i] = g_n * c.decay_nmda(i) * keep;
-                gga[i] = g_ga * c.decay_gabaa(i) * keep;
-                ggb[i] = g_gb * c.decay_gabab(i) * keep;
-                refrac[i] = if spike {
-                    c.nref(i)
-                } else if active {
-                    0.0
-                } else {
-                    refrac[i] - 1.0
-                };
-                fired[i] = spike;
+                update::<EXT, L, f64>(s, fired, lanes, current, dt)
             }
-            base = end;
+            Some(single) => match single.arrays.as_mut_slice() {
+                [v, ga, gn, gga, ggb, u] => {
+                    let s = SorfArrays {
+                        v,
+                        u,
+                        g: [ga, gn, gga, ggb],
+                        refrac: &mut single.refrac,
+                    };
+                    update::<EXT, L, f32>(s, fired, lanes, current, dt)
+                }
+                _ => unreachable!("the f32 state has six arrays"),
+            },
         }
     }
 
@@ -356,6 +364,91 @@ impl Sorf {
                 }
             },
         );
+    }
+}
+
+/// One step of the SORF neuron over state arrays of precision `F`; uniform constants run as
+/// one block of the whole shard, per-neuron lanes in blocks of [`BLOCK`]. The constants
+/// (`dt/2` computed in `f64`) and the external current are `f64`, rounded to `F` where they
+/// are used.
+#[inline(always)]
+fn update<const EXT: bool, L, F: Float>(
+    s: SorfArrays<'_, F>,
+    fired: &mut [bool],
+    lanes: &L,
+    current: &[f64],
+    dt: f64,
+) where
+    L: LaneSet,
+    for<'a> L::Block<'a>: SorfAccess,
+{
+    let f = F::from_f64;
+    let (dt, h) = (f(dt), f(0.5 * dt));
+    let (zero, one) = (F::ZERO, F::ONE);
+    let (k04, k5, k140) = (f(0.04), f(5.0), f(140.0));
+    let n = s.v.len();
+    let [g_ampa, g_nmda, g_gabaa, g_gabab] = s.g;
+    let mut base = 0;
+    while base < n {
+        let end = if <L::Block<'_> as SorfAccess>::UNIFORM {
+            n
+        } else {
+            (base + BLOCK).min(n)
+        };
+        let c = lanes.block(base, end);
+        c.check_len(end - base);
+        let current = if EXT { &current[base..end] } else { &[][..] };
+        let v = &mut s.v[base..end];
+        let u = &mut s.u[base..end];
+        let ga = &mut g_ampa[base..end];
+        let gn = &mut g_nmda[base..end];
+        let gga = &mut g_gabaa[base..end];
+        let ggb = &mut g_gabab[base..end];
+        let refrac = &mut s.refrac[base..end];
+        let fired = &mut fired[base..end];
+        for i in 0..v.len() {
+            let (a, b) = (f(c.a(i)), f(c.b(i)));
+            let (g_a, g_n, g_ga, g_gb) = (ga[i], gn[i], gga[i], ggb[i]);
+            let (v0, u0) = (v[i], u[i]);
+            let active = refrac[i] <= zero;
+            let ext = if EXT {
+                f(c.i_offset(i)) + f(current[i])
+            } else {
+                f(c.i_offset(i))
+            };
+            let input = g_a * (f(c.vrev_ampa(i)) - v0)
+                + g_n * gate(v0) * (f(c.vrev_nmda(i)) - v0)
+                + g_ga * (f(c.vrev_gabaa(i)) - v0)
+                + g_gb * (f(c.vrev_gabab(i)) - v0)
+                + ext;
+            let kv = (k04 * v0 + k5) * v0 + k140 - u0 + input;
+            let ku = a * (b * v0 - u0);
+            let vh = v0 + h * kv;
+            let uh = u0 + h * ku;
+            let v1 = v0 + dt * ((k04 * vh + k5) * vh + k140 - uh + input);
+            let u1 = u0 + dt * (a * (b * vh - uh));
+            let (v1, u1) = if active { (v1, u1) } else { (v0, u0) };
+            // (a plain comparison, not f64::max: it vectorises to one vmaxpd)
+            let v_min = f(c.v_min(i));
+            let v1 = if v1 < v_min { v_min } else { v1 };
+            let spike = active && v1 >= f(c.v_thresh(i));
+            v[i] = if spike { f(c.c(i)) } else { v1 };
+            u[i] = if spike { u1 + f(c.d(i)) } else { u1 };
+            let keep = if spike { zero } else { one };
+            ga[i] = g_a * f(c.decay_ampa(i)) * keep;
+            gn[i] = g_n * f(c.decay_nmda(i)) * keep;
+            gga[i] = g_ga * f(c.decay_gabaa(i)) * keep;
+            ggb[i] = g_gb * f(c.decay_gabab(i)) * keep;
+            refrac[i] = if spike {
+                f(c.nref(i))
+            } else if active {
+                zero
+            } else {
+                refrac[i] - one
+            };
+            fired[i] = spike;
+        }
+        base = end;
     }
 }
 
@@ -381,10 +474,15 @@ crate::param_table!(SorfParams {
 impl super::BuiltinModel for Sorf {
     type Params = SorfParams;
 
+    const F32: bool = true;
+
     fn carry_from(&mut self, old: &Self) {
         super::carry_named(self, old);
         self.refrac.clone_from(&old.refrac);
         self.fired.clone_from(&old.fired);
+        if let (Some(new), Some(old)) = (self.single.as_deref_mut(), old.single.as_deref()) {
+            new.refrac.clone_from(&old.refrac);
+        }
     }
 
     fn validate(params: &SorfParams, path: &str) -> Result<()> {
@@ -401,13 +499,19 @@ impl super::BuiltinModel for Sorf {
             let consts: Vec<SorfConsts> = each.into_iter().map(|(_, c)| c).collect();
             m.lanes = Some(SorfLanes::of(&consts));
         }
-        Ok(m)
+        Ok(match ctx.precision {
+            Precision::F64 => m,
+            Precision::F32 => m.into_f32(),
+        })
     }
 }
 
 impl NeuronModel for Sorf {
     fn len(&self) -> usize {
-        self.v.len()
+        match &self.single {
+            None => self.v.len(),
+            Some(s) => s.len(),
+        }
     }
 
     fn receptors(&self) -> &'static [Receptor] {
@@ -419,6 +523,9 @@ impl NeuronModel for Sorf {
     }
 
     fn state(&self, name: &str) -> Option<&[f64]> {
+        if self.single.is_some() {
+            return None; // `values`
+        }
         match name {
             "v" => Some(&self.v),
             "u" => Some(&self.u),
@@ -431,6 +538,9 @@ impl NeuronModel for Sorf {
     }
 
     fn state_mut(&mut self, name: &str) -> Option<&mut [f64]> {
+        if self.single.is_some() {
+            return None; // `values_mut`
+        }
         match name {
             "v" => Some(&mut self.v),
             "u" => Some(&mut self.u),
@@ -443,6 +553,9 @@ impl NeuronModel for Sorf {
     }
 
     fn receptor_state(&mut self, r: usize) -> Option<&mut [f64]> {
+        if self.single.is_some() {
+            return None; // `receptor_values`
+        }
         match r {
             0 => Some(&mut self.g_ampa),
             1 => Some(&mut self.g_nmda),
@@ -465,11 +578,94 @@ impl NeuronModel for Sorf {
         }
         crate::simd::push_fired(&self.fired, spikes);
     }
+
+    super::single::f32_state_access!(SORF_F32);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `f32` state: the same update in single precision. With a drive that differs between
+    /// neurons (5 to 16.8, above the RS cell's rheobase of about 4: 10 to 20 spikes each in
+    /// 500 ms) and random weights on all four receptors delivered through
+    /// `receptor_values` (into the `f32` conductances), the spike counts of 500 ms follow the
+    /// `f64` population's to one spike, for uniform and per-neuron constants; the state is
+    /// read as `f32` (and not as `f64`); a copy through serde, mid-run, keeps the precision
+    /// (and its refractory counters) and continues with the same spikes.
+    #[test]
+    fn f32_state_follows_f64() {
+        use crate::spiking::neuron::testing::build;
+        use crate::spiking::neuron::{ModelSpec, Neurons, StateMut, StateRef};
+        use rand::{Rng as _, SeedableRng as _};
+        let (n, dt) = (60, 0.5);
+        let spec = ModelSpec::SORF(SorfParams::default());
+        let ds: Vec<f64> = (0..n).map(|i| 6.0 + 0.05 * i as f64).collect();
+        for per in [vec![], vec![("d".to_string(), ds)]] {
+            let Neurons::SORF(mut wide) = build(&spec, n, dt, &per) else {
+                unreachable!()
+            };
+            let mut single = wide.clone().into_f32();
+            assert_eq!(single.precision(), Precision::F32);
+            assert!(single.state("v").is_none() && single.receptor_state(0).is_none());
+            let mut rng = crate::rng::Rng::seed_from_u64(19);
+            let drive: Vec<f64> = (0..n).map(|i| 5.0 + 0.2 * i as f64).collect();
+            let (mut a, mut b) = (vec![0usize; n], vec![0usize; n]);
+            let mut copy: Option<Sorf> = None;
+            let (mut sa, mut sb) = (Vec::new(), Vec::new());
+            for step in 0..1000 {
+                for (r, w_max) in [0.1, 0.1, 0.02, 0.005].into_iter().enumerate() {
+                    let w: Vec<f64> = (0..n)
+                        .map(|_| {
+                            if rng.random_bool(0.1) {
+                                rng.random_range(0.0..w_max)
+                            } else {
+                                0.0
+                            }
+                        })
+                        .collect();
+                    for m in [&mut single].into_iter().chain(copy.as_mut()) {
+                        let Some(StateMut::F32(x)) = m.receptor_values(r) else {
+                            panic!("f32 receptor")
+                        };
+                        x.iter_mut().zip(&w).for_each(|(x, &w)| *x += w as f32);
+                    }
+                    let x = wide.receptor_state(r).unwrap();
+                    x.iter_mut().zip(&w).for_each(|(x, &w)| *x += w);
+                }
+                sa.clear();
+                sb.clear();
+                single.step(&mut [], &drive, &mut sa);
+                wide.step(&mut [], &drive, &mut sb);
+                if let Some(c) = copy.as_mut() {
+                    let mut sc = Vec::new();
+                    c.step(&mut [], &drive, &mut sc);
+                    assert_eq!(sc, sa, "the copy, step {step}");
+                }
+                sa.iter().for_each(|&i| a[i as usize] += 1);
+                sb.iter().for_each(|&i| b[i as usize] += 1);
+                if step == 500 {
+                    let bytes = serde_json::to_vec(&single).unwrap();
+                    copy = Some(serde_json::from_slice(&bytes).unwrap());
+                }
+            }
+            let total: usize = a.iter().sum();
+            assert!(total > 10 * n, "{total} spikes");
+            for i in 0..n {
+                assert!(
+                    a[i].abs_diff(b[i]) <= 1,
+                    "neuron {i}: {} against {}",
+                    a[i],
+                    b[i]
+                );
+            }
+            let Some(StateRef::F32(v)) = single.values("v") else {
+                panic!("f32 v")
+            };
+            assert!(v.iter().all(|x| x.is_finite()));
+            assert_eq!(copy.unwrap().precision(), Precision::F32);
+        }
+    }
 
     /// What the network does: add the interleaved weights `syn[i·4 + q]` to receptor q of
     /// neuron i (and clear them), then step.
