@@ -580,26 +580,14 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
                             None => dd.copy_from_slice(&src[self.base..self.base + len]),
                         }
                     }
-                    Via::Semi => {
-                        let src = &self.arrays[*arr as usize];
-                        for (x, &j) in dd.iter_mut().zip(syn.post) {
-                            *x = src.get(j as usize).copied().unwrap_or(T::ZERO);
-                        }
-                    }
+                    Via::Semi => gather(dd, &self.arrays[*arr as usize], syn.post, T::ZERO, |y| y),
                     Via::Post | Via::Pre => {
                         let idx = if *via == Via::Post { syn.post } else { syn.pre };
                         // one loop per precision (not a match per element)
                         match syn.ext.get(*arr as usize) {
-                            Some(StateRef::F64(v)) => {
-                                for (x, &j) in dd.iter_mut().zip(idx) {
-                                    *x = T::from_f64(v.get(j as usize).copied().unwrap_or(0.0));
-                                }
-                            }
+                            Some(StateRef::F64(v)) => gather(dd, v, idx, T::ZERO, T::from_f64),
                             Some(StateRef::F32(v)) => {
-                                for (x, &j) in dd.iter_mut().zip(idx) {
-                                    let y = v.get(j as usize).copied().unwrap_or(0.0);
-                                    *x = T::from_f64(f64::from(y));
-                                }
+                                gather(dd, v, idx, T::ZERO, |y| T::from_f64(f64::from(y)))
                             }
                             None => {}
                         }
@@ -664,18 +652,39 @@ impl<T: Float, S: TargetSink> Frame<'_, '_, T, S> {
                 } else {
                     (syn.pre, syn.t_pre)
                 };
-                for (k, x) in buf[..len].iter_mut().enumerate() {
-                    *x = if *time {
-                        match t.get(k).copied().unwrap_or(u64::MAX) {
-                            u64::MAX => T::from_f64(f64::NEG_INFINITY),
-                            s => T::from_f64(s as f64 * syn.dt),
-                        }
-                    } else {
-                        T::from_f64(f64::from(idx.get(k).copied().unwrap_or(0)))
-                    };
+                // (the chunk's index and time slices have the chunk's length)
+                if *time {
+                    for (x, &s) in buf[..len].iter_mut().zip(t) {
+                        let ms = if s == u64::MAX {
+                            f64::NEG_INFINITY
+                        } else {
+                            s as f64 * syn.dt
+                        };
+                        *x = T::from_f64(ms);
+                    }
+                } else {
+                    for (x, &j) in buf[..len].iter_mut().zip(idx) {
+                        *x = T::from_f64(f64::from(j));
+                    }
                 }
                 self.regs[*d as usize] = buf;
             }
         }
+    }
+}
+
+/// `dd[k] = f(src[idx[k]])`, or `zero` for an index past the end. The index is clamped before
+/// the read, so the loop has no bounds check (and can vectorise) and no read can fail; an index
+/// past the end (never made by the synapses' builder) still reads `zero`.
+#[inline(always)]
+fn gather<T: Copy, U: Copy>(dd: &mut [T], src: &[U], idx: &[u32], zero: T, f: impl Fn(U) -> T) {
+    let Some(last) = src.len().checked_sub(1) else {
+        dd.iter_mut().for_each(|x| *x = zero);
+        return;
+    };
+    for (x, &j) in dd.iter_mut().zip(idx) {
+        let j = j as usize;
+        let y = f(src[j.min(last)]);
+        *x = if j <= last { y } else { zero };
     }
 }

@@ -272,9 +272,12 @@ pub(crate) fn run_batch<T: Float, S: TargetSink>(
             }
             (&pre[..len], &post[..len], &tpre[..len])
         };
-        if reads_t_post {
+        if let (true, Some(end)) = (reads_t_post, last_post.len().checked_sub(1)) {
+            // (clamped, then replaced past the end: no bounds check in the loop)
             for (t, &j) in tpost[..len].iter_mut().zip(post) {
-                *t = last_post.get(j as usize).copied().unwrap_or(u64::MAX);
+                let j = j as usize;
+                let s = last_post[j.min(end)];
+                *t = if j <= end { s } else { u64::MAX };
             }
         }
         let chunk = SynChunk {
