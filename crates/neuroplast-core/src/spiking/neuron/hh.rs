@@ -772,7 +772,7 @@ mod tests {
     /// spikes.
     #[test]
     fn f32_state_follows_f64() {
-        use crate::spiking::neuron::testing::build;
+        use crate::spiking::neuron::testing::{build, f32_follows_f64};
         use crate::spiking::neuron::{ModelSpec, Neurons};
         let (n, dt) = (60, 0.02);
         let f = |a: f64, b: f64| (0..n).map(|i| a + b * i as f64).collect::<Vec<f64>>();
@@ -788,7 +788,7 @@ mod tests {
                 unreachable!()
             };
             let single = wide.clone().into_f32();
-            follows_f64(wide, single, &f(10.0, 0.1), &[20.0]);
+            f32_follows_f64(wide, single, &f(10.0, 0.1), &[20.0], 25_000, 13);
         }
         for per in [vec![], vec![("gbar_K".to_string(), f(5.5, 0.02))]] {
             let spec = ModelSpec::HH_cond_exp(HhCondExpParams::default());
@@ -796,68 +796,8 @@ mod tests {
                 unreachable!()
             };
             let single = wide.clone().into_f32();
-            follows_f64(wide, single, &f(0.5, 0.02), &[0.01, 0.002]);
+            f32_follows_f64(wide, single, &f(0.5, 0.02), &[0.01, 0.002], 25_000, 13);
         }
-    }
-
-    /// Runs `wide` and `single` (the same neurons with `f32` state) for 25000 steps (500 ms at
-    /// dt = 0.02 ms) with the external current `drive` (nA) and, with probability 0.05 per
-    /// neuron, receptor and step, a weight in `[0, w[r])` on receptor `r`; checks what
-    /// [`f32_state_follows_f64`] says.
-    fn follows_f64<M>(mut wide: M, mut single: M, drive: &[f64], w: &[f64])
-    where
-        M: NeuronModel + serde::Serialize + serde::de::DeserializeOwned,
-    {
-        use crate::spiking::neuron::StateRef;
-        use rand::{Rng as _, SeedableRng as _};
-        let (n, r) = (drive.len(), w.len());
-        assert_eq!(single.precision(), Precision::F32);
-        assert!(single.state("v").is_none() && single.receptor_values(0).is_none());
-        let mut rng = crate::rng::Rng::seed_from_u64(13);
-        let (mut a, mut b) = (vec![0usize; n], vec![0usize; n]);
-        let mut copy: Option<M> = None;
-        let (mut sa, mut sb) = (Vec::new(), Vec::new());
-        for step in 0..25_000 {
-            let syn: Vec<f64> = (0..n * r)
-                .map(|k| {
-                    if rng.random_bool(0.05) {
-                        rng.random_range(0.0..w[k % r])
-                    } else {
-                        0.0
-                    }
-                })
-                .collect();
-            sa.clear();
-            sb.clear();
-            single.step(&mut syn.clone(), drive, &mut sa);
-            wide.step(&mut syn.clone(), drive, &mut sb);
-            if let Some(c) = copy.as_mut() {
-                let mut sc = Vec::new();
-                c.step(&mut syn.clone(), drive, &mut sc);
-                assert_eq!(sc, sa, "the copy, step {step}");
-            }
-            sa.iter().for_each(|&i| a[i as usize] += 1);
-            sb.iter().for_each(|&i| b[i as usize] += 1);
-            if step == 12_500 {
-                let bytes = serde_json::to_vec(&single).unwrap();
-                copy = Some(serde_json::from_slice(&bytes).unwrap());
-            }
-        }
-        let total: usize = a.iter().sum();
-        assert!(total > 10 * n, "{total} spikes");
-        for i in 0..n {
-            assert!(
-                a[i].abs_diff(b[i]) <= 1,
-                "neuron {i}: {} against {}",
-                a[i],
-                b[i]
-            );
-        }
-        let Some(StateRef::F32(v)) = single.values("v") else {
-            panic!("f32 v")
-        };
-        assert!(v.iter().all(|x| x.is_finite()));
-        assert_eq!(copy.unwrap().precision(), Precision::F32);
     }
 
     /// Per-neuron parameters (every one of them) give each neuron the bits of a one-neuron

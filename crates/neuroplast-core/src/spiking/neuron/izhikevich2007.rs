@@ -435,65 +435,18 @@ mod tests {
     /// serde, mid-run, keeps the precision and continues with the same spikes.
     #[test]
     fn f32_state_follows_f64() {
-        use crate::spiking::neuron::testing::build;
-        use crate::spiking::neuron::{ModelSpec, Neurons, StateRef};
-        use rand::{Rng as _, SeedableRng as _};
+        use crate::spiking::neuron::testing::{build, f32_follows_f64};
+        use crate::spiking::neuron::{ModelSpec, Neurons};
         let (n, dt) = (60, 0.1);
         let spec = ModelSpec::Izhikevich2007(Izhikevich2007Params::default());
         let ks: Vec<f64> = (0..n).map(|i| 0.0006 + 0.000005 * i as f64).collect();
         for per in [vec![], vec![("k".to_string(), ks)]] {
-            let Neurons::Izhikevich2007(mut wide) = build(&spec, n, dt, &per) else {
+            let Neurons::Izhikevich2007(wide) = build(&spec, n, dt, &per) else {
                 unreachable!()
             };
-            let mut single = wide.clone().into_f32();
-            assert_eq!(single.precision(), Precision::F32);
-            assert!(single.state("v").is_none() && single.receptor_values(0).is_none());
-            let mut rng = crate::rng::Rng::seed_from_u64(7);
+            let single = wide.clone().into_f32();
             let drive: Vec<f64> = (0..n).map(|i| 0.05 + 0.006 * i as f64).collect();
-            let (mut a, mut b) = (vec![0usize; n], vec![0usize; n]);
-            let mut copy: Option<Izhikevich2007> = None;
-            let (mut sa, mut sb) = (Vec::new(), Vec::new());
-            for step in 0..5000 {
-                let syn: Vec<f64> = (0..n)
-                    .map(|_| {
-                        if rng.random_bool(0.05) {
-                            rng.random_range(0.0..1.0)
-                        } else {
-                            0.0
-                        }
-                    })
-                    .collect();
-                sa.clear();
-                sb.clear();
-                single.step(&mut syn.clone(), &drive, &mut sa);
-                wide.step(&mut syn.clone(), &drive, &mut sb);
-                if let Some(c) = copy.as_mut() {
-                    let mut sc = Vec::new();
-                    c.step(&mut syn.clone(), &drive, &mut sc);
-                    assert_eq!(sc, sa, "the copy, step {step}");
-                }
-                sa.iter().for_each(|&i| a[i as usize] += 1);
-                sb.iter().for_each(|&i| b[i as usize] += 1);
-                if step == 2500 {
-                    let bytes = serde_json::to_vec(&single).unwrap();
-                    copy = Some(serde_json::from_slice(&bytes).unwrap());
-                }
-            }
-            let total: usize = a.iter().sum();
-            assert!(total > 10 * n, "{total} spikes");
-            for i in 0..n {
-                assert!(
-                    a[i].abs_diff(b[i]) <= 1,
-                    "neuron {i}: {} against {}",
-                    a[i],
-                    b[i]
-                );
-            }
-            let Some(StateRef::F32(v)) = single.values("v") else {
-                panic!("f32 v")
-            };
-            assert!(v.iter().all(|x| x.is_finite()));
-            assert_eq!(copy.unwrap().precision(), Precision::F32);
+            f32_follows_f64(wide, single, &drive, &[1.0], 5000, 7);
         }
     }
 }

@@ -462,6 +462,74 @@ pub(crate) mod testing {
         (s_many.len(), lanes)
     }
 
+    /// Runs `wide` and `single` (the same neurons, `single` with `f32` state) for `steps`
+    /// steps with the external current `drive` (nA) and, with probability 0.05 per neuron,
+    /// receptor and step, a weight in `[0, w[r])` on receptor `r` (random numbers from
+    /// `seed`); a serde copy of `single` taken half-way runs beside it. Checks that `single`
+    /// is `f32` (no `f64` state), that the copy keeps the precision and gives `single`'s spikes
+    /// at every step, that there are more than 10 spikes per neuron and that each neuron's
+    /// spike count is within one of `wide`'s.
+    pub(crate) fn f32_follows_f64<M>(
+        mut wide: M,
+        mut single: M,
+        drive: &[f64],
+        w: &[f64],
+        steps: usize,
+        seed: u64,
+    ) where
+        M: NeuronModel + serde::Serialize + serde::de::DeserializeOwned,
+    {
+        use super::{Precision, StateRef};
+        let (n, r) = (drive.len(), w.len());
+        assert_eq!(single.precision(), Precision::F32);
+        assert!(single.state("v").is_none() && single.receptor_values(0).is_none());
+        let mut rng = crate::rng::Rng::seed_from_u64(seed);
+        let (mut a, mut b) = (vec![0usize; n], vec![0usize; n]);
+        let mut copy: Option<M> = None;
+        let (mut sa, mut sb) = (Vec::new(), Vec::new());
+        for step in 0..steps {
+            let syn: Vec<f64> = (0..n * r)
+                .map(|k| {
+                    if rng.random_bool(0.05) {
+                        rng.random_range(0.0..w[k % r])
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            sa.clear();
+            sb.clear();
+            single.step(&mut syn.clone(), drive, &mut sa);
+            wide.step(&mut syn.clone(), drive, &mut sb);
+            if let Some(c) = copy.as_mut() {
+                let mut sc = Vec::new();
+                c.step(&mut syn.clone(), drive, &mut sc);
+                assert_eq!(sc, sa, "the copy, step {step}");
+            }
+            sa.iter().for_each(|&i| a[i as usize] += 1);
+            sb.iter().for_each(|&i| b[i as usize] += 1);
+            if step == steps / 2 {
+                let bytes = serde_json::to_vec(&single).unwrap();
+                copy = Some(serde_json::from_slice(&bytes).unwrap());
+            }
+        }
+        let total: usize = a.iter().sum();
+        assert!(total > 10 * n, "{total} spikes");
+        for i in 0..n {
+            assert!(
+                a[i].abs_diff(b[i]) <= 1,
+                "neuron {i}: {} against {}",
+                a[i],
+                b[i]
+            );
+        }
+        let Some(StateRef::F32(v)) = single.values("v") else {
+            panic!("f32 v")
+        };
+        assert!(v.iter().all(|x| x.is_finite()));
+        assert_eq!(copy.unwrap().precision(), Precision::F32);
+    }
+
     /// What the network does: weights for receptors with a `receptor_state` go there, the
     /// rest through `syn`; then one step.
     pub(crate) fn step_with(
