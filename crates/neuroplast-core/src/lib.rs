@@ -42,6 +42,7 @@
 //! assert_eq!(sim.sorn.spike_hash(), copy.sorn.spike_hash());
 //! ```
 
+pub(crate) mod affine;
 pub mod analysis;
 pub mod checkpoint;
 pub mod codec;

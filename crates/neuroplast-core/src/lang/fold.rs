@@ -99,9 +99,14 @@ pub fn eval_const(e: &RExpr, param: &impl Fn(u32) -> Option<f64>) -> Option<f64>
                 eval_const(b, param)?
             }
         }
-        RExpr::Call(f, args) if !f.is_random() => {
-            let v: Option<Vec<f64>> = args.iter().map(|a| eval_const(a, param)).collect();
-            call_f64(*f, &v?)?
+        RExpr::Call(f, args) if !f.is_random() && args.len() <= 4 => {
+            // (no allocation: this also evaluates the closed-form synapses' coefficients
+            // while a network runs)
+            let mut v = [0.0; 4];
+            for (x, a) in v.iter_mut().zip(args) {
+                *x = eval_const(a, param)?;
+            }
+            call_f64(*f, &v[..args.len()])?
         }
         _ => return None,
     })

@@ -512,6 +512,8 @@ fn semiglobal_variables_per_postsynaptic_neuron_equal_per_synapse() {
                 &(0..m).map(|s| 0.01 * f64::from(s % 11)).collect::<Vec<_>>(),
             )
             .unwrap();
+            // every step literally (the closed form is compared in the next test)
+            e.set_closed_form(false);
             e
         };
         let (mut a, mut b) = (make(&semi), make(&plain));
@@ -571,6 +573,164 @@ fn semiglobal_variables_per_postsynaptic_neuron_equal_per_synapse() {
         same(&a, &b);
         same(&c, &b);
     }
+}
+
+/// `homeo_stdp`'s per-step equations in closed form between events follow the per-step
+/// program: the same arrivals (delays 1–3 steps), postsynaptic spikes and piecewise-constant
+/// rates (as the network's rate window gives them), weights against both bounds, in `f64` and
+/// `f32`; after each flush every variable is within rounding of the per-step program's, and so
+/// are the delivered weights. A stretch of steps not run (a freeze) is skipped by both, and a
+/// checkpoint mid-run goes on bit-identically.
+#[test]
+fn closed_form_per_step_equations_follow_the_per_step_program() {
+    let src =
+        models(include_str!("../../../../examples/sorf_equations.toml"))["homeo_stdp"].clone();
+    let mut bounded = src.clone();
+    bounded.equations = src.equations.replace("max=10.0", "max=0.6");
+    assert_ne!(bounded.equations, src.equations);
+    let (m, n_post) = (400u32, 8usize);
+    let pre: Vec<u32> = (0..m).map(|s| (s * 7) % 50).collect();
+    let post: Vec<u32> = (0..m).map(|s| (s * 3) % n_post as u32).collect();
+    let delays: Vec<u32> = (0..m).map(|s| 1 + s % 3).collect();
+    // a short T and a strong β: K and the STDP term large; LTD stronger than LTP drives the
+    // weights to the lower bound, LTP stronger than LTD to the upper one
+    let (short_t, strong_beta, strong) = ([200.0], [4000.0], [1e-4]);
+    let ltd: [(&str, &[f64]); 3] = [
+        ("T", &short_t),
+        ("beta", &strong_beta),
+        ("A_minus", &strong),
+    ];
+    let ltp: [(&str, &[f64]); 3] = [("T", &short_t), ("beta", &strong_beta), ("A_plus", &strong)];
+    for (source, params, precision, tol) in [
+        (&src, &ltd, Precision::F64, 1e-9),
+        (&bounded, &ltp, Precision::F64, 1e-9),
+        (&bounded, &ltp, Precision::F32, 2e-3),
+    ] {
+        let def = SynapseModelDef::from_source("homeo_stdp", source).unwrap();
+        let make = |closed: bool| {
+            let mut e = SynapseExec::new(
+                &def,
+                &pre,
+                &post,
+                n_post,
+                &delays,
+                1.0,
+                precision,
+                Rng::seed_from_u64(3),
+                params,
+            )
+            .unwrap();
+            let w0: Vec<f64> = (0..m).map(|s| 0.06 * f64::from(s % 11)).collect();
+            e.set("w", &w0).unwrap();
+            e.set_closed_form(closed);
+            assert_eq!(e.closed_form(), closed);
+            e
+        };
+        let (mut a, mut b) = (make(true), make(false));
+        assert!(a
+            .program_listing()
+            .contains("closed form between events: `w` affine in itself and the traces [ltp, ltd], 2 branch(es)"));
+        // the network's order within a step (plasticity/equations.rs); rates near the target
+        // (where K is largest) change now and then, as a sliding window's do
+        let drive = |syn: &mut SynapseExec, from: u64, to: u64| {
+            let mut r = Rng::seed_from_u64(from);
+            let mut rates = vec![0.0; n_post];
+            let mut out = 0.0;
+            for t in from..to {
+                for x in rates.iter_mut() {
+                    if r.random_bool(0.02) {
+                        *x = 8.0 + (r.random::<f64>() * 4.0).floor();
+                    }
+                }
+                let values = [StateRef::F64(&rates)];
+                let batch: Vec<u32> = (0..m).filter(|_| r.random_bool(0.02)).collect();
+                let posts: Vec<u32> = (0..n_post as u32).filter(|_| r.random_bool(0.02)).collect();
+                syn.on_arrivals(t, &batch, &values, |_, _, w| out += w);
+                syn.mark_post_spikes(t, &posts);
+                syn.per_step(t, &values);
+                syn.on_post_spikes(t, &posts, &values, |_, _, _| {});
+            }
+            out
+        };
+        let close = |a: &mut SynapseExec, b: &mut SynapseExec, t: u64| {
+            a.flush(t);
+            b.flush(t);
+            for name in ["w", "ltp", "ltd", "stdp", "R", "K"] {
+                let (x, y) = (a.get(name).unwrap(), b.get(name).unwrap());
+                let scale = y.iter().fold(0.0f64, |s, v| s.max(v.abs())).max(1e-300);
+                for (s, (x, y)) in x.iter().zip(&y).enumerate() {
+                    assert!(
+                        (x - y).abs() <= tol * scale,
+                        "{name}[{s}] at {t}: {x} vs {y} ({precision:?})"
+                    );
+                }
+            }
+        };
+        let (oa, ob) = (drive(&mut a, 0, 1500), drive(&mut b, 0, 1500));
+        assert!((oa - ob).abs() <= tol * ob.abs(), "{oa} vs {ob}");
+        close(&mut a, &mut b, 1500);
+        // steps 1500..1600 not run (a freeze), then on
+        drive(&mut a, 1600, 2200);
+        drive(&mut b, 1600, 2200);
+        let mut c: SynapseExec = roundtrip(&a);
+        let (oa, oc) = (drive(&mut a, 2200, 3000), drive(&mut c, 2200, 3000));
+        assert_eq!(oa.to_bits(), oc.to_bits());
+        for name in a.state_names() {
+            let (x, y) = (a.get(&name).unwrap(), c.get(&name).unwrap());
+            assert!(
+                x.iter().zip(&y).all(|(x, y)| x.to_bits() == y.to_bits()),
+                "{name}"
+            );
+        }
+        let ob = drive(&mut b, 2200, 3000);
+        assert!((oa - ob).abs() <= tol * ob.abs(), "{oa} vs {ob}");
+        close(&mut a, &mut b, 3000);
+        let w = b.get("w").unwrap();
+        let hi = if source == &bounded { 0.6 } else { 10.0 };
+        let (at_lo, at_hi) = (
+            w.iter().filter(|&&x| x == 0.0).count(),
+            w.iter().filter(|&&x| (x - hi).abs() < 1e-6).count(),
+        );
+        let pinned = if hi < 1.0 { at_hi } else { at_lo };
+        assert!(pinned > 100, "{at_lo} weights at 0, {at_hi} at {hi}");
+    }
+}
+
+/// Which per-step equations run in closed form: homeo_stdp does; with R and K per synapse, a
+/// weight change not linear in `w`, or a coefficient's parameter given per synapse, they run
+/// every step.
+#[test]
+fn closed_form_only_for_its_shape() {
+    let src =
+        models(include_str!("../../../../examples/sorf_equations.toml"))["homeo_stdp"].clone();
+    let build = |equations: &str, params: &[(&str, &[f64])]| {
+        let mut s = src.clone();
+        s.equations = equations.into();
+        let def = SynapseModelDef::from_source("h", &s).unwrap();
+        SynapseExec::new(
+            &def,
+            &[0, 1],
+            &[0, 0],
+            1,
+            &[],
+            1.0,
+            Precision::F64,
+            Rng::seed_from_u64(1),
+            params,
+        )
+        .unwrap()
+        .closed_form()
+    };
+    assert!(build(&src.equations, &[]));
+    assert!(!build(&src.equations.replace(": semiglobal", ""), &[]));
+    let squared = src.equations.replace("* K : min", "* K * w : min");
+    assert_ne!(squared, src.equations);
+    assert!(!build(&squared, &[]));
+    assert!(!build(&src.equations, &[("beta", &[1.0, 2.0])]));
+    let random = src
+        .equations
+        .replace("* K : min", "* K + 0.0 * rand() : min");
+    assert!(!build(&random, &[]));
 }
 
 /// What a semiglobal variable may not do, each refused at its line with what is allowed.

@@ -440,6 +440,8 @@ fn homeo_stdp_equations_step_by_hand() {
     assert_eq!(got, vec![(0, 0, 1.0)]);
     assert_eq!(syn.get("ltp").unwrap(), vec![4.5e-5, 0.0]);
     syn.per_step(5, &vals);
+    // (the per-step equations run in closed form between events: bring them up to step 6)
+    syn.flush(6);
     // synapse 0: t_post (never) < t_pre = 4: stdp = −ltd = 0; synapse 1: t_post = t_pre = −∞
     let (r, t, g, rt, alpha) = (12.0f64, 10000.0f64, 50.0f64, 10.0f64, 0.1f64);
     let k = r / (t * (1.0 + (1.0 - r / rt).abs() * g));

@@ -166,6 +166,13 @@ impl SynapseExec {
     ) {
         sboth_mut!(self, c => {
             let m = c.pre.len();
+            // closed form: the arriving synapses up to this step, before t_pre changes
+            c.lazy_begin(step);
+            for &s in batch {
+                if (s as usize) < m {
+                    c.lazy_sync(step, s as usize);
+                }
+            }
             for &s in batch {
                 if let Some(slot) = c.last_pre.get_mut(s as usize) {
                     *slot = step.saturating_sub(u64::from(c.delay[s as usize]));
@@ -209,6 +216,9 @@ impl SynapseExec {
                 if j >= c.n_post {
                     continue;
                 }
+                // closed form: the update of this step too (it pairs with this spike when
+                // mark_post_spikes came first), before on_post
+                c.lazy_sync_post(step + 1, j);
                 c.last_post[j] = step;
                 batch.extend_from_slice(&c.by_post[c.post_ptr[j] as usize..c.post_ptr[j + 1] as usize]);
             }
@@ -224,9 +234,12 @@ impl SynapseExec {
     /// sets the same value again).
     pub fn mark_post_spikes(&mut self, step: u64, spikes: &[u32]) {
         sboth_mut!(self, c => {
+            c.lazy_begin(step);
             for &j in spikes {
-                if let Some(slot) = c.last_post.get_mut(j as usize) {
-                    *slot = step;
+                if (j as usize) < c.n_post {
+                    // closed form: up to this step under the previous t_post
+                    c.lazy_sync_post(step, j as usize);
+                    c.last_post[j as usize] = step;
                 }
             }
         })
@@ -234,8 +247,33 @@ impl SynapseExec {
 
     /// The per-step equations, over all synapses (see the module docs).
     pub fn per_step(&mut self, step: u64, values: &[StateRef]) {
-        let _ = step;
-        sboth_mut!(self, c => c.run(Part::PerStep, None, values, &mut crate::lang::exec::NoTargets))
+        sboth_mut!(self, c => {
+            if !c.per_step_lazy(step, values) {
+                c.run(Part::PerStep, None, values, &mut crate::lang::exec::NoTargets)
+            }
+        })
+    }
+
+    /// Whether the per-step equations run in closed form between events (see the module
+    /// docs): they have its shape and it is on.
+    pub fn closed_form(&self) -> bool {
+        sboth!(self, c => c.lazy.is_some())
+    }
+
+    /// Use the closed form of the per-step equations where they have its shape (`true`, the
+    /// default) or run them every step over every synapse (`false`: the literal program, for
+    /// comparisons). The state is brought up to date first.
+    pub fn set_closed_form(&mut self, on: bool) {
+        sboth_mut!(self, c => {
+            let now = c.lazy.as_ref().map(|lz| lz.now);
+            c.lazy_sync_all();
+            c.closed_form = on;
+            c.build_lazy();
+            if let (Some(lz), Some(now)) = (c.lazy.as_mut(), now) {
+                lz.now = now;
+                lz.synced.fill(now);
+            }
+        })
     }
 
     /// The names of the variables (per synapse; a semiglobal one has one value per
@@ -254,7 +292,8 @@ impl SynapseExec {
     }
 
     /// A variable as `f64` (a copy): one value per synapse, or per postsynaptic neuron for a
-    /// semiglobal variable. Event-driven variables are as of each synapse's last event;
+    /// semiglobal variable. Event-driven variables, and the variables of per-step equations in
+    /// closed form ([`closed_form`](Self::closed_form)), are as of each synapse's last event;
     /// [`flush`](Self::flush) brings them up to a step first.
     pub fn get(&self, name: &str) -> Option<Vec<f64>> {
         let k = self.var_index(name)?;
@@ -296,8 +335,14 @@ impl SynapseExec {
             });
         }
         sboth_mut!(self, c => {
+            c.lazy_sync_all();
             for (s, x) in c.arrays[k].iter_mut().enumerate() {
                 *x = Float::from_f64(values[if values.len() == 1 { 0 } else { s }]);
+            }
+            if c.def.checked.vars[k].semiglobal {
+                if let Some(lz) = c.lazy.as_mut() {
+                    lz.set_all(&c.arrays, c.n_post);
+                }
             }
         });
         Ok(())
@@ -338,15 +383,20 @@ impl SynapseExec {
                     }
                 }
             }
+            if let Some(lz) = &c.lazy {
+                out.push_str(&format!("-- every step, per synapse, runs as: {}\n", lz.describe(&c.def.checked)));
+            }
             out
         })
     }
 
-    /// Bring every event-driven variable up to step `step` (before reading them).
+    /// Bring every event-driven variable up to step `step`, and the per-step equations in
+    /// closed form up to the last step run (before reading them).
     pub fn flush(&mut self, step: u64) {
         sboth_mut!(self, c => {
             let all: Vec<u32> = (0..c.pre.len() as u32).collect();
             c.advance(step, &all);
+            c.lazy_sync_all();
         })
     }
 }
@@ -370,6 +420,17 @@ struct SynapseSnapshot {
     last_pre: Vec<u64>,
     last_post: Vec<u64>,
     rng: Rng,
+    /// Closed form: whether it is on, each synapse's synced step and the next step.
+    #[serde(default = "yes")]
+    closed_form: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    synced: Vec<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    now: Option<u64>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Serialize for SynapseExec {
@@ -393,6 +454,9 @@ impl Serialize for SynapseExec {
             last_pre: c.last_pre.clone(),
             last_post: c.last_post.clone(),
             rng: c.rng.clone(),
+            closed_form: c.closed_form,
+            synced: c.lazy.as_ref().map(|lz| lz.synced.clone()).unwrap_or_default(),
+            now: c.lazy.as_ref().map(|lz| lz.now).filter(|&n| n != super::state::UNKNOWN),
         });
         snap.serialize(s)
     }
@@ -440,6 +504,15 @@ impl<'de> Deserialize<'de> for SynapseExec {
                 c.last_pre = snap.last_pre.clone();
                 c.last_post = snap.last_post.clone();
                 c.rng = snap.rng.clone();
+                // closed form: coefficients from the restored state, then where it was
+                c.closed_form = snap.closed_form;
+                c.build_lazy();
+                if let (Some(lz), Some(now)) = (c.lazy.as_mut(), snap.now) {
+                    if snap.synced.len() == m {
+                        lz.synced.clone_from(&snap.synced);
+                        lz.now = now;
+                    }
+                }
                 true
             }
         });

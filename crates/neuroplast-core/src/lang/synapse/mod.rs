@@ -36,6 +36,7 @@
 mod compile;
 mod def;
 mod exec;
+mod lazy;
 mod state;
 
 pub use def::{Side, SynapseModelDef};

@@ -16,6 +16,7 @@ use crate::rng::Rng;
 
 use super::compile::{compile, Part};
 use super::def::SynapseModelDef;
+use super::lazy::Lazy;
 
 /// An event-driven variable at run time.
 #[derive(Clone, Debug, PartialEq)]
@@ -85,9 +86,17 @@ pub(super) struct SCore<T> {
     pub(super) scratch: Scratch<T>,
     pub(super) batch: Vec<u32>,
     pub(super) rng: Rng,
+    /// The per-step equations in closed form between events, when they have its shape and
+    /// `closed_form` is on (`lazy.rs`).
+    pub(super) lazy: Option<Lazy>,
+    /// Whether a closed form is used where one exists (on by default).
+    pub(super) closed_form: bool,
 }
 
 const NEVER: u64 = u64::MAX;
+
+/// `Lazy::now` before the first call (or after a restore without it): set by the first call.
+pub(super) const UNKNOWN: u64 = u64::MAX;
 
 impl<T: Float> SCore<T> {
     #[allow(clippy::too_many_arguments)] // reason: the parts of a projection
@@ -171,6 +180,8 @@ impl<T: Float> SCore<T> {
             scratch: Scratch::default(),
             batch: Vec::new(),
             rng,
+            lazy: None,
+            closed_form: true,
         };
         let c = &core.def.checked;
         // a semiglobal variable's array holds one value per postsynaptic neuron
@@ -248,7 +259,126 @@ impl<T: Float> SCore<T> {
             );
             core.arrays.truncate(base);
         }
+        core.build_lazy();
         Ok(core)
+    }
+
+    /// (Re)build the closed form of the per-step equations from the current state, when it is
+    /// on and they have its shape; the first call after sets its step.
+    pub(super) fn build_lazy(&mut self) {
+        self.lazy = None;
+        if !self.closed_form || self.per_step.is_none() {
+            return;
+        }
+        let m = self.pre.len();
+        if let Some(mut lz) = Lazy::fits(&self.def, &self.params, self.dt, m, self.n_post) {
+            lz.set_all(&self.arrays, self.n_post);
+            lz.now = UNKNOWN;
+            self.lazy = Some(lz);
+        }
+    }
+
+    /// The start of a call at `step`: after steps the network did not run (a freeze), the
+    /// synapses go on from `step` (the per-step equations did not run meanwhile).
+    pub(super) fn lazy_begin(&mut self, step: u64) {
+        let Some(lz) = self.lazy.as_mut() else {
+            return;
+        };
+        if lz.now == UNKNOWN {
+            lz.synced.fill(step);
+            lz.now = step;
+        } else if lz.now < step {
+            self.lazy_sync_all();
+            if let Some(lz) = self.lazy.as_mut() {
+                lz.synced.fill(step);
+                lz.now = step;
+            }
+        }
+    }
+
+    /// Bring synapse `s` up to step `to` (the per-step updates of the steps before it).
+    #[inline]
+    pub(super) fn lazy_sync(&mut self, to: u64, s: usize) {
+        if let Some(lz) = self.lazy.as_mut() {
+            let j = self.post[s] as usize;
+            lz.sync(
+                &mut self.arrays,
+                s,
+                j,
+                to,
+                self.last_pre[s],
+                self.last_post[j],
+                self.dt,
+            );
+        }
+    }
+
+    /// Bring the incoming synapses of postsynaptic neuron `j` up to step `to`.
+    pub(super) fn lazy_sync_post(&mut self, to: u64, j: usize) {
+        let Some(lz) = self.lazy.as_mut() else {
+            return;
+        };
+        let tp = self.last_post[j];
+        let range = self.post_ptr[j] as usize..self.post_ptr[j + 1] as usize;
+        for &s in &self.by_post[range] {
+            let s = s as usize;
+            lz.sync(&mut self.arrays, s, j, to, self.last_pre[s], tp, self.dt);
+        }
+    }
+
+    /// Every synapse up to the last step run, helper variables included (before the state is
+    /// read or set).
+    pub(super) fn lazy_sync_all(&mut self) {
+        let Some(lz) = self.lazy.as_mut() else {
+            return;
+        };
+        if lz.now == UNKNOWN {
+            return;
+        }
+        let to = lz.now;
+        for s in 0..self.pre.len() {
+            let j = self.post[s] as usize;
+            let (tpre, tpost) = (self.last_pre[s], self.last_post[j]);
+            lz.sync(&mut self.arrays, s, j, to, tpre, tpost, self.dt);
+            lz.helpers(&mut self.arrays, s, tpre, tpost, self.dt);
+        }
+    }
+
+    /// The per-step equations of step `step` in closed form (`false`: there is none, run the
+    /// per-step program): the per-post program runs, the synapses of a neuron whose
+    /// semiglobal values changed are brought up to `step` and its coefficients renewed.
+    pub(super) fn per_step_lazy(&mut self, step: u64, values: &[StateRef]) -> bool {
+        if self.lazy.is_none() {
+            return false;
+        }
+        self.lazy_begin(step);
+        let n_post = self.n_post;
+        let semis = match self.lazy.as_mut() {
+            Some(lz) => {
+                lz.keep_semis(&self.arrays, n_post);
+                lz.has_semis()
+            }
+            None => false,
+        };
+        self.run_per_post(values);
+        if semis {
+            for j in 0..n_post {
+                let changed = self
+                    .lazy
+                    .as_ref()
+                    .is_some_and(|lz| lz.semis_changed(&self.arrays, n_post, j));
+                if changed {
+                    self.lazy_sync_post(step, j);
+                    if let Some(lz) = self.lazy.as_mut() {
+                        lz.set_post(&self.arrays, j);
+                    }
+                }
+            }
+        }
+        if let Some(lz) = self.lazy.as_mut() {
+            lz.now = step + 1;
+        }
+        true
     }
 
     /// Indices into `Checked::ext` of the reads and of the targets.
@@ -390,33 +520,7 @@ impl<T: Float> SCore<T> {
         sink: &mut S,
     ) {
         if which == Part::PerStep {
-            // the semiglobal variables first (ANNarchy's order), one element per postsynaptic
-            // neuron: the per-post program's `pre` and `post` are the identity
-            if let Some(prog) = self.per_post.as_mut() {
-                let n = self.n_post;
-                crate::simd::dispatch(
-                    #[inline(always)]
-                    || {
-                        run_batch(
-                            &prog.compiled.program,
-                            &mut self.scratch,
-                            &mut self.arrays,
-                            &prog.ks,
-                            &prog.splat,
-                            None,
-                            n,
-                            &self.ident,
-                            &self.ident,
-                            &self.last_post,
-                            &self.last_post,
-                            values,
-                            self.dt,
-                            &mut self.rng,
-                            &mut crate::lang::exec::NoTargets,
-                        )
-                    },
-                );
-            }
+            self.run_per_post(values);
         }
         let prog = match which {
             Part::OnPre => self.on_pre.as_mut(),
@@ -445,6 +549,37 @@ impl<T: Float> SCore<T> {
                     self.dt,
                     &mut self.rng,
                     sink,
+                )
+            },
+        );
+    }
+
+    /// The semiglobal variables' program (ANNarchy's order: before the per-synapse equations),
+    /// one element per postsynaptic neuron: its `pre` and `post` are the identity.
+    fn run_per_post(&mut self, values: &[StateRef]) {
+        let Some(prog) = self.per_post.as_mut() else {
+            return;
+        };
+        let n = self.n_post;
+        crate::simd::dispatch(
+            #[inline(always)]
+            || {
+                run_batch(
+                    &prog.compiled.program,
+                    &mut self.scratch,
+                    &mut self.arrays,
+                    &prog.ks,
+                    &prog.splat,
+                    None,
+                    n,
+                    &self.ident,
+                    &self.ident,
+                    &self.last_post,
+                    &self.last_post,
+                    values,
+                    self.dt,
+                    &mut self.rng,
+                    &mut crate::lang::exec::NoTargets,
                 )
             },
         );

@@ -80,6 +80,7 @@ use serde::{Deserialize, Serialize};
 
 use super::super::projection::Synapses;
 use super::{Arrivals, DecayTable, PostIndex, PostSpikes, SynapseRule, NEVER};
+use crate::affine::{geometric_gap, stretch};
 use crate::{ensure, Result};
 
 /// How `homeostatic_stdp` estimates the postsynaptic rate R.
@@ -296,18 +297,6 @@ const POW_MEMO_MAX: u64 = 1 << 16;
 impl PartialEq for PowMemo {
     fn eq(&self, _: &Self) -> bool {
         true
-    }
-}
-
-/// `g(k) = (aᵏ − qᵏ)/(a − q)`, the sum `Σ_{i<k} aⁱ·q^(k−1−i)` (its limit `k·aᵏ⁻¹` at a = q).
-#[inline]
-fn geometric_gap(a: f64, ln_a: f64, a_k: f64, k: u64, table: &DecayTable) -> f64 {
-    let qk = table.between(0, k);
-    let q = table.between(0, 1);
-    if (a - q).abs() > 1e-12 {
-        (a_k - qk) / (a - q)
-    } else {
-        k as f64 * (((k as f64) - 1.0) * ln_a).exp()
     }
 }
 
@@ -635,60 +624,6 @@ impl SynapseRule for HomeostaticStdpState {
             + 16 * self.fifo.capacity()
             + 8 * (self.plus.table.len() + self.minus.table.len())
     }
-}
-
-/// `n` steps of `w ← clip(a·w + bc·qᵏ, lo, hi)`, k = 0…n−1, in closed form (see the module
-/// docs); `a_n = aⁿ` and `g_n = g(n)` ([`geometric_gap`]) come from the memo.
-#[allow(clippy::too_many_arguments)] // reason: one stretch's constants
-#[inline]
-fn stretch(
-    w0: f64,
-    a: f64,
-    ln_a: f64,
-    a_n: f64,
-    g_n: f64,
-    bc: f64,
-    ln_q: f64,
-    n: u64,
-    lo: f64,
-    hi: f64,
-    table: &DecayTable,
-) -> f64 {
-    let free = |w: f64, k: u64, bc: f64| -> f64 {
-        let (ak, g) = if k == n {
-            (a_n, g_n)
-        } else {
-            let ak = (k as f64 * ln_a).exp();
-            (ak, geometric_gap(a, ln_a, ak, k, table))
-        };
-        if bc == 0.0 {
-            return ak * w;
-        }
-        ak * w + bc * g
-    };
-    // the step where a bound stops being absorbing: bc·qᵐ crosses (1 − a)·B
-    let split = if bc > 0.0 && a < 1.0 {
-        Some((hi, (1.0 - a) * hi / bc))
-    } else if bc < 0.0 && a > 1.0 && lo > 0.0 {
-        Some((lo, (a - 1.0) * lo / -bc))
-    } else {
-        None
-    };
-    if let Some((bound, r)) = split {
-        if r < 1.0 {
-            // absorbing at the start, repelling from step m on
-            let m = ((r.ln() / ln_q).floor() as u64).saturating_add(1);
-            if m < n {
-                let wm = free(w0, m, bc);
-                let hit = if bc > 0.0 { wm >= hi } else { wm <= lo };
-                if hit {
-                    let bcm = bc * table.between(0, m);
-                    return free(bound, n - m, bcm).clamp(lo, hi);
-                }
-            }
-        }
-    }
-    free(w0, n, bc).clamp(lo, hi)
 }
 
 #[cfg(test)]

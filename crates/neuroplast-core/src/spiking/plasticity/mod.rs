@@ -275,6 +275,13 @@ impl DecayTable {
     }
 }
 
+impl crate::affine::Powers for DecayTable {
+    #[inline]
+    fn pow(&self, k: u64) -> f64 {
+        self.between(0, k)
+    }
+}
+
 /// The state of a plastic projection: the rule's state, the spike history and the transposed
 /// index, and whether it is frozen.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
