@@ -592,7 +592,12 @@ fn synapse_checked_against_the_post_model() {
 #[test]
 #[ignore]
 fn print_if_cond_exp_program() {
-    let def = neuron("IF_cond_exp.toml", "IF_cond_exp");
+    // NEUROPLAST_LISTING=sorf.toml:RSNeuron prints another library model's program
+    let which = std::env::var("NEUROPLAST_LISTING").unwrap_or_default();
+    let (file, name) = which
+        .split_once(':')
+        .unwrap_or(("IF_cond_exp.toml", "IF_cond_exp"));
+    let def = neuron(file, name);
     let e = NeuronExec::new(&def, 10, 0.1, Precision::F64, rng(1)).unwrap();
     println!("{}", e.program_listing());
 }

@@ -95,6 +95,67 @@ struct Helper {
     value: RExpr,
 }
 
+/// A condition on `t_pre` / `t_post`: a comparison of two values read directly, or any
+/// expression.
+#[derive(Clone, Debug)]
+enum Cond {
+    Cmp(BinOp, Opd, Opd),
+    Any(RExpr),
+}
+
+/// An operand of [`Cond::Cmp`]: `t_pre`, `t_post` (ms) or a constant.
+#[derive(Clone, Copy, Debug)]
+enum Opd {
+    TPre,
+    TPost,
+    K(f64),
+}
+
+impl Opd {
+    /// `e` as an operand; `t_pre` is slot `times`, `t_post` slot `times + 1`.
+    fn of(e: &RExpr, params: &[BV], times: usize) -> Option<Opd> {
+        match e {
+            RExpr::Const(x) => Some(Opd::K(*x)),
+            RExpr::Param(p) => match params.get(*p as usize) {
+                Some(BV::S(x)) => Some(Opd::K(*x)),
+                Some(BV::E(_)) => None,
+                None => match *p as usize - params.len() {
+                    k if k == times => Some(Opd::TPre),
+                    k if k == times + 1 => Some(Opd::TPost),
+                    _ => None,
+                },
+            },
+            _ => None,
+        }
+    }
+
+    #[inline(always)]
+    fn at(self, t_pre: f64, t_post: f64) -> f64 {
+        match self {
+            Opd::TPre => t_pre,
+            Opd::TPost => t_post,
+            Opd::K(x) => x,
+        }
+    }
+}
+
+/// The factors of the last stretch of `n` steps computed for a postsynaptic neuron and leaf:
+/// the synapses of a neuron are mostly brought up to date together, by the same `n`.
+#[derive(Clone, Copy, Debug)]
+struct Memo {
+    n: u64,
+    trace: usize,
+    a_n: f64,
+    g_n: f64,
+}
+
+const NO_MEMO: Memo = Memo {
+    n: u64::MAX,
+    trace: usize::MAX,
+    a_n: 0.0,
+    g_n: 0.0,
+};
+
 /// The per-step equations of one projection in closed form (see the module docs).
 #[derive(Clone, Debug)]
 pub(super) struct Lazy {
@@ -104,7 +165,7 @@ pub(super) struct Lazy {
     helpers: Vec<Helper>,
     /// Conditions on `t_pre` / `t_post`; leaf `k` is taken where condition `i` holds iff bit
     /// `i` of `k` is set.
-    conds: Vec<RExpr>,
+    conds: Vec<Cond>,
     leaves: Vec<Leaf>,
     lo: f64,
     hi: f64,
@@ -120,6 +181,9 @@ pub(super) struct Lazy {
     coef: Vec<f64>,
     /// The semiglobal values before this step's per-post program (semi-major).
     prev: Vec<f64>,
+    /// Per postsynaptic neuron and leaf: the last stretch's factors (a memo only: the same
+    /// expressions fill it, so results are the same bits with or without it).
+    memo: Vec<Memo>,
 }
 
 /// Values an evaluation reads besides the parameters (semiglobals, traces, `t_pre`, `t_post`).
@@ -352,6 +416,20 @@ impl Lazy {
         {
             return None;
         }
+        let conds: Vec<Cond> = conds
+            .into_iter()
+            .map(|e| match &e {
+                RExpr::Bin(
+                    op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne),
+                    a,
+                    b,
+                ) => match (Opd::of(a, params, ns + nt), Opd::of(b, params, ns + nt)) {
+                    (Some(a), Some(b)) => Cond::Cmp(*op, a, b),
+                    _ => Cond::Any(e),
+                },
+                _ => Cond::Any(e),
+            })
+            .collect();
         let helpers: Vec<Helper> = inlined
             .iter()
             .map(|(y, e)| Helper {
@@ -372,6 +450,7 @@ impl Lazy {
             helpers,
             conds,
             coef: vec![0.0; n_post * leaves.len() * stride],
+            memo: vec![NO_MEMO; n_post * leaves.len()],
             leaves,
             lo,
             hi,
@@ -446,6 +525,7 @@ impl Lazy {
                 row[3 + i] = self.eval(b, &extra);
             }
             self.coef[base..base + stride].copy_from_slice(&row[..stride]);
+            self.memo[j * nl + l] = NO_MEMO;
         }
     }
 
@@ -487,7 +567,7 @@ impl Lazy {
 
     /// Bring synapse `s` (post `j`) up to step `to` (the per-step updates of the steps before
     /// `to`), with `t_pre`/`t_post` the last spike steps (`u64::MAX`: never).
-    #[inline]
+    #[inline(always)]
     #[allow(clippy::too_many_arguments)] // reason: one synapse's context
     pub(super) fn sync<T: Float>(
         &mut self,
@@ -514,12 +594,29 @@ impl Lazy {
                 step as f64 * dt
             }
         };
-        let mut extra = [0.0f64; SLOTS];
-        extra[ns + nt] = ms(t_pre);
-        extra[ns + nt + 1] = ms(t_post);
+        let (tpre_ms, tpost_ms) = (ms(t_pre), ms(t_post));
         let mut leaf = 0;
         for (i, cond) in self.conds.iter().enumerate() {
-            if self.eval(cond, &extra) != 0.0 {
+            let holds = match cond {
+                Cond::Cmp(op, a, b) => {
+                    let (x, y) = (a.at(tpre_ms, tpost_ms), b.at(tpre_ms, tpost_ms));
+                    match op {
+                        BinOp::Lt => x < y,
+                        BinOp::Le => x <= y,
+                        BinOp::Gt => x > y,
+                        BinOp::Ge => x >= y,
+                        BinOp::Eq => x == y,
+                        _ => x != y,
+                    }
+                }
+                Cond::Any(e) => {
+                    let mut extra = [0.0f64; SLOTS];
+                    extra[ns + nt] = tpre_ms;
+                    extra[ns + nt + 1] = tpost_ms;
+                    self.eval(e, &extra) != 0.0
+                }
+            };
+            if holds {
                 leaf |= 1 << i;
             }
         }
@@ -549,13 +646,28 @@ impl Lazy {
                     one = i;
                 }
             }
-            x = if c == 0.0 && a > 0.0 && terms == 0 {
-                ((rest as f64 * ln_a).exp() * x).clamp(lo, hi)
-            } else if c == 0.0 && a > 0.0 && terms == 1 {
-                let tr = &self.traces[one];
+            x = if c == 0.0 && a > 0.0 && terms <= 1 {
+                let memo = &mut self.memo[j * self.leaves.len() + leaf];
+                let tr = &self.traces[one.min(nt.saturating_sub(1))];
+                if memo.n != rest || memo.trace != one {
+                    let a_n = (rest as f64 * ln_a).exp();
+                    let g_n = if nt == 0 {
+                        0.0
+                    } else {
+                        geometric_gap(a, ln_a, a_n, rest, &tr.decay)
+                    };
+                    *memo = Memo {
+                        n: rest,
+                        trace: one,
+                        a_n,
+                        g_n,
+                    };
+                }
+                let (a_n, g_n) = (memo.a_n, memo.g_n);
+                if terms == 0 {
+                    return self.store(arrays, s, (a_n * x).clamp(lo, hi), &tv, n);
+                }
                 let bc = row[3 + one] * tv[one] * tr.decay.pow(1);
-                let a_n = (rest as f64 * ln_a).exp();
-                let g_n = geometric_gap(a, ln_a, a_n, rest, &tr.decay);
                 stretch(
                     x,
                     a,
@@ -581,6 +693,12 @@ impl Lazy {
                 x
             };
         }
+        self.store(arrays, s, x, &tv, n);
+    }
+
+    /// Write synapse `s`'s new value `x` and its traces `tv` decayed over `n` steps.
+    #[inline]
+    fn store<T: Float>(&self, arrays: &mut [Vec<T>], s: usize, x: f64, tv: &[f64], n: u64) {
         arrays[self.x as usize][s] = T::from_f64(x);
         for (i, tr) in self.traces.iter().enumerate() {
             if tv[i] != 0.0 {
