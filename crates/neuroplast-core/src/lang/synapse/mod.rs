@@ -15,7 +15,9 @@
 //!   runs over all their incoming synapses (a transposed index built once).
 //! * [`per_step`](SynapseExec::per_step)`(step, values)`: the equations that are integrated
 //!   every step (not event-driven) and ANNarchy's per-step assignments (`w += …`), one
-//!   vectorised pass over all synapses.
+//!   vectorised pass over all synapses — or, when they have the shape of a homeostatic STDP
+//!   rule, in closed form between each synapse's events (`lazy`; then the state read between
+//!   events is as of each synapse's last event until [`flush`](SynapseExec::flush)).
 //!
 //! Freezing is the network not calling these. `values[k]` is the pre-/postsynaptic neuron
 //! array named by [`SynapseModelDef::reads`]`[k]` (e.g. `v` of the postsynaptic population,
@@ -31,6 +33,7 @@
 //! | `def` | [`SynapseModelDef`], [`Side`]: what a model reads and adds to, checks against neuron models |
 //! | `compile` | the programs: on arrivals, on postsynaptic spikes, every step, `init` |
 //! | `state` | one projection's arrays, programs and event-driven variables in one precision |
+//! | `lazy` | the per-step equations in closed form between events, where they have its shape |
 //! | `exec` | [`SynapseExec`]: what the network calls, state by name, checkpoints |
 
 mod compile;

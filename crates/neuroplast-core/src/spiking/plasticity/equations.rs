@@ -11,14 +11,18 @@
 //!   delivered to the projection's receptor(s). `t_pre` is the emission step (`t − delay`).
 //! * **after the neurons of step `t`**: the postsynaptic rate estimate takes the step's spikes
 //!   in; the spiking neurons' `t_post` becomes `t`; the per-step equations run over every
-//!   synapse (ANNarchy's `w += …` every step, traces without `(event-driven)`); then `on_post`
+//!   synapse (ANNarchy's `w += …` every step, traces without `(event-driven)`; in closed form
+//!   between events where they have the shape of a homeostatic STDP rule, as `homeo_stdp`
+//!   does: [`crate::lang::SynapseExec::closed_form`]); then `on_post`
 //!   / `post_spike` runs on the spiking neurons' incoming synapses. This is the order of the
 //!   built-in `homeostatic_stdp` (ANNarchy's): the update of step `t` already pairs with a
 //!   postsynaptic spike of step `t`, and a trace set by `post_spike` starts decaying at the
 //!   next update.
 //! * the model's per-synapse variable **`w` is the projection's weight**: the projection's
 //!   storage is lent to the model for each call (no copy), so weights read, recorded, frozen
-//!   or saved are always the model's.
+//!   or saved are always the model's. Under a closed form they are, between events, as of each
+//!   synapse's last event (as the built-in `homeostatic_stdp`'s): freezing the projection or
+//!   setting its weights brings them up to date first.
 //! * **`post.r`** (ANNarchy) is the postsynaptic rate in Hz over the last `rate_window_ms`
 //!   (spikes in `(t − window, t]`, ANNarchy's `compute_firing_rate(window)`).
 //! * **other neuron values** (`v_post`, `v_pre`, ANNarchy's `post.v`, `pre.x`): any state
