@@ -285,6 +285,22 @@ pub fn subst(e: &RExpr, map: &impl Fn(u32) -> Option<RExpr>) -> RExpr {
     }
 }
 
+/// `e` with every built-in value `b` replaced by `f(b)` where that is `Some`.
+pub fn map_builtins(e: &RExpr, f: &impl Fn(Builtin) -> Option<RExpr>) -> RExpr {
+    match e {
+        RExpr::Builtin(b) => f(*b).unwrap_or_else(|| e.clone()),
+        RExpr::Un(op, a) => RExpr::Un(*op, Box::new(map_builtins(a, f))),
+        RExpr::Bin(op, a, b) => RExpr::bin(*op, map_builtins(a, f), map_builtins(b, f)),
+        RExpr::Select(c, a, b) => RExpr::Select(
+            Box::new(map_builtins(c, f)),
+            Box::new(map_builtins(a, f)),
+            Box::new(map_builtins(b, f)),
+        ),
+        RExpr::Call(g, args) => RExpr::Call(*g, args.iter().map(|a| map_builtins(a, f)).collect()),
+        _ => e.clone(),
+    }
+}
+
 /// `e` with every `Noise(k)` replaced by `map(k)`.
 pub fn subst_noise(e: &RExpr, map: &impl Fn(u32) -> RExpr) -> RExpr {
     match e {

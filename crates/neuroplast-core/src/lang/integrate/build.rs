@@ -3,7 +3,7 @@
 
 use crate::lang::fold::eval_const;
 use crate::lang::lower::Val;
-use crate::lang::symbolic::{Builtin, RExpr};
+use crate::lang::symbolic::{map_builtins, Builtin, RExpr};
 
 /// A value known when a population is built: the same for all elements, or one per element.
 #[derive(Clone, Debug, PartialEq)]
@@ -24,21 +24,7 @@ pub(crate) struct Build<'a> {
 
 impl Build<'_> {
     fn with_dt(&self, e: &RExpr) -> RExpr {
-        fn go(e: &RExpr, dt: f64) -> RExpr {
-            match e {
-                RExpr::Builtin(Builtin::Dt) => RExpr::Const(dt),
-                RExpr::Un(op, a) => RExpr::Un(*op, Box::new(go(a, dt))),
-                RExpr::Bin(op, a, b) => RExpr::bin(*op, go(a, dt), go(b, dt)),
-                RExpr::Select(c, a, b) => RExpr::Select(
-                    Box::new(go(c, dt)),
-                    Box::new(go(a, dt)),
-                    Box::new(go(b, dt)),
-                ),
-                RExpr::Call(f, args) => RExpr::Call(*f, args.iter().map(|a| go(a, dt)).collect()),
-                _ => e.clone(),
-            }
-        }
-        go(e, self.dt)
+        map_builtins(e, &|b| (b == Builtin::Dt).then_some(RExpr::Const(self.dt)))
     }
 
     /// The value of a constant expression (numbers, parameters, `dt`).

@@ -87,7 +87,7 @@ pub(super) struct SCore<T> {
     pub(super) batch: Vec<u32>,
     pub(super) rng: Rng,
     /// The per-step equations in closed form between events, when they have its shape and
-    /// `closed_form` is on (`lazy.rs`).
+    /// `closed_form` is on (`lazy/`).
     pub(super) lazy: Option<Lazy>,
     /// Whether a closed form is used where one exists (on by default).
     pub(super) closed_form: bool,

@@ -292,14 +292,7 @@ impl Lazy {
         self.synced[s] = to;
         let n = to - from;
         let (ns, nt) = (self.semis.len(), self.traces.len());
-        let ms = |step: u64| {
-            if step == u64::MAX {
-                f64::NEG_INFINITY
-            } else {
-                step as f64 * dt
-            }
-        };
-        let (tpre_ms, tpost_ms) = (ms(t_pre), ms(t_post));
+        let (tpre_ms, tpost_ms) = (ms(t_pre, dt), ms(t_post, dt));
         let mut leaf = 0;
         for (i, cond) in self.conds.iter().enumerate() {
             let holds = match cond {
@@ -426,23 +419,26 @@ impl Lazy {
             return;
         }
         let (ns, nt) = (self.semis.len(), self.traces.len());
-        let ms = |step: u64| {
-            if step == u64::MAX {
-                f64::NEG_INFINITY
-            } else {
-                step as f64 * dt
-            }
-        };
         let mut extra = [0.0f64; SLOTS];
         for (i, tr) in self.traces.iter().enumerate() {
             let q = tr.decay.pow(1);
             extra[ns + i] = arrays[tr.arr as usize][s].to_f64() / q;
         }
-        extra[ns + nt] = ms(t_pre);
-        extra[ns + nt + 1] = ms(t_post);
+        extra[ns + nt] = ms(t_pre, dt);
+        extra[ns + nt + 1] = ms(t_post, dt);
         for h in &self.helpers {
             let v = self.eval(&h.value, &extra);
             arrays[h.arr as usize][s] = T::from_f64(v);
         }
+    }
+}
+
+/// A last spike step in ms (`u64::MAX`, never: −∞), as the interpreter gives `t_pre`/`t_post`.
+#[inline(always)]
+fn ms(step: u64, dt: f64) -> f64 {
+    if step == u64::MAX {
+        f64::NEG_INFINITY
+    } else {
+        step as f64 * dt
     }
 }

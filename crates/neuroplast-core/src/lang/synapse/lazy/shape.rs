@@ -7,7 +7,7 @@ use crate::lang::checked::{Checked, Equation};
 use crate::lang::fold::eval_const;
 use crate::lang::integrate::BV;
 use crate::lang::method::Method;
-use crate::lang::symbolic::{linear_coefficients, simplify, subst, Builtin, RExpr};
+use crate::lang::symbolic::{linear_coefficients, map_builtins, simplify, subst, Builtin, RExpr};
 use crate::lang::synapse::def::SynapseModelDef;
 
 use super::{Cond, Decay, Helper, Lazy, Leaf, Opd, Trace, MAX_TRACES, NO_MEMO, SLOTS};
@@ -321,21 +321,6 @@ fn with_builtins(e: &RExpr, t_pre: u32, t_post: u32) -> RExpr {
         Builtin::TPost => Some(RExpr::Param(t_post)),
         _ => None,
     })
-}
-
-fn map_builtins(e: &RExpr, f: &impl Fn(Builtin) -> Option<RExpr>) -> RExpr {
-    match e {
-        RExpr::Builtin(b) => f(*b).unwrap_or_else(|| e.clone()),
-        RExpr::Un(op, a) => RExpr::Un(*op, Box::new(map_builtins(a, f))),
-        RExpr::Bin(op, a, b) => RExpr::bin(*op, map_builtins(a, f), map_builtins(b, f)),
-        RExpr::Select(c, a, b) => RExpr::Select(
-            Box::new(map_builtins(c, f)),
-            Box::new(map_builtins(a, f)),
-            Box::new(map_builtins(b, f)),
-        ),
-        RExpr::Call(g, args) => RExpr::Call(*g, args.iter().map(|a| map_builtins(a, f)).collect()),
-        _ => e.clone(),
-    }
 }
 
 /// Whether `e` reads a semiglobal slot.
