@@ -209,6 +209,7 @@ impl SynapseExec {
         mut add: &mut dyn FnMut(usize, u32, f64),
     ) {
         sboth_mut!(self, c => {
+            c.lazy_begin(step);
             let mut batch = std::mem::take(&mut c.batch);
             batch.clear();
             for &j in spikes {
