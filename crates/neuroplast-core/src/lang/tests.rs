@@ -696,6 +696,75 @@ fn closed_form_per_step_equations_follow_the_per_step_program() {
     }
 }
 
+/// Without traces (the weight scaled by the homeostatic term alone) a stretch is a power of
+/// the per-step factor: the closed form follows the per-step program over long stretches
+/// (rates that change now and then), arrivals in between.
+#[test]
+fn closed_form_without_traces_follows_the_per_step_program() {
+    let mut src =
+        models(include_str!("../../../../examples/sorf_equations.toml"))["homeo_stdp"].clone();
+    src.equations = "R = post.r : semiglobal\nK = R/(T * (1. + fabs(1. - R / Rtarget) * gamma)) : semiglobal\nw += alpha * w * (1- R/Rtarget) * K : min=0.0, max=10.0".into();
+    src.pre_spike = Some("g_target += w".into());
+    src.post_spike = None;
+    let def = SynapseModelDef::from_source("scaling", &src).unwrap();
+    let pre: Vec<u32> = (0..40).collect();
+    let post: Vec<u32> = (0..40).map(|s| s % 4).collect();
+    let w0: Vec<f64> = (0..40).map(|s| 0.5 + 0.1 * f64::from(s)).collect();
+    let short_t = [100.0];
+    let make = |closed: bool| {
+        let mut e = SynapseExec::new(
+            &def,
+            &pre,
+            &post,
+            4,
+            &[],
+            1.0,
+            Precision::F64,
+            Rng::seed_from_u64(1),
+            &[("T", &short_t)],
+        )
+        .unwrap();
+        e.set("w", &w0).unwrap();
+        e.set_closed_form(closed);
+        e
+    };
+    let (mut a, mut b) = (make(true), make(false));
+    assert!(a.closed_form() && !b.closed_form());
+    let mut r = Rng::seed_from_u64(2);
+    let mut rates = vec![5.0, 20.0, 8.0, 0.0];
+    let (mut oa, mut ob) = (0.0, 0.0);
+    for t in 0..2000u64 {
+        if r.random_bool(0.01) {
+            rates[r.random_range(0..4)] = (r.random::<f64>() * 30.0).floor();
+        }
+        let values = [StateRef::F64(&rates)];
+        let batch: Vec<u32> = (0..40).filter(|_| r.random_bool(0.01)).collect();
+        for (e, out) in [(&mut a, &mut oa), (&mut b, &mut ob)] {
+            e.on_arrivals(t, &batch, &values, |_, _, w| *out += w);
+            e.mark_post_spikes(t, &[]);
+            e.per_step(t, &values);
+            e.on_post_spikes(t, &[], &values, |_, _, _| {});
+        }
+    }
+    assert!((oa - ob).abs() <= 1e-9 * ob.abs(), "{oa} vs {ob}");
+    a.flush(2000);
+    b.flush(2000);
+    let (x, y) = (a.get("w").unwrap(), b.get("w").unwrap());
+    for (s, (x, y)) in x.iter().zip(&y).enumerate() {
+        assert!(
+            (x - y).abs() <= 1e-9 * y.abs().max(1.0),
+            "w[{s}]: {x} vs {y}"
+        );
+    }
+    assert!(
+        y.iter()
+            .zip(&w0)
+            .filter(|(y, w)| (*y - *w).abs() > 1e-3)
+            .count()
+            > 20
+    );
+}
+
 /// Which per-step equations run in closed form: homeo_stdp does; with R and K per synapse, a
 /// weight change not linear in `w`, or a coefficient's parameter given per synapse, they run
 /// every step.

@@ -352,26 +352,16 @@ impl<T: Float> SCore<T> {
             return false;
         }
         self.lazy_begin(step);
-        let n_post = self.n_post;
-        let semis = match self.lazy.as_mut() {
-            Some(lz) => {
-                lz.keep_semis(&self.arrays, n_post);
-                lz.has_semis()
-            }
-            None => false,
-        };
         self.run_per_post(values);
-        if semis {
-            for j in 0..n_post {
-                let changed = self
-                    .lazy
-                    .as_ref()
-                    .is_some_and(|lz| lz.semis_changed(&self.arrays, n_post, j));
-                if changed {
-                    self.lazy_sync_post(step, j);
-                    if let Some(lz) = self.lazy.as_mut() {
-                        lz.set_post(&self.arrays, j);
-                    }
+        for j in 0..self.n_post {
+            let changed = self
+                .lazy
+                .as_ref()
+                .is_some_and(|lz| lz.semis_changed(&self.arrays, j));
+            if changed {
+                self.lazy_sync_post(step, j);
+                if let Some(lz) = self.lazy.as_mut() {
+                    lz.set_post(&self.arrays, j);
                 }
             }
         }

@@ -160,8 +160,9 @@ pub(super) struct Lazy {
     pub(super) now: u64,
     /// Per postsynaptic neuron and leaf: `[a, ln a, c, b₀, b₁, …]`.
     coef: Vec<f64>,
-    /// The semiglobal values before this step's per-post program (semi-major).
-    prev: Vec<f64>,
+    /// Per postsynaptic neuron: the semiglobal values its coefficients were computed from
+    /// (post-major).
+    seen: Vec<f64>,
     /// Per postsynaptic neuron and leaf: the last stretch's factors (a memo only: the same
     /// expressions fill it, so results are the same bits with or without it).
     memo: Vec<Memo>,
@@ -212,9 +213,11 @@ impl Lazy {
     /// The coefficients of post `j` from the semiglobal arrays.
     pub(super) fn set_post<T: Float>(&mut self, arrays: &[Vec<T>], j: usize) {
         let mut extra = [0.0f64; SLOTS];
+        let ns = self.semis.len();
         for (k, &a) in self.semis.iter().enumerate() {
-            extra[k] = arrays[a as usize].get(j).map_or(0.0, |x| x.to_f64());
+            extra[k] = arrays[a as usize][j].to_f64();
         }
+        self.seen[j * ns..(j + 1) * ns].copy_from_slice(&extra[..ns]);
         let stride = self.stride();
         let nl = self.leaves.len();
         for l in 0..nl {
@@ -241,33 +244,14 @@ impl Lazy {
         }
     }
 
-    /// Before the per-post program: keep the semiglobal values.
-    pub(super) fn keep_semis<T: Float>(&mut self, arrays: &[Vec<T>], n_post: usize) {
-        for (k, &a) in self.semis.iter().enumerate() {
-            for (p, x) in self.prev[k * n_post..(k + 1) * n_post]
-                .iter_mut()
-                .zip(&arrays[a as usize])
-            {
-                *p = x.to_f64();
-            }
-        }
-    }
-
-    /// After the per-post program: the posts whose semiglobal values changed.
-    pub(super) fn semis_changed<T: Float>(
-        &self,
-        arrays: &[Vec<T>],
-        n_post: usize,
-        j: usize,
-    ) -> bool {
-        self.semis.iter().enumerate().any(|(k, &a)| {
-            arrays[a as usize][j].to_f64().to_bits() != self.prev[k * n_post + j].to_bits()
-        })
-    }
-
-    /// Whether the semiglobal values are compared every step (any semiglobal read).
-    pub(super) fn has_semis(&self) -> bool {
-        !self.semis.is_empty()
+    /// Whether post `j`'s semiglobal values differ from those its coefficients were computed
+    /// from (bitwise).
+    pub(super) fn semis_changed<T: Float>(&self, arrays: &[Vec<T>], j: usize) -> bool {
+        let ns = self.semis.len();
+        self.semis
+            .iter()
+            .zip(&self.seen[j * ns..(j + 1) * ns])
+            .any(|(&a, seen)| arrays[a as usize][j].to_f64().to_bits() != seen.to_bits())
     }
 
     /// Bring synapse `s` (post `j`) up to step `to` (the per-step updates of the steps before
@@ -344,28 +328,13 @@ impl Lazy {
                     one = i;
                 }
             }
-            x = if c == 0.0 && a > 0.0 && terms <= 1 {
-                let memo = &mut self.memo[j * self.leaves.len() + leaf];
-                let tr = &self.traces[one.min(nt.saturating_sub(1))];
-                if memo.n != rest || memo.trace != one {
-                    let a_n = (rest as f64 * ln_a).exp();
-                    let g_n = if nt == 0 {
-                        0.0
-                    } else {
-                        geometric_gap(a, ln_a, a_n, rest, &tr.decay)
-                    };
-                    *memo = Memo {
-                        n: rest,
-                        trace: one,
-                        a_n,
-                        g_n,
-                    };
-                }
-                let (a_n, g_n) = (memo.a_n, memo.g_n);
-                if terms == 0 {
-                    return self.store(arrays, s, (a_n * x).clamp(lo, hi), &tv, n);
-                }
-                let bc = row[3 + one] * tv[one] * tr.decay.pow(1);
+            x = if c == 0.0 && a > 0.0 && terms == 0 {
+                let (a_n, _) = self.factors(j, leaf, rest, a, ln_a, None);
+                (a_n * x).clamp(lo, hi)
+            } else if c == 0.0 && a > 0.0 && terms == 1 {
+                let bc = row[3 + one] * tv[one] * self.traces[one].decay.pow(1);
+                let (a_n, g_n) = self.factors(j, leaf, rest, a, ln_a, Some(one));
+                let tr = &self.traces[one];
                 stretch(
                     x,
                     a,
@@ -392,6 +361,35 @@ impl Lazy {
             };
         }
         self.store(arrays, s, x, &tv, n);
+    }
+
+    /// `(aⁿ, g(n))` of post `j`'s leaf for `n` steps (`g` of trace `trace`, 0 without one),
+    /// from the memo when the last stretch of this post and leaf had the same `n` and trace.
+    #[inline(always)]
+    fn factors(
+        &mut self,
+        j: usize,
+        leaf: usize,
+        n: u64,
+        a: f64,
+        ln_a: f64,
+        trace: Option<usize>,
+    ) -> (f64, f64) {
+        let key = trace.unwrap_or(usize::MAX);
+        let memo = &mut self.memo[j * self.leaves.len() + leaf];
+        if memo.n != n || memo.trace != key {
+            let a_n = (n as f64 * ln_a).exp();
+            let g_n = trace.map_or(0.0, |i| {
+                geometric_gap(a, ln_a, a_n, n, &self.traces[i].decay)
+            });
+            *memo = Memo {
+                n,
+                trace: key,
+                a_n,
+                g_n,
+            };
+        }
+        (memo.a_n, memo.g_n)
     }
 
     /// Write synapse `s`'s new value `x` and its traces `tv` decayed over `n` steps.

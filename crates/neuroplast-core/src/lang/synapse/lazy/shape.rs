@@ -304,7 +304,7 @@ impl Lazy {
             semis: semi_vars.iter().map(|&v| v as u16).collect(),
             synced: vec![0; m],
             now: 0,
-            prev: vec![0.0; ns * n_post],
+            seen: vec![0.0; ns * n_post],
         })
     }
 }
