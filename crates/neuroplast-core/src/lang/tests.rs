@@ -696,6 +696,97 @@ fn closed_form_per_step_equations_follow_the_per_step_program() {
     }
 }
 
+/// The synapses of a neuron marked spiking are brought up to its spike's step in the per-step
+/// pass; marked and then saved, or marked with the per-step equations of the step not run (a
+/// freeze), they follow the per-step program as well, and a state saved between the mark and
+/// the per-step equations continues bit-identically.
+#[test]
+fn closed_form_marked_spikes_saved_or_without_the_per_step_equations() {
+    let src =
+        models(include_str!("../../../../examples/sorf_equations.toml"))["homeo_stdp"].clone();
+    let def = SynapseModelDef::from_source("homeo_stdp", &src).unwrap();
+    let (m, n_post) = (120u32, 4usize);
+    let pre: Vec<u32> = (0..m).map(|s| s % 30).collect();
+    let post: Vec<u32> = (0..m).map(|s| s % n_post as u32).collect();
+    let delays = vec![1u32; m as usize];
+    let (short_t, strong_beta) = ([200.0], [4000.0]);
+    let params: [(&str, &[f64]); 2] = [("T", &short_t), ("beta", &strong_beta)];
+    let make = |closed: bool| {
+        let mut e = SynapseExec::new(
+            &def,
+            &pre,
+            &post,
+            n_post,
+            &delays,
+            1.0,
+            Precision::F64,
+            Rng::seed_from_u64(3),
+            &params,
+        )
+        .unwrap();
+        let w0: Vec<f64> = (0..m).map(|s| 0.5 + 0.1 * f64::from(s % 7)).collect();
+        e.set("w", &w0).unwrap();
+        e.set_closed_form(closed);
+        e
+    };
+    // a: closed form; b: the per-step program; c: closed form saved after marks
+    let (mut a, mut b, mut c) = (make(true), make(false), make(true));
+    let mut r = Rng::seed_from_u64(9);
+    let mut rates = vec![10.0; n_post];
+    let (mut saved, mut skipped) = (0, 0);
+    for t in 0..2000u64 {
+        for x in rates.iter_mut() {
+            if r.random_bool(0.05) {
+                *x = 8.0 + (r.random::<f64>() * 4.0).floor();
+            }
+        }
+        let batch: Vec<u32> = (0..m).filter(|_| r.random_bool(0.03)).collect();
+        let posts: Vec<u32> = (0..n_post as u32).filter(|_| r.random_bool(0.05)).collect();
+        let values = [StateRef::F64(&rates)];
+        for e in [&mut a, &mut b, &mut c] {
+            e.on_arrivals(t, &batch, &values, |_, _, _| {});
+            e.mark_post_spikes(t, &posts);
+        }
+        if t % 37 == 0 && !posts.is_empty() {
+            c = roundtrip(&c);
+            saved += 1;
+        }
+        // now and then the per-step equations of a step with spikes are not run
+        let skip = t % 11 == 0 && !posts.is_empty();
+        skipped += usize::from(skip);
+        for e in [&mut a, &mut b, &mut c] {
+            if !skip {
+                e.per_step(t, &values);
+            }
+            e.on_post_spikes(t, &posts, &values, |_, _, _| {});
+        }
+    }
+    assert!(saved > 5 && skipped > 5, "{saved} saved, {skipped} skipped");
+    for e in [&mut a, &mut b, &mut c] {
+        e.flush(2000);
+    }
+    for name in a.state_names() {
+        let (x, y, z) = (
+            a.get(&name).unwrap(),
+            b.get(&name).unwrap(),
+            c.get(&name).unwrap(),
+        );
+        assert!(
+            x.iter().zip(&z).all(|(x, z)| x.to_bits() == z.to_bits()),
+            "{name}: saved after marks differs"
+        );
+        let scale = y.iter().fold(0.0f64, |s, v| s.max(v.abs())).max(1e-300);
+        for (s, (x, y)) in x.iter().zip(&y).enumerate() {
+            assert!((x - y).abs() <= 1e-9 * scale, "{name}[{s}]: {x} vs {y}");
+        }
+    }
+    let w = b.get("w").unwrap();
+    let moved = (0..m as usize)
+        .filter(|&s| (w[s] - (0.5 + 0.1 * (s % 7) as f64)).abs() > 1e-3)
+        .count();
+    assert!(moved > 20, "only {moved} weights changed");
+}
+
 /// Without traces (the weight scaled by the homeostatic term alone) a stretch is a power of
 /// the per-step factor: the closed form follows the per-step program over long stretches
 /// (rates that change now and then), arrivals in between.

@@ -168,11 +168,7 @@ impl SynapseExec {
             let m = c.pre.len();
             // closed form: the arriving synapses up to this step, before t_pre changes
             c.lazy_begin(step);
-            for &s in batch {
-                if (s as usize) < m {
-                    c.lazy_sync(step, s as usize);
-                }
-            }
+            c.lazy_sync_batch(step, batch);
             for &s in batch {
                 if let Some(slot) = c.last_pre.get_mut(s as usize) {
                     *slot = step.saturating_sub(u64::from(c.delay[s as usize]));
@@ -238,9 +234,7 @@ impl SynapseExec {
             c.lazy_begin(step);
             for &j in spikes {
                 if (j as usize) < c.n_post {
-                    // closed form: up to this step under the previous t_post
-                    c.lazy_sync_post(step, j as usize);
-                    c.last_post[j as usize] = step;
+                    c.mark_post(step, j as usize);
                 }
             }
         })
@@ -428,10 +422,21 @@ struct SynapseSnapshot {
     synced: Vec<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     now: Option<u64>,
+    /// Closed form: neurons marked spiking whose synapses are not yet up to their spike's
+    /// step (a state saved between `mark_post_spikes` and `per_step`), each with its `t_post`
+    /// before, and that step.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pending: Vec<(u32, u64)>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pending_step: u64,
 }
 
 fn yes() -> bool {
     true
+}
+
+fn is_zero(x: &u64) -> bool {
+    *x == 0
 }
 
 impl Serialize for SynapseExec {
@@ -458,6 +463,8 @@ impl Serialize for SynapseExec {
             closed_form: c.closed_form,
             synced: c.lazy.as_ref().map(|lz| lz.synced.clone()).unwrap_or_default(),
             now: c.lazy.as_ref().map(|lz| lz.now).filter(|&n| n != super::state::UNKNOWN),
+            pending: c.lazy.as_ref().map(|lz| lz.pending.clone()).unwrap_or_default(),
+            pending_step: c.lazy.as_ref().map_or(0, |lz| lz.pending_step),
         });
         snap.serialize(s)
     }
@@ -512,6 +519,8 @@ impl<'de> Deserialize<'de> for SynapseExec {
                     if snap.synced.len() == m {
                         lz.synced.clone_from(&snap.synced);
                         lz.now = now;
+                        lz.pending.clone_from(&snap.pending);
+                        lz.pending_step = snap.pending_step;
                     }
                 }
                 true

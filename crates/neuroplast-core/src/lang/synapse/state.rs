@@ -281,6 +281,13 @@ impl<T: Float> SCore<T> {
     /// The start of a call at `step`: after steps the network did not run (a freeze), the
     /// synapses go on from `step` (the per-step equations did not run meanwhile).
     pub(super) fn lazy_begin(&mut self, step: u64) {
+        self.lazy_resolve();
+        self.lazy_gap(step);
+    }
+
+    /// [`lazy_begin`](Self::lazy_begin) without bringing pending spikes' synapses up to
+    /// their step.
+    fn lazy_gap(&mut self, step: u64) {
         let Some(lz) = self.lazy.as_mut() else {
             return;
         };
@@ -296,20 +303,58 @@ impl<T: Float> SCore<T> {
         }
     }
 
-    /// Bring synapse `s` up to step `to` (the per-step updates of the steps before it).
-    #[inline]
-    pub(super) fn lazy_sync(&mut self, to: u64, s: usize) {
+    /// Postsynaptic neuron `j` spiked in step `step`: its `t_post` becomes `step`; with the
+    /// closed form its synapses are brought up to `step` (under the `t_post` before) by the
+    /// per-step equations of the step, in the pass that also takes them through it (or by the
+    /// next call that reads them).
+    pub(super) fn mark_post(&mut self, step: u64, j: usize) {
         if let Some(lz) = self.lazy.as_mut() {
-            let j = self.post[s] as usize;
-            lz.sync(
-                &mut self.arrays,
-                s,
-                j,
-                to,
-                self.last_pre[s],
-                self.last_post[j],
-                self.dt,
-            );
+            lz.pending.push((j as u32, self.last_post[j]));
+            lz.pending_step = step;
+        }
+        self.last_post[j] = step;
+    }
+
+    /// Bring the synapses of the neurons marked spiking up to the step of their spike, under
+    /// their `t_post` before it.
+    fn lazy_resolve(&mut self) {
+        let Some(lz) = self.lazy.as_mut() else {
+            return;
+        };
+        if lz.pending.is_empty() {
+            return;
+        }
+        let pending = std::mem::take(&mut lz.pending);
+        let to = lz.pending_step;
+        let mut cols = lz.take(&mut self.arrays);
+        for &(j, tp) in &pending {
+            let j = j as usize;
+            let range = self.post_ptr[j] as usize..self.post_ptr[j + 1] as usize;
+            for &s in &self.by_post[range] {
+                let s = s as usize;
+                lz.sync(&mut cols, s, j, to, self.last_pre[s], tp, self.dt);
+            }
+        }
+        lz.put(&mut self.arrays, cols);
+        lz.pending = pending;
+        lz.pending.clear();
+    }
+
+    /// Bring synapses `batch` up to step `to` (the per-step updates of the steps before it);
+    /// indices past the synapses are skipped.
+    pub(super) fn lazy_sync_batch(&mut self, to: u64, batch: &[u32]) {
+        if let Some(lz) = self.lazy.as_mut() {
+            let mut cols = lz.take(&mut self.arrays);
+            for &s in batch {
+                let s = s as usize;
+                let Some(&j) = self.post.get(s) else {
+                    continue;
+                };
+                let j = j as usize;
+                let (tpre, tpost) = (self.last_pre[s], self.last_post[j]);
+                lz.sync(&mut cols, s, j, to, tpre, tpost, self.dt);
+            }
+            lz.put(&mut self.arrays, cols);
         }
     }
 
@@ -320,15 +365,18 @@ impl<T: Float> SCore<T> {
         };
         let tp = self.last_post[j];
         let range = self.post_ptr[j] as usize..self.post_ptr[j + 1] as usize;
+        let mut cols = lz.take(&mut self.arrays);
         for &s in &self.by_post[range] {
             let s = s as usize;
-            lz.sync(&mut self.arrays, s, j, to, self.last_pre[s], tp, self.dt);
+            lz.sync(&mut cols, s, j, to, self.last_pre[s], tp, self.dt);
         }
+        lz.put(&mut self.arrays, cols);
     }
 
     /// Every synapse up to the last step run, helper variables included (before the state is
     /// read or set).
     pub(super) fn lazy_sync_all(&mut self) {
+        self.lazy_resolve();
         let Some(lz) = self.lazy.as_mut() else {
             return;
         };
@@ -336,23 +384,57 @@ impl<T: Float> SCore<T> {
             return;
         }
         let to = lz.now;
+        let mut cols = lz.take(&mut self.arrays);
         for s in 0..self.pre.len() {
             let j = self.post[s] as usize;
             let (tpre, tpost) = (self.last_pre[s], self.last_post[j]);
-            lz.sync(&mut self.arrays, s, j, to, tpre, tpost, self.dt);
+            lz.sync(&mut cols, s, j, to, tpre, tpost, self.dt);
+        }
+        lz.put(&mut self.arrays, cols);
+        for s in 0..self.pre.len() {
+            let j = self.post[s] as usize;
+            let (tpre, tpost) = (self.last_pre[s], self.last_post[j]);
             lz.helpers(&mut self.arrays, s, tpre, tpost, self.dt);
         }
     }
 
     /// The per-step equations of step `step` in closed form (`false`: there is none, run the
-    /// per-step program): the per-post program runs, the synapses of a neuron whose
-    /// semiglobal values changed are brought up to `step` and its coefficients renewed.
+    /// per-step program): the per-post program runs; the synapses of a neuron that spiked in
+    /// this step are brought up to it under its old `t_post` and coefficients and through it
+    /// under the new ones, in one pass; those of a neuron whose semiglobal values changed
+    /// otherwise are brought up to `step` and its coefficients renewed.
     pub(super) fn per_step_lazy(&mut self, step: u64, values: &[StateRef]) -> bool {
-        if self.lazy.is_none() {
+        let Some(lz) = self.lazy.as_ref() else {
             return false;
+        };
+        if lz.pending_step != step {
+            self.lazy_resolve();
         }
-        self.lazy_begin(step);
+        self.lazy_gap(step);
         self.run_per_post(values);
+        if let Some(lz) = self.lazy.as_mut() {
+            lz.now = step + 1;
+            let pending = std::mem::take(&mut lz.pending);
+            let sp = lz.spare;
+            for &(j, tp) in &pending {
+                let j = j as usize;
+                lz.set_row(&self.arrays, j, sp);
+                let changed = lz.semis_changed(&self.arrays, j);
+                let range = self.post_ptr[j] as usize..self.post_ptr[j + 1] as usize;
+                let mut cols = lz.take(&mut self.arrays);
+                for &s in &self.by_post[range] {
+                    let s = s as usize;
+                    let t_pre = self.last_pre[s];
+                    lz.sync_spike(&mut cols, s, (j, sp), step, t_pre, tp, self.dt);
+                }
+                lz.put(&mut self.arrays, cols);
+                if changed {
+                    lz.take_spare(j);
+                }
+            }
+            lz.pending = pending;
+            lz.pending.clear();
+        }
         for j in 0..self.n_post {
             let changed = self
                 .lazy

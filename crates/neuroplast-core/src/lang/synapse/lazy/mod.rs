@@ -166,6 +166,24 @@ pub(super) struct Lazy {
     /// Per postsynaptic neuron and leaf: the last stretch's factors (a memo only: the same
     /// expressions fill it, so results are the same bits with or without it).
     memo: Vec<Memo>,
+    /// The row after the last neuron's in `coef`, `seen` and `memo` (`n_post`): the
+    /// coefficients a spiking neuron's synapses take for its spike's own step, while they are
+    /// brought up to it under the old ones in the same pass.
+    pub(super) spare: usize,
+    /// Neurons whose `t_post` became `pending_step` (`mark_post_spikes`), each with its
+    /// `t_post` before: their synapses are not yet up to that step (the per-step equations
+    /// of the step bring them up to it and through it in one pass).
+    pub(super) pending: Vec<(u32, u64)>,
+    /// The step of the `pending` spikes.
+    pub(super) pending_step: u64,
+}
+
+/// The driven variable's and the traces' arrays, taken out of the state for a pass over
+/// synapses ([`Lazy::take`], put back by [`Lazy::put`]): each synapse then reads and writes
+/// plain slices.
+pub(super) struct Cols<T> {
+    x: Vec<T>,
+    tr: [Vec<T>; MAX_TRACES],
 }
 
 /// Values an evaluation reads besides the parameters (semiglobals, traces, `t_pre`, `t_post`).
@@ -212,11 +230,18 @@ impl Lazy {
 
     /// The coefficients of post `j` from the semiglobal arrays.
     pub(super) fn set_post<T: Float>(&mut self, arrays: &[Vec<T>], j: usize) {
+        self.set_row(arrays, j, j);
+    }
+
+    /// Post `j`'s coefficients from the semiglobal arrays into row `row` (`j`, or
+    /// [`spare`](Self::spare)).
+    pub(super) fn set_row<T: Float>(&mut self, arrays: &[Vec<T>], j: usize, row: usize) {
         let mut extra = [0.0f64; SLOTS];
         let ns = self.semis.len();
         for (k, &a) in self.semis.iter().enumerate() {
             extra[k] = arrays[a as usize][j].to_f64();
         }
+        let j = row;
         self.seen[j * ns..(j + 1) * ns].copy_from_slice(&extra[..ns]);
         let stride = self.stride();
         let nl = self.leaves.len();
@@ -237,6 +262,16 @@ impl Lazy {
         }
     }
 
+    /// Post `j` takes the coefficients of the [`spare`](Self::spare) row.
+    pub(super) fn take_spare(&mut self, j: usize) {
+        let (ns, nl, stride) = (self.semis.len(), self.leaves.len(), self.stride());
+        let sp = self.spare;
+        self.seen.copy_within(sp * ns..(sp + 1) * ns, j * ns);
+        self.coef
+            .copy_within(sp * nl * stride..(sp + 1) * nl * stride, j * nl * stride);
+        self.memo[j * nl..(j + 1) * nl].fill(NO_MEMO);
+    }
+
     /// Every post's coefficients (after a build or a restore).
     pub(super) fn set_all<T: Float>(&mut self, arrays: &[Vec<T>], n_post: usize) {
         for j in 0..n_post {
@@ -254,13 +289,35 @@ impl Lazy {
             .any(|(&a, seen)| arrays[a as usize][j].to_f64().to_bits() != seen.to_bits())
     }
 
-    /// Bring synapse `s` (post `j`) up to step `to` (the per-step updates of the steps before
-    /// `to`), with `t_pre`/`t_post` the last spike steps (`u64::MAX`: never).
+    /// The arrays [`sync`](Self::sync) reads and writes, out of `arrays`.
+    pub(super) fn take<T: Float>(&self, arrays: &mut [Vec<T>]) -> Cols<T> {
+        Cols {
+            x: std::mem::take(&mut arrays[self.x as usize]),
+            tr: std::array::from_fn(|i| match self.traces.get(i) {
+                Some(t) => std::mem::take(&mut arrays[t.arr as usize]),
+                None => Vec::new(),
+            }),
+        }
+    }
+
+    /// Put the arrays of [`take`](Self::take) back.
+    pub(super) fn put<T: Float>(&self, arrays: &mut [Vec<T>], cols: Cols<T>) {
+        let Cols { x, tr } = cols;
+        arrays[self.x as usize] = x;
+        for (t, v) in self.traces.iter().zip(tr) {
+            arrays[t.arr as usize] = v;
+        }
+    }
+
+    /// Bring synapse `s` up to step `to` (the per-step updates of the steps before `to`) with
+    /// the coefficients of row `j` (its postsynaptic neuron's, or
+    /// [`spare`](Self::spare) for one step), `t_pre`/`t_post` the last spike steps
+    /// (`u64::MAX`: never).
     #[inline(always)]
     #[allow(clippy::too_many_arguments)] // reason: one synapse's context
     pub(super) fn sync<T: Float>(
         &mut self,
-        arrays: &mut [Vec<T>],
+        cols: &mut Cols<T>,
         s: usize,
         j: usize,
         to: u64,
@@ -275,8 +332,76 @@ impl Lazy {
         }
         self.synced[s] = to;
         let n = to - from;
+        let nt = self.traces.len();
+        let mut tv = [0.0f64; MAX_TRACES];
+        for (t, col) in tv.iter_mut().zip(&cols.tr[..nt]) {
+            *t = col[s].to_f64();
+        }
+        let x = self.stretch(j, cols.x[s].to_f64(), &tv, n, ms(t_pre, dt), ms(t_post, dt));
+        self.store(cols, s, x, &tv, n);
+    }
+
+    /// A synapse of a neuron that spiked in step `step`: [`sync`](Self::sync) up to `step`
+    /// under row `j` and its `t_post` before, `tp`, then through `step` under row `sp` and
+    /// `t_post = step` — the same values as the two calls, in one pass (the value between
+    /// them rounded to the state's precision as a store and a load would).
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)] // reason: one synapse's context
+    pub(super) fn sync_spike<T: Float>(
+        &mut self,
+        cols: &mut Cols<T>,
+        s: usize,
+        (j, sp): (usize, usize),
+        step: u64,
+        t_pre: u64,
+        tp: u64,
+        dt: f64,
+    ) {
+        let from = self.synced[s];
+        let (to1, to2) = (step.min(self.now), (step + 1).min(self.now));
+        if to2 <= from {
+            return;
+        }
+        let nt = self.traces.len();
+        let mut tv = [0.0f64; MAX_TRACES];
+        for (t, col) in tv.iter_mut().zip(&cols.tr[..nt]) {
+            *t = col[s].to_f64();
+        }
+        let tpre_ms = ms(t_pre, dt);
+        let mut x = cols.x[s].to_f64();
+        let mut at = from;
+        if to1 > from {
+            let n = to1 - from;
+            x = T::from_f64(self.stretch(j, x, &tv, n, tpre_ms, ms(tp, dt))).to_f64();
+            for (t, tr) in tv[..nt].iter_mut().zip(&self.traces) {
+                if *t != 0.0 {
+                    *t = T::from_f64(*t * tr.decay.pow(n)).to_f64();
+                }
+            }
+            at = to1;
+        }
+        // (nothing more when the step is not run yet: the decayed traces are stored as they are)
+        let n = to2 - at;
+        if n > 0 {
+            x = self.stretch(sp, x, &tv, n, tpre_ms, ms(step, dt));
+        }
+        self.synced[s] = to2;
+        self.store(cols, s, x, &tv, n);
+    }
+
+    /// `n` per-step updates of a synapse from `x0` and its traces `tv` (their values at the
+    /// first of them) with the coefficients of row `j`: the new value of `x`.
+    #[inline(always)]
+    fn stretch(
+        &mut self,
+        j: usize,
+        x0: f64,
+        tv: &[f64],
+        n: u64,
+        tpre_ms: f64,
+        tpost_ms: f64,
+    ) -> f64 {
         let (ns, nt) = (self.semis.len(), self.traces.len());
-        let (tpre_ms, tpost_ms) = (ms(t_pre, dt), ms(t_post, dt));
         let mut leaf = 0;
         for (i, cond) in self.conds.iter().enumerate() {
             let holds = match cond {
@@ -306,13 +431,9 @@ impl Lazy {
         let base = (j * self.leaves.len() + leaf) * stride;
         let row = &self.coef[base..base + stride];
         let (a, ln_a, c) = (row[0], row[1], row[2]);
-        let mut tv = [0.0f64; MAX_TRACES];
-        for (i, tr) in self.traces.iter().enumerate() {
-            tv[i] = arrays[tr.arr as usize][s].to_f64();
-        }
         let (lo, hi) = (self.lo, self.hi);
         // the first step literally (it also clips a value set outside the bounds)
-        let mut x = a * arrays[self.x as usize][s].to_f64() + c;
+        let mut x = a * x0 + c;
         for i in 0..nt {
             x += row[3 + i] * tv[i];
         }
@@ -360,7 +481,7 @@ impl Lazy {
                 x
             };
         }
-        self.store(arrays, s, x, &tv, n);
+        x
     }
 
     /// `(aⁿ, g(n))` of post `j`'s leaf for `n` steps (`g` of trace `trace`, 0 without one),
@@ -393,12 +514,12 @@ impl Lazy {
     }
 
     /// Write synapse `s`'s new value `x` and its traces `tv` decayed over `n` steps.
-    #[inline]
-    fn store<T: Float>(&self, arrays: &mut [Vec<T>], s: usize, x: f64, tv: &[f64], n: u64) {
-        arrays[self.x as usize][s] = T::from_f64(x);
-        for (i, tr) in self.traces.iter().enumerate() {
-            if tv[i] != 0.0 {
-                arrays[tr.arr as usize][s] = T::from_f64(tv[i] * tr.decay.pow(n));
+    #[inline(always)]
+    fn store<T: Float>(&self, cols: &mut Cols<T>, s: usize, x: f64, tv: &[f64], n: u64) {
+        cols.x[s] = T::from_f64(x);
+        for ((tr, col), &t) in self.traces.iter().zip(&mut cols.tr).zip(tv) {
+            if t != 0.0 {
+                col[s] = T::from_f64(t * tr.decay.pow(n));
             }
         }
     }

@@ -289,8 +289,9 @@ impl Lazy {
             traces: traces.into_iter().map(|t| t.1).collect(),
             helpers,
             conds,
-            coef: vec![0.0; n_post * leaves.len() * stride],
-            memo: vec![NO_MEMO; n_post * leaves.len()],
+            // one row more: a spiking neuron's next coefficients (`Lazy::spare`)
+            coef: vec![0.0; (n_post + 1) * leaves.len() * stride],
+            memo: vec![NO_MEMO; (n_post + 1) * leaves.len()],
             leaves,
             lo,
             hi,
@@ -304,7 +305,10 @@ impl Lazy {
             semis: semi_vars.iter().map(|&v| v as u16).collect(),
             synced: vec![0; m],
             now: 0,
-            seen: vec![0.0; ns * n_post],
+            seen: vec![0.0; ns * (n_post + 1)],
+            spare: n_post,
+            pending: Vec::new(),
+            pending_step: 0,
         })
     }
 }
