@@ -70,16 +70,43 @@ pub(crate) struct Scratch<T> {
     pub input: Vec<T>,
     /// What `i` is for element 0: the index of a shard's first neuron in its population.
     pub index0: usize,
+    /// A batch chunk's synapses' pre- and postsynaptic neurons and last spike steps
+    /// ([`run_batch`]; empty for neurons).
+    pub pre: Vec<u32>,
+    pub post: Vec<u32>,
+    pub t_pre: Vec<u64>,
+    pub t_post: Vec<u64>,
 }
 
 impl<T: Float> Scratch<T> {
-    pub fn for_program(p: &Program) -> Scratch<T> {
+    /// Buffers for a neuron program with `n_regs` registers (`index0`: see the field).
+    pub fn new(n_regs: usize, index0: usize) -> Scratch<T> {
         Scratch {
-            regs: vec![vec![T::ZERO; CHUNK]; p.n_regs],
+            regs: vec![vec![T::ZERO; CHUNK]; n_regs],
             input: vec![T::ZERO; CHUNK],
-            index0: 0,
+            index0,
+            pre: Vec::new(),
+            post: Vec::new(),
+            t_pre: Vec::new(),
+            t_post: Vec::new(),
         }
     }
+
+    /// Buffers for synapse programs with `n_regs` registers.
+    pub fn for_synapses(n_regs: usize) -> Scratch<T> {
+        Scratch {
+            pre: vec![0; CHUNK],
+            post: vec![0; CHUNK],
+            t_pre: vec![u64::MAX; CHUNK],
+            t_post: vec![u64::MAX; CHUNK],
+            ..Scratch::new(n_regs, 0)
+        }
+    }
+
+    pub fn for_program(p: &Program) -> Scratch<T> {
+        Scratch::new(p.n_regs, 0)
+    }
+
 }
 
 /// Everything an instruction can reach.
@@ -237,10 +264,21 @@ pub(crate) fn run_batch<T: Float, S: TargetSink>(
     sink: &mut S,
 ) {
     let n = batch.map_or(n_dense, |b| b.len());
-    let mut pre = [0u32; CHUNK];
-    let mut post = [0u32; CHUNK];
-    let mut tpre = [u64::MAX; CHUNK];
-    let mut tpost = [u64::MAX; CHUNK];
+    // (the scratch's buffers: no 6 KB of arrays to fill on every call)
+    let Scratch {
+        regs,
+        pre,
+        post,
+        t_pre: tpre,
+        t_post: tpost,
+        ..
+    } = scratch;
+    for b in [&mut *pre, &mut *post] {
+        b.resize(CHUNK, 0);
+    }
+    for b in [&mut *tpre, &mut *tpost] {
+        b.resize(CHUNK, u64::MAX);
+    }
     // the postsynaptic last spike steps are gathered only for a program that reads them
     let reads_t_post = prog.main.iter().any(|i| {
         matches!(
@@ -291,7 +329,7 @@ pub(crate) fn run_batch<T: Float, S: TargetSink>(
         };
         let mut f = Frame {
             index0: 0,
-            regs: &mut scratch.regs,
+            regs,
             arrays,
             ks,
             splat,

@@ -208,11 +208,7 @@ impl<T: Float> Core<T> {
             .flatten()
             .map(|l| l.compiled.program.n_regs)
             .fold(self.no_input.compiled.program.n_regs, usize::max);
-        self.scratch = Scratch {
-            regs: vec![vec![T::ZERO; crate::lang::ir::CHUNK]; regs],
-            input: vec![T::ZERO; crate::lang::ir::CHUNK],
-            index0: self.offset,
-        };
+        self.scratch = Scratch::new(regs, self.offset);
         Ok(())
     }
 

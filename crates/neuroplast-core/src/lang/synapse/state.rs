@@ -557,11 +557,7 @@ impl<T: Float> SCore<T> {
         self.on_post = on_post.map(Loaded::new);
         self.per_step = per_step.map(Loaded::new);
         self.per_post = per_post.map(Loaded::new);
-        self.scratch = Scratch {
-            regs: vec![vec![T::ZERO; crate::lang::ir::CHUNK]; regs],
-            input: vec![T::ZERO; crate::lang::ir::CHUNK],
-            index0: 0,
-        };
+        self.scratch = Scratch::for_synapses(regs);
         Ok(())
     }
 
