@@ -787,6 +787,41 @@ fn closed_form_marked_spikes_saved_or_without_the_per_step_equations() {
     assert!(moved > 20, "only {moved} weights changed");
 }
 
+/// `bytes` counts every array at its own length: per synapse its per-synapse variables (`w`,
+/// `ltp`, `ltd`, `stdp`), its delay in ms, its indices (pre, post, delay, by post) and spike
+/// steps (last update, last arrival, and the closed form's synced step); the semiglobal `R`
+/// and `K` per postsynaptic neuron only.
+#[test]
+fn synapse_bytes_count_every_array_at_its_length() {
+    let src =
+        models(include_str!("../../../../examples/sorf_equations.toml"))["homeo_stdp"].clone();
+    let def = SynapseModelDef::from_source("homeo_stdp", &src).unwrap();
+    let bytes = |m: u32, n_post: u32, closed: bool| {
+        let pre: Vec<u32> = (0..m).map(|s| s % 50).collect();
+        let post: Vec<u32> = (0..m).map(|s| s % n_post).collect();
+        let delays = vec![1u32; m as usize];
+        let mut e = SynapseExec::new(
+            &def,
+            &pre,
+            &post,
+            n_post as usize,
+            &delays,
+            1.0,
+            Precision::F64,
+            Rng::seed_from_u64(1),
+            &[],
+        )
+        .unwrap();
+        e.set_closed_form(closed);
+        e.bytes()
+    };
+    let per_synapse = |closed| (bytes(2000, 4, closed) - bytes(1000, 4, closed)) / 1000;
+    assert_eq!(per_synapse(false), 8 * 5 + 4 * 4 + 8 * 2);
+    assert_eq!(per_synapse(true), 8 * 5 + 4 * 4 + 8 * 3);
+    // a neuron more: R, K, last_post (8 each), post_ptr, ident (4 each)
+    assert_eq!(bytes(1000, 5, false) - bytes(1000, 4, false), 8 * 3 + 4 * 2);
+}
+
 /// Without traces (the weight scaled by the homeostatic term alone) a stretch is a power of
 /// the per-step factor: the closed form follows the per-step program over long stretches
 /// (rates that change now and then), arrivals in between.

@@ -107,6 +107,13 @@ impl<T: Float> Scratch<T> {
         Scratch::new(p.n_regs, 0)
     }
 
+    /// Bytes of its buffers.
+    pub fn bytes(&self) -> usize {
+        let t = std::mem::size_of::<T>();
+        t * (self.regs.iter().map(Vec::capacity).sum::<usize>() + self.input.capacity())
+            + 4 * (self.pre.capacity() + self.post.capacity())
+            + 8 * (self.t_pre.capacity() + self.t_post.capacity())
+    }
 }
 
 /// Everything an instruction can reach.

@@ -249,6 +249,13 @@ impl SynapseExec {
         })
     }
 
+    /// Bytes of the state and buffers (every variable at its own length, the synapses'
+    /// indices and spike steps, the closed form's tables; the model's text and programs not
+    /// counted).
+    pub fn bytes(&self) -> usize {
+        sboth!(self, c => c.bytes())
+    }
+
     /// Whether the per-step equations run in closed form between events (see the module
     /// docs): they have its shape and it is on.
     pub fn closed_form(&self) -> bool {

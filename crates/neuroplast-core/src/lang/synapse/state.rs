@@ -373,6 +373,26 @@ impl<T: Float> SCore<T> {
         lz.put(&mut self.arrays, cols);
     }
 
+    /// Bytes of the state and of the buffers (the model's text and programs not counted):
+    /// every array at its own length (a semiglobal variable has one value per postsynaptic
+    /// neuron), the synapses' indices and spike steps, the closed form's tables.
+    pub(super) fn bytes(&self) -> usize {
+        let t = std::mem::size_of::<T>();
+        t * self.arrays.iter().map(Vec::capacity).sum::<usize>()
+            + 4 * (self.pre.capacity()
+                + self.post.capacity()
+                + self.delay.capacity()
+                + self.post_ptr.capacity()
+                + self.by_post.capacity()
+                + self.ident.capacity()
+                + self.batch.capacity())
+            + 8 * (self.last_update.capacity()
+                + self.last_pre.capacity()
+                + self.last_post.capacity())
+            + self.scratch.bytes()
+            + self.lazy.as_ref().map_or(0, Lazy::bytes)
+    }
+
     /// Every synapse up to the last step run, helper variables included (before the state is
     /// read or set).
     pub(super) fn lazy_sync_all(&mut self) {

@@ -478,9 +478,7 @@ impl SynapseRule for EquationRuleState {
     }
 
     fn bytes(&self) -> usize {
-        let m = self.exec.len();
-        let vars = self.exec.state_names().len();
-        8 * m * (vars + 2)
+        self.exec.bytes()
             + 4 * self.batch.capacity()
             + self
                 .rate

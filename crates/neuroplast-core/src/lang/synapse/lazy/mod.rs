@@ -192,6 +192,18 @@ const SLOTS: usize = 16;
 const MAX_TRACES: usize = 13;
 
 impl Lazy {
+    /// Bytes of its per-synapse, per-neuron and trace tables.
+    pub(super) fn bytes(&self) -> usize {
+        8 * (self.synced.capacity() + self.coef.capacity() + self.seen.capacity())
+            + std::mem::size_of::<Memo>() * self.memo.capacity()
+            + std::mem::size_of::<(u32, u64)>() * self.pending.capacity()
+            + self
+                .traces
+                .iter()
+                .map(|t| 8 * t.decay.table.capacity())
+                .sum::<usize>()
+    }
+
     /// What it does, for the program listing.
     pub(super) fn describe(&self, c: &Checked) -> String {
         let names: Vec<&str> = self
