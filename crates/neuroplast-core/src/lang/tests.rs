@@ -22,6 +22,39 @@ fn roundtrip<T: serde::Serialize + serde::de::DeserializeOwned>(x: &T) -> T {
     ciborium::from_reader(bytes.as_slice()).unwrap()
 }
 
+/// The SORF notebook's `homeo_stdp` (`examples/sorf_equations.toml`).
+fn homeo_source() -> ModelSource {
+    models(include_str!("../../../../examples/sorf_equations.toml"))["homeo_stdp"].clone()
+}
+
+/// A projection of `def` in `f64`, `m` synapses (`pre = s mod 30`, `post = s mod n_post`,
+/// delay 1 step of 1 ms), with the closed form on or off.
+fn projection(
+    def: &SynapseModelDef,
+    m: u32,
+    n_post: u32,
+    params: &[(&str, &[f64])],
+    closed: bool,
+) -> SynapseExec {
+    let pre: Vec<u32> = (0..m).map(|s| s % 30).collect();
+    let post: Vec<u32> = (0..m).map(|s| s % n_post).collect();
+    let delays = vec![1u32; m as usize];
+    let mut e = SynapseExec::new(
+        def,
+        &pre,
+        &post,
+        n_post as usize,
+        &delays,
+        1.0,
+        Precision::F64,
+        Rng::seed_from_u64(3),
+        params,
+    )
+    .unwrap();
+    e.set_closed_form(closed);
+    e
+}
+
 fn noisy_lif() -> NeuronModelDef {
     let mut src = ModelSource::brian2(
         "dv/dt = (El - v)/tau + sigma*sqrt(2/tau)*xi : volt (unless refractory)\ndge/dt = -ge/taue : volt",
@@ -583,8 +616,7 @@ fn semiglobal_variables_per_postsynaptic_neuron_equal_per_synapse() {
 /// checkpoint mid-run goes on bit-identically.
 #[test]
 fn closed_form_per_step_equations_follow_the_per_step_program() {
-    let src =
-        models(include_str!("../../../../examples/sorf_equations.toml"))["homeo_stdp"].clone();
+    let src = homeo_source();
     let mut bounded = src.clone();
     bounded.equations = src.equations.replace("max=10.0", "max=0.6");
     assert_ne!(bounded.equations, src.equations);
@@ -702,31 +734,15 @@ fn closed_form_per_step_equations_follow_the_per_step_program() {
 /// the per-step equations continues bit-identically.
 #[test]
 fn closed_form_marked_spikes_saved_or_without_the_per_step_equations() {
-    let src =
-        models(include_str!("../../../../examples/sorf_equations.toml"))["homeo_stdp"].clone();
+    let src = homeo_source();
     let def = SynapseModelDef::from_source("homeo_stdp", &src).unwrap();
     let (m, n_post) = (120u32, 4usize);
-    let pre: Vec<u32> = (0..m).map(|s| s % 30).collect();
-    let post: Vec<u32> = (0..m).map(|s| s % n_post as u32).collect();
-    let delays = vec![1u32; m as usize];
     let (short_t, strong_beta) = ([200.0], [4000.0]);
     let params: [(&str, &[f64]); 2] = [("T", &short_t), ("beta", &strong_beta)];
     let make = |closed: bool| {
-        let mut e = SynapseExec::new(
-            &def,
-            &pre,
-            &post,
-            n_post,
-            &delays,
-            1.0,
-            Precision::F64,
-            Rng::seed_from_u64(3),
-            &params,
-        )
-        .unwrap();
+        let mut e = projection(&def, m, n_post as u32, &params, closed);
         let w0: Vec<f64> = (0..m).map(|s| 0.5 + 0.1 * f64::from(s % 7)).collect();
         e.set("w", &w0).unwrap();
-        e.set_closed_form(closed);
         e
     };
     // a: closed form; b: the per-step program; c: closed form saved after marks
@@ -793,28 +809,9 @@ fn closed_form_marked_spikes_saved_or_without_the_per_step_equations() {
 /// and `K` per postsynaptic neuron only.
 #[test]
 fn synapse_bytes_count_every_array_at_its_length() {
-    let src =
-        models(include_str!("../../../../examples/sorf_equations.toml"))["homeo_stdp"].clone();
+    let src = homeo_source();
     let def = SynapseModelDef::from_source("homeo_stdp", &src).unwrap();
-    let bytes = |m: u32, n_post: u32, closed: bool| {
-        let pre: Vec<u32> = (0..m).map(|s| s % 50).collect();
-        let post: Vec<u32> = (0..m).map(|s| s % n_post).collect();
-        let delays = vec![1u32; m as usize];
-        let mut e = SynapseExec::new(
-            &def,
-            &pre,
-            &post,
-            n_post as usize,
-            &delays,
-            1.0,
-            Precision::F64,
-            Rng::seed_from_u64(1),
-            &[],
-        )
-        .unwrap();
-        e.set_closed_form(closed);
-        e.bytes()
-    };
+    let bytes = |m, n_post, closed| projection(&def, m, n_post, &[], closed).bytes();
     let per_synapse = |closed| (bytes(2000, 4, closed) - bytes(1000, 4, closed)) / 1000;
     assert_eq!(per_synapse(false), 8 * 5 + 4 * 4 + 8 * 2);
     assert_eq!(per_synapse(true), 8 * 5 + 4 * 4 + 8 * 3);
@@ -827,8 +824,7 @@ fn synapse_bytes_count_every_array_at_its_length() {
 /// (rates that change now and then), arrivals in between.
 #[test]
 fn closed_form_without_traces_follows_the_per_step_program() {
-    let mut src =
-        models(include_str!("../../../../examples/sorf_equations.toml"))["homeo_stdp"].clone();
+    let mut src = homeo_source();
     src.equations = "R = post.r : semiglobal\nK = R/(T * (1. + fabs(1. - R / Rtarget) * gamma)) : semiglobal\nw += alpha * w * (1- R/Rtarget) * K : min=0.0, max=10.0".into();
     src.pre_spike = Some("g_target += w".into());
     src.post_spike = None;
@@ -896,8 +892,7 @@ fn closed_form_without_traces_follows_the_per_step_program() {
 /// every step.
 #[test]
 fn closed_form_only_for_its_shape() {
-    let src =
-        models(include_str!("../../../../examples/sorf_equations.toml"))["homeo_stdp"].clone();
+    let src = homeo_source();
     let build = |equations: &str, params: &[(&str, &[f64])]| {
         let mut s = src.clone();
         s.equations = equations.into();
@@ -932,8 +927,7 @@ fn closed_form_only_for_its_shape() {
 #[test]
 fn semiglobal_errors_name_the_line() {
     let model = |equations: &str, post_spike: &str| {
-        let mut src =
-            models(include_str!("../../../../examples/sorf_equations.toml"))["homeo_stdp"].clone();
+        let mut src = homeo_source();
         src.equations = equations.into();
         src.post_spike = Some(post_spike.into());
         SynapseModelDef::from_source("bad", &src)
@@ -952,8 +946,7 @@ fn semiglobal_errors_name_the_line() {
         assert!(e.contains('^'), "{e}");
     }
     // a parameter read by a semiglobal variable cannot be given per synapse
-    let mut src =
-        models(include_str!("../../../../examples/sorf_equations.toml"))["homeo_stdp"].clone();
+    let mut src = homeo_source();
     src.equations = "R = post.r * T : semiglobal\nw += 0.0 * R\ntau_plus * dltp/dt = -ltp\ntau_minus * dltd/dt = -ltd".into();
     let def = SynapseModelDef::from_source("bad", &src).unwrap();
     let per_syn = [1.0, 2.0];
