@@ -21,9 +21,10 @@
 //!
 //! Then, per postsynaptic neuron, the coefficients are constant until its semiglobal values
 //! change (they are compared after the per-post program every step), and a synapse is brought
-//! up to a step on: an arrival (before `on_pre`), a spike of its postsynaptic neuron (before
-//! `t_post` changes and before `on_post`), a change of its neuron's coefficients, a freeze or a
-//! `set`. With one trace term and `C = 0` the stretch is [`crate::affine::stretch`] (the
+//! up to a step on: an arrival (before `on_pre`), a spike of its postsynaptic neuron (up to
+//! the spike's step under the old `t_post` and coefficients and through it under the new ones,
+//! in one pass the per-step equations of the step make; before `on_post`), a change of its
+//! neuron's coefficients, a freeze or a `set`. With one trace term and `C = 0` the stretch is [`crate::affine::stretch`] (the
 //! built-in `homeostatic_stdp`'s closed form, bounds included); otherwise the recursion is
 //! iterated over the stretch. Results equal the per-step program's up to rounding (a test
 //! compares them); helpers and stale weights are exact after a flush (a freeze), as the
