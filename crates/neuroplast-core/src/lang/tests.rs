@@ -801,6 +801,28 @@ fn closed_form_marked_spikes_saved_or_without_the_per_step_equations() {
         .filter(|&s| (w[s] - (0.5 + 0.1 * (s % 7) as f64)).abs() > 1e-3)
         .count();
     assert!(moved > 20, "only {moved} weights changed");
+    // a saved mark of a neuron the projection does not have is refused, not a panic
+    let mut d = make(true);
+    d.mark_post_spikes(1, &[1]);
+    let mut bytes = Vec::new();
+    ciborium::into_writer(&d, &mut bytes).unwrap();
+    let mut v: ciborium::Value = ciborium::from_reader(bytes.as_slice()).unwrap();
+    let (_, marks) = v
+        .as_map_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|(k, _)| k.as_text() == Some("pending"))
+        .expect("the mark is saved");
+    let out_of_range = vec![
+        ciborium::Value::Integer(99u32.into()),
+        ciborium::Value::Integer(1u32.into()),
+    ];
+    *marks = ciborium::Value::Array(vec![ciborium::Value::Array(out_of_range)]);
+    let mut bytes = Vec::new();
+    ciborium::into_writer(&v, &mut bytes).unwrap();
+    let back: Result<SynapseExec, _> = ciborium::from_reader(bytes.as_slice());
+    let err = back.expect_err("refused").to_string();
+    assert!(err.contains("does not match the model"), "{err}");
 }
 
 /// `bytes` counts every array at its own length: per synapse its per-synapse variables (`w`,

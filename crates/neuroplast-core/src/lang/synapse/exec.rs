@@ -507,6 +507,7 @@ impl<'de> Deserialize<'de> for SynapseExec {
                 || snap.last_update.len() != m
                 || snap.last_pre.len() != m
                 || snap.last_post.len() != c.n_post
+                || snap.pending.iter().any(|&(j, _)| j as usize >= c.n_post)
             {
                 false
             } else {
