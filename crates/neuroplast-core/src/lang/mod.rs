@@ -36,6 +36,8 @@
 mod ast;
 mod check;
 mod checked;
+#[cfg(test)]
+mod closed_form_tests;
 mod error;
 mod exec;
 mod expm;
